@@ -1,0 +1,27 @@
+// The `piecewise` command: each subcommand registers itself on the CLI11 app and
+// returns the function that runs it once parsing succeeded.
+//
+// Exit status: 0 success, 1 runtime failure, 2 bad usage or bad input; a one-line
+// reason on stderr.
+#pragma once
+
+#include <CLI/CLI.hpp>
+#include <functional>
+#include <string>
+
+namespace pw::cli {
+
+struct Command {
+    CLI::App* app;
+    std::function<int()> run;
+};
+
+Command add_create(CLI::App& root);
+Command add_info(CLI::App& root);
+Command add_get(CLI::App& root);
+Command add_seed(CLI::App& root);
+
+// Prints "piecewise: <msg>" on stderr and returns `status`.
+int fail(int status, const std::string& msg);
+
+}  // namespace pw::cli

@@ -1,0 +1,41 @@
+#include <csignal>
+#include <iostream>
+#include <vector>
+
+#include "cli/commands.hpp"
+
+namespace pw::cli {
+
+int fail(int status, const std::string& msg) {
+    std::cerr << "piecewise: " << msg << "\n";
+    return status;
+}
+
+}  // namespace pw::cli
+
+int main(int argc, char** argv) {
+    std::signal(SIGPIPE, SIG_IGN);
+    CLI::App app{"Piecewise: a BitTorrent engine"};
+    app.set_version_flag("--version", std::string("piecewise ") + PW_VERSION);
+    app.require_subcommand(1);
+    std::vector<pw::cli::Command> commands;
+    commands.push_back(pw::cli::add_create(app));
+    commands.push_back(pw::cli::add_info(app));
+    commands.push_back(pw::cli::add_get(app));
+    commands.push_back(pw::cli::add_seed(app));
+    try {
+        app.parse(argc, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        app.exit(e);
+        return 2;
+    }
+    for (auto& c : commands)
+        if (c.app->parsed()) return c.run();
+    return 2;
+}
