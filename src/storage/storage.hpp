@@ -1,11 +1,18 @@
 // The mapping between the torrent's byte stream (pieces) and files on disk, and the
 // positional I/O on those files. Thread-safe: called from the disk worker pool.
+//
+// BEP 3: a multi-file torrent is one byte stream made of its files concatenated in
+// metainfo order, so a piece may span several files. BEP 47: pad files are never written
+// and read as zeros. Files are created lazily and sparse (never preallocated); descriptors
+// are cached (at most a few hundred open at once) and every file stays inside `root`.
 #pragma once
 
 #include <sys/uio.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <list>
+#include <memory>
 #include <mutex>
 #include <span>
 #include <string>
@@ -15,6 +22,15 @@
 #include "meta/metainfo.hpp"
 
 namespace pw::storage {
+
+// Errors of our own (the rest are OS errors in std::system_category()).
+enum class StorageErrc {
+    unexpected_eof = 1,  // a read reached the end of a file before the bytes it needed
+    outside_root,        // a file's path would leave the download directory
+    out_of_range,        // the byte range is not inside the torrent
+};
+const std::error_category& storage_category();
+std::error_code make_error_code(StorageErrc e);
 
 // A failed storage operation: which file, which operation, and the OS error.
 struct StorageError {
@@ -58,18 +74,37 @@ public:
     // Creates every zero-length file and the directory tree; never truncates existing data.
     StorageError create_empty_files();
     // Closes all cached file descriptors (e.g. before reading file times for resume data).
+    // Safe while I/O is in flight: a descriptor in use stays open until that call ends.
     void close_all();
 
 private:
-    // Opens (and caches) the file; `create` makes it and its parent directories.
-    int fd(int file, bool create, StorageError& err);
+    // One open descriptor. Shared by the cache and every call using it, and closed when
+    // the last of them lets go, so that evicting or reopening never closes an fd that
+    // another thread is reading or writing.
+    struct OpenFile;
+    using FileRef = std::shared_ptr<const OpenFile>;
+    struct Slot;
+
+    // Opens (and caches) the file; `create` opens it read-write, making it and its parent
+    // directories. A file cached read-only is reopened read-write when `create` is set.
+    FileRef fd(int file, bool create, StorageError& err);
+    bool inside_root(const std::filesystem::path& p) const;
+    // Calls fn(file, file_offset, length) for every file in [offset, offset+length), in
+    // order, pad files included, zero-length files skipped. Stops when fn returns false.
+    template <class Fn>
+    void for_each_part(std::int64_t offset, std::int64_t length, Fn&& fn) const;
 
     std::vector<meta::FileEntry> files_;
     std::int64_t total_size_;
     std::filesystem::path root_;
+    std::filesystem::path root_norm_;  // root_.lexically_normal(), for inside_root()
     std::mutex mu_;
-    std::vector<int> fds_;        // -1 when closed
-    std::vector<bool> writable_;  // fd opened read-write
+    std::vector<Slot> slots_;  // one per file
+    std::list<int> lru_;       // files with an open descriptor, most recently used first
+    std::size_t max_open_ = 256;
 };
 
 }  // namespace pw::storage
+
+template <>
+struct std::is_error_code_enum<pw::storage::StorageErrc> : std::true_type {};

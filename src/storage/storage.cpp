@@ -1,0 +1,302 @@
+// Files <-> byte stream mapping and positional I/O (BEP 3 multi-file layout, BEP 47 pad
+// files). See storage.hpp for the contract.
+//
+// Descriptor lifetime: the cache holds a shared reference to each open descriptor and every
+// read or write takes its own reference (under the mutex) before doing the I/O outside it.
+// A descriptor is closed only when the last reference goes, so evicting it from the cache,
+// reopening a read-only file read-write, or close_all() never closes an fd in use.
+#include "storage/storage.hpp"
+
+#include <fcntl.h>
+#include <limits.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+
+namespace pw::storage {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+class StorageCategory : public std::error_category {
+public:
+    const char* name() const noexcept override { return "pw.storage"; }
+    std::string message(int ev) const override {
+        switch (static_cast<StorageErrc>(ev)) {
+            case StorageErrc::unexpected_eof:
+                return "unexpected end of file";
+            case StorageErrc::outside_root:
+                return "path is outside the download directory";
+            case StorageErrc::out_of_range:
+                return "byte range outside the torrent";
+        }
+        return "unknown storage error";
+    }
+};
+
+std::error_code errno_code(int e) { return {e, std::system_category()}; }
+
+// Positional vectored I/O of all of `v` at `off`, looping over short transfers and EINTR.
+// `v` is consumed. A read that hits end of file gives StorageErrc::unexpected_eof; a write
+// that makes no progress gives EIO.
+template <bool Write>
+std::error_code transfer_all(int fd, std::vector<iovec>& v, std::int64_t off) {
+    std::size_t i = 0;
+    while (i < v.size() && v[i].iov_len == 0) ++i;
+    while (i < v.size()) {
+        int count = static_cast<int>(std::min<std::size_t>(v.size() - i, IOV_MAX));
+        ssize_t n = Write ? ::pwritev(fd, &v[i], count, off) : ::preadv(fd, &v[i], count, off);
+        if (n < 0) {
+            if (errno == EINTR) continue;
+            return errno_code(errno);
+        }
+        if (n == 0) return Write ? errno_code(EIO) : make_error_code(StorageErrc::unexpected_eof);
+        off += n;
+        auto left = static_cast<std::size_t>(n);
+        while (i < v.size() && left >= v[i].iov_len) {
+            left -= v[i].iov_len;
+            ++i;
+        }
+        if (left > 0) {
+            v[i].iov_base = static_cast<char*>(v[i].iov_base) + left;
+            v[i].iov_len -= left;
+        }
+        while (i < v.size() && v[i].iov_len == 0) ++i;
+    }
+    return {};
+}
+
+int open_retry(const char* path, int flags) {
+    int fd;
+    do fd = ::open(path, flags, 0644);
+    while (fd < 0 && errno == EINTR);
+    return fd;
+}
+
+// Components of a lexically normal path, without "." and the empty trailing element.
+std::vector<fs::path> components(const fs::path& p) {
+    std::vector<fs::path> out;
+    for (const auto& c : p.lexically_normal())
+        if (!c.empty() && c != ".") out.push_back(c);
+    return out;
+}
+
+}  // namespace
+
+const std::error_category& storage_category() {
+    static const StorageCategory cat;
+    return cat;
+}
+
+std::error_code make_error_code(StorageErrc e) { return {static_cast<int>(e), storage_category()}; }
+
+std::string StorageError::message() const {
+    std::string m = operation;
+    if (!file.empty()) m += " " + file;
+    return m + ": " + ec.message();
+}
+
+struct Storage::OpenFile {
+    int fd;
+    bool writable;
+    OpenFile(int f, bool w) : fd(f), writable(w) {}
+    ~OpenFile() { ::close(fd); }
+    OpenFile(const OpenFile&) = delete;
+    OpenFile& operator=(const OpenFile&) = delete;
+};
+
+struct Storage::Slot {
+    FileRef file;                  // null when not cached
+    std::list<int>::iterator lru;  // valid while `file` is set
+};
+
+Storage::Storage(std::vector<meta::FileEntry> files, std::int64_t total_size, fs::path root)
+    : files_(std::move(files)),
+      total_size_(total_size),
+      root_(std::move(root)),
+      slots_(files_.size()) {
+    std::int64_t pos = 0;
+    for (const auto& f : files_) {
+        if (f.length < 0 || f.offset != pos)
+            throw std::invalid_argument("storage: inconsistent file offsets at " + f.path);
+        pos += f.length;
+    }
+    if (pos != total_size_) throw std::invalid_argument("storage: file sizes do not add up");
+    root_norm_ = root_.lexically_normal();
+}
+
+Storage::~Storage() { close_all(); }
+
+fs::path Storage::full_path(int file) const { return root_ / files_.at(file).path; }
+
+bool Storage::inside_root(const fs::path& p) const {
+    auto base = components(root_norm_);
+    auto full = components(p);
+    if (full.size() <= base.size()) return false;
+    if (!std::equal(base.begin(), base.end(), full.begin())) return false;
+    return std::none_of(full.begin() + static_cast<std::ptrdiff_t>(base.size()), full.end(),
+                        [](const fs::path& c) { return c == ".."; });
+}
+
+template <class Fn>
+void Storage::for_each_part(std::int64_t offset, std::int64_t length, Fn&& fn) const {
+    if (length <= 0 || offset >= total_size_) return;
+    std::int64_t begin = std::max<std::int64_t>(offset, 0);
+    std::int64_t end = offset < 0 ? std::min(offset + length, total_size_)
+                       : length > total_size_ - offset ? total_size_
+                                                       : offset + length;
+    if (begin >= end) return;
+    auto it = std::partition_point(files_.begin(), files_.end(), [&](const meta::FileEntry& f) {
+        return f.offset + f.length <= begin;
+    });
+    for (; it != files_.end() && it->offset < end; ++it) {
+        if (it->length == 0) continue;
+        std::int64_t b = std::max(begin, it->offset);
+        std::int64_t e = std::min(end, it->offset + it->length);
+        if (!fn(static_cast<int>(it - files_.begin()), b - it->offset, e - b)) return;
+    }
+}
+
+std::vector<Slice> Storage::map(std::int64_t offset, std::int64_t length) const {
+    std::vector<Slice> out;
+    for_each_part(offset, length, [&](int file, std::int64_t file_offset, std::int64_t len) {
+        if (!files_[file].pad) out.push_back({file, file_offset, len});
+        return true;
+    });
+    return out;
+}
+
+Storage::FileRef Storage::fd(int file, bool create, StorageError& err) {
+    std::lock_guard lock(mu_);
+    Slot& slot = slots_[file];
+    if (slot.file && (slot.file->writable || !create)) {
+        lru_.splice(lru_.begin(), lru_, slot.lru);
+        return slot.file;
+    }
+    fs::path p = full_path(file);
+    if (!inside_root(p)) {
+        err = {make_error_code(StorageErrc::outside_root), p.string(), "open"};
+        return {};
+    }
+    if (create) {
+        std::error_code ec;
+        fs::create_directories(p.parent_path(), ec);
+        if (ec) {
+            err = {ec, p.parent_path().string(), "mkdir"};
+            return {};
+        }
+    }
+    int flags = O_CLOEXEC | (create ? O_RDWR | O_CREAT : O_RDONLY);
+    int raw = open_retry(p.c_str(), flags);
+    if (raw < 0 && (errno == EMFILE || errno == ENFILE) && !lru_.empty()) {
+        // Out of descriptors: let go of every cached one (those in use close when done).
+        for (int f : lru_) slots_[f].file.reset();
+        lru_.clear();
+        raw = open_retry(p.c_str(), flags);
+    }
+    if (raw < 0) {
+        err = {errno_code(errno), p.string(), "open"};
+        return {};
+    }
+    // A read-only descriptor being replaced stays open for whoever still holds it.
+    if (slot.file) lru_.erase(slot.lru);
+    slot.file = std::make_shared<const OpenFile>(raw, create);
+    lru_.push_front(file);
+    slot.lru = lru_.begin();
+    while (lru_.size() > max_open_) {
+        slots_[lru_.back()].file.reset();
+        lru_.pop_back();
+    }
+    return slot.file;
+}
+
+StorageError Storage::write(std::int64_t offset, std::span<const iovec> bufs) {
+    std::size_t total = 0;
+    for (const auto& b : bufs) total += b.iov_len;
+    if (offset < 0 || offset > total_size_ || total > static_cast<std::uint64_t>(total_size_ - offset))
+        return {make_error_code(StorageErrc::out_of_range), "", "write"};
+
+    StorageError err;
+    std::size_t idx = 0, in_buf = 0;  // cursor into `bufs`
+    std::vector<iovec> v;
+    for_each_part(offset, static_cast<std::int64_t>(total), [&](int file, std::int64_t file_offset,
+                                                                std::int64_t len) {
+        v.clear();
+        auto need = static_cast<std::size_t>(len);
+        while (need > 0) {
+            std::size_t take = std::min(bufs[idx].iov_len - in_buf, need);
+            if (take > 0) v.push_back({static_cast<char*>(bufs[idx].iov_base) + in_buf, take});
+            need -= take;
+            in_buf += take;
+            if (in_buf == bufs[idx].iov_len) {
+                ++idx;
+                in_buf = 0;
+            }
+        }
+        if (files_[file].pad) return true;  // BEP 47: never written
+        FileRef f = fd(file, true, err);
+        if (!f) return false;
+        if (auto ec = transfer_all<true>(f->fd, v, file_offset))
+            err = {ec, full_path(file).string(), "write"};
+        return !err;
+    });
+    return err;
+}
+
+StorageError Storage::write(std::int64_t offset, const char* data, std::size_t len) {
+    iovec one{const_cast<char*>(data), len};
+    return write(offset, std::span<const iovec>(&one, 1));
+}
+
+StorageError Storage::read(std::int64_t offset, char* out, std::size_t len) {
+    if (offset < 0 || offset > total_size_ || len > static_cast<std::uint64_t>(total_size_ - offset))
+        return {make_error_code(StorageErrc::out_of_range), "", "read"};
+
+    StorageError err;
+    std::vector<iovec> v(1);
+    for_each_part(offset, static_cast<std::int64_t>(len), [&](int file, std::int64_t file_offset,
+                                                              std::int64_t part) {
+        char* dst = out + (files_[file].offset + file_offset - offset);
+        auto n = static_cast<std::size_t>(part);
+        if (files_[file].pad) {
+            std::memset(dst, 0, n);
+            return true;
+        }
+        FileRef f = fd(file, false, err);
+        if (!f) return false;
+        v.assign(1, iovec{dst, n});
+        if (auto ec = transfer_all<false>(f->fd, v, file_offset))
+            err = {ec, full_path(file).string(), "read"};
+        return !err;
+    });
+    return err;
+}
+
+StorageError Storage::create_empty_files() {
+    for (std::size_t i = 0; i < files_.size(); ++i) {
+        if (files_[i].pad) continue;
+        fs::path p = full_path(static_cast<int>(i));
+        if (!inside_root(p)) return {make_error_code(StorageErrc::outside_root), p.string(), "open"};
+        std::error_code ec;
+        fs::create_directories(p.parent_path(), ec);
+        if (ec) return {ec, p.parent_path().string(), "mkdir"};
+        if (files_[i].length != 0) continue;
+        int raw = open_retry(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC);
+        if (raw < 0) return {errno_code(errno), p.string(), "open"};
+        ::close(raw);
+    }
+    return {};
+}
+
+void Storage::close_all() {
+    std::lock_guard lock(mu_);
+    for (int f : lru_) slots_[f].file.reset();
+    lru_.clear();
+}
+
+}  // namespace pw::storage
