@@ -1,0 +1,232 @@
+#!/usr/bin/env bash
+# Interop test cases: piecewise against libtorrent 2.0 (Python bindings) and
+# Transmission 3.00, with opentracker as the tracker. `tests/interop/run` starts each
+# case as `cases.sh NAME` inside its own network namespace (loopback only) under a hard
+# timeout; run it by hand the same way: `tests/interop/run NAME`.
+#
+# Addresses inside the namespace: tracker 127.0.0.1:6969, seeder 127.0.0.2:6881,
+# leecher 127.0.0.3:6881, Transmission 127.0.0.4:51413 (RPC 127.0.0.1:9091).
+# Exit status: 0 pass, 1 fail, 77 skip (the piecewise binary is missing).
+set -uo pipefail
+
+HERE=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)
+source "$HERE/../../scripts/lib.sh"
+source "$HERE/lib/opentracker.sh"
+source "$HERE/lib/transmission.sh"
+
+TRACKER_HOST=127.0.0.1
+TRACKER_PORT=6969
+SEEDER=127.0.0.2:6881
+LEECHER=127.0.0.3:6881
+TR_ADDR=127.0.0.4
+TR_PORT=51413
+LT_MIB=${LT_MIB:-40}   # payload for libtorrent cases
+TR_MIB=${TR_MIB:-16}   # payload for Transmission cases (it is slow on loopback)
+WAIT=${WAIT:-120}      # bound on each download
+
+fail() {
+    printf 'FAIL: %s\n' "$*"
+    local f
+    for f in "$T"/*.log "$T"/tr/transmission.log; do
+        [[ -f $f ]] && show_log "$(basename "$f" .log)" "$f" 30
+    done
+    exit 1
+}
+
+need_piecewise() { have_piecewise || { echo "SKIP: $PW_BIN not built"; exit 77; }; }
+
+# Payloads -------------------------------------------------------------------------
+
+# single_payload MIB: $T/src/payload.bin (SRC_NAME=payload.bin).
+single_payload() {
+    mkdir -p "$T/src"
+    make_payload "$T/src/payload.bin" "$1"
+    SRC_NAME=payload.bin
+}
+
+# multi_payload MIB: $T/src/album/ with files of uneven sizes, one in a subfolder and
+# one tiny, so that pieces straddle file boundaries (SRC_NAME=album).
+multi_payload() {
+    local mib=$1
+    mkdir -p "$T/src/album/disc 2"
+    head -c $((mib * 1048576 / 2 + 12345)) /dev/urandom >"$T/src/album/one.bin"
+    head -c 7 /dev/urandom >"$T/src/album/tiny.txt"
+    head -c $((mib * 1048576 / 2 - 777)) /dev/urandom >"$T/src/album/disc 2/two.bin"
+    SRC_NAME=album
+}
+
+# Torrents: TORRENT is set to the file made.
+mktorrent_for() {   # mktorrent_for ANNOUNCE_URL
+    TORRENT=$T/mk.torrent
+    mktorrent -l 18 -a "$1" -o "$TORRENT" "$T/src/$SRC_NAME" >"$T/mktorrent.out" 2>&1 ||
+        fail "mktorrent failed"
+}
+
+pw_create() {   # pw_create [piecewise create options]
+    TORRENT=$T/pw.torrent
+    "$PW_BIN" create -o "$TORRENT" --piece-size 262144 "$@" "$T/src/$SRC_NAME" \
+        >"$T/pw-create.log" 2>&1 || fail "piecewise create failed"
+    # libtorrent must read what we wrote and agree on the info-hash.
+    local ours theirs
+    ours=$("$PW_BIN" info --json "$TORRENT" | "$PW_PY" -c 'import json,sys; print(json.load(sys.stdin)["info_hash"])') ||
+        fail "piecewise info --json failed"
+    theirs=$(info_hash "$TORRENT") || fail "libtorrent cannot load the torrent piecewise created"
+    [[ $ours == "$theirs" ]] || fail "info-hash: piecewise says $ours, libtorrent says $theirs"
+}
+
+# Peers ----------------------------------------------------------------------------
+
+seed_dir_with_payload() { mkdir -p "$T/seed"; cp -a "$T/src/$SRC_NAME" "$T/seed/"; }
+
+tracker() { ot_start "$T/ot" "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")"; }
+
+lt_seed() {   # lt_seed [lt_peer options]
+    seed_dir_with_payload
+    spawn "$T/lt-seed.log" "$PW_PY" "$LT_PEER" seed "$TORRENT" --dir "$T/seed" \
+        --listen "$SEEDER" --timeout $((WAIT + 60)) "$@"
+    SEED_PID=$SPAWNED
+    wait_until 30 port_open "${SEEDER%:*}" "${SEEDER#*:}" || fail "libtorrent seeder did not listen"
+    # Its listener opens before the check ends; wait for the check to be over.
+    wait_until 30 grep -q 'state seeding' "$T/lt-seed.log" || fail "libtorrent seeder did not start seeding"
+}
+
+pw_seed() {
+    seed_dir_with_payload
+    spawn "$T/pw-seed.log" "$PW_BIN" seed --listen "$SEEDER" -d "$T/seed" "$TORRENT"
+    SEED_PID=$SPAWNED
+    wait_until 30 port_open "${SEEDER%:*}" "${SEEDER#*:}" ||
+        { kill -0 "$SEED_PID" 2>/dev/null || fail "piecewise seed exited early"; fail "piecewise seed did not listen on $SEEDER"; }
+}
+
+# stop_pw_seed: SIGTERM must make `piecewise seed` exit 0.
+stop_pw_seed() {
+    stop_pid "$SEED_PID" 10
+    local rc=$?
+    [[ $rc == 0 ]] || fail "piecewise seed exited $rc after SIGTERM (expected 0)"
+}
+
+pw_get() {   # pw_get [piecewise get options]
+    mkdir -p "$T/down"
+    local rc
+    timeout -k 5 "$WAIT" "$PW_BIN" get -o "$T/down" --listen "$LEECHER" --no-seed "$@" "$TORRENT" \
+        >"$T/pw-get.log" 2>&1
+    rc=$?
+    [[ $rc == 124 ]] && fail "piecewise get did not finish within $WAIT s"
+    [[ $rc == 0 ]] || fail "piecewise get exited $rc"
+}
+
+lt_get() {   # lt_get [lt_peer options]
+    mkdir -p "$T/down"
+    "$PW_PY" "$LT_PEER" get "$TORRENT" --dir "$T/down" --listen "$LEECHER" --timeout "$WAIT" \
+        "$@" >"$T/lt-get.log" 2>&1 || fail "libtorrent download failed"
+}
+
+check_same() {
+    diff -r "$T/src/$SRC_NAME" "$T/down/$SRC_NAME" >"$T/diff.out" 2>&1 ||
+        fail "downloaded data differs: $(head -3 "$T/diff.out" | tr '\n' ' ')"
+    echo "PASS: $(du -sb "$T/down/$SRC_NAME" | cut -f1) bytes identical"
+}
+
+# Cases ----------------------------------------------------------------------------
+
+# Controls: the harness against real clients only, without piecewise.
+case_control_lt_to_lt() {
+    multi_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed; lt_get; check_same
+}
+
+case_control_tr_to_lt() {
+    single_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; seed_dir_with_payload
+    tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    tr_add "$TORRENT" "$T/seed"
+    tr_wait_seeding 30 || fail "Transmission did not seed: $(tr_progress_line)"
+    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$TR_ADDR:$TR_PORT" 30 ||
+        fail "Transmission never announced"
+    lt_get; check_same
+}
+
+case_control_lt_to_tr() {
+    single_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker
+    tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    mkdir -p "$T/down"; tr_add "$TORRENT" "$T/down"
+    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$TR_ADDR:$TR_PORT" 30 ||
+        fail "Transmission never announced"
+    lt_seed
+    tr_wait_complete "$WAIT" || fail "Transmission did not complete: $(tr_progress_line)"
+    check_same
+}
+
+# libtorrent seeds, piecewise downloads.
+case_lt_to_pw_tracker() {
+    need_piecewise
+    multi_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed; pw_get; check_same
+}
+
+case_lt_to_pw_peer() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create   # no tracker in the torrent
+    lt_seed; pw_get --peer "$SEEDER"; check_same
+}
+
+# piecewise seeds, libtorrent downloads.
+case_pw_to_lt_tracker() {
+    need_piecewise
+    multi_payload "$LT_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; pw_seed; lt_get; check_same; stop_pw_seed
+}
+
+case_pw_to_lt_peer() {
+    need_piecewise
+    # mktorrent insists on an announce URL: this one has no tracker behind it, so the
+    # seeder must keep serving while its announces fail.
+    single_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:9/announce"
+    pw_seed; lt_get --peer "$SEEDER"; check_same; stop_pw_seed
+}
+
+# Transmission seeds, piecewise downloads: Transmission only accepts connections, so
+# piecewise learns its address from the tracker and dials it.
+case_tr_to_pw_tracker() {
+    need_piecewise
+    single_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; seed_dir_with_payload
+    tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    tr_add "$TORRENT" "$T/seed"
+    tr_wait_seeding 30 || fail "Transmission did not seed: $(tr_progress_line)"
+    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$TR_ADDR:$TR_PORT" 30 ||
+        fail "Transmission never announced"
+    pw_get; check_same
+}
+
+# piecewise seeds, Transmission downloads. Transmission never dials 127.x and
+# opentracker's interval is 30 minutes, so Transmission announces first; the seeder's
+# `started` announce then returns Transmission's address and the seeder must dial it.
+case_pw_to_tr_tracker() {
+    need_piecewise
+    single_payload "$TR_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker
+    tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    mkdir -p "$T/down"; tr_add "$TORRENT" "$T/down"
+    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$TR_ADDR:$TR_PORT" 30 ||
+        fail "Transmission never announced"
+    pw_seed
+    tr_wait_complete "$WAIT" || fail "Transmission did not complete: $(tr_progress_line)"
+    check_same; stop_pw_seed
+}
+
+list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
+
+main() {
+    if [[ ${1:-} == --list ]]; then list_cases; exit 0; fi
+    local name=${1:?usage: cases.sh NAME | --list}
+    declare -F "case_$name" >/dev/null || die "no case $name (cases: $(list_cases | tr '\n' ' '))"
+    in_netns || die "run it through tests/interop/run (it needs its own network namespace)"
+    install_cleanup
+    make_tmpdir "pw-interop-$name"
+    T=$TMPDIR_MADE
+    "case_$name"
+}
+
+main "$@"

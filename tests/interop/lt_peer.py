@@ -1,0 +1,182 @@
+#!/usr/bin/python3
+"""A libtorrent peer for interop tests and benchmarks, kept on loopback.
+
+    lt_peer.py seed TORRENT --dir DIR --listen 127.0.0.2:6881 [--peer H:P]... [--timeout S]
+    lt_peer.py get  TORRENT --dir DIR --listen 127.0.0.3:6881 [--peer H:P]... [--timeout S]
+    lt_peer.py infohash TORRENT
+
+`seed` checks DIR/<name> (or trusts it with --seed-mode) and serves until SIGINT/SIGTERM
+or the timeout. `get` downloads into DIR and exits 0 once every piece is verified
+(--linger S keeps it seeding S seconds more). Trackers come from the torrent; --peer
+makes libtorrent dial that address directly (connect_peer). Progress goes to stdout
+every --interval seconds; tracker and peer errors are printed as they come.
+
+Exit: 0 done (or seeder stopped by a signal), 1 failure or timeout, 2 bad usage.
+Must run under Debian's /usr/bin/python3, which has the libtorrent 2.0 bindings.
+"""
+import argparse
+import signal
+import sys
+import time
+
+import libtorrent as lt
+
+
+def parse_hostport(text):
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit():
+        raise argparse.ArgumentTypeError(f"expected HOST:PORT, got {text!r}")
+    return host.strip("[]"), int(port)
+
+
+def make_session(listen, utp, encrypt):
+    host, port = listen
+    settings = {
+        "listen_interfaces": f"{host}:{port}",
+        # Outgoing peer connections leave from the listen address, so that the other
+        # side sees this peer at its own 127.0.0.x.
+        "outgoing_interfaces": host,
+        "enable_dht": False,
+        "enable_lsd": False,
+        "enable_upnp": False,
+        "enable_natpmp": False,
+        "enable_ip_notifier": False,
+        "allow_multiple_connections_per_ip": True,
+        "enable_incoming_utp": utp,
+        "enable_outgoing_utp": utp,
+        "enable_incoming_tcp": True,
+        "enable_outgoing_tcp": True,
+        "alert_mask": lt.alert.category_t.error_notification
+        | lt.alert.category_t.status_notification
+        | lt.alert.category_t.tracker_notification
+        | lt.alert.category_t.peer_notification
+        | lt.alert.category_t.connect_notification,
+        "announce_to_all_trackers": True,
+        "user_agent": "lt_peer/2.0",
+    }
+    if encrypt:
+        settings.update(
+            {
+                "out_enc_policy": int(lt.enc_policy.forced),
+                "in_enc_policy": int(lt.enc_policy.forced),
+                "allowed_enc_level": int(lt.enc_level.rc4),
+            }
+        )
+    return lt.session(settings)
+
+
+def describe(st):
+    return (
+        f"{st.progress * 100:6.2f}% {st.num_pieces} pieces "
+        f"down {st.download_rate / 1e6:7.2f} MB/s up {st.upload_rate / 1e6:7.2f} MB/s "
+        f"peers {st.num_peers} state {st.state}"
+    )
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("mode", choices=["seed", "get", "infohash"])
+    ap.add_argument("torrent")
+    ap.add_argument("--dir", default=".")
+    ap.add_argument("--listen", type=parse_hostport, default=("127.0.0.1", 6881))
+    ap.add_argument("--peer", type=parse_hostport, action="append", default=[])
+    ap.add_argument("--timeout", type=float, default=120.0)
+    ap.add_argument("--interval", type=float, default=1.0)
+    ap.add_argument("--linger", type=float, default=0.0)
+    ap.add_argument("--seed-mode", action="store_true", help="skip the initial check")
+    ap.add_argument("--utp", action="store_true", help="allow uTP (TCP only otherwise)")
+    ap.add_argument("--encrypt", action="store_true", help="force MSE/RC4")
+    ap.add_argument("--quiet", action="store_true", help="no periodic progress lines")
+    args = ap.parse_args()
+
+    try:
+        info = lt.torrent_info(args.torrent)
+    except RuntimeError as e:
+        print(f"lt_peer: cannot load {args.torrent}: {e}", file=sys.stderr)
+        return 2
+    if args.mode == "infohash":
+        print(str(info.info_hashes().v1))
+        return 0
+
+    stop = {"signal": None}
+
+    def on_signal(signum, _frame):
+        stop["signal"] = signum
+
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
+
+    ses = make_session(args.listen, args.utp, args.encrypt)
+    atp = lt.add_torrent_params()
+    atp.ti = info
+    atp.save_path = args.dir
+    flags = atp.flags & ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
+    if args.mode == "seed" and args.seed_mode:
+        flags |= lt.torrent_flags.seed_mode
+    atp.flags = flags
+    h = ses.add_torrent(atp)
+    tag = f"lt-{args.mode}@{args.listen[0]}:{args.listen[1]}"
+    print(f"{tag}: {info.name()} {info.total_size()} bytes, {info.num_pieces()} pieces, "
+          f"info-hash {info.info_hashes().v1}", flush=True)
+
+    start = time.monotonic()
+    deadline = start + args.timeout
+    next_report = start
+    peers_added = False
+    checked = args.mode == "seed" and args.seed_mode
+    done_at = None
+    failed = None
+    while True:
+        now = time.monotonic()
+        if stop["signal"] is not None:
+            print(f"{tag}: stopped by signal {stop['signal']}", flush=True)
+            break
+        if now > deadline:
+            failed = f"timeout after {args.timeout:.0f} s"
+            break
+        for a in ses.pop_alerts():
+            if isinstance(a, (lt.tracker_error_alert, lt.tracker_warning_alert,
+                              lt.peer_error_alert, lt.file_error_alert,
+                              lt.torrent_error_alert, lt.hash_failed_alert,
+                              lt.listen_failed_alert, lt.peer_disconnected_alert,
+                              lt.tracker_reply_alert, lt.peer_connect_alert,
+                              lt.listen_succeeded_alert)):
+                print(f"{tag}: {type(a).__name__}: {a.message()}", flush=True)
+            if isinstance(a, (lt.file_error_alert, lt.torrent_error_alert)):
+                failed = a.message()
+            if isinstance(a, lt.torrent_checked_alert):
+                checked = True
+        if failed:
+            break
+        st = h.status()
+        if checked and not peers_added:
+            if args.mode == "seed" and not st.is_seeding:
+                failed = f"data does not match the torrent ({st.progress * 100:.1f}% valid)"
+                break
+            for peer in args.peer:
+                h.connect_peer(peer)
+            peers_added = True
+        if args.mode == "get" and st.is_seeding and done_at is None:
+            done_at = now
+            print(f"{tag}: complete in {now - start:.2f} s", flush=True)
+        if done_at is not None and now - done_at >= args.linger:
+            break
+        if now >= next_report and not args.quiet:
+            print(f"{tag}: {describe(st)}", flush=True)
+            next_report = now + args.interval
+        ses.wait_for_alert(100)
+
+    st = h.status()
+    print(f"{tag}: final {describe(st)}; uploaded {st.total_payload_upload} "
+          f"downloaded {st.total_payload_download}", flush=True)
+    if failed:
+        print(f"lt_peer: {failed}", file=sys.stderr, flush=True)
+        return 1
+    if args.mode == "get" and done_at is None:
+        print("lt_peer: stopped before the download completed", file=sys.stderr, flush=True)
+        return 1
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
