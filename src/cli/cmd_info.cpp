@@ -1,0 +1,150 @@
+// `piecewise info`: prints what a .torrent file holds, as text or (--json) as a JSON object.
+#include <boost/json.hpp>
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "meta/metainfo.hpp"
+
+namespace pw::cli {
+
+namespace {
+
+constexpr std::size_t kMaxFilesListed = 100;
+
+struct InfoArgs {
+    std::string torrent;
+    bool json = false;
+};
+
+std::string human_size(std::int64_t bytes) {
+    static const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB", "PiB", "EiB"};
+    double v = static_cast<double>(bytes);
+    int u = 0;
+    while (v >= 1024 && u < 6) {
+        v /= 1024;
+        ++u;
+    }
+    char buf[64];
+    if (u == 0)
+        std::snprintf(buf, sizeof buf, "%lld B", static_cast<long long>(bytes));
+    else
+        std::snprintf(buf, sizeof buf, "%.2f %s (%lld bytes)", v, units[u],
+                      static_cast<long long>(bytes));
+    return buf;
+}
+
+std::string utc_time(std::int64_t t) {
+    std::time_t tt = static_cast<std::time_t>(t);
+    std::tm tm{};
+    if (!::gmtime_r(&tt, &tm)) return std::to_string(t);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S UTC", &tm);
+    return buf;
+}
+
+void print_text(const meta::Metainfo& m) {
+    std::cout << "name:          " << m.name << "\n"
+              << "info hash:     " << m.info_hash.hex() << "\n"
+              << "piece length:  " << human_size(m.piece_length) << "\n"
+              << "pieces:        " << m.num_pieces() << "\n"
+              << "total size:    " << human_size(m.total_size) << "\n"
+              << "private:       " << (m.is_private ? "yes" : "no") << "\n";
+    if (!m.comment.empty()) std::cout << "comment:       " << m.comment << "\n";
+    if (!m.created_by.empty()) std::cout << "created by:    " << m.created_by << "\n";
+    if (m.creation_date != 0) std::cout << "creation date: " << utc_time(m.creation_date) << "\n";
+    if (m.trackers.empty()) {
+        std::cout << "trackers:      none\n";
+    } else {
+        std::cout << "trackers:\n";
+        for (std::size_t t = 0; t < m.trackers.size(); ++t)
+            for (const auto& url : m.trackers[t])
+                std::cout << "  tier " << t << ": " << url << "\n";
+    }
+    if (!m.url_list.empty()) {
+        std::cout << "web seeds:\n";
+        for (const auto& u : m.url_list) std::cout << "  " << u << "\n";
+    }
+    std::cout << "files:         " << m.files.size() << "\n";
+    std::size_t shown = 0;
+    for (const auto& f : m.files) {
+        if (shown == kMaxFilesListed) {
+            std::cout << "  ... and " << (m.files.size() - shown) << " more\n";
+            break;
+        }
+        std::cout << "  " << f.path << "  (" << f.length << " bytes" << (f.pad ? ", padding" : "")
+                  << ")\n";
+        ++shown;
+    }
+}
+
+void print_json(const meta::Metainfo& m) {
+    namespace json = boost::json;
+    json::array files;
+    for (const auto& f : m.files) {
+        json::object o;
+        o["path"] = f.path;
+        o["length"] = f.length;
+        if (f.pad) o["pad"] = true;
+        files.push_back(std::move(o));
+    }
+    json::array flat;
+    json::array tiers;
+    for (const auto& tier : m.trackers) {
+        json::array t;
+        for (const auto& url : tier) {
+            flat.push_back(json::value(url));
+            t.push_back(json::value(url));
+        }
+        tiers.push_back(std::move(t));
+    }
+    json::array web_seeds;
+    for (const auto& u : m.url_list) web_seeds.push_back(json::value(u));
+
+    json::object o;
+    o["name"] = m.name;
+    o["info_hash"] = m.info_hash.hex();
+    o["piece_length"] = m.piece_length;
+    o["num_pieces"] = m.num_pieces();
+    o["total_size"] = m.total_size;
+    o["private"] = m.is_private;
+    o["multi_file"] = m.multi_file;
+    o["comment"] = m.comment;
+    o["created_by"] = m.created_by;
+    o["creation_date"] = m.creation_date;
+    o["trackers"] = std::move(flat);
+    o["tiers"] = std::move(tiers);
+    o["url_list"] = std::move(web_seeds);
+    o["files"] = std::move(files);
+    std::cout << json::serialize(o) << "\n";
+}
+
+int run_info(const InfoArgs& a) {
+    meta::Metainfo m;
+    try {
+        m = meta::load(a.torrent);
+    } catch (const meta::MetainfoError& e) {
+        return fail(2, e.what());
+    }
+    if (a.json)
+        print_json(m);
+    else
+        print_text(m);
+    std::cout.flush();
+    if (!std::cout) return fail(1, "cannot write to standard output");
+    return 0;
+}
+
+}  // namespace
+
+Command add_info(CLI::App& root) {
+    auto args = std::make_shared<InfoArgs>();
+    CLI::App* app = root.add_subcommand("info", "Show what a .torrent file contains");
+    app->add_option("TORRENT", args->torrent, ".torrent file")->required();
+    app->add_flag("--json", args->json, "Print a JSON object instead of text");
+    return Command{app, [args] { return run_info(*args); }};
+}
+
+}  // namespace pw::cli
