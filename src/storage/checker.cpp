@@ -25,7 +25,7 @@ constexpr std::int64_t kExtent = 4 << 20;  // bytes per read
 constexpr std::int64_t kChunk = 16 << 20;  // bytes of pieces handed to a thread at a time
 
 class Checker {
-public:
+  public:
     Checker(const meta::Metainfo& m, Storage& storage, CheckProgress* progress)
         : m_(m), storage_(storage), progress_(progress), result_(m.piece_hashes.size(), 0) {}
 
@@ -55,7 +55,7 @@ public:
         return std::vector<bool>(result_.begin(), result_.end());
     }
 
-private:
+  private:
     std::int64_t piece_start(int p) const { return p * m_.piece_length; }
     std::int64_t piece_size(int p) const {
         return std::clamp<std::int64_t>(m_.total_size - piece_start(p), 0, m_.piece_length);

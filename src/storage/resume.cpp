@@ -56,7 +56,8 @@ std::string canonical_string(const fs::path& p) {
 
 }  // namespace
 
-std::vector<FileStamp> stamp_files(const std::vector<meta::FileEntry>& files, const fs::path& root) {
+std::vector<FileStamp> stamp_files(const std::vector<meta::FileEntry>& files,
+                                   const fs::path& root) {
     std::vector<FileStamp> out;
     out.reserve(files.size());
     for (const auto& f : files) {
@@ -66,8 +67,8 @@ std::vector<FileStamp> stamp_files(const std::vector<meta::FileEntry>& files, co
             s.size = 0;
         } else if (struct stat st; ::stat((root / f.path).c_str(), &st) == 0) {
             s.size = st.st_size;
-            s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 +
-                         st.st_mtim.tv_nsec;
+            s.mtime_ns =
+                static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
         }
         out.push_back(s);
     }

@@ -24,7 +24,7 @@ namespace fs = std::filesystem;
 namespace {
 
 class StorageCategory : public std::error_category {
-public:
+  public:
     const char* name() const noexcept override { return "pw.storage"; }
     std::string message(int ev) const override {
         switch (static_cast<StorageErrc>(ev)) {
@@ -39,7 +39,9 @@ public:
     }
 };
 
-std::error_code errno_code(int e) { return {e, std::system_category()}; }
+std::error_code errno_code(int e) {
+    return {e, std::system_category()};
+}
 
 // Positional vectored I/O of all of `v` at `off`, looping over short transfers and EINTR.
 // `v` is consumed. A read that hits end of file gives StorageErrc::unexpected_eof; a write
@@ -93,7 +95,9 @@ const std::error_category& storage_category() {
     return cat;
 }
 
-std::error_code make_error_code(StorageErrc e) { return {static_cast<int>(e), storage_category()}; }
+std::error_code make_error_code(StorageErrc e) {
+    return {static_cast<int>(e), storage_category()};
+}
 
 std::string StorageError::message() const {
     std::string m = operation;
@@ -130,9 +134,13 @@ Storage::Storage(std::vector<meta::FileEntry> files, std::int64_t total_size, fs
     root_norm_ = root_.lexically_normal();
 }
 
-Storage::~Storage() { close_all(); }
+Storage::~Storage() {
+    close_all();
+}
 
-fs::path Storage::full_path(int file) const { return root_ / files_.at(file).path; }
+fs::path Storage::full_path(int file) const {
+    return root_ / files_.at(file).path;
+}
 
 bool Storage::inside_root(const fs::path& p) const {
     auto base = components(root_norm_);
@@ -147,7 +155,7 @@ template <class Fn>
 void Storage::for_each_part(std::int64_t offset, std::int64_t length, Fn&& fn) const {
     if (length <= 0 || offset >= total_size_) return;
     std::int64_t begin = std::max<std::int64_t>(offset, 0);
-    std::int64_t end = offset < 0 ? std::min(offset + length, total_size_)
+    std::int64_t end = offset < 0                      ? std::min(offset + length, total_size_)
                        : length > total_size_ - offset ? total_size_
                                                        : offset + length;
     if (begin >= end) return;
@@ -218,33 +226,35 @@ Storage::FileRef Storage::fd(int file, bool create, StorageError& err) {
 StorageError Storage::write(std::int64_t offset, std::span<const iovec> bufs) {
     std::size_t total = 0;
     for (const auto& b : bufs) total += b.iov_len;
-    if (offset < 0 || offset > total_size_ || total > static_cast<std::uint64_t>(total_size_ - offset))
+    if (offset < 0 || offset > total_size_ ||
+        total > static_cast<std::uint64_t>(total_size_ - offset))
         return {make_error_code(StorageErrc::out_of_range), "", "write"};
 
     StorageError err;
     std::size_t idx = 0, in_buf = 0;  // cursor into `bufs`
     std::vector<iovec> v;
-    for_each_part(offset, static_cast<std::int64_t>(total), [&](int file, std::int64_t file_offset,
-                                                                std::int64_t len) {
-        v.clear();
-        auto need = static_cast<std::size_t>(len);
-        while (need > 0) {
-            std::size_t take = std::min(bufs[idx].iov_len - in_buf, need);
-            if (take > 0) v.push_back({static_cast<char*>(bufs[idx].iov_base) + in_buf, take});
-            need -= take;
-            in_buf += take;
-            if (in_buf == bufs[idx].iov_len) {
-                ++idx;
-                in_buf = 0;
-            }
-        }
-        if (files_[file].pad) return true;  // BEP 47: never written
-        FileRef f = fd(file, true, err);
-        if (!f) return false;
-        if (auto ec = transfer_all<true>(f->fd, v, file_offset))
-            err = {ec, full_path(file).string(), "write"};
-        return !err;
-    });
+    for_each_part(offset, static_cast<std::int64_t>(total),
+                  [&](int file, std::int64_t file_offset, std::int64_t len) {
+                      v.clear();
+                      auto need = static_cast<std::size_t>(len);
+                      while (need > 0) {
+                          std::size_t take = std::min(bufs[idx].iov_len - in_buf, need);
+                          if (take > 0)
+                              v.push_back({static_cast<char*>(bufs[idx].iov_base) + in_buf, take});
+                          need -= take;
+                          in_buf += take;
+                          if (in_buf == bufs[idx].iov_len) {
+                              ++idx;
+                              in_buf = 0;
+                          }
+                      }
+                      if (files_[file].pad) return true;  // BEP 47: never written
+                      FileRef f = fd(file, true, err);
+                      if (!f) return false;
+                      if (auto ec = transfer_all<true>(f->fd, v, file_offset))
+                          err = {ec, full_path(file).string(), "write"};
+                      return !err;
+                  });
     return err;
 }
 
@@ -254,26 +264,27 @@ StorageError Storage::write(std::int64_t offset, const char* data, std::size_t l
 }
 
 StorageError Storage::read(std::int64_t offset, char* out, std::size_t len) {
-    if (offset < 0 || offset > total_size_ || len > static_cast<std::uint64_t>(total_size_ - offset))
+    if (offset < 0 || offset > total_size_ ||
+        len > static_cast<std::uint64_t>(total_size_ - offset))
         return {make_error_code(StorageErrc::out_of_range), "", "read"};
 
     StorageError err;
     std::vector<iovec> v(1);
-    for_each_part(offset, static_cast<std::int64_t>(len), [&](int file, std::int64_t file_offset,
-                                                              std::int64_t part) {
-        char* dst = out + (files_[file].offset + file_offset - offset);
-        auto n = static_cast<std::size_t>(part);
-        if (files_[file].pad) {
-            std::memset(dst, 0, n);
-            return true;
-        }
-        FileRef f = fd(file, false, err);
-        if (!f) return false;
-        v.assign(1, iovec{dst, n});
-        if (auto ec = transfer_all<false>(f->fd, v, file_offset))
-            err = {ec, full_path(file).string(), "read"};
-        return !err;
-    });
+    for_each_part(offset, static_cast<std::int64_t>(len),
+                  [&](int file, std::int64_t file_offset, std::int64_t part) {
+                      char* dst = out + (files_[file].offset + file_offset - offset);
+                      auto n = static_cast<std::size_t>(part);
+                      if (files_[file].pad) {
+                          std::memset(dst, 0, n);
+                          return true;
+                      }
+                      FileRef f = fd(file, false, err);
+                      if (!f) return false;
+                      v.assign(1, iovec{dst, n});
+                      if (auto ec = transfer_all<false>(f->fd, v, file_offset))
+                          err = {ec, full_path(file).string(), "read"};
+                      return !err;
+                  });
     return err;
 }
 
@@ -281,7 +292,8 @@ StorageError Storage::create_empty_files() {
     for (std::size_t i = 0; i < files_.size(); ++i) {
         if (files_[i].pad) continue;
         fs::path p = full_path(static_cast<int>(i));
-        if (!inside_root(p)) return {make_error_code(StorageErrc::outside_root), p.string(), "open"};
+        if (!inside_root(p))
+            return {make_error_code(StorageErrc::outside_root), p.string(), "open"};
         std::error_code ec;
         fs::create_directories(p.parent_path(), ec);
         if (ec) return {ec, p.parent_path().string(), "mkdir"};
