@@ -129,15 +129,16 @@ TEST(CheckerTest, FindsExactlyTheIntactPieces) {
     Fixture fx(kSpecs, 16384, dir.path());
     const auto& f = fx.m.files;
     // Corrupt one byte in b.bin (in a piece spanning a, b and c) and one in d.bin;
-    // truncate e.bin to 10000 of its 30000 bytes.
+    // truncate e.bin to 20000 of its 30000 bytes: its first piece is still whole.
     flip_byte(dir.path() / "t/b.bin", 100);
     flip_byte(dir.path() / "t/d.bin", 20000);
-    fs::resize_file(dir.path() / "t/e.bin", 10000);
+    fs::resize_file(dir.path() / "t/e.bin", 20000);
 
     auto expect = fx.untouched_by(f[2].offset + 100, f[2].offset + 101) &&
                   fx.untouched_by(f[4].offset + 20000, f[4].offset + 20001) &&
-                  fx.untouched_by(f[6].offset + 10000, fx.m.total_size);
-    ASSERT_EQ(count(expect), fx.m.num_pieces() - 4);  // the test itself is meaningful
+                  fx.untouched_by(f[6].offset + 20000, fx.m.total_size);
+    ASSERT_EQ(count(expect), fx.m.num_pieces() - 3);  // the test itself is meaningful
+    ASSERT_TRUE(expect[7]);                           // e.bin's intact first piece
     for (unsigned threads : {1u, 2u, 4u}) {
         auto have = pw::storage::check_pieces(fx.m, *fx.storage, threads);
         EXPECT_EQ(have, expect) << threads;
