@@ -1,0 +1,241 @@
+// HTTP tracker announce over Boost.Beast (BEP 3; replies per BEP 23, BEP 7, BEP 24).
+//
+// One deadline bounds the whole operation, redirects included. Name resolution may
+// sit in getaddrinfo on asio's resolver thread, which cannot be interrupted, so the
+// coroutine waits for it on a timer and leaves the lookup behind when the deadline
+// passes. Connect, write and read run on a beast::tcp_stream whose expiry is that
+// deadline. Every failure becomes a failure_reason; nothing is thrown.
+#include "tracker/http_announce.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/this_coro.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <boost/url/parse.hpp>
+#include <boost/url/url.hpp>
+#include <charconv>
+#include <memory>
+#include <optional>
+
+#include "bencode/bencode.hpp"
+
+namespace pw::tracker {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+constexpr int max_redirects = 5;
+constexpr std::uint64_t max_body = 2u << 20;
+constexpr std::uint32_t max_header = 16u << 10;
+constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
+
+AnnounceResponse failed(std::string reason) {
+    AnnounceResponse r;
+    r.failure_reason = std::move(reason);
+    return r;
+}
+
+std::string describe(const char* stage, const boost::system::error_code& ec) {
+    if (ec == beast::error::timeout || ec == asio::error::operation_aborted)
+        return std::string(stage) + ": timed out";
+    return std::string(stage) + ": " + ec.message();
+}
+
+// Where one request goes, taken from an absolute http:// URL.
+struct Target {
+    std::string host;       // for the resolver: name or address, no brackets
+    std::string port;       // decimal
+    std::string host_header;
+    std::string path;       // origin-form request target
+};
+
+// Fills `t` from `url`, or returns why it cannot be used.
+std::optional<std::string> parse_target(const boost::urls::url_view& url, Target& t) {
+    if (url.scheme_id() == boost::urls::scheme::https) return "https trackers are not supported yet";
+    if (url.scheme_id() != boost::urls::scheme::http)
+        return "unsupported tracker URL scheme '" + std::string(url.scheme()) + "'";
+    if (!url.has_authority() || url.encoded_host().empty()) return "tracker URL has no host";
+    std::uint16_t port = 80;
+    if (url.has_port() && !url.port().empty()) {
+        // port_number() wraps values above 65535, so read the digits here.
+        const std::string_view digits = url.port();
+        unsigned value = 0;
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
+        if (ec != std::errc() || end != digits.data() + digits.size() || value == 0 ||
+            value > 65535)
+            return "tracker URL has an invalid port";
+        port = static_cast<std::uint16_t>(value);
+    }
+    t.host = url.host_address();
+    t.port = std::to_string(port);
+    t.host_header = std::string(url.encoded_host());
+    if (port != 80) t.host_header += ":" + t.port;
+    t.path = std::string(url.encoded_target());
+    if (t.path.empty() || t.path[0] != '/') t.path.insert(0, "/");
+    return std::nullopt;
+}
+
+// Resolves within the deadline. The handler owns the resolver and the shared state,
+// so a lookup still running at the deadline can finish after this returns.
+asio::awaitable<std::optional<std::string>> resolve(const Target& t, Clock::time_point deadline,
+                                                    tcp::resolver::results_type& out) {
+    auto ex = co_await asio::this_coro::executor;
+    struct State {
+        explicit State(const asio::any_io_executor& e) : timer(e), resolver(e) {}
+        asio::steady_timer timer;
+        tcp::resolver resolver;
+        bool done = false;
+        boost::system::error_code ec;
+        tcp::resolver::results_type results;
+    };
+    auto st = std::make_shared<State>(ex);
+    st->timer.expires_at(deadline);
+    st->resolver.async_resolve(t.host, t.port, tcp::resolver::numeric_service,
+                               [st](const boost::system::error_code& ec,
+                                    tcp::resolver::results_type results) {
+                                   st->done = true;
+                                   st->ec = ec;
+                                   st->results = std::move(results);
+                                   st->timer.cancel();
+                               });
+    co_await st->timer.async_wait(use_tuple);
+    if (!st->done) {
+        st->resolver.cancel();
+        co_return "resolve: timed out";
+    }
+    if (st->ec) co_return describe("resolve", st->ec);
+    out = std::move(st->results);
+    co_return std::nullopt;
+}
+
+bool is_redirect(http::status s) {
+    return s == http::status::moved_permanently || s == http::status::found ||
+           s == http::status::see_other || s == http::status::temporary_redirect ||
+           s == http::status::permanent_redirect;
+}
+
+// A non-200 reply may still carry a bencoded failure reason; prefer the tracker's words.
+std::optional<AnnounceResponse> tracker_failure(std::string_view body) {
+    if (body.empty() || body.front() != 'd') return std::nullopt;
+    try {
+        bencode::Document doc = bencode::decode(body);
+        if (!doc.root().find_string("failure reason")) return std::nullopt;
+    } catch (const bencode::DecodeError&) {
+        return std::nullopt;
+    }
+    AnnounceResponse r = parse_announce_response(body);
+    if (r.failure_reason.empty()) return std::nullopt;
+    return r;
+}
+
+struct Reply {
+    http::status status{};
+    unsigned status_code = 0;
+    std::string reason;
+    std::string location;
+    std::string content_encoding;
+    std::string body;
+};
+
+// One GET of `t`: connect, send, read, all before `deadline`.
+asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_point deadline,
+                                                  Reply& reply) {
+    tcp::resolver::results_type endpoints;
+    if (auto err = co_await resolve(t, deadline, endpoints)) co_return err;
+
+    beast::tcp_stream stream(co_await asio::this_coro::executor);
+    stream.expires_at(deadline);
+    auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+    if (cec) co_return describe("connect", cec);
+
+    http::request<http::empty_body> req{http::verb::get, t.path, 11};
+    req.set(http::field::host, t.host_header);
+    req.set(http::field::user_agent, "Piecewise/" PW_VERSION);
+    req.set(http::field::accept_encoding, "identity");
+    req.set(http::field::connection, "close");
+    auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
+    (void)written;
+    if (wec) co_return describe("send", wec);
+
+    beast::flat_buffer buffer;
+    http::response_parser<http::string_body> parser;
+    parser.body_limit(max_body);
+    parser.header_limit(max_header);
+    auto [rec, nread] = co_await http::async_read(stream, buffer, parser, use_tuple);
+    (void)nread;
+    if (rec) co_return describe("read", rec);
+
+    beast::error_code ignored;
+    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+
+    auto& res = parser.get();
+    reply.status = res.result();
+    reply.status_code = res.result_int();
+    reply.reason = std::string(res.reason().substr(0, 100));
+    reply.location = std::string(res[http::field::location]);
+    reply.content_encoding = std::string(res[http::field::content_encoding]);
+    reply.body = std::move(res.body());
+    co_return std::nullopt;
+}
+
+}  // namespace
+
+asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
+                                                std::chrono::milliseconds timeout) {
+    try {
+        const auto deadline = Clock::now() + timeout;
+        boost::urls::url current;
+        {
+            const std::string full = build_announce_url(req);
+            auto parsed = boost::urls::parse_uri(full);
+            if (!parsed) co_return failed("invalid tracker URL: " + parsed.error().message());
+            current = *parsed;
+        }
+        for (int hop = 0;; ++hop) {
+            Target target;
+            if (auto err = parse_target(current, target)) co_return failed(*err);
+
+            Reply reply;
+            if (auto err = co_await fetch(target, deadline, reply)) co_return failed(*err);
+
+            if (is_redirect(reply.status)) {
+                if (hop == max_redirects) co_return failed("too many redirects");
+                if (reply.location.empty())
+                    co_return failed("HTTP " + std::to_string(reply.status_code) +
+                                     " redirect without a Location");
+                auto ref = boost::urls::parse_uri_reference(reply.location);
+                if (!ref) co_return failed("invalid redirect location: " + ref.error().message());
+                boost::urls::url next;
+                if (auto rv = boost::urls::resolve(current, *ref, next); !rv)
+                    co_return failed("invalid redirect location: " + rv.error().message());
+                current = std::move(next);
+                continue;
+            }
+
+            if (!reply.content_encoding.empty() && reply.content_encoding != "identity")
+                co_return failed("tracker reply: unsupported content encoding '" +
+                                 reply.content_encoding + "'");
+            if (reply.status != http::status::ok) {
+                if (auto r = tracker_failure(reply.body)) co_return std::move(*r);
+                std::string why = "HTTP " + std::to_string(reply.status_code);
+                if (!reply.reason.empty()) why += " " + reply.reason;
+                co_return failed(std::move(why));
+            }
+            co_return parse_announce_response(reply.body);
+        }
+    } catch (const std::exception& e) {
+        // Allocation failure or a library precondition; still a failed announce, not a crash.
+        co_return failed(std::string("announce: ") + e.what());
+    }
+}
+
+}  // namespace pw::tracker
