@@ -1,0 +1,131 @@
+// The public face of the Piecewise engine.
+//
+// A Session owns one network thread (all protocol state lives there) and a small
+// disk/hash worker pool. Calls on Session never block on the network and never run
+// user code on the network thread: commands are posted, state comes back as status
+// snapshots (copies) and as events pulled from a queue.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace piecewise {
+
+struct Settings {
+    // Address and port of the TCP peer listener ("0.0.0.0:6881", "127.0.0.2:7000",
+    // "[::1]:6881"). Port 0 picks a free port. Outgoing connections and tracker requests
+    // bind to this address when it is not a wildcard.
+    std::string listen = "0.0.0.0:6881";
+    // Where fast-resume files are kept; empty: $XDG_STATE_HOME/piecewise/resume
+    // (or ~/.local/state/piecewise/resume).
+    std::string resume_dir;
+    int max_peers_per_torrent = 60;
+    int unchoke_slots = 8;
+    // Upper bound on piece data held in memory while downloading (bytes).
+    std::int64_t cache_bytes = 64ll << 20;
+    unsigned disk_threads = 0;  // 0: one per core, at least 2
+    std::chrono::seconds tracker_timeout{15};
+    int numwant = 50;
+};
+
+// Thrown by Session calls for bad input (malformed torrent, bad address).
+class Error : public std::runtime_error {
+public:
+    using std::runtime_error::runtime_error;
+};
+
+using TorrentId = int;
+
+struct AddTorrentParams {
+    std::string torrent_file;      // path to a .torrent
+    std::string save_path = ".";   // parent directory of the torrent's name
+    std::vector<std::string> peers;  // "HOST:PORT" to connect to at start
+    bool upload_only = false;      // serve what is on disk, download nothing
+    double seed_ratio = -1;        // stop when uploaded/size reaches this; <0: never
+};
+
+enum class TorrentState { checking, downloading, seeding, stopped, error };
+
+struct TrackerStatus {
+    std::string url;
+    std::string last_error;  // empty when the last announce worked
+    std::string warning;
+    int peers_returned = 0;
+    std::int64_t seeders = -1;
+    std::int64_t leechers = -1;
+    std::int64_t next_announce_s = 0;
+};
+
+struct TorrentStatus {
+    std::string name;
+    std::string info_hash;  // hex
+    TorrentState state = TorrentState::checking;
+    std::string error;      // set in state error
+    int num_pieces = 0;
+    int pieces_have = 0;
+    std::int64_t total_size = 0;
+    std::int64_t bytes_have = 0;   // verified and written
+    std::int64_t downloaded = 0;   // payload bytes received this session
+    std::int64_t uploaded = 0;     // payload bytes sent this session
+    double down_rate = 0;          // bytes/s
+    double up_rate = 0;
+    int peers = 0;                 // connected
+    int seeds = 0;                 // connected peers that have everything
+    int known_peers = 0;
+    int hash_failures = 0;
+    int banned_peers = 0;
+    double check_progress = 0;     // 0..1 while checking
+    bool seed_ratio_reached = false;
+    std::vector<TrackerStatus> trackers;
+};
+
+enum class EventType {
+    torrent_checked,    // resume data or hashing decided what is on disk
+    torrent_finished,   // every piece verified and on disk
+    piece_failed,       // a piece failed its hash check and will be fetched again
+    peer_banned,        // a peer sent bad data or broke the protocol badly
+    peer_disconnected,  // with the reason
+    tracker_error,
+    tracker_reply,
+    storage_error,      // the torrent stopped: disk full, permission, ...
+    listen_failed,
+};
+
+struct Event {
+    EventType type;
+    TorrentId torrent = -1;
+    std::string message;
+};
+
+class Session {
+public:
+    // Throws Error if the listen address is malformed or cannot be bound.
+    explicit Session(Settings settings);
+    ~Session();  // stops everything (see stop())
+    Session(const Session&) = delete;
+    Session& operator=(const Session&) = delete;
+
+    // The actual listen port (after binding port 0).
+    std::uint16_t listen_port() const;
+
+    // Throws Error (malformed torrent: its reason; already added).
+    TorrentId add_torrent(const AddTorrentParams& params);
+    std::optional<TorrentStatus> status(TorrentId id) const;
+    std::vector<Event> pop_events();
+
+    // Announces `stopped` to trackers (bounded wait), saves resume data, closes every
+    // connection and file. Idempotent.
+    void stop(std::chrono::milliseconds announce_timeout = std::chrono::seconds(3));
+
+    struct Impl;
+
+private:
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace piecewise

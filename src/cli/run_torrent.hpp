@@ -1,0 +1,31 @@
+// Shared by `get` and `seed`: runs one torrent in a session, shows progress, and
+// decides when to stop.
+#pragma once
+
+#include <string>
+#include <vector>
+
+#include "piecewise/session.hpp"
+
+namespace pw::cli {
+
+struct RunOptions {
+    std::string torrent;
+    std::string dir = ".";
+    std::string listen = "0.0.0.0:6881";
+    std::vector<std::string> peers;
+    bool upload_only = false;  // seed: serve what is on disk
+    bool no_seed = false;      // get: exit once complete
+    double seed_ratio = -1;
+    bool quiet = false;
+    bool verbose = false;
+    std::string resume_dir;
+};
+
+// Exit status per the command-line conventions (0, 1, 2).
+int run_torrent(const RunOptions& o);
+
+// Installs SIGINT/SIGTERM handlers that set a flag polled by run_torrent.
+void install_stop_signals();
+
+}  // namespace pw::cli

@@ -1,0 +1,294 @@
+#include "peer/peer_connection.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/asio/write.hpp>
+#include <cstring>
+
+namespace pw::peer {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+constexpr std::size_t read_chunk = 256 * 1024;
+constexpr std::size_t send_low_water = 512 * 1024;
+constexpr auto handshake_timeout = std::chrono::seconds(20);
+constexpr auto idle_timeout = std::chrono::seconds(180);
+constexpr auto keepalive_interval = std::chrono::seconds(110);
+}  // namespace
+
+PeerConnection::PeerConnection(tcp::socket socket, PeerHandler& handler, bool outgoing,
+                               int num_pieces, std::uint32_t max_message)
+    : has(num_pieces),
+      socket_(std::move(socket)),
+      handler_(handler),
+      outgoing_(outgoing),
+      max_message_(max_message),
+      flood_limit_(static_cast<std::uint32_t>(std::max(5000, num_pieces + 1000))),
+      wake_(socket_.get_executor(), Clock::time_point::max()) {
+    boost::system::error_code ec;
+    remote_ = socket_.remote_endpoint(ec);
+    peer_key = remote_;
+    rbuf_.resize(read_chunk);
+    socket_.set_option(tcp::no_delay(true), ec);
+}
+
+void PeerConnection::start(wire::Handshake ours, std::optional<wire::Handshake> theirs,
+                           Sha1Digest expected_hash) {
+    auto self = shared_from_this();
+    asio::co_spawn(socket_.get_executor(), run(ours, theirs, expected_hash),
+                   [self](std::exception_ptr e) {
+                       if (e) {
+                           try {
+                               std::rethrow_exception(e);
+                           } catch (const std::exception& ex) {
+                               self->close(std::string("internal error: ") + ex.what());
+                           }
+                       }
+                   });
+}
+
+std::string PeerConnection::client_name() const {
+    if (!ext_client.empty()) return ext_client;
+    // Azureus-style peer ids: -XX1234-
+    const auto& id = theirs_.peer_id;
+    if (id[0] == '-' && id[7] == '-') return std::string(reinterpret_cast<const char*>(id.data()), 8);
+    return "unknown";
+}
+
+void PeerConnection::close(const std::string& reason) {
+    if (closed_) return;
+    closed_ = true;
+    close_reason_ = reason;
+    boost::system::error_code ec;
+    socket_.shutdown(tcp::socket::shutdown_both, ec);
+    socket_.close(ec);
+    wake_.cancel();
+    // Tell the handler from a fresh stack frame: the caller may be iterating its peers.
+    auto self = shared_from_this();
+    asio::post(wake_.get_executor(), [self] { self->handler_.on_closed(*self, self->close_reason_); });
+}
+
+awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Handshake> theirs,
+                                    Sha1Digest expected) {
+    auto self = shared_from_this();
+    asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
+    if (outgoing_) {
+        std::string hs = wire::encode_handshake(ours);
+        auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs), use_nothrow);
+        if (wec) {
+            close("handshake write: " + wec.message());
+            co_return;
+        }
+        char in[wire::handshake_size];
+        auto [rec, rn] = co_await asio::async_read(socket_, asio::buffer(in), use_nothrow);
+        if (rec) {
+            close(rec == asio::error::eof ? "closed during handshake" : "handshake read: " + rec.message());
+            co_return;
+        }
+        auto h = wire::decode_handshake(std::string_view(in, sizeof in));
+        if (!h) {
+            close("not a BitTorrent handshake");
+            co_return;
+        }
+        if (h->info_hash != expected) {
+            close("handshake for another torrent");
+            co_return;
+        }
+        theirs_ = *h;
+    } else {
+        theirs_ = *theirs;
+        std::string hs = wire::encode_handshake(ours);
+        auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs), use_nothrow);
+        if (wec) {
+            close("handshake write: " + wec.message());
+            co_return;
+        }
+    }
+    if (closed_) co_return;
+    handshake_done_ = true;
+    last_receive_ = Clock::now();
+    if (!handler_.on_handshake(*this)) {
+        if (!closed_) close("refused");
+        co_return;
+    }
+    asio::co_spawn(socket_.get_executor(), writer(), asio::detached);
+
+    while (!closed_) {
+        if (rend_ == rbuf_.size()) {
+            if (rstart_ > 0) {
+                std::memmove(rbuf_.data(), rbuf_.data() + rstart_, rend_ - rstart_);
+                rend_ -= rstart_;
+                rstart_ = 0;
+            } else {
+                // One message larger than the buffer (a big bitfield or extension message):
+                // grow up to the message limit, which parse_message has already checked.
+                rbuf_.resize(std::min<std::size_t>(rbuf_.size() * 2, std::size_t(max_message_) + 4));
+            }
+        }
+        auto [ec, n] = co_await socket_.async_read_some(
+            asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), use_nothrow);
+        if (closed_) break;
+        if (ec) {
+            close(ec == asio::error::eof ? "peer closed the connection" : "read: " + ec.message());
+            break;
+        }
+        rend_ += n;
+        last_receive_ = Clock::now();
+        if (!dispatch_buffer()) break;
+        if (rstart_ == rend_) rstart_ = rend_ = 0;
+    }
+}
+
+bool PeerConnection::dispatch_buffer() {
+    while (!closed_) {
+        wire::Message m;
+        std::string_view avail(rbuf_.data() + rstart_, rend_ - rstart_);
+        auto r = wire::parse_message(avail, max_message_, m);
+        if (r.status == wire::ParseStatus::need_more) {
+            // Ensure the buffer can hold the whole message once it arrives.
+            if (avail.size() >= 4) {
+                std::uint32_t len = (std::uint32_t(std::uint8_t(avail[0])) << 24) |
+                                    (std::uint32_t(std::uint8_t(avail[1])) << 16) |
+                                    (std::uint32_t(std::uint8_t(avail[2])) << 8) |
+                                    std::uint32_t(std::uint8_t(avail[3]));
+                std::size_t need = std::size_t(len) + 4;
+                if (need > rbuf_.size() - rstart_) {
+                    std::memmove(rbuf_.data(), rbuf_.data() + rstart_, avail.size());
+                    rend_ = avail.size();
+                    rstart_ = 0;
+                    if (need > rbuf_.size()) rbuf_.resize(need);
+                }
+            }
+            return true;
+        }
+        if (r.status == wire::ParseStatus::error) {
+            close(std::string("protocol error: ") + (r.error ? r.error : "bad message"));
+            return false;
+        }
+        rstart_ += r.consumed;
+        if (!m.keepalive && m.id != wire::MsgId::piece) {
+            auto now = Clock::now();
+            if (now - flood_window_ > std::chrono::seconds(1)) {
+                flood_window_ = now;
+                flood_count_ = 0;
+            }
+            if (++flood_count_ > flood_limit_) {
+                close("message flood");
+                return false;
+            }
+        }
+        if (m.keepalive || !m.known) continue;
+        handler_.on_message(*this, m);
+    }
+    return false;
+}
+
+awaitable<void> PeerConnection::writer() {
+    auto self = shared_from_this();
+    std::string sending;
+    while (!closed_) {
+        if (wbuf_.empty()) {
+            handler_.on_send_drained(*this);
+            if (!wbuf_.empty() || closed_) continue;
+            wake_.expires_at(Clock::time_point::max());
+            co_await wake_.async_wait(use_nothrow);
+            continue;
+        }
+        sending.clear();
+        std::swap(sending, wbuf_);
+        writing_bytes_ = sending.size();
+        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(sending), use_nothrow);
+        writing_bytes_ = 0;
+        if (closed_) break;
+        if (ec) {
+            close("write: " + ec.message());
+            break;
+        }
+        last_send_ = Clock::now();
+        if (!wbuf_.empty() && wbuf_.size() < send_low_water) handler_.on_send_drained(*this);
+        if (sending.capacity() > (8u << 20)) sending = std::string();
+    }
+}
+
+awaitable<void> PeerConnection::watchdog() {
+    auto self = shared_from_this();
+    asio::steady_timer t(socket_.get_executor());
+    while (!closed_) {
+        t.expires_after(std::chrono::seconds(5));
+        co_await t.async_wait(use_nothrow);
+        if (closed_) break;
+        auto now = Clock::now();
+        if (!handshake_done_) {
+            if (now - connected_at > handshake_timeout) close("handshake timed out");
+            continue;
+        }
+        if (now - last_receive_ > idle_timeout) {
+            close("inactive for 3 minutes");
+            break;
+        }
+        if (now - last_send_ > keepalive_interval && wbuf_.empty()) {
+            wire::put_keepalive(wbuf_);
+            flush();
+        }
+    }
+}
+
+void PeerConnection::flush() {
+    if (!wbuf_.empty()) wake_.cancel();
+}
+
+void PeerConnection::send_raw(std::string_view bytes) {
+    if (closed_) return;
+    wbuf_.append(bytes);
+}
+
+void PeerConnection::send_simple(wire::MsgId id) {
+    if (closed_) return;
+    wire::put_simple(wbuf_, id);
+    flush();
+}
+
+void PeerConnection::send_have(std::uint32_t piece) {
+    if (closed_) return;
+    wire::put_have(wbuf_, piece);
+    flush();
+}
+
+void PeerConnection::send_bitfield(const swarm::Bitfield& b) {
+    if (closed_) return;
+    wire::put_bitfield(wbuf_, b.wire());
+    flush();
+}
+
+void PeerConnection::send_request(const OutRequest& r) {
+    if (closed_) return;
+    wire::put_request(wbuf_, r.piece, r.begin, r.length);
+}
+
+void PeerConnection::send_cancel(std::uint32_t piece, std::uint32_t begin, std::uint32_t length) {
+    if (closed_) return;
+    wire::put_cancel(wbuf_, piece, begin, length);
+    flush();
+}
+
+void PeerConnection::send_piece(std::uint32_t piece, std::uint32_t begin, std::string_view data) {
+    if (closed_) return;
+    wire::put_piece_header(wbuf_, piece, begin, static_cast<std::uint32_t>(data.size()));
+    wbuf_.append(data);
+    up.add(static_cast<std::int64_t>(data.size()));
+    flush();
+}
+
+void PeerConnection::send_extended(std::uint8_t id, std::string_view payload) {
+    if (closed_) return;
+    wire::put_extended(wbuf_, id, payload);
+    flush();
+}
+
+}  // namespace pw::peer

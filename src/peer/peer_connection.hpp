@@ -1,0 +1,147 @@
+// One connection to a peer (BEP 3 peer wire protocol, BEP 10 extension handshake).
+//
+// A PeerConnection owns the socket and does the protocol's I/O: it reads, parses and
+// checks messages and hands each one to its PeerHandler (the torrent), and it queues
+// and writes outgoing messages. The swarm decisions (what to request, whom to unchoke)
+// live in the torrent. Everything runs on the network thread as coroutines.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <deque>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "swarm/bitfield.hpp"
+#include "swarm/rate.hpp"
+#include "wire/messages.hpp"
+
+namespace pw::peer {
+
+using tcp = boost::asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+class PeerConnection;
+
+// Receives what a connection learns; implemented by the torrent. Handlers may close
+// the connection (PeerConnection::close); the connection checks after each message.
+class PeerHandler {
+public:
+    virtual ~PeerHandler() = default;
+    // After both handshakes; return false to refuse the peer (duplicate, limits).
+    virtual bool on_handshake(PeerConnection& p) = 0;
+    virtual void on_message(PeerConnection& p, const wire::Message& m) = 0;
+    // Called once, after the socket is closed.
+    virtual void on_closed(PeerConnection& p, const std::string& reason) = 0;
+    // The send queue drained below the low-water mark (upload can continue).
+    virtual void on_send_drained(PeerConnection& p) = 0;
+};
+
+// One block we asked this peer for.
+struct OutRequest {
+    std::uint32_t piece;
+    std::uint32_t begin;
+    std::uint32_t length;
+    Clock::time_point sent;
+};
+
+// One block the peer asked us for.
+struct InRequest {
+    std::uint32_t piece;
+    std::uint32_t begin;
+    std::uint32_t length;
+};
+
+class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
+public:
+    PeerConnection(tcp::socket socket, PeerHandler& handler, bool outgoing, int num_pieces,
+                   std::uint32_t max_message);
+
+    // Runs the connection to its end. For outgoing connections `ours` is sent first and
+    // the peer's handshake read; for incoming ones `theirs` was already read by the
+    // listener and `ours` is sent in reply.
+    void start(wire::Handshake ours, std::optional<wire::Handshake> theirs,
+               Sha1Digest expected_hash);
+
+    void close(const std::string& reason);
+    bool closed() const { return closed_; }
+
+    // Outgoing messages (queued; written by the writer coroutine).
+    void send_raw(std::string_view bytes);
+    void send_simple(wire::MsgId id);
+    void send_have(std::uint32_t piece);
+    void send_bitfield(const swarm::Bitfield& b);
+    void send_request(const OutRequest& r);
+    void send_cancel(std::uint32_t piece, std::uint32_t begin, std::uint32_t length);
+    void send_piece(std::uint32_t piece, std::uint32_t begin, std::string_view data);
+    void send_extended(std::uint8_t id, std::string_view payload);
+    void flush();  // wakes the writer after a batch of sends
+    std::size_t send_queue_bytes() const { return wbuf_.size() + writing_bytes_; }
+
+    const tcp::endpoint& remote() const { return remote_; }
+    bool outgoing() const { return outgoing_; }
+    const wire::Handshake& their_handshake() const { return theirs_; }
+    std::string client_name() const;
+
+    // ---- State the torrent keeps per peer (touched on the network thread only) ----
+    swarm::Bitfield has;
+    bool seed = false;
+    bool got_bitfield = false;
+    bool am_choking = true;
+    bool am_interested = false;
+    bool peer_choking = true;
+    bool peer_interested = false;
+    bool snubbed = false;
+    int interesting = 0;           // pieces it has that we lack
+    std::deque<OutRequest> requests_out;
+    std::deque<InRequest> requests_in;
+    int reads_in_flight = 0;
+    std::int64_t reqq = 250;       // what the peer accepts (BEP 10 `reqq`)
+    std::uint16_t listen_port = 0; // BEP 10 `p`
+    std::string ext_client;        // BEP 10 `v`
+    swarm::RateMeter down;         // payload we receive
+    swarm::RateMeter up;           // payload we send
+    Clock::time_point last_block = Clock::now();
+    Clock::time_point connected_at = Clock::now();
+    Clock::time_point last_unchoked_us = Clock::now();
+    int optimistic_rounds = 0;
+    int choke_id = 0;              // handle for the choker
+    int hash_failures = 0;
+    int unwanted_blocks = 0;
+    tcp::endpoint peer_key;        // address used for the peer list (listen port when known)
+
+private:
+    boost::asio::awaitable<void> run(wire::Handshake ours, std::optional<wire::Handshake> theirs,
+                                     Sha1Digest expected);
+    boost::asio::awaitable<void> writer();
+    boost::asio::awaitable<void> watchdog();
+    bool dispatch_buffer();  // parses and hands over every whole message; false on error
+
+    tcp::socket socket_;
+    PeerHandler& handler_;
+    bool outgoing_;
+    std::uint32_t max_message_;
+    tcp::endpoint remote_;
+    wire::Handshake theirs_{};
+    bool closed_ = false;
+    bool handshake_done_ = false;
+    std::string close_reason_;
+
+    std::vector<char> rbuf_;
+    std::size_t rstart_ = 0, rend_ = 0;
+    Clock::time_point last_receive_ = Clock::now();
+    Clock::time_point last_send_ = Clock::now();
+    Clock::time_point flood_window_ = Clock::now();
+    std::uint32_t flood_count_ = 0;
+    std::uint32_t flood_limit_;
+
+    std::string wbuf_;
+    std::size_t writing_bytes_ = 0;
+    boost::asio::steady_timer wake_;
+};
+
+}  // namespace pw::peer

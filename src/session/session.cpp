@@ -1,0 +1,201 @@
+// The session: the network thread, the listener, the torrents and the event queue.
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cstdlib>
+#include <fmt/format.h>
+#include <deque>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <thread>
+
+#include "piecewise/session.hpp"
+#include "session/context.hpp"
+#include "session/endpoint.hpp"
+#include "session/torrent.hpp"
+
+namespace piecewise {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using tcp = asio::ip::tcp;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+
+std::string default_resume_dir() {
+    if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x)
+        return std::string(x) + "/piecewise/resume";
+    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/.local/state/piecewise/resume";
+    return "/tmp/piecewise-resume";
+}
+
+pw::wire::PeerId make_peer_id() {
+    // Azureus-style client prefix, then random bytes from the URL-safe alphabet.
+    pw::wire::PeerId id{};
+    std::string prefix = "-PW0100-";
+    std::copy(prefix.begin(), prefix.end(), id.begin());
+    std::random_device rd;
+    const char* alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
+    for (std::size_t i = prefix.size(); i < id.size(); ++i) id[i] = static_cast<std::uint8_t>(alphabet[rd() % 62]);
+    return id;
+}
+
+}  // namespace
+
+struct Session::Impl {
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+    pw::storage::DiskPool disk;
+    pw::session::Context ctx;
+    tcp::acceptor acceptor{io};
+    std::map<TorrentId, std::shared_ptr<pw::session::Torrent>> torrents;
+    int next_id = 1;
+    std::mutex ev_mu;
+    std::deque<Event> events;
+    std::thread thread;
+    bool stopped = false;
+
+    explicit Impl(Settings s) : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}} {}
+
+    void emit(Event e) {
+        std::lock_guard lk(ev_mu);
+        if (events.size() >= 10000) events.pop_front();  // bounded if nobody reads
+        events.push_back(std::move(e));
+    }
+
+    awaitable<void> accept_loop() {
+        while (acceptor.is_open()) {
+            auto [ec, sock] = co_await acceptor.async_accept(use_nothrow);
+            if (!acceptor.is_open()) break;
+            if (ec) {
+                asio::steady_timer t(io);
+                t.expires_after(std::chrono::milliseconds(100));  // e.g. out of descriptors
+                co_await t.async_wait(use_nothrow);
+                continue;
+            }
+            asio::co_spawn(io, handshake(std::move(sock)), asio::detached);
+        }
+    }
+
+    // Reads the peer's handshake and hands the connection to the torrent it names.
+    awaitable<void> handshake(tcp::socket sock) {
+        asio::steady_timer timer(io);
+        timer.expires_after(std::chrono::seconds(10));
+        timer.async_wait([&sock](boost::system::error_code e) {
+            if (!e) sock.close();
+        });
+        char buf[pw::wire::handshake_size];
+        auto [ec, n] = co_await asio::async_read(sock, asio::buffer(buf), use_nothrow);
+        timer.cancel();
+        if (ec || !sock.is_open()) co_return;
+        auto h = pw::wire::decode_handshake(std::string_view(buf, sizeof buf));
+        if (!h) co_return;
+        for (auto& [id, t] : torrents)
+            if (t->info_hash() == h->info_hash) {
+                t->attach_incoming(std::move(sock), *h);
+                co_return;
+            }
+    }
+};
+
+Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
+    auto& d = *impl_;
+    d.ctx.peer_id = make_peer_id();
+    std::random_device rd;
+    d.ctx.tracker_key = fmt::format("{:08x}", rd());
+    d.ctx.resume_dir = settings.resume_dir.empty() ? default_resume_dir() : settings.resume_dir;
+    d.ctx.emit = [impl = impl_.get()](Event e) { impl->emit(std::move(e)); };
+
+    auto ep = pw::session::parse_endpoint(settings.listen);
+    if (!ep) throw Error("bad listen address '" + settings.listen + "' (expected HOST:PORT)");
+    boost::system::error_code ec;
+    d.acceptor.open(ep->protocol(), ec);
+    if (!ec) d.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
+    if (!ec) d.acceptor.bind(*ep, ec);
+    if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw Error("cannot listen on " + settings.listen + ": " + ec.message());
+    d.ctx.listen_port = d.acceptor.local_endpoint().port();
+    d.ctx.bind_address = ep->address();
+    asio::co_spawn(d.io, d.accept_loop(), asio::detached);
+    d.thread = std::thread([impl = impl_.get()] { impl->io.run(); });
+}
+
+Session::~Session() { stop(); }
+
+std::uint16_t Session::listen_port() const { return impl_->ctx.listen_port; }
+
+TorrentId Session::add_torrent(const AddTorrentParams& params) {
+    pw::meta::Metainfo m;
+    try {
+        m = pw::meta::load(params.torrent_file);
+    } catch (const pw::meta::MetainfoError& e) {
+        throw Error(e.what());
+    }
+    auto& d = *impl_;
+    std::promise<TorrentId> done;
+    auto fut = done.get_future();
+    asio::post(d.io, [&] {
+        for (auto& [id, t] : d.torrents)
+            if (t->info_hash() == m.info_hash) {
+                done.set_value(-1);
+                return;
+            }
+        int id = d.next_id++;
+        auto t = std::make_shared<pw::session::Torrent>(d.ctx, id, std::move(m), params);
+        d.torrents[id] = t;
+        t->start();
+        done.set_value(id);
+    });
+    TorrentId id = fut.get();
+    if (id < 0) throw Error("torrent already added");
+    return id;
+}
+
+std::optional<TorrentStatus> Session::status(TorrentId id) const {
+    auto& d = *impl_;
+    if (d.stopped) return std::nullopt;
+    auto done = std::make_shared<std::promise<std::optional<TorrentStatus>>>();
+    auto fut = done->get_future();
+    asio::post(d.io, [&d, id, done] {
+        auto it = d.torrents.find(id);
+        done->set_value(it == d.torrents.end() ? std::nullopt : std::optional(it->second->status()));
+    });
+    if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return std::nullopt;
+    return fut.get();
+}
+
+std::vector<Event> Session::pop_events() {
+    std::lock_guard lk(impl_->ev_mu);
+    std::vector<Event> out(impl_->events.begin(), impl_->events.end());
+    impl_->events.clear();
+    return out;
+}
+
+void Session::stop(std::chrono::milliseconds announce_timeout) {
+    auto& d = *impl_;
+    if (d.stopped) return;
+    d.stopped = true;
+    auto done = std::make_shared<std::promise<void>>();
+    auto fut = done->get_future();
+    asio::co_spawn(
+        d.io,
+        [&d, announce_timeout]() -> awaitable<void> {
+            boost::system::error_code ec;
+            d.acceptor.close(ec);
+            for (auto& [id, t] : d.torrents) co_await t->shutdown(announce_timeout);
+        },
+        [done](std::exception_ptr) { done->set_value(); });
+    fut.wait_for(announce_timeout * 2 + std::chrono::seconds(35));
+    d.work.reset();
+    d.io.stop();
+    if (d.thread.joinable()) d.thread.join();
+}
+
+}  // namespace piecewise

@@ -1,0 +1,370 @@
+#include "session/torrent.hpp"
+
+#include "session/endpoint.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+namespace pw::session {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using piecewise::EventType;
+using piecewise::TorrentState;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+constexpr std::size_t max_known_peers = 2000;
+constexpr int max_connecting = 10;
+
+std::uint32_t max_message_for(const meta::Metainfo& m) {
+    // A piece message with the largest block we accept, a whole bitfield, or an
+    // extension message: whichever is largest.
+    std::uint32_t bitfield = static_cast<std::uint32_t>(m.num_pieces() / 8 + 2);
+    return std::max<std::uint32_t>({wire::block_size + 16, bitfield, 1u << 20});
+}
+}  // namespace
+
+Torrent::Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
+                 const piecewise::AddTorrentParams& params)
+    : ctx_(ctx),
+      id_(id),
+      meta_(std::move(m)),
+      params_(params),
+      have_(meta_.num_pieces()),
+      picker_(meta_.num_pieces(), std::random_device{}()),
+      choker_(ctx.settings.unchoke_slots, std::random_device{}()),
+      rng_(std::random_device{}()),
+      tracker_wake_(ctx.io),
+      tick_timer_(ctx.io) {
+    storage_ = std::make_shared<storage::Storage>(meta_.files, meta_.total_size,
+                                                  std::filesystem::absolute(params.save_path));
+    int tier = 0;
+    for (auto t : meta_.trackers) {
+        std::shuffle(t.begin(), t.end(), rng_);  // BEP 12: shuffle each tier once
+        for (auto& url : t) {
+            TrackerEntry e;
+            e.url = url;
+            e.tier = tier;
+            e.status.url = url;
+            trackers_.push_back(std::move(e));
+        }
+        ++tier;
+    }
+}
+
+Torrent::~Torrent() = default;
+
+void Torrent::emit(EventType t, std::string msg) {
+    ctx_.emit(piecewise::Event{t, id_, std::move(msg)});
+}
+
+std::int64_t Torrent::left() const {
+    std::int64_t have_bytes = 0;
+    int n = meta_.num_pieces();
+    if (have_.count() == n) return 0;
+    have_bytes = static_cast<std::int64_t>(have_.count()) * meta_.piece_length;
+    if (n > 0 && have_.get(n - 1)) have_bytes -= meta_.piece_length - meta_.piece_size(n - 1);
+    return meta_.total_size - have_bytes;
+}
+
+void Torrent::start() {
+    for (const auto& s : params_.peers)
+        if (auto ep = parse_endpoint(s)) add_peer(*ep);
+    begin_check();
+}
+
+void Torrent::fail_torrent(const std::string& why) {
+    if (state_ == TorrentState::error) return;
+    state_ = TorrentState::error;
+    error_ = why;
+    emit(EventType::storage_error, why);
+    for (auto& p : std::vector(peers_)) p->close("torrent stopped: " + why);
+}
+
+piecewise::TorrentStatus Torrent::status() const {
+    piecewise::TorrentStatus s;
+    s.name = meta_.name;
+    s.info_hash = meta_.info_hash.hex();
+    s.state = state_;
+    s.error = error_;
+    s.num_pieces = meta_.num_pieces();
+    s.pieces_have = have_.count();
+    s.total_size = meta_.total_size;
+    s.bytes_have = meta_.total_size - left();
+    s.downloaded = downloaded_;
+    s.uploaded = uploaded_;
+    s.down_rate = down_rate_.rate();
+    s.up_rate = up_rate_.rate();
+    for (auto& p : peers_) {
+        ++s.peers;
+        if (p->seed) ++s.seeds;
+    }
+    s.known_peers = static_cast<int>(known_.size());
+    s.hash_failures = hash_failures_;
+    s.banned_peers = banned_count_;
+    if (check_progress_ && meta_.num_pieces() > 0)
+        s.check_progress = double(check_progress_->pieces_done.load()) / meta_.num_pieces();
+    s.seed_ratio_reached = params_.seed_ratio >= 0 && have_.all() &&
+                           double(uploaded_) >= params_.seed_ratio * double(meta_.total_size);
+    auto now = Clock::now();
+    for (auto& t : trackers_) {
+        s.trackers.push_back(t.status);
+        s.trackers.back().next_announce_s =
+            std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(t.next_announce - now).count());
+    }
+    return s;
+}
+
+wire::Handshake Torrent::our_handshake() const {
+    wire::Handshake h;
+    h.info_hash = meta_.info_hash;
+    h.peer_id = ctx_.peer_id;
+    h.set_extensions();
+    return h;
+}
+
+void Torrent::add_peer(const tcp::endpoint& ep) {
+    if (ep.port() == 0) return;
+    if (ep.address().is_unspecified() || ep.address().is_multicast()) return;
+    if (known_.size() >= max_known_peers && !known_.count(ep)) return;
+    known_.try_emplace(ep);
+}
+
+void Torrent::tick() {
+    if (stopping_ || state_ == TorrentState::error) return;
+    ++ticks_;
+    connect_more();
+    check_timeouts();
+    if (ticks_ % 10 == 0) rechoke();
+    if (pieces_since_resume_ > 0 && ticks_ % 30 == 0) save_resume();
+}
+
+void Torrent::connect_more() {
+    if (!accepting()) return;
+    if (params_.upload_only || is_seed()) return;  // seeds wait for leechers to connect
+    int room = ctx_.settings.max_peers_per_torrent - static_cast<int>(peers_.size()) - connecting_;
+    auto now = Clock::now();
+    for (auto& [ep, kp] : known_) {
+        if (room <= 0 || connecting_ >= max_connecting) break;
+        if (kp.connected || kp.banned || kp.self || kp.next_attempt > now) continue;
+        if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;  // us
+        kp.connected = true;
+        ++connecting_;
+        --room;
+        asio::co_spawn(ctx_.io, connect_to(ep), asio::detached);
+    }
+}
+
+awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
+    auto self = shared_from_this();
+    tcp::socket sock(ctx_.io);
+    boost::system::error_code ec;
+    sock.open(ep.protocol(), ec);
+    if (!ec && !ctx_.bind_address.is_unspecified() &&
+        ctx_.bind_address.is_v4() == ep.address().is_v4())
+        sock.bind(tcp::endpoint(ctx_.bind_address, 0), ec);
+    if (!ec) {
+        asio::steady_timer timer(ctx_.io);
+        timer.expires_after(std::chrono::seconds(10));
+        timer.async_wait([&sock](boost::system::error_code e) {
+            if (!e) sock.close();
+        });
+        auto [cec] = co_await sock.async_connect(ep, use_nothrow);
+        timer.cancel();
+        ec = cec;
+        if (!ec && !sock.is_open()) ec = asio::error::timed_out;
+    }
+    --connecting_;
+    auto it = known_.find(ep);
+    if (ec || stopping_ || !accepting()) {
+        if (it != known_.end()) {
+            it->second.connected = false;
+            ++it->second.failures;
+            int backoff = std::min(30 * (1 << std::min(it->second.failures, 5)), 900);
+            it->second.next_attempt = Clock::now() + std::chrono::seconds(backoff);
+        }
+        co_return;
+    }
+    auto p = std::make_shared<PeerConnection>(std::move(sock), *this, true, meta_.num_pieces(),
+                                              max_message_for(meta_));
+    p->peer_key = ep;
+    peers_.push_back(p);
+    p->start(our_handshake(), std::nullopt, meta_.info_hash);
+}
+
+void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs) {
+    if (!accepting() || stopping_ ||
+        static_cast<int>(peers_.size()) >= ctx_.settings.max_peers_per_torrent + 10) {
+        boost::system::error_code ec;
+        s.close(ec);
+        return;
+    }
+    auto p = std::make_shared<PeerConnection>(std::move(s), *this, false, meta_.num_pieces(),
+                                              max_message_for(meta_));
+    peers_.push_back(p);
+    p->start(our_handshake(), theirs, meta_.info_hash);
+}
+
+bool Torrent::on_handshake(PeerConnection& p) {
+    const auto& h = p.their_handshake();
+    if (h.peer_id == ctx_.peer_id) {
+        // Connected to ourselves: never try this address again.
+        auto it = known_.find(p.peer_key);
+        if (it != known_.end()) it->second.self = true;
+        p.close("connected to ourselves");
+        return false;
+    }
+    if (banned_ids_.count(h.peer_id)) {
+        p.close("banned peer");
+        return false;
+    }
+    for (auto& other : peers_) {
+        if (other.get() == &p || other->closed() || other->their_handshake().peer_id != h.peer_id)
+            continue;
+        // Two connections to one peer (both sides dialled at once): keep the one dialled by
+        // the side with the lower peer id, so both sides keep the same connection.
+        bool we_dial_first = ctx_.peer_id < h.peer_id;
+        if (p.outgoing() == we_dial_first && other->outgoing() != we_dial_first) {
+            other->close("duplicate connection");
+            break;
+        }
+        p.close("duplicate connection");
+        return false;
+    }
+    if (p.outgoing()) {
+        auto it = known_.find(p.peer_key);
+        if (it != known_.end()) it->second.failures = 0;
+    }
+    p.choke_id = next_choke_id_++;
+    if (have_.count() > 0) p.send_bitfield(have_);
+    if (h.supports_extensions()) {
+        wire::ExtHandshake eh;
+        eh.v = "Piecewise " PW_VERSION;
+        eh.p = ctx_.listen_port;
+        eh.reqq = 1000;
+        std::string payload = wire::encode_ext_handshake(eh);
+        p.send_extended(0, payload);
+    }
+    return true;
+}
+
+void Torrent::on_message(PeerConnection& p, const wire::Message& m) {
+    if (p.closed()) return;
+    using wire::MsgId;
+    switch (m.id) {
+        case MsgId::choke:
+            p.peer_choking = true;
+            release_requests(p, false);
+            break;
+        case MsgId::unchoke:
+            p.peer_choking = false;
+            p.last_unchoked_us = Clock::now();
+            p.last_block = Clock::now();
+            request_more(p);
+            break;
+        case MsgId::interested:
+            p.peer_interested = true;
+            // Free regular slot: unchoke at once instead of waiting for the next rechoke.
+            if (p.am_choking) {
+                int unchoked = 0;
+                for (auto& o : peers_)
+                    if (!o->am_choking) ++unchoked;
+                if (unchoked < ctx_.settings.unchoke_slots) set_choke(p, false);
+            }
+            break;
+        case MsgId::not_interested:
+            p.peer_interested = false;
+            break;
+        case MsgId::have:
+            handle_have(p, m.index);
+            break;
+        case MsgId::bitfield:
+            handle_bitfield(p, m.payload);
+            break;
+        case MsgId::request:
+            handle_request(p, m);
+            break;
+        case MsgId::piece:
+            handle_block(p, m);
+            break;
+        case MsgId::cancel:
+            handle_cancel(p, m);
+            break;
+        case MsgId::port:
+            break;  // DHT is not enabled in this build
+        case MsgId::extended:
+            if (m.ext_id == 0) {
+                if (auto eh = wire::decode_ext_handshake(m.payload)) {
+                    if (eh->reqq > 0) p.reqq = std::clamp<std::int64_t>(eh->reqq, 1, 5000);
+                    p.ext_client = eh->v;
+                    if (eh->p != 0 && !p.outgoing()) {
+                        p.listen_port = eh->p;
+                        tcp::endpoint key(p.remote().address(), eh->p);
+                        p.peer_key = key;
+                        auto& kp = known_[key];
+                        if (kp.banned) {
+                            p.close("banned peer");
+                            return;
+                        }
+                        kp.connected = true;
+                    }
+                }
+            }
+            break;
+    }
+}
+
+void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
+    release_requests(p, false);
+    if (p.seed)
+        picker_.remove_seed();
+    else if (p.got_bitfield || p.has.count() > 0)
+        picker_.dec_all(p.has);
+    auto it = known_.find(p.peer_key);
+    if (it != known_.end()) {
+        it->second.connected = false;
+        if (p.outgoing()) it->second.next_attempt = Clock::now() + std::chrono::seconds(30);
+    }
+    std::erase_if(peers_, [&](const std::shared_ptr<PeerConnection>& q) { return q.get() == &p; });
+    emit(EventType::peer_disconnected,
+         fmt::format("{}:{} ({}): {}", p.remote().address().to_string(), p.remote().port(),
+                     p.client_name(), reason));
+    // The blocks it held are free again: hand them to others.
+    for (auto& q : std::vector(peers_)) request_more(*q);
+}
+
+}  // namespace pw::session
+
+namespace pw::session {
+
+boost::asio::awaitable<void> Torrent::shutdown(std::chrono::milliseconds timeout) {
+    auto self = shared_from_this();
+    if (stopping_) co_return;
+    stopping_ = true;
+    tick_timer_.cancel();
+    tracker_wake_.cancel();
+    if (check_progress_) check_progress_->cancel = true;
+    for (auto& p : std::vector(peers_)) p->close("shutting down");
+    co_await announce_stopped(timeout);
+    // Let hash checks, writes and reads in flight finish, then record what is on disk.
+    asio::steady_timer t(ctx_.io);
+    auto wait_disk = [&]() -> awaitable<void> {
+        for (int i = 0; i < 1500 && disk_jobs_ > 0; ++i) {
+            t.expires_after(std::chrono::milliseconds(20));
+            co_await t.async_wait(use_nothrow);
+        }
+    };
+    co_await wait_disk();
+    if (state_ == TorrentState::downloading || state_ == TorrentState::seeding ||
+        (state_ == TorrentState::error && have_.count() > 0)) {
+        save_resume();
+        co_await wait_disk();
+    }
+    if (state_ != TorrentState::error) state_ = TorrentState::stopped;
+}
+
+}  // namespace pw::session

@@ -1,0 +1,188 @@
+// One torrent in a session: its peers, what to request from whom, whom to upload to,
+// hashing results, trackers and resume data. Lives on the network thread; disk work
+// is posted to the disk pool and its results come back as posted completions.
+//
+// The implementation is split by concern: torrent.cpp (lifecycle, peer list, ticks),
+// torrent_download.cpp (requests, blocks, hash checks, bans), torrent_upload.cpp
+// (choking and serving requests), torrent_tracker.cpp (announces), torrent_check.cpp
+// (startup check and resume data).
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <chrono>
+#include <map>
+#include <memory>
+#include <random>
+#include <set>
+#include <vector>
+
+#include "meta/metainfo.hpp"
+#include "peer/peer_connection.hpp"
+#include "piecewise/session.hpp"
+#include "session/context.hpp"
+#include "storage/checker.hpp"
+#include "storage/storage.hpp"
+#include "swarm/choker.hpp"
+#include "swarm/piece_picker.hpp"
+#include "tracker/parse/announce.hpp"
+
+namespace pw::session {
+
+using tcp = boost::asio::ip::tcp;
+using peer::Clock;
+using peer::PeerConnection;
+
+// A piece being downloaded: its buffer and the state of each 16 KiB block.
+struct PartialPiece {
+    enum : std::uint8_t { free_block = 0, requested = 1, received = 2 };
+    int piece = 0;
+    int num_blocks = 0;
+    int received_count = 0;
+    int free_hint = 0;  // no free block before this index
+    bool hashing = false;
+    std::unique_ptr<char[]> data;
+    std::vector<std::uint8_t> state;
+    std::vector<std::uint8_t> requests;  // how many peers each block is requested from
+    std::vector<tcp::endpoint> senders;  // who sent each received block
+};
+
+// What we remember about a peer address.
+struct KnownPeer {
+    int failures = 0;
+    Clock::time_point next_attempt{};
+    bool connected = false;
+    bool banned = false;
+    bool self = false;
+    int hash_strikes = 0;
+};
+
+struct TrackerEntry {
+    std::string url;
+    int tier = 0;
+    piecewise::TrackerStatus status;
+    bool announced_ok = false;  // needs a `stopped` at the end
+    Clock::time_point next_announce{};
+    std::string tracker_id;
+};
+
+class Torrent : public peer::PeerHandler, public std::enable_shared_from_this<Torrent> {
+public:
+    Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
+            const piecewise::AddTorrentParams& params);
+    ~Torrent() override;
+
+    void start();  // posts the check, then starts trackers and peers
+    // Stops trackers (announcing `stopped` within `timeout`), closes peers, waits for
+    // disk jobs and saves resume data.
+    boost::asio::awaitable<void> shutdown(std::chrono::milliseconds timeout);
+
+    piecewise::TorrentId id() const { return id_; }
+    const Sha1Digest& info_hash() const { return meta_.info_hash; }
+    piecewise::TorrentStatus status() const;
+    bool accepting() const { return state_ == piecewise::TorrentState::downloading ||
+                                    state_ == piecewise::TorrentState::seeding; }
+
+    // A connection from the listener whose handshake named this torrent.
+    void attach_incoming(tcp::socket s, const wire::Handshake& theirs);
+    void add_peer(const tcp::endpoint& ep);
+
+    // peer::PeerHandler
+    bool on_handshake(PeerConnection& p) override;
+    void on_message(PeerConnection& p, const wire::Message& m) override;
+    void on_closed(PeerConnection& p, const std::string& reason) override;
+    void on_send_drained(PeerConnection& p) override;
+
+private:
+    // torrent.cpp
+    void tick();
+    void connect_more();
+    boost::asio::awaitable<void> connect_to(tcp::endpoint ep);
+    wire::Handshake our_handshake() const;
+    void emit(piecewise::EventType t, std::string msg);
+    void fail_torrent(const std::string& why);
+    bool is_seed() const { return have_.all(); }
+    std::int64_t left() const;
+
+    // torrent_download.cpp
+    void handle_have(PeerConnection& p, std::uint32_t piece);
+    void handle_bitfield(PeerConnection& p, std::string_view bits);
+    void handle_block(PeerConnection& p, const wire::Message& m);
+    void update_interest(PeerConnection& p);
+    void request_more(PeerConnection& p);
+    bool pick_block(PeerConnection& p, peer::OutRequest& out);
+    void release_requests(PeerConnection& p, bool send_cancel);
+    void piece_complete(PartialPiece& pp);
+    void on_piece_checked(int piece, bool ok, storage::StorageError err,
+                          std::vector<Sha1Digest> block_hashes,
+                          std::vector<tcp::endpoint> senders,
+                          std::vector<tcp::endpoint> liars);
+    void on_have_piece(int piece);
+    void ban(const tcp::endpoint& key, const std::string& why);
+    void check_timeouts();
+    int queue_target(const PeerConnection& p) const;
+    std::uint32_t block_length(int piece, int block) const;
+    bool in_endgame() const;
+
+    // torrent_upload.cpp
+    void rechoke();
+    void handle_request(PeerConnection& p, const wire::Message& m);
+    void handle_cancel(PeerConnection& p, const wire::Message& m);
+    void serve(PeerConnection& p);
+    void set_choke(PeerConnection& p, bool choke);
+
+    // torrent_tracker.cpp
+    boost::asio::awaitable<void> tracker_loop();
+    boost::asio::awaitable<bool> announce_round(tracker::Event ev);
+    boost::asio::awaitable<void> announce_stopped(std::chrono::milliseconds timeout);
+    tracker::AnnounceRequest make_request(const std::string& url, tracker::Event ev) const;
+
+    // torrent_check.cpp
+    void begin_check();
+    void on_checked(std::vector<bool> have, bool from_resume);
+    void save_resume();
+    void schedule_tick();
+    std::filesystem::path resume_path() const;
+
+    Context& ctx_;
+    piecewise::TorrentId id_;
+    meta::Metainfo meta_;
+    piecewise::AddTorrentParams params_;
+    std::shared_ptr<storage::Storage> storage_;
+    piecewise::TorrentState state_ = piecewise::TorrentState::checking;
+    std::string error_;
+    bool stopping_ = false;
+
+    swarm::Bitfield have_;
+    swarm::PiecePicker picker_;
+    swarm::Choker choker_;
+    std::mt19937_64 rng_;
+    std::map<int, PartialPiece> partials_;
+    std::map<int, std::vector<std::pair<tcp::endpoint, Sha1Digest>>> failed_blocks_;
+    std::int64_t cache_used_ = 0;
+    int disk_jobs_ = 0;
+    int pieces_since_resume_ = 0;
+
+    std::vector<std::shared_ptr<PeerConnection>> peers_;
+    std::map<tcp::endpoint, KnownPeer> known_;
+    std::set<wire::PeerId> banned_ids_;
+    int connecting_ = 0;
+    int next_choke_id_ = 1;
+    int ticks_ = 0;
+
+    std::vector<TrackerEntry> trackers_;
+    boost::asio::steady_timer tracker_wake_;
+    boost::asio::steady_timer tick_timer_;
+    bool tracker_running_ = false;
+    bool completed_pending_ = false;  // announce `completed` at the next round
+
+    swarm::RateMeter down_rate_, up_rate_;
+    std::int64_t downloaded_ = 0, uploaded_ = 0;
+    int hash_failures_ = 0;
+    int banned_count_ = 0;
+    std::shared_ptr<storage::CheckProgress> check_progress_;
+    bool finished_emitted_ = false;
+};
+
+}  // namespace pw::session

@@ -1,0 +1,101 @@
+// Startup: trust the fast-resume record when every file still matches it, otherwise
+// hash what is on disk; then start trackers, peers and the periodic tick.
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include "session/torrent.hpp"
+#include "storage/resume.hpp"
+
+namespace pw::session {
+
+namespace asio = boost::asio;
+using piecewise::EventType;
+using piecewise::TorrentState;
+
+std::filesystem::path Torrent::resume_path() const {
+    return std::filesystem::path(ctx_.resume_dir) / (meta_.info_hash.hex() + ".resume");
+}
+
+void Torrent::begin_check() {
+    state_ = TorrentState::checking;
+    check_progress_ = std::make_shared<storage::CheckProgress>();
+    auto self = shared_from_this();
+    auto storage = storage_;
+    auto progress = check_progress_;
+    auto file = resume_path();
+    unsigned threads = ctx_.disk.size();
+    ctx_.disk.post([this, self, storage, progress, file, threads] {
+        std::vector<bool> have;
+        bool from_resume = false;
+        if (auto r = storage::load_resume_file(file, meta_.num_pieces());
+            r && storage::resume_matches(*r, meta_, storage->root())) {
+            have = r->have;
+            from_resume = true;
+        } else {
+            have = storage::check_pieces(meta_, *storage, threads, progress.get());
+        }
+        asio::post(ctx_.io, [self, have = std::move(have), from_resume]() mutable {
+            self->on_checked(std::move(have), from_resume);
+        });
+    });
+}
+
+void Torrent::on_checked(std::vector<bool> have, bool from_resume) {
+    if (stopping_) return;
+    for (int i = 0; i < meta_.num_pieces(); ++i)
+        if (i < static_cast<int>(have.size()) && have[static_cast<std::size_t>(i)]) {
+            have_.set(i);
+            picker_.remove(i);
+        }
+    state_ = have_.all() ? TorrentState::seeding : TorrentState::downloading;
+    emit(EventType::torrent_checked,
+         fmt::format("{} of {} pieces present ({})", have_.count(), meta_.num_pieces(),
+                     from_resume ? "resume data" : "checked"));
+    if (have_.all()) {
+        finished_emitted_ = true;
+        emit(EventType::torrent_finished, "all pieces verified and on disk");
+    }
+    if (!from_resume) save_resume();  // record the check so a restart can trust it
+
+    auto self = shared_from_this();
+    if (!trackers_.empty()) {
+        tracker_running_ = true;
+        asio::co_spawn(ctx_.io, tracker_loop(), asio::detached);
+    }
+    tick();
+    schedule_tick();
+}
+
+void Torrent::schedule_tick() {
+    // Once a second: connections, timeouts; every ten seconds: rechoke.
+    auto self = shared_from_this();
+    tick_timer_.expires_after(std::chrono::seconds(1));
+    tick_timer_.async_wait([self](boost::system::error_code ec) {
+        if (ec || self->stopping_) return;
+        self->tick();
+        self->schedule_tick();
+    });
+}
+
+void Torrent::save_resume() {
+    if (state_ == TorrentState::checking) return;
+    pieces_since_resume_ = 0;
+    storage::ResumeData r;
+    r.info_hash = meta_.info_hash;
+    r.save_path = storage_->root().string();
+    r.have = have_.to_vector();
+    auto storage = storage_;
+    auto file = resume_path();
+    auto files = meta_.files;
+    ++disk_jobs_;
+    auto self = shared_from_this();
+    ctx_.disk.post([self, storage, file, files, r = std::move(r)]() mutable {
+        r.files = storage::stamp_files(files, storage->root());
+        storage::save_resume_file(file, r);
+        asio::post(self->ctx_.io, [self] { --self->disk_jobs_; });
+    });
+}
+
+}  // namespace pw::session

@@ -1,0 +1,386 @@
+// Downloading: interest, picking blocks, the request pipeline, endgame, hash checks
+// and smart-ban (BEP 3 leaves all of it to the client).
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <boost/asio/post.hpp>
+#include <cstring>
+
+#include "session/torrent.hpp"
+
+namespace pw::session {
+
+namespace asio = boost::asio;
+using piecewise::EventType;
+using piecewise::TorrentState;
+
+namespace {
+constexpr int min_queue = 8;
+constexpr int max_queue = 1000;
+constexpr double queue_seconds = 1.5;  // requests cover this much time at the peer's rate
+constexpr auto request_timeout = std::chrono::seconds(20);
+constexpr auto endgame_timeout = std::chrono::seconds(5);
+constexpr int strikes_to_ban = 5;
+}  // namespace
+
+std::uint32_t Torrent::block_length(int piece, int block) const {
+    std::int64_t size = meta_.piece_size(piece);
+    std::int64_t begin = std::int64_t(block) * wire::block_size;
+    return static_cast<std::uint32_t>(std::min<std::int64_t>(wire::block_size, size - begin));
+}
+
+bool Torrent::in_endgame() const { return picker_.num_candidates() == 0 && !partials_.empty(); }
+
+int Torrent::queue_target(const PeerConnection& p) const {
+    if (p.snubbed) return 1;
+    double rate = p.down.rate();
+    int target = static_cast<int>(rate * queue_seconds / wire::block_size);
+    target = std::max(target, min_queue);
+    return static_cast<int>(std::min<std::int64_t>({target, max_queue, p.reqq}));
+}
+
+void Torrent::update_interest(PeerConnection& p) {
+    bool want = !params_.upload_only && state_ == TorrentState::downloading && p.interesting > 0;
+    if (want == p.am_interested) return;
+    p.am_interested = want;
+    p.send_simple(want ? wire::MsgId::interested : wire::MsgId::not_interested);
+    if (!want) release_requests(p, true);
+}
+
+void Torrent::handle_have(PeerConnection& p, std::uint32_t piece) {
+    if (piece >= static_cast<std::uint32_t>(meta_.num_pieces())) {
+        p.close("have: piece index out of range");
+        return;
+    }
+    int i = static_cast<int>(piece);
+    if (p.has.get(i)) return;
+    p.has.set(i);
+    if (p.seed) return;
+    picker_.inc(i);
+    if (!have_.get(i)) ++p.interesting;
+    if (p.has.all()) {
+        // Count it as a seed from now on.
+        picker_.dec_all(p.has);
+        picker_.add_seed();
+        p.seed = true;
+        if (is_seed()) {
+            p.close("both sides are seeds");
+            return;
+        }
+    }
+    update_interest(p);
+    request_more(p);
+}
+
+void Torrent::handle_bitfield(PeerConnection& p, std::string_view bits) {
+    if (p.got_bitfield) {
+        p.close("second bitfield");
+        return;
+    }
+    swarm::Bitfield b(meta_.num_pieces());
+    if (!b.assign_wire(bits)) {
+        p.close("bitfield of the wrong size");
+        return;
+    }
+    // Haves that came before the bitfield are folded in.
+    for (int i = 0; i < p.has.size(); ++i)
+        if (p.has.get(i)) b.set(i);
+    if (p.seed)
+        picker_.remove_seed();
+    else
+        picker_.dec_all(p.has);
+    p.has = b;
+    p.got_bitfield = true;
+    p.seed = b.all();
+    if (p.seed)
+        picker_.add_seed();
+    else
+        picker_.inc_all(b);
+    if (p.seed && is_seed()) {
+        p.close("both sides are seeds");
+        return;
+    }
+    p.interesting = 0;
+    for (int i = 0; i < b.size(); ++i)
+        if (b.get(i) && !have_.get(i)) ++p.interesting;
+    update_interest(p);
+    request_more(p);
+}
+
+bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
+    auto take = [&](PartialPiece& pp, int b) {
+        if (pp.state[b] == PartialPiece::free_block) pp.state[b] = PartialPiece::requested;
+        ++pp.requests[b];
+        out.piece = static_cast<std::uint32_t>(pp.piece);
+        out.begin = static_cast<std::uint32_t>(b) * wire::block_size;
+        out.length = block_length(pp.piece, b);
+        out.sent = Clock::now();
+    };
+    // 1. Finish pieces already started.
+    for (auto& [idx, pp] : partials_) {
+        if (pp.hashing || !p.has.get(idx)) continue;
+        for (int b = pp.free_hint; b < pp.num_blocks; ++b) {
+            if (pp.state[b] == PartialPiece::free_block) {
+                pp.free_hint = b + 1;
+                take(pp, b);
+                return true;
+            }
+        }
+        pp.free_hint = pp.num_blocks;
+    }
+    // 2. Start the rarest piece this peer has, if the cache has room.
+    if (picker_.num_candidates() > 0) {
+        int piece = picker_.pick(p.has, p.seed);
+        if (piece < 0) return false;
+        std::int64_t size = meta_.piece_size(piece);
+        if (cache_used_ + size > ctx_.settings.cache_bytes && !partials_.empty()) return false;
+        picker_.remove(piece);
+        PartialPiece& pp = partials_[piece];
+        pp.piece = piece;
+        pp.num_blocks = static_cast<int>((size + wire::block_size - 1) / wire::block_size);
+        pp.data.reset(new char[static_cast<std::size_t>(size)]);
+        pp.state.assign(static_cast<std::size_t>(pp.num_blocks), PartialPiece::free_block);
+        pp.requests.assign(static_cast<std::size_t>(pp.num_blocks), 0);
+        pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
+        cache_used_ += size;
+        pp.free_hint = 1;
+        take(pp, 0);
+        return true;
+    }
+    // 3. Endgame: every piece is started; ask for blocks others are slow to deliver.
+    for (auto& [idx, pp] : partials_) {
+        if (pp.hashing || !p.has.get(idx)) continue;
+        for (int b = 0; b < pp.num_blocks; ++b) {
+            if (pp.state[b] != PartialPiece::requested || pp.requests[b] >= 2) continue;
+            auto begin = static_cast<std::uint32_t>(b) * wire::block_size;
+            bool mine = std::any_of(p.requests_out.begin(), p.requests_out.end(), [&](auto& r) {
+                return r.piece == static_cast<std::uint32_t>(idx) && r.begin == begin;
+            });
+            if (mine) continue;
+            take(pp, b);
+            return true;
+        }
+    }
+    return false;
+}
+
+void Torrent::request_more(PeerConnection& p) {
+    if (p.closed() || p.peer_choking || !p.am_interested || stopping_ ||
+        state_ != TorrentState::downloading)
+        return;
+    int target = queue_target(p);
+    bool sent = false;
+    while (static_cast<int>(p.requests_out.size()) < target) {
+        peer::OutRequest r;
+        if (!pick_block(p, r)) break;
+        p.requests_out.push_back(r);
+        p.send_request(r);
+        sent = true;
+    }
+    if (sent) p.flush();
+}
+
+void Torrent::release_requests(PeerConnection& p, bool send_cancel) {
+    for (auto& r : p.requests_out) {
+        auto it = partials_.find(static_cast<int>(r.piece));
+        if (it == partials_.end()) continue;
+        PartialPiece& pp = it->second;
+        int b = static_cast<int>(r.begin / wire::block_size);
+        if (pp.requests[b] > 0) --pp.requests[b];
+        if (pp.state[b] == PartialPiece::requested && pp.requests[b] == 0) {
+            pp.state[b] = PartialPiece::free_block;
+            pp.free_hint = std::min(pp.free_hint, b);
+        }
+        if (send_cancel) p.send_cancel(r.piece, r.begin, r.length);
+    }
+    p.requests_out.clear();
+}
+
+void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {
+    auto it_req = std::find_if(p.requests_out.begin(), p.requests_out.end(), [&](auto& r) {
+        return r.piece == m.index && r.begin == m.begin && r.length == m.payload.size();
+    });
+    if (it_req == p.requests_out.end()) {
+        // Not asked of this peer: a late reply to a cancel or a choke is fine in small
+        // numbers; a stream of unrequested data is not.
+        bool plausible = m.index < static_cast<std::uint32_t>(meta_.num_pieces()) &&
+                         m.payload.size() <= wire::block_size;
+        if (!plausible || ++p.unwanted_blocks > 64) p.close("sent data that was not requested");
+        return;
+    }
+    p.requests_out.erase(it_req);
+    auto len = static_cast<std::int64_t>(m.payload.size());
+    p.down.add(len);
+    down_rate_.add(len);
+    downloaded_ += len;
+    p.last_block = Clock::now();
+    p.snubbed = false;
+
+    auto it = partials_.find(static_cast<int>(m.index));
+    if (it != partials_.end() && !it->second.hashing) {
+        PartialPiece& pp = it->second;
+        int b = static_cast<int>(m.begin / wire::block_size);
+        if (pp.requests[b] > 0) --pp.requests[b];
+        if (pp.state[b] != PartialPiece::received) {
+            std::memcpy(pp.data.get() + m.begin, m.payload.data(), m.payload.size());
+            pp.state[b] = PartialPiece::received;
+            pp.senders[b] = p.peer_key;
+            ++pp.received_count;
+            // Endgame duplicates: cancel the same block at the other peers.
+            if (pp.requests[b] > 0) {
+                for (auto& q : peers_) {
+                    if (q.get() == &p) continue;
+                    auto r = std::find_if(q->requests_out.begin(), q->requests_out.end(), [&](auto& x) {
+                        return x.piece == m.index && x.begin == m.begin;
+                    });
+                    if (r == q->requests_out.end()) continue;
+                    q->send_cancel(r->piece, r->begin, r->length);
+                    q->requests_out.erase(r);
+                    --pp.requests[b];
+                }
+            }
+            if (pp.received_count == pp.num_blocks) piece_complete(pp);
+        }
+    }
+    request_more(p);
+}
+
+void Torrent::piece_complete(PartialPiece& pp) {
+    pp.hashing = true;
+    ++disk_jobs_;
+    int piece = pp.piece;
+    std::int64_t size = meta_.piece_size(piece);
+    std::int64_t offset = std::int64_t(piece) * meta_.piece_length;
+    Sha1Digest expected = meta_.piece_hashes[static_cast<std::size_t>(piece)];
+    std::shared_ptr<char[]> data(pp.data.release());
+    std::vector<tcp::endpoint> senders = pp.senders;
+    // Earlier failed attempts: (sender, hash of the block it sent) per block.
+    std::vector<std::pair<tcp::endpoint, Sha1Digest>> previous;
+    if (auto f = failed_blocks_.find(piece); f != failed_blocks_.end()) previous = f->second;
+    auto storage = storage_;
+    auto self = shared_from_this();
+    ctx_.disk.post([=, this, previous = std::move(previous), senders = std::move(senders)]() mutable {
+        bool ok = crypto::sha1(std::string_view(data.get(), static_cast<std::size_t>(size))) == expected;
+        storage::StorageError err;
+        std::vector<Sha1Digest> block_hashes;
+        std::vector<tcp::endpoint> liars;
+        auto nblocks = (size + wire::block_size - 1) / wire::block_size;
+        if (ok) {
+            err = storage->write(offset, data.get(), static_cast<std::size_t>(size));
+            // Smart-ban: a block that differs from the good data came from a liar.
+            for (std::size_t b = 0; b < previous.size() && std::int64_t(b) < nblocks; ++b) {
+                auto begin = std::int64_t(b) * wire::block_size;
+                auto len = std::min<std::int64_t>(wire::block_size, size - begin);
+                auto h = crypto::sha1(std::string_view(data.get() + begin, static_cast<std::size_t>(len)));
+                if (h != previous[b].second) liars.push_back(previous[b].first);
+            }
+        } else {
+            for (std::int64_t b = 0; b < nblocks; ++b) {
+                auto begin = b * wire::block_size;
+                auto len = std::min<std::int64_t>(wire::block_size, size - begin);
+                block_hashes.push_back(
+                    crypto::sha1(std::string_view(data.get() + begin, static_cast<std::size_t>(len))));
+            }
+        }
+        asio::post(ctx_.io, [self, piece, ok, err, block_hashes = std::move(block_hashes),
+                             senders = std::move(senders), liars = std::move(liars)]() mutable {
+            self->on_piece_checked(piece, ok, err, std::move(block_hashes), std::move(senders),
+                                   std::move(liars));
+        });
+    });
+}
+
+void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
+                               std::vector<Sha1Digest> block_hashes,
+                               std::vector<tcp::endpoint> senders,
+                               std::vector<tcp::endpoint> liars) {
+    --disk_jobs_;
+    cache_used_ -= meta_.piece_size(piece);
+    partials_.erase(piece);
+    if (err) {
+        picker_.add(piece);
+        fail_torrent(err.message());
+        return;
+    }
+    for (auto& l : liars) ban(l, "sent corrupt data (smart-ban)");
+    if (ok) {
+        failed_blocks_.erase(piece);
+        on_have_piece(piece);
+        return;
+    }
+    ++hash_failures_;
+    picker_.add(piece);
+    std::set<tcp::endpoint> involved(senders.begin(), senders.end());
+    emit(EventType::piece_failed,
+         fmt::format("piece {} failed its hash check ({} peer(s) sent it)", piece, involved.size()));
+    if (state_ == TorrentState::error || stopping_) return;
+    auto& record = failed_blocks_[piece];
+    record.clear();
+    for (std::size_t b = 0; b < senders.size() && b < block_hashes.size(); ++b)
+        record.emplace_back(senders[b], block_hashes[b]);
+    if (involved.size() == 1) {
+        ban(*involved.begin(), "sent a piece that failed its hash check");
+    } else {
+        for (auto& ep : involved)
+            if (++known_[ep].hash_strikes >= strikes_to_ban) ban(ep, "took part in too many failed pieces");
+    }
+    for (auto& q : std::vector(peers_)) request_more(*q);
+}
+
+void Torrent::ban(const tcp::endpoint& key, const std::string& why) {
+    auto& kp = known_[key];
+    if (kp.banned) return;
+    kp.banned = true;
+    ++banned_count_;
+    emit(EventType::peer_banned, fmt::format("{}:{}: {}", key.address().to_string(), key.port(), why));
+    for (auto& q : std::vector(peers_))
+        if (q->peer_key == key) {
+            banned_ids_.insert(q->their_handshake().peer_id);
+            q->close("banned: " + why);
+        }
+}
+
+void Torrent::on_have_piece(int piece) {
+    have_.set(piece);
+    ++pieces_since_resume_;
+    for (auto& q : std::vector(peers_)) {
+        if (q->closed()) continue;
+        if (q->has.get(piece) && q->interesting > 0) --q->interesting;
+        q->send_have(static_cast<std::uint32_t>(piece));
+        update_interest(*q);
+    }
+    if (have_.all() && state_ == TorrentState::downloading) {
+        state_ = TorrentState::seeding;
+        completed_pending_ = true;
+        tracker_wake_.cancel();
+        save_resume();
+        if (!finished_emitted_) {
+            finished_emitted_ = true;
+            emit(EventType::torrent_finished, "all pieces verified and on disk");
+        }
+        for (auto& q : std::vector(peers_)) {
+            update_interest(*q);
+            if (q->seed) q->close("both sides are seeds");
+        }
+    }
+}
+
+void Torrent::check_timeouts() {
+    auto now = Clock::now();
+    bool endgame = in_endgame();
+    for (auto& q : std::vector(peers_)) {
+        if (q->closed() || q->requests_out.empty()) continue;
+        auto limit = endgame ? endgame_timeout : request_timeout;
+        if (now - q->last_block > limit && now - q->requests_out.front().sent > limit) {
+            // Silent with requests outstanding: snubbed. Give its blocks to others.
+            q->snubbed = true;
+            release_requests(*q, true);
+            for (auto& o : std::vector(peers_))
+                if (o != q) request_more(*o);
+            q->last_block = now;
+            request_more(*q);
+        }
+    }
+}
+
+}  // namespace pw::session

@@ -1,0 +1,105 @@
+// Uploading: the choker and serving requests from the disk pool (BEP 3).
+#include <boost/asio/post.hpp>
+
+#include "session/torrent.hpp"
+
+namespace pw::session {
+
+namespace asio = boost::asio;
+using piecewise::TorrentState;
+
+namespace {
+constexpr std::uint32_t max_block_request = 128 * 1024;  // larger requests break the protocol
+constexpr std::size_t max_requests_in = 2000;            // twice the `reqq` we advertise
+constexpr int reads_per_peer = 16;
+constexpr std::size_t send_high_water = 4u << 20;
+}  // namespace
+
+void Torrent::set_choke(PeerConnection& p, bool choke) {
+    if (p.am_choking == choke || p.closed()) return;
+    p.am_choking = choke;
+    p.send_simple(choke ? wire::MsgId::choke : wire::MsgId::unchoke);
+    if (choke) p.requests_in.clear();  // BEP 3: requests are dropped on choke
+    else serve(p);
+}
+
+void Torrent::rechoke() {
+    std::vector<swarm::ChokeCandidate> cands;
+    for (auto& q : peers_) {
+        if (q->closed()) continue;
+        cands.push_back({q->choke_id, q->peer_interested, q->snubbed, q->down.rate(), q->up.rate(),
+                         !q->am_choking});
+    }
+    auto unchoke = choker_.rechoke(cands, is_seed());
+    for (auto& q : std::vector(peers_)) {
+        bool keep = std::find(unchoke.begin(), unchoke.end(), q->choke_id) != unchoke.end();
+        set_choke(*q, !keep);
+    }
+}
+
+void Torrent::handle_request(PeerConnection& p, const wire::Message& m) {
+    if (m.index >= static_cast<std::uint32_t>(meta_.num_pieces())) {
+        p.close("request: piece index out of range");
+        return;
+    }
+    std::int64_t psize = meta_.piece_size(static_cast<int>(m.index));
+    if (m.length == 0 || m.length > max_block_request ||
+        std::int64_t(m.begin) + std::int64_t(m.length) > psize) {
+        p.close("request past the end of the piece or of bad length");
+        return;
+    }
+    if (p.am_choking) return;  // sent before it saw our choke
+    if (!have_.get(static_cast<int>(m.index))) {
+        p.close("requested a piece we do not have");
+        return;
+    }
+    if (p.requests_in.size() >= max_requests_in) {
+        p.close("request flood");
+        return;
+    }
+    p.requests_in.push_back({m.index, m.begin, m.length});
+    serve(p);
+}
+
+void Torrent::handle_cancel(PeerConnection& p, const wire::Message& m) {
+    auto it = std::find_if(p.requests_in.begin(), p.requests_in.end(), [&](auto& r) {
+        return r.piece == m.index && r.begin == m.begin && r.length == m.length;
+    });
+    if (it != p.requests_in.end()) p.requests_in.erase(it);
+}
+
+void Torrent::on_send_drained(PeerConnection& p) { serve(p); }
+
+void Torrent::serve(PeerConnection& p) {
+    if (stopping_ || state_ == TorrentState::error) return;
+    auto self = shared_from_this();
+    while (!p.closed() && !p.am_choking && !p.requests_in.empty() &&
+           p.reads_in_flight < reads_per_peer && p.send_queue_bytes() < send_high_water) {
+        peer::InRequest r = p.requests_in.front();
+        p.requests_in.pop_front();
+        ++p.reads_in_flight;
+        ++disk_jobs_;
+        auto storage = storage_;
+        auto conn = p.shared_from_this();
+        std::int64_t offset = std::int64_t(r.piece) * meta_.piece_length + r.begin;
+        ctx_.disk.post([this, self, storage, conn, r, offset] {
+            auto buf = std::make_shared<std::string>(r.length, '\0');
+            auto err = storage->read(offset, buf->data(), buf->size());
+            asio::post(ctx_.io, [self, conn, r, buf, err] {
+                --self->disk_jobs_;
+                --conn->reads_in_flight;
+                if (err) {
+                    self->fail_torrent(err.message());
+                    return;
+                }
+                if (conn->closed() || conn->am_choking) return;
+                conn->send_piece(r.piece, r.begin, *buf);
+                self->up_rate_.add(r.length);
+                self->uploaded_ += r.length;
+                self->serve(*conn);
+            });
+        });
+    }
+}
+
+}  // namespace pw::session

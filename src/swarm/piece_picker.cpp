@@ -1,0 +1,99 @@
+#include "swarm/piece_picker.hpp"
+
+#include <algorithm>
+#include <random>
+
+namespace pw::swarm {
+
+PiecePicker::PiecePicker(int num_pieces, std::uint64_t seed)
+    : avail_(static_cast<std::size_t>(num_pieces), 0),
+      pos_(static_cast<std::size_t>(num_pieces)),
+      order_(static_cast<std::size_t>(num_pieces)) {
+    for (int i = 0; i < num_pieces; ++i) order_[static_cast<std::size_t>(i)] = i;
+    std::mt19937_64 rng(seed);
+    std::shuffle(order_.begin(), order_.end(), rng);
+    for (int i = 0; i < num_pieces; ++i) pos_[static_cast<std::size_t>(order_[static_cast<std::size_t>(i)])] = i;
+    bucket_end_.push_back(num_pieces);
+}
+
+void PiecePicker::swap_pos(int i, int j) {
+    if (i == j) return;
+    auto ui = static_cast<std::size_t>(i), uj = static_cast<std::size_t>(j);
+    std::swap(order_[ui], order_[uj]);
+    pos_[static_cast<std::size_t>(order_[ui])] = i;
+    pos_[static_cast<std::size_t>(order_[uj])] = j;
+}
+
+void PiecePicker::inc(int piece) {
+    auto p = static_cast<std::size_t>(piece);
+    int a = avail_[p];
+    if (pos_[p] >= 0) {
+        if (static_cast<std::size_t>(a + 1) >= bucket_end_.size())
+            bucket_end_.push_back(static_cast<int>(order_.size()));
+        // Move to the last slot of bucket a, then shrink bucket a: it is now first in a+1.
+        auto ua = static_cast<std::size_t>(a);
+        swap_pos(pos_[p], bucket_end_[ua] - 1);
+        --bucket_end_[ua];
+    }
+    ++avail_[p];
+}
+
+void PiecePicker::dec(int piece) {
+    auto p = static_cast<std::size_t>(piece);
+    int a = avail_[p];
+    if (a <= 0) return;
+    if (pos_[p] >= 0) {
+        // Move to the first slot of bucket a, then grow bucket a-1 over it.
+        auto prev = static_cast<std::size_t>(a - 1);
+        swap_pos(pos_[p], bucket_end_[prev]);
+        ++bucket_end_[prev];
+    }
+    --avail_[p];
+}
+
+void PiecePicker::inc_all(const Bitfield& b) {
+    for (int i = 0; i < b.size(); ++i)
+        if (b.get(i)) inc(i);
+}
+
+void PiecePicker::dec_all(const Bitfield& b) {
+    for (int i = 0; i < b.size(); ++i)
+        if (b.get(i)) dec(i);
+}
+
+void PiecePicker::remove(int piece) {
+    auto p = static_cast<std::size_t>(piece);
+    if (pos_[p] < 0) return;
+    // Walk the piece up through the buckets to the very end of the array.
+    for (auto k = static_cast<std::size_t>(avail_[p]); k < bucket_end_.size(); ++k) {
+        swap_pos(pos_[p], bucket_end_[k] - 1);
+        --bucket_end_[k];
+    }
+    order_.pop_back();
+    pos_[p] = -1;
+}
+
+void PiecePicker::add(int piece) {
+    auto p = static_cast<std::size_t>(piece);
+    if (pos_[p] >= 0) return;
+    int a = avail_[p];
+    while (bucket_end_.size() <= static_cast<std::size_t>(a))
+        bucket_end_.push_back(static_cast<int>(order_.size()));
+    order_.push_back(piece);
+    pos_[p] = static_cast<int>(order_.size()) - 1;
+    ++bucket_end_.back();
+    // Walk it down from the last bucket into bucket a.
+    for (auto k = bucket_end_.size() - 1; k > static_cast<std::size_t>(a); --k) {
+        swap_pos(pos_[p], bucket_end_[k - 1]);
+        ++bucket_end_[k - 1];
+    }
+}
+
+int PiecePicker::pick(const Bitfield& peer_has, bool peer_is_seed) const {
+    if (peer_is_seed) return order_.empty() ? -1 : order_.front();
+    for (int piece : order_)
+        if (peer_has.get(piece)) return piece;
+    return -1;
+}
+
+}  // namespace pw::swarm

@@ -1,0 +1,53 @@
+// Which piece to start next: rarest first with a random tie-break (BEP 3 leaves the
+// strategy to the client; this is the one every major client uses).
+//
+// Candidates are pieces we neither have nor are downloading. They are kept in one
+// array ordered by availability, with the end of each availability bucket recorded,
+// so a change in availability is a single swap and starting or finishing a piece
+// costs one swap per bucket. The initial order is shuffled, which makes the order
+// within a bucket random. Peers that have every piece (seeds) are counted apart:
+// they raise every piece equally and do not change the order.
+#pragma once
+
+#include <cstdint>
+#include <vector>
+
+#include "swarm/bitfield.hpp"
+
+namespace pw::swarm {
+
+class PiecePicker {
+public:
+    PiecePicker(int num_pieces, std::uint64_t seed);
+
+    int num_pieces() const { return static_cast<int>(avail_.size()); }
+    int num_candidates() const { return static_cast<int>(order_.size()); }
+    bool is_candidate(int piece) const { return pos_[static_cast<std::size_t>(piece)] >= 0; }
+    int availability(int piece) const { return avail_[static_cast<std::size_t>(piece)] + seeds_; }
+
+    // A peer announced a piece (have or bitfield), or went away.
+    void inc(int piece);
+    void dec(int piece);
+    void add_seed() { ++seeds_; }
+    void remove_seed() { --seeds_; }
+    void inc_all(const Bitfield& b);
+    void dec_all(const Bitfield& b);
+
+    // Removes the piece from the candidates (started, or we have it).
+    void remove(int piece);
+    // Puts a piece back (download aborted, or it failed its hash check).
+    void add(int piece);
+
+    // The rarest candidate this peer has, or -1.
+    int pick(const Bitfield& peer_has, bool peer_is_seed) const;
+
+private:
+    void swap_pos(int i, int j);
+    std::vector<int> avail_;       // per piece, excluding seeds
+    std::vector<int> pos_;         // per piece: index in order_, -1 when not a candidate
+    std::vector<int> order_;       // candidates sorted by avail_
+    std::vector<int> bucket_end_;  // bucket_end_[a]: one past the last candidate with avail a
+    int seeds_ = 0;
+};
+
+}  // namespace pw::swarm
