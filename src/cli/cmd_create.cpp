@@ -27,7 +27,7 @@ struct CreateArgs {
 // Progress on stderr: a line rewritten in place on a terminal, otherwise one line
 // per 10% so logs stay short.
 class ProgressPrinter {
-public:
+  public:
     ProgressPrinter() : tty_(::isatty(STDERR_FILENO) == 1) {}
     void operator()(std::int64_t done, std::int64_t total) {
         int pct = total > 0 ? static_cast<int>(done * 100 / total) : 100;
@@ -47,7 +47,7 @@ public:
         live_ = false;
     }
 
-private:
+  private:
     bool tty_;
     bool live_ = false;
     int last_decile_ = -1;
@@ -55,7 +55,8 @@ private:
 
 int run_create(const CreateArgs& a) {
     namespace fs = std::filesystem;
-    if (a.piece_size != 0 && (a.piece_size < (16 << 10) || (a.piece_size & (a.piece_size - 1)) != 0))
+    if (a.piece_size != 0 &&
+        (a.piece_size < (16 << 10) || (a.piece_size & (a.piece_size - 1)) != 0))
         return fail(2, "--piece-size must be a power of two of at least 16384 bytes (got " +
                            std::to_string(a.piece_size) + ")");
     std::error_code ec;
@@ -118,11 +119,14 @@ int run_create(const CreateArgs& a) {
 
 Command add_create(CLI::App& root) {
     auto args = std::make_shared<CreateArgs>();
-    CLI::App* app = root.add_subcommand("create", "Create a .torrent file from a file or directory");
+    CLI::App* app =
+        root.add_subcommand("create", "Create a .torrent file from a file or directory");
     app->add_option("PATH", args->path, "File or directory to share")->required();
     app->add_option("-o,--output", args->output,
                     "Output .torrent file (default: <basename of PATH>.torrent)");
-    app->add_option("-t,--tracker", args->trackers, "Tracker announce URL (repeatable; one tier each)");
+    app->add_option("-t,--tracker", args->trackers,
+                    "Tracker announce URL (repeatable; one tier each)")
+        ->allow_extra_args(false);  // one URL per -t, so PATH may follow
     app->add_option("--piece-size", args->piece_size,
                     "Piece size in bytes: a power of two >= 16384 (default: automatic)");
     app->add_flag("--private", args->is_private, "Set the private flag (BEP 27)");

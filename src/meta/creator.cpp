@@ -41,9 +41,13 @@ struct InputFile {
     std::int64_t offset = 0;
 };
 
-[[noreturn]] void fail(const std::string& why) { throw std::runtime_error(why); }
+[[noreturn]] void fail(const std::string& why) {
+    throw std::runtime_error(why);
+}
 
-std::string errno_text(int err) { return std::strerror(err); }
+std::string errno_text(int err) {
+    return std::strerror(err);
+}
 
 std::int64_t size_of(const fs::path& p) {
     std::error_code ec;
@@ -65,7 +69,8 @@ std::vector<InputFile> walk_directory(const fs::path& root) {
         if (!it->is_regular_file(sec)) continue;  // directories, fifos, sockets, dangling links
         InputFile f;
         f.disk_path = it->path();
-        for (const auto& c : it->path().lexically_relative(root)) f.components.push_back(c.string());
+        for (const auto& c : it->path().lexically_relative(root))
+            f.components.push_back(c.string());
         out.push_back(std::move(f));
     }
     if (ec) fail("cannot read directory " + root.string() + ": " + ec.message());
@@ -76,7 +81,7 @@ std::vector<InputFile> walk_directory(const fs::path& root) {
 }
 
 class FileReader {
-public:
+  public:
     ~FileReader() { close(); }
     // Reads exactly `len` bytes at `offset` of `file` into `dst`.
     void read(const InputFile& f, std::int64_t offset, char* dst, std::size_t len) {
@@ -99,7 +104,7 @@ public:
         }
     }
 
-private:
+  private:
     void close() {
         if (fd_ >= 0) ::close(fd_);
         fd_ = -1;
@@ -114,7 +119,8 @@ std::string hash_pieces(const std::vector<InputFile>& files, std::int64_t total,
                         std::int64_t piece_len, const CreateOptions& opts) {
     const std::int64_t num_pieces = total / piece_len + (total % piece_len != 0 ? 1 : 0);
     std::string hashes(static_cast<std::size_t>(num_pieces) * 20, '\0');
-    unsigned threads = opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
+    unsigned threads =
+        opts.threads ? opts.threads : std::max(1u, std::thread::hardware_concurrency());
     threads = static_cast<unsigned>(std::min<std::int64_t>(threads, num_pieces));
 
     std::atomic<std::int64_t> next{0};
@@ -136,14 +142,16 @@ std::string hash_pieces(const std::vector<InputFile>& files, std::int64_t total,
                 std::int64_t begin = piece * piece_len;
                 std::int64_t len = std::min(piece_len, total - begin);
                 // First file holding `begin`: the last one whose offset <= begin with data.
-                auto it = std::upper_bound(files.begin(), files.end(), begin,
-                                           [](std::int64_t v, const InputFile& f) { return v < f.offset; });
+                auto it = std::upper_bound(
+                    files.begin(), files.end(), begin,
+                    [](std::int64_t v, const InputFile& f) { return v < f.offset; });
                 std::int64_t filled = 0;
                 for (--it; filled < len; ++it) {
                     std::int64_t pos = begin + filled;
                     if (pos >= it->offset + it->length) continue;
                     std::int64_t n = std::min(len - filled, it->offset + it->length - pos);
-                    reader.read(*it, pos - it->offset, buf.data() + filled, static_cast<std::size_t>(n));
+                    reader.read(*it, pos - it->offset, buf.data() + filled,
+                                static_cast<std::size_t>(n));
                     filled += n;
                 }
                 sha.update(buf.data(), static_cast<std::size_t>(len));
@@ -198,7 +206,8 @@ std::string create_torrent(const fs::path& path, const CreateOptions& opts) {
     fs::path root = fs::absolute(path).lexically_normal();
     if (!root.has_filename()) root = root.parent_path();  // "dir/" names "dir"
     std::string name = root.filename().string();
-    if (name.empty() || name == "." || name == "..") fail("cannot name a torrent after " + path.string());
+    if (name.empty() || name == "." || name == "..")
+        fail("cannot name a torrent after " + path.string());
 
     std::error_code ec;
     auto st = fs::status(root, ec);
@@ -219,7 +228,8 @@ std::string create_torrent(const fs::path& path, const CreateOptions& opts) {
 
     std::int64_t total = 0;
     for (auto& f : files) {
-        if (f.length > std::numeric_limits<std::int64_t>::max() - total) fail("total size overflows");
+        if (f.length > std::numeric_limits<std::int64_t>::max() - total)
+            fail("total size overflows");
         f.offset = total;
         total += f.length;
     }

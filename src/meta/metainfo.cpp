@@ -15,8 +15,10 @@
 #include <cctype>
 #include <cerrno>
 #include <cstring>
+#include <deque>
 #include <limits>
 #include <set>
+#include <unordered_map>
 #include <unordered_set>
 
 #include "bencode/bencode.hpp"
@@ -29,7 +31,9 @@ using bencode::Node;
 
 constexpr std::size_t kMaxTorrentFile = 64u << 20;
 
-[[noreturn]] void fail(const std::string& why) { throw MetainfoError("torrent: " + why); }
+[[noreturn]] void fail(const std::string& why) {
+    throw MetainfoError("torrent: " + why);
+}
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0 if it is not valid
 // (overlong forms, surrogates and code points above U+10FFFF are invalid).
@@ -103,7 +107,8 @@ bool is_reserved_windows_name(std::string_view stem) {
 // stem (".bashrc" has no extension); very long "extensions" are not treated as one.
 std::pair<std::string, std::string> split_extension(const std::string& c, std::size_t max_len) {
     std::size_t dot = c.rfind('.');
-    if (dot == std::string::npos || dot == 0 || c.size() - dot > std::min<std::size_t>(max_len / 2, 32))
+    if (dot == std::string::npos || dot == 0 ||
+        c.size() - dot > std::min<std::size_t>(max_len / 2, 32))
         return {c, {}};
     return {c.substr(0, dot), c.substr(dot)};
 }
@@ -131,7 +136,9 @@ bool is_web_seed_url(std::string_view u) {
     return has_scheme(u, "http://") || has_scheme(u, "https://");
 }
 
-bool is_tracker_url(std::string_view u) { return is_web_seed_url(u) || has_scheme(u, "udp://"); }
+bool is_tracker_url(std::string_view u) {
+    return is_web_seed_url(u) || has_scheme(u, "udp://");
+}
 
 // Prefers the BEP-unofficial but widespread "<key>.utf-8" variant when it is a string.
 std::optional<std::string_view> utf8_string(const Node& dict, std::string_view key) {
@@ -161,38 +168,64 @@ void append_components(const Node& list, const std::string& where, std::size_t m
     if (!any) out += "/_";
 }
 
-// Inserts ".N" before the extension of the last component.
-std::string numbered(const std::string& path, int n, std::size_t max_len) {
-    std::size_t slash = path.rfind('/');
-    std::string dir = slash == std::string::npos ? "" : path.substr(0, slash + 1);
-    std::string last = slash == std::string::npos ? path : path.substr(slash + 1);
-    auto [stem, ext] = split_extension(last, max_len);
-    std::string suffix = "." + std::to_string(n) + ext;
-    return dir + fit(stem, suffix, max_len);
+// Inserts ".N" before the extension of a component.
+std::string numbered(const std::string& component, int n, std::size_t max_len) {
+    auto [stem, ext] = split_extension(component, max_len);
+    return fit(std::move(stem), "." + std::to_string(n) + ext, max_len);
 }
 
-// Makes every non-pad file path unique, and distinct from every directory that
-// holds another file, by numbering later duplicates.
+// A name inside a directory: (directory id, component). Id 0 is the download directory.
+struct Entry {
+    std::uint32_t parent;
+    std::string_view name;
+    bool operator==(const Entry&) const = default;
+};
+
+struct EntryHash {
+    std::size_t operator()(const Entry& e) const noexcept {
+        return std::hash<std::string_view>()(e.name) * 31 + e.parent;
+    }
+};
+
+// Makes every non-pad file path unique, and distinct from every directory that holds
+// another file, by numbering later duplicates. Directories are interned as
+// (parent, name) pairs so the work stays linear in the total path length.
 void make_paths_unique(std::vector<FileEntry>& files, std::size_t max_len) {
-    std::unordered_set<std::string> dirs;
-    for (const auto& f : files) {
-        if (f.pad) continue;
-        for (std::size_t p = f.path.find('/'); p != std::string::npos; p = f.path.find('/', p + 1))
-            dirs.insert(f.path.substr(0, p));
-    }
-    std::unordered_set<std::string> taken;
-    for (auto& f : files) {
-        if (f.pad) continue;
-        if (taken.count(f.path) || dirs.count(f.path)) {
-            std::string candidate;
-            for (int n = 1;; ++n) {
-                candidate = numbered(f.path, n, max_len);
-                if (!taken.count(candidate) && !dirs.count(candidate)) break;
-            }
-            f.path = std::move(candidate);
+    std::unordered_map<Entry, std::uint32_t, EntryHash> dirs;
+    std::vector<std::pair<std::uint32_t, std::size_t>> leaf(files.size());  // parent, name start
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        if (files[i].pad) continue;
+        std::string_view p = files[i].path;
+        std::uint32_t parent = 0;
+        std::size_t start = 0;
+        for (std::size_t slash = p.find('/'); slash != p.npos; slash = p.find('/', start)) {
+            Entry e{parent, p.substr(start, slash - start)};
+            parent = dirs.try_emplace(e, static_cast<std::uint32_t>(dirs.size() + 1)).first->second;
+            start = slash + 1;
         }
-        taken.insert(f.path);
+        leaf[i] = {parent, start};
     }
+    std::unordered_set<Entry, EntryHash> taken;
+    std::unordered_map<Entry, int, EntryHash> next_number;
+    std::deque<std::string> new_names;  // stable storage for the views in `taken`
+    std::vector<std::pair<std::size_t, std::string_view>> renames;
+    for (std::size_t i = 0; i < files.size(); ++i) {
+        if (files[i].pad) continue;
+        auto [parent, start] = leaf[i];
+        Entry e{parent, std::string_view(files[i].path).substr(start)};
+        if (taken.count(e) || dirs.count(e)) {
+            int& n = next_number[e];
+            Entry candidate;
+            do {
+                new_names.push_back(numbered(std::string(e.name), ++n, max_len));
+                candidate = Entry{parent, new_names.back()};
+            } while (taken.count(candidate) || dirs.count(candidate));
+            renames.emplace_back(i, candidate.name);
+            e = candidate;
+        }
+        taken.insert(e);
+    }
+    for (auto& [i, name] : renames) files[i].path = files[i].path.substr(0, leaf[i].second) += name;
 }
 
 std::vector<std::vector<std::string>> parse_trackers(const Node& root) {
@@ -253,7 +286,8 @@ void parse_files(const Node& info, const ParseLimits& lim, Metainfo& m) {
     std::size_t count = files.size();
     if (count == 0) fail("'info' 'files' is empty");
     if (count > lim.max_files)
-        fail("too many files (" + std::to_string(count) + ", limit " + std::to_string(lim.max_files) + ")");
+        fail("too many files (" + std::to_string(count) + ", limit " +
+             std::to_string(lim.max_files) + ")");
     m.multi_file = true;
     m.files.reserve(count);
     std::int64_t total = 0;
@@ -321,8 +355,8 @@ Metainfo parse_info_node(const Node& info, const ParseLimits& lim) {
     std::int64_t expected = m.total_size / pl + (m.total_size % pl != 0 ? 1 : 0);
     if (static_cast<std::int64_t>(ph.size() / 20) != expected)
         fail("'pieces' holds " + std::to_string(ph.size() / 20) + " hashes but " +
-             std::to_string(m.total_size) + " bytes in pieces of " + std::to_string(pl) +
-             " need " + std::to_string(expected));
+             std::to_string(m.total_size) + " bytes in pieces of " + std::to_string(pl) + " need " +
+             std::to_string(expected));
     m.piece_hashes.reserve(ph.size() / 20);
     for (std::size_t i = 0; i < ph.size(); i += 20)
         m.piece_hashes.push_back(Sha1Digest::from_bytes(ph.substr(i, 20)));

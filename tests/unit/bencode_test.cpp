@@ -120,34 +120,31 @@ TEST_P(BencodeErrors, ReportsReasonAndOffset) {
     DecodeError e = decode_error(c.input);
     EXPECT_EQ(e.reason(), c.reason) << c.input;
     EXPECT_EQ(e.offset(), c.offset) << c.input;
-    EXPECT_NE(std::string(e.what()).find(" at byte " + std::to_string(c.offset)), std::string::npos);
+    EXPECT_NE(std::string(e.what()).find(" at byte " + std::to_string(c.offset)),
+              std::string::npos);
 }
 
 INSTANTIATE_TEST_SUITE_P(
     All, BencodeErrors,
-    ::testing::Values(ErrorCase{"", 0, "unexpected end of input"},
-                      ErrorCase{"x", 0, "unexpected character 'x'"},
-                      ErrorCase{"i01e", 3, "leading zero in number"},
-                      ErrorCase{"i-0e", 3, "negative zero"},
-                      ErrorCase{"i9223372036854775808e", 1, "integer out of range"},
-                      ErrorCase{"i-9223372036854775809e", 1, "integer out of range"},
-                      ErrorCase{"i99999999999999999999999e", 1, "integer out of range"},
-                      ErrorCase{"ie", 1, "expected digits"},
-                      ErrorCase{"i-e", 2, "expected digits"},
-                      ErrorCase{"i1-e", 2, "expected 'e'"},
-                      ErrorCase{"i12", 3, "unexpected end of input"},
-                      ErrorCase{"02:ab", 2, "leading zero in number"},
-                      ErrorCase{"5:abc", 2, "string runs past end of input"},
-                      ErrorCase{"3", 1, "unexpected end of input"},
-                      ErrorCase{"l", 1, "unexpected end of input"},
-                      ErrorCase{"li1e", 4, "unexpected end of input"},
-                      ErrorCase{"d1:a", 4, "unexpected end of input"},
-                      ErrorCase{"di1ei2ee", 1, "dictionary key is not a string"},
-                      ErrorCase{"dlei1ee", 1, "dictionary key is not a string"},
-                      ErrorCase{"d1:ai1e1:ai2ee", 10, "duplicate dictionary key"},
-                      ErrorCase{"d1:ai1e1:bi2e1:ai3ee", 16, "duplicate dictionary key"},
-                      ErrorCase{"i1ex", 3, "trailing data after value"},
-                      ErrorCase{"lei0e", 2, "trailing data after value"}));
+    ::testing::Values(
+        ErrorCase{"", 0, "unexpected end of input"}, ErrorCase{"x", 0, "unexpected character 'x'"},
+        ErrorCase{"i01e", 3, "leading zero in number"}, ErrorCase{"i-0e", 3, "negative zero"},
+        ErrorCase{"i9223372036854775808e", 1, "integer out of range"},
+        ErrorCase{"i-9223372036854775809e", 1, "integer out of range"},
+        ErrorCase{"i99999999999999999999999e", 1, "integer out of range"},
+        ErrorCase{"ie", 1, "expected digits"}, ErrorCase{"i-e", 2, "expected digits"},
+        ErrorCase{"i1-e", 2, "expected 'e'"}, ErrorCase{"i12", 3, "unexpected end of input"},
+        ErrorCase{"02:ab", 2, "leading zero in number"},
+        ErrorCase{"5:abc", 2, "string runs past end of input"},
+        ErrorCase{"3", 1, "unexpected end of input"}, ErrorCase{"l", 1, "unexpected end of input"},
+        ErrorCase{"li1e", 4, "unexpected end of input"},
+        ErrorCase{"d1:a", 4, "unexpected end of input"},
+        ErrorCase{"di1ei2ee", 1, "dictionary key is not a string"},
+        ErrorCase{"dlei1ee", 1, "dictionary key is not a string"},
+        ErrorCase{"d1:ai1e1:ai2ee", 10, "duplicate dictionary key"},
+        ErrorCase{"d1:ai1e1:bi2e1:ai3ee", 16, "duplicate dictionary key"},
+        ErrorCase{"i1ex", 3, "trailing data after value"},
+        ErrorCase{"lei0e", 2, "trailing data after value"}));
 
 TEST(BencodeLimits, Depth) {
     std::string ok = std::string(64, 'l') + std::string(64, 'e');

@@ -20,7 +20,7 @@ namespace {
 namespace fs = std::filesystem;
 
 class CreatorTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         root_ = fs::temp_directory_path() /
                 ("pw-creator-test-" + std::to_string(::getpid()) + "-" +
@@ -55,9 +55,11 @@ protected:
         std::int64_t n = (m.total_size + m.piece_length - 1) / m.piece_length;
         ASSERT_EQ(m.num_pieces(), n);
         for (int i = 0; i < m.num_pieces(); ++i) {
-            auto chunk = std::string_view(payload).substr(
-                static_cast<std::size_t>(i * m.piece_length), static_cast<std::size_t>(m.piece_size(i)));
-            EXPECT_EQ(m.piece_hashes[static_cast<std::size_t>(i)], crypto::sha1(chunk)) << "piece " << i;
+            auto chunk =
+                std::string_view(payload).substr(static_cast<std::size_t>(i * m.piece_length),
+                                                 static_cast<std::size_t>(m.piece_size(i)));
+            EXPECT_EQ(m.piece_hashes[static_cast<std::size_t>(i)], crypto::sha1(chunk))
+                << "piece " << i;
         }
     }
 
@@ -131,9 +133,10 @@ TEST_F(CreatorTest, MultiFilePiecesSpanFiles) {
     EXPECT_EQ(m.name, "t");
     std::vector<std::pair<std::string, std::int64_t>> files;
     for (auto& f : m.files) files.emplace_back(f.path, f.length);
-    EXPECT_EQ(files, (std::vector<std::pair<std::string, std::int64_t>>{
-                         {"t/.hidden", 5}, {"t/a", 10000}, {"t/sub/b", 0}, {"t/sub/c", 30000},
-                         {"t/z", 16384}}));
+    EXPECT_EQ(
+        files,
+        (std::vector<std::pair<std::string, std::int64_t>>{
+            {"t/.hidden", 5}, {"t/a", 10000}, {"t/sub/b", 0}, {"t/sub/c", 30000}, {"t/z", 16384}}));
     expect_hashes(m, hidden + a + c + z);
     ASSERT_EQ(m.trackers.size(), 3u);
     EXPECT_EQ(m.trackers[1], std::vector<std::string>{"udp://127.0.0.1:2"});
@@ -218,12 +221,13 @@ TEST_F(CreatorTest, LibtorrentAgrees) {
     fs::path file = root_ / "lt.torrent";
     std::ofstream(file, std::ios::binary) << t;
     fs::path script = root_ / "check.py";
-    std::ofstream(script) << "import libtorrent as lt, sys\n"
-                             "ti = lt.torrent_info(sys.argv[1])\n"
-                             "fs = ti.files()\n"
-                             "print(str(ti.info_hashes().v1), ti.num_pieces(), ti.total_size(),\n"
-                             "      ','.join(fs.file_path(i).replace('\\\\', '/') for i in range(fs.num_files())),\n"
-                             "      len(list(ti.trackers())))\n";
+    std::ofstream(script)
+        << "import libtorrent as lt, sys\n"
+           "ti = lt.torrent_info(sys.argv[1])\n"
+           "fs = ti.files()\n"
+           "print(str(ti.info_hashes().v1), ti.num_pieces(), ti.total_size(),\n"
+           "      ','.join(fs.file_path(i).replace('\\\\', '/') for i in range(fs.num_files())),\n"
+           "      len(list(ti.trackers())))\n";
     fs::path result = root_ / "result.txt";
     std::string cmd = "/usr/bin/python3 '" + script.string() + "' '" + file.string() + "' > '" +
                       result.string() + "' 2>&1";

@@ -75,7 +75,8 @@ void expect_safe(const std::string& p) {
     std::size_t start = 0;
     for (;;) {
         std::size_t slash = p.find('/', start);
-        std::string c = p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
+        std::string c =
+            p.substr(start, slash == std::string::npos ? std::string::npos : slash - start);
         EXPECT_FALSE(c.empty()) << p;
         EXPECT_NE(c, ".") << p;
         EXPECT_NE(c, "..") << p;
@@ -121,8 +122,8 @@ TEST(Metainfo, SingleFile) {
 }
 
 TEST(Metainfo, InfoHashCoversExactBytesEvenWhenUnsorted) {
-    std::string info = "d4:name1:a6:lengthi10e12:piece lengthi16384e6:pieces20:" +
-                       std::string(20, 'z') + "e";
+    std::string info =
+        "d4:name1:a6:lengthi10e12:piece lengthi16384e6:pieces20:" + std::string(20, 'z') + "e";
     Metainfo m = parse("d4:info" + info + "e");
     EXPECT_EQ(m.info_hash, crypto::sha1(info));
     EXPECT_EQ(m.info_bytes, info);
@@ -133,9 +134,8 @@ TEST(Metainfo, InfoHashCoversExactBytesEvenWhenUnsorted) {
 }
 
 TEST(Metainfo, MultiFileOffsetsAndZeroLengthFiles) {
-    Metainfo m = parse(torrent(multi_info({{List{"a.txt"}, 100},
-                                           {List{"sub", "empty"}, 0},
-                                           {List{"sub", "b.bin"}, 20000}})));
+    Metainfo m = parse(torrent(multi_info(
+        {{List{"a.txt"}, 100}, {List{"sub", "empty"}, 0}, {List{"sub", "b.bin"}, 20000}})));
     EXPECT_TRUE(m.multi_file);
     EXPECT_EQ(m.name, "dir");
     ASSERT_EQ(m.files.size(), 3u);
@@ -174,14 +174,14 @@ TEST(Metainfo, PadFiles) {
 
 TEST(Metainfo, AnnounceList) {
     Dict top{{"announce", "http://127.0.0.1/ignored"},
-             {"announce-list", List{List{"http://127.0.0.1/a", "udp://127.0.0.1:80", 5},
-                                    List{},
-                                    List{"https://127.0.0.1/b", "http://127.0.0.1/a"},
-                                    List{"wss://127.0.0.1/c", "magnet:?x", "http://bad url"},
-                                    "not a list"}}};
+             {"announce-list",
+              List{List{"http://127.0.0.1/a", "udp://127.0.0.1:80", 5}, List{},
+                   List{"https://127.0.0.1/b", "http://127.0.0.1/a"},
+                   List{"wss://127.0.0.1/c", "magnet:?x", "http://bad url"}, "not a list"}}};
     Metainfo m = parse(torrent(single_info(), top));
     ASSERT_EQ(m.trackers.size(), 2u);
-    EXPECT_EQ(m.trackers[0], (std::vector<std::string>{"http://127.0.0.1/a", "udp://127.0.0.1:80"}));
+    EXPECT_EQ(m.trackers[0],
+              (std::vector<std::string>{"http://127.0.0.1/a", "udp://127.0.0.1:80"}));
     EXPECT_EQ(m.trackers[1], (std::vector<std::string>{"https://127.0.0.1/b"}));
 
     Dict empty{{"announce", "udp://127.0.0.1:1"}, {"announce-list", List{List{}}}};
@@ -242,7 +242,8 @@ std::string single_error(Edit edit) {
 
 TEST(MetainfoErrors, Fields) {
     EXPECT_EQ(single_error([](Dict& d) { d.erase("name"); }), "torrent: 'info' has no 'name'");
-    EXPECT_EQ(single_error([](Dict& d) { d["name"] = 5; }), "torrent: 'info' 'name' is not a string");
+    EXPECT_EQ(single_error([](Dict& d) { d["name"] = 5; }),
+              "torrent: 'info' 'name' is not a string");
     EXPECT_EQ(single_error([](Dict& d) { d.erase("piece length"); }),
               "torrent: 'info' has no 'piece length'");
     EXPECT_EQ(single_error([](Dict& d) { d["piece length"] = "16384"; }),
@@ -262,7 +263,8 @@ TEST(MetainfoErrors, Fields) {
               "torrent: 'pieces' holds 2 hashes but 40000 bytes in pieces of 16384 need 3");
     EXPECT_EQ(single_error([](Dict& d) { d["pieces"] = std::string(80, 'x'); }),
               "torrent: 'pieces' holds 4 hashes but 40000 bytes in pieces of 16384 need 3");
-    EXPECT_EQ(single_error([](Dict& d) { d["length"] = -1; }), "torrent: 'info' 'length' is negative");
+    EXPECT_EQ(single_error([](Dict& d) { d["length"] = -1; }),
+              "torrent: 'info' 'length' is negative");
     EXPECT_EQ(single_error([](Dict& d) { d["length"] = "1"; }),
               "torrent: 'info' 'length' is not an integer");
     EXPECT_EQ(single_error([](Dict& d) { d.erase("length"); }),
@@ -288,7 +290,8 @@ Dict& file_dict(Dict& info, std::size_t i) {
 }
 
 TEST(MetainfoErrors, Files) {
-    EXPECT_EQ(multi_error([](Dict& d) { d["files"] = List{}; }), "torrent: 'info' 'files' is empty");
+    EXPECT_EQ(multi_error([](Dict& d) { d["files"] = List{}; }),
+              "torrent: 'info' 'files' is empty");
     EXPECT_EQ(multi_error([](Dict& d) { d["files"] = "x"; }),
               "torrent: 'info' 'files' is not a list");
     EXPECT_EQ(multi_error([](Dict& d) { std::get<List>(d["files"].v)[1] = 7; }),
@@ -305,7 +308,9 @@ TEST(MetainfoErrors, Files) {
               "torrent: file 0 'path' is not a list");
     EXPECT_EQ(multi_error([](Dict& d) { file_dict(d, 0)["path"] = List{}; }),
               "torrent: file 0 has an empty 'path'");
-    EXPECT_EQ(multi_error([](Dict& d) { file_dict(d, 1)["path"] = List{"x", 3}; }),
+    EXPECT_EQ(multi_error([](Dict& d) {
+                  file_dict(d, 1)["path"] = List{"x", 3};
+              }),
               "torrent: file 1 path has a component that is not a string");
     EXPECT_EQ(multi_error([](Dict& d) {
                   file_dict(d, 0)["length"] = std::numeric_limits<std::int64_t>::max();
@@ -345,22 +350,14 @@ INSTANTIATE_TEST_SUITE_P(
                       PathCase{{"/etc/passwd"}, "_etc_passwd"},
                       PathCase{{"a/../../b"}, "a_.._.._b"},
                       PathCase{{"..\\..\\win.ini"}, ".._.._win.ini"},
-                      PathCase{{"C:\\Windows"}, "C:_Windows"},
-                      PathCase{{".", "", "x", "."}, "x"},
-                      PathCase{{".", ""}, "_"},
-                      PathCase{{"a\nb\x01\x7f"}, "a_b__"},
-                      PathCase{{std::string("nu\0l", 4)}, "nu_l"},
-                      PathCase{{"CON"}, "CON_"},
-                      PathCase{{"con.txt"}, "con_.txt"},
-                      PathCase{{"Lpt9.tar.gz"}, "Lpt9_.tar.gz"},
-                      PathCase{{"COM0"}, "COM0"},
-                      PathCase{{"aux", "nul"}, "aux_/nul_"},
-                      PathCase{{"name. . ."}, "name"},
-                      PathCase{{"..."}, "_"},
-                      PathCase{{"   "}, "_"},
-                      PathCase{{"bad\xff\xc3utf8"}, "bad__utf8"},
-                      PathCase{{"\xed\xa0\x80"}, "___"},
-                      PathCase{{"\xc0\xaf"}, "__"}));
+                      PathCase{{"C:\\Windows"}, "C:_Windows"}, PathCase{{".", "", "x", "."}, "x"},
+                      PathCase{{".", ""}, "_"}, PathCase{{"a\nb\x01\x7f"}, "a_b__"},
+                      PathCase{{std::string("nu\0l", 4)}, "nu_l"}, PathCase{{"CON"}, "CON_"},
+                      PathCase{{"con.txt"}, "con_.txt"}, PathCase{{"Lpt9.tar.gz"}, "Lpt9_.tar.gz"},
+                      PathCase{{"COM0"}, "COM0"}, PathCase{{"aux", "nul"}, "aux_/nul_"},
+                      PathCase{{"name. . ."}, "name"}, PathCase{{"..."}, "_"},
+                      PathCase{{"   "}, "_"}, PathCase{{"bad\xff\xc3utf8"}, "bad__utf8"},
+                      PathCase{{"\xed\xa0\x80"}, "___"}, PathCase{{"\xc0\xaf"}, "__"}));
 
 TEST(MetainfoPaths, HostileName) {
     EXPECT_EQ(parse(torrent(single_info(".."))).files[0].path, "_");
@@ -400,12 +397,33 @@ TEST(MetainfoPaths, DuplicatesMadeDistinct) {
                                            {List{"a.1.txt"}, 1}})));
     std::vector<std::string> paths;
     for (auto& f : m.files) paths.push_back(f.path);
-    EXPECT_EQ(paths, (std::vector<std::string>{"dir/a.txt", "dir/a.1.txt", "dir/a.2.txt", "dir/A.txt",
-                                               "dir/a.1.1.txt"}));
+    EXPECT_EQ(paths, (std::vector<std::string>{"dir/a.txt", "dir/a.1.txt", "dir/a.2.txt",
+                                               "dir/A.txt", "dir/a.1.1.txt"}));
     // Sanitising can create the collision: ".." and "_" both become "_".
     Metainfo s = parse(torrent(multi_info({{List{".."}, 1}, {List{"_"}, 1}})));
     EXPECT_EQ(s.files[0].path, "dir/_");
     EXPECT_EQ(s.files[1].path, "dir/_.1");
+}
+
+// A multi-file torrent of `count` one-byte files that all have the path `path`
+// (bencoded), built as bytes because Value trees this large are slow to build.
+std::string repeated_files(const std::string& path, int count) {
+    std::string files;
+    for (int i = 0; i < count; ++i) files += "d6:lengthi1e4:path" + path + "e";
+    return "d4:infod5:filesl" + files + "e4:name3:dir12:piece lengthi" + std::to_string(1 << 20) +
+           "e6:pieces20:" + std::string(20, 'x') + "ee";
+}
+
+TEST(MetainfoPaths, ManyDuplicatesAndDeepPaths) {
+    // Hostile torrents with thousands of identical or very deep paths parse in linear time.
+    Metainfo m = parse(repeated_files("l1:ae", 50000));
+    EXPECT_EQ(m.files[0].path, "dir/a");
+    EXPECT_EQ(m.files[49999].path, "dir/a.49999");
+    std::string deep = "l";
+    for (int i = 0; i < 50000; ++i) deep += "1:d";
+    Metainfo d = parse(repeated_files(deep + "e", 20));
+    EXPECT_EQ(d.files[1].path.size(), 3u + 50000u * 2 + 2);  // "dir" + "/d" x 50000 + ".1"
+    EXPECT_TRUE(d.files[1].path.ends_with("/d/d.1"));
 }
 
 TEST(MetainfoPaths, FileCollidingWithDirectory) {
@@ -429,7 +447,7 @@ TEST(MetainfoPaths, SanitizeComponent) {
 }
 
 class TempDir {
-public:
+  public:
     TempDir() {
         path_ = std::filesystem::temp_directory_path() /
                 ("pw-metainfo-test-" + std::to_string(::getpid()));
@@ -438,7 +456,7 @@ public:
     ~TempDir() { std::filesystem::remove_all(path_); }
     const std::filesystem::path& path() const { return path_; }
 
-private:
+  private:
     std::filesystem::path path_;
 };
 
@@ -466,7 +484,8 @@ TEST(MetainfoLoad, FilesAndErrors) {
         load(big);
         FAIL() << "no error";
     } catch (const MetainfoError& e) {
-        EXPECT_EQ(std::string(e.what()), "cannot read " + big.string() + ": file larger than 64 MiB");
+        EXPECT_EQ(std::string(e.what()),
+                  "cannot read " + big.string() + ": file larger than 64 MiB");
     }
     EXPECT_THROW(load(dir.path()), MetainfoError);
 }
