@@ -52,15 +52,16 @@ std::string describe(const char* stage, const boost::system::error_code& ec) {
 
 // Where one request goes, taken from an absolute http:// URL.
 struct Target {
-    std::string host;       // for the resolver: name or address, no brackets
-    std::string port;       // decimal
+    std::string host;  // for the resolver: name or address, no brackets
+    std::string port;  // decimal
     std::string host_header;
-    std::string path;       // origin-form request target
+    std::string path;  // origin-form request target
 };
 
 // Fills `t` from `url`, or returns why it cannot be used.
 std::optional<std::string> parse_target(const boost::urls::url_view& url, Target& t) {
-    if (url.scheme_id() == boost::urls::scheme::https) return "https trackers are not supported yet";
+    if (url.scheme_id() == boost::urls::scheme::https)
+        return "https trackers are not supported yet";
     if (url.scheme_id() != boost::urls::scheme::http)
         return "unsupported tracker URL scheme '" + std::string(url.scheme()) + "'";
     if (!url.has_authority() || url.encoded_host().empty()) return "tracker URL has no host";
@@ -99,14 +100,14 @@ asio::awaitable<std::optional<std::string>> resolve(const Target& t, Clock::time
     };
     auto st = std::make_shared<State>(ex);
     st->timer.expires_at(deadline);
-    st->resolver.async_resolve(t.host, t.port, tcp::resolver::numeric_service,
-                               [st](const boost::system::error_code& ec,
-                                    tcp::resolver::results_type results) {
-                                   st->done = true;
-                                   st->ec = ec;
-                                   st->results = std::move(results);
-                                   st->timer.cancel();
-                               });
+    st->resolver.async_resolve(
+        t.host, t.port, tcp::resolver::numeric_service,
+        [st](const boost::system::error_code& ec, tcp::resolver::results_type results) {
+            st->done = true;
+            st->ec = ec;
+            st->results = std::move(results);
+            st->timer.cancel();
+        });
     co_await st->timer.async_wait(use_tuple);
     if (!st->done) {
         st->resolver.cancel();

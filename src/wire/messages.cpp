@@ -15,13 +15,15 @@ namespace pw::wire {
 
 namespace {
 
-constexpr std::string_view protocol_string = "\x13" "BitTorrent protocol";
+constexpr std::string_view protocol_string =
+    "\x13"
+    "BitTorrent protocol";
 
 // Limits on what a peer's extension handshake may make us keep.
-constexpr std::size_t max_ext_names = 64;       // entries of `m`
-constexpr std::size_t max_ext_name_len = 64;    // bytes of one name in `m`
-constexpr std::size_t max_client_name = 100;    // bytes of `v`
-constexpr std::int64_t max_reqq = 1 << 20;      // larger values are clamped to this
+constexpr std::size_t max_ext_names = 64;               // entries of `m`
+constexpr std::size_t max_ext_name_len = 64;            // bytes of one name in `m`
+constexpr std::size_t max_client_name = 100;            // bytes of `v`
+constexpr std::int64_t max_reqq = 1 << 20;              // larger values are clamped to this
 constexpr std::int64_t max_metadata_size = 0x7fffffff;  // larger values are ignored
 
 std::uint32_t get_u32(const char* p) {
@@ -173,9 +175,13 @@ ParseResult parse_message(std::string_view buf, std::uint32_t max_length, Messag
     return {ParseStatus::ok, 4 + static_cast<std::size_t>(len)};
 }
 
-void put_keepalive(std::string& out) { put_u32(out, 0); }
+void put_keepalive(std::string& out) {
+    put_u32(out, 0);
+}
 
-void put_simple(std::string& out, MsgId id) { put_header(out, 1, id); }
+void put_simple(std::string& out, MsgId id) {
+    put_header(out, 1, id);
+}
 
 void put_have(std::string& out, std::uint32_t index) {
     put_header(out, 5, MsgId::have);
@@ -187,13 +193,11 @@ void put_bitfield(std::string& out, std::string_view bits) {
     out.append(bits);
 }
 
-void put_request(std::string& out, std::uint32_t index, std::uint32_t begin,
-                 std::uint32_t length) {
+void put_request(std::string& out, std::uint32_t index, std::uint32_t begin, std::uint32_t length) {
     put_triple(out, MsgId::request, index, begin, length);
 }
 
-void put_cancel(std::string& out, std::uint32_t index, std::uint32_t begin,
-                std::uint32_t length) {
+void put_cancel(std::string& out, std::uint32_t index, std::uint32_t begin, std::uint32_t length) {
     put_triple(out, MsgId::cancel, index, begin, length);
 }
 

@@ -28,17 +28,31 @@ std::string reencode(const Message& m) {
         case MsgId::choke:
         case MsgId::unchoke:
         case MsgId::interested:
-        case MsgId::not_interested: put_simple(out, m.id); break;
-        case MsgId::have: put_have(out, m.index); break;
-        case MsgId::bitfield: put_bitfield(out, m.payload); break;
-        case MsgId::request: put_request(out, m.index, m.begin, m.length); break;
-        case MsgId::cancel: put_cancel(out, m.index, m.begin, m.length); break;
+        case MsgId::not_interested:
+            put_simple(out, m.id);
+            break;
+        case MsgId::have:
+            put_have(out, m.index);
+            break;
+        case MsgId::bitfield:
+            put_bitfield(out, m.payload);
+            break;
+        case MsgId::request:
+            put_request(out, m.index, m.begin, m.length);
+            break;
+        case MsgId::cancel:
+            put_cancel(out, m.index, m.begin, m.length);
+            break;
         case MsgId::piece:
             put_piece_header(out, m.index, m.begin, static_cast<std::uint32_t>(m.payload.size()));
             out.append(m.payload);
             break;
-        case MsgId::port: put_port(out, m.port); break;
-        case MsgId::extended: put_extended(out, m.ext_id, m.payload); break;
+        case MsgId::port:
+            put_port(out, m.port);
+            break;
+        case MsgId::extended:
+            put_extended(out, m.ext_id, m.payload);
+            break;
     }
     return out;
 }

@@ -1,11 +1,12 @@
 // HTTP tracker announce, pure half: URL building (BEP 3, BEP 23 compact=1) and reply
 // parsing (BEP 3 dictionary peers, BEP 23 compact, BEP 7 peers6, BEP 24 external ip).
+#include "tracker/parse/announce.hpp"
+
 #include <gtest/gtest.h>
 
 #include <string>
 
 #include "bencode/bencode.hpp"
-#include "tracker/parse/announce.hpp"
 
 using namespace pw::tracker;
 
@@ -75,8 +76,8 @@ TEST(AnnounceUrl, EventNoneIsOmittedAndTrackerIdEchoed) {
 TEST(AnnounceUrl, ExistingQueryGetsAmpersand) {
     AnnounceRequest r = sample_request();
     r.url = "http://t.example/announce.php?passkey=abc";
-    EXPECT_TRUE(build_announce_url(r).starts_with(
-        "http://t.example/announce.php?passkey=abc&info_hash="));
+    EXPECT_TRUE(
+        build_announce_url(r).starts_with("http://t.example/announce.php?passkey=abc&info_hash="));
     r.url = "http://t.example/announce?";
     EXPECT_TRUE(build_announce_url(r).starts_with("http://t.example/announce?info_hash="));
     r.url = "http://t.example/a?x=1&";
@@ -117,12 +118,12 @@ TEST(AnnounceReply, DictionaryPeers) {
         "d8:intervali900e5:peersl"
         "d2:ip9:127.0.0.17:peer id20:aaaaaaaaaaaaaaaaaaaa4:porti6881ee"
         "d2:ip3:::14:porti51413ee"
-        "d2:ip11:example.org4:porti1ee"     // host names are not accepted
-        "d2:ip8:10.0.0.14:porti0ee"         // port 0
-        "d2:ip8:10.0.0.24:porti70000ee"     // port out of range
-        "d2:ip8:10.0.0.34:port2:80e"        // port not an integer
-        "d4:porti5ee"                       // no ip
-        "i42e"                              // not a dictionary
+        "d2:ip11:example.org4:porti1ee"          // host names are not accepted
+        "d2:ip8:10.0.0.14:porti0ee"              // port 0
+        "d2:ip8:10.0.0.24:porti70000ee"          // port out of range
+        "d2:ip8:10.0.0.34:port2:80e"             // port not an integer
+        "d4:porti5ee"                            // no ip
+        "i42e"                                   // not a dictionary
         "d2:ip15:0:0:0:0:0:0:0:14:porti51413ee"  // the same as ::1 above
         "ee";
     AnnounceResponse r = parse_announce_response(body);
@@ -134,7 +135,8 @@ TEST(AnnounceReply, DictionaryPeers) {
 }
 
 TEST(AnnounceReply, Peers6AndExternalIp) {
-    std::string v6 = bytes({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x1a, 0xe1});
+    std::string v6 =
+        bytes({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0x1a, 0xe1});
     std::string partial = bytes({1, 2, 3});  // trailing partial entry is ignored
     std::string body = "d11:external ip" + bstr(bytes({203, 0, 113, 9})) +
                        "8:intervali1800e5:peers0:6:peers6" + bstr(v6 + partial) + "e";
@@ -152,8 +154,7 @@ TEST(AnnounceReply, Peers6AndExternalIp) {
 }
 
 TEST(AnnounceReply, FailureReasonWinsAndIsSanitised) {
-    AnnounceResponse r =
-        parse_announce_response("d14:failure reason17:torrent not founde");
+    AnnounceResponse r = parse_announce_response("d14:failure reason17:torrent not founde");
     EXPECT_EQ(r.failure_reason, "torrent not found");
     EXPECT_TRUE(r.peers.empty());
 
@@ -178,12 +179,12 @@ TEST(AnnounceReply, WarningAndTrackerId) {
 TEST(AnnounceReply, GarbageGivesTrackerReplyFailure) {
     for (std::string_view body :
          {std::string_view(""), std::string_view("<html>502 Bad Gateway</html>"),
-          std::string_view("d8:intervali1800e"), std::string_view("i5e"),
-          std::string_view("le"), std::string_view("d8:intervali1800eetrailing"),
+          std::string_view("d8:intervali1800e"), std::string_view("i5e"), std::string_view("le"),
+          std::string_view("d8:intervali1800eetrailing"),
           std::string_view("d5:peers999999:abce")}) {
         AnnounceResponse r = parse_announce_response(body);
-        EXPECT_TRUE(r.failure_reason.starts_with("tracker reply: ")) << body << " -> "
-                                                                     << r.failure_reason;
+        EXPECT_TRUE(r.failure_reason.starts_with("tracker reply: "))
+            << body << " -> " << r.failure_reason;
         EXPECT_TRUE(r.peers.empty());
     }
     EXPECT_EQ(parse_announce_response("i5e").failure_reason, "tracker reply: not a dictionary");
@@ -211,11 +212,11 @@ TEST(AnnounceReply, IntervalsAreClamped) {
 }
 
 TEST(AnnounceReply, PortZeroUnspecifiedAndDuplicatesDropped) {
-    std::string peers = bytes({1, 2, 3, 4, 0, 0,        // port 0
+    std::string peers = bytes({1, 2, 3, 4, 0,    0,     // port 0
                                0, 0, 0, 0, 0x1a, 0xe1,  // 0.0.0.0
-                               1, 2, 3, 4, 0, 1,        // kept
-                               1, 2, 3, 4, 0, 1,        // duplicate
-                               1, 2, 3, 4, 0, 2});      // same address, other port: kept
+                               1, 2, 3, 4, 0,    1,     // kept
+                               1, 2, 3, 4, 0,    1,     // duplicate
+                               1, 2, 3, 4, 0,    2});   // same address, other port: kept
     AnnounceResponse r = parse_announce_response("d5:peers" + bstr(peers) + "e");
     ASSERT_EQ(r.peers.size(), 2u);
     EXPECT_EQ(r.peers[0], (PeerAddress{"1.2.3.4", 1}));
@@ -224,8 +225,7 @@ TEST(AnnounceReply, PortZeroUnspecifiedAndDuplicatesDropped) {
 
 TEST(AnnounceReply, PeerCountIsCapped) {
     std::string peers;
-    for (int i = 0; i < 5000; ++i)
-        peers += bytes({10, (i >> 8) & 0xff, i & 0xff, 1, 0x1a, 0xe1});
+    for (int i = 0; i < 5000; ++i) peers += bytes({10, (i >> 8) & 0xff, i & 0xff, 1, 0x1a, 0xe1});
     std::string v6;
     for (int i = 0; i < 10; ++i) v6 += std::string(15, '\x01') + bytes({i + 1, 0x1a, 0xe1});
     std::string body = "d5:peers" + bstr(peers) + "6:peers6" + bstr(v6) + "e";

@@ -1,5 +1,7 @@
 // HTTP tracker announce over Beast, against a tiny HTTP server on 127.0.0.1 that runs
 // in the same io_context. Every run of the io_context is bounded by run_for.
+#include "tracker/http_announce.hpp"
+
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -16,8 +18,6 @@
 #include <optional>
 #include <string>
 #include <vector>
-
-#include "tracker/http_announce.hpp"
 
 using namespace pw::tracker;
 namespace asio = boost::asio;
@@ -36,15 +36,16 @@ std::string bytes(std::initializer_list<int> b) {
 
 std::string http_reply(std::string_view status, std::string_view body,
                        std::string_view extra_headers = "") {
-    return "HTTP/1.1 " + std::string(status) + "\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\n" + std::string(extra_headers) +
-           "Connection: close\r\n\r\n" + std::string(body);
+    return "HTTP/1.1 " + std::string(status) +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" +
+           std::string(extra_headers) + "Connection: close\r\n\r\n" + std::string(body);
 }
 
 // Answers each request with what `respond` returns for its head; an empty answer
 // means "never answer" (the connection is held open).
 struct ServerState {
-    explicit ServerState(asio::io_context& ioc) : acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0}) {}
+    explicit ServerState(asio::io_context& ioc)
+        : acceptor(ioc, {asio::ip::make_address("127.0.0.1"), 0}) {}
     tcp::acceptor acceptor;
     std::function<std::string(const std::string& head)> respond;
     std::vector<std::string> heads;
@@ -78,7 +79,7 @@ asio::awaitable<void> serve(std::shared_ptr<ServerState> st) {
 }
 
 class HttpAnnounce : public ::testing::Test {
-protected:
+  protected:
     void start_server(std::function<std::string(const std::string&)> respond) {
         server = std::make_shared<ServerState>(ioc);
         server->respond = std::move(respond);
@@ -180,8 +181,7 @@ TEST_F(HttpAnnounce, FollowsRelativeAndAbsoluteRedirects) {
                               "Location: " + base() + "/third/announce?y=2\r\n");
         if (head.starts_with("GET /third/announce?y=2 "))
             return http_reply("307 Temporary Redirect", "", "Location: final?z=3\r\n");
-        if (head.starts_with("GET /third/final?z=3 "))
-            return http_reply("200 OK", compact_body());
+        if (head.starts_with("GET /third/final?z=3 ")) return http_reply("200 OK", compact_body());
         return http_reply("404 Not Found", "");
     });
     AnnounceResponse r = announce(request(base() + "/first"));
@@ -191,9 +191,8 @@ TEST_F(HttpAnnounce, FollowsRelativeAndAbsoluteRedirects) {
 }
 
 TEST_F(HttpAnnounce, RedirectLoopStopsAfterFive) {
-    start_server([](const std::string&) {
-        return http_reply("302 Found", "", "Location: /again\r\n");
-    });
+    start_server(
+        [](const std::string&) { return http_reply("302 Found", "", "Location: /again\r\n"); });
     AnnounceResponse r = announce(request(base() + "/announce"));
     EXPECT_EQ(r.failure_reason, "too many redirects");
     EXPECT_EQ(server->heads.size(), 6u);  // the original request and five redirects
@@ -224,8 +223,8 @@ TEST_F(HttpAnnounce, ErrorStatusWithBencodedFailureUsesTrackersWords) {
 
 TEST_F(HttpAnnounce, GarbageBodyIsTrackerReplyFailure) {
     start_server([](const std::string&) { return http_reply("200 OK", "<html>hi</html>"); });
-    EXPECT_TRUE(announce(request(base() + "/announce"))
-                    .failure_reason.starts_with("tracker reply: "));
+    EXPECT_TRUE(
+        announce(request(base() + "/announce")).failure_reason.starts_with("tracker reply: "));
 }
 
 TEST_F(HttpAnnounce, OversizedBodyIsRefused) {

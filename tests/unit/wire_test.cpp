@@ -51,7 +51,8 @@ TEST(WireHandshake, EncodeLayout) {
     }
     std::string s = encode_handshake(h);
     ASSERT_EQ(s.size(), handshake_size);
-    EXPECT_EQ(s.substr(0, 20), std::string("\x13" "BitTorrent protocol"));
+    EXPECT_EQ(s.substr(0, 20), std::string("\x13"
+                                           "BitTorrent protocol"));
     EXPECT_EQ(s.substr(20, 8), bytes({0, 0, 0, 0, 0, 0x10, 0, 0}));
     EXPECT_EQ(static_cast<unsigned char>(s[28]), 0);
     EXPECT_EQ(static_cast<unsigned char>(s[47]), 19);
@@ -249,8 +250,8 @@ TEST(WireMessages, WrongLengthForEachFixedSizeIdIsError) {
                    Case{8, 13}, Case{9, 3}}) {
         for (std::uint32_t len : {c.good - 1, c.good + 1, c.good + 100}) {
             if (len == 0) continue;  // a zero prefix is a keepalive
-            std::string buf = bytes({0, 0, static_cast<int>(len >> 8), static_cast<int>(len & 0xff),
-                                     c.id});
+            std::string buf =
+                bytes({0, 0, static_cast<int>(len >> 8), static_cast<int>(len & 0xff), c.id});
             buf.append(len - 1, '\0');
             ParseResult r = parse(buf);
             EXPECT_EQ(r.status, ParseStatus::error) << "id " << c.id << " len " << len;
@@ -323,10 +324,9 @@ TEST(WireExtHandshake, RoundTrip) {
     h.metadata_size = 31235;
     h.yourip = bytes({127, 0, 0, 1});
     std::string enc = encode_ext_handshake(h);
-    EXPECT_EQ(enc,
-              std::string("d1:md11:ut_metadatai2e6:ut_pexi1ee13:metadata_sizei31235e1:pi6881e"
-                          "4:reqqi500e1:v15:Piecewise 0.1.06:yourip4:") +
-                  bytes({127, 0, 0, 1}) + "e");
+    EXPECT_EQ(enc, std::string("d1:md11:ut_metadatai2e6:ut_pexi1ee13:metadata_sizei31235e1:pi6881e"
+                               "4:reqqi500e1:v15:Piecewise 0.1.06:yourip4:") +
+                       bytes({127, 0, 0, 1}) + "e");
     auto d = decode_ext_handshake(enc);
     ASSERT_TRUE(d);
     // `m` comes back in key order.
@@ -379,8 +379,7 @@ TEST(WireExtHandshake, WrongTypesAreIgnored) {
 
 TEST(WireExtHandshake, HostileValuesAreBounded) {
     // Ids outside 0..255 and non-integer ids are dropped; 0 (disabled) is kept.
-    auto d = decode_ext_handshake(
-        "d1:md1:ai-1e1:bi256e1:ci0e1:di255e1:e1:xe1:pi70000e4:reqqi-5ee");
+    auto d = decode_ext_handshake("d1:md1:ai-1e1:bi256e1:ci0e1:di255e1:e1:xe1:pi70000e4:reqqi-5ee");
     ASSERT_TRUE(d);
     EXPECT_EQ(d->m, (std::vector<std::pair<std::string, int>>{{"c", 0}, {"d", 255}}));
     EXPECT_EQ(d->p, 0);

@@ -25,16 +25,20 @@ constexpr std::size_t max_message_len = 1024;  // failure reason, warning messag
 constexpr std::size_t max_tracker_id_len = 256;
 
 bool unreserved(unsigned char c) {
-    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.' || c == '_' || c == '~';
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.' || c == '_' || c == '~';
 }
 
 const char* event_name(Event e) {
     switch (e) {
-        case Event::started: return "started";
-        case Event::completed: return "completed";
-        case Event::stopped: return "stopped";
-        case Event::none: break;
+        case Event::started:
+            return "started";
+        case Event::completed:
+            return "completed";
+        case Event::stopped:
+            return "stopped";
+        case Event::none:
+            break;
     }
     return nullptr;
 }
@@ -71,7 +75,7 @@ std::uint16_t port_at(const unsigned char* p) {
 
 // Collects peers: drops port 0 and unspecified addresses, drops duplicates, stops at the cap.
 class PeerSink {
-public:
+  public:
     PeerSink(std::vector<PeerAddress>& out, std::size_t cap) : out_(out), cap_(cap) {}
 
     bool full() const { return out_.size() >= cap_; }
@@ -105,7 +109,7 @@ public:
             add_v6(bin, static_cast<std::uint16_t>(port));
     }
 
-private:
+  private:
     std::vector<PeerAddress>& out_;
     std::size_t cap_;
     std::set<std::pair<std::string, std::uint16_t>> seen_;
