@@ -237,7 +237,9 @@ std::string encode_ext_handshake(const ExtHandshake& h) {
 std::optional<ExtHandshake> decode_ext_handshake(std::string_view payload) {
     bencode::Limits limits;
     limits.max_depth = 16;
-    limits.max_tokens = 100'000;
+    // A real handshake has a few dozen values; the bound also keeps the decoder's
+    // duplicate-key check (quadratic in a dictionary's unsorted keys) cheap.
+    limits.max_tokens = 10'000;
     limits.max_string = payload.size();
     bencode::Document doc;
     try {

@@ -4,6 +4,7 @@
 
 #include <gtest/gtest.h>
 
+#include <chrono>
 #include <string>
 
 #include "bencode/bencode.hpp"
@@ -246,4 +247,29 @@ TEST(AnnounceReply, EmptyDictionaryIsAValidEmptyReply) {
     EXPECT_TRUE(r.peers.empty());
     EXPECT_EQ(r.interval, 1800);
     EXPECT_EQ(r.complete, -1);
+}
+
+TEST(AnnounceReply, TwoThousandDictionaryPeersFit) {
+    std::string body = "d8:intervali1800e5:peersl";
+    for (int i = 0; i < 2000; ++i) {
+        std::string ip = "10.0." + std::to_string(i / 256) + "." + std::to_string(i % 256);
+        body += "d2:ip" + bstr(ip) + "7:peer id" + bstr(std::string(20, 'p')) + "4:porti" +
+                std::to_string(1000 + i) + "ee";
+    }
+    body += "ee";
+    AnnounceResponse r = parse_announce_response(body);
+    ASSERT_TRUE(r.failure_reason.empty()) << r.failure_reason;
+    EXPECT_EQ(r.peers.size(), 2000u);
+}
+
+TEST(AnnounceReply, HugeUnsortedDictionaryIsRefusedQuickly) {
+    // Keys in descending order make the decoder's duplicate check scan every earlier key;
+    // the value limit keeps that bounded.
+    std::string body = "d";
+    for (int i = 999999; body.size() < (2u << 20); --i) body += bstr(std::to_string(i)) + "i0e";
+    body += "e";
+    auto t0 = std::chrono::steady_clock::now();
+    AnnounceResponse r = parse_announce_response(body);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(10));
+    EXPECT_TRUE(r.failure_reason.starts_with("tracker reply: too many values")) << r.failure_reason;
 }

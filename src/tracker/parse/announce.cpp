@@ -191,7 +191,10 @@ AnnounceResponse parse_announce_response(std::string_view body, std::size_t max_
     if (body.empty()) return malformed("empty body");
     bencode::Limits limits;
     limits.max_depth = 16;
-    limits.max_tokens = 1'000'000;
+    // Compact replies need a handful of values and dictionary peers about seven each,
+    // so this admits over 3000 dictionary peers. It also bounds the decoder's
+    // duplicate-key check, which is quadratic in a dictionary's unsorted keys.
+    limits.max_tokens = 24'000;
     limits.max_string = body.size();
     bencode::Document doc;
     try {
