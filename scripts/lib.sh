@@ -89,6 +89,12 @@ wait_until() {
 # port_open HOST PORT: something accepts TCP connections there.
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 
+# port_listening HOST PORT: a TCP socket listens there (asked of the kernel with ss, so
+# no probe connection reaches the listener).
+port_listening() {
+    ss -Hltn "sport = :$2" 2>/dev/null | awk '{ print $4 }' | grep -qE "^(\\[?::\\]?|0\\.0\\.0\\.0|\\*|$1)(%[^:]*)?:$2\$"
+}
+
 # wait_pid_exit PID TIMEOUT_S: wait for a child to exit; its status, or 124 on timeout.
 wait_pid_exit() {
     local pid=$1 limit=$2

@@ -85,7 +85,7 @@ lt_seed() {   # lt_seed [lt_peer options]
     spawn "$T/lt-seed.log" "$PW_PY" "$LT_PEER" seed "$TORRENT" --dir "$T/seed" \
         --listen "$SEEDER" --timeout $((WAIT + 60)) "$@"
     SEED_PID=$SPAWNED
-    wait_until 30 port_open "${SEEDER%:*}" "${SEEDER#*:}" || fail "libtorrent seeder did not listen"
+    wait_until 30 port_listening "${SEEDER%:*}" "${SEEDER#*:}" || fail "libtorrent seeder did not listen"
     # Its listener opens before the check ends; wait for the check to be over.
     wait_until 30 grep -q 'state seeding' "$T/lt-seed.log" || fail "libtorrent seeder did not start seeding"
 }
@@ -94,7 +94,7 @@ pw_seed() {
     seed_dir_with_payload
     spawn "$T/pw-seed.log" "$PW_BIN" seed --listen "$SEEDER" -d "$T/seed" "$TORRENT"
     SEED_PID=$SPAWNED
-    wait_until 30 port_open "${SEEDER%:*}" "${SEEDER#*:}" ||
+    wait_until 30 port_listening "${SEEDER%:*}" "${SEEDER#*:}" ||
         { kill -0 "$SEED_PID" 2>/dev/null || fail "piecewise seed exited early"; fail "piecewise seed did not listen on $SEEDER"; }
 }
 
