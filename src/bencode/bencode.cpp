@@ -1,5 +1,6 @@
 #include "bencode/bencode.hpp"
 
+#include <algorithm>
 #include <charconv>
 #include <limits>
 
@@ -98,25 +99,25 @@ private:
             ++pos_;
             std::size_t count = 0;
             std::string_view last_key;
+            bool unsorted = false;
             while (peek() != 'e') {
                 if (dict) {
                     if (peek() < '0' || peek() > '9') fail("dictionary key is not a string");
                     std::size_t key_tok = toks_.size();
                     value(depth + 1);
-                    const Token& k = toks_[key_tok];
-                    std::string_view key = in_.substr(static_cast<std::size_t>(k.integer),
-                                                      k.end - static_cast<std::size_t>(k.integer));
+                    std::string_view key = key_of(key_tok);
+                    // Unsorted keys are accepted (many real torrents have them);
+                    // duplicates never are, since they make lookups ambiguous.
                     if (count > 0 && key <= last_key) {
-                        // Unsorted or duplicate keys: accept unsorted (many real torrents
-                        // have them) but never duplicates, which make lookups ambiguous.
                         if (key == last_key) fail("duplicate dictionary key");
-                        if (has_key(t, key, key_tok)) fail("duplicate dictionary key");
+                        unsorted = true;
                     }
                     last_key = key;
                 }
                 value(depth + 1);
                 ++count;
             }
+            if (unsorted) check_unique_keys(t);
             ++pos_;
             finish(t);
         } else {
@@ -125,18 +126,28 @@ private:
         }
     }
 
-    bool has_key(std::uint32_t dict, std::string_view key, std::size_t before) const {
-        std::size_t i = dict + 1;
-        while (i < before) {
-            const Token& k = toks_[i];
-            std::string_view kk = in_.substr(static_cast<std::size_t>(k.integer),
-                                             k.end - static_cast<std::size_t>(k.integer));
-            if (kk == key) return true;
-            i = k.next;
-            if (i >= before) break;
-            i = toks_[i].next;
+    std::string_view key_of(std::size_t tok) const {
+        const Token& k = toks_[tok];
+        auto start = static_cast<std::size_t>(k.integer);
+        return in_.substr(start, k.end - start);
+    }
+
+    // Duplicate check for a dictionary whose keys were not in order: sort, then
+    // compare neighbours (O(n log n) however the keys are arranged).
+    void check_unique_keys(std::uint32_t dict) {
+        std::vector<std::pair<std::string_view, std::size_t>> keys;  // key, token
+        for (std::size_t i = dict + 1; i < toks_.size(); i = toks_[toks_[i].next].next) {
+            keys.emplace_back(key_of(i), i);
+            if (toks_[i].next >= toks_.size()) break;
         }
-        return false;
+        std::sort(keys.begin(), keys.end());
+        std::size_t dup = 0;
+        for (std::size_t k = 1; k < keys.size(); ++k)
+            if (keys[k].first == keys[k - 1].first) dup = std::max(dup, keys[k].second);
+        if (dup) {
+            pos_ = toks_[dup].end;  // just after the repeated key, as for sorted input
+            fail("duplicate dictionary key");
+        }
     }
 
     static std::string hex(char c) {
