@@ -98,6 +98,7 @@ public:
     bool snubbed = false;
     int interesting = 0;           // pieces it has that we lack
     std::deque<OutRequest> requests_out;
+    std::deque<OutRequest> cancelled;  // released requests whose blocks may still arrive
     std::deque<InRequest> requests_in;
     int reads_in_flight = 0;
     std::int64_t reqq = 250;       // what the peer accepts (BEP 10 `reqq`)

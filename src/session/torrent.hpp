@@ -113,6 +113,7 @@ private:
     void request_more(PeerConnection& p);
     bool pick_block(PeerConnection& p, peer::OutRequest& out);
     void release_requests(PeerConnection& p, bool send_cancel);
+    void remember_cancelled(PeerConnection& p, const peer::OutRequest& r);
     void piece_complete(PartialPiece& pp);
     void on_piece_checked(int piece, bool ok, storage::StorageError err,
                           std::vector<Sha1Digest> block_hashes,

@@ -26,7 +26,8 @@ void Torrent::begin_check() {
     auto progress = check_progress_;
     auto file = resume_path();
     unsigned threads = ctx_.disk.size();
-    ctx_.disk.post([this, self, storage, progress, file, threads] {
+    bool create_files = !params_.upload_only;
+    ctx_.disk.post([this, self, storage, progress, file, threads, create_files] {
         std::vector<bool> have;
         bool from_resume = false;
         if (auto r = storage::load_resume_file(file, meta_.num_pieces());
@@ -36,7 +37,12 @@ void Torrent::begin_check() {
         } else {
             have = storage::check_pieces(meta_, *storage, threads, progress.get());
         }
-        asio::post(ctx_.io, [self, have = std::move(have), from_resume]() mutable {
+        // Zero-length files are never written by pieces: create them (and the
+        // directory tree) now, as other clients do.
+        storage::StorageError err;
+        if (create_files) err = storage->create_empty_files();
+        asio::post(ctx_.io, [self, have = std::move(have), from_resume, err]() mutable {
+            if (err) return self->fail_torrent(err.message());
             self->on_checked(std::move(have), from_resume);
         });
     });

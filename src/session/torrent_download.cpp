@@ -180,6 +180,11 @@ void Torrent::request_more(PeerConnection& p) {
     if (sent) p.flush();
 }
 
+void Torrent::remember_cancelled(PeerConnection& p, const peer::OutRequest& r) {
+    if (p.cancelled.size() >= 4096) p.cancelled.pop_front();
+    p.cancelled.push_back(r);
+}
+
 void Torrent::release_requests(PeerConnection& p, bool send_cancel) {
     for (auto& r : p.requests_out) {
         auto it = partials_.find(static_cast<int>(r.piece));
@@ -192,6 +197,7 @@ void Torrent::release_requests(PeerConnection& p, bool send_cancel) {
             pp.free_hint = std::min(pp.free_hint, b);
         }
         if (send_cancel) p.send_cancel(r.piece, r.begin, r.length);
+        remember_cancelled(p, r);
     }
     p.requests_out.clear();
 }
@@ -201,11 +207,18 @@ void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {
         return r.piece == m.index && r.begin == m.begin && r.length == m.payload.size();
     });
     if (it_req == p.requests_out.end()) {
-        // Not asked of this peer: a late reply to a cancel or a choke is fine in small
-        // numbers; a stream of unrequested data is not.
-        bool plausible = m.index < static_cast<std::uint32_t>(meta_.num_pieces()) &&
-                         m.payload.size() <= wire::block_size;
-        if (!plausible || ++p.unwanted_blocks > 64) p.close("sent data that was not requested");
+        // A block we cancelled (endgame, choke, timeout) may still arrive; anything
+        // else was never asked for.
+        auto c = std::find_if(p.cancelled.begin(), p.cancelled.end(), [&](auto& r) {
+            return r.piece == m.index && r.begin == m.begin && r.length == m.payload.size();
+        });
+        if (c == p.cancelled.end()) {
+            p.close("sent data that was not requested");
+            return;
+        }
+        p.cancelled.erase(c);
+        ++p.unwanted_blocks;
+        p.last_block = Clock::now();
         return;
     }
     p.requests_out.erase(it_req);
@@ -235,6 +248,7 @@ void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {
                     });
                     if (r == q->requests_out.end()) continue;
                     q->send_cancel(r->piece, r->begin, r->length);
+                    remember_cancelled(*q, *r);
                     q->requests_out.erase(r);
                     --pp.requests[b];
                 }

@@ -1,0 +1,141 @@
+// A scripted peer for hostile-peer tests: it has every piece and answers requests,
+// but can corrupt the data it sends or drop the connection partway. Plain blocking
+// POSIX sockets on its own thread, with receive timeouts so it always stops.
+#pragma once
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstring>
+#include <string>
+#include <thread>
+
+#include "meta/metainfo.hpp"
+#include "wire/messages.hpp"
+
+namespace swarm_test {
+
+class FakePeer {
+public:
+    struct Behaviour {
+        bool corrupt = false;         // flip bytes in every block it sends
+        int drop_after_blocks = -1;   // close the connection after sending this many blocks
+    };
+
+    FakePeer(const std::string& ip, pw::meta::Metainfo m, std::string payload, Behaviour b)
+        : meta_(std::move(m)), payload_(std::move(payload)), b_(b) {
+        lfd_ = ::socket(AF_INET, SOCK_STREAM, 0);
+        int one = 1;
+        ::setsockopt(lfd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+        ::bind(lfd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::listen(lfd_, 8);
+        socklen_t len = sizeof a;
+        ::getsockname(lfd_, reinterpret_cast<sockaddr*>(&a), &len);
+        port_ = ntohs(a.sin_port);
+        set_timeout(lfd_);
+        thread_ = std::thread([this] { run(); });
+    }
+    ~FakePeer() {
+        stop_ = true;
+        thread_.join();
+        ::close(lfd_);
+    }
+    std::uint16_t port() const { return port_; }
+    int blocks_sent() const { return blocks_sent_; }
+    int connections() const { return connections_; }
+
+private:
+    static void set_timeout(int fd) {
+        timeval tv{0, 200000};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    bool read_exact(int fd, char* p, std::size_t n) {
+        while (n > 0) {
+            ssize_t r = ::recv(fd, p, n, 0);
+            if (r > 0) {
+                p += r;
+                n -= static_cast<std::size_t>(r);
+            } else if (r < 0 && (errno == EAGAIN || errno == EINTR) && !stop_) {
+                continue;
+            } else {
+                return false;
+            }
+        }
+        return true;
+    }
+    bool send_all(int fd, const std::string& s) {
+        std::size_t off = 0;
+        while (off < s.size()) {
+            ssize_t w = ::send(fd, s.data() + off, s.size() - off, MSG_NOSIGNAL);
+            if (w <= 0) return false;
+            off += static_cast<std::size_t>(w);
+        }
+        return true;
+    }
+    void run() {
+        while (!stop_) {
+            int fd = ::accept(lfd_, nullptr, nullptr);
+            if (fd < 0) continue;
+            set_timeout(fd);
+            ++connections_;
+            serve(fd);
+            ::close(fd);
+        }
+    }
+    void serve(int fd) {
+        char hs[pw::wire::handshake_size];
+        if (!read_exact(fd, hs, sizeof hs)) return;
+        pw::wire::Handshake ours;
+        ours.info_hash = meta_.info_hash;
+        std::string id = "-FK0001-fakepeer0000";
+        std::memcpy(ours.peer_id.data(), id.data(), 20);
+        std::string out = pw::wire::encode_handshake(ours);
+        std::string bits((meta_.num_pieces() + 7) / 8, '\xff');
+        if (meta_.num_pieces() % 8)
+            bits.back() = static_cast<char>(0xff << (8 - meta_.num_pieces() % 8));
+        pw::wire::put_bitfield(out, bits);
+        pw::wire::put_simple(out, pw::wire::MsgId::unchoke);
+        if (!send_all(fd, out)) return;
+        int sent_here = 0;
+        while (!stop_) {
+            char len_buf[4];
+            if (!read_exact(fd, len_buf, 4)) return;
+            std::uint32_t len = ntohl(*reinterpret_cast<std::uint32_t*>(len_buf));
+            if (len > (1u << 20)) return;
+            std::string body(len, '\0');
+            if (len && !read_exact(fd, body.data(), len)) return;
+            if (len != 13 || body[0] != 6) continue;  // only requests matter
+            auto be32 = [&](int off) { return ntohl(*reinterpret_cast<const std::uint32_t*>(body.data() + off)); };
+            std::uint32_t index = be32(1), begin = be32(5), length = be32(9);
+            std::int64_t off = std::int64_t(index) * meta_.piece_length + begin;
+            if (off + length > static_cast<std::int64_t>(payload_.size())) return;
+            std::string data = payload_.substr(static_cast<std::size_t>(off), length);
+            if (b_.corrupt)
+                for (std::size_t i = 0; i < data.size(); i += 997) data[i] = static_cast<char>(~data[i]);
+            std::string msg;
+            pw::wire::put_piece_header(msg, index, begin, length);
+            msg += data;
+            if (!send_all(fd, msg)) return;
+            ++blocks_sent_;
+            if (b_.drop_after_blocks >= 0 && ++sent_here >= b_.drop_after_blocks) return;
+        }
+    }
+
+    pw::meta::Metainfo meta_;
+    std::string payload_;
+    Behaviour b_;
+    int lfd_ = -1;
+    std::uint16_t port_ = 0;
+    std::atomic<bool> stop_{false};
+    std::atomic<int> blocks_sent_{0};
+    std::atomic<int> connections_{0};
+    std::thread thread_;
+};
+
+}  // namespace swarm_test

@@ -1,0 +1,199 @@
+// In-process swarms on 127.0.0.x: whole downloads through real sockets, checked
+// byte for byte against the original.
+#include <gtest/gtest.h>
+
+#include "fake_peer.hpp"
+#include "swarm_util.hpp"
+
+using namespace swarm_test;
+using piecewise::AddTorrentParams;
+using piecewise::Session;
+
+namespace {
+
+constexpr auto limit = std::chrono::seconds(60);
+
+struct Swarm : ::testing::Test {
+    fs::path dir;
+    void SetUp() override {
+        dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+    }
+    void TearDown() override { fs::remove_all(dir); }
+
+    AddTorrentParams params(const fs::path& torrent, const fs::path& save,
+                            std::vector<std::string> peers = {}, bool upload_only = false) {
+        AddTorrentParams p;
+        p.torrent_file = torrent.string();
+        p.save_path = save.string();
+        p.peers = std::move(peers);
+        p.upload_only = upload_only;
+        return p;
+    }
+};
+
+bool has_event(std::vector<piecewise::Event>& log, Session& s, piecewise::EventType t,
+               const std::string& text = "") {
+    for (auto& e : s.pop_events()) log.push_back(e);
+    for (auto& e : log)
+        if (e.type == t && e.message.find(text) != std::string::npos) return true;
+    return false;
+}
+
+}  // namespace
+
+TEST_F(Swarm, OneSeedFiveLeechers) {
+    std::string data = random_bytes(6 << 20, 1);
+    write_file(dir / "seed" / "payload.bin", data);
+    auto torrent = make_torrent(dir / "seed" / "payload.bin", dir / "t.torrent", 64 << 10);
+
+    Session seed(loopback("127.0.0.2", dir / "r-seed"));
+    auto sid = seed.add_torrent(params(torrent, dir / "seed", {}, true));
+    std::vector<std::unique_ptr<Session>> leechers;
+    std::vector<piecewise::TorrentId> ids;
+    std::vector<std::string> known = {endpoint("127.0.0.2", seed)};
+    for (int i = 0; i < 5; ++i) {
+        std::string ip = "127.0.0." + std::to_string(3 + i);
+        leechers.push_back(std::make_unique<Session>(loopback(ip, dir / ("r" + std::to_string(i)))));
+        ids.push_back(leechers.back()->add_torrent(
+            params(torrent, dir / ("l" + std::to_string(i)), known)));
+        known.push_back(endpoint(ip, *leechers.back()));
+    }
+    for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(wait_for([&] { return complete(*leechers[i], ids[i]); }, limit)) << "leecher " << i;
+    for (int i = 0; i < 5; ++i)
+        EXPECT_EQ(read_file(dir / ("l" + std::to_string(i)) / "payload.bin"), data) << "leecher " << i;
+    EXPECT_GE(seed.status(sid)->uploaded, std::int64_t(data.size()));
+}
+
+TEST_F(Swarm, FiveSeedsOneLeecher) {
+    std::string data = random_bytes(8 << 20, 2);
+    write_file(dir / "src" / "payload.bin", data);
+    auto torrent = make_torrent(dir / "src" / "payload.bin", dir / "t.torrent", 32 << 10);
+    std::vector<std::unique_ptr<Session>> seeds;
+    std::vector<piecewise::TorrentId> sids;
+    std::vector<std::string> peers;
+    for (int i = 0; i < 5; ++i) {
+        std::string ip = "127.0.1." + std::to_string(2 + i);
+        seeds.push_back(std::make_unique<Session>(loopback(ip, dir / ("rs" + std::to_string(i)))));
+        sids.push_back(seeds.back()->add_torrent(params(torrent, dir / "src", {}, true)));
+        peers.push_back(endpoint(ip, *seeds.back()));
+    }
+    for (int i = 0; i < 5; ++i)
+        ASSERT_TRUE(wait_for([&] { return complete(*seeds[i], sids[i]); }, limit));
+    Session leecher(loopback("127.0.1.10", dir / "rl"));
+    auto id = leecher.add_torrent(params(torrent, dir / "dl", peers));
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    int contributed = 0;
+    for (int i = 0; i < 5; ++i) contributed += seeds[i]->status(sids[i])->uploaded > 0;
+    EXPECT_GE(contributed, 3) << "pieces should come from several seeds at once";
+}
+
+TEST_F(Swarm, CorruptPeerIsBannedAndDataStillCorrect) {
+    std::string data = random_bytes(4 << 20, 3);
+    write_file(dir / "src" / "payload.bin", data);
+    auto torrent = make_torrent(dir / "src" / "payload.bin", dir / "t.torrent", 64 << 10);
+    FakePeer liar("127.0.2.2", pw::meta::load(torrent), data, {.corrupt = true});
+    Session seed(loopback("127.0.2.3", dir / "rs"));
+    seed.add_torrent(params(torrent, dir / "src", {}, true));
+    Session leecher(loopback("127.0.2.4", dir / "rl"));
+    auto id = leecher.add_torrent(params(
+        torrent, dir / "dl", {"127.0.2.2:" + std::to_string(liar.port()), endpoint("127.0.2.3", seed)}));
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    auto st = leecher.status(id);
+    EXPECT_GT(liar.blocks_sent(), 0);
+    EXPECT_GE(st->hash_failures, 1);
+    EXPECT_GE(st->banned_peers, 1);
+}
+
+TEST_F(Swarm, PeerDroppingMidPieceDoesNotStall) {
+    std::string data = random_bytes(3 << 20, 4);
+    write_file(dir / "src" / "payload.bin", data);
+    auto torrent = make_torrent(dir / "src" / "payload.bin", dir / "t.torrent", 64 << 10);
+    FakePeer dropper("127.0.3.2", pw::meta::load(torrent), data, {.drop_after_blocks = 3});
+    Session seed(loopback("127.0.3.3", dir / "rs"));
+    seed.add_torrent(params(torrent, dir / "src", {}, true));
+    Session leecher(loopback("127.0.3.4", dir / "rl"));
+    auto id = leecher.add_torrent(params(
+        torrent, dir / "dl", {"127.0.3.2:" + std::to_string(dropper.port()), endpoint("127.0.3.3", seed)}));
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    EXPECT_GE(dropper.blocks_sent(), 1);
+}
+
+TEST_F(Swarm, MultiFileWithSpanningPiecesAndEmptyFile) {
+    std::map<std::string, std::string> files = {{"a.bin", random_bytes(100000, 5)},
+                                                {"empty.txt", ""},
+                                                {"b.bin", random_bytes(70001, 6)},
+                                                {"sub/c.bin", random_bytes(200003, 7)},
+                                                {"sub/deeper/d.bin", random_bytes(5, 8)}};
+    for (auto& [name, content] : files) write_file(dir / "src" / "album" / name, content);
+    auto torrent = make_torrent(dir / "src" / "album", dir / "t.torrent", 32 << 10);
+    Session seed(loopback("127.0.4.2", dir / "rs"));
+    auto sid = seed.add_torrent(params(torrent, dir / "src", {}, true));
+    ASSERT_TRUE(wait_for([&] { return complete(seed, sid); }, limit));
+    Session leecher(loopback("127.0.4.3", dir / "rl"));
+    auto id = leecher.add_torrent(params(torrent, dir / "dl", {endpoint("127.0.4.2", seed)}));
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
+    for (auto& [name, content] : files) {
+        ASSERT_TRUE(fs::exists(dir / "dl" / "album" / name)) << name;
+        EXPECT_EQ(read_file(dir / "dl" / "album" / name), content) << name;
+    }
+}
+
+TEST_F(Swarm, RestartHalfwayKeepsVerifiedPieces) {
+    std::string data = random_bytes(4 << 20, 9);
+    write_file(dir / "src" / "payload.bin", data);
+    auto torrent = make_torrent(dir / "src" / "payload.bin", dir / "t.torrent", 64 << 10);
+    auto meta = pw::meta::load(torrent);
+    int have_before = 0;
+    {
+        // The only source sends half of the blocks and then hangs up.
+        FakePeer half("127.0.5.2", meta, data, {.drop_after_blocks = meta.num_pieces() * 2});
+        Session leecher(loopback("127.0.5.3", dir / "rl"));
+        auto id = leecher.add_torrent(params(torrent, dir / "dl", {"127.0.5.2:" + std::to_string(half.port())}));
+        ASSERT_TRUE(wait_for([&] {
+            auto st = leecher.status(id);
+            return st && st->pieces_have >= meta.num_pieces() / 2 - 2 && half.connections() > 0 &&
+                   half.blocks_sent() >= meta.num_pieces() * 2;
+        }, limit));
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        have_before = leecher.status(id)->pieces_have;
+        leecher.stop();
+    }
+    ASSERT_GT(have_before, 0);
+    ASSERT_LT(have_before, meta.num_pieces());
+    ASSERT_TRUE(fs::exists(dir / "rl" / (meta.info_hash.hex() + ".resume")));
+
+    Session seed(loopback("127.0.5.4", dir / "rs"));
+    seed.add_torrent(params(torrent, dir / "src", {}, true));
+    Session again(loopback("127.0.5.3", dir / "rl"));
+    auto id = again.add_torrent(params(torrent, dir / "dl", {endpoint("127.0.5.4", seed)}));
+    std::vector<piecewise::Event> log;
+    ASSERT_TRUE(wait_for([&] { return has_event(log, again, piecewise::EventType::torrent_checked); }, limit));
+    EXPECT_TRUE(has_event(log, again, piecewise::EventType::torrent_checked, "resume data"));
+    ASSERT_TRUE(wait_for([&] { return complete(again, id); }, limit));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    auto st = again.status(id);
+    EXPECT_LE(st->downloaded, std::int64_t(meta.num_pieces() - have_before + 1) * meta.piece_length)
+        << "verified pieces must not be downloaded again";
+}
+
+TEST_F(Swarm, RestartWithoutResumeDataRechecksExistingFiles) {
+    std::string data = random_bytes(2 << 20, 10);
+    write_file(dir / "src" / "payload.bin", data);
+    auto torrent = make_torrent(dir / "src" / "payload.bin", dir / "t.torrent", 64 << 10);
+    // Half of the data already on disk, one piece of it damaged; no resume file.
+    std::string partial = data.substr(0, 1 << 20);
+    partial[70000] ^= 1;
+    write_file(dir / "dl" / "payload.bin", partial);
+    Session seed(loopback("127.0.6.2", dir / "rs"));
+    seed.add_torrent(params(torrent, dir / "src", {}, true));
+    Session leecher(loopback("127.0.6.3", dir / "rl"));
+    auto id = leecher.add_torrent(params(torrent, dir / "dl", {endpoint("127.0.6.2", seed)}));
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    auto st = leecher.status(id);
+    EXPECT_LE(st->downloaded, std::int64_t((1 << 20) + (64 << 10)));
+}
