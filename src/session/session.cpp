@@ -97,11 +97,16 @@ struct Session::Impl {
         if (ec || !sock.is_open()) co_return;
         auto h = pw::wire::decode_handshake(std::string_view(buf, sizeof buf));
         if (!h) co_return;
+        std::shared_ptr<pw::session::Torrent> torrent;
         for (auto& [id, t] : torrents)
-            if (t->info_hash() == h->info_hash) {
-                t->attach_incoming(std::move(sock), *h);
-                co_return;
-            }
+            if (t->info_hash() == h->info_hash) torrent = t;
+        if (!torrent) co_return;
+        // A torrent still checking its data takes the peer once it knows what it has.
+        for (int i = 0; i < 300 && torrent->checking() && sock.is_open(); ++i) {
+            timer.expires_after(std::chrono::milliseconds(100));
+            co_await timer.async_wait(use_nothrow);
+        }
+        torrent->attach_incoming(std::move(sock), *h);
     }
 };
 

@@ -20,6 +20,11 @@ namespace {
 constexpr std::size_t max_known_peers = 2000;
 constexpr int max_connecting = 10;
 
+// Reconnection back-off: 5 s, 10 s, 20 s ... up to 10 minutes.
+std::chrono::seconds retry_delay(int failures) {
+    return std::chrono::seconds(std::min(5 << std::min(failures - 1, 7), 600));
+}
+
 std::uint32_t max_message_for(const meta::Metainfo& m) {
     // A piece message with the largest block we accept, a whole bitfield, or an
     // extension message: whichever is largest.
@@ -184,8 +189,7 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
         if (it != known_.end()) {
             it->second.connected = false;
             ++it->second.failures;
-            int backoff = std::min(30 * (1 << std::min(it->second.failures, 5)), 900);
-            it->second.next_attempt = Clock::now() + std::chrono::seconds(backoff);
+            it->second.next_attempt = Clock::now() + retry_delay(it->second.failures);
         }
         co_return;
     }
@@ -327,7 +331,11 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
     auto it = known_.find(p.peer_key);
     if (it != known_.end()) {
         it->second.connected = false;
-        if (p.outgoing()) it->second.next_attempt = Clock::now() + std::chrono::seconds(30);
+        if (p.outgoing()) {
+            // A connection that ended before the handshake completed counts as a failure.
+            if (p.choke_id == 0) ++it->second.failures;
+            it->second.next_attempt = Clock::now() + retry_delay(std::max(it->second.failures, 1));
+        }
     }
     std::erase_if(peers_, [&](const std::shared_ptr<PeerConnection>& q) { return q.get() == &p; });
     emit(EventType::peer_disconnected,

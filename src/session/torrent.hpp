@@ -81,6 +81,7 @@ public:
     piecewise::TorrentId id() const { return id_; }
     const Sha1Digest& info_hash() const { return meta_.info_hash; }
     piecewise::TorrentStatus status() const;
+    bool checking() const { return state_ == piecewise::TorrentState::checking && !stopping_; }
     bool accepting() const { return state_ == piecewise::TorrentState::downloading ||
                                     state_ == piecewise::TorrentState::seeding; }
 
