@@ -149,14 +149,36 @@ struct Reply {
 
 // One GET of `t`: connect, send, read, all before `deadline`.
 asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_point deadline,
+                                                  const std::optional<asio::ip::address>& bind,
                                                   Reply& reply) {
     tcp::resolver::results_type endpoints;
     if (auto err = co_await resolve(t, deadline, endpoints)) co_return err;
 
     beast::tcp_stream stream(co_await asio::this_coro::executor);
     stream.expires_at(deadline);
-    auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
-    if (cec) co_return describe("connect", cec);
+    if (bind) {
+        // Connect from the bound address: try each resolved address of its family.
+        beast::error_code last = asio::error::address_family_not_supported;
+        bool connected = false;
+        for (const auto& entry : endpoints) {
+            auto ep = entry.endpoint();
+            if (ep.address().is_v4() != bind->is_v4()) continue;
+            beast::error_code ec;
+            stream.socket().close(ec);
+            stream.socket().open(ep.protocol(), ec);
+            if (!ec) stream.socket().bind(tcp::endpoint(*bind, 0), ec);
+            if (!ec) std::tie(ec) = co_await stream.async_connect(ep, use_tuple);
+            if (!ec) {
+                connected = true;
+                break;
+            }
+            last = ec;
+        }
+        if (!connected) co_return describe("connect", last);
+    } else {
+        auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+        if (cec) co_return describe("connect", cec);
+    }
 
     http::request<http::empty_body> req{http::verb::get, t.path, 11};
     req.set(http::field::host, t.host_header);
@@ -201,12 +223,19 @@ asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
             if (!parsed) co_return failed("invalid tracker URL: " + parsed.error().message());
             current = *parsed;
         }
+        std::optional<asio::ip::address> bind;
+        if (!req.bind_ip.empty()) {
+            beast::error_code ec;
+            auto a = asio::ip::make_address(req.bind_ip, ec);
+            if (ec) co_return failed("invalid bind address '" + req.bind_ip + "'");
+            if (!a.is_unspecified()) bind = a;
+        }
         for (int hop = 0;; ++hop) {
             Target target;
             if (auto err = parse_target(current, target)) co_return failed(*err);
 
             Reply reply;
-            if (auto err = co_await fetch(target, deadline, reply)) co_return failed(*err);
+            if (auto err = co_await fetch(target, deadline, bind, reply)) co_return failed(*err);
 
             if (is_redirect(reply.status)) {
                 if (hop == max_redirects) co_return failed("too many redirects");

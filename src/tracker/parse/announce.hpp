@@ -28,6 +28,9 @@ struct AnnounceRequest {
     int numwant = 50;
     std::string key;         // stable for the session
     std::string tracker_id;  // echoed from an earlier reply, if any
+    // Not part of the URL: the local address to send the request from (textual IP;
+    // empty: let the system choose). Trackers record the source address of an announce.
+    std::string bind_ip;
 };
 
 struct PeerAddress {
