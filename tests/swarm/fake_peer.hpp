@@ -106,12 +106,18 @@ private:
         while (!stop_) {
             char len_buf[4];
             if (!read_exact(fd, len_buf, 4)) return;
-            std::uint32_t len = ntohl(*reinterpret_cast<std::uint32_t*>(len_buf));
+            std::uint32_t len;
+            std::memcpy(&len, len_buf, 4);
+            len = ntohl(len);
             if (len > (1u << 20)) return;
             std::string body(len, '\0');
             if (len && !read_exact(fd, body.data(), len)) return;
             if (len != 13 || body[0] != 6) continue;  // only requests matter
-            auto be32 = [&](int off) { return ntohl(*reinterpret_cast<const std::uint32_t*>(body.data() + off)); };
+            auto be32 = [&](int off) {
+                std::uint32_t v;
+                std::memcpy(&v, body.data() + off, 4);
+                return ntohl(v);
+            };
             std::uint32_t index = be32(1), begin = be32(5), length = be32(9);
             std::int64_t off = std::int64_t(index) * meta_.piece_length + begin;
             if (off + length > static_cast<std::int64_t>(payload_.size())) return;
