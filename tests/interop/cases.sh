@@ -80,6 +80,13 @@ seed_dir_with_payload() { mkdir -p "$T/seed"; cp -a "$T/src/$SRC_NAME" "$T/seed/
 
 tracker() { ot_start "$T/ot" "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")"; }
 
+# seeder_announced: wait until the tracker lists the seeder, so that the downloader's
+# first announce returns it (opentracker's next one would be 30 minutes later).
+seeder_announced() {
+    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$SEEDER" 30 ||
+        fail "the seeder never announced itself to the tracker"
+}
+
 lt_seed() {   # lt_seed [lt_peer options]
     seed_dir_with_payload
     spawn "$T/lt-seed.log" "$PW_PY" "$LT_PEER" seed "$TORRENT" --dir "$T/seed" \
@@ -132,7 +139,7 @@ check_same() {
 # Controls: the harness against real clients only, without piecewise.
 case_control_lt_to_lt() {
     multi_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
-    tracker; lt_seed; lt_get; check_same
+    tracker; lt_seed; seeder_announced; lt_get; check_same
 }
 
 case_control_tr_to_lt() {
@@ -162,7 +169,7 @@ case_control_lt_to_tr() {
 case_lt_to_pw_tracker() {
     need_piecewise
     multi_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
-    tracker; lt_seed; pw_get; check_same
+    tracker; lt_seed; seeder_announced; pw_get; check_same
 }
 
 case_lt_to_pw_peer() {
@@ -175,7 +182,7 @@ case_lt_to_pw_peer() {
 case_pw_to_lt_tracker() {
     need_piecewise
     multi_payload "$LT_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
-    tracker; pw_seed; lt_get; check_same; stop_pw_seed
+    tracker; pw_seed; seeder_announced; lt_get; check_same; stop_pw_seed
 }
 
 case_pw_to_lt_peer() {
