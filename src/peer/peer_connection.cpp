@@ -172,7 +172,11 @@ bool PeerConnection::dispatch_buffer() {
             return false;
         }
         rstart_ += r.consumed;
-        if (!m.keepalive && m.id != wire::MsgId::piece) {
+        // Data-path messages are bounded elsewhere (request queue limit, piece count,
+        // unrequested blocks); everything else counts towards the flood limit.
+        bool data_path = m.id == wire::MsgId::piece || m.id == wire::MsgId::request ||
+                         m.id == wire::MsgId::cancel || m.id == wire::MsgId::have;
+        if (!m.keepalive && !data_path) {
             auto now = Clock::now();
             if (now - flood_window_ > std::chrono::seconds(1)) {
                 flood_window_ = now;

@@ -144,6 +144,7 @@ void Torrent::tick() {
     ++ticks_;
     connect_more();
     check_timeouts();
+    for (auto& q : std::vector(peers_)) request_more(*q);
     if (ticks_ % 10 == 0) rechoke();
     if (pieces_since_resume_ > 0 && ticks_ % 30 == 0) save_resume();
 }

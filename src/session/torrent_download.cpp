@@ -320,6 +320,8 @@ void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
     if (ok) {
         failed_blocks_.erase(piece);
         on_have_piece(piece);
+        // The cache has room again: peers that ran dry can ask for more.
+        for (auto& q : std::vector(peers_)) request_more(*q);
         return;
     }
     ++hash_failures_;
