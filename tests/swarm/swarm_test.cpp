@@ -197,3 +197,19 @@ TEST_F(Swarm, RestartWithoutResumeDataRechecksExistingFiles) {
     auto st = leecher.status(id);
     EXPECT_LE(st->downloaded, std::int64_t((1 << 20) + (64 << 10)));
 }
+
+TEST_F(Swarm, TinyWriteCacheStillCompletes) {
+    // With room for only two pieces in memory, requesting pauses whenever the cache is
+    // full and must resume as soon as hashed pieces leave it.
+    std::string data = random_bytes(4 << 20, 12);
+    write_file(dir / "src" / "payload.bin", data);
+    auto torrent = make_torrent(dir / "src" / "payload.bin", dir / "t.torrent", 64 << 10);
+    Session seed(loopback("127.0.8.2", dir / "rs"));
+    seed.add_torrent(params(torrent, dir / "src", {}, true));
+    auto settings = loopback("127.0.8.3", dir / "rl");
+    settings.cache_bytes = 128 << 10;
+    Session leecher(settings);
+    auto id = leecher.add_torrent(params(torrent, dir / "dl", {endpoint("127.0.8.2", seed)}));
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, std::chrono::seconds(20)));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+}
