@@ -20,6 +20,8 @@ Command add_create(CLI::App& root);
 Command add_info(CLI::App& root);
 Command add_get(CLI::App& root);
 Command add_seed(CLI::App& root);
+Command add_tracker(CLI::App& root);   // cmd_tracker.cpp
+Command add_dht_node(CLI::App& root);  // cmd_dht_node.cpp
 
 // Prints "piecewise: <msg>" on stderr and returns `status`.
 int fail(int status, const std::string& msg);
