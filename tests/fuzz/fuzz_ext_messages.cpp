@@ -1,0 +1,27 @@
+// ut_metadata (BEP 9), ut_pex (BEP 11) and magnet links (BEP 9) from hostile bytes.
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+
+#include "meta/magnet.hpp"
+#include "meta/metainfo.hpp"
+#include "wire/ext_messages.hpp"
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+    std::string_view in(reinterpret_cast<const char*>(data), size);
+    if (auto m = pw::wire::decode_metadata_msg(in)) {
+        if (m->data.size() > size) __builtin_trap();
+    }
+    if (auto p = pw::wire::decode_pex(in, 50)) {
+        if (p->added.size() > 100 || p->dropped.size() > 100) __builtin_trap();
+        auto again = pw::wire::decode_pex(pw::wire::encode_pex(*p), 1000);
+        if (!again || again->added.size() != p->added.size()) __builtin_trap();
+    }
+    try {
+        auto mg = pw::meta::parse_magnet(in);
+        auto back = pw::meta::parse_magnet(pw::meta::make_magnet(mg));
+        if (back.info_hash != mg.info_hash) __builtin_trap();
+    } catch (const pw::meta::MetainfoError&) {
+    }
+    return 0;
+}
