@@ -212,56 +212,94 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
 
 }  // namespace
 
-asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
-                                                std::chrono::milliseconds timeout) {
+asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
+                                                   std::chrono::milliseconds timeout) {
+    HttpTrackerReply out;
     try {
         const auto deadline = Clock::now() + timeout;
         boost::urls::url current;
         {
-            const std::string full = build_announce_url(req);
-            auto parsed = boost::urls::parse_uri(full);
-            if (!parsed) co_return failed("invalid tracker URL: " + parsed.error().message());
+            auto parsed = boost::urls::parse_uri(url);
+            if (!parsed) {
+                out.failure_reason = "invalid tracker URL: " + parsed.error().message();
+                co_return out;
+            }
             current = *parsed;
         }
         std::optional<asio::ip::address> bind;
-        if (!req.bind_ip.empty()) {
+        if (!bind_ip.empty()) {
             beast::error_code ec;
-            auto a = asio::ip::make_address(req.bind_ip, ec);
-            if (ec) co_return failed("invalid bind address '" + req.bind_ip + "'");
+            auto a = asio::ip::make_address(bind_ip, ec);
+            if (ec) {
+                out.failure_reason = "invalid bind address '" + bind_ip + "'";
+                co_return out;
+            }
             if (!a.is_unspecified()) bind = a;
         }
         for (int hop = 0;; ++hop) {
             Target target;
-            if (auto err = parse_target(current, target)) co_return failed(*err);
-
+            if (auto err = parse_target(current, target)) {
+                out.failure_reason = *err;
+                co_return out;
+            }
             Reply reply;
-            if (auto err = co_await fetch(target, deadline, bind, reply)) co_return failed(*err);
-
+            if (auto err = co_await fetch(target, deadline, bind, reply)) {
+                out.failure_reason = *err;
+                co_return out;
+            }
             if (is_redirect(reply.status)) {
-                if (hop == max_redirects) co_return failed("too many redirects");
-                if (reply.location.empty())
-                    co_return failed("HTTP " + std::to_string(reply.status_code) +
-                                     " redirect without a Location");
-                auto ref = boost::urls::parse_uri_reference(reply.location);
-                if (!ref) co_return failed("invalid redirect location: " + ref.error().message());
-                boost::urls::url next;
-                if (auto rv = boost::urls::resolve(current, *ref, next); !rv)
-                    co_return failed("invalid redirect location: " + rv.error().message());
-                current = std::move(next);
+                std::string err;
+                if (hop == max_redirects) {
+                    err = "too many redirects";
+                } else if (reply.location.empty()) {
+                    err = "HTTP " + std::to_string(reply.status_code) +
+                          " redirect without a Location";
+                } else if (auto ref = boost::urls::parse_uri_reference(reply.location); !ref) {
+                    err = "invalid redirect location: " + ref.error().message();
+                } else {
+                    boost::urls::url next;
+                    if (auto rv = boost::urls::resolve(current, *ref, next); !rv)
+                        err = "invalid redirect location: " + rv.error().message();
+                    else
+                        current = std::move(next);
+                }
+                if (!err.empty()) {
+                    out.failure_reason = std::move(err);
+                    co_return out;
+                }
                 continue;
             }
-
-            if (!reply.content_encoding.empty() && reply.content_encoding != "identity")
-                co_return failed("tracker reply: unsupported content encoding '" +
-                                 reply.content_encoding + "'");
-            if (reply.status != http::status::ok) {
-                if (auto r = tracker_failure(reply.body)) co_return std::move(*r);
-                std::string why = "HTTP " + std::to_string(reply.status_code);
-                if (!reply.reason.empty()) why += " " + reply.reason;
-                co_return failed(std::move(why));
+            if (!reply.content_encoding.empty() && reply.content_encoding != "identity") {
+                out.failure_reason = "tracker reply: unsupported content encoding '" +
+                                     reply.content_encoding + "'";
+                co_return out;
             }
-            co_return parse_announce_response(reply.body);
+            out.status = reply.status_code;
+            out.reason = std::move(reply.reason);
+            out.body = std::move(reply.body);
+            co_return out;
         }
+    } catch (const std::exception& e) {
+        // Allocation failure or a library precondition; still a failed request, not a crash.
+        out = HttpTrackerReply{};
+        out.failure_reason = std::string("http: ") + e.what();
+        co_return out;
+    }
+}
+
+asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
+                                                std::chrono::milliseconds timeout) {
+    try {
+        HttpTrackerReply reply =
+            co_await http_tracker_get(build_announce_url(req), req.bind_ip, timeout);
+        if (!reply.failure_reason.empty()) co_return failed(std::move(reply.failure_reason));
+        if (reply.status != 200) {
+            if (auto r = tracker_failure(reply.body)) co_return std::move(*r);
+            std::string why = "HTTP " + std::to_string(reply.status);
+            if (!reply.reason.empty()) why += " " + reply.reason;
+            co_return failed(std::move(why));
+        }
+        co_return parse_announce_response(reply.body);
     } catch (const std::exception& e) {
         // Allocation failure or a library precondition; still a failed announce, not a crash.
         co_return failed(std::string("announce: ") + e.what());

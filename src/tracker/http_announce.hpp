@@ -3,6 +3,7 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
+#include <string>
 
 #include "tracker/parse/announce.hpp"
 
@@ -14,5 +15,19 @@ namespace pw::tracker {
 // Only http:// URLs are supported; others fail with a reason.
 boost::asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
                                                        std::chrono::milliseconds timeout);
+
+// What one GET of a tracker URL gave, redirects followed.
+struct HttpTrackerReply {
+    std::string failure_reason;  // non-empty: no usable reply (network, redirect, encoding)
+    unsigned status = 0;         // final HTTP status
+    std::string reason;          // its reason phrase, at most 100 bytes
+    std::string body;            // at most 2 MiB, identity-encoded
+};
+
+// The transport under announce_http, for other tracker requests (scrape): GETs an
+// absolute http:// URL from `bind_ip` (textual; empty: any), following up to 5
+// redirects, all within `timeout`. Never throws.
+boost::asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
+                                                          std::chrono::milliseconds timeout);
 
 }  // namespace pw::tracker

@@ -1,0 +1,79 @@
+// Tracker dispatch by URL scheme.
+#include "tracker/client.hpp"
+
+#include <vector>
+
+#include "tracker/http_announce.hpp"
+#include "tracker/http_scrape.hpp"
+#include "tracker/udp_announce.hpp"
+
+namespace pw::tracker {
+
+namespace {
+
+// Why a scheme cannot be used, or nothing when it can.
+std::string unsupported(const std::string& scheme) {
+    if (scheme.empty()) return "invalid tracker URL: no scheme";
+    if (scheme == "https") return "https trackers are not supported yet";
+    return "unsupported tracker URL scheme '" + scheme + "'";
+}
+
+}  // namespace
+
+std::string url_scheme(std::string_view url) {
+    const std::size_t colon = url.find(':');
+    if (colon == std::string_view::npos || colon == 0) return {};
+    std::string scheme;
+    for (char c : url.substr(0, colon)) {
+        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+                        (!scheme.empty() && ((c >= '0' && c <= '9') || c == '+' || c == '-' ||
+                                             c == '.'));
+        if (!ok) return {};
+        scheme += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
+    }
+    return scheme;
+}
+
+boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
+                                                  std::chrono::milliseconds timeout) {
+    const std::string scheme = url_scheme(req.url);
+    if (scheme == "http") co_return co_await announce_http(std::move(req), timeout);
+    if (scheme == "udp") co_return co_await announce_udp(std::move(req), timeout);
+    AnnounceResponse r;
+    r.failure_reason = unsupported(scheme);
+    co_return r;
+}
+
+boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest info_hash,
+                                            std::string bind_ip,
+                                            std::chrono::milliseconds timeout) {
+    ScrapeResult out;
+    const std::string scheme = url_scheme(announce_url);
+    std::vector<Sha1Digest> hashes{info_hash};
+    ScrapeReply reply;
+    if (scheme == "http") {
+        reply = co_await scrape_http(std::move(announce_url), std::move(hashes),
+                                     std::move(bind_ip), timeout);
+    } else if (scheme == "udp") {
+        reply = co_await scrape_udp(std::move(announce_url), std::move(hashes),
+                                    std::move(bind_ip), timeout);
+    } else {
+        out.failure_reason = unsupported(scheme);
+        co_return out;
+    }
+    if (!reply.failure_reason.empty()) {
+        out.failure_reason = std::move(reply.failure_reason);
+        co_return out;
+    }
+    auto it = reply.files.find(info_hash);
+    if (it == reply.files.end()) {
+        out.failure_reason = "scrape reply does not list this torrent";
+        co_return out;
+    }
+    out.complete = it->second.complete;
+    out.incomplete = it->second.incomplete;
+    out.downloaded = it->second.downloaded;
+    co_return out;
+}
+
+}  // namespace pw::tracker
