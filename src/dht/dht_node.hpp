@@ -1,0 +1,122 @@
+// A mainline DHT node (BEP 5) with the read-only mode of BEP 43, as a component that
+// lives on the caller's io_context and shares the caller's UDP socket.
+//
+// The owner binds the socket, reads it, and hands every datagram that is a KRPC message
+// (first byte 'd') to on_packet(); the node sends through the same socket. Everything
+// runs on the io_context's thread: call every member from there.
+//
+// Contract:
+// - The routing table only takes nodes that answered one of our queries (RoutingTable).
+//   Nodes named in replies are lookup candidates only, and replies are matched to our
+//   queries by transaction id and source address; anything else is dropped. So the node
+//   sends only to: bootstrap addresses, add_node() addresses, nodes named in genuine
+//   replies, and the source of a query it answers (or pings back to verify).
+// - Incoming queries are rate-limited per source IP (token bucket, drop beyond); tokens
+//   are HMAC-SHA1(secret, IP) with the secret rotated every 5 minutes; the peer store
+//   and every table are bounded. IPv4 only (BEP 32 is not implemented): datagrams from
+//   other address families are dropped.
+// - read_only (BEP 43): queries are never answered and our queries carry ro=1.
+// - After stop() (and in the destructor) no callback is called again.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/udp.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "crypto/sha1.hpp"
+
+namespace pw::dht {
+
+struct DhtSettings {
+    std::vector<std::string> bootstrap;  // "host:port"; host names are resolved asynchronously
+    bool read_only = false;              // BEP 43
+    int max_queries_per_second_per_ip = 50;
+    std::size_t max_peers_per_hash = 1000, max_hashes = 10000;
+    // The routing table (our id and compact nodes) is saved here on stop() and every
+    // save_interval, and reloaded by the constructor. Empty: not saved. The file is
+    // small (about 30 KiB at most) and written synchronously.
+    std::string state_file;
+
+    std::optional<Sha1Digest> node_id;  // our id; default: from state_file, else random
+    std::chrono::milliseconds query_timeout{2000};     // one KRPC query
+    std::chrono::milliseconds lookup_timeout{30000};   // one lookup (announces add <= 1 query_timeout)
+    std::chrono::milliseconds maintenance_interval{5000};
+    std::chrono::milliseconds refresh_interval{15 * 60 * 1000};  // BEP 5: 15 minutes
+    std::chrono::milliseconds save_interval{10 * 60 * 1000};
+    std::chrono::milliseconds bootstrap_retry{10000};  // while the table is empty; doubles to 5 min
+    std::size_t max_outstanding_queries = 1024;
+    std::string version = std::string("PW\0\1", 4);  // KRPC "v"
+    std::function<void(std::string_view)> log;        // diagnostics, may be empty
+};
+
+struct DhtStats {
+    std::uint64_t queries_served = 0;  // queries answered (errors included)
+    std::uint64_t queries_sent = 0;
+    std::uint64_t responses = 0;       // replies matched to our queries
+    std::uint64_t timeouts = 0;
+    std::uint64_t rate_limited = 0;    // incoming queries dropped by the rate limit
+    std::uint64_t malformed = 0;       // datagrams that were not valid KRPC
+    std::uint64_t unsolicited = 0;     // replies matching no query of ours
+    std::uint64_t dropped_sends = 0;   // queries not sent: too many outstanding
+    std::size_t peers_stored = 0, hashes_stored = 0;
+};
+
+// How a get_peers lookup went.
+struct LookupStats {
+    int hops = 0;                 // depth of the reply that first gave peers (else deepest reply)
+    std::size_t queries = 0;      // get_peers queries sent
+    std::size_t responses = 0;
+    std::size_t peers = 0;        // distinct peers reported
+    std::size_t announced = 0;    // announce_peer acknowledged
+    std::chrono::milliseconds elapsed{0};
+};
+
+class DhtNode {
+public:
+    using udp = boost::asio::ip::udp;
+
+    DhtNode(boost::asio::io_context& io, udp::socket& socket, DhtSettings s);
+    ~DhtNode();
+    DhtNode(const DhtNode&) = delete;
+    DhtNode& operator=(const DhtNode&) = delete;
+
+    void start();  // bootstrap + periodic maintenance (bucket refresh, token rotation, expiry)
+    void stop();   // saves the state file; pending lookups end without callbacks
+    void on_packet(const udp::endpoint& from, std::string_view data);
+
+    // Iterative get_peers lookup (alpha = 3, k = 8). on_peers gets each batch of new peers
+    // as it arrives; done is called once, when the lookup converged or lookup_timeout
+    // passed. If announce_port != 0, announce_peer goes to the 8 closest nodes that gave
+    // tokens before done is called.
+    void get_peers(const Sha1Digest& info_hash, std::uint16_t announce_port,
+                   std::function<void(std::vector<udp::endpoint>)> on_peers,
+                   std::function<void()> done);
+    // The same, with the lookup's figures.
+    void get_peers_with_stats(const Sha1Digest& info_hash, std::uint16_t announce_port,
+                              std::function<void(std::vector<udp::endpoint>)> on_peers,
+                              std::function<void(const LookupStats&)> done);
+    // Pings the node (e.g. from a peer's PORT message); it joins the table if it answers.
+    void add_node(const udp::endpoint& ep);
+
+    std::size_t routing_table_size() const;
+    std::uint64_t queries_served() const;
+    const Sha1Digest& id() const;
+    DhtStats stats() const;
+    std::vector<udp::endpoint> routing_table_endpoints() const;
+    // The state file's contents: bencoded {"id": our id, "nodes": compact node info}.
+    std::string save_state() const;
+
+    struct Impl;
+
+private:
+    std::shared_ptr<Impl> impl_;
+};
+
+}  // namespace pw::dht

@@ -1,0 +1,120 @@
+// Internal state of DhtNode, shared by dht_node.cpp (transport, transactions,
+// maintenance, persistence), dht_server.cpp (answering queries) and dht_search.cpp
+// (iterative lookups). Asynchronous handlers hold a weak_ptr to it, so they do nothing
+// once the DhtNode is gone.
+#pragma once
+
+#include <boost/asio/ip/udp.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <set>
+#include <unordered_map>
+
+#include "dht/dht_node.hpp"
+#include "dht/lookup.hpp"
+#include "dht/peer_store.hpp"
+#include "dht/rate_limiter.hpp"
+#include "dht/routing_table.hpp"
+#include "dht/token.hpp"
+
+namespace pw::dht {
+
+// Ipv4Endpoint <-> asio endpoint. to_ipv4 accepts IPv4 and IPv4-mapped IPv6.
+std::optional<Ipv4Endpoint> to_ipv4(const boost::asio::ip::udp::endpoint& ep);
+boost::asio::ip::udp::endpoint to_udp(const Ipv4Endpoint& ep);
+
+// One running lookup: get_peers for the caller, or find_node for bootstrap and refresh.
+struct Search {
+    Search(const NodeId& target, const NodeId& own, bool peers) : lookup(target, own), get_peers(peers) {}
+    Lookup lookup;
+    bool get_peers;
+    std::uint16_t announce_port = 0;
+    std::function<void(std::vector<boost::asio::ip::udp::endpoint>)> on_peers;
+    std::function<void(const LookupStats&)> done;
+    std::set<Ipv4Endpoint> peers_seen;
+    Clock::time_point started, deadline;
+    bool finished = false;  // no further get_peers/find_node queries
+    std::size_t announces_pending = 0;
+    int first_peer_hops = -1;
+    int max_hops = 0;
+    bool is_refresh = false;
+    LookupStats stats;
+};
+
+struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
+    // A reply to one of our queries (nullptr: it timed out).
+    using ReplyHandler = std::function<void(const Message*)>;
+
+    struct Pending {
+        Ipv4Endpoint to;
+        std::optional<NodeId> expected_id;  // the id we believe answers at `to`
+        Clock::time_point deadline;
+        ReplyHandler on_reply;
+    };
+
+    Impl(boost::asio::io_context& io, udp::socket& socket, DhtSettings s);
+
+    // dht_node.cpp
+    void start();
+    void stop();
+    void on_packet(const udp::endpoint& from, std::string_view data);
+    void send(const Ipv4Endpoint& to, const Message& m);
+    // Sends a query (id, "v", "ro" and the transaction filled in here).
+    void query(const Ipv4Endpoint& to, std::optional<NodeId> expected_id, Message m,
+               ReplyHandler on_reply);
+    void ping(const Ipv4Endpoint& to, std::optional<NodeId> expected_id);
+    void handle_reply(const Ipv4Endpoint& from, const Message& m);
+    void arm_sweep();
+    void sweep();
+    void maintenance();
+    void arm_maintenance();
+    void resolve_bootstrap();
+    void save_state_file() const;
+    void load_state_file();
+    std::string encode_state() const;
+    void log(const std::string& line) const;
+
+    // dht_server.cpp
+    void handle_query(const Ipv4Endpoint& from, const Message& m);
+    void reply_error(const Ipv4Endpoint& from, const std::string& transaction, int code,
+                     const std::string& text);
+
+    // dht_search.cpp
+    std::shared_ptr<Search> start_search(const NodeId& target, bool get_peers);
+    void step(const std::shared_ptr<Search>& s);
+    void finish(const std::shared_ptr<Search>& s);
+    void announce(const std::shared_ptr<Search>& s);
+    void complete(const std::shared_ptr<Search>& s);
+    void bootstrap();
+
+    boost::asio::io_context& io;
+    udp::socket& socket;
+    DhtSettings settings;
+    NodeId id;
+    RoutingTable table;
+    TokenIssuer tokens;
+    PeerStore store;
+    RateLimiter limiter;
+    boost::asio::steady_timer sweep_timer;
+    boost::asio::steady_timer maintenance_timer;
+    udp::resolver resolver;
+    bool running = false;
+    bool sweep_armed = false;
+
+    std::uint16_t next_transaction = 0;
+    std::unordered_map<std::uint16_t, Pending> pending;
+    std::set<Ipv4Endpoint> verifying;  // queriers we pinged to check before inserting
+
+    std::vector<Ipv4Endpoint> bootstrap_endpoints;  // resolved settings.bootstrap
+    std::vector<NodeInfo> saved_nodes;              // from the state file
+    std::vector<std::shared_ptr<Search>> searches;
+    std::shared_ptr<Search> bootstrap_search;
+    std::size_t refresh_searches = 0;
+    Clock::time_point next_bootstrap{};
+    Clock::duration bootstrap_backoff{};
+    Clock::time_point next_save{};
+
+    DhtStats counters;
+};
+
+}  // namespace pw::dht

@@ -1,0 +1,82 @@
+// DhtNode: answering queries (BEP 5 "DHT Queries"; BEP 43 read-only mode).
+#include <string>
+
+#include "dht/dht_node_impl.hpp"
+
+namespace pw::dht {
+
+namespace {
+constexpr std::size_t max_verifying = 64;     // pings to unknown queriers in flight
+constexpr std::size_t max_values_sent = 50;   // peers in one get_peers reply (fits a datagram)
+
+std::string_view ip_bytes(const Ipv4Endpoint& ep) {
+    return {reinterpret_cast<const char*>(ep.ip.data()), ep.ip.size()};
+}
+}  // namespace
+
+void DhtNode::Impl::reply_error(const Ipv4Endpoint& from, const std::string& transaction,
+                                int code, const std::string& text) {
+    Message e;
+    e.type = MessageType::error;
+    e.transaction = transaction;
+    e.version = settings.version;
+    e.error_code = code;
+    e.error_message = text;
+    send(from, e);
+}
+
+void DhtNode::Impl::handle_query(const Ipv4Endpoint& from, const Message& q) {
+    // BEP 43: a read-only node answers nothing.
+    if (settings.read_only) return;
+    auto now = Clock::now();
+    if (!limiter.allow(ip_bytes(from), now)) {
+        ++counters.rate_limited;
+        return;
+    }
+    ++counters.queries_served;
+    if (q.id == id) return;  // our own id: a reflection or an impostor
+
+    // A querier we do not know is pinged back (to its source address) and joins the
+    // table only if it answers. Read-only queriers (BEP 43) are never added.
+    table.node_queried(q.id, from, now);
+    if (!q.read_only && !table.find(q.id) && table.has_room_for(q.id, now) &&
+        verifying.size() < max_verifying && verifying.insert(from).second)
+        ping(from, q.id);
+
+    Message r;
+    r.type = MessageType::response;
+    r.transaction = q.transaction;
+    r.version = settings.version;
+    r.id = id;
+    switch (q.method) {
+        case Method::ping:
+            break;
+        case Method::find_node:
+            r.nodes = table.closest(q.target, RoutingTable::k);
+            break;
+        case Method::get_peers:
+            r.token = tokens.make(ip_bytes(from));
+            r.values = store.get(q.target, max_values_sent, now);
+            r.nodes = table.closest(q.target, RoutingTable::k);
+            break;
+        case Method::announce_peer: {
+            if (!tokens.verify(ip_bytes(from), q.token)) {
+                reply_error(from, q.transaction, protocol_error, "bad token");
+                return;
+            }
+            Ipv4Endpoint peer = from;
+            if (!q.implied_port) peer.port = q.port;
+            if (!store.add(q.target, peer, now)) {
+                reply_error(from, q.transaction, server_error, "peer store full");
+                return;
+            }
+            break;
+        }
+        case Method::unknown:
+            reply_error(from, q.transaction, method_unknown, "method unknown");
+            return;
+    }
+    send(from, r);
+}
+
+}  // namespace pw::dht
