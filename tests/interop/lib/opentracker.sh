@@ -33,15 +33,15 @@ ot_allow() {
 }
 
 # ot_peers HOST PORT HASH: the peers opentracker holds for HASH (one "ip:port" a line).
-# Asks as a throw-away peer (port 1) and then announces `stopped` so that it is not
-# handed out to the real peers.
+# Asks as a throw-away leecher at port 1 (opentracker gives a seeder no other seeders)
+# and then announces `stopped`, so that it is not handed out to the real peers.
 ot_peers() {
     "$PW_PY" - "$@" <<'PY'
 import sys, urllib.request, urllib.parse
 host, port, ih = sys.argv[1], sys.argv[2], bytes.fromhex(sys.argv[3])
 def announce(event):
     q = {"info_hash": ih, "peer_id": b"-XX0000-probeprobe00", "port": 1, "uploaded": 0,
-         "downloaded": 0, "left": 0, "compact": 1, "numwant": 50}
+         "downloaded": 0, "left": 1, "compact": 1, "numwant": 50}
     if event:
         q["event"] = event
     url = f"http://{host}:{port}/announce?{urllib.parse.urlencode(q)}"

@@ -28,7 +28,7 @@ tr_start() {
   "idle-seeding-limit-enabled": false,
   "incomplete-dir-enabled": false,
   "lpd-enabled": false,
-  "message-level": 2,
+  "message-level": ${TR_MSGLEVEL:-2},
   "peer-limit-global": 200,
   "peer-limit-per-torrent": 60,
   "peer-port": $pport,
