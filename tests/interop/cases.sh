@@ -223,6 +223,14 @@ case_pw_to_tr_tracker() {
     check_same; stop_pw_seed
 }
 
+# libtorrent seeds, piecewise downloads; the torrent's only tracker is opentracker's UDP
+# port (BEP 15), so both sides announce over UDP and nothing else introduces them.
+case_pw_udp_tracker() {
+    need_piecewise
+    single_payload "$LT_MIB"; mktorrent_for "udp://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed; seeder_announced; pw_get; check_same
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {
