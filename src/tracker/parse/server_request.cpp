@@ -115,10 +115,9 @@ AnnounceParse parse_http_announce(std::string_view query) {
     };
     for (const Param& p : params) {
         const std::string_view k = p.key;
-        const bool known = k == "info_hash" || k == "peer_id" || k == "port" ||
-                           k == "uploaded" || k == "downloaded" || k == "left" ||
-                           k == "event" || k == "numwant" || k == "compact" ||
-                           k == "no_peer_id";
+        const bool known = k == "info_hash" || k == "peer_id" || k == "port" || k == "uploaded" ||
+                           k == "downloaded" || k == "left" || k == "event" || k == "numwant" ||
+                           k == "compact" || k == "no_peer_id";
         if (!known) continue;
         if (!seen.insert(k).second) return fail("duplicate parameter " + std::string(k));
         if (k == "info_hash") {
@@ -181,7 +180,7 @@ ScrapeParse parse_http_scrape(std::string_view query) {
             return r;
         }
         if (!seen.insert(h).second) continue;
-        if (r.info_hashes.size() >= max_scrape_hashes) {
+        if (r.info_hashes.size() >= max_http_scrape_hashes) {
             r.error = "too many info_hash parameters";
             r.info_hashes.clear();
             return r;
@@ -225,11 +224,21 @@ UdpParse parse_udp_request(std::string_view packet) {
             q.left = static_cast<std::int64_t>(left);
             q.uploaded = static_cast<std::int64_t>(up);
             switch (be32(p + 80)) {
-                case 0: q.event = Event::none; break;
-                case 1: q.event = Event::completed; break;
-                case 2: q.event = Event::started; break;
-                case 3: q.event = Event::stopped; break;
-                default: r.error = "unknown event"; return r;
+                case 0:
+                    q.event = Event::none;
+                    break;
+                case 1:
+                    q.event = Event::completed;
+                    break;
+                case 2:
+                    q.event = Event::started;
+                    break;
+                case 3:
+                    q.event = Event::stopped;
+                    break;
+                default:
+                    r.error = "unknown event";
+                    return r;
             }
             // p + 84: IP address, ignored (the source address is the peer's address).
             q.key = be32(p + 88);

@@ -63,8 +63,8 @@ struct ScrapeParse {
 };
 
 // Parses the query string of GET /scrape: zero or more info_hash keys (each 20
-// bytes once decoded), other keys ignored; at most max_scrape_hashes hashes.
-inline constexpr std::size_t max_scrape_hashes = 64;
+// bytes once decoded), other keys ignored; at most max_http_scrape_hashes hashes.
+inline constexpr std::size_t max_http_scrape_hashes = 64;
 ScrapeParse parse_http_scrape(std::string_view query);
 
 // ---- BEP 15 ----

@@ -69,8 +69,9 @@ HttpServer::HttpServer(asio::io_context& io, std::shared_ptr<TrackerState> state
 }
 
 void HttpServer::start() {
-    asio::co_spawn(acceptor_.get_executor(),
-                   [self = shared_from_this()] { return self->accept_loop(); }, asio::detached);
+    asio::co_spawn(
+        acceptor_.get_executor(), [self = shared_from_this()] { return self->accept_loop(); },
+        asio::detached);
 }
 
 void HttpServer::stop() {
@@ -145,8 +146,8 @@ asio::awaitable<void> HttpServer::serve(tcp::socket sock) {
             status = 405;
             body = "only GET is served\n";
         } else {
-            body = handle_target(std::string_view(req.target().data(), req.target().size()),
-                                 source, status, type);
+            body = handle_target(std::string_view(req.target().data(), req.target().size()), source,
+                                 status, type);
         }
         http::response<http::string_body> res{static_cast<http::status>(status), req.version()};
         res.set(http::field::server, "piecewise-tracker");
@@ -208,7 +209,8 @@ std::string HttpServer::announce(std::string_view query, const PeerEndpoint& sou
     bencode::put_string(out, "peers");
     if (a.compact) {
         std::string v4, v6;
-        for (const ReplyPeer& peer : r.peers) put_compact(peer.endpoint.v6 ? v6 : v4, peer.endpoint);
+        for (const ReplyPeer& peer : r.peers)
+            put_compact(peer.endpoint.v6 ? v6 : v4, peer.endpoint);
         bencode::put_string(out, v4);
         if (!v6.empty()) {
             bencode::put_string(out, "peers6");
@@ -222,9 +224,9 @@ std::string HttpServer::announce(std::string_view query, const PeerEndpoint& sou
             bencode::put_string(out, peer.endpoint.address_text());
             if (!a.no_peer_id) {
                 bencode::put_string(out, "peer id");
-                bencode::put_string(out, std::string_view(reinterpret_cast<const char*>(
-                                                              peer.peer_id.data()),
-                                                          peer.peer_id.size()));
+                bencode::put_string(
+                    out, std::string_view(reinterpret_cast<const char*>(peer.peer_id.data()),
+                                          peer.peer_id.size()));
             }
             bencode::put_string(out, "port");
             bencode::put_int(out, peer.endpoint.port);

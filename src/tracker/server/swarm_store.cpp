@@ -74,7 +74,8 @@ void SwarmStore::pick(const PeerList& list, const PeerEndpoint& self, std::size_
     const std::size_t n = list.peers.size();
     if (n == 0 || want == 0) return;
     std::size_t start = std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
-    std::size_t stride = std::uniform_int_distribution<std::size_t>(1, std::max<std::size_t>(1, n - 1))(rng_);
+    std::size_t stride =
+        std::uniform_int_distribution<std::size_t>(1, std::max<std::size_t>(1, n - 1))(rng_);
     while (std::gcd(stride, n) != 1) ++stride;
     std::size_t taken = 0;
     for (std::size_t k = 0, i = start; k < n && taken < want; ++k, i = (i + stride) % n) {

@@ -22,12 +22,15 @@ TrackerServer::TrackerServer(asio::io_context& io, TrackerOptions opts)
         if (!err.empty()) throw std::invalid_argument(err);
         state_->set_allow_list(std::move(list));
     }
-    if (opts_.http) http_ = std::make_shared<HttpServer>(io_, state_, *opts_.http, opts_.http_limits);
+    if (opts_.http)
+        http_ = std::make_shared<HttpServer>(io_, state_, *opts_.http, opts_.http_limits);
     if (opts_.udp) udp_ = std::make_shared<UdpServer>(io_, state_, *opts_.udp);
     sweep_timer_ = std::make_shared<asio::steady_timer>(io_);
 }
 
-TrackerServer::~TrackerServer() { stop(); }
+TrackerServer::~TrackerServer() {
+    stop();
+}
 
 void TrackerServer::start() {
     if (http_) http_->start();
@@ -53,9 +56,8 @@ std::string TrackerServer::reload_allow_list() {
 // long after its 2 intervals ran out. The coroutine owns what it touches.
 asio::awaitable<void> TrackerServer::sweep_loop(std::shared_ptr<TrackerState> state,
                                                 std::shared_ptr<asio::steady_timer> timer) {
-    const auto period = std::clamp<std::chrono::seconds>(state->interval() / 2,
-                                                         std::chrono::seconds(1),
-                                                         std::chrono::seconds(60));
+    const auto period = std::clamp<std::chrono::seconds>(
+        state->interval() / 2, std::chrono::seconds(1), std::chrono::seconds(60));
     for (;;) {
         timer->expires_after(period);
         auto [ec] = co_await timer->async_wait(asio::as_tuple(asio::use_awaitable));

@@ -49,8 +49,9 @@ UdpServer::UdpServer(asio::io_context& io, std::shared_ptr<TrackerState> state,
 }
 
 void UdpServer::start() {
-    asio::co_spawn(socket_.get_executor(),
-                   [self = shared_from_this()] { return self->receive_loop(); }, asio::detached);
+    asio::co_spawn(
+        socket_.get_executor(), [self = shared_from_this()] { return self->receive_loop(); },
+        asio::detached);
 }
 
 void UdpServer::stop() {
