@@ -149,6 +149,8 @@ void DhtNode::Impl::stop() {
     searches.clear();
     bootstrap_search.reset();
     verifying.clear();
+    refresh_queue.clear();
+    refresh_searches = 0;
 }
 
 void DhtNode::Impl::resolve_bootstrap() {
@@ -319,16 +321,14 @@ void DhtNode::Impl::maintenance() {
     tokens.maybe_rotate(now);
     store.expire(now);
     for (const NodeInfo& n : table.nodes_to_ping(now, 8)) ping(n.endpoint, n.id);
-    if (refresh_searches == 0 && table.size() > 0) {
-        for (const NodeId& target : table.refresh_targets(now, settings.refresh_interval)) {
-            if (refresh_searches >= 2) break;
-            auto s = start_search(target, false);
-            s->is_refresh = true;
-            ++refresh_searches;
-            step(s);
-        }
+    if (table.size() > 0) {
+        for (const NodeId& target : table.refresh_targets(now, settings.refresh_interval))
+            if (refresh_queue.size() < 160) refresh_queue.push_back(target);
     }
-    if (table.size() == 0 && !bootstrap_search && now >= next_bootstrap) {
+    run_refresh_queue();
+    // A small table (e.g. we started before the rest of the network) asks again, with
+    // back-off, until it holds at least one full bucket's worth.
+    if (table.size() < RoutingTable::k && !bootstrap_search && now >= next_bootstrap) {
         bootstrap_backoff = std::min<Clock::duration>(bootstrap_backoff * 2, max_bootstrap_backoff);
         next_bootstrap = now + bootstrap_backoff;
         bootstrap();
@@ -336,6 +336,17 @@ void DhtNode::Impl::maintenance() {
     if (now >= next_save) {
         next_save = now + settings.save_interval;
         save_state_file();
+    }
+}
+
+void DhtNode::Impl::run_refresh_queue() {
+    while (running && refresh_searches < 2 && !refresh_queue.empty()) {
+        NodeId target = refresh_queue.front();
+        refresh_queue.erase(refresh_queue.begin());
+        auto s = start_search(target, false);
+        s->is_refresh = true;
+        ++refresh_searches;
+        step(s);
     }
 }
 

@@ -50,7 +50,7 @@ struct DhtSettings {
     std::chrono::milliseconds maintenance_interval{5000};
     std::chrono::milliseconds refresh_interval{15 * 60 * 1000};  // BEP 5: 15 minutes
     std::chrono::milliseconds save_interval{10 * 60 * 1000};
-    std::chrono::milliseconds bootstrap_retry{10000};  // while the table is empty; doubles to 5 min
+    std::chrono::milliseconds bootstrap_retry{10000};  // while the table has < 8 nodes; doubles to 5 min
     std::size_t max_outstanding_queries = 1024;
     std::string version = std::string("PW\0\1", 4);  // KRPC "v"
     std::function<void(std::string_view)> log;        // diagnostics, may be empty

@@ -68,6 +68,7 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
     void sweep();
     void maintenance();
     void arm_maintenance();
+    void run_refresh_queue();  // starts queued bucket refreshes, two at a time
     void resolve_bootstrap();
     void save_state_file() const;
     void load_state_file();
@@ -81,10 +82,10 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
 
     // dht_search.cpp
     std::shared_ptr<Search> start_search(const NodeId& target, bool get_peers);
-    void step(const std::shared_ptr<Search>& s);
-    void finish(const std::shared_ptr<Search>& s);
-    void announce(const std::shared_ptr<Search>& s);
-    void complete(const std::shared_ptr<Search>& s);
+    void step(std::shared_ptr<Search> s);
+    void finish(std::shared_ptr<Search> s);
+    void announce(std::shared_ptr<Search> s);
+    void complete(std::shared_ptr<Search> s);
     void bootstrap();
 
     boost::asio::io_context& io;
@@ -110,6 +111,8 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
     std::vector<std::shared_ptr<Search>> searches;
     std::shared_ptr<Search> bootstrap_search;
     std::size_t refresh_searches = 0;
+    std::vector<NodeId> refresh_queue;  // find_node targets of buckets due for refresh
+    bool refreshed_after_bootstrap = false;
     Clock::time_point next_bootstrap{};
     Clock::duration bootstrap_backoff{};
     Clock::time_point next_save{};

@@ -31,7 +31,7 @@ void DhtNode::Impl::bootstrap() {
     step(bootstrap_search);
 }
 
-void DhtNode::Impl::step(const std::shared_ptr<Search>& s) {
+void DhtNode::Impl::step(std::shared_ptr<Search> s) {
     if (!running || s->finished) return;
     if (Clock::now() >= s->deadline || s->lookup.done()) return finish(s);
     for (const Lookup::Candidate& c : s->lookup.next()) {
@@ -82,7 +82,7 @@ void DhtNode::Impl::step(const std::shared_ptr<Search>& s) {
     if (s->lookup.in_flight() == 0 && s->lookup.done()) finish(s);
 }
 
-void DhtNode::Impl::finish(const std::shared_ptr<Search>& s) {
+void DhtNode::Impl::finish(std::shared_ptr<Search> s) {
     if (s->finished) return;
     s->finished = true;
     if (s->get_peers && s->announce_port != 0)
@@ -91,7 +91,7 @@ void DhtNode::Impl::finish(const std::shared_ptr<Search>& s) {
         complete(s);
 }
 
-void DhtNode::Impl::announce(const std::shared_ptr<Search>& s) {
+void DhtNode::Impl::announce(std::shared_ptr<Search> s) {
     auto targets = s->lookup.closest_responded(RoutingTable::k, true);
     if (targets.empty()) return complete(s);
     s->announces_pending = targets.size();
@@ -111,12 +111,23 @@ void DhtNode::Impl::announce(const std::shared_ptr<Search>& s) {
     }
 }
 
-void DhtNode::Impl::complete(const std::shared_ptr<Search>& s) {
+void DhtNode::Impl::complete(std::shared_ptr<Search> s) {
     std::erase(searches, s);
-    if (s->is_refresh && refresh_searches > 0) --refresh_searches;
+    if (s->is_refresh && refresh_searches > 0) {
+        --refresh_searches;
+        run_refresh_queue();
+    }
     if (s == bootstrap_search) {
         bootstrap_search.reset();
         log("bootstrap done: " + std::to_string(table.size()) + " nodes in the routing table");
+        // The first bootstrap that reached someone is followed by a refresh of every
+        // bucket, so that the far buckets fill too, not only our neighbourhood.
+        if (table.size() > 0 && !refreshed_after_bootstrap) {
+            refreshed_after_bootstrap = true;
+            for (const NodeId& target : table.refresh_targets(Clock::now(), Clock::duration::zero()))
+                refresh_queue.push_back(target);
+            run_refresh_queue();
+        }
     }
     s->stats.hops = s->first_peer_hops >= 0 ? s->first_peer_hops : s->max_hops;
     s->stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - s->started);
