@@ -39,9 +39,8 @@ void DhtNode::Impl::handle_query(const Ipv4Endpoint& from, const Message& q) {
     // A querier we do not know is pinged back (to its source address) and joins the
     // table only if it answers. Read-only queriers (BEP 43) are never added.
     table.node_queried(q.id, from, now);
-    if (!q.read_only && !table.find(q.id) && table.has_room_for(q.id, now) &&
-        verifying.size() < max_verifying && verifying.insert(from).second)
-        ping(from, q.id);
+    bool verify = !q.read_only && !table.find(q.id) && table.has_room_for(q.id, now) &&
+                  verifying.size() < max_verifying && !verifying.count(from);
 
     Message r;
     r.type = MessageType::response;
@@ -77,6 +76,10 @@ void DhtNode::Impl::handle_query(const Ipv4Endpoint& from, const Message& q) {
             return;
     }
     send(from, r);
+    if (verify) {
+        verifying.insert(from);
+        ping(from, q.id);
+    }
 }
 
 }  // namespace pw::dht
