@@ -31,6 +31,7 @@ struct Settings {
     unsigned disk_threads = 0;  // 0: one per core, at least 2
     std::chrono::seconds tracker_timeout{15};
     int numwant = 50;
+    bool pex = true;  // BEP 11 peer exchange (never on private torrents)
 };
 
 // Thrown by Session calls for bad input (malformed torrent, bad address).
@@ -42,14 +43,16 @@ public:
 using TorrentId = int;
 
 struct AddTorrentParams {
-    std::string torrent_file;      // path to a .torrent
+    std::string torrent_file;      // path to a .torrent, or
+    std::string magnet;            // a magnet link (BEP 9): the metadata is fetched from peers
+    std::string save_torrent;      // with a magnet: write the fetched metadata here as a .torrent
     std::string save_path = ".";   // parent directory of the torrent's name
     std::vector<std::string> peers;  // "HOST:PORT" to connect to at start
     bool upload_only = false;      // serve what is on disk, download nothing
     double seed_ratio = -1;        // stop when uploaded/size reaches this; <0: never
 };
 
-enum class TorrentState { checking, downloading, seeding, stopped, error };
+enum class TorrentState { metadata, checking, downloading, seeding, stopped, error };
 
 struct TrackerStatus {
     std::string url;
@@ -85,6 +88,7 @@ struct TorrentStatus {
 };
 
 enum class EventType {
+    metadata_received,  // a magnet's metadata arrived and verified
     torrent_checked,    // resume data or hashing decided what is on disk
     torrent_finished,   // every piece verified and on disk
     piece_failed,       // a piece failed its hash check and will be fetched again
@@ -113,7 +117,7 @@ public:
     // The actual listen port (after binding port 0).
     std::uint16_t listen_port() const;
 
-    // Throws Error (malformed torrent: its reason; already added).
+    // Throws Error (malformed torrent or magnet: its reason; already added).
     TorrentId add_torrent(const AddTorrentParams& params);
     std::optional<TorrentStatus> status(TorrentId id) const;
     std::vector<Event> pop_events();

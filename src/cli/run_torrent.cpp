@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "cli/commands.hpp"
+#include "meta/magnet.hpp"
 
 namespace pw::cli {
 
@@ -36,6 +37,8 @@ std::string eta(const piecewise::TorrentStatus& s) {
 }
 
 std::string progress_line(const piecewise::TorrentStatus& s) {
+    if (s.state == piecewise::TorrentState::metadata)
+        return fmt::format("{}: fetching metadata from {} peer(s) ({} known)", s.name, s.peers, s.known_peers);
     if (s.state == piecewise::TorrentState::checking)
         return fmt::format("{}: checking {:.1f}%", s.name, s.check_progress * 100);
     double pct = s.total_size ? 100.0 * double(s.bytes_have) / double(s.total_size) : 100.0;
@@ -66,7 +69,16 @@ int run_torrent(const RunOptions& o) {
         return fail(1, e.what());
     }
     piecewise::AddTorrentParams p;
-    p.torrent_file = o.torrent;
+    if (meta::is_magnet(o.torrent)) {
+        if (o.upload_only) {
+            session->stop(std::chrono::milliseconds(0));
+            return fail(2, "seed needs a .torrent file, not a magnet link");
+        }
+        p.magnet = o.torrent;
+        p.save_torrent = o.save_torrent;
+    } else {
+        p.torrent_file = o.torrent;
+    }
     p.save_path = o.dir;
     p.peers = o.peers;
     p.upload_only = o.upload_only;
@@ -88,6 +100,7 @@ int run_torrent(const RunOptions& o) {
         for (auto& e : session->pop_events()) {
             using piecewise::EventType;
             bool show = o.verbose || e.type == EventType::piece_failed ||
+                        e.type == EventType::metadata_received ||
                         e.type == EventType::peer_banned || e.type == EventType::storage_error ||
                         e.type == EventType::tracker_error || e.type == EventType::torrent_finished;
             if (e.type == EventType::torrent_checked) checked = true;

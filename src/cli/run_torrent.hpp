@@ -20,6 +20,7 @@ struct RunOptions {
     bool quiet = false;
     bool verbose = false;
     std::string resume_dir;
+    std::string save_torrent;  // get with a magnet: write the fetched .torrent here
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

@@ -22,11 +22,11 @@ constexpr auto idle_timeout = std::chrono::seconds(180);
 constexpr auto keepalive_interval = std::chrono::seconds(110);
 }  // namespace
 
-PeerConnection::PeerConnection(tcp::socket socket, PeerHandler& handler, bool outgoing,
+PeerConnection::PeerConnection(tcp::socket socket, std::weak_ptr<PeerHandler> handler, bool outgoing,
                                int num_pieces, std::uint32_t max_message)
     : has(num_pieces),
       socket_(std::move(socket)),
-      handler_(handler),
+      handler_(std::move(handler)),
       outgoing_(outgoing),
       max_message_(max_message),
       flood_limit_(static_cast<std::uint32_t>(std::max(5000, num_pieces + 1000))),
@@ -71,7 +71,9 @@ void PeerConnection::close(const std::string& reason) {
     wake_.cancel();
     // Tell the handler from a fresh stack frame: the caller may be iterating its peers.
     auto self = shared_from_this();
-    asio::post(wake_.get_executor(), [self] { self->handler_.on_closed(*self, self->close_reason_); });
+    asio::post(wake_.get_executor(), [self] {
+        if (auto h = self->handler_.lock()) h->on_closed(*self, self->close_reason_);
+    });
 }
 
 awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Handshake> theirs,
@@ -113,7 +115,8 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
     if (closed_) co_return;
     handshake_done_ = true;
     last_receive_ = Clock::now();
-    if (!handler_.on_handshake(*this)) {
+    auto h = handler_.lock();
+    if (!h || !h->on_handshake(*this)) {
         if (!closed_) close("refused");
         co_return;
     }
@@ -188,7 +191,12 @@ bool PeerConnection::dispatch_buffer() {
             }
         }
         if (m.keepalive || !m.known) continue;
-        handler_.on_message(*this, m);
+        auto h = handler_.lock();
+        if (!h) {
+            close("torrent removed");
+            return false;
+        }
+        h->on_message(*this, m);
     }
     return false;
 }
@@ -198,7 +206,7 @@ awaitable<void> PeerConnection::writer() {
     std::string sending;
     while (!closed_) {
         if (wbuf_.empty()) {
-            handler_.on_send_drained(*this);
+            if (auto h = handler_.lock()) h->on_send_drained(*this);
             if (!wbuf_.empty() || closed_) continue;
             wake_.expires_at(Clock::time_point::max());
             co_await wake_.async_wait(use_nothrow);
@@ -215,7 +223,8 @@ awaitable<void> PeerConnection::writer() {
             break;
         }
         last_send_ = Clock::now();
-        if (!wbuf_.empty() && wbuf_.size() < send_low_water) handler_.on_send_drained(*this);
+        if (!wbuf_.empty() && wbuf_.size() < send_low_water)
+            if (auto h = handler_.lock()) h->on_send_drained(*this);
         if (sending.capacity() > (8u << 20)) sending = std::string();
     }
 }

@@ -58,7 +58,7 @@ struct InRequest {
 
 class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
 public:
-    PeerConnection(tcp::socket socket, PeerHandler& handler, bool outgoing, int num_pieces,
+    PeerConnection(tcp::socket socket, std::weak_ptr<PeerHandler> handler, bool outgoing, int num_pieces,
                    std::uint32_t max_message);
 
     // Runs the connection to its end. For outgoing connections `ours` is sent first and
@@ -104,6 +104,11 @@ public:
     std::int64_t reqq = 250;       // what the peer accepts (BEP 10 `reqq`)
     std::uint16_t listen_port = 0; // BEP 10 `p`
     std::string ext_client;        // BEP 10 `v`
+    std::uint8_t ext_ut_metadata = 0;  // the peer's id for ut_metadata (BEP 9), 0: unsupported
+    std::uint8_t ext_ut_pex = 0;       // the peer's id for ut_pex (BEP 11), 0: unsupported
+    int metadata_requests = 0;         // ut_metadata requests it made of us
+    std::vector<tcp::endpoint> pex_sent;  // peers we told it about (BEP 11 `added`)
+    Clock::time_point last_pex_in{};
     swarm::RateMeter down;         // payload we receive
     swarm::RateMeter up;           // payload we send
     Clock::time_point last_block = Clock::now();
@@ -123,7 +128,7 @@ private:
     bool dispatch_buffer();  // parses and hands over every whole message; false on error
 
     tcp::socket socket_;
-    PeerHandler& handler_;
+    std::weak_ptr<PeerHandler> handler_;  // the torrent may go away before its connections
     bool outgoing_;
     std::uint32_t max_message_;
     tcp::endpoint remote_;

@@ -4,6 +4,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <charconv>
 #include <optional>
+#include <string>
 #include <string_view>
 
 namespace pw::session {
@@ -20,6 +21,12 @@ inline std::optional<boost::asio::ip::tcp::endpoint> parse_endpoint(std::string_
     auto addr = boost::asio::ip::make_address(std::string(host), aec);
     if (aec) return std::nullopt;
     return boost::asio::ip::tcp::endpoint(addr, static_cast<std::uint16_t>(port));
+}
+
+inline std::string format_endpoint(const boost::asio::ip::tcp::endpoint& ep) {
+    auto a = ep.address().to_string();
+    if (ep.address().is_v6()) a = "[" + a + "]";
+    return a + ":" + std::to_string(ep.port());
 }
 
 }  // namespace pw::session

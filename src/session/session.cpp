@@ -6,7 +6,10 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
+#include <cstring>
 #include <fmt/format.h>
 #include <deque>
 #include <future>
@@ -17,7 +20,10 @@
 
 #include "piecewise/session.hpp"
 #include "session/context.hpp"
+#include "bencode/bencode.hpp"
+#include "meta/magnet.hpp"
 #include "session/endpoint.hpp"
+#include "session/metadata_fetch.hpp"
 #include "session/torrent.hpp"
 
 namespace piecewise {
@@ -25,6 +31,7 @@ namespace piecewise {
 namespace asio = boost::asio;
 using asio::awaitable;
 using tcp = asio::ip::tcp;
+using piecewise::EventType;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
@@ -56,6 +63,7 @@ struct Session::Impl {
     pw::session::Context ctx;
     tcp::acceptor acceptor{io};
     std::map<TorrentId, std::shared_ptr<pw::session::Torrent>> torrents;
+    std::map<TorrentId, std::shared_ptr<pw::session::MetadataFetch>> fetches;
     int next_id = 1;
     std::mutex ev_mu;
     std::deque<Event> events;
@@ -63,6 +71,9 @@ struct Session::Impl {
     bool stopped = false;
 
     explicit Impl(Settings s) : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}} {}
+
+    bool known(const pw::Sha1Digest& ih) const;
+    void save_torrent_file(const pw::meta::Metainfo& m, const std::string& path, TorrentId id);
 
     void emit(Event e) {
         std::lock_guard lk(ev_mu);
@@ -100,7 +111,14 @@ struct Session::Impl {
         std::shared_ptr<pw::session::Torrent> torrent;
         for (auto& [id, t] : torrents)
             if (t->info_hash() == h->info_hash) torrent = t;
-        if (!torrent) co_return;
+        if (!torrent) {
+            for (auto& [id, f] : fetches)
+                if (f->info_hash() == h->info_hash) {
+                    f->attach_incoming(std::move(sock), *h);
+                    co_return;
+                }
+            co_return;
+        }
         // A torrent still checking its data takes the peer once it knows what it has.
         for (int i = 0; i < 300 && torrent->checking() && sock.is_open(); ++i) {
             timer.expires_after(std::chrono::milliseconds(100));
@@ -136,26 +154,83 @@ Session::~Session() { stop(); }
 
 std::uint16_t Session::listen_port() const { return impl_->ctx.listen_port; }
 
+bool Session::Impl::known(const pw::Sha1Digest& ih) const {
+    for (auto& [id, t] : torrents)
+        if (t->info_hash() == ih) return true;
+    for (auto& [id, f] : fetches)
+        if (f->info_hash() == ih) return true;
+    return false;
+}
+
+// Writes a fetched info dictionary as a .torrent (announce-list from the magnet).
+void Session::Impl::save_torrent_file(const pw::meta::Metainfo& m, const std::string& path, TorrentId id) {
+    std::string out = "d";
+    if (!m.trackers.empty() && !m.trackers.front().empty()) {
+        pw::bencode::put_string(out, "announce");
+        pw::bencode::put_string(out, m.trackers.front().front());
+        pw::bencode::List tiers;
+        for (auto& tier : m.trackers) {
+            pw::bencode::List l;
+            for (auto& u : tier) l.emplace_back(u);
+            tiers.emplace_back(std::move(l));
+        }
+        pw::bencode::put_string(out, "announce-list");
+        pw::bencode::encode_to(out, tiers);
+    }
+    pw::bencode::put_string(out, "info");
+    out += m.info_bytes;
+    out += 'e';
+    disk.post([this, out = std::move(out), path, id] {
+        std::string tmp = path + ".part";
+        FILE* f = std::fopen(tmp.c_str(), "wb");
+        bool ok = f && std::fwrite(out.data(), 1, out.size(), f) == out.size();
+        if (f) ok = std::fclose(f) == 0 && ok;
+        ok = ok && std::rename(tmp.c_str(), path.c_str()) == 0;
+        if (!ok) emit({EventType::storage_error, id, "cannot write " + path + ": " + std::strerror(errno)});
+    });
+}
+
 TorrentId Session::add_torrent(const AddTorrentParams& params) {
-    pw::meta::Metainfo m;
+    auto& d = *impl_;
+    std::optional<pw::meta::Metainfo> m;
+    std::optional<pw::meta::Magnet> magnet;
     try {
-        m = pw::meta::load(params.torrent_file);
+        if (!params.magnet.empty()) magnet = pw::meta::parse_magnet(params.magnet);
+        else m = pw::meta::load(params.torrent_file);
     } catch (const pw::meta::MetainfoError& e) {
         throw Error(e.what());
     }
-    auto& d = *impl_;
     std::promise<TorrentId> done;
     auto fut = done.get_future();
     asio::post(d.io, [&] {
-        for (auto& [id, t] : d.torrents)
-            if (t->info_hash() == m.info_hash) {
-                done.set_value(-1);
-                return;
-            }
+        if (d.known(m ? m->info_hash : magnet->info_hash)) {
+            done.set_value(-1);
+            return;
+        }
         int id = d.next_id++;
-        auto t = std::make_shared<pw::session::Torrent>(d.ctx, id, std::move(m), params);
-        d.torrents[id] = t;
-        t->start();
+        if (m) {
+            auto t = std::make_shared<pw::session::Torrent>(d.ctx, id, std::move(*m), params);
+            d.torrents[id] = t;
+            t->start();
+        } else {
+            auto* impl = &d;
+            auto f = std::make_shared<pw::session::MetadataFetch>(
+                d.ctx, id, *magnet,
+                [impl, id, params](pw::meta::Metainfo meta, std::vector<tcp::endpoint> peers) {
+                    // Runs on the network thread: the fetch turns into a torrent.
+                    impl->emit({EventType::metadata_received, id,
+                                "metadata received: " + meta.name + " (" + std::to_string(meta.num_pieces()) + " pieces)"});
+                    if (!params.save_torrent.empty()) impl->save_torrent_file(meta, params.save_torrent, id);
+                    auto p = params;
+                    for (auto& ep : peers) p.peers.push_back(pw::session::format_endpoint(ep));
+                    auto t = std::make_shared<pw::session::Torrent>(impl->ctx, id, std::move(meta), p);
+                    impl->fetches.erase(id);
+                    impl->torrents[id] = t;
+                    t->start();
+                });
+            d.fetches[id] = f;
+            f->start();
+        }
         done.set_value(id);
     });
     TorrentId id = fut.get();
@@ -170,7 +245,9 @@ std::optional<TorrentStatus> Session::status(TorrentId id) const {
     auto fut = done->get_future();
     asio::post(d.io, [&d, id, done] {
         auto it = d.torrents.find(id);
-        done->set_value(it == d.torrents.end() ? std::nullopt : std::optional(it->second->status()));
+        if (it != d.torrents.end()) return done->set_value(it->second->status());
+        auto f = d.fetches.find(id);
+        done->set_value(f == d.fetches.end() ? std::nullopt : std::optional(f->second->status()));
     });
     if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return std::nullopt;
     return fut.get();
@@ -194,6 +271,8 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
         [&d, announce_timeout]() -> awaitable<void> {
             boost::system::error_code ec;
             d.acceptor.close(ec);
+            for (auto& [id, f] : d.fetches) f->stop();
+            d.fetches.clear();
             for (auto& [id, t] : d.torrents) co_await t->shutdown(announce_timeout);
         },
         [done](std::exception_ptr) { done->set_value(); });

@@ -1,6 +1,8 @@
 #include "session/torrent.hpp"
 
+#include "peer/dial.hpp"
 #include "session/endpoint.hpp"
+#include "wire/ext_messages.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -147,6 +149,7 @@ void Torrent::tick() {
     for (auto& q : std::vector(peers_)) request_more(*q);
     if (ticks_ % 10 == 0) rechoke();
     if (pieces_since_resume_ > 0 && ticks_ % 30 == 0) save_resume();
+    if (ticks_ % 60 == 5) send_pex();
 }
 
 void Torrent::connect_more() {
@@ -167,26 +170,10 @@ void Torrent::connect_more() {
 
 awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
     auto self = shared_from_this();
-    tcp::socket sock(ctx_.io);
-    boost::system::error_code ec;
-    sock.open(ep.protocol(), ec);
-    if (!ec && !ctx_.bind_address.is_unspecified() &&
-        ctx_.bind_address.is_v4() == ep.address().is_v4())
-        sock.bind(tcp::endpoint(ctx_.bind_address, 0), ec);
-    if (!ec) {
-        asio::steady_timer timer(ctx_.io);
-        timer.expires_after(std::chrono::seconds(10));
-        timer.async_wait([&sock](boost::system::error_code e) {
-            if (!e) sock.close();
-        });
-        auto [cec] = co_await sock.async_connect(ep, use_nothrow);
-        timer.cancel();
-        ec = cec;
-        if (!ec && !sock.is_open()) ec = asio::error::timed_out;
-    }
+    auto sock = co_await peer::dial(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10));
     --connecting_;
     auto it = known_.find(ep);
-    if (ec || stopping_ || !accepting()) {
+    if (!sock || stopping_ || !accepting()) {
         if (it != known_.end()) {
             it->second.connected = false;
             ++it->second.failures;
@@ -194,7 +181,7 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
         }
         co_return;
     }
-    auto p = std::make_shared<PeerConnection>(std::move(sock), *this, true, meta_.num_pieces(),
+    auto p = std::make_shared<PeerConnection>(std::move(*sock), weak_from_this(), true, meta_.num_pieces(),
                                               max_message_for(meta_));
     p->peer_key = ep;
     peers_.push_back(p);
@@ -208,7 +195,7 @@ void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs) {
         s.close(ec);
         return;
     }
-    auto p = std::make_shared<PeerConnection>(std::move(s), *this, false, meta_.num_pieces(),
+    auto p = std::make_shared<PeerConnection>(std::move(s), weak_from_this(), false, meta_.num_pieces(),
                                               max_message_for(meta_));
     peers_.push_back(p);
     p->start(our_handshake(), theirs, meta_.info_hash);
@@ -251,6 +238,9 @@ bool Torrent::on_handshake(PeerConnection& p) {
         eh.v = "Piecewise " PW_VERSION;
         eh.p = ctx_.listen_port;
         eh.reqq = 1000;
+        eh.m.emplace_back("ut_metadata", ext_metadata_id);
+        if (!meta_.is_private && ctx_.settings.pex) eh.m.emplace_back("ut_pex", ext_pex_id);
+        eh.metadata_size = static_cast<std::int64_t>(meta_.info_bytes.size());
         std::string payload = wire::encode_ext_handshake(eh);
         p.send_extended(0, payload);
     }
@@ -302,10 +292,18 @@ void Torrent::on_message(PeerConnection& p, const wire::Message& m) {
         case MsgId::port:
             break;  // DHT is not enabled in this build
         case MsgId::extended:
-            if (m.ext_id == 0) {
+            if (m.ext_id == ext_metadata_id) {
+                serve_metadata(p, m.payload);
+            } else if (m.ext_id == ext_pex_id) {
+                handle_pex(p, m.payload);
+            } else if (m.ext_id == 0) {
                 if (auto eh = wire::decode_ext_handshake(m.payload)) {
                     if (eh->reqq > 0) p.reqq = std::clamp<std::int64_t>(eh->reqq, 1, 5000);
                     p.ext_client = eh->v;
+                    for (auto& [name, id] : eh->m) {
+                        if (name == "ut_metadata") p.ext_ut_metadata = static_cast<std::uint8_t>(id);
+                        if (name == "ut_pex") p.ext_ut_pex = static_cast<std::uint8_t>(id);
+                    }
                     if (eh->p != 0 && !p.outgoing()) {
                         p.listen_port = eh->p;
                         tcp::endpoint key(p.remote().address(), eh->p);

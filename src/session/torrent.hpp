@@ -134,6 +134,13 @@ private:
     void serve(PeerConnection& p);
     void set_choke(PeerConnection& p, bool choke);
 
+    // torrent_extensions.cpp: ut_metadata (BEP 9) and ut_pex (BEP 11)
+    static constexpr std::uint8_t ext_pex_id = 1;
+    static constexpr std::uint8_t ext_metadata_id = 2;
+    void serve_metadata(PeerConnection& p, std::string_view payload);
+    void handle_pex(PeerConnection& p, std::string_view payload);
+    void send_pex();
+
     // torrent_tracker.cpp
     boost::asio::awaitable<void> tracker_loop();
     boost::asio::awaitable<bool> announce_round(tracker::Event ev);

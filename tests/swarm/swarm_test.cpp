@@ -213,3 +213,25 @@ TEST_F(Swarm, TinyWriteCacheStillCompletes) {
     ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, std::chrono::seconds(20)));
     EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
 }
+
+TEST_F(Swarm, MagnetFetchesMetadataFromPeersThenDownloads) {
+    std::map<std::string, std::string> files = {{"one.bin", random_bytes(6000000, 13)},
+                                                {"two/three.bin", random_bytes(8000001, 14)}};
+    for (auto& [name, content] : files) write_file(dir / "src" / "set" / name, content);
+    auto torrent = make_torrent(dir / "src" / "set", dir / "t.torrent", 16 << 10);  // metadata > 16 KiB
+    auto meta = pw::meta::load(torrent);
+    ASSERT_GT(meta.info_bytes.size(), 16384u);
+    Session seed(loopback("127.0.9.2", dir / "rs"));
+    auto sid = seed.add_torrent(params(torrent, dir / "src", {}, true));
+    ASSERT_TRUE(wait_for([&] { return complete(seed, sid); }, limit));
+    Session leecher(loopback("127.0.9.3", dir / "rl"));
+    AddTorrentParams p;
+    p.magnet = "magnet:?xt=urn:btih:" + meta.info_hash.hex() + "&dn=set&x.pe=" + endpoint("127.0.9.2", seed);
+    p.save_path = (dir / "dl").string();
+    p.save_torrent = (dir / "fetched.torrent").string();
+    auto id = leecher.add_torrent(p);
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
+    for (auto& [name, content] : files) EXPECT_EQ(read_file(dir / "dl" / "set" / name), content) << name;
+    ASSERT_TRUE(wait_for([&] { return fs::exists(dir / "fetched.torrent"); }, std::chrono::seconds(5)));
+    EXPECT_EQ(pw::meta::load(dir / "fetched.torrent").info_hash, meta.info_hash);
+}

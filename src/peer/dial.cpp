@@ -1,0 +1,39 @@
+#include "peer/dial.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+
+namespace pw::peer {
+
+namespace asio = boost::asio;
+using tcp = asio::ip::tcp;
+
+asio::awaitable<std::optional<tcp::socket>> dial(asio::io_context& io, tcp::endpoint to,
+                                                 asio::ip::address bind,
+                                                 std::chrono::milliseconds timeout) {
+    tcp::socket sock(io);
+    boost::system::error_code ec;
+    sock.open(to.protocol(), ec);
+    if (ec) co_return std::nullopt;
+    if (!bind.is_unspecified() && bind.is_v4() == to.address().is_v4()) {
+        sock.bind(tcp::endpoint(bind, 0), ec);
+        if (ec) co_return std::nullopt;
+    }
+    asio::steady_timer timer(io);
+    timer.expires_after(timeout);
+    bool timed_out = false;
+    timer.async_wait([&sock, &timed_out](boost::system::error_code e) {
+        if (!e) {
+            timed_out = true;
+            boost::system::error_code ignored;
+            sock.close(ignored);
+        }
+    });
+    auto [cec] = co_await sock.async_connect(to, asio::as_tuple(asio::use_awaitable));
+    timer.cancel();
+    if (cec || timed_out || !sock.is_open()) co_return std::nullopt;
+    co_return std::optional<tcp::socket>(std::move(sock));
+}
+
+}  // namespace pw::peer

@@ -1,0 +1,301 @@
+#include "session/metadata_fetch.hpp"
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <fmt/format.h>
+
+#include "peer/dial.hpp"
+#include "session/endpoint.hpp"
+#include "tracker/http_announce.hpp"
+#include "wire/ext_messages.hpp"
+
+namespace pw::session {
+
+namespace asio = boost::asio;
+using peer::Clock;
+using peer::PeerConnection;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+namespace {
+constexpr std::uint8_t our_metadata_id = 2;
+constexpr int max_peers = 30;
+constexpr auto piece_timeout = std::chrono::seconds(10);
+}  // namespace
+
+MetadataFetch::MetadataFetch(Context& ctx, piecewise::TorrentId id, meta::Magnet magnet, Done done)
+    : ctx_(ctx),
+      id_(id),
+      magnet_(std::move(magnet)),
+      done_(std::move(done)),
+      tick_timer_(ctx.io),
+      tracker_timer_(ctx.io) {
+    for (auto& t : magnet_.trackers) {
+        piecewise::TrackerStatus st;
+        st.url = t;
+        trackers_.push_back(st);
+    }
+}
+
+void MetadataFetch::start() {
+    for (const auto& s : magnet_.peers)
+        if (auto ep = parse_endpoint(s)) add_peer(*ep);
+    if (!magnet_.trackers.empty()) asio::co_spawn(ctx_.io, tracker_loop(), asio::detached);
+    tick();
+}
+
+void MetadataFetch::stop() {
+    stopped_ = true;
+    tick_timer_.cancel();
+    tracker_timer_.cancel();
+    for (auto& p : std::vector(peers_)) p->close("metadata fetch stopped");
+}
+
+void MetadataFetch::tick() {
+    if (stopped_ || finished_) return;
+    connect_more();
+    auto now = Clock::now();
+    for (std::size_t i = 0; i < state_.size(); ++i)
+        if (state_[i] == 1 && now - requested_at_[i] > piece_timeout) state_[i] = 0;
+    for (auto& p : std::vector(peers_)) request_from(*p);
+    auto self = shared_from_this();
+    tick_timer_.expires_after(std::chrono::seconds(1));
+    tick_timer_.async_wait([self](boost::system::error_code ec) {
+        if (!ec) self->tick();
+    });
+}
+
+piecewise::TorrentStatus MetadataFetch::status() const {
+    piecewise::TorrentStatus s;
+    s.name = magnet_.name.empty() ? magnet_.info_hash.hex() : magnet_.name;
+    s.info_hash = magnet_.info_hash.hex();
+    s.state = piecewise::TorrentState::metadata;
+    for (auto& p : peers_) s.peers += p->choke_id != 0;
+    s.known_peers = static_cast<int>(known_.size());
+    int have = 0;
+    for (auto st : state_) have += st == 2;
+    s.check_progress = state_.empty() ? 0 : double(have) / double(state_.size());
+    s.trackers = trackers_;
+    return s;
+}
+
+void MetadataFetch::add_peer(const tcp::endpoint& ep) {
+    if (ep.port() == 0 || ep.address().is_unspecified() || known_.size() >= 2000) return;
+    known_.try_emplace(ep);
+    if (!stopped_ && !finished_) connect_more();
+}
+
+void MetadataFetch::connect_more() {
+    auto now = Clock::now();
+    for (auto& [ep, k] : known_) {
+        if (static_cast<int>(peers_.size()) + connecting_ >= max_peers || connecting_ >= 10) break;
+        if (k.connected || k.banned || k.next_attempt > now) continue;
+        if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;
+        k.connected = true;
+        ++connecting_;
+        asio::co_spawn(ctx_.io, connect_to(ep), asio::detached);
+    }
+}
+
+wire::Handshake MetadataFetch::our_handshake() const {
+    wire::Handshake h;
+    h.info_hash = magnet_.info_hash;
+    h.peer_id = ctx_.peer_id;
+    h.set_extensions();
+    return h;
+}
+
+asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep) {
+    auto self = shared_from_this();
+    auto sock = co_await peer::dial(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10));
+    --connecting_;
+    auto& k = known_[ep];
+    if (!sock || stopped_ || finished_) {
+        k.connected = false;
+        ++k.failures;
+        k.next_attempt = Clock::now() + std::chrono::seconds(std::min(5 << std::min(k.failures, 6), 300));
+        co_return;
+    }
+    auto p = std::make_shared<PeerConnection>(std::move(*sock), weak_from_this(), true, 0, 1u << 20);
+    p->peer_key = ep;
+    peers_.push_back(p);
+    p->start(our_handshake(), std::nullopt, magnet_.info_hash);
+}
+
+void MetadataFetch::attach_incoming(tcp::socket s, const wire::Handshake& theirs) {
+    if (stopped_ || finished_ || static_cast<int>(peers_.size()) >= max_peers) return;
+    auto p = std::make_shared<PeerConnection>(std::move(s), weak_from_this(), false, 0, 1u << 20);
+    peers_.push_back(p);
+    p->start(our_handshake(), theirs, magnet_.info_hash);
+}
+
+bool MetadataFetch::on_handshake(PeerConnection& p) {
+    const auto& h = p.their_handshake();
+    if (h.peer_id == ctx_.peer_id) {
+        known_[p.peer_key].banned = true;  // ourselves
+        p.close("connected to ourselves");
+        return false;
+    }
+    if (!h.supports_extensions()) {
+        p.close("peer cannot send metadata (no extension protocol)");
+        return false;
+    }
+    p.choke_id = 1;
+    wire::ExtHandshake eh;
+    eh.v = "Piecewise " PW_VERSION;
+    eh.p = ctx_.listen_port;
+    eh.m.emplace_back("ut_metadata", our_metadata_id);
+    p.send_extended(0, wire::encode_ext_handshake(eh));
+    return true;
+}
+
+void MetadataFetch::on_message(PeerConnection& p, const wire::Message& m) {
+    if (m.id != wire::MsgId::extended || finished_) return;
+    if (m.ext_id == 0) {
+        auto eh = wire::decode_ext_handshake(m.payload);
+        if (!eh) return;
+        for (auto& [name, id] : eh->m)
+            if (name == "ut_metadata") p.ext_ut_metadata = static_cast<std::uint8_t>(id);
+        if (p.ext_ut_metadata == 0) {
+            p.close("peer does not offer metadata");
+            return;
+        }
+        if (size_ == 0 && eh->metadata_size > 0) {
+            if (eh->metadata_size > max_metadata) {
+                p.close("metadata size over the limit");
+                return;
+            }
+            size_ = eh->metadata_size;
+            buffer_.assign(static_cast<std::size_t>(size_), '\0');
+            auto n = static_cast<std::size_t>((size_ + wire::metadata_block - 1) / wire::metadata_block);
+            state_.assign(n, 0);
+            requested_at_.assign(n, Clock::time_point{});
+            from_.assign(n, tcp::endpoint());
+        }
+        request_from(p);
+        return;
+    }
+    if (m.ext_id != our_metadata_id) return;
+    auto msg = wire::decode_metadata_msg(m.payload);
+    if (!msg) {
+        p.close("malformed ut_metadata message");
+        return;
+    }
+    if (msg->type == wire::MetadataMsg::piece_data) on_data(p, msg->piece, msg->total_size, msg->data);
+    else if (msg->type == wire::MetadataMsg::reject && msg->piece < static_cast<std::int64_t>(state_.size()) &&
+             state_[static_cast<std::size_t>(msg->piece)] == 1)
+        state_[static_cast<std::size_t>(msg->piece)] = 0;
+}
+
+void MetadataFetch::request_from(PeerConnection& p) {
+    if (p.closed() || p.ext_ut_metadata == 0 || state_.empty() || finished_) return;
+    int asked = 0;
+    for (std::size_t i = 0; i < state_.size() && asked < 2; ++i) {
+        if (state_[i] != 0) continue;
+        state_[i] = 1;
+        requested_at_[i] = Clock::now();
+        p.send_extended(p.ext_ut_metadata, wire::encode_metadata_request(static_cast<std::int64_t>(i)));
+        ++asked;
+    }
+}
+
+void MetadataFetch::on_data(PeerConnection& p, std::int64_t piece, std::int64_t total, std::string_view data) {
+    if (size_ == 0 || total != size_ || piece < 0 || piece >= static_cast<std::int64_t>(state_.size())) {
+        p.close("ut_metadata data that does not fit the metadata");
+        return;
+    }
+    auto i = static_cast<std::size_t>(piece);
+    std::int64_t begin = piece * static_cast<std::int64_t>(wire::metadata_block);
+    auto expected = static_cast<std::size_t>(std::min<std::int64_t>(wire::metadata_block, size_ - begin));
+    if (data.size() != expected) {
+        p.close("ut_metadata piece of the wrong size");
+        return;
+    }
+    if (state_[i] != 2) {
+        std::copy(data.begin(), data.end(), buffer_.begin() + begin);
+        state_[i] = 2;
+        from_[i] = p.peer_key;
+    }
+    if (std::all_of(state_.begin(), state_.end(), [](auto s) { return s == 2; })) verify();
+    else request_from(p);
+}
+
+void MetadataFetch::verify() {
+    if (crypto::sha1(buffer_) != magnet_.info_hash) {
+        // Someone sent wrong metadata: ban everyone who contributed and start over.
+        std::set<tcp::endpoint> liars(from_.begin(), from_.end());
+        for (auto& ep : liars) known_[ep].banned = true;
+        for (auto& p : std::vector(peers_))
+            if (liars.count(p->peer_key)) p->close("sent metadata that does not match the info-hash");
+        ctx_.emit({piecewise::EventType::peer_banned, id_,
+                   fmt::format("metadata did not match the info-hash; banned {} peer(s)", liars.size())});
+        std::fill(state_.begin(), state_.end(), 0);
+        ++attempts_failed_;
+        return;
+    }
+    meta::Metainfo m;
+    try {
+        m = meta::parse_info(buffer_);
+    } catch (const meta::MetainfoError& e) {
+        // Matches the hash but is not a usable torrent: nothing to retry.
+        finished_ = true;
+        ctx_.emit({piecewise::EventType::storage_error, id_, std::string("metadata: ") + e.what()});
+        return;
+    }
+    for (const auto& t : magnet_.trackers) m.trackers.push_back({t});
+    finished_ = true;
+    std::vector<tcp::endpoint> useful;
+    for (auto& p : peers_)
+        if (p->ext_ut_metadata != 0 && p->outgoing()) useful.push_back(p->peer_key);
+    for (auto& [ep, k] : known_)
+        if (!k.banned && std::find(useful.begin(), useful.end(), ep) == useful.end()) useful.push_back(ep);
+    tick_timer_.cancel();
+    tracker_timer_.cancel();
+    for (auto& p : std::vector(peers_)) p->close("metadata complete");
+    if (done_) done_(std::move(m), std::move(useful));
+}
+
+void MetadataFetch::on_closed(PeerConnection& p, const std::string&) {
+    std::erase_if(peers_, [&](auto& q) { return q.get() == &p; });
+    auto it = known_.find(p.peer_key);
+    if (it != known_.end()) {
+        it->second.connected = false;
+        it->second.next_attempt = Clock::now() + std::chrono::seconds(10);
+    }
+    for (std::size_t i = 0; i < state_.size(); ++i)
+        if (state_[i] == 1) state_[i] = 0;  // re-ask whoever is left
+    for (auto& q : std::vector(peers_)) request_from(*q);
+}
+
+asio::awaitable<void> MetadataFetch::tracker_loop() {
+    auto self = shared_from_this();
+    while (!stopped_ && !finished_) {
+        for (std::size_t i = 0; i < magnet_.trackers.size() && !stopped_ && !finished_; ++i) {
+            tracker::AnnounceRequest r;
+            r.url = magnet_.trackers[i];
+            r.info_hash = magnet_.info_hash;
+            r.peer_id = ctx_.peer_id;
+            r.port = ctx_.listen_port;
+            r.left = 1;  // size unknown until the metadata arrives; not a seed
+            r.event = tracker::Event::started;
+            r.numwant = ctx_.settings.numwant;
+            r.key = ctx_.tracker_key;
+            if (!ctx_.bind_address.is_unspecified()) r.bind_ip = ctx_.bind_address.to_string();
+            auto resp = co_await tracker::announce_http(r, std::chrono::duration_cast<std::chrono::milliseconds>(
+                                                          ctx_.settings.tracker_timeout));
+            if (stopped_ || finished_) co_return;
+            trackers_[i].last_error = resp.failure_reason;
+            trackers_[i].peers_returned = static_cast<int>(resp.peers.size());
+            for (auto& pa : resp.peers) {
+                boost::system::error_code ec;
+                auto addr = asio::ip::make_address(pa.ip, ec);
+                if (!ec) add_peer(tcp::endpoint(addr, pa.port));
+            }
+        }
+        tracker_timer_.expires_after(std::chrono::seconds(30));
+        co_await tracker_timer_.async_wait(use_nothrow);
+    }
+}
+
+}  // namespace pw::session

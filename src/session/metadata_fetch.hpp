@@ -1,0 +1,85 @@
+// Fetching a torrent's info dictionary from peers for a magnet link (BEP 9 over BEP 10).
+//
+// The fetch dials peers from the magnet (x.pe), its trackers and any source the session
+// adds, asks every peer that offers ut_metadata for 16 KiB pieces of the metadata, and
+// checks the whole against the info-hash. A wrong result bans the peers that sent it
+// and starts over. Once it verifies, `done` receives the parsed metainfo and the
+// addresses of the peers that were useful, and the session turns it into a Torrent.
+#pragma once
+
+#include <boost/asio/awaitable.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <functional>
+#include <map>
+#include <memory>
+#include <set>
+#include <vector>
+
+#include "meta/magnet.hpp"
+#include "meta/metainfo.hpp"
+#include "peer/peer_connection.hpp"
+#include "piecewise/session.hpp"
+#include "session/context.hpp"
+
+namespace pw::session {
+
+class MetadataFetch : public peer::PeerHandler, public std::enable_shared_from_this<MetadataFetch> {
+public:
+    using tcp = boost::asio::ip::tcp;
+    using Done = std::function<void(meta::Metainfo, std::vector<tcp::endpoint>)>;
+
+    static constexpr std::int64_t max_metadata = 16 << 20;
+
+    MetadataFetch(Context& ctx, piecewise::TorrentId id, meta::Magnet magnet, Done done);
+    void start();
+    void stop();  // closes every connection; `done` is never called after it
+
+    const Sha1Digest& info_hash() const { return magnet_.info_hash; }
+    const meta::Magnet& magnet() const { return magnet_; }
+    piecewise::TorrentStatus status() const;
+    void attach_incoming(tcp::socket s, const wire::Handshake& theirs);
+    void add_peer(const tcp::endpoint& ep);
+
+    bool on_handshake(peer::PeerConnection& p) override;
+    void on_message(peer::PeerConnection& p, const wire::Message& m) override;
+    void on_closed(peer::PeerConnection& p, const std::string& reason) override;
+    void on_send_drained(peer::PeerConnection&) override {}
+
+private:
+    struct Known {
+        bool connected = false, banned = false, tried = false;
+        peer::Clock::time_point next_attempt{};
+        int failures = 0;
+    };
+    boost::asio::awaitable<void> connect_to(tcp::endpoint ep);
+    boost::asio::awaitable<void> tracker_loop();
+    void tick();
+    void connect_more();
+    void request_from(peer::PeerConnection& p);
+    void on_data(peer::PeerConnection& p, std::int64_t piece, std::int64_t total, std::string_view data);
+    void verify();
+    wire::Handshake our_handshake() const;
+
+    Context& ctx_;
+    piecewise::TorrentId id_;
+    meta::Magnet magnet_;
+    Done done_;
+    bool stopped_ = false;
+    bool finished_ = false;
+
+    std::int64_t size_ = 0;  // metadata size, from the first peer that states one
+    std::string buffer_;
+    std::vector<std::uint8_t> state_;  // per 16 KiB piece: 0 missing, 1 requested, 2 received
+    std::vector<peer::Clock::time_point> requested_at_;
+    std::vector<tcp::endpoint> from_;  // who sent each piece
+    int attempts_failed_ = 0;
+
+    std::vector<std::shared_ptr<peer::PeerConnection>> peers_;
+    std::map<tcp::endpoint, Known> known_;
+    int connecting_ = 0;
+    boost::asio::steady_timer tick_timer_;
+    boost::asio::steady_timer tracker_timer_;
+    std::vector<piecewise::TrackerStatus> trackers_;
+};
+
+}  // namespace pw::session
