@@ -89,7 +89,8 @@ TEST(ServerRequest, HttpAnnounceErrors) {
               "info_hash must be 20 bytes");
     EXPECT_EQ(parse_http_announce(h + id + "&port=1&left=-5").error,
               "left must be a non-negative integer");
-    EXPECT_EQ(parse_http_announce(h + id + "&port=1&event=paused").error, "unknown event");
+    EXPECT_EQ(parse_http_announce(h + id + "&port=1&event=bogus").error, "unknown event");
+    EXPECT_EQ(parse_http_announce(h + id + "&port=1&numwant=-1").announce.numwant, -1);
     EXPECT_EQ(parse_http_announce(h + "&" + h + id + "&port=1").error,
               "duplicate parameter info_hash");
     std::string many;

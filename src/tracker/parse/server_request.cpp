@@ -143,14 +143,14 @@ AnnounceParse parse_http_announce(std::string_view query) {
                 a.event = Event::completed;
             else if (p.value == "stopped")
                 a.event = Event::stopped;
-            else if (p.value.empty() || p.value == "empty")
+            else if (p.value.empty() || p.value == "empty" || p.value == "paused")
                 a.event = Event::none;
             else
                 return fail("unknown event");
         } else if (k == "numwant") {
-            auto v = parse_count(p.value);
-            if (!v) return fail("numwant must be a non-negative integer");
-            a.numwant = static_cast<int>(std::min<std::int64_t>(*v, 1'000'000));
+            // Advisory: a value that is not a non-negative integer means "the default".
+            if (auto v = parse_count(p.value))
+                a.numwant = static_cast<int>(std::min<std::int64_t>(*v, 1'000'000));
         } else if (k == "compact") {
             a.compact = p.value != "0";
         } else if (k == "no_peer_id") {

@@ -51,9 +51,11 @@ struct AnnounceParse {
 
 // Parses the query string of GET /announce. Required: info_hash (20 bytes), peer_id
 // (20 bytes), port (1..65535). uploaded/downloaded/left default to 0 and must be
-// non-negative decimal integers; numwant must be a non-negative integer (values above
-// a million are clamped there); unknown keys are ignored; a key given twice is an
-// error for the keys above. The query may hold at most max_query_params pairs.
+// non-negative decimal integers; numwant is advisory (anything but a non-negative
+// integer means the default; values above a million are clamped there); event is
+// started, completed, stopped, empty or absent (BEP 21's "paused" counts as a regular
+// announce); unknown keys are ignored; a key given twice is an error for the keys above. The query
+// may hold at most max_query_params pairs.
 inline constexpr std::size_t max_query_params = 64;
 AnnounceParse parse_http_announce(std::string_view query);
 
