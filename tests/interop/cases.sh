@@ -315,6 +315,99 @@ case_tracker_udp_lt_to_tr() {
     check_same; pwt_stop 2
 }
 
+# DHT (BEP 5) ---------------------------------------------------------------------
+
+DHT_NODE=127.0.0.5:6881
+
+# write_lt_dht: $T/lt_dht.py MODE TORRENT DIR LISTEN BOOTSTRAP TIMEOUT, a libtorrent peer
+# with DHT on, bootstrapped only from BOOTSTRAP, with libtorrent's guards against loopback
+# DHT nodes off (INTEROP.md). It re-announces to the DHT every 2 s. `seed` runs until
+# SIGTERM; `get` exits 0 once complete.
+write_lt_dht() {
+    cat >"$T/lt_dht.py" <<'EOF'
+import signal, sys, time
+import libtorrent as lt
+mode, torrent, save, listen, boot, timeout = sys.argv[1:7]
+host = listen.rpartition(":")[0]
+ses = lt.session({
+    "listen_interfaces": listen, "outgoing_interfaces": host,
+    "enable_dht": True, "dht_bootstrap_nodes": boot,
+    "dht_restrict_routing_ips": False, "dht_restrict_search_ips": False,
+    "dht_ignore_dark_internet": False, "dht_prefer_verified_node_ids": False,
+    "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+    "enable_ip_notifier": False, "allow_multiple_connections_per_ip": True,
+    "enable_incoming_utp": False, "enable_outgoing_utp": False,
+    "alert_mask": lt.alert.category_t.error_notification | lt.alert.category_t.status_notification
+    | lt.alert.category_t.dht_notification | lt.alert.category_t.peer_notification,
+})
+stop = []
+signal.signal(signal.SIGTERM, lambda *a: stop.append(1))
+signal.signal(signal.SIGINT, lambda *a: stop.append(1))
+atp = lt.add_torrent_params()
+atp.ti = lt.torrent_info(torrent)
+atp.save_path = save
+atp.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
+h = ses.add_torrent(atp)
+tag = f"lt-dht-{mode}@{listen}"
+start = time.monotonic()
+next_announce = 0
+while not stop:
+    now = time.monotonic()
+    if now - start > float(timeout):
+        print(f"{tag}: timeout", flush=True)
+        sys.exit(1)
+    for a in ses.pop_alerts():
+        if type(a).__name__ in ("dht_reply_alert", "dht_announce_alert", "dht_bootstrap_alert",
+                                "peer_connect_alert", "torrent_error_alert", "dht_error_alert"):
+            print(f"{tag}: {type(a).__name__}: {a.message()}", flush=True)
+    st = h.status()
+    if now >= next_announce:
+        h.force_dht_announce()
+        next_announce = now + 2
+        print(f"{tag}: {st.progress * 100:.1f}% peers {st.num_peers} state {st.state} "
+              f"dht nodes {ses.status().dht_nodes}", flush=True)
+    if mode == "get" and st.is_seeding:
+        print(f"{tag}: complete in {now - start:.2f} s", flush=True)
+        sys.exit(0)
+    ses.wait_for_alert(200)
+print(f"{tag}: stopped", flush=True)
+EOF
+}
+
+dht_node_start() {
+    spawn "$T/dht-node.log" "$PW_BIN" dht-node --listen "$DHT_NODE" --state "$T/dht.state" --log-interval 1
+    DHT_PID=$SPAWNED
+    wait_until 10 grep -q 'listening on' "$T/dht-node.log" ||
+        { kill -0 "$DHT_PID" 2>/dev/null || fail "piecewise dht-node exited early"; fail "piecewise dht-node did not start"; }
+}
+
+# dht_node_has_peer: true once the node's status line (every second) shows a stored peer.
+dht_node_has_peer() { grep -q 'peers stored [1-9]' "$T/dht-node.log"; }
+
+# Two libtorrent sessions, no tracker, meet through a `piecewise dht-node`: the seeder
+# announces itself to the DHT, the downloader's get_peers finds it, the transfer completes.
+case_lt_dht_via_pw_node() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create   # no tracker in the torrent
+    dht_node_start
+    seed_dir_with_payload; write_lt_dht
+    spawn "$T/lt-seed.log" "$PW_PY" "$T/lt_dht.py" seed "$TORRENT" "$T/seed" "$SEEDER" "$DHT_NODE" $((WAIT + 60))
+    SEED_PID=$SPAWNED
+    wait_until 60 dht_node_has_peer || fail "the seeder's announce never reached the piecewise DHT node"
+    mkdir -p "$T/down"
+    "$PW_PY" "$T/lt_dht.py" get "$TORRENT" "$T/down" "$LEECHER" "$DHT_NODE" "$WAIT" >"$T/lt-get.log" 2>&1 || fail "libtorrent download through the DHT failed"
+    check_same
+    grep -m1 'complete in' "$T/lt-get.log"
+    kill -USR1 "$DHT_PID"; sleep 0.3   # SIGUSR1: one more status line now
+    grep 'routing table' "$T/dht-node.log" | tail -n 1
+    stop_pid "$SEED_PID" 10
+    stop_pid "$DHT_PID" 10
+    local rc=$?
+    [[ $rc == 0 ]] || fail "piecewise dht-node exited $rc after SIGTERM (expected 0)"
+    [[ -s $T/dht.state ]] || fail "piecewise dht-node did not save its state file"
+    echo "PASS: transfer through the DHT; dht-node saved $(wc -c <"$T/dht.state") bytes of state"
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {
