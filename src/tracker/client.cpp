@@ -25,9 +25,9 @@ std::string url_scheme(std::string_view url) {
     if (colon == std::string_view::npos || colon == 0) return {};
     std::string scheme;
     for (char c : url.substr(0, colon)) {
-        const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-                        (!scheme.empty() && ((c >= '0' && c <= '9') || c == '+' || c == '-' ||
-                                             c == '.'));
+        const bool ok =
+            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+            (!scheme.empty() && ((c >= '0' && c <= '9') || c == '+' || c == '-' || c == '.'));
         if (!ok) return {};
         scheme += static_cast<char>(c >= 'A' && c <= 'Z' ? c - 'A' + 'a' : c);
     }
@@ -52,11 +52,11 @@ boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest
     std::vector<Sha1Digest> hashes{info_hash};
     ScrapeReply reply;
     if (scheme == "http") {
-        reply = co_await scrape_http(std::move(announce_url), std::move(hashes),
-                                     std::move(bind_ip), timeout);
+        reply = co_await scrape_http(std::move(announce_url), std::move(hashes), std::move(bind_ip),
+                                     timeout);
     } else if (scheme == "udp") {
-        reply = co_await scrape_udp(std::move(announce_url), std::move(hashes),
-                                    std::move(bind_ip), timeout);
+        reply = co_await scrape_udp(std::move(announce_url), std::move(hashes), std::move(bind_ip),
+                                    timeout);
     } else {
         out.failure_reason = unsupported(scheme);
         co_return out;

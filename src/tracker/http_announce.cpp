@@ -270,8 +270,8 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                 continue;
             }
             if (!reply.content_encoding.empty() && reply.content_encoding != "identity") {
-                out.failure_reason = "tracker reply: unsupported content encoding '" +
-                                     reply.content_encoding + "'";
+                out.failure_reason =
+                    "tracker reply: unsupported content encoding '" + reply.content_encoding + "'";
                 co_return out;
             }
             out.status = reply.status_code;

@@ -16,15 +16,15 @@ ScrapeReply failed(std::string reason) {
 }  // namespace
 
 boost::asio::awaitable<ScrapeReply> scrape_http(std::string announce_url,
-                                                std::vector<Sha1Digest> hashes,
-                                                std::string bind_ip,
+                                                std::vector<Sha1Digest> hashes, std::string bind_ip,
                                                 std::chrono::milliseconds timeout) {
     try {
         if (hashes.empty()) co_return failed("scrape: no info-hashes");
         auto scrape_url = scrape_url_from_announce(announce_url);
         if (!scrape_url)
-            co_return failed("tracker does not support scrape (announce URL path does not end "
-                             "in 'announce')");
+            co_return failed(
+                "tracker does not support scrape (announce URL path does not end "
+                "in 'announce')");
         HttpTrackerReply reply = co_await http_tracker_get(build_scrape_url(*scrape_url, hashes),
                                                            std::move(bind_ip), timeout);
         if (!reply.failure_reason.empty()) co_return failed(std::move(reply.failure_reason));

@@ -3,8 +3,8 @@
 
 #include <boost/asio/awaitable.hpp>
 #include <chrono>
-#include <vector>
 #include <string>
+#include <vector>
 
 #include "tracker/parse/scrape.hpp"
 
@@ -15,8 +15,7 @@ namespace pw::tracker {
 // throws: an announce URL without a scrape convention, network and protocol failures
 // all come back in ScrapeReply::failure_reason.
 boost::asio::awaitable<ScrapeReply> scrape_http(std::string announce_url,
-                                                std::vector<Sha1Digest> hashes,
-                                                std::string bind_ip,
+                                                std::vector<Sha1Digest> hashes, std::string bind_ip,
                                                 std::chrono::milliseconds timeout);
 
 }  // namespace pw::tracker

@@ -8,14 +8,14 @@
 // does not return.
 #include "tracker/udp_announce.hpp"
 
+#include <algorithm>
+#include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/url/parse.hpp>
-#include <algorithm>
-#include <atomic>
 #include <cctype>
 #include <charconv>
 #include <functional>
@@ -233,14 +233,13 @@ struct Exchange {
 
 // Sends `packet`, retransmitting after base * 2^n (bounded by `stop_at`), until
 // `accept` returns done for a datagram from the tracker.
-asio::awaitable<Exchange> exchange(Call& call, const std::string& packet,
-                                   Clock::time_point stop_at,
+asio::awaitable<Exchange> exchange(Call& call, const std::string& packet, Clock::time_point stop_at,
                                    const std::function<Verdict(std::string_view)>& accept) {
     const auto base = std::chrono::milliseconds(retransmit_base_ms.load());
     Exchange out;
     while (Clock::now() < stop_at) {
-        auto [sec, sent] = co_await call.ch->socket.async_send_to(asio::buffer(packet),
-                                                                   call.tracker, use_tuple);
+        auto [sec, sent] =
+            co_await call.ch->socket.async_send_to(asio::buffer(packet), call.tracker, use_tuple);
         (void)sent;
         if (sec) {
             out.error = "send: " + sec.message();
@@ -299,12 +298,12 @@ asio::awaitable<std::optional<std::string>> connection_id(Call& call, CachedId& 
     std::string failure;
     bool tracker_error = false;
     std::uint64_t id = 0;
-    Exchange ex = co_await exchange(
-        call, udp::encode_connect_request(txid), call.deadline, [&](std::string_view pkt) {
-            auto d = udp::decode_connect_reply(pkt, txid);
-            id = d.value;
-            return judge(d, failure, tracker_error);
-        });
+    Exchange ex = co_await exchange(call, udp::encode_connect_request(txid), call.deadline,
+                                    [&](std::string_view pkt) {
+                                        auto d = udp::decode_connect_reply(pkt, txid);
+                                        id = d.value;
+                                        return judge(d, failure, tracker_error);
+                                    });
     if (ex.status == Exchange::timed_out) co_return "connect: timed out";
     if (ex.status == Exchange::failed) co_return "connect: " + ex.error;
     if (!failure.empty()) co_return failure;
@@ -328,19 +327,23 @@ asio::awaitable<std::optional<std::string>> request(
         std::string failure;
         bool tracker_error = false;
         // Trackers drop requests with an id they no longer accept, silently: a cached id
-        // gets one attempt, then a fresh one is asked for.
+        // gets one attempt of at most half the remaining time, then a fresh one is asked for.
         auto stop_at = std::min(call.deadline, conn.expires);
-        if (conn.from_cache)
-            stop_at = std::min(stop_at, Clock::now() + std::chrono::milliseconds(
-                                                           retransmit_base_ms.load()));
-        Exchange ex = co_await exchange(call, build(conn.id, txid), stop_at,
-                                        [&](std::string_view pkt) {
-                                            return accept(pkt, txid, failure, tracker_error);
-                                        });
+        if (conn.from_cache) {
+            const auto now = Clock::now();
+            const auto half = (call.deadline - now) / 2;
+            stop_at = std::min(
+                stop_at, now + std::min<Clock::duration>(
+                                   half, std::chrono::milliseconds(retransmit_base_ms.load())));
+        }
+        Exchange ex = co_await exchange(
+            call, build(conn.id, txid), stop_at,
+            [&](std::string_view pkt) { return accept(pkt, txid, failure, tracker_error); });
         if (ex.status == Exchange::failed) co_return std::string(what) + ": " + ex.error;
         if (ex.status == Exchange::timed_out) {
+            // The id expired or went unanswered: the next attempt (or call) gets a new one.
+            forget_id(call.cache_key);
             if (Clock::now() >= call.deadline) co_return std::string(what) + ": timed out";
-            forget_id(call.cache_key);  // the id expired or went unanswered: get a new one
             continue;
         }
         // The tracker may have forgotten the id (restarted, or its secret rotated).
@@ -448,8 +451,8 @@ asio::awaitable<ScrapeReply> scrape_udp(std::string url, std::vector<Sha1Digest>
                 co_return out;
             }
             for (std::size_t i = 0; i < chunk.size(); ++i)
-                out.files[chunk[i]] = ScrapeStats{entries[i].seeders, entries[i].leechers,
-                                                  entries[i].completed};
+                out.files[chunk[i]] =
+                    ScrapeStats{entries[i].seeders, entries[i].leechers, entries[i].completed};
         }
         co_return out;
     } catch (const std::exception& e) {

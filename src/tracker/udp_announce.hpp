@@ -6,7 +6,9 @@
 // connection id (action 0) unless one less than a minute old is cached for that
 // tracker endpoint and local address, then sends the announce (action 1) or scrape
 // (action 2). Requests are retransmitted after base * 2^n (n capped at 8; base 15 s by
-// default), every wait bounded by the caller's `timeout`. Replies from other addresses
+// default), every wait bounded by the caller's `timeout`; a cached id that goes
+// unanswered for min(base, half the time left) is dropped and a new one fetched, since
+// trackers ignore ids they no longer accept. Replies from other addresses
 // or with another transaction id are ignored. Never throws: failures are reported in
 // failure_reason, the tracker's error message (action 3) included.
 #pragma once

@@ -10,7 +10,9 @@ using namespace pw::tracker;
 
 namespace {
 
-Sha1Digest digest(char fill) { return Sha1Digest::from_bytes(std::string(20, fill)); }
+Sha1Digest digest(char fill) {
+    return Sha1Digest::from_bytes(std::string(20, fill));
+}
 
 std::string stats(std::string_view hash20, std::string_view inner) {
     return "20:" + std::string(hash20) + "d" + std::string(inner) + "e";
@@ -54,13 +56,14 @@ TEST(ScrapeUrl, BuildsInfoHashParameters) {
     EXPECT_EQ(build_scrape_url("http://t/scrape?", one), "http://t/scrape?info_hash=" + encoded);
     std::vector<Sha1Digest> two{digest('a'), digest('b')};
     EXPECT_EQ(build_scrape_url("http://t/scrape?pk=1", two),
-              "http://t/scrape?pk=1&info_hash=" + std::string(20, 'a') + "&info_hash=" +
-                  std::string(20, 'b'));
+              "http://t/scrape?pk=1&info_hash=" + std::string(20, 'a') +
+                  "&info_hash=" + std::string(20, 'b'));
 }
 
 TEST(ScrapeReplyParse, Bep48Example) {
     std::string x(20, 'x'), y(20, 'y');
-    std::string body = "d5:filesd" + stats(x, "8:completei11e10:downloadedi13772e10:incompletei19e") +
+    std::string body = "d5:filesd" +
+                       stats(x, "8:completei11e10:downloadedi13772e10:incompletei19e") +
                        stats(y, "8:completei21e10:downloadedi206e10:incompletei20e") + "ee";
     ScrapeReply r = parse_scrape_response(body);
     ASSERT_TRUE(r.failure_reason.empty()) << r.failure_reason;
@@ -80,8 +83,8 @@ TEST(ScrapeReplyParse, FailureReason) {
 TEST(ScrapeReplyParse, BadEntriesSkippedMissingCountsUnknown) {
     std::string x(20, 'x');
     std::string body = "d5:filesd" + std::string("3:abcd8:completei1ee") +  // key not 20 bytes
-                       stats(x, "8:completei-4e10:incompletei2e") +          // negative, missing
-                       "20:" + std::string(20, 'z') + "i5e" +                 // value not a dict
+                       stats(x, "8:completei-4e10:incompletei2e") +         // negative, missing
+                       "20:" + std::string(20, 'z') + "i5e" +               // value not a dict
                        "ee";
     ScrapeReply r = parse_scrape_response(body);
     ASSERT_TRUE(r.failure_reason.empty()) << r.failure_reason;
@@ -90,10 +93,10 @@ TEST(ScrapeReplyParse, BadEntriesSkippedMissingCountsUnknown) {
 }
 
 TEST(ScrapeReplyParse, Malformed) {
-    for (std::string body : {std::string(""), std::string("garbage"), std::string("le"),
-                             std::string("de"), std::string("d5:filesle"),
-                             std::string("d5:filesd20:xxxxxxxxxxxxxxxxxxxxd8:completei1e"),
-                             std::string("d5:filesdee trailing")}) {
+    for (std::string body :
+         {std::string(""), std::string("garbage"), std::string("le"), std::string("de"),
+          std::string("d5:filesle"), std::string("d5:filesd20:xxxxxxxxxxxxxxxxxxxxd8:completei1e"),
+          std::string("d5:filesdee trailing")}) {
         ScrapeReply r = parse_scrape_response(body);
         EXPECT_FALSE(r.failure_reason.empty()) << body;
         EXPECT_TRUE(r.files.empty()) << body;

@@ -2,8 +2,6 @@
 // against an in-process fake UDP tracker (lossy, lying, erroring, silent, on IPv6), the
 // HTTP scrape (BEP 48) against a tiny HTTP server, and the scheme dispatcher. Every run
 // of the io_context is bounded by run_for; retransmission starts at 100 ms here.
-#include "tracker/client.hpp"
-
 #include <gtest/gtest.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -21,6 +19,7 @@
 #include <string>
 #include <vector>
 
+#include "tracker/client.hpp"
 #include "tracker/parse/udp_tracker.hpp"
 #include "tracker/udp_announce.hpp"
 
@@ -45,17 +44,18 @@ Sha1Digest digest(std::uint8_t fill) {
 // dropped silently, as opentracker does.
 struct FakeUdpTracker {
     FakeUdpTracker(asio::io_context& ioc, const char* addr)
-        : socket(ioc, udp_ep(asio::ip::make_address(addr), 0)), liar(ioc, socket.local_endpoint().protocol()) {}
+        : socket(ioc, udp_ep(asio::ip::make_address(addr), 0)),
+          liar(ioc, socket.local_endpoint().protocol()) {}
 
     asio::ip::udp::socket socket;
     asio::ip::udp::socket liar;  // sends forged replies from another port
     std::uint64_t connection_id = 0x1122334455667788ull;
-    int drop_first = 0;          // ignore this many datagrams
-    bool silent = false;         // never answer
-    bool wrong_txid_first = false;  // precede each announce reply with one for txid + 1
-    bool only_wrong_txid = false;   // answer announces for txid + 1 only
+    int drop_first = 0;                  // ignore this many datagrams
+    bool silent = false;                 // never answer
+    bool wrong_txid_first = false;       // precede each announce reply with one for txid + 1
+    bool only_wrong_txid = false;        // answer announces for txid + 1 only
     bool forge_from_other_port = false;  // precede each announce reply with one from `liar`
-    std::string error_message;   // answer announce/scrape with action 3
+    std::string error_message;           // answer announce/scrape with action 3
     udp::AnnounceReply reply;
     std::vector<udp::ScrapeEntry> scrape_entries;
 
@@ -66,8 +66,8 @@ struct FakeUdpTracker {
 
     std::string url(const std::string& path = "/announce") const {
         auto ep = socket.local_endpoint();
-        std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]"
-                                                : ep.address().to_string();
+        std::string host =
+            ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
         return "udp://" + host + ":" + std::to_string(ep.port()) + path;
     }
 
@@ -108,9 +108,8 @@ struct FakeUdpTracker {
                 udp::AnnounceReply bogus = reply;
                 bogus.peers = {{v6 ? "::8" : "8.8.8.8", 8}};
                 boost::system::error_code ec;
-                liar.send_to(
-                    asio::buffer(udp::encode_announce_reply(h->transaction_id, bogus, v6)), from,
-                    0, ec);
+                liar.send_to(asio::buffer(udp::encode_announce_reply(h->transaction_id, bogus, v6)),
+                             from, 0, ec);
             }
             send(udp::encode_announce_reply(h->transaction_id, reply, v6), from);
         } else if (h->action == udp::Action::scrape) {
@@ -153,8 +152,9 @@ struct FakeHttp {
 };
 
 std::string http_reply(std::string_view status, std::string_view body) {
-    return "HTTP/1.1 " + std::string(status) + "\r\nContent-Length: " +
-           std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" + std::string(body);
+    return "HTTP/1.1 " + std::string(status) +
+           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\nConnection: close\r\n\r\n" +
+           std::string(body);
 }
 
 asio::awaitable<void> serve_http(std::shared_ptr<FakeHttp> s) {
@@ -162,8 +162,8 @@ asio::awaitable<void> serve_http(std::shared_ptr<FakeHttp> s) {
         auto [ec, sock] = co_await s->acceptor.async_accept(use_tuple);
         if (ec) co_return;
         std::string head;
-        auto [rec, n] = co_await asio::async_read_until(
-            sock, asio::dynamic_buffer(head, 64 * 1024), "\r\n\r\n", use_tuple);
+        auto [rec, n] = co_await asio::async_read_until(sock, asio::dynamic_buffer(head, 64 * 1024),
+                                                        "\r\n\r\n", use_tuple);
         if (rec) continue;
         head.resize(n);
         s->heads.push_back(head);
@@ -413,8 +413,7 @@ TEST_F(TrackerClient, UdpBadUrls) {
               "udp tracker URL has no port");
     EXPECT_EQ(do_announce(request("udp://127.0.0.1:70000/announce")).failure_reason,
               "tracker URL has an invalid port");
-    EXPECT_EQ(do_announce(request("udp://:80/announce")).failure_reason,
-              "tracker URL has no host");
+    EXPECT_EQ(do_announce(request("udp://:80/announce")).failure_reason, "tracker URL has no host");
 }
 
 TEST_F(TrackerClient, HttpScrape) {
@@ -455,7 +454,9 @@ TEST_F(TrackerClient, HttpScrapeFailures) {
 TEST_F(TrackerClient, DispatchesByScheme) {
     auto t = start_udp();
     auto h = start_http([](const std::string&) {
-        return http_reply("200 OK", std::string("d8:intervali1200e5:peers6:\x7f\x00\x00\x02\x1a\xe1" "e", 33));
+        return http_reply("200 OK", std::string("d8:intervali1200e5:peers6:\x7f\x00\x00\x02\x1a\xe1"
+                                                "e",
+                                                33));
     });
     AnnounceResponse hr = do_announce(request(h->base() + "/announce"));
     ASSERT_TRUE(hr.failure_reason.empty()) << hr.failure_reason;

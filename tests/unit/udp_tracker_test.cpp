@@ -260,9 +260,9 @@ TEST(UdpTrackerCodec, ScrapeRequestRoundTrip) {
 TEST(UdpTrackerCodec, ScrapeRequestRejects) {
     std::vector<Sha1Digest> hashes{digest(1)};
     std::string pkt = encode_scrape_request(1, 2, hashes);
-    EXPECT_FALSE(decode_scrape_request(pkt.substr(0, 16)));        // no hash
-    EXPECT_FALSE(decode_scrape_request(pkt.substr(0, 35)));        // partial hash
-    EXPECT_FALSE(decode_scrape_request(pkt.substr(0, 15)));        // short header
+    EXPECT_FALSE(decode_scrape_request(pkt.substr(0, 16)));  // no hash
+    EXPECT_FALSE(decode_scrape_request(pkt.substr(0, 35)));  // partial hash
+    EXPECT_FALSE(decode_scrape_request(pkt.substr(0, 15)));  // short header
     std::string big = pkt.substr(0, 16) + std::string(20 * 75, 'h');
     EXPECT_FALSE(decode_scrape_request(big));  // over 74
     std::string bad_action = pkt;

@@ -50,9 +50,13 @@ std::uint16_t u16_at(std::string_view p, std::size_t off) {
 std::uint32_t u32_at(std::string_view p, std::size_t off) {
     return static_cast<std::uint32_t>(be(p, off, 4));
 }
-std::uint64_t u64_at(std::string_view p, std::size_t off) { return be(p, off, 8); }
+std::uint64_t u64_at(std::string_view p, std::size_t off) {
+    return be(p, off, 8);
+}
 
-std::uint64_t non_negative(std::int64_t v) { return v < 0 ? 0 : static_cast<std::uint64_t>(v); }
+std::uint64_t non_negative(std::int64_t v) {
+    return v < 0 ? 0 : static_cast<std::uint64_t>(v);
+}
 
 std::int64_t clamp_i64(std::uint64_t v) {
     constexpr auto max = static_cast<std::uint64_t>(INT64_MAX);
@@ -141,7 +145,8 @@ std::uint32_t key_to_u32(std::string_view key) {
         if (c >= 'A' && c <= 'F') return c - 'A' + 10;
         return -1;
     };
-    if (key.size() == 8 && std::all_of(key.begin(), key.end(), [&](char c) { return hex(c) >= 0; })) {
+    if (key.size() == 8 &&
+        std::all_of(key.begin(), key.end(), [&](char c) { return hex(c) >= 0; })) {
         std::uint32_t v = 0;
         for (char c : key) v = (v << 4) | static_cast<std::uint32_t>(hex(c));
         return v;
@@ -272,8 +277,7 @@ std::string encode_connect_reply(std::uint32_t transaction_id, std::uint64_t con
     return w.take();
 }
 
-std::string encode_announce_reply(std::uint32_t transaction_id, const AnnounceReply& r,
-                                  bool ipv6) {
+std::string encode_announce_reply(std::uint32_t transaction_id, const AnnounceReply& r, bool ipv6) {
     Writer w;
     w.u32(static_cast<std::uint32_t>(Action::announce));
     w.u32(transaction_id);
@@ -355,12 +359,13 @@ Decoded<std::vector<ScrapeEntry>> decode_scrape_reply(std::string_view pkt,
     Decoded<std::vector<ScrapeEntry>> d;
     if (!reply_header(pkt, transaction_id, Action::scrape, d)) return d;
     if (expected > max_scrape_hashes || pkt.size() < 8 + 12 * expected)
-        return malformed<std::vector<ScrapeEntry>>(
-            "scrape reply of " + std::to_string(pkt.size()) + " bytes for " +
-            std::to_string(expected) + " info-hashes");
+        return malformed<std::vector<ScrapeEntry>>("scrape reply of " + std::to_string(pkt.size()) +
+                                                   " bytes for " + std::to_string(expected) +
+                                                   " info-hashes");
     for (std::size_t i = 0; i < expected; ++i) {
         const std::size_t off = 8 + 12 * i;
-        d.value.push_back(ScrapeEntry{u32_at(pkt, off), u32_at(pkt, off + 4), u32_at(pkt, off + 8)});
+        d.value.push_back(
+            ScrapeEntry{u32_at(pkt, off), u32_at(pkt, off + 4), u32_at(pkt, off + 8)});
     }
     d.outcome = Outcome::ok;
     return d;
