@@ -141,7 +141,7 @@ int run_torrent(const RunOptions& o) {
                 std::printf("\r\033[K%s", progress_line(*s).c_str());
                 std::fflush(stdout);
                 last_print = now;
-            } else if (!tty && now - last_print >= std::chrono::seconds(5)) {
+            } else if (!tty && now - last_print >= std::chrono::seconds(2)) {
                 std::printf("%s\n", progress_line(*s).c_str());
                 std::fflush(stdout);
                 last_print = now;

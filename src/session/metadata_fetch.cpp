@@ -8,7 +8,7 @@
 
 #include "peer/dial.hpp"
 #include "session/endpoint.hpp"
-#include "tracker/http_announce.hpp"
+#include "tracker/client.hpp"
 #include "wire/ext_messages.hpp"
 
 namespace pw::session {
@@ -282,7 +282,7 @@ asio::awaitable<void> MetadataFetch::tracker_loop() {
             r.numwant = ctx_.settings.numwant;
             r.key = ctx_.tracker_key;
             if (!ctx_.bind_address.is_unspecified()) r.bind_ip = ctx_.bind_address.to_string();
-            auto resp = co_await tracker::announce_http(r, std::chrono::duration_cast<std::chrono::milliseconds>(
+            auto resp = co_await tracker::announce(r, std::chrono::duration_cast<std::chrono::milliseconds>(
                                                           ctx_.settings.tracker_timeout));
             if (stopped_ || finished_) co_return;
             trackers_[i].last_error = resp.failure_reason;

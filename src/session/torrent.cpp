@@ -154,12 +154,14 @@ void Torrent::tick() {
 
 void Torrent::connect_more() {
     if (!accepting()) return;
-    if (params_.upload_only || is_seed()) return;  // seeds wait for leechers to connect
+    // Seeds dial too: some clients (Transmission on loopback, peers behind NAT) only
+    // accept connections, and a leecher that announced first is found only this way.
     int room = ctx_.settings.max_peers_per_torrent - static_cast<int>(peers_.size()) - connecting_;
     auto now = Clock::now();
     for (auto& [ep, kp] : known_) {
         if (room <= 0 || connecting_ >= max_connecting) break;
         if (kp.connected || kp.banned || kp.self || kp.next_attempt > now) continue;
+        if (kp.seed && (is_seed() || params_.upload_only)) continue;  // nothing to trade
         if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;  // us
         kp.connected = true;
         ++connecting_;
@@ -330,6 +332,7 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
     auto it = known_.find(p.peer_key);
     if (it != known_.end()) {
         it->second.connected = false;
+        if (p.seed) it->second.seed = true;
         if (p.outgoing()) {
             // A connection that ended before the handshake completed counts as a failure.
             if (p.choke_id == 0) ++it->second.failures;

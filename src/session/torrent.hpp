@@ -55,6 +55,7 @@ struct KnownPeer {
     bool connected = false;
     bool banned = false;
     bool self = false;
+    bool seed = false;  // had every piece when we last saw it
     int hash_strikes = 0;
 };
 

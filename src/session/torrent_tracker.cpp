@@ -8,7 +8,7 @@
 #include <fmt/format.h>
 
 #include "session/torrent.hpp"
-#include "tracker/http_announce.hpp"
+#include "tracker/client.hpp"
 
 namespace pw::session {
 
@@ -44,7 +44,7 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
         std::size_t tier_begin = i;
         for (; i < trackers_.size() && trackers_[i].tier == tier; ++i) {
             std::string url = trackers_[i].url;
-            auto resp = co_await tracker::announce_http(make_request(url, ev), timeout);
+            auto resp = co_await tracker::announce(make_request(url, ev), timeout);
             if (stopping_) co_return false;
             auto it = std::find_if(trackers_.begin(), trackers_.end(), [&](auto& t) { return t.url == url; });
             if (it == trackers_.end()) continue;
@@ -125,7 +125,7 @@ awaitable<void> Torrent::announce_stopped(std::chrono::milliseconds timeout) {
         asio::co_spawn(
             ctx_.io,
             [req, timeout, pending]() -> awaitable<void> {
-                co_await tracker::announce_http(req, timeout);
+                co_await tracker::announce(req, timeout);
                 if (--pending->count == 0) pending->timer.cancel();
             },
             asio::detached);
