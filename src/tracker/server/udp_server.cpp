@@ -6,6 +6,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/ip/v6_only.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
@@ -45,6 +46,7 @@ UdpServer::UdpServer(asio::io_context& io, std::shared_ptr<TrackerState> state,
     socket_.open(at.protocol());
     if (at.address().is_v6()) socket_.set_option(asio::ip::v6_only(true));
     socket_.bind(at);
+    socket_.non_blocking(true);
     port_ = socket_.local_endpoint().port();
 }
 
@@ -59,23 +61,35 @@ void UdpServer::stop() {
     socket_.close(ec);
 }
 
+// Reads with non-blocking receive_from until the socket is drained, then waits for
+// readability: one reactor round trip per burst rather than per datagram. After a
+// batch the coroutine yields so that HTTP connections and timers on the same thread
+// are served during a UDP flood.
 asio::awaitable<void> UdpServer::receive_loop() {
     auto self = shared_from_this();
+    constexpr int batch = 64;
     std::array<char, 2048> buf;
     udp::endpoint from;
     while (socket_.is_open()) {
-        auto [ec, n] = co_await socket_.async_receive_from(asio::buffer(buf), from, use_tuple);
-        if (ec) {
-            if (ec == asio::error::operation_aborted || !socket_.is_open()) co_return;
-            continue;  // e.g. a truncated datagram or an ICMP report: nothing to answer
+        auto [wec] = co_await socket_.async_wait(udp::socket::wait_read, use_tuple);
+        if (wec) {
+            if (wec == asio::error::operation_aborted || !socket_.is_open()) co_return;
+            continue;
         }
-        const PeerEndpoint source = endpoint_of(from.address(), from.port());
-        std::string reply = handle(std::string_view(buf.data(), n), source, Clock::now());
-        if (reply.empty()) continue;
-        // Sent synchronously: a UDP send does not block on a healthy socket, and waiting
-        // here keeps replies in order without a queue. Failures are the client's loss.
-        boost::system::error_code sec;
-        socket_.send_to(asio::buffer(reply), from, 0, sec);
+        for (int i = 0; i < batch && socket_.is_open(); ++i) {
+            boost::system::error_code ec;
+            const std::size_t n = socket_.receive_from(asio::buffer(buf), from, 0, ec);
+            if (ec == asio::error::would_block) break;
+            if (ec) continue;  // e.g. an ICMP report: nothing to answer
+            const PeerEndpoint source = endpoint_of(from.address(), from.port());
+            std::string reply = handle(std::string_view(buf.data(), n), source, Clock::now());
+            if (reply.empty()) continue;
+            // A full send buffer drops the reply (the socket is non-blocking); the
+            // client retries as BEP 15 tells it to.
+            boost::system::error_code sec;
+            socket_.send_to(asio::buffer(reply), from, 0, sec);
+        }
+        co_await asio::post(socket_.get_executor(), asio::use_awaitable);
     }
 }
 
