@@ -1,0 +1,274 @@
+// Local Service Discovery over IPv4 multicast (BEP 14): one receive socket bound to the
+// group and joined on the interface, one send socket bound to the interface address, and a
+// timer that sends the announces that are due.
+#include "lsd/local_discovery.hpp"
+
+#include <algorithm>
+#include <boost/asio/ip/multicast.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <map>
+#include <optional>
+#include <random>
+#include <vector>
+
+#include "lsd/parse/lsd_message.hpp"
+#include "lsd/report_limiter.hpp"
+
+namespace pw::lsd {
+
+namespace asio = boost::asio;
+using udp = asio::ip::udp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+std::string random_cookie() {
+    std::random_device rd;
+    std::string out;
+    static constexpr char digits[] = "0123456789abcdef";
+    for (int i = 0; i < 16; ++i) out.push_back(digits[rd() % 16]);
+    return out;
+}
+
+}  // namespace
+
+struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::State> {
+    // One info-hash we announce now or announced lately. Entries no longer wanted stay
+    // until min_interval has passed since they were sent, so that remove() followed by
+    // announce() does not beat the rate limit.
+    struct Entry {
+        bool wanted = false;
+        Clock::time_point due{};
+        std::optional<Clock::time_point> last_sent;
+    };
+
+    State(asio::io_context& io, asio::ip::address_v4 iface, std::uint16_t listen_port,
+          LsdSettings s, PeerHandler handler)
+        : receiver(io),
+          sender(io),
+          timer(io),
+          interface_addr(iface),
+          listen_port(listen_port),
+          settings(std::move(s)),
+          on_peer(std::move(handler)),
+          limiter(settings.report_interval),
+          buffer(64 * 1024) {
+        if (settings.cookie.empty()) settings.cookie = random_cookie();
+        settings.min_interval = std::max(settings.min_interval, std::chrono::seconds(0));
+        settings.interval = std::max(settings.interval, settings.min_interval);
+    }
+
+    bool start(std::string& error) {
+        if (running) return true;
+        boost::system::error_code ec;
+        group = asio::ip::make_address_v4(settings.group_v4, ec);
+        if (ec || !group.is_multicast()) {
+            error = "LSD group '" + settings.group_v4 + "' is not an IPv4 multicast address";
+            return false;
+        }
+        std::string where = group.to_string() + ":" + std::to_string(settings.port) + " on " +
+                            interface_addr.to_string();
+        auto failed = [&](const char* step) {
+            error = "LSD " + where + ": " + step + ": " + ec.message();
+            close_sockets();
+            return false;
+        };
+        // Bound to the group address, the receiver gets this group's datagrams only.
+        namespace mc = asio::ip::multicast;
+        receiver.open(udp::v4(), ec);
+        if (ec) return failed("open");
+        receiver.set_option(asio::socket_base::reuse_address(true), ec);
+        if (ec) return failed("SO_REUSEADDR");
+        receiver.bind(udp::endpoint(group, settings.port), ec);
+        if (ec) return failed("bind");
+        receiver.set_option(mc::join_group(group, interface_addr), ec);
+        if (ec) return failed("join group");
+        sender.open(udp::v4(), ec);
+        if (ec) return failed("open");
+        sender.bind(udp::endpoint(interface_addr, 0), ec);
+        if (ec) return failed("bind sender");
+        sender.set_option(mc::outbound_interface(interface_addr), ec);
+        if (ec) return failed("IP_MULTICAST_IF");
+        sender.set_option(mc::hops(1), ec);
+        if (ec) return failed("IP_MULTICAST_TTL");
+        sender.set_option(mc::enable_loopback(true), ec);
+        if (ec) return failed("IP_MULTICAST_LOOP");
+        running = true;
+        read();
+        schedule();
+        return true;
+    }
+
+    void stop() {
+        if (!running) return;
+        running = false;
+        ++timer_generation;
+        timer_armed = false;
+        timer.cancel();
+        close_sockets();
+    }
+
+    void close_sockets() {
+        boost::system::error_code ignored;
+        receiver.close(ignored);
+        sender.close(ignored);
+    }
+
+    void read() {
+        receiver.async_receive_from(
+            asio::buffer(buffer), from,
+            [weak = weak_from_this()](const boost::system::error_code& ec, std::size_t n) {
+                auto self = weak.lock();
+                if (!self || !self->running || ec == asio::error::operation_aborted) return;
+                // Other errors concern one datagram: keep reading.
+                if (!ec) self->handle(self->from, std::string_view(self->buffer.data(), n));
+                if (self->running) self->read();
+            });
+    }
+
+    void handle(const udp::endpoint& source, std::string_view data) {
+        ++stats.datagrams_received;
+        DecodeResult r = decode_announce(data);
+        if (!r.ok) {
+            ++stats.malformed;
+            return;
+        }
+        if (r.announce.cookie == settings.cookie) {
+            ++stats.own;
+            return;
+        }
+        if (!source.address().is_v4()) return;
+        asio::ip::address_v4 ip = source.address().to_v4();
+        if (ip.is_unspecified() || ip.is_multicast() || ip == asio::ip::address_v4::broadcast())
+            return;
+        asio::ip::tcp::endpoint peer(ip, r.announce.port);
+        Clock::time_point now = Clock::now();
+        auto keep_alive = shared_from_this();  // on_peer may destroy the owner
+        for (const Sha1Digest& h : r.announce.info_hashes) {
+            auto it = entries.find(h);
+            if (it == entries.end() || !it->second.wanted) continue;
+            if (!limiter.allow(ip.to_uint(), r.announce.port, h, now)) {
+                ++stats.reports_limited;
+                continue;
+            }
+            ++stats.peers_reported;
+            if (on_peer) on_peer(h, peer);
+        }
+    }
+
+    void announce(const Sha1Digest& h) {
+        Clock::time_point now = Clock::now();
+        Entry& e = entries[h];
+        e.wanted = true;
+        e.due = e.last_sent ? std::max(now, *e.last_sent + settings.min_interval) : now;
+        schedule();
+    }
+
+    void remove(const Sha1Digest& h) {
+        auto it = entries.find(h);
+        if (it == entries.end()) return;
+        if (it->second.last_sent)
+            it->second.wanted = false;
+        else
+            entries.erase(it);
+        schedule();
+    }
+
+    // Arms the timer for the earliest due announce, unless it already fires by then.
+    void schedule() {
+        if (!running) return;
+        std::optional<Clock::time_point> next;
+        for (const auto& [h, e] : entries)
+            if (e.wanted && (!next || e.due < *next)) next = e.due;
+        if (!next) return;  // a timer still armed for later finds nothing due and re-arms
+        if (timer_armed && timer_expiry <= *next) return;
+        timer_armed = true;
+        timer_expiry = *next;
+        std::uint64_t generation = ++timer_generation;
+        timer.expires_at(*next);
+        timer.async_wait([weak = weak_from_this(), generation](const boost::system::error_code&) {
+            auto self = weak.lock();
+            if (!self || !self->running || self->timer_generation != generation) return;
+            self->timer_armed = false;
+            self->send_due();
+        });
+    }
+
+    void send_due() {
+        Clock::time_point now = Clock::now();
+        Announce a;
+        a.host = group.to_string() + ":" + std::to_string(settings.port);
+        a.port = listen_port;
+        a.cookie = settings.cookie;
+        for (auto it = entries.begin(); it != entries.end();) {
+            Entry& e = it->second;
+            if (e.wanted && e.due <= now) {
+                a.info_hashes.push_back(it->first);
+                e.last_sent = now;
+                e.due = now + settings.interval;
+            }
+            bool cooled = !e.last_sent || now - *e.last_sent >= settings.min_interval;
+            it = !e.wanted && cooled ? entries.erase(it) : std::next(it);
+        }
+        udp::endpoint target(group, settings.port);
+        for (std::string& m : encode_announces(a)) {
+            auto payload = std::make_shared<std::string>(std::move(m));
+            sender.async_send_to(
+                asio::buffer(*payload), target,
+                [weak = weak_from_this(), payload](const boost::system::error_code& ec,
+                                                   std::size_t) {
+                    auto self = weak.lock();
+                    if (!self) return;
+                    if (ec)
+                        ++self->stats.send_errors;
+                    else
+                        ++self->stats.datagrams_sent;
+                });
+        }
+        schedule();
+    }
+
+    udp::socket receiver;
+    udp::socket sender;
+    asio::steady_timer timer;
+    asio::ip::address_v4 interface_addr;
+    asio::ip::address_v4 group;
+    std::uint16_t listen_port;
+    LsdSettings settings;
+    PeerHandler on_peer;
+    ReportLimiter limiter;
+    std::map<Sha1Digest, Entry> entries;
+    std::vector<char> buffer;  // one whole UDP datagram; the decoder refuses big ones
+    udp::endpoint from;
+    bool running = false;
+    bool timer_armed = false;
+    Clock::time_point timer_expiry{};
+    std::uint64_t timer_generation = 0;
+    Stats stats;
+};
+
+LocalDiscovery::LocalDiscovery(asio::io_context& io, asio::ip::address_v4 interface_addr,
+                               std::uint16_t listen_port, LsdSettings s, PeerHandler on_peer)
+    : state_(std::make_shared<State>(io, interface_addr, listen_port, std::move(s),
+                                     std::move(on_peer))) {}
+
+LocalDiscovery::~LocalDiscovery() { stop(); }
+
+bool LocalDiscovery::start(std::string& error) { return state_->start(error); }
+
+void LocalDiscovery::stop() { state_->stop(); }
+
+void LocalDiscovery::announce(const Sha1Digest& info_hash) { state_->announce(info_hash); }
+
+void LocalDiscovery::remove(const Sha1Digest& info_hash) { state_->remove(info_hash); }
+
+void LocalDiscovery::handle_datagram(const udp::endpoint& from, std::string_view data) {
+    auto state = state_;
+    state->handle(from, data);
+}
+
+const std::string& LocalDiscovery::cookie() const { return state_->settings.cookie; }
+
+LocalDiscovery::Stats LocalDiscovery::stats() const { return state_->stats; }
+
+}  // namespace pw::lsd
