@@ -40,8 +40,7 @@ std::string check_host_port(const std::string& s) {
     const char* b = s.data() + colon + 1;
     const char* e = s.data() + s.size();
     auto [p, ec] = std::from_chars(b, e, port);
-    if (ec != std::errc() || p != e || port == 0 || port > 65535)
-        return "bad port in '" + s + "'";
+    if (ec != std::errc() || p != e || port == 0 || port > 65535) return "bad port in '" + s + "'";
     return {};
 }
 
@@ -56,15 +55,14 @@ void report(const dht::DhtNode& node) {
 int run_dht_node(const DhtNodeOptions& o) {
     namespace asio = boost::asio;
     auto listen = *session::parse_endpoint(o.listen);
-    if (!listen.address().is_v4() && !(listen.address().is_v6() && listen.address().to_v6().is_v4_mapped()))
+    if (!listen.address().is_v4() &&
+        !(listen.address().is_v6() && listen.address().to_v6().is_v4_mapped()))
         return fail(2, "dht-node: --listen must be an IPv4 address (BEP 32 is not supported)");
     dht::DhtSettings s;
     s.bootstrap = o.bootstrap;
     s.state_file = o.state;
     s.max_queries_per_second_per_ip = o.rate_limit;
-    s.log = [](std::string_view line) {
-        std::cout << "piecewise dht-node: " << line << std::endl;
-    };
+    s.log = [](std::string_view line) { std::cout << "piecewise dht-node: " << line << std::endl; };
 
     asio::io_context io(1);
     std::optional<dht::UdpDhtNode> node;
@@ -101,7 +99,8 @@ int run_dht_node(const DhtNodeOptions& o) {
             }
             report(node->node());
             node->stop();  // saves the state file
-            if (!o.state.empty()) std::cout << "piecewise dht-node: state saved to " << o.state << std::endl;
+            if (!o.state.empty())
+                std::cout << "piecewise dht-node: state saved to " << o.state << std::endl;
             ticker.cancel();
             io.stop();
         };

@@ -99,7 +99,8 @@ void DhtNode::Impl::load_state_file() {
         auto doc = bencode::decode(data);
         auto nodes = doc.root().find_string("nodes");
         if (nodes && parse_compact_nodes(*nodes, saved_nodes, 2000))
-            log("loaded " + std::to_string(saved_nodes.size()) + " nodes from " + settings.state_file);
+            log("loaded " + std::to_string(saved_nodes.size()) + " nodes from " +
+                settings.state_file);
         else
             saved_nodes.clear();
     } catch (const bencode::DecodeError& e) {
@@ -210,8 +211,8 @@ void DhtNode::Impl::query(const Ipv4Endpoint& to, std::optional<NodeId> expected
     m.id = id;
     m.version = settings.version;
     m.read_only = settings.read_only;
-    pending.emplace(t, Pending{to, expected_id, Clock::now() + settings.query_timeout,
-                               std::move(on_reply)});
+    pending.emplace(
+        t, Pending{to, expected_id, Clock::now() + settings.query_timeout, std::move(on_reply)});
     ++counters.queries_sent;
     send(to, m);
     arm_sweep();
@@ -285,8 +286,9 @@ void DhtNode::Impl::on_packet(const udp::endpoint& from_ep, std::string_view dat
 void DhtNode::Impl::handle_reply(const Ipv4Endpoint& from, const Message& m) {
     auto unsolicited = [&] { ++counters.unsolicited; };
     if (m.transaction.size() != 2) return unsolicited();
-    std::uint16_t t = static_cast<std::uint16_t>((static_cast<std::uint8_t>(m.transaction[0]) << 8) |
-                                                 static_cast<std::uint8_t>(m.transaction[1]));
+    std::uint16_t t =
+        static_cast<std::uint16_t>((static_cast<std::uint8_t>(m.transaction[0]) << 8) |
+                                   static_cast<std::uint8_t>(m.transaction[1]));
     auto it = pending.find(t);
     if (it == pending.end() || !(it->second.to == from)) return unsolicited();
     Pending p = std::move(it->second);
@@ -355,10 +357,16 @@ void DhtNode::Impl::run_refresh_queue() {
 DhtNode::DhtNode(asio::io_context& io, udp::socket& socket, DhtSettings s)
     : impl_(std::make_shared<Impl>(io, socket, std::move(s))) {}
 
-DhtNode::~DhtNode() { impl_->stop(); }
+DhtNode::~DhtNode() {
+    impl_->stop();
+}
 
-void DhtNode::start() { impl_->start(); }
-void DhtNode::stop() { impl_->stop(); }
+void DhtNode::start() {
+    impl_->start();
+}
+void DhtNode::stop() {
+    impl_->stop();
+}
 
 void DhtNode::on_packet(const udp::endpoint& from, std::string_view data) {
     impl_->on_packet(from, data);
@@ -385,12 +393,19 @@ void DhtNode::get_peers_with_stats(const Sha1Digest& info_hash, std::uint16_t an
 }
 
 void DhtNode::add_node(const udp::endpoint& ep) {
-    if (auto v4 = to_ipv4(ep); v4 && v4->port != 0 && impl_->running) impl_->ping(*v4, std::nullopt);
+    if (auto v4 = to_ipv4(ep); v4 && v4->port != 0 && impl_->running)
+        impl_->ping(*v4, std::nullopt);
 }
 
-std::size_t DhtNode::routing_table_size() const { return impl_->table.size(); }
-std::uint64_t DhtNode::queries_served() const { return impl_->counters.queries_served; }
-const Sha1Digest& DhtNode::id() const { return impl_->id; }
+std::size_t DhtNode::routing_table_size() const {
+    return impl_->table.size();
+}
+std::uint64_t DhtNode::queries_served() const {
+    return impl_->counters.queries_served;
+}
+const Sha1Digest& DhtNode::id() const {
+    return impl_->id;
+}
 
 DhtStats DhtNode::stats() const {
     DhtStats s = impl_->counters;
@@ -405,6 +420,8 @@ std::vector<udp::endpoint> DhtNode::routing_table_endpoints() const {
     return out;
 }
 
-std::string DhtNode::save_state() const { return impl_->encode_state(); }
+std::string DhtNode::save_state() const {
+    return impl_->encode_state();
+}
 
 }  // namespace pw::dht

@@ -44,42 +44,44 @@ struct DhtSettings {
     // small (about 30 KiB at most) and written synchronously.
     std::string state_file;
 
-    std::optional<Sha1Digest> node_id;  // our id; default: from state_file, else random
-    std::chrono::milliseconds query_timeout{2000};     // one KRPC query
-    std::chrono::milliseconds lookup_timeout{30000};   // one lookup (announces add <= 1 query_timeout)
+    std::optional<Sha1Digest> node_id;              // our id; default: from state_file, else random
+    std::chrono::milliseconds query_timeout{2000};  // one KRPC query
+    std::chrono::milliseconds lookup_timeout{
+        30000};  // one lookup (announces add <= 1 query_timeout)
     std::chrono::milliseconds maintenance_interval{5000};
     std::chrono::milliseconds refresh_interval{15 * 60 * 1000};  // BEP 5: 15 minutes
     std::chrono::milliseconds save_interval{10 * 60 * 1000};
-    std::chrono::milliseconds bootstrap_retry{10000};  // while the table has < 8 nodes; doubles to 5 min
+    std::chrono::milliseconds bootstrap_retry{
+        10000};  // while the table has < 8 nodes; doubles to 5 min
     std::size_t max_outstanding_queries = 1024;
     std::string version = std::string("PW\0\1", 4);  // KRPC "v"
-    std::function<void(std::string_view)> log;        // diagnostics, may be empty
+    std::function<void(std::string_view)> log;       // diagnostics, may be empty
 };
 
 struct DhtStats {
     std::uint64_t queries_served = 0;  // queries answered (errors included)
     std::uint64_t queries_sent = 0;
-    std::uint64_t responses = 0;       // replies matched to our queries
+    std::uint64_t responses = 0;  // replies matched to our queries
     std::uint64_t timeouts = 0;
-    std::uint64_t rate_limited = 0;    // incoming queries dropped by the rate limit
-    std::uint64_t malformed = 0;       // datagrams that were not valid KRPC
-    std::uint64_t unsolicited = 0;     // replies matching no query of ours
-    std::uint64_t dropped_sends = 0;   // queries not sent: too many outstanding
+    std::uint64_t rate_limited = 0;   // incoming queries dropped by the rate limit
+    std::uint64_t malformed = 0;      // datagrams that were not valid KRPC
+    std::uint64_t unsolicited = 0;    // replies matching no query of ours
+    std::uint64_t dropped_sends = 0;  // queries not sent: too many outstanding
     std::size_t peers_stored = 0, hashes_stored = 0;
 };
 
 // How a get_peers lookup went.
 struct LookupStats {
-    int hops = 0;                 // depth of the reply that first gave peers (else deepest reply)
-    std::size_t queries = 0;      // get_peers queries sent
+    int hops = 0;             // depth of the reply that first gave peers (else deepest reply)
+    std::size_t queries = 0;  // get_peers queries sent
     std::size_t responses = 0;
-    std::size_t peers = 0;        // distinct peers reported
-    std::size_t announced = 0;    // announce_peer acknowledged
+    std::size_t peers = 0;      // distinct peers reported
+    std::size_t announced = 0;  // announce_peer acknowledged
     std::chrono::milliseconds elapsed{0};
 };
 
 class DhtNode {
-public:
+  public:
     using udp = boost::asio::ip::udp;
 
     DhtNode(boost::asio::io_context& io, udp::socket& socket, DhtSettings s);
@@ -115,7 +117,7 @@ public:
 
     struct Impl;
 
-private:
+  private:
     std::shared_ptr<Impl> impl_;
 };
 

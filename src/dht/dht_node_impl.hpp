@@ -25,7 +25,8 @@ boost::asio::ip::udp::endpoint to_udp(const Ipv4Endpoint& ep);
 
 // One running lookup: get_peers for the caller, or find_node for bootstrap and refresh.
 struct Search {
-    Search(const NodeId& target, const NodeId& own, bool peers) : lookup(target, own), get_peers(peers) {}
+    Search(const NodeId& target, const NodeId& own, bool peers)
+        : lookup(target, own), get_peers(peers) {}
     Lookup lookup;
     bool get_peers;
     std::uint16_t announce_port = 0;

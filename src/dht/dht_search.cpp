@@ -26,8 +26,8 @@ std::shared_ptr<Search> DhtNode::Impl::start_search(const NodeId& target, bool g
 void DhtNode::Impl::bootstrap() {
     if (!running || bootstrap_search) return;
     bootstrap_search = start_search(id, false);
-    log("bootstrapping from " + std::to_string(bootstrap_search->lookup.candidates().size()) +
-        " nodes");
+    if (std::size_t n = bootstrap_search->lookup.candidates().size(); n > 0)
+        log("bootstrapping from " + std::to_string(n) + " nodes");
     step(bootstrap_search);
 }
 
@@ -101,12 +101,13 @@ void DhtNode::Impl::announce(std::shared_ptr<Search> s) {
         m.target = s->lookup.target();
         m.port = s->announce_port;
         m.token = c.token;
-        query(c.node.endpoint, c.node.id, std::move(m), [weak = weak_from_this(), s](const Message* r) {
-            auto self = weak.lock();
-            if (!self || !self->running) return;
-            if (r && r->type == MessageType::response) ++s->stats.announced;
-            if (--s->announces_pending == 0) self->complete(s);
-        });
+        query(c.node.endpoint, c.node.id, std::move(m),
+              [weak = weak_from_this(), s](const Message* r) {
+                  auto self = weak.lock();
+                  if (!self || !self->running) return;
+                  if (r && r->type == MessageType::response) ++s->stats.announced;
+                  if (--s->announces_pending == 0) self->complete(s);
+              });
         if (!running) return;
     }
 }
@@ -119,18 +120,21 @@ void DhtNode::Impl::complete(std::shared_ptr<Search> s) {
     }
     if (s == bootstrap_search) {
         bootstrap_search.reset();
-        log("bootstrap done: " + std::to_string(table.size()) + " nodes in the routing table");
+        if (s->lookup.queries_sent() > 0)
+            log("bootstrap done: " + std::to_string(table.size()) + " nodes in the routing table");
         // The first bootstrap that reached someone is followed by a refresh of every
         // bucket, so that the far buckets fill too, not only our neighbourhood.
         if (table.size() > 0 && !refreshed_after_bootstrap) {
             refreshed_after_bootstrap = true;
-            for (const NodeId& target : table.refresh_targets(Clock::now(), Clock::duration::zero()))
+            for (const NodeId& target :
+                 table.refresh_targets(Clock::now(), Clock::duration::zero()))
                 refresh_queue.push_back(target);
             run_refresh_queue();
         }
     }
     s->stats.hops = s->first_peer_hops >= 0 ? s->first_peer_hops : s->max_hops;
-    s->stats.elapsed = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - s->started);
+    s->stats.elapsed =
+        std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - s->started);
     if (auto done = std::move(s->done)) done(s->stats);
 }
 

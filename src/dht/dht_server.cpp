@@ -6,16 +6,16 @@
 namespace pw::dht {
 
 namespace {
-constexpr std::size_t max_verifying = 64;     // pings to unknown queriers in flight
-constexpr std::size_t max_values_sent = 50;   // peers in one get_peers reply (fits a datagram)
+constexpr std::size_t max_verifying = 64;    // pings to unknown queriers in flight
+constexpr std::size_t max_values_sent = 50;  // peers in one get_peers reply (fits a datagram)
 
 std::string_view ip_bytes(const Ipv4Endpoint& ep) {
     return {reinterpret_cast<const char*>(ep.ip.data()), ep.ip.size()};
 }
 }  // namespace
 
-void DhtNode::Impl::reply_error(const Ipv4Endpoint& from, const std::string& transaction,
-                                int code, const std::string& text) {
+void DhtNode::Impl::reply_error(const Ipv4Endpoint& from, const std::string& transaction, int code,
+                                const std::string& text) {
     Message e;
     e.type = MessageType::error;
     e.transaction = transaction;

@@ -19,7 +19,7 @@
 namespace pw::dht {
 
 class Lookup {
-public:
+  public:
     enum class State { fresh, in_flight, responded, failed };
     struct Candidate {
         NodeInfo node;
@@ -55,7 +55,7 @@ public:
     std::vector<Candidate> closest_responded(std::size_t n, bool with_token) const;
     const std::vector<Candidate>& candidates() const { return cands_; }
 
-private:
+  private:
     Candidate* find(const Ipv4Endpoint& ep);
     bool has_id(const NodeId& id) const;
     void insert(Candidate c);

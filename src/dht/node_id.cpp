@@ -43,7 +43,8 @@ NodeId random_id_with_prefix(const NodeId& base, int bits, bool exact) {
     if (bits > 160) bits = 160;
     for (int i = 0; i < bits; ++i) {
         std::uint8_t mask = static_cast<std::uint8_t>(0x80 >> (i % 8));
-        id.bytes[i / 8] = static_cast<std::uint8_t>((id.bytes[i / 8] & ~mask) | (base.bytes[i / 8] & mask));
+        id.bytes[i / 8] =
+            static_cast<std::uint8_t>((id.bytes[i / 8] & ~mask) | (base.bytes[i / 8] & mask));
     }
     if (exact && bits < 160) {
         std::uint8_t mask = static_cast<std::uint8_t>(0x80 >> (bits % 8));

@@ -19,9 +19,9 @@ bool PeerStore::add(const Sha1Digest& info_hash, const Ipv4Endpoint& peer, Clock
             return true;
         }
     if (list.size() >= max_peers_) {
-        auto oldest = std::min_element(list.begin(), list.end(), [](const Entry& a, const Entry& b) {
-            return a.added < b.added;
-        });
+        auto oldest =
+            std::min_element(list.begin(), list.end(),
+                             [](const Entry& a, const Entry& b) { return a.added < b.added; });
         *oldest = Entry{peer, now};
         return true;
     }

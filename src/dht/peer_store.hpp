@@ -14,7 +14,7 @@
 namespace pw::dht {
 
 class PeerStore {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     static constexpr std::chrono::minutes lifetime{30};
 
@@ -31,7 +31,7 @@ public:
     std::size_t hash_count() const { return peers_.size(); }
     std::size_t peer_count() const;
 
-private:
+  private:
     struct Entry {
         Ipv4Endpoint peer;
         Clock::time_point added;

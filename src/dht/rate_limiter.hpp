@@ -13,7 +13,7 @@
 namespace pw::dht {
 
 class RateLimiter {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     explicit RateLimiter(double rate_per_second, std::size_t max_sources = 20000)
@@ -24,7 +24,7 @@ public:
 
     std::size_t tracked() const { return buckets_.size(); }
 
-private:
+  private:
     struct Bucket {
         double tokens;
         Clock::time_point updated;

@@ -69,9 +69,8 @@ bool RoutingTable::has_room_for(const NodeId& id, Clock::time_point now) const {
     std::size_t i = bucket_index(id);
     const Bucket& b = buckets_[i];
     if (b.nodes.size() < k || can_split(i)) return true;
-    return std::any_of(b.nodes.begin(), b.nodes.end(), [&](const RoutingEntry& e) {
-        return status(e, now) == NodeStatus::bad;
-    });
+    return std::any_of(b.nodes.begin(), b.nodes.end(),
+                       [&](const RoutingEntry& e) { return status(e, now) == NodeStatus::bad; });
 }
 
 RoutingTable::Insert RoutingTable::node_responded(const NodeInfo& n, Clock::time_point now) {
@@ -117,9 +116,9 @@ RoutingTable::Insert RoutingTable::node_responded(const NodeInfo& n, Clock::time
             return Insert::cached;
         }
         if (rep.size() >= k) {
-            auto oldest = std::min_element(rep.begin(), rep.end(), [](const auto& a, const auto& c) {
-                return a.last_response < c.last_response;
-            });
+            auto oldest = std::min_element(
+                rep.begin(), rep.end(),
+                [](const auto& a, const auto& c) { return a.last_response < c.last_response; });
             rep.erase(oldest);
         }
         rep.push_back(fresh);
@@ -145,10 +144,9 @@ void RoutingTable::node_failed(const NodeId& id, const Ipv4Endpoint& ep, Clock::
     }
     ++it->fail_count;
     if (status(*it, now) != NodeStatus::bad || b.replacements.empty()) return;
-    auto newest = std::max_element(b.replacements.begin(), b.replacements.end(),
-                                   [](const auto& a, const auto& c) {
-                                       return a.last_response < c.last_response;
-                                   });
+    auto newest = std::max_element(
+        b.replacements.begin(), b.replacements.end(),
+        [](const auto& a, const auto& c) { return a.last_response < c.last_response; });
     *it = *newest;
     b.replacements.erase(newest);
     b.last_changed = now;

@@ -43,7 +43,7 @@ struct Bucket {
 };
 
 class RoutingTable {
-public:
+  public:
     static constexpr std::size_t k = 8;
     static constexpr std::chrono::minutes good_window{15};
     static constexpr int bad_after_failures = 2;
@@ -84,7 +84,7 @@ public:
     std::size_t bucket_index(const NodeId& id) const;
     std::vector<NodeInfo> all_nodes() const;
 
-private:
+  private:
     bool can_split(std::size_t index) const;
     void split_last();
     RoutingEntry* find_mutable(const NodeId& id);

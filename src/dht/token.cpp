@@ -33,7 +33,9 @@ std::string TokenIssuer::mac(const std::array<std::uint8_t, 20>& secret, std::st
     return std::string(reinterpret_cast<const char*>(out), token_size);
 }
 
-std::string TokenIssuer::make(std::string_view ip) const { return mac(current_, ip); }
+std::string TokenIssuer::make(std::string_view ip) const {
+    return mac(current_, ip);
+}
 
 bool TokenIssuer::verify(std::string_view ip, std::string_view token) const {
     if (token.size() != token_size) return false;

@@ -13,7 +13,7 @@
 namespace pw::dht {
 
 class TokenIssuer {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
     static constexpr std::chrono::minutes rotation{5};
 
@@ -28,7 +28,7 @@ public:
     // Rotates now: the current secret becomes the previous one.
     void rotate();
 
-private:
+  private:
     static std::string mac(const std::array<std::uint8_t, 20>& secret, std::string_view ip);
     std::array<std::uint8_t, 20> current_{};
     std::array<std::uint8_t, 20> previous_{};

@@ -36,7 +36,9 @@ struct UdpDhtNode::State : std::enable_shared_from_this<UdpDhtNode::State> {
 UdpDhtNode::UdpDhtNode(asio::io_context& io, const udp::endpoint& local, DhtSettings settings)
     : state_(std::make_shared<State>(io, local, std::move(settings))) {}
 
-UdpDhtNode::~UdpDhtNode() { stop(); }
+UdpDhtNode::~UdpDhtNode() {
+    stop();
+}
 
 void UdpDhtNode::start() {
     if (state_->running) return;
@@ -53,8 +55,12 @@ void UdpDhtNode::stop() {
     state_->socket.close(ec);
 }
 
-DhtNode& UdpDhtNode::node() { return state_->node; }
+DhtNode& UdpDhtNode::node() {
+    return state_->node;
+}
 
-udp::endpoint UdpDhtNode::local_endpoint() const { return state_->socket.local_endpoint(); }
+udp::endpoint UdpDhtNode::local_endpoint() const {
+    return state_->socket.local_endpoint();
+}
 
 }  // namespace pw::dht

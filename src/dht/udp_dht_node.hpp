@@ -12,7 +12,7 @@
 namespace pw::dht {
 
 class UdpDhtNode {
-public:
+  public:
     // Binds to `local` (throws boost::system::system_error if it cannot).
     UdpDhtNode(boost::asio::io_context& io, const boost::asio::ip::udp::endpoint& local,
                DhtSettings settings);
@@ -26,7 +26,7 @@ public:
     DhtNode& node();
     boost::asio::ip::udp::endpoint local_endpoint() const;
 
-private:
+  private:
     struct State;
     std::shared_ptr<State> state_;
 };

@@ -18,7 +18,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     }
     const Message& m = r.message;
     if (m.transaction.empty() || m.transaction.size() > max_transaction_size) __builtin_trap();
-    if (m.nodes.size() > max_nodes_decoded || m.values.size() > max_values_decoded) __builtin_trap();
+    if (m.nodes.size() > max_nodes_decoded || m.values.size() > max_values_decoded)
+        __builtin_trap();
     for (const NodeInfo& n : m.nodes)
         if (n.endpoint.port == 0) __builtin_trap();
     for (const Ipv4Endpoint& v : m.values)
@@ -35,8 +36,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (m.type != MessageType::error && a.id != m.id) __builtin_trap();
     if (m.type == MessageType::query && (a.method != m.method || a.method_name != m.method_name))
         __builtin_trap();
-    if (m.type == MessageType::response && (a.nodes != m.nodes || a.values != m.values ||
-                                            a.token != m.token))
+    if (m.type == MessageType::response &&
+        (a.nodes != m.nodes || a.values != m.values || a.token != m.token))
         __builtin_trap();
     if (m.type == MessageType::error && (a.error_code != m.error_code)) __builtin_trap();
     return 0;

@@ -37,7 +37,8 @@ DhtSettings swarm_settings() {
 }
 
 // Runs the io_context until pred() holds or `limit` passes; returns pred().
-bool run_until(asio::io_context& io, std::chrono::milliseconds limit, const std::function<bool()>& pred) {
+bool run_until(asio::io_context& io, std::chrono::milliseconds limit,
+               const std::function<bool()>& pred) {
     auto end = std::chrono::steady_clock::now() + limit;
     while (!pred() && std::chrono::steady_clock::now() < end) {
         io.restart();
@@ -64,7 +65,8 @@ struct Swarm {
             }
             nodes.push_back(std::make_unique<UdpDhtNode>(io, udp::endpoint(lo, 0), s));
             if (i < router_count)
-                routers.push_back("127.0.0.1:" + std::to_string(nodes.back()->local_endpoint().port()));
+                routers.push_back("127.0.0.1:" +
+                                  std::to_string(nodes.back()->local_endpoint().port()));
         }
         for (auto& node : nodes) node->start();
     }
@@ -92,9 +94,10 @@ TEST(DhtSwarm, AnnounceThenFindAcrossHundredNodes) {
     run_until(sw.io, 1s, [] { return false; });
     auto boot_ms = std::chrono::duration_cast<std::chrono::milliseconds>(
         std::chrono::steady_clock::now() - t0);
-    std::printf("[dht swarm] %d nodes bootstrapped from %d in %lld ms; routing table min %zu avg %.1f\n",
-                node_count, router_count, static_cast<long long>(boot_ms.count()), sw.min_table(),
-                sw.avg_table());
+    std::printf(
+        "[dht swarm] %d nodes bootstrapped from %d in %lld ms; routing table min %zu avg %.1f\n",
+        node_count, router_count, static_cast<long long>(boot_ms.count()), sw.min_table(),
+        sw.avg_table());
 
     pw::Sha1Digest info_hash = random_node_id();
     const std::uint16_t peer_port = 51413;
@@ -109,10 +112,11 @@ TEST(DhtSwarm, AnnounceThenFindAcrossHundredNodes) {
             announced = true;
         });
     ASSERT_TRUE(run_until(sw.io, 15s, [&] { return announced; }));
-    std::printf("[dht swarm] announce: %zu get_peers queries, %zu replies, announced to %zu nodes, "
-                "%d hops, %lld ms\n",
-                ann.queries, ann.responses, ann.announced, ann.hops,
-                static_cast<long long>(ann.elapsed.count()));
+    std::printf(
+        "[dht swarm] announce: %zu get_peers queries, %zu replies, announced to %zu nodes, "
+        "%d hops, %lld ms\n",
+        ann.queries, ann.responses, ann.announced, ann.hops,
+        static_cast<long long>(ann.elapsed.count()));
     EXPECT_GE(ann.announced, 1u);
     EXPECT_LE(ann.announced, 8u);
 
@@ -127,7 +131,8 @@ TEST(DhtSwarm, AnnounceThenFindAcrossHundredNodes) {
             info_hash, 0,
             [&](std::vector<udp::endpoint> peers) {
                 for (const auto& p : peers)
-                    if (p == udp::endpoint(asio::ip::make_address("127.0.0.1"), peer_port) && !found) {
+                    if (p == udp::endpoint(asio::ip::make_address("127.0.0.1"), peer_port) &&
+                        !found) {
                         found = true;
                         first_peer = std::chrono::duration_cast<std::chrono::milliseconds>(
                             std::chrono::steady_clock::now() - start);
@@ -138,10 +143,11 @@ TEST(DhtSwarm, AnnounceThenFindAcrossHundredNodes) {
                 done = true;
             });
         ASSERT_TRUE(run_until(sw.io, 15s, [&] { return done; }));
-        std::printf("[dht swarm] node %d get_peers: found=%d, %d hops, first peer after %lld ms, "
-                    "converged after %lld ms, %zu queries\n",
-                    idx, found ? 1 : 0, st.hops, static_cast<long long>(first_peer.count()),
-                    static_cast<long long>(st.elapsed.count()), st.queries);
+        std::printf(
+            "[dht swarm] node %d get_peers: found=%d, %d hops, first peer after %lld ms, "
+            "converged after %lld ms, %zu queries\n",
+            idx, found ? 1 : 0, st.hops, static_cast<long long>(first_peer.count()),
+            static_cast<long long>(st.elapsed.count()), st.queries);
         EXPECT_TRUE(found) << "node " << idx << " did not find the announced peer";
         EXPECT_EQ(st.peers, 1u);
         EXPECT_GE(st.hops, 1);
@@ -151,9 +157,9 @@ TEST(DhtSwarm, AnnounceThenFindAcrossHundredNodes) {
     // An info-hash nobody announced gives no peers, and the lookup still ends.
     bool done = false;
     std::size_t got = 0;
-    sw.nodes[5]->node().get_peers(random_node_id(), 0,
-                                  [&](std::vector<udp::endpoint> p) { got += p.size(); },
-                                  [&] { done = true; });
+    sw.nodes[5]->node().get_peers(
+        random_node_id(), 0, [&](std::vector<udp::endpoint> p) { got += p.size(); },
+        [&] { done = true; });
     ASSERT_TRUE(run_until(sw.io, 15s, [&] { return done; }));
     EXPECT_EQ(got, 0u);
 

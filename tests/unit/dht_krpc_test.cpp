@@ -1,17 +1,19 @@
 // KRPC codec (BEP 5, BEP 43): the examples of BEP 5, round trips of every message,
 // and malformed input.
-#include "dht/parse/krpc.hpp"
-
 #include <gtest/gtest.h>
 
 #include <string>
+
+#include "dht/parse/krpc.hpp"
 
 using namespace pw::dht;
 using namespace std::string_literals;
 
 namespace {
 
-NodeId id_of(std::string_view twenty) { return pw::Sha1Digest::from_bytes(twenty); }
+NodeId id_of(std::string_view twenty) {
+    return pw::Sha1Digest::from_bytes(twenty);
+}
 
 Message roundtrip(const Message& m) {
     std::string wire = encode_message(m);
@@ -48,12 +50,14 @@ TEST(Krpc, Bep5PingEncodesExactly) {
 
 TEST(Krpc, Bep5FindNodeAndGetPeersQueries) {
     auto f = decode_message(
-        "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:qe");
+        "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz123456e1:q9:find_node1:t2:aa1:y1:"
+        "qe");
     ASSERT_TRUE(f.ok) << f.error;
     EXPECT_EQ(f.message.method, Method::find_node);
     EXPECT_EQ(f.message.target, id_of("mnopqrstuvwxyz123456"));
     auto g = decode_message(
-        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:y1:qe");
+        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz123456e1:q9:get_peers1:t2:aa1:"
+        "y1:qe");
     ASSERT_TRUE(g.ok) << g.error;
     EXPECT_EQ(g.message.method, Method::get_peers);
     EXPECT_EQ(g.message.target, id_of("mnopqrstuvwxyz123456"));
@@ -61,7 +65,8 @@ TEST(Krpc, Bep5FindNodeAndGetPeersQueries) {
 
 TEST(Krpc, Bep5GetPeersResponseWithValues) {
     auto r = decode_message(
-        "d1:rd2:id20:abcdefghij01234567895:token8:aoeusnth6:valuesl6:axje.u6:idhtnmee1:t2:aa1:y1:re");
+        "d1:rd2:id20:abcdefghij01234567895:token8:aoeusnth6:valuesl6:axje.u6:idhtnmee1:t2:aa1:y1:"
+        "re");
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.message.type, MessageType::response);
     EXPECT_EQ(r.message.token, "aoeusnth");
@@ -72,7 +77,8 @@ TEST(Krpc, Bep5GetPeersResponseWithValues) {
 
 TEST(Krpc, Bep5AnnouncePeerWithImpliedPort) {
     auto r = decode_message(
-        "d1:ad2:id20:abcdefghij012345678912:implied_porti1e9:info_hash20:mnopqrstuvwxyz1234564:porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe");
+        "d1:ad2:id20:abcdefghij012345678912:implied_porti1e9:info_hash20:mnopqrstuvwxyz1234564:"
+        "porti6881e5:token8:aoeusnthe1:q13:announce_peer1:t2:aa1:y1:qe");
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.message.method, Method::announce_peer);
     EXPECT_TRUE(r.message.implied_port);
@@ -186,27 +192,27 @@ TEST(Krpc, MalformedInputsRejected) {
         "garbage",
         "i42e",
         "le",
-        "d1:t2:aae",                                               // no y
-        "d1:t2:aa1:y1:xe",                                         // bad y
-        "d1:y1:qe",                                                // no t
-        "d1:t0:1:y1:qe",                                           // empty t
-        "d1:t17:aaaaaaaaaaaaaaaaa1:y1:re",                         // t too long
-        "d1:q4:ping1:t2:aa1:y1:qe",                                // no a
-        "d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe",                  // short id
-        "d1:ad2:id20:abcdefghij0123456789e1:t2:aa1:y1:qe",         // no q
+        "d1:t2:aae",                                                      // no y
+        "d1:t2:aa1:y1:xe",                                                // bad y
+        "d1:y1:qe",                                                       // no t
+        "d1:t0:1:y1:qe",                                                  // empty t
+        "d1:t17:aaaaaaaaaaaaaaaaa1:y1:re",                                // t too long
+        "d1:q4:ping1:t2:aa1:y1:qe",                                       // no a
+        "d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe",                         // short id
+        "d1:ad2:id20:abcdefghij0123456789e1:t2:aa1:y1:qe",                // no q
         "d1:ad2:id20:abcdefghij0123456789e1:q9:find_node1:t2:aa1:y1:qe",  // no target
         "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti0e5:token1:xe"
-        "1:q13:announce_peer1:t2:aa1:y1:qe",                       // port 0
+        "1:q13:announce_peer1:t2:aa1:y1:qe",  // port 0
         "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti70000e5:token1:xe"
-        "1:q13:announce_peer1:t2:aa1:y1:qe",                       // port too big
+        "1:q13:announce_peer1:t2:aa1:y1:qe",  // port too big
         "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti6881ee"
-        "1:q13:announce_peer1:t2:aa1:y1:qe",                       // no token
+        "1:q13:announce_peer1:t2:aa1:y1:qe",  // no token
         "d1:rd2:id20:abcdefghij01234567895:nodes25:aaaaaaaaaaaaaaaaaaaaaaaaae1:t2:aa1:y1:re",  // 25
         "d1:rd2:id20:abcdefghij01234567896:valuesl5:abcdeee1:t2:aa1:y1:re",  // 5-byte value
-        "d1:rd2:id20:abcdefghij01234567896:valuesi1ee1:t2:aa1:y1:re",      // values not list
-        "d1:rde1:t2:aa1:y1:re",                                    // response without id
-        "d1:eli201ee1:t2:aa1:y1:ee",                               // error without message
-        "d1:ei201e1:t2:aa1:y1:ee",                                 // error not a list
+        "d1:rd2:id20:abcdefghij01234567896:valuesi1ee1:t2:aa1:y1:re",        // values not list
+        "d1:rde1:t2:aa1:y1:re",                                              // response without id
+        "d1:eli201ee1:t2:aa1:y1:ee",  // error without message
+        "d1:ei201e1:t2:aa1:y1:ee",    // error not a list
         "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe trailing",
     };
     for (const std::string& s : bad) {

@@ -1,17 +1,19 @@
 // The iterative lookup state machine: alpha in flight, convergence on the k closest,
 // failures, bounded candidates and queries.
-#include "dht/lookup.hpp"
-
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <map>
 
+#include "dht/lookup.hpp"
+
 using namespace pw::dht;
 
 namespace {
 
-Ipv4Endpoint ep(std::uint16_t port) { return Ipv4Endpoint{{127, 0, 0, 1}, port}; }
+Ipv4Endpoint ep(std::uint16_t port) {
+    return Ipv4Endpoint{{127, 0, 0, 1}, port};
+}
 
 // A simulated network of n nodes: each answers with the 8 nodes closest to the target
 // among all of them.
@@ -72,8 +74,9 @@ TEST(DhtLookup, FailuresAreSkipped) {
     int guard = 0;
     while (!l.done() && guard++ < 100) {
         for (const auto& c : l.next()) {
-            bool is_dead = std::any_of(dead.begin(), dead.end(),
-                                       [&](const NodeInfo& d) { return d.endpoint == c.node.endpoint; });
+            bool is_dead = std::any_of(dead.begin(), dead.end(), [&](const NodeInfo& d) {
+                return d.endpoint == c.node.endpoint;
+            });
             if (is_dead)
                 l.on_failure(c.node.endpoint);
             else

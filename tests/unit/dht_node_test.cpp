@@ -35,7 +35,8 @@ DhtSettings fast() {
     return s;
 }
 
-bool run_until(asio::io_context& io, std::chrono::milliseconds limit, const std::function<bool()>& pred) {
+bool run_until(asio::io_context& io, std::chrono::milliseconds limit,
+               const std::function<bool()>& pred) {
     auto end = std::chrono::steady_clock::now() + limit;
     while (!pred() && std::chrono::steady_clock::now() < end) {
         io.restart();
@@ -54,20 +55,23 @@ struct Raw {
 
     explicit Raw(asio::io_context& io) : sock(io, udp::endpoint(lo, 0)) { read(); }
     void read() {
-        sock.async_receive_from(asio::buffer(buf), from, [this](boost::system::error_code ec, std::size_t n) {
-            if (ec == asio::error::operation_aborted) return;
-            if (!ec) {
-                ++received;
-                inbox.emplace_back(from, std::string(buf.data(), n));
-            }
-            read();
-        });
+        sock.async_receive_from(asio::buffer(buf), from,
+                                [this](boost::system::error_code ec, std::size_t n) {
+                                    if (ec == asio::error::operation_aborted) return;
+                                    if (!ec) {
+                                        ++received;
+                                        inbox.emplace_back(from, std::string(buf.data(), n));
+                                    }
+                                    read();
+                                });
     }
-    void send(const udp::endpoint& to, const std::string& data) { sock.send_to(asio::buffer(data), to); }
+    void send(const udp::endpoint& to, const std::string& data) {
+        sock.send_to(asio::buffer(data), to);
+    }
     // Sends many datagrams, letting the io_context run in between so that the receiver's
     // socket buffer does not overflow (UDP would drop the excess silently).
-    void flood(asio::io_context& io, const udp::endpoint& to, const std::function<std::string(int)>& make,
-               int count) {
+    void flood(asio::io_context& io, const udp::endpoint& to,
+               const std::function<std::string(int)>& make, int count) {
         for (int i = 0; i < count; ++i) {
             send(to, make(i));
             if (i % 20 == 19) {
@@ -187,14 +191,20 @@ TEST(DhtNodeTest, GarbageAndHugeDatagramsAreDropped) {
     Raw raw(io);
     auto ep = node.local_endpoint();
     const std::string junk[] = {
-        "d", "de", "d1:y1:qe", "d1:t2:xx1:y1:re", "d1:t2:xx1:y1:ee",
+        "d",
+        "de",
+        "d1:y1:qe",
+        "d1:t2:xx1:y1:re",
+        "d1:t2:xx1:y1:ee",
         "d" + std::string(3000, 'l') + std::string(3000, 'e') + "e",
-        "d1:rd2:id20:" + std::string(20, 'a') + "5:nodes27:" + std::string(27, 'n') + "e1:t2:xx1:y1:re",
+        "d1:rd2:id20:" + std::string(20, 'a') + "5:nodes27:" + std::string(27, 'n') +
+            "e1:t2:xx1:y1:re",
         std::string(60000, 'd'),
         "d1:ad2:id20:" + std::string(20, 'a') + "e1:q4:ping1:t2:aa1:y1:q" + std::string(20000, 'x'),
     };
-    raw.flood(io, ep, [&](int i) { return junk[static_cast<std::size_t>(i) % std::size(junk)]; },
-              20 * static_cast<int>(std::size(junk)));
+    raw.flood(
+        io, ep, [&](int i) { return junk[static_cast<std::size_t>(i) % std::size(junk)]; },
+        20 * static_cast<int>(std::size(junk)));
     run_until(io, 300ms, [] { return false; });
     // Nearly all arrive (loopback may still drop a few of the 60 KB ones); none is accepted.
     EXPECT_GE(node.node().stats().malformed, 20u * std::size(junk) * 9 / 10);
@@ -222,9 +232,12 @@ TEST(DhtNodeTest, QueryFloodIsRateLimited) {
     node.start();
     Raw raw(io);
     NodeId me = random_node_id();
-    raw.flood(io, node.local_endpoint(),
-              [&](int i) { return query(Method::find_node, "q" + std::to_string(i % 100), me, me, true); },
-              2000);
+    raw.flood(
+        io, node.local_endpoint(),
+        [&](int i) {
+            return query(Method::find_node, "q" + std::to_string(i % 100), me, me, true);
+        },
+        2000);
     run_until(io, 500ms, [] { return false; });
     // The burst of 20 plus what refilled during the flood and the wait (20/s).
     EXPECT_LE(raw.received, 40u);
@@ -254,17 +267,21 @@ TEST(DhtNodeTest, UnsolicitedNodeListsAreNeverContacted) {
     for (int i = 0; i < 8; ++i)
         fake.nodes.push_back({random_node_id(), Ipv4Endpoint{{127, 0, 0, 1}, trap.port()}});
     fake.values.push_back(Ipv4Endpoint{{127, 0, 0, 1}, trap.port()});
-    attacker.flood(io, ep, [&](int i) {
-        fake.transaction = std::string{static_cast<char>(i >> 8), static_cast<char>(i)};
-        return encode_message(fake);
-    }, 300);
+    attacker.flood(
+        io, ep,
+        [&](int i) {
+            fake.transaction = std::string{static_cast<char>(i >> 8), static_cast<char>(i)};
+            return encode_message(fake);
+        },
+        300);
     fake.transaction = bootq->transaction;
     attacker.send(ep, encode_message(fake));  // the bootstrap query's id, wrong sender
     // Queries whose arguments carry node lists are not trusted either.
-    attacker.send(ep, "d1:ad2:id20:" + std::string(random_node_id().view()) + "5:nodes26:" +
-                          std::string(random_node_id().view()) + "\x7f\x00\x00\x01" +
-                          std::string{static_cast<char>(trap.port() >> 8), static_cast<char>(trap.port())} +
-                          "e1:q4:ping1:t2:qq1:y1:qe");
+    attacker.send(
+        ep, "d1:ad2:id20:" + std::string(random_node_id().view()) +
+                "5:nodes26:" + std::string(random_node_id().view()) + "\x7f\x00\x00\x01" +
+                std::string{static_cast<char>(trap.port() >> 8), static_cast<char>(trap.port())} +
+                "e1:q4:ping1:t2:qq1:y1:qe");
     run_until(io, 1500ms, [] { return false; });
     EXPECT_EQ(trap.received, 0u);
     EXPECT_EQ(node.node().routing_table_size(), 0u);
@@ -272,7 +289,8 @@ TEST(DhtNodeTest, UnsolicitedNodeListsAreNeverContacted) {
     // A lookup uses neither the fake nodes nor the fake values.
     bool done = false;
     std::size_t peers = 0;
-    node.node().get_peers(random_node_id(), 0, [&](auto v) { peers += v.size(); }, [&] { done = true; });
+    node.node().get_peers(
+        random_node_id(), 0, [&](auto v) { peers += v.size(); }, [&] { done = true; });
     ASSERT_TRUE(run_until(io, 5s, [&] { return done; }));
     EXPECT_EQ(peers, 0u);
     EXPECT_EQ(trap.received, 0u);
@@ -289,7 +307,8 @@ TEST(DhtNodeTest, HugeReplyFromQueriedNodeIsDropped) {
     ASSERT_TRUE(q);
     // A reply with the right transaction but 60 KB of nodes and values.
     std::string nodes;
-    for (int i = 0; i < 2000; ++i) nodes += std::string(random_node_id().view()) + "\x7f\x00\x00\x01\x00\x09"s;
+    for (int i = 0; i < 2000; ++i)
+        nodes += std::string(random_node_id().view()) + "\x7f\x00\x00\x01\x00\x09"s;
     std::string wire = "d1:rd2:id20:" + std::string(random_node_id().view()) + "5:nodes" +
                        std::to_string(nodes.size()) + ":" + nodes + "e1:t" +
                        std::to_string(q->transaction.size()) + ":" + q->transaction + "1:y1:re";
@@ -323,7 +342,8 @@ TEST(DhtNodeTest, ReadOnlyNeverAnswersAndFlagsItsQueries) {
 }
 
 TEST(DhtNodeTest, NodesMeetAndStateFileRoundTrips) {
-    auto dir = std::filesystem::temp_directory_path() / ("pw-dht-" + random_node_id().hex().substr(0, 8));
+    auto dir =
+        std::filesystem::temp_directory_path() / ("pw-dht-" + random_node_id().hex().substr(0, 8));
     std::filesystem::create_directories(dir);
     auto state = (dir / "dht.state").string();
     asio::io_context io;

@@ -1,17 +1,19 @@
 // Routing table (BEP 5): bucket splits, good/questionable/bad, replacement cache,
 // refresh targets.
-#include "dht/routing_table.hpp"
-
 #include <gtest/gtest.h>
 
 #include <set>
+
+#include "dht/routing_table.hpp"
 
 using namespace pw::dht;
 using namespace std::chrono_literals;
 
 namespace {
 
-NodeId zero_id() { return NodeId{}; }
+NodeId zero_id() {
+    return NodeId{};
+}
 
 // An id sharing exactly `prefix` leading bits with the all-zero id, made unique by `n`.
 NodeId id_at(int prefix, std::uint8_t n) {

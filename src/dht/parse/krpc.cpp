@@ -142,17 +142,22 @@ bool decode_error(bencode::Node root, Message& m, std::string& error) {
 }  // namespace
 
 std::string Ipv4Endpoint::to_string() const {
-    return std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." + std::to_string(ip[2]) +
-           "." + std::to_string(ip[3]) + ":" + std::to_string(port);
+    return std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." + std::to_string(ip[2]) + "." +
+           std::to_string(ip[3]) + ":" + std::to_string(port);
 }
 
 const char* method_name(Method m) {
     switch (m) {
-        case Method::ping: return "ping";
-        case Method::find_node: return "find_node";
-        case Method::get_peers: return "get_peers";
-        case Method::announce_peer: return "announce_peer";
-        case Method::unknown: break;
+        case Method::ping:
+            return "ping";
+        case Method::find_node:
+            return "find_node";
+        case Method::get_peers:
+            return "get_peers";
+        case Method::announce_peer:
+            return "announce_peer";
+        case Method::unknown:
+            break;
     }
     return "unknown";
 }
@@ -216,7 +221,7 @@ DecodeResult decode_message(std::string_view datagram) {
         res.error = "missing or bad \"y\"";
         return res;
     }
-    m.type = (*y)[0] == 'q' ? MessageType::query
+    m.type = (*y)[0] == 'q'   ? MessageType::query
              : (*y)[0] == 'r' ? MessageType::response
                               : MessageType::error;
     auto t = root.find_string("t");
@@ -232,9 +237,15 @@ DecodeResult decode_message(std::string_view datagram) {
 
     bool ok = false;
     switch (m.type) {
-        case MessageType::query: ok = decode_query(root, m, res.error); break;
-        case MessageType::response: ok = decode_response(root, m, res.error); break;
-        case MessageType::error: ok = decode_error(root, m, res.error); break;
+        case MessageType::query:
+            ok = decode_query(root, m, res.error);
+            break;
+        case MessageType::response:
+            ok = decode_response(root, m, res.error);
+            break;
+        case MessageType::error:
+            ok = decode_error(root, m, res.error);
+            break;
     }
     res.ok = ok;
     return res;
@@ -282,8 +293,8 @@ std::string encode_message(const Message& m) {
         }
         case MessageType::error: {
             top["y"] = Value("e");
-            top["e"] = Value(List{Value(static_cast<std::int64_t>(m.error_code)),
-                                  Value(m.error_message)});
+            top["e"] =
+                Value(List{Value(static_cast<std::int64_t>(m.error_code)), Value(m.error_message)});
             break;
         }
     }

@@ -63,7 +63,7 @@ struct Message {
     Method method = Method::unknown;
     std::string method_name;  // "q" as sent (kept for unknown methods)
     NodeId id;
-    NodeId target;  // find_node "target", or get_peers/announce_peer "info_hash"
+    NodeId target;              // find_node "target", or get_peers/announce_peer "info_hash"
     std::uint16_t port = 0;     // announce_peer
     bool implied_port = false;  // announce_peer
     std::string token;          // announce_peer argument, get_peers response value
