@@ -9,7 +9,7 @@
 #include <boost/asio/io_context.hpp>
 #include <chrono>
 #include <cstdlib>
-#include <filesystem>
+#include <fstream>
 #include <functional>
 #include <string>
 #include <vector>
@@ -402,10 +402,18 @@ protected:
         if (!env || std::string(env) != "1")
             GTEST_SKIP() << "needs PW_LSD_NETNS=1 in a loopback-only network namespace "
                             "(tests/interop/lsd_netns_test.sh)";
-        // Refuse to send multicast where it could reach a real network.
-        for (const auto& e : std::filesystem::directory_iterator("/sys/class/net"))
-            ASSERT_EQ(e.path().filename(), "lo") << "PW_LSD_NETNS=1 but interface "
-                                                 << e.path().filename() << " exists";
+        // Refuse to send multicast where it could reach a real network: the namespace's
+        // interfaces (/proc/self/net/dev lists those of this process's namespace).
+        std::ifstream dev("/proc/self/net/dev");
+        ASSERT_TRUE(dev) << "cannot read /proc/self/net/dev";
+        std::string line;
+        int row = 0;
+        while (std::getline(dev, line)) {
+            if (++row <= 2) continue;  // two header lines
+            std::string name = line.substr(0, line.find(':'));
+            name.erase(0, name.find_first_not_of(' '));
+            ASSERT_EQ(name, "lo") << "PW_LSD_NETNS=1 but interface " << name << " exists";
+        }
     }
 
     struct Peer {
