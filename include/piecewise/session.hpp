@@ -32,6 +32,14 @@ struct Settings {
     std::chrono::seconds tracker_timeout{15};
     int numwant = 50;
     bool pex = true;  // BEP 11 peer exchange (never on private torrents)
+    // The mainline DHT (BEP 5), on a UDP socket bound like the peer listener. Never used
+    // for private torrents. The default bootstrap is the well-known public routers.
+    bool dht = true;
+    std::vector<std::string> dht_bootstrap = {"router.bittorrent.com:6881", "dht.transmissionbt.com:6881",
+                                              "router.utorrent.com:6881"};
+    std::string dht_state_file;  // empty: <state dir>/dht.state
+    // Local service discovery (BEP 14): multicast on the local network; off by default.
+    bool lsd = false;
 };
 
 // Thrown by Session calls for bad input (malformed torrent, bad address).

@@ -13,6 +13,15 @@ std::string check_endpoint(const std::string& s) {
 }
 }  // namespace
 
+// Peer discovery flags shared by get and seed.
+void add_discovery_flags(CLI::App* app, RunOptions& o) {
+    app->add_flag("--dht,!--no-dht", o.dht, "Use the mainline DHT (on by default; never for private torrents)");
+    app->add_option("--dht-bootstrap", o.dht_bootstrap,
+                    "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
+    app->add_flag("--lsd", o.lsd, "Local service discovery (BEP 14 multicast on the local network)");
+    app->add_flag("!--no-pex", o.pex, "Do not exchange peer lists with peers (BEP 11)");
+}
+
 Command add_get(CLI::App& root) {
     auto o = std::make_shared<RunOptions>();
     auto* app = root.add_subcommand("get", "Download a torrent, then seed it");
@@ -26,6 +35,7 @@ Command add_get(CLI::App& root) {
     app->add_flag("-q,--quiet", o->quiet, "No progress output");
     app->add_flag("-v,--verbose", o->verbose, "Show peer and tracker events");
     app->add_option("--resume-dir", o->resume_dir, "Where fast-resume data is kept");
+    add_discovery_flags(app, *o);
     app->add_option("--save-torrent", o->save_torrent, "With a magnet link: save the fetched metadata as this .torrent");
     app->add_option("torrent", o->torrent, "The .torrent file, or a magnet link (magnet:?xt=urn:btih:...)")->required();
     return {app, [o] { return run_torrent(*o); }};
@@ -40,6 +50,7 @@ Command add_seed(CLI::App& root) {
     app->add_flag("-q,--quiet", o->quiet, "No progress output");
     app->add_flag("-v,--verbose", o->verbose, "Show peer and tracker events");
     app->add_option("--resume-dir", o->resume_dir, "Where fast-resume data is kept");
+    add_discovery_flags(app, *o);
     app->add_option("torrent", o->torrent, "The .torrent file")->required();
     return {app, [o] { return run_torrent(*o); }};
 }

@@ -62,6 +62,10 @@ int run_torrent(const RunOptions& o) {
     piecewise::Settings settings;
     settings.listen = o.listen;
     settings.resume_dir = o.resume_dir;
+    settings.dht = o.dht;
+    if (!o.dht_bootstrap.empty()) settings.dht_bootstrap = o.dht_bootstrap;
+    settings.lsd = o.lsd;
+    settings.pex = o.pex;
     std::unique_ptr<piecewise::Session> session;
     try {
         session = std::make_unique<piecewise::Session>(settings);

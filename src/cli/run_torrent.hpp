@@ -21,6 +21,10 @@ struct RunOptions {
     bool verbose = false;
     std::string resume_dir;
     std::string save_torrent;  // get with a magnet: write the fetched .torrent here
+    bool dht = true;
+    std::vector<std::string> dht_bootstrap;  // empty: the session's default routers
+    bool lsd = false;
+    bool pex = true;
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

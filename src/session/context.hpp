@@ -11,6 +11,10 @@
 #include "storage/disk_pool.hpp"
 #include "wire/messages.hpp"
 
+namespace pw::dht {
+class DhtNode;
+}
+
 namespace pw::session {
 
 struct Context {
@@ -23,6 +27,7 @@ struct Context {
     boost::asio::ip::address bind_address;  // unspecified: let the OS choose
     std::string resume_dir;
     std::function<void(piecewise::Event)> emit;  // thread-safe
+    dht::DhtNode* dht = nullptr;                 // null when the DHT is off
 };
 
 }  // namespace pw::session

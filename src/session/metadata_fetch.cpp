@@ -6,6 +6,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "dht/dht_node.hpp"
 #include "peer/dial.hpp"
 #include "session/endpoint.hpp"
 #include "tracker/client.hpp"
@@ -54,6 +55,17 @@ void MetadataFetch::stop() {
 
 void MetadataFetch::tick() {
     if (stopped_ || finished_) return;
+    // The DHT: at once, then every 30 s while the metadata is missing.
+    if (ctx_.dht && ticks_++ % 30 == 0) {
+        std::weak_ptr<MetadataFetch> weak = shared_from_this();
+        ctx_.dht->get_peers(
+            magnet_.info_hash, ctx_.listen_port,
+            [weak](std::vector<asio::ip::udp::endpoint> peers) {
+                if (auto self = weak.lock())
+                    for (auto& ep : peers) self->add_peer(tcp::endpoint(ep.address(), ep.port()));
+            },
+            [] {});
+    }
     connect_more();
     auto now = Clock::now();
     for (std::size_t i = 0; i < state_.size(); ++i)

@@ -73,6 +73,7 @@ private:
     std::vector<peer::Clock::time_point> requested_at_;
     std::vector<tcp::endpoint> from_;  // who sent each piece
     int attempts_failed_ = 0;
+    int ticks_ = 0;
 
     std::vector<std::shared_ptr<peer::PeerConnection>> peers_;
     std::map<tcp::endpoint, Known> known_;

@@ -12,6 +12,7 @@
 #include <cstring>
 #include <fmt/format.h>
 #include <deque>
+#include <filesystem>
 #include <future>
 #include <map>
 #include <mutex>
@@ -23,6 +24,7 @@
 #include "bencode/bencode.hpp"
 #include "meta/magnet.hpp"
 #include "session/endpoint.hpp"
+#include "dht/dht_node.hpp"
 #include "session/metadata_fetch.hpp"
 #include "session/torrent.hpp"
 
@@ -70,7 +72,22 @@ struct Session::Impl {
     std::thread thread;
     bool stopped = false;
 
-    explicit Impl(Settings s) : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}} {}
+    asio::ip::udp::socket udp{io};
+    std::unique_ptr<pw::dht::DhtNode> dht;
+
+    explicit Impl(Settings s) : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr} {}
+
+    // Datagrams on the shared UDP port: KRPC (first byte 'd') goes to the DHT.
+    awaitable<void> udp_loop() {
+        std::vector<char> buf(65536);
+        while (udp.is_open()) {
+            asio::ip::udp::endpoint from;
+            auto [ec, n] = co_await udp.async_receive_from(asio::buffer(buf), from, use_nothrow);
+            if (!udp.is_open()) break;
+            if (ec) continue;
+            if (n > 0 && buf[0] == 'd' && dht) dht->on_packet(from, std::string_view(buf.data(), n));
+        }
+    }
 
     bool known(const pw::Sha1Digest& ih) const;
     void save_torrent_file(const pw::meta::Metainfo& m, const std::string& path, TorrentId id);
@@ -146,6 +163,23 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     if (ec) throw Error("cannot listen on " + settings.listen + ": " + ec.message());
     d.ctx.listen_port = d.acceptor.local_endpoint().port();
     d.ctx.bind_address = ep->address();
+    if (settings.dht) {
+        asio::ip::udp::endpoint uep(ep->address(), d.ctx.listen_port);
+        d.udp.open(uep.protocol(), ec);
+        if (!ec) d.udp.bind(uep, ec);
+        if (ec) throw Error("cannot bind UDP " + settings.listen + " for the DHT: " + ec.message());
+        pw::dht::DhtSettings ds;
+        ds.bootstrap = settings.dht_bootstrap;
+        ds.state_file = settings.dht_state_file.empty()
+                            ? std::filesystem::path(d.ctx.resume_dir).parent_path().string() + "/dht.state"
+                            : settings.dht_state_file;
+        std::error_code fec;
+        std::filesystem::create_directories(std::filesystem::path(ds.state_file).parent_path(), fec);
+        d.dht = std::make_unique<pw::dht::DhtNode>(d.io, d.udp, ds);
+        d.ctx.dht = d.dht.get();
+        asio::co_spawn(d.io, d.udp_loop(), asio::detached);
+        asio::post(d.io, [impl = impl_.get()] { impl->dht->start(); });
+    }
     asio::co_spawn(d.io, d.accept_loop(), asio::detached);
     d.thread = std::thread([impl = impl_.get()] { impl->io.run(); });
 }
@@ -274,6 +308,8 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
             for (auto& [id, f] : d.fetches) f->stop();
             d.fetches.clear();
             for (auto& [id, t] : d.torrents) co_await t->shutdown(announce_timeout);
+            if (d.dht) d.dht->stop();
+            d.udp.close(ec);
         },
         [done](std::exception_ptr) { done->set_value(); });
     fut.wait_for(announce_timeout * 2 + std::chrono::seconds(35));

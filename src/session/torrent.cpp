@@ -1,6 +1,7 @@
 #include "session/torrent.hpp"
 
 #include "peer/dial.hpp"
+#include "dht/dht_node.hpp"
 #include "session/endpoint.hpp"
 #include "wire/ext_messages.hpp"
 
@@ -131,6 +132,7 @@ wire::Handshake Torrent::our_handshake() const {
     h.info_hash = meta_.info_hash;
     h.peer_id = ctx_.peer_id;
     h.set_extensions();
+    if (ctx_.dht && !meta_.is_private) h.reserved[7] |= 0x01;  // BEP 5: we run a DHT node
     return h;
 }
 
@@ -149,6 +151,12 @@ void Torrent::tick() {
     for (auto& q : std::vector(peers_)) request_more(*q);
     if (ticks_ % 10 == 0) rechoke();
     if (pieces_since_resume_ > 0 && ticks_ % 30 == 0) save_resume();
+    // DHT: look for peers (and announce ourselves) at start, then every 15 minutes, or
+    // every 5 while downloading with few peers.
+    if (ctx_.dht && !meta_.is_private) {
+        int every = (!is_seed() && peers_.size() < 10) ? 300 : 900;
+        if (ticks_ == 1 || ticks_ % every == 0) dht_lookup();
+    }
     if (ticks_ % 60 == 5) send_pex();
 }
 
@@ -235,6 +243,11 @@ bool Torrent::on_handshake(PeerConnection& p) {
     }
     p.choke_id = next_choke_id_++;
     if (have_.count() > 0) p.send_bitfield(have_);
+    if (ctx_.dht && !meta_.is_private && h.supports_dht()) {
+        std::string port_msg;
+        wire::put_port(port_msg, ctx_.listen_port);
+        p.send_raw(port_msg);
+    }
     if (h.supports_extensions()) {
         wire::ExtHandshake eh;
         eh.v = "Piecewise " PW_VERSION;
@@ -292,7 +305,10 @@ void Torrent::on_message(PeerConnection& p, const wire::Message& m) {
             handle_cancel(p, m);
             break;
         case MsgId::port:
-            break;  // DHT is not enabled in this build
+            // BEP 5: the peer runs a DHT node on this UDP port.
+            if (ctx_.dht && !meta_.is_private && m.port != 0)
+                ctx_.dht->add_node(boost::asio::ip::udp::endpoint(p.remote().address(), m.port));
+            break;
         case MsgId::extended:
             if (m.ext_id == ext_metadata_id) {
                 serve_metadata(p, m.payload);
@@ -375,6 +391,23 @@ boost::asio::awaitable<void> Torrent::shutdown(std::chrono::milliseconds timeout
         co_await wait_disk();
     }
     if (state_ != TorrentState::error) state_ = TorrentState::stopped;
+}
+
+}  // namespace pw::session
+
+namespace pw::session {
+
+void Torrent::dht_lookup() {
+    std::weak_ptr<Torrent> weak = shared_from_this();
+    ctx_.dht->get_peers(
+        meta_.info_hash, ctx_.listen_port,
+        [weak](std::vector<boost::asio::ip::udp::endpoint> peers) {
+            auto self = weak.lock();
+            if (!self || self->stopping_) return;
+            for (auto& ep : peers) self->add_peer(tcp::endpoint(ep.address(), ep.port()));
+            self->connect_more();
+        },
+        [] {});
 }
 
 }  // namespace pw::session

@@ -100,6 +100,7 @@ private:
     // torrent.cpp
     void tick();
     void connect_more();
+    void dht_lookup();
     boost::asio::awaitable<void> connect_to(tcp::endpoint ep);
     wire::Handshake our_handshake() const;
     void emit(piecewise::EventType t, std::string msg);

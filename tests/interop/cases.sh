@@ -99,7 +99,7 @@ lt_seed() {   # lt_seed [lt_peer options]
 
 pw_seed() {
     seed_dir_with_payload
-    spawn "$T/pw-seed.log" "$PW_BIN" seed "${PW_VERBOSE[@]}" --listen "$SEEDER" -d "$T/seed" "$TORRENT"
+    spawn "$T/pw-seed.log" "$PW_BIN" seed "${PW_VERBOSE[@]}" "${PW_OPTS[@]}" --listen "$SEEDER" -d "$T/seed" "$TORRENT"
     SEED_PID=$SPAWNED
     wait_until 30 port_listening "${SEEDER%:*}" "${SEEDER#*:}" ||
         { kill -0 "$SEED_PID" 2>/dev/null || fail "piecewise seed exited early"; fail "piecewise seed did not listen on $SEEDER"; }
@@ -115,7 +115,7 @@ stop_pw_seed() {
 pw_get() {   # pw_get [piecewise get options]
     mkdir -p "$T/down"
     local rc
-    timeout -k 5 "$WAIT" "$PW_BIN" get "${PW_VERBOSE[@]}" -o "$T/down" --listen "$LEECHER" --no-seed "$@" "$TORRENT" \
+    timeout -k 5 "$WAIT" "$PW_BIN" get "${PW_VERBOSE[@]}" "${PW_OPTS[@]}" -o "$T/down" --listen "$LEECHER" --no-seed "$@" "$TORRENT" \
         >"$T/pw-get.log" 2>&1
     rc=$?
     [[ $rc == 124 ]] && fail "piecewise get did not finish within $WAIT s"
@@ -421,6 +421,8 @@ main() {
     # piecewise keeps resume data under $XDG_STATE_HOME: keep it inside the test.
     export XDG_STATE_HOME=$T/state
     PW_VERBOSE=()
+    # The DHT stays off unless a case bootstraps it from a loopback node of its own.
+    PW_OPTS=(--no-dht)
     if have_piecewise && "$PW_BIN" get --help 2>/dev/null | grep -q -- '--verbose'; then
         PW_VERBOSE=(--verbose)   # peer and tracker events in the logs, for diagnosis
     fi

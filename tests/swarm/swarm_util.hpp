@@ -59,6 +59,7 @@ inline piecewise::Settings loopback(const std::string& ip, const fs::path& resum
     s.listen = ip + ":0";
     s.resume_dir = resume.string();
     s.disk_threads = 2;
+    s.dht = false;  // never the public bootstrap routers from a test
     return s;
 }
 
