@@ -213,17 +213,16 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
         udp::endpoint target(group, settings.port);
         for (std::string& m : encode_announces(a)) {
             auto payload = std::make_shared<std::string>(std::move(m));
-            sender.async_send_to(
-                asio::buffer(*payload), target,
-                [weak = weak_from_this(), payload](const boost::system::error_code& ec,
-                                                   std::size_t) {
-                    auto self = weak.lock();
-                    if (!self) return;
-                    if (ec)
-                        ++self->stats.send_errors;
-                    else
-                        ++self->stats.datagrams_sent;
-                });
+            sender.async_send_to(asio::buffer(*payload), target,
+                                 [weak = weak_from_this(), payload](
+                                     const boost::system::error_code& ec, std::size_t) {
+                                     auto self = weak.lock();
+                                     if (!self) return;
+                                     if (ec)
+                                         ++self->stats.send_errors;
+                                     else
+                                         ++self->stats.datagrams_sent;
+                                 });
         }
         schedule();
     }
@@ -252,23 +251,37 @@ LocalDiscovery::LocalDiscovery(asio::io_context& io, asio::ip::address_v4 interf
     : state_(std::make_shared<State>(io, interface_addr, listen_port, std::move(s),
                                      std::move(on_peer))) {}
 
-LocalDiscovery::~LocalDiscovery() { stop(); }
+LocalDiscovery::~LocalDiscovery() {
+    stop();
+}
 
-bool LocalDiscovery::start(std::string& error) { return state_->start(error); }
+bool LocalDiscovery::start(std::string& error) {
+    return state_->start(error);
+}
 
-void LocalDiscovery::stop() { state_->stop(); }
+void LocalDiscovery::stop() {
+    state_->stop();
+}
 
-void LocalDiscovery::announce(const Sha1Digest& info_hash) { state_->announce(info_hash); }
+void LocalDiscovery::announce(const Sha1Digest& info_hash) {
+    state_->announce(info_hash);
+}
 
-void LocalDiscovery::remove(const Sha1Digest& info_hash) { state_->remove(info_hash); }
+void LocalDiscovery::remove(const Sha1Digest& info_hash) {
+    state_->remove(info_hash);
+}
 
 void LocalDiscovery::handle_datagram(const udp::endpoint& from, std::string_view data) {
     auto state = state_;
     state->handle(from, data);
 }
 
-const std::string& LocalDiscovery::cookie() const { return state_->settings.cookie; }
+const std::string& LocalDiscovery::cookie() const {
+    return state_->settings.cookie;
+}
 
-LocalDiscovery::Stats LocalDiscovery::stats() const { return state_->stats; }
+LocalDiscovery::Stats LocalDiscovery::stats() const {
+    return state_->stats;
+}
 
 }  // namespace pw::lsd

@@ -47,14 +47,14 @@ struct LsdSettings {
 };
 
 class LocalDiscovery {
-public:
+  public:
     using PeerHandler =
         std::function<void(const Sha1Digest&, const boost::asio::ip::tcp::endpoint&)>;
 
     struct Stats {
         std::uint64_t datagrams_received = 0;
-        std::uint64_t malformed = 0;     // refused by the decoder
-        std::uint64_t own = 0;           // carrying our cookie
+        std::uint64_t malformed = 0;  // refused by the decoder
+        std::uint64_t own = 0;        // carrying our cookie
         std::uint64_t peers_reported = 0;
         std::uint64_t reports_limited = 0;  // wanted hash, but held back by the report limit
         std::uint64_t datagrams_sent = 0;
@@ -80,7 +80,7 @@ public:
     const std::string& cookie() const;
     Stats stats() const;
 
-private:
+  private:
     struct State;
     std::shared_ptr<State> state_;
 };

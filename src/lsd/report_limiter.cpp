@@ -28,7 +28,8 @@ bool ReportLimiter::allow(std::uint32_t ipv4, std::uint16_t port, const Sha1Dige
     }
     std::vector<Report>& reports = it->second;
     drop_expired(reports, now);
-    if (std::any_of(reports.begin(), reports.end(), [&](const Report& r) { return r.port == port; }))
+    if (std::any_of(reports.begin(), reports.end(),
+                    [&](const Report& r) { return r.port == port; }))
         return false;
     if (reports.size() >= max_ports_) return false;
     reports.push_back({port, now});

@@ -17,7 +17,7 @@
 namespace pw::lsd {
 
 class ReportLimiter {
-public:
+  public:
     using Clock = std::chrono::steady_clock;
 
     explicit ReportLimiter(Clock::duration interval, std::size_t max_tracked = 4096,
@@ -30,7 +30,7 @@ public:
 
     std::size_t tracked() const { return seen_.size(); }
 
-private:
+  private:
     struct Key {
         std::uint32_t ip;
         Sha1Digest hash;

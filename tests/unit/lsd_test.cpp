@@ -35,9 +35,13 @@ Sha1Digest hash_of(std::uint8_t fill) {
     return d;
 }
 
-std::string message(std::string headers) { return "BT-SEARCH * HTTP/1.1\r\n" + headers + "\r\n"; }
+std::string message(std::string headers) {
+    return "BT-SEARCH * HTTP/1.1\r\n" + headers + "\r\n";
+}
 
-std::string ih(std::uint8_t fill) { return "Infohash: " + hash_of(fill).hex() + "\r\n"; }
+std::string ih(std::uint8_t fill) {
+    return "Infohash: " + hash_of(fill).hex() + "\r\n";
+}
 
 // ---- codec ----------------------------------------------------------------------------
 
@@ -67,7 +71,8 @@ TEST(LsdMessage, EncodeDecodeRoundTripWithSeveralHashes) {
     a.info_hashes = {hash_of(1), hash_of(2), hash_of(3)};
     a.cookie = "c00k1e";
     std::string m = encode_announce(a);
-    EXPECT_TRUE(m.starts_with("BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 51413\r\n"));
+    EXPECT_TRUE(
+        m.starts_with("BT-SEARCH * HTTP/1.1\r\nHost: 239.192.152.143:6771\r\nPort: 51413\r\n"));
     EXPECT_TRUE(m.ends_with("cookie: c00k1e\r\n\r\n\r\n"));
     DecodeResult r = decode_announce(m);
     ASSERT_TRUE(r.ok) << r.error;
@@ -91,11 +96,12 @@ TEST(LsdMessage, WithoutCookieOrHostTheHeadersAreLeftOut) {
 }
 
 TEST(LsdMessage, ToleratesCaseBareLineFeedsUnknownHeadersAndNoFinalBlankLine) {
-    std::string m = "bt-search  *\thttp/1.0\n"
-                    "X-Whatever: ignored\n"
-                    "PORT:   7000  \n"
-                    "INFOHASH:" +
-                    hash_of(5).hex() + "\n" + "Cookie:\tabc\t\n" + "infohash : " + hash_of(6).hex();
+    std::string m =
+        "bt-search  *\thttp/1.0\n"
+        "X-Whatever: ignored\n"
+        "PORT:   7000  \n"
+        "INFOHASH:" +
+        hash_of(5).hex() + "\n" + "Cookie:\tabc\t\n" + "infohash : " + hash_of(6).hex();
     DecodeResult r = decode_announce(m);
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.announce.port, 7000);
@@ -111,11 +117,12 @@ TEST(LsdMessage, IgnoresWhatFollowsTheHeaders) {
 }
 
 TEST(LsdMessage, SkipsBadInfohashesAndDuplicates) {
-    std::string m = message("Port: 6881\r\n"
-                            "Infohash: xyz\r\n"
-                            "Infohash: " +
-                            std::string(39, 'a') + "g\r\n" + "Infohash: " + std::string(64, 'a') +
-                            "\r\n" + ih(1) + ih(1) + ih(2));
+    std::string m = message(
+        "Port: 6881\r\n"
+        "Infohash: xyz\r\n"
+        "Infohash: " +
+        std::string(39, 'a') + "g\r\n" + "Infohash: " + std::string(64, 'a') + "\r\n" + ih(1) +
+        ih(1) + ih(2));
     DecodeResult r = decode_announce(m);
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.ignored_info_hashes, 3u);
@@ -123,8 +130,8 @@ TEST(LsdMessage, SkipsBadInfohashesAndDuplicates) {
 }
 
 TEST(LsdMessage, FirstHostAndCookieCount) {
-    DecodeResult r =
-        decode_announce(message("Host: a\r\nHost: b\r\ncookie: x\r\ncookie: y\r\nPort: 2\r\n" + ih(1)));
+    DecodeResult r = decode_announce(
+        message("Host: a\r\nHost: b\r\ncookie: x\r\ncookie: y\r\nPort: 2\r\n" + ih(1)));
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.announce.host, "a");
     EXPECT_EQ(r.announce.cookie, "x");
@@ -168,7 +175,8 @@ TEST(LsdMessage, RefusesMalformedHeaderLines) {
 }
 
 TEST(LsdMessage, BoundsSizeLinesAndHashes) {
-    std::string big = message("Port: 1\r\n" + ih(1) + "X: " + std::string(max_message_size, 'x') + "\r\n");
+    std::string big =
+        message("Port: 1\r\n" + ih(1) + "X: " + std::string(max_message_size, 'x') + "\r\n");
     expect_refused(big, "exceeds");
 
     std::string many_lines = "Port: 1\r\n" + ih(1);
@@ -264,7 +272,9 @@ struct Fixture {
 
     explicit Fixture(LsdSettings s = {})
         : lsd(io, asio::ip::make_address_v4("127.0.0.1"), 6881, std::move(s),
-              [this](const Sha1Digest& h, const tcp::endpoint& ep) { reports.push_back({h, ep}); }) {}
+              [this](const Sha1Digest& h, const tcp::endpoint& ep) {
+                  reports.push_back({h, ep});
+              }) {}
 
     void feed(const std::string& from_ip, const Announce& a) {
         lsd.handle_datagram(udp::endpoint(asio::ip::make_address(from_ip), 40000),
@@ -350,14 +360,14 @@ TEST(LsdDiscovery, HandlerMayRemoveAndStop) {
     asio::io_context io;
     int calls = 0;
     std::unique_ptr<LocalDiscovery> lsd;
-    lsd = std::make_unique<LocalDiscovery>(
-        io, asio::ip::make_address_v4("127.0.0.1"), 6881, LsdSettings{},
-        [&](const Sha1Digest& h, const tcp::endpoint&) {
-            ++calls;
-            lsd->remove(h);
-            lsd->remove(hash_of(2));
-            lsd->stop();
-        });
+    lsd = std::make_unique<LocalDiscovery>(io, asio::ip::make_address_v4("127.0.0.1"), 6881,
+                                           LsdSettings{},
+                                           [&](const Sha1Digest& h, const tcp::endpoint&) {
+                                               ++calls;
+                                               lsd->remove(h);
+                                               lsd->remove(hash_of(2));
+                                               lsd->stop();
+                                           });
     lsd->announce(hash_of(1));
     lsd->announce(hash_of(2));
     lsd->handle_datagram(udp::endpoint(asio::ip::make_address("10.0.0.5"), 1),
@@ -396,7 +406,7 @@ void run_for(asio::io_context& io, std::chrono::milliseconds d) {
 }
 
 class LsdLive : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         const char* env = std::getenv("PW_LSD_NETNS");
         if (!env || std::string(env) != "1")

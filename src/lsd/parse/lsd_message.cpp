@@ -18,7 +18,9 @@ bool iequals(std::string_view a, std::string_view b) {
     return true;
 }
 
-bool is_blank(char c) { return c == ' ' || c == '\t'; }
+bool is_blank(char c) {
+    return c == ' ' || c == '\t';
+}
 
 std::string_view trim(std::string_view s) {
     while (!s.empty() && is_blank(s.front())) s.remove_prefix(1);
@@ -119,8 +121,7 @@ DecodeResult decode_announce(std::string_view message) {
         std::string_view value = trim(line.substr(colon + 1));
         if (iequals(name, "Infohash")) {
             if (++info_hash_headers > max_info_hashes)
-                return fail("more than " + std::to_string(max_info_hashes) +
-                            " Infohash headers");
+                return fail("more than " + std::to_string(max_info_hashes) + " Infohash headers");
             Sha1Digest h;
             if (!Sha1Digest::from_hex(value, h)) {
                 ++r.ignored_info_hashes;
