@@ -47,6 +47,7 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
         : receiver(io),
           sender(io),
           timer(io),
+          retry(io),
           interface_addr(iface),
           listen_port(listen_port),
           settings(std::move(s)),
@@ -105,6 +106,7 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
         ++timer_generation;
         timer_armed = false;
         timer.cancel();
+        retry.cancel();
         close_sockets();
     }
 
@@ -120,9 +122,19 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
             [weak = weak_from_this()](const boost::system::error_code& ec, std::size_t n) {
                 auto self = weak.lock();
                 if (!self || !self->running || ec == asio::error::operation_aborted) return;
-                // Other errors concern one datagram: keep reading.
-                if (!ec) self->handle(self->from, std::string_view(self->buffer.data(), n));
-                if (self->running) self->read();
+                if (!ec) {
+                    self->handle(self->from, std::string_view(self->buffer.data(), n));
+                    if (self->running) self->read();
+                    return;
+                }
+                // An error usually concerns one datagram; a short pause keeps one that
+                // repeats from turning this loop into a busy one.
+                ++self->stats.receive_errors;
+                self->retry.expires_after(std::chrono::milliseconds(100));
+                self->retry.async_wait([weak](const boost::system::error_code& wait_ec) {
+                    auto again = weak.lock();
+                    if (again && again->running && !wait_ec) again->read();
+                });
             });
     }
 
@@ -230,6 +242,7 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
     udp::socket receiver;
     udp::socket sender;
     asio::steady_timer timer;
+    asio::steady_timer retry;  // pause after a receive error
     asio::ip::address_v4 interface_addr;
     asio::ip::address_v4 group;
     std::uint16_t listen_port;

@@ -59,6 +59,7 @@ class LocalDiscovery {
         std::uint64_t reports_limited = 0;  // wanted hash, but held back by the report limit
         std::uint64_t datagrams_sent = 0;
         std::uint64_t send_errors = 0;
+        std::uint64_t receive_errors = 0;
     };
 
     // `on_peer` is called (on the io_context thread) with an info-hash we announced and the
