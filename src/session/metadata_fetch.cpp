@@ -55,8 +55,10 @@ void MetadataFetch::stop() {
 
 void MetadataFetch::tick() {
     if (stopped_ || finished_) return;
-    // The DHT: at once, then every 30 s while the metadata is missing.
-    if (ctx_.dht && ticks_++ % 30 == 0) {
+    // The DHT: at once, after 5 and 15 s (a swarm may announce itself meanwhile), then
+    // every 30 s while the metadata is missing.
+    int t = ticks_++;
+    if (ctx_.dht && (t == 0 || t == 5 || t % 15 == 0)) {
         std::weak_ptr<MetadataFetch> weak = shared_from_this();
         ctx_.dht->get_peers(
             magnet_.info_hash, ctx_.listen_port,

@@ -235,3 +235,30 @@ TEST_F(Swarm, MagnetFetchesMetadataFromPeersThenDownloads) {
     ASSERT_TRUE(wait_for([&] { return fs::exists(dir / "fetched.torrent"); }, std::chrono::seconds(5)));
     EXPECT_EQ(pw::meta::load(dir / "fetched.torrent").info_hash, meta.info_hash);
 }
+
+TEST_F(Swarm, MagnetWithTheDhtAsOnlyPeerSource) {
+    std::string data = random_bytes(2 << 20, 15);
+    write_file(dir / "src" / "payload.bin", data);
+    auto torrent = make_torrent(dir / "src" / "payload.bin", dir / "t.torrent", 32 << 10);
+    auto meta = pw::meta::load(torrent);
+    auto with_dht = [&](const std::string& ip, const std::string& name, std::vector<std::string> boot) {
+        auto s = loopback(ip, dir / name);
+        s.dht = true;
+        s.dht_bootstrap = std::move(boot);
+        return s;
+    };
+    // A node everyone bootstraps from, a seed that announces itself, a leecher with only a magnet.
+    Session boot(with_dht("127.0.10.1", "rb", {}));
+    std::string boot_ep = endpoint("127.0.10.1", boot);
+    Session seed(with_dht("127.0.10.2", "rs", {boot_ep}));
+    auto sid = seed.add_torrent(params(torrent, dir / "src", {}, true));
+    ASSERT_TRUE(wait_for([&] { return complete(seed, sid); }, limit));
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // its first DHT announce
+    Session leecher(with_dht("127.0.10.3", "rl", {boot_ep}));
+    AddTorrentParams p;
+    p.magnet = "magnet:?xt=urn:btih:" + meta.info_hash.hex();
+    p.save_path = (dir / "dl").string();
+    auto id = leecher.add_torrent(p);
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+}
