@@ -408,6 +408,91 @@ case_lt_dht_via_pw_node() {
     echo "PASS: transfer through the DHT; dht-node saved $(wc -c <"$T/dht.state") bytes of state"
 }
 
+# A libtorrent downloader for a magnet link whose peers come from the DHT only.
+write_lt_magnet() {
+    cat >"$T/lt_magnet.py" <<'EOF'
+import sys, time
+import libtorrent as lt
+uri, save, listen, boot, timeout = sys.argv[1:6]
+host = listen.rpartition(":")[0]
+ses = lt.session({
+    "listen_interfaces": listen, "outgoing_interfaces": host,
+    "enable_dht": True, "dht_bootstrap_nodes": boot,
+    "dht_restrict_routing_ips": False, "dht_restrict_search_ips": False,
+    "dht_ignore_dark_internet": False, "dht_prefer_verified_node_ids": False,
+    "enable_lsd": False, "enable_upnp": False, "enable_natpmp": False,
+    "enable_ip_notifier": False, "allow_multiple_connections_per_ip": True,
+    "enable_incoming_utp": False, "enable_outgoing_utp": False,
+})
+atp = lt.parse_magnet_uri(uri)
+atp.save_path = save
+atp.flags &= ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
+h = ses.add_torrent(atp)
+start = time.monotonic()
+next_announce = 0
+while True:
+    now = time.monotonic()
+    if now - start > float(timeout):
+        print("lt-magnet: timeout", flush=True)
+        sys.exit(1)
+    st = h.status()
+    if now >= next_announce:
+        h.force_dht_announce()
+        next_announce = now + 2
+        print(f"lt-magnet: {st.progress * 100:.1f}% peers {st.num_peers} metadata {st.has_metadata} "
+              f"dht nodes {ses.status().dht_nodes}", flush=True)
+    if st.is_seeding:
+        print(f"lt-magnet: complete in {now - start:.2f} s", flush=True)
+        sys.exit(0)
+    ses.wait_for_alert(200)
+EOF
+}
+
+# libtorrent seeds with no tracker and announces to the DHT (a `piecewise dht-node`);
+# `piecewise get MAGNET` finds it through the DHT alone, fetches the metadata (BEP 9)
+# and downloads.
+case_lt_seed_pw_magnet_dht() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create
+    dht_node_start
+    seed_dir_with_payload; write_lt_dht
+    spawn "$T/lt-seed.log" "$PW_PY" "$T/lt_dht.py" seed "$TORRENT" "$T/seed" "$SEEDER" "$DHT_NODE" $((WAIT + 60))
+    SEED_PID=$SPAWNED
+    wait_until 60 dht_node_has_peer || fail "the seeder's announce never reached the piecewise DHT node"
+    mkdir -p "$T/down"
+    local ih rc
+    ih=$(info_hash "$TORRENT")
+    timeout -k 5 "$WAIT" "$PW_BIN" get "${PW_VERBOSE[@]}" --dht-bootstrap "$DHT_NODE" -o "$T/down" \
+        --listen "$LEECHER" --no-seed --save-torrent "$T/fetched.torrent" "magnet:?xt=urn:btih:$ih" \
+        >"$T/pw-get.log" 2>&1
+    rc=$?
+    [[ $rc == 0 ]] || fail "piecewise get MAGNET exited $rc"
+    check_same
+    [[ $(info_hash "$T/fetched.torrent") == "$ih" ]] || fail "the saved .torrent has another info-hash"
+    stop_pid "$SEED_PID" 10
+    stop_pid "$DHT_PID" 10
+}
+
+# The reverse: only piecewise seeds, announcing itself to the DHT; libtorrent downloads
+# the magnet, fetching the metadata from piecewise.
+case_pw_seed_lt_magnet_dht() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create
+    dht_node_start
+    seed_dir_with_payload
+    spawn "$T/pw-seed.log" "$PW_BIN" seed "${PW_VERBOSE[@]}" --dht-bootstrap "$DHT_NODE" --listen "$SEEDER" -d "$T/seed" "$TORRENT"
+    SEED_PID=$SPAWNED
+    wait_until 60 dht_node_has_peer || fail "the piecewise seeder never announced itself to the DHT"
+    write_lt_magnet
+    mkdir -p "$T/down"
+    "$PW_PY" "$T/lt_magnet.py" "magnet:?xt=urn:btih:$(info_hash "$TORRENT")" "$T/down" "$LEECHER" "$DHT_NODE" "$WAIT" \
+        >"$T/lt-get.log" 2>&1 || fail "libtorrent magnet download through the DHT failed"
+    check_same
+    grep -m1 'complete in' "$T/lt-get.log"
+    stop_pw_seed
+    stop_pid "$DHT_PID" 10
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {
