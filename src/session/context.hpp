@@ -14,6 +14,9 @@
 namespace pw::dht {
 class DhtNode;
 }
+namespace pw::lsd {
+class LocalDiscovery;
+}
 
 namespace pw::session {
 
@@ -28,6 +31,7 @@ struct Context {
     std::string resume_dir;
     std::function<void(piecewise::Event)> emit;  // thread-safe
     dht::DhtNode* dht = nullptr;                 // null when the DHT is off
+    lsd::LocalDiscovery* lsd = nullptr;          // null unless local service discovery is on
 };
 
 }  // namespace pw::session

@@ -7,6 +7,7 @@
 #include <fmt/format.h>
 
 #include "dht/dht_node.hpp"
+#include "lsd/local_discovery.hpp"
 #include "peer/dial.hpp"
 #include "session/endpoint.hpp"
 #include "tracker/client.hpp"
@@ -43,11 +44,13 @@ void MetadataFetch::start() {
     for (const auto& s : magnet_.peers)
         if (auto ep = parse_endpoint(s)) add_peer(*ep);
     if (!magnet_.trackers.empty()) asio::co_spawn(ctx_.io, tracker_loop(), asio::detached);
+    if (ctx_.lsd) ctx_.lsd->announce(magnet_.info_hash);
     tick();
 }
 
 void MetadataFetch::stop() {
     stopped_ = true;
+    if (ctx_.lsd) ctx_.lsd->remove(magnet_.info_hash);
     tick_timer_.cancel();
     tracker_timer_.cancel();
     for (auto& p : std::vector(peers_)) p->close("metadata fetch stopped");

@@ -25,6 +25,7 @@
 #include "meta/magnet.hpp"
 #include "session/endpoint.hpp"
 #include "dht/dht_node.hpp"
+#include "lsd/local_discovery.hpp"
 #include "session/metadata_fetch.hpp"
 #include "session/torrent.hpp"
 
@@ -75,7 +76,17 @@ struct Session::Impl {
     asio::ip::udp::socket udp{io};
     std::unique_ptr<pw::dht::DhtNode> dht;
 
-    explicit Impl(Settings s) : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr} {}
+    std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
+
+    explicit Impl(Settings s) : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr} {}
+
+    // A neighbour announced an info-hash by local service discovery.
+    void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
+        for (auto& [id, t] : torrents)
+            if (t->info_hash() == ih) t->add_peer(ep);
+        for (auto& [id, f] : fetches)
+            if (f->info_hash() == ih) f->add_peer(ep);
+    }
 
     // Datagrams on the shared UDP port: KRPC (first byte 'd') goes to the DHT.
     awaitable<void> udp_loop() {
@@ -179,6 +190,15 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         d.ctx.dht = d.dht.get();
         asio::co_spawn(d.io, d.udp_loop(), asio::detached);
         asio::post(d.io, [impl = impl_.get()] { impl->dht->start(); });
+    }
+    if (settings.lsd) {
+        auto iface = ep->address().is_v4() ? ep->address().to_v4() : asio::ip::address_v4::any();
+        d.lsd = std::make_unique<pw::lsd::LocalDiscovery>(
+            d.io, iface, d.ctx.listen_port, pw::lsd::LsdSettings{},
+            [impl = impl_.get()](const pw::Sha1Digest& ih, const tcp::endpoint& peer) { impl->on_local_peer(ih, peer); });
+        std::string why;
+        if (!d.lsd->start(why)) throw Error("local service discovery: " + why);
+        d.ctx.lsd = d.lsd.get();
     }
     asio::co_spawn(d.io, d.accept_loop(), asio::detached);
     d.thread = std::thread([impl = impl_.get()] { impl->io.run(); });
@@ -309,6 +329,7 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
             d.fetches.clear();
             for (auto& [id, t] : d.torrents) co_await t->shutdown(announce_timeout);
             if (d.dht) d.dht->stop();
+            if (d.lsd) d.lsd->stop();
             d.udp.close(ec);
         },
         [done](std::exception_ptr) { done->set_value(); });

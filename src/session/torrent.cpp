@@ -2,6 +2,7 @@
 
 #include "peer/dial.hpp"
 #include "dht/dht_node.hpp"
+#include "lsd/local_discovery.hpp"
 #include "session/endpoint.hpp"
 #include "wire/ext_messages.hpp"
 
@@ -371,6 +372,7 @@ boost::asio::awaitable<void> Torrent::shutdown(std::chrono::milliseconds timeout
     auto self = shared_from_this();
     if (stopping_) co_return;
     stopping_ = true;
+    if (ctx_.lsd) ctx_.lsd->remove(meta_.info_hash);
     tick_timer_.cancel();
     tracker_wake_.cancel();
     if (check_progress_) check_progress_->cancel = true;

@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 
 #include "session/torrent.hpp"
+#include "lsd/local_discovery.hpp"
 #include "storage/resume.hpp"
 
 namespace pw::session {
@@ -65,6 +66,7 @@ void Torrent::on_checked(std::vector<bool> have, bool from_resume) {
     }
     if (!from_resume) save_resume();  // record the check so a restart can trust it
 
+    if (ctx_.lsd && !meta_.is_private) ctx_.lsd->announce(meta_.info_hash);  // BEP 14
     auto self = shared_from_this();
     if (!trackers_.empty()) {
         tracker_running_ = true;

@@ -493,6 +493,23 @@ case_pw_seed_lt_magnet_dht() {
     stop_pid "$DHT_PID" 10
 }
 
+# Local service discovery (BEP 14), inside this case's own network namespace only: a
+# piecewise seeder and downloader with no tracker, no DHT and no peer address find each
+# other by multicast on the namespace's loopback.
+case_pw_lsd() {
+    need_piecewise
+    ip link set lo multicast on
+    ip route add 239.0.0.0/8 dev lo 2>/dev/null || true
+    single_payload 8; pw_create
+    seed_dir_with_payload
+    spawn "$T/pw-seed.log" "$PW_BIN" seed "${PW_VERBOSE[@]}" --no-dht --lsd --listen "$SEEDER" -d "$T/seed" "$TORRENT"
+    SEED_PID=$SPAWNED
+    wait_until 30 port_listening "${SEEDER%:*}" "${SEEDER#*:}" || fail "piecewise seed did not listen on $SEEDER"
+    pw_get --lsd
+    check_same
+    stop_pw_seed
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {
