@@ -132,7 +132,7 @@ void BM_decode_files(benchmark::State& state) {
     state.counters["tokens/s"] = benchmark::Counter(static_cast<double>(tokens),
                                                     benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_decode_files)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_decode_files)->ArgName("files")->Arg(100'000)->Unit(benchmark::kMillisecond);
 
 void BM_decode_pieces_string(benchmark::State& state) {
     const std::string t = make_single_file(static_cast<std::size_t>(state.range(0)));
@@ -143,7 +143,10 @@ void BM_decode_pieces_string(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * t.size()));
     state.counters["MB"] = static_cast<double>(t.size()) / 1e6;
 }
-BENCHMARK(BM_decode_pieces_string)->Arg(10'000'000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_decode_pieces_string)
+    ->ArgName("bytes")
+    ->Arg(10'000'000)
+    ->Unit(benchmark::kMicrosecond);
 
 void BM_decode_unsorted_dict(benchmark::State& state) {
     const std::string t = make_unsorted_dict(static_cast<int>(state.range(0)));
@@ -154,7 +157,7 @@ void BM_decode_unsorted_dict(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * t.size()));
     state.counters["keys"] = static_cast<double>(state.range(0));
 }
-BENCHMARK(BM_decode_unsorted_dict)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_decode_unsorted_dict)->ArgName("keys")->Arg(100'000)->Unit(benchmark::kMillisecond);
 
 // Full metainfo parse: decode, SHA-1 of the info dictionary, per-file path sanitising
 // and the uniqueness pass, piece hash copy.
@@ -172,7 +175,7 @@ void BM_meta_parse_files(benchmark::State& state) {
     state.counters["files/s"] = benchmark::Counter(static_cast<double>(files),
                                                    benchmark::Counter::kIsIterationInvariantRate);
 }
-BENCHMARK(BM_meta_parse_files)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_meta_parse_files)->ArgName("files")->Arg(100'000)->Unit(benchmark::kMillisecond);
 
 void BM_meta_parse_pieces_string(benchmark::State& state) {
     const std::string t = make_single_file(static_cast<std::size_t>(state.range(0)));
@@ -183,7 +186,10 @@ void BM_meta_parse_pieces_string(benchmark::State& state) {
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * t.size()));
     state.counters["MB"] = static_cast<double>(t.size()) / 1e6;
 }
-BENCHMARK(BM_meta_parse_pieces_string)->Arg(10'000'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_meta_parse_pieces_string)
+    ->ArgName("bytes")
+    ->Arg(10'000'000)
+    ->Unit(benchmark::kMillisecond);
 
 // The encoder over the same tree the multi-file torrent was made from (tree built once,
 // outside the timing).
@@ -220,7 +226,7 @@ void BM_encode_files(benchmark::State& state) {
     if (size != t.size()) state.SkipWithError("re-encoded size differs");
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * t.size()));
 }
-BENCHMARK(BM_encode_files)->Arg(100'000)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_encode_files)->ArgName("files")->Arg(100'000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 

@@ -141,7 +141,7 @@ void BM_pick_sparse_peer(benchmark::State& state) {
     state.counters["peer_pieces"] = static_cast<double>(peer.count());
     state.counters["pick_avail"] = piece >= 0 ? picker.availability(piece) : -1;
 }
-BENCHMARK(BM_pick_sparse_peer)->Arg(1)->Arg(10)->Arg(100)->Arg(500);
+BENCHMARK(BM_pick_sparse_peer)->ArgName("permille")->Arg(1)->Arg(10)->Arg(100)->Arg(500);
 
 void BM_pick_no_match(benchmark::State& state) {
     const Swarm& s = swarm();
@@ -159,7 +159,7 @@ void BM_pick_no_match(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations());
     state.counters["candidates"] = static_cast<double>(picker.num_candidates());
 }
-BENCHMARK(BM_pick_no_match)->Arg(10)->Arg(500);
+BENCHMARK(BM_pick_no_match)->ArgName("permille")->Arg(10)->Arg(500);
 
 void BM_inc_all_dec_all(benchmark::State& state) {
     const Swarm& s = swarm();
@@ -178,7 +178,12 @@ void BM_inc_all_dec_all(benchmark::State& state) {
         benchmark::Counter(2.0, benchmark::Counter::kIsIterationInvariantRate);
     state.counters["set_bits"] = static_cast<double>(peer.count());
 }
-BENCHMARK(BM_inc_all_dec_all)->Arg(10)->Arg(500)->Arg(1000)->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_inc_all_dec_all)
+    ->ArgName("permille")
+    ->Arg(10)
+    ->Arg(500)
+    ->Arg(1000)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 

@@ -38,7 +38,7 @@ void BM_sha1_reused(benchmark::State& state) {
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * data.size()));
 }
-BENCHMARK(BM_sha1_reused)->Arg(16 << 10)->Arg(1 << 20);
+BENCHMARK(BM_sha1_reused)->ArgName("bytes")->Arg(16 << 10)->Arg(1 << 20);
 
 void BM_sha1_oneshot(benchmark::State& state) {
     const std::string data = buffer(static_cast<std::size_t>(state.range(0)));
@@ -48,7 +48,7 @@ void BM_sha1_oneshot(benchmark::State& state) {
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * data.size()));
 }
-BENCHMARK(BM_sha1_oneshot)->Arg(16 << 10)->Arg(1 << 20);
+BENCHMARK(BM_sha1_oneshot)->ArgName("bytes")->Arg(16 << 10)->Arg(1 << 20);
 
 void BM_sha1_blocks(benchmark::State& state) {
     constexpr std::size_t kBlock = 16 << 10;
@@ -62,7 +62,7 @@ void BM_sha1_blocks(benchmark::State& state) {
     }
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * data.size()));
 }
-BENCHMARK(BM_sha1_blocks);
+BENCHMARK(BM_sha1_blocks)->Name("BM_sha1_blocks/bytes:1048576");
 
 }  // namespace
 

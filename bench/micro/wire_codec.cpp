@@ -32,18 +32,6 @@ int batch_size(Kind k) {
     return k == kPiece ? 64 : 1024;
 }
 
-const char* kind_name(Kind k) {
-    switch (k) {
-        case kRequest:
-            return "request";
-        case kPiece:
-            return "piece16k";
-        case kHave:
-            return "have";
-    }
-    return "?";
-}
-
 const std::string& block() {
     static const std::string b = [] {
         std::string s(wire::block_size, '\0');
@@ -81,9 +69,7 @@ std::string batch(Kind k) {
     return out;
 }
 
-void BM_encode(benchmark::State& state) {
-    const auto k = static_cast<Kind>(state.range(0));
-    state.SetLabel(kind_name(k));
+void BM_encode(benchmark::State& state, Kind k) {
     const std::size_t bytes = batch(k).size();
     std::string out;
     out.reserve(bytes);
@@ -97,11 +83,11 @@ void BM_encode(benchmark::State& state) {
     state.SetItemsProcessed(state.iterations() * batch_size(k));
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * bytes));
 }
-BENCHMARK(BM_encode)->Arg(kRequest)->Arg(kPiece)->Arg(kHave);
+BENCHMARK_CAPTURE(BM_encode, request, kRequest);
+BENCHMARK_CAPTURE(BM_encode, piece16k, kPiece);
+BENCHMARK_CAPTURE(BM_encode, have, kHave);
 
-void BM_parse(benchmark::State& state) {
-    const auto k = static_cast<Kind>(state.range(0));
-    state.SetLabel(kind_name(k));
+void BM_parse(benchmark::State& state, Kind k) {
     const std::string buf = batch(k);
     std::int64_t messages = 0;
     for (auto _ : state) {
@@ -124,7 +110,9 @@ void BM_parse(benchmark::State& state) {
     state.SetItemsProcessed(messages);
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * buf.size()));
 }
-BENCHMARK(BM_parse)->Arg(kRequest)->Arg(kPiece)->Arg(kHave);
+BENCHMARK_CAPTURE(BM_parse, request, kRequest);
+BENCHMARK_CAPTURE(BM_parse, piece16k, kPiece);
+BENCHMARK_CAPTURE(BM_parse, have, kHave);
 
 void BM_parse_segmented(benchmark::State& state) {
     const std::string buf = batch(kPiece);
@@ -150,13 +138,12 @@ void BM_parse_segmented(benchmark::State& state) {
             }
         }
     }
-    state.SetLabel("piece16k");
     state.SetItemsProcessed(messages);
     state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * buf.size()));
     state.counters["parses/msg"] =
         static_cast<double>(attempts) / static_cast<double>(std::max<std::int64_t>(1, messages));
 }
-BENCHMARK(BM_parse_segmented);
+BENCHMARK(BM_parse_segmented)->Name("BM_parse_segmented/piece16k");
 
 }  // namespace
 
