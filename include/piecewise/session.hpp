@@ -31,6 +31,8 @@ struct Settings {
     unsigned disk_threads = 0;  // 0: one per core, at least 2
     std::chrono::seconds tracker_timeout{15};
     int numwant = 50;
+    // BEP 12: announce to the first tier that answers (false), or to every tier (true).
+    bool announce_to_all_tiers = false;
     bool pex = true;  // BEP 11 peer exchange (never on private torrents)
     // The mainline DHT (BEP 5), on a UDP socket bound like the peer listener. Never used
     // for private torrents. The default bootstrap is the well-known public routers.

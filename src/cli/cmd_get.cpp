@@ -20,6 +20,8 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
                     "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
     app->add_flag("--lsd", o.lsd, "Local service discovery (BEP 14 multicast on the local network)");
     app->add_flag("!--no-pex", o.pex, "Do not exchange peer lists with peers (BEP 11)");
+    app->add_flag("--announce-to-all-tiers", o.all_tiers,
+                  "Announce to one tracker in every tier instead of the first tier that answers (BEP 12)");
 }
 
 Command add_get(CLI::App& root) {

@@ -66,6 +66,7 @@ int run_torrent(const RunOptions& o) {
     if (!o.dht_bootstrap.empty()) settings.dht_bootstrap = o.dht_bootstrap;
     settings.lsd = o.lsd;
     settings.pex = o.pex;
+    settings.announce_to_all_tiers = o.all_tiers;
     std::unique_ptr<piecewise::Session> session;
     try {
         session = std::make_unique<piecewise::Session>(settings);
@@ -97,6 +98,7 @@ int run_torrent(const RunOptions& o) {
 
     const bool tty = isatty(STDOUT_FILENO);
     auto last_print = std::chrono::steady_clock::now() - std::chrono::hours(1);
+    auto last_trackers = std::chrono::steady_clock::now() - std::chrono::seconds(25);
     int status = 0;
     std::string reason;
     bool checked = false;
@@ -140,6 +142,15 @@ int run_torrent(const RunOptions& o) {
             break;
         }
         auto now = std::chrono::steady_clock::now();
+        if (o.verbose && !o.quiet && now - last_trackers >= std::chrono::seconds(30)) {
+            last_trackers = now;
+            if (tty) std::fputs("\r\033[K", stdout);
+            for (auto& t : s->trackers)
+                std::printf("tracker %s: %s | peers %d | seeders %lld leechers %lld | next announce in %llds\n",
+                            t.url.c_str(), t.last_error.empty() ? "ok" : t.last_error.c_str(),
+                            t.peers_returned, static_cast<long long>(t.seeders),
+                            static_cast<long long>(t.leechers), static_cast<long long>(t.next_announce_s));
+        }
         if (!o.quiet) {
             if (tty && now - last_print >= std::chrono::milliseconds(500)) {
                 std::printf("\r\033[K%s", progress_line(*s).c_str());

@@ -25,6 +25,7 @@ struct RunOptions {
     std::vector<std::string> dht_bootstrap;  // empty: the session's default routers
     bool lsd = false;
     bool pex = true;
+    bool all_tiers = false;
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

@@ -97,6 +97,7 @@ public:
     bool peer_interested = false;
     bool snubbed = false;
     int interesting = 0;           // pieces it has that we lack
+    std::uint64_t pick_failed_epoch = ~0ull;  // picker epoch at which pick() found nothing
     std::deque<OutRequest> requests_out;
     std::deque<OutRequest> cancelled;  // released requests whose blocks may still arrive
     std::deque<InRequest> requests_in;

@@ -3,6 +3,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <bit>
 #include <boost/asio/post.hpp>
 #include <cstring>
 
@@ -55,6 +56,7 @@ void Torrent::handle_have(PeerConnection& p, std::uint32_t piece) {
     int i = static_cast<int>(piece);
     if (p.has.get(i)) return;
     p.has.set(i);
+    p.pick_failed_epoch = ~0ull;
     if (p.seed) return;
     picker_.inc(i);
     if (!have_.get(i)) ++p.interesting;
@@ -100,9 +102,11 @@ void Torrent::handle_bitfield(PeerConnection& p, std::string_view bits) {
         p.close("both sides are seeds");
         return;
     }
+    p.pick_failed_epoch = ~0ull;
     p.interesting = 0;
-    for (int i = 0; i < b.size(); ++i)
-        if (b.get(i) && !have_.get(i)) ++p.interesting;
+    auto theirs = b.wire(), ours = have_.wire();
+    for (std::size_t k = 0; k < theirs.size(); ++k)
+        p.interesting += std::popcount(static_cast<std::uint8_t>(theirs[k] & ~ours[k]));
     update_interest(p);
     request_more(p);
 }
@@ -130,8 +134,14 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
     }
     // 2. Start the rarest piece this peer has, if the cache has room.
     if (picker_.num_candidates() > 0) {
+        // pick() walks every candidate when the peer has none of them: remember that
+        // until a piece becomes a candidate again or the peer announces more.
+        if (p.pick_failed_epoch == picker_.epoch()) return false;
         int piece = picker_.pick(p.has, p.seed);
-        if (piece < 0) return false;
+        if (piece < 0) {
+            p.pick_failed_epoch = picker_.epoch();
+            return false;
+        }
         std::int64_t size = meta_.piece_size(piece);
         if (cache_used_ + size > ctx_.settings.cache_bytes && !partials_.empty()) return false;
         picker_.remove(piece);

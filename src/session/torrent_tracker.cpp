@@ -38,11 +38,15 @@ tracker::AnnounceRequest Torrent::make_request(const std::string& url, tracker::
 awaitable<bool> Torrent::announce_round(tracker::Event ev) {
     auto self = shared_from_this();
     auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.settings.tracker_timeout);
+    // BEP 12: tiers in order until one answers; with announce_to_all_tiers, the first
+    // tracker that answers in every tier.
+    bool any = false;
     std::size_t i = 0;
     while (i < trackers_.size()) {
         int tier = trackers_[i].tier;
         std::size_t tier_begin = i;
-        for (; i < trackers_.size() && trackers_[i].tier == tier; ++i) {
+        bool tier_done = false;
+        for (; i < trackers_.size() && trackers_[i].tier == tier && !tier_done; ++i) {
             std::string url = trackers_[i].url;
             auto resp = co_await tracker::announce(make_request(url, ev), timeout);
             if (stopping_) co_return false;
@@ -68,14 +72,29 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
                 auto addr = asio::ip::make_address(pa.ip, ec);
                 if (!ec) add_peer(tcp::endpoint(addr, pa.port));
             }
-            emit(EventType::tracker_reply, fmt::format("{}: {} peers, interval {}s", url, resp.peers.size(), interval));
+            emit(EventType::tracker_reply, fmt::format("{}: {} peers, {} seeders, {} leechers, interval {}s", url,
+                                                       resp.peers.size(), resp.complete, resp.incomplete, interval));
+            // Trackers that leave the counts out of announces may give them by scrape (BEP 48).
+            if ((resp.complete < 0 || resp.incomplete < 0) && ev != tracker::Event::stopped) {
+                auto sc = co_await tracker::scrape(url, meta_.info_hash, make_request(url, ev).bind_ip, timeout);
+                if (stopping_) co_return false;
+                it = std::find_if(trackers_.begin(), trackers_.end(), [&](auto& t) { return t.url == url; });
+                if (it == trackers_.end()) continue;
+                if (sc.failure_reason.empty()) {
+                    it->status.seeders = sc.complete;
+                    it->status.leechers = sc.incomplete;
+                }
+            }
             // BEP 12: the tracker that answered moves to the front of its tier.
             std::rotate(trackers_.begin() + static_cast<std::ptrdiff_t>(tier_begin), it, it + 1);
             connect_more();
-            co_return true;
+            any = true;
+            tier_done = true;
         }
+        while (i < trackers_.size() && trackers_[i].tier == tier) ++i;  // rest of an answered tier
+        if (any && !ctx_.settings.announce_to_all_tiers) break;
     }
-    co_return false;
+    co_return any;
 }
 
 awaitable<void> Torrent::tracker_loop() {

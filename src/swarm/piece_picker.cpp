@@ -1,6 +1,7 @@
 #include "swarm/piece_picker.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <random>
 
 namespace pw::swarm {
@@ -51,14 +52,27 @@ void PiecePicker::dec(int piece) {
     --avail_[p];
 }
 
+// Walks only the set bits, a byte at a time: a sparse bitfield of a large torrent costs
+// little more than its set bits.
+template <class F>
+static void for_each_set(const Bitfield& b, F f) {
+    auto bytes = b.wire();
+    for (std::size_t k = 0; k < bytes.size(); ++k) {
+        auto v = static_cast<std::uint8_t>(bytes[k]);
+        while (v) {
+            int bit = std::countl_zero(v);
+            f(static_cast<int>(k * 8) + bit);
+            v = static_cast<std::uint8_t>(v & ~(0x80u >> bit));
+        }
+    }
+}
+
 void PiecePicker::inc_all(const Bitfield& b) {
-    for (int i = 0; i < b.size(); ++i)
-        if (b.get(i)) inc(i);
+    for_each_set(b, [this](int i) { inc(i); });
 }
 
 void PiecePicker::dec_all(const Bitfield& b) {
-    for (int i = 0; i < b.size(); ++i)
-        if (b.get(i)) dec(i);
+    for_each_set(b, [this](int i) { dec(i); });
 }
 
 void PiecePicker::remove(int piece) {
@@ -76,6 +90,7 @@ void PiecePicker::remove(int piece) {
 void PiecePicker::add(int piece) {
     auto p = static_cast<std::size_t>(piece);
     if (pos_[p] >= 0) return;
+    ++epoch_;
     int a = avail_[p];
     while (bucket_end_.size() <= static_cast<std::size_t>(a))
         bucket_end_.push_back(static_cast<int>(order_.size()));

@@ -40,6 +40,9 @@ public:
 
     // The rarest candidate this peer has, or -1.
     int pick(const Bitfield& peer_has, bool peer_is_seed) const;
+    // Grows whenever a piece becomes a candidate again: a peer for which pick() found
+    // nothing needs no new pick() until this changes or the peer announces new pieces.
+    std::uint64_t epoch() const { return epoch_; }
 
 private:
     void swap_pos(int i, int j);
@@ -48,6 +51,7 @@ private:
     std::vector<int> order_;       // candidates sorted by avail_
     std::vector<int> bucket_end_;  // bucket_end_[a]: one past the last candidate with avail a
     int seeds_ = 0;
+    std::uint64_t epoch_ = 0;
 };
 
 }  // namespace pw::swarm

@@ -43,7 +43,8 @@ TEST(UtMetadata, RoundTrip) {
     ASSERT_TRUE(req);
     EXPECT_EQ(req->type, wire::MetadataMsg::request);
     EXPECT_EQ(req->piece, 3);
-    auto data = wire::decode_metadata_msg(wire::encode_metadata_data(1, 20000, "abcdef"));
+    std::string encoded = wire::encode_metadata_data(1, 20000, "abcdef");  // data views into it
+    auto data = wire::decode_metadata_msg(encoded);
     ASSERT_TRUE(data);
     EXPECT_EQ(data->type, wire::MetadataMsg::piece_data);
     EXPECT_EQ(data->total_size, 20000);
