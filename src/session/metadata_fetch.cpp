@@ -207,6 +207,7 @@ void MetadataFetch::on_message(PeerConnection& p, const wire::Message& m) {
 
 void MetadataFetch::request_from(PeerConnection& p) {
     if (p.closed() || p.ext_ut_metadata == 0 || state_.empty() || finished_) return;
+    if (solo_ && p.peer_key != solo_peer_) return;
     int asked = 0;
     for (std::size_t i = 0; i < state_.size() && asked < 2; ++i) {
         if (state_[i] != 0) continue;
@@ -240,15 +241,32 @@ void MetadataFetch::on_data(PeerConnection& p, std::int64_t piece, std::int64_t 
 
 void MetadataFetch::verify() {
     if (crypto::sha1(buffer_) != magnet_.info_hash) {
-        // Someone sent wrong metadata: ban everyone who contributed and start over.
-        std::set<tcp::endpoint> liars(from_.begin(), from_.end());
-        for (auto& ep : liars) known_[ep].banned = true;
-        for (auto& p : std::vector(peers_))
-            if (liars.count(p->peer_key)) p->close("sent metadata that does not match the info-hash");
-        ctx_.emit({piecewise::EventType::peer_banned, id_,
-                   fmt::format("metadata did not match the info-hash; banned {} peer(s)", liars.size())});
-        std::fill(state_.begin(), state_.end(), 0);
+        // Someone sent wrong metadata. One sender: ban it. Several: the liar is among
+        // them, so fetch the whole metadata from one peer at a time until it verifies;
+        // whoever fails alone is banned.
+        std::set<tcp::endpoint> senders(from_.begin(), from_.end());
+        // Remember what each sent, to find the liar once some attempt verifies.
+        for (std::size_t i = 0; i < from_.size() && suspects_.size() < 4096; ++i) {
+            std::size_t begin = i * wire::metadata_block;
+            suspects_.push_back({from_[i], i, crypto::sha1(std::string_view(buffer_).substr(begin, wire::metadata_block))});
+        }
         ++attempts_failed_;
+        std::fill(state_.begin(), state_.end(), 0);
+        if (senders.size() == 1) {
+            auto liar = *senders.begin();
+            known_[liar].banned = true;
+            for (auto& p : std::vector(peers_))
+                if (p->peer_key == liar) p->close("sent metadata that does not match the info-hash");
+            ctx_.emit({piecewise::EventType::peer_banned, id_,
+                       fmt::format("{}:{}: sent metadata that does not match the info-hash",
+                                   liar.address().to_string(), liar.port())});
+        } else {
+            ctx_.emit({piecewise::EventType::piece_failed, id_,
+                       fmt::format("metadata from {} peers did not match the info-hash; asking one at a time",
+                                   senders.size())});
+        }
+        choose_solo();
+        for (auto& p : std::vector(peers_)) request_from(*p);
         return;
     }
     meta::Metainfo m;
@@ -260,11 +278,24 @@ void MetadataFetch::verify() {
         ctx_.emit({piecewise::EventType::storage_error, id_, std::string("metadata: ") + e.what()});
         return;
     }
+    // Peers whose pieces of a failed attempt differ from the verified metadata lied.
+    std::set<tcp::endpoint> liars;
+    for (const auto& s : suspects_) {
+        std::size_t begin = s.piece * wire::metadata_block;
+        if (crypto::sha1(std::string_view(buffer_).substr(begin, wire::metadata_block)) != s.hash) liars.insert(s.from);
+    }
+    for (const auto& liar : liars) {
+        if (known_[liar].banned) continue;
+        known_[liar].banned = true;
+        ctx_.emit({piecewise::EventType::peer_banned, id_,
+                   fmt::format("{}:{}: sent metadata that does not match the info-hash",
+                               liar.address().to_string(), liar.port())});
+    }
     for (const auto& t : magnet_.trackers) m.trackers.push_back({t});
     finished_ = true;
     std::vector<tcp::endpoint> useful;
     for (auto& p : peers_)
-        if (p->ext_ut_metadata != 0 && p->outgoing()) useful.push_back(p->peer_key);
+        if (p->ext_ut_metadata != 0 && p->outgoing() && !known_[p->peer_key].banned) useful.push_back(p->peer_key);
     for (auto& [ep, k] : known_)
         if (!k.banned && std::find(useful.begin(), useful.end(), ep) == useful.end()) useful.push_back(ep);
     tick_timer_.cancel();
@@ -273,8 +304,26 @@ void MetadataFetch::verify() {
     if (done_) done_(std::move(m), std::move(useful));
 }
 
+// After a failed attempt with several senders: the next peer to fetch everything alone.
+void MetadataFetch::choose_solo() {
+    solo_ = attempts_failed_ > 0;
+    if (!solo_) return;
+    for (auto& p : peers_)
+        if (!p->closed() && p->ext_ut_metadata != 0 && !known_[p->peer_key].banned &&
+            !tried_solo_.count(p->peer_key)) {
+            solo_peer_ = p->peer_key;
+            tried_solo_.insert(solo_peer_);
+            return;
+        }
+    // Everyone had a turn (or nobody is left): let any peer answer again.
+    tried_solo_.clear();
+    solo_peer_ = tcp::endpoint();
+    solo_ = false;
+}
+
 void MetadataFetch::on_closed(PeerConnection& p, const std::string&) {
     std::erase_if(peers_, [&](auto& q) { return q.get() == &p; });
+    if (solo_ && p.peer_key == solo_peer_) choose_solo();
     auto it = known_.find(p.peer_key);
     if (it != known_.end()) {
         it->second.connected = false;

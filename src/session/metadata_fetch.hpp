@@ -58,6 +58,7 @@ private:
     void request_from(peer::PeerConnection& p);
     void on_data(peer::PeerConnection& p, std::int64_t piece, std::int64_t total, std::string_view data);
     void verify();
+    void choose_solo();
     wire::Handshake our_handshake() const;
 
     Context& ctx_;
@@ -73,6 +74,15 @@ private:
     std::vector<peer::Clock::time_point> requested_at_;
     std::vector<tcp::endpoint> from_;  // who sent each piece
     int attempts_failed_ = 0;
+    bool solo_ = false;  // after a failure with several senders: one peer fetches all
+    tcp::endpoint solo_peer_;
+    std::set<tcp::endpoint> tried_solo_;
+    struct Suspect {
+        tcp::endpoint from;
+        std::size_t piece;
+        Sha1Digest hash;  // of what it sent in a failed attempt
+    };
+    std::vector<Suspect> suspects_;
     int ticks_ = 0;
 
     std::vector<std::shared_ptr<peer::PeerConnection>> peers_;

@@ -14,6 +14,7 @@
 #include <thread>
 
 #include "meta/metainfo.hpp"
+#include "wire/ext_messages.hpp"
 #include "wire/messages.hpp"
 
 namespace swarm_test {
@@ -23,6 +24,7 @@ public:
     struct Behaviour {
         bool corrupt = false;         // flip bytes in every block it sends
         int drop_after_blocks = -1;   // close the connection after sending this many blocks
+        bool bad_metadata = false;    // offer ut_metadata (BEP 9) and send garbage of the right size
     };
 
     FakePeer(const std::string& ip, pw::meta::Metainfo m, std::string payload, Behaviour b)
@@ -49,6 +51,7 @@ public:
     std::uint16_t port() const { return port_; }
     int blocks_sent() const { return blocks_sent_; }
     int connections() const { return connections_; }
+    int metadata_sent() const { return metadata_sent_; }
 
 private:
     static void set_timeout(int fd) {
@@ -95,12 +98,19 @@ private:
         ours.info_hash = meta_.info_hash;
         std::string id = "-FK0001-fakepeer0000";
         std::memcpy(ours.peer_id.data(), id.data(), 20);
+        if (b_.bad_metadata) ours.set_extensions();
         std::string out = pw::wire::encode_handshake(ours);
         std::string bits((meta_.num_pieces() + 7) / 8, '\xff');
         if (meta_.num_pieces() % 8)
             bits.back() = static_cast<char>(0xff << (8 - meta_.num_pieces() % 8));
         pw::wire::put_bitfield(out, bits);
         pw::wire::put_simple(out, pw::wire::MsgId::unchoke);
+        if (b_.bad_metadata) {
+            pw::wire::ExtHandshake eh;
+            eh.m.emplace_back("ut_metadata", 3);
+            eh.metadata_size = static_cast<std::int64_t>(meta_.info_bytes.size());
+            pw::wire::put_extended(out, 0, pw::wire::encode_ext_handshake(eh));
+        }
         if (!send_all(fd, out)) return;
         int sent_here = 0;
         while (!stop_) {
@@ -112,6 +122,20 @@ private:
             if (len > (1u << 20)) return;
             std::string body(len, '\0');
             if (len && !read_exact(fd, body.data(), len)) return;
+            if (b_.bad_metadata && len >= 2 && body[0] == 20 && body[1] == 3) {
+                // A ut_metadata request: answer with garbage (Piecewise's own id is 2).
+                auto req = pw::wire::decode_metadata_msg(std::string_view(body).substr(2));
+                if (!req) return;
+                auto size = static_cast<std::int64_t>(meta_.info_bytes.size());
+                auto begin = req->piece * 16384;
+                if (begin >= size) return;
+                std::string junk(static_cast<std::size_t>(std::min<std::int64_t>(16384, size - begin)), 'x');
+                std::string msg;
+                pw::wire::put_extended(msg, 2, pw::wire::encode_metadata_data(req->piece, size, junk));
+                if (!send_all(fd, msg)) return;
+                ++metadata_sent_;
+                continue;
+            }
             if (len != 13 || body[0] != 6) continue;  // only requests matter
             auto be32 = [&](int off) {
                 std::uint32_t v;
@@ -141,6 +165,7 @@ private:
     std::atomic<bool> stop_{false};
     std::atomic<int> blocks_sent_{0};
     std::atomic<int> connections_{0};
+    std::atomic<int> metadata_sent_{0};
     std::thread thread_;
 };
 

@@ -262,3 +262,28 @@ TEST_F(Swarm, MagnetWithTheDhtAsOnlyPeerSource) {
     ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
     EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
 }
+
+TEST_F(Swarm, PeerServingWrongMetadataIsBanned) {
+    // Long file names make the info dictionary span several 16 KiB metadata pieces.
+    for (int i = 0; i < 300; ++i)
+        write_file(dir / "src" / "named" / (std::string(200, 'n') + std::to_string(i)), random_bytes(1000, 20 + i));
+    auto torrent = make_torrent(dir / "src" / "named", dir / "t.torrent", 16 << 10);
+    auto meta = pw::meta::load(torrent);
+    ASSERT_GT(meta.info_bytes.size(), 3u * 16384);
+    FakePeer liar("127.0.11.2", meta, std::string(), {.bad_metadata = true});
+    Session seed(loopback("127.0.11.3", dir / "rs"));
+    auto sid = seed.add_torrent(params(torrent, dir / "src", {}, true));
+    ASSERT_TRUE(wait_for([&] { return complete(seed, sid); }, limit));
+    Session leecher(loopback("127.0.11.4", dir / "rl"));
+    AddTorrentParams p;
+    p.magnet = "magnet:?xt=urn:btih:" + meta.info_hash.hex() + "&x.pe=127.0.11.2:" + std::to_string(liar.port()) +
+               "&x.pe=" + endpoint("127.0.11.3", seed);
+    p.save_path = (dir / "dl").string();
+    auto id = leecher.add_torrent(p);
+    std::vector<piecewise::Event> log;
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
+    EXPECT_EQ(read_file(dir / "dl" / "named" / (std::string(200, 'n') + "7")), random_bytes(1000, 27));
+    // Both peers are asked at once, so the liar's pieces spoil the first attempt.
+    EXPECT_GT(liar.metadata_sent(), 0);
+    EXPECT_TRUE(has_event(log, leecher, piecewise::EventType::peer_banned, "does not match the info-hash"));
+}
