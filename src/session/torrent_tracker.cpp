@@ -7,6 +7,8 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include <optional>
+
 #include "session/torrent.hpp"
 #include "tracker/client.hpp"
 
@@ -141,9 +143,13 @@ awaitable<void> Torrent::announce_stopped(std::chrono::milliseconds timeout) {
         t.announced_ok = false;
         ++pending->count;
         auto req = make_request(t.url, tracker::Event::stopped);
+        // A download that finished just before the stop still reports its completion.
+        std::optional<tracker::AnnounceRequest> completed;
+        if (completed_pending_) completed = make_request(t.url, tracker::Event::completed);
         asio::co_spawn(
             ctx_.io,
-            [req, timeout, pending]() -> awaitable<void> {
+            [req, completed, timeout, pending]() -> awaitable<void> {
+                if (completed) co_await tracker::announce(*completed, timeout);
                 co_await tracker::announce(req, timeout);
                 if (--pending->count == 0) pending->timer.cancel();
             },
