@@ -2,10 +2,11 @@
 // hashing results, trackers and resume data. Lives on the network thread; disk work
 // is posted to the disk pool and its results come back as posted completions.
 //
-// The implementation is split by concern: torrent.cpp (lifecycle, peer list, ticks),
-// torrent_download.cpp (requests, blocks, hash checks, bans), torrent_upload.cpp
-// (choking and serving requests), torrent_tracker.cpp (announces), torrent_check.cpp
-// (startup check and resume data).
+// The implementation is split by concern: torrent.cpp (lifecycle, peer list, ticks,
+// DHT lookups), torrent_download.cpp (requests, blocks, hash checks, bans),
+// torrent_upload.cpp (choking and serving requests), torrent_extensions.cpp (serving
+// metadata, BEP 9; peer exchange, BEP 11), torrent_tracker.cpp (announces, BEP 3/12),
+// torrent_check.cpp (startup check and resume data).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
