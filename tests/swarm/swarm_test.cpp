@@ -287,3 +287,25 @@ TEST_F(Swarm, PeerServingWrongMetadataIsBanned) {
     EXPECT_GT(liar.metadata_sent(), 0);
     EXPECT_TRUE(has_event(log, leecher, piecewise::EventType::peer_banned, "does not match the info-hash"));
 }
+
+TEST_F(Swarm, PeerExchangeIntroducesPeers) {
+    // A and B know only S, which holds half of the data, so all three stay connected
+    // (nobody becomes a seed); S tells each about the other by ut_pex (BEP 11).
+    std::string data = random_bytes(1 << 20, 16);
+    write_file(dir / "full" / "payload.bin", data);
+    auto torrent = make_torrent(dir / "full" / "payload.bin", dir / "t.torrent", 32 << 10);
+    write_file(dir / "src" / "payload.bin", data.substr(0, data.size() / 2));
+    Session s(loopback("127.0.12.2", dir / "rs"));
+    auto sid = s.add_torrent(params(torrent, dir / "src", {}, true));
+    ASSERT_TRUE(wait_for([&] { auto st = s.status(sid); return st && st->pieces_have > 0; }, limit));
+    Session a(loopback("127.0.12.3", dir / "ra"));
+    auto aid = a.add_torrent(params(torrent, dir / "da", {endpoint("127.0.12.2", s)}));
+    Session b(loopback("127.0.12.4", dir / "rb"));
+    auto bid = b.add_torrent(params(torrent, dir / "db", {endpoint("127.0.12.2", s)}));
+    // The first PEX message goes out five seconds after a torrent starts; then A and B
+    // know each other and connect.
+    ASSERT_TRUE(wait_for([&] { return a.status(aid)->known_peers >= 2 && b.status(bid)->known_peers >= 2; },
+                         std::chrono::seconds(20)));
+    EXPECT_TRUE(wait_for([&] { return a.status(aid)->peers >= 2 && b.status(bid)->peers >= 2; },
+                         std::chrono::seconds(10)));
+}
