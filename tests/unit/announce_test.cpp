@@ -100,7 +100,7 @@ TEST(AnnounceUrl, NegativeCountersAndEmptyKey) {
 }
 
 TEST(AnnounceReply, CompactPeers) {
-    std::string peers = bytes({10, 0, 0, 1, 0x1a, 0xe1, 192, 168, 1, 2, 0, 80});
+    std::string peers = bytes({127, 0, 0, 1, 0x1a, 0xe1, 127, 0, 1, 2, 0, 80});
     std::string body = "d8:completei5e10:incompletei7e8:intervali1800e12:min intervali60e5:peers" +
                        bstr(peers) + "e";
     AnnounceResponse r = parse_announce_response(body);
@@ -110,8 +110,8 @@ TEST(AnnounceReply, CompactPeers) {
     EXPECT_EQ(r.complete, 5);
     EXPECT_EQ(r.incomplete, 7);
     ASSERT_EQ(r.peers.size(), 2u);
-    EXPECT_EQ(r.peers[0], (PeerAddress{"10.0.0.1", 6881}));
-    EXPECT_EQ(r.peers[1], (PeerAddress{"192.168.1.2", 80}));
+    EXPECT_EQ(r.peers[0], (PeerAddress{"127.0.0.1", 6881}));
+    EXPECT_EQ(r.peers[1], (PeerAddress{"127.0.1.2", 80}));
 }
 
 TEST(AnnounceReply, DictionaryPeers) {
