@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
     commands.push_back(pw::cli::add_info(app));
     commands.push_back(pw::cli::add_get(app));
     commands.push_back(pw::cli::add_seed(app));
+    commands.push_back(pw::cli::add_verify(app));
     commands.push_back(pw::cli::add_tracker(app));
     commands.push_back(pw::cli::add_dht_node(app));
     for (auto& c : commands) c.app->set_version_flag("--version", std::string("piecewise ") + PW_VERSION);
