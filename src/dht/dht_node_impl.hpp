@@ -88,6 +88,7 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
     void announce(std::shared_ptr<Search> s);
     void complete(std::shared_ptr<Search> s);
     void bootstrap();
+    void queue_join_refresh();
 
     boost::asio::io_context& io;
     udp::socket& socket;

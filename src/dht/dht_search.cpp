@@ -82,6 +82,19 @@ void DhtNode::Impl::step(std::shared_ptr<Search> s) {
     if (s->lookup.in_flight() == 0 && s->lookup.done()) finish(s);
 }
 
+// Kademlia's join: after the lookup of our own id, refresh every bucket range farther
+// than our closest neighbour (one random target per shared-prefix length), then look our
+// own id up once more, so that the nodes of our neighbourhood that the first lookup
+// could not reach yet (the network may have been forming too) hear of us.
+void DhtNode::Impl::queue_join_refresh() {
+    auto closest = table.closest(id, 1);
+    int depth = closest.empty() ? 0 : std::min(common_prefix_bits(id, closest.front().id), 159);
+    for (int bits = 0; bits <= depth; ++bits)
+        refresh_queue.push_back(random_id_with_prefix(id, bits, true));
+    refresh_queue.push_back(id);
+    run_refresh_queue();
+}
+
 void DhtNode::Impl::finish(std::shared_ptr<Search> s) {
     if (s->finished) return;
     s->finished = true;
@@ -122,14 +135,11 @@ void DhtNode::Impl::complete(std::shared_ptr<Search> s) {
         bootstrap_search.reset();
         if (s->lookup.queries_sent() > 0)
             log("bootstrap done: " + std::to_string(table.size()) + " nodes in the routing table");
-        // The first bootstrap that reached someone is followed by a refresh of every
-        // bucket, so that the far buckets fill too, not only our neighbourhood.
+        // The first bootstrap that reached someone is followed by the join refresh, so
+        // that the far buckets fill too, not only our neighbourhood.
         if (table.size() > 0 && !refreshed_after_bootstrap) {
             refreshed_after_bootstrap = true;
-            for (const NodeId& target :
-                 table.refresh_targets(Clock::now(), Clock::duration::zero()))
-                refresh_queue.push_back(target);
-            run_refresh_queue();
+            queue_join_refresh();
         }
     }
     s->stats.hops = s->first_peer_hops >= 0 ? s->first_peer_hops : s->max_hops;

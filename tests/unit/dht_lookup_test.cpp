@@ -126,3 +126,40 @@ TEST(DhtLookup, CandidatesAndQueriesBounded) {
     EXPECT_TRUE(l.done());
     EXPECT_LE(l.queries_sent(), 20u);
 }
+
+// A round whose replies name nothing closer does not end the lookup: it goes on until
+// the k closest candidates have all answered (or failed), a timeout passing the slot on
+// to the next closest.
+TEST(DhtLookup, RoundWithNothingCloserDoesNotStop) {
+    World w(40);
+    NodeId target = random_node_id();
+    Lookup l(target, random_node_id());
+    auto seeds = w.closest(target, 16);
+    for (const auto& n : seeds) l.add_seed(n);
+    // First round: three replies that name nobody new.
+    auto first = l.next();
+    ASSERT_EQ(first.size(), 3u);
+    for (const auto& c : first) l.on_response(c.node.endpoint, c.node.id, "t");
+    EXPECT_FALSE(l.done());
+    // Second round: one answers, one times out, one answers.
+    auto second = l.next();
+    ASSERT_EQ(second.size(), 3u);
+    l.on_response(second[0].node.endpoint, second[0].node.id, "t");
+    l.on_failure(second[1].node.endpoint);
+    l.on_response(second[2].node.endpoint, second[2].node.id, "t");
+    EXPECT_FALSE(l.done());
+    int guard = 0;
+    while (!l.done() && guard++ < 100)
+        for (const auto& c : l.next()) l.on_response(c.node.endpoint, c.node.id, "t");
+    ASSERT_TRUE(l.done());
+    // The 8 closest that did not fail all answered: seeds 0..8 minus the one that failed.
+    auto best = l.closest_responded(8, true);
+    ASSERT_EQ(best.size(), 8u);
+    std::size_t s = 0;
+    for (const auto& b : best) {
+        if (seeds[s].endpoint == second[1].node.endpoint) ++s;
+        EXPECT_EQ(b.node.id, seeds[s].id);
+        ++s;
+    }
+    EXPECT_EQ(l.queries_sent(), 9u);
+}
