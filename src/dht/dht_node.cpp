@@ -6,12 +6,10 @@
 #include <algorithm>
 #include <boost/asio/post.hpp>
 #include <charconv>
-#include <cstdio>
-#include <fstream>
-#include <sstream>
 
 #include "bencode/bencode.hpp"
 #include "dht/dht_node_impl.hpp"
+#include "dht/state_file.hpp"
 
 namespace pw::dht {
 
@@ -22,20 +20,16 @@ namespace {
 constexpr std::size_t max_datagram = 16 * 1024;  // larger KRPC datagrams are dropped unread
 constexpr std::chrono::minutes max_bootstrap_backoff{5};
 
-NodeId choose_id(const DhtSettings& s) {
+constexpr std::size_t max_state_file = 1u << 20;
+
+NodeId choose_id(const DhtSettings& s, const std::optional<std::string>& state) {
     if (s.node_id) return *s.node_id;
-    if (!s.state_file.empty()) {
-        std::ifstream f(s.state_file, std::ios::binary);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        std::string data = ss.str();
-        if (f && data.size() < (1u << 20)) {
-            try {
-                auto doc = bencode::decode(data);
-                if (auto id = doc.root().find_string("id"); id && id->size() == 20)
-                    return Sha1Digest::from_bytes(*id);
-            } catch (const bencode::DecodeError&) {
-            }
+    if (state) {
+        try {
+            auto doc = bencode::decode(*state);
+            if (auto id = doc.root().find_string("id"); id && id->size() == 20)
+                return Sha1Digest::from_bytes(*id);
+        } catch (const bencode::DecodeError&) {
         }
     }
     return random_node_id();
@@ -57,11 +51,12 @@ udp::endpoint to_udp(const Ipv4Endpoint& ep) {
     return udp::endpoint(asio::ip::address_v4(ep.ip), ep.port);
 }
 
-DhtNode::Impl::Impl(asio::io_context& io_, udp::socket& socket_, DhtSettings s)
+DhtNode::Impl::Impl(asio::io_context& io_, udp::socket& socket_, DhtSettings s,
+                    const std::optional<std::string>& state)
     : io(io_),
       socket(socket_),
       settings(std::move(s)),
-      id(choose_id(settings)),
+      id(choose_id(settings, state)),
       table(id),
       store(settings.max_peers_per_hash, settings.max_hashes),
       limiter(settings.max_queries_per_second_per_ip),
@@ -71,7 +66,7 @@ DhtNode::Impl::Impl(asio::io_context& io_, udp::socket& socket_, DhtSettings s)
     std::uint16_t r = 0;
     RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
     next_transaction = r;
-    load_state_file();
+    if (state) load_state(*state);
 }
 
 void DhtNode::Impl::log(const std::string& line) const {
@@ -87,14 +82,7 @@ std::string DhtNode::Impl::encode_state() const {
     return bencode::encode(bencode::Value(std::move(d)));
 }
 
-void DhtNode::Impl::load_state_file() {
-    if (settings.state_file.empty()) return;
-    std::ifstream f(settings.state_file, std::ios::binary);
-    if (!f) return;
-    std::stringstream ss;
-    ss << f.rdbuf();
-    std::string data = ss.str();
-    if (data.size() > (1u << 20)) return;
+void DhtNode::Impl::load_state(const std::string& data) {
     try {
         auto doc = bencode::decode(data);
         auto nodes = doc.root().find_string("nodes");
@@ -108,20 +96,22 @@ void DhtNode::Impl::load_state_file() {
     }
 }
 
-void DhtNode::Impl::save_state_file() const {
+void DhtNode::Impl::save_state_file() {
     if (settings.state_file.empty()) return;
-    std::string tmp = settings.state_file + ".tmp";
-    {
-        std::ofstream f(tmp, std::ios::binary | std::ios::trunc);
-        std::string data = encode_state();
-        f.write(data.data(), static_cast<std::streamsize>(data.size()));
-        if (!f) {
-            log("cannot write " + tmp);
-            return;
-        }
+    if (!writer) {
+        // Write errors are logged on the network thread, if the node is still there.
+        writer = std::make_unique<StateFileWriter>(
+            settings.state_file, [weak = weak_from_this(), &io = io](std::string line) {
+                asio::post(io, [weak, line = std::move(line)] {
+                    if (auto self = weak.lock()) self->log(line);
+                });
+            });
     }
-    if (std::rename(tmp.c_str(), settings.state_file.c_str()) != 0)
-        log("cannot rename " + tmp + " to " + settings.state_file);
+    writer->save(encode_state());
+}
+
+void DhtNode::Impl::finish_writes() {
+    if (writer) writer->finish();
 }
 
 // ---- lifecycle ----
@@ -354,11 +344,15 @@ void DhtNode::Impl::run_refresh_queue() {
 
 // ---- public API ----
 
-DhtNode::DhtNode(asio::io_context& io, udp::socket& socket, DhtSettings s)
-    : impl_(std::make_shared<Impl>(io, socket, std::move(s))) {}
+DhtNode::DhtNode(asio::io_context& io, udp::socket& socket, DhtSettings s) {
+    std::optional<std::string> state;
+    if (!s.state_file.empty()) state = read_state_file(s.state_file, max_state_file);
+    impl_ = std::make_shared<Impl>(io, socket, std::move(s), state);
+}
 
 DhtNode::~DhtNode() {
     impl_->stop();
+    impl_->finish_writes();  // the save of stop() reaches the file before we return
 }
 
 void DhtNode::start() {

@@ -16,7 +16,8 @@
 //   and every table are bounded. IPv4 only (BEP 32 is not implemented): datagrams from
 //   other address families are dropped.
 // - read_only (BEP 43): queries are never answered and our queries carry ro=1.
-// - After stop() (and in the destructor) no callback is called again.
+// - After stop() (and in the destructor) no callback is called again; only `log` may
+//   still report a failed save of the state file, on the io_context's thread.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -40,8 +41,9 @@ struct DhtSettings {
     int max_queries_per_second_per_ip = 50;
     std::size_t max_peers_per_hash = 1000, max_hashes = 10000;
     // The routing table (our id and compact nodes) is saved here on stop() and every
-    // save_interval, and reloaded by the constructor. Empty: not saved. The file is
-    // small (about 30 KiB at most) and written synchronously.
+    // save_interval, and reloaded by the constructor. Empty: not saved. The constructor
+    // reads it synchronously (construct the node before the io_context runs); writes
+    // happen on a thread of the node's own, and the destructor waits for the last one.
     std::string state_file;
 
     std::optional<Sha1Digest> node_id;              // our id; default: from state_file, else random
@@ -85,12 +87,12 @@ class DhtNode {
     using udp = boost::asio::ip::udp;
 
     DhtNode(boost::asio::io_context& io, udp::socket& socket, DhtSettings s);
-    ~DhtNode();
+    ~DhtNode();  // stops, then waits until the state file is written
     DhtNode(const DhtNode&) = delete;
     DhtNode& operator=(const DhtNode&) = delete;
 
     void start();  // bootstrap + periodic maintenance (bucket refresh, token rotation, expiry)
-    void stop();   // saves the state file; pending lookups end without callbacks
+    void stop();   // queues the state file's save; pending lookups end without callbacks
     void on_packet(const udp::endpoint& from, std::string_view data);
 
     // Iterative get_peers lookup (alpha = 3, k = 8). on_peers gets each batch of new peers

@@ -15,6 +15,7 @@
 #include "dht/peer_store.hpp"
 #include "dht/rate_limiter.hpp"
 #include "dht/routing_table.hpp"
+#include "dht/state_file.hpp"
 #include "dht/token.hpp"
 
 namespace pw::dht {
@@ -53,7 +54,9 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
         ReplyHandler on_reply;
     };
 
-    Impl(boost::asio::io_context& io, udp::socket& socket, DhtSettings s);
+    // state: the state file's contents, read by DhtNode's constructor.
+    Impl(boost::asio::io_context& io, udp::socket& socket, DhtSettings s,
+         const std::optional<std::string>& state);
 
     // dht_node.cpp
     void start();
@@ -71,8 +74,9 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
     void arm_maintenance();
     void run_refresh_queue();  // starts queued bucket refreshes, two at a time
     void resolve_bootstrap();
-    void save_state_file() const;
-    void load_state_file();
+    void save_state_file();  // hands a snapshot to the writer thread
+    void finish_writes();    // blocks until the writer thread wrote every snapshot
+    void load_state(const std::string& data);
     std::string encode_state() const;
     void log(const std::string& line) const;
 
@@ -118,6 +122,7 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
     Clock::time_point next_bootstrap{};
     Clock::duration bootstrap_backoff{};
     Clock::time_point next_save{};
+    std::unique_ptr<StateFileWriter> writer;  // created by the first save
 
     DhtStats counters;
 };
