@@ -3,9 +3,11 @@
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
+#include <boost/asio/post.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <fmt/format.h>
 
+#include "crypto/sha1.hpp"
 #include "dht/dht_node.hpp"
 #include "lsd/local_discovery.hpp"
 #include "peer/dial.hpp"
@@ -206,7 +208,7 @@ void MetadataFetch::on_message(PeerConnection& p, const wire::Message& m) {
 }
 
 void MetadataFetch::request_from(PeerConnection& p) {
-    if (p.closed() || p.ext_ut_metadata == 0 || state_.empty() || finished_) return;
+    if (p.closed() || p.ext_ut_metadata == 0 || state_.empty() || finished_ || verifying_) return;
     if (solo_ && p.peer_key != solo_peer_) return;
     int asked = 0;
     for (std::size_t i = 0; i < state_.size() && asked < 2; ++i) {
@@ -219,6 +221,7 @@ void MetadataFetch::request_from(PeerConnection& p) {
 }
 
 void MetadataFetch::on_data(PeerConnection& p, std::int64_t piece, std::int64_t total, std::string_view data) {
+    if (verifying_) return;  // every piece is in; the buffer is with the disk pool
     if (size_ == 0 || total != size_ || piece < 0 || piece >= static_cast<std::int64_t>(state_.size())) {
         p.close("ut_metadata data that does not fit the metadata");
         return;
@@ -239,17 +242,57 @@ void MetadataFetch::on_data(PeerConnection& p, std::int64_t piece, std::int64_t 
     else request_from(p);
 }
 
+// The hashing (the whole metadata, and the pieces of earlier failed attempts) and the
+// parsing run on the disk pool: the network thread never hashes. The job holds the data
+// and a weak pointer; a fetch stopped or gone meanwhile ignores the result.
 void MetadataFetch::verify() {
-    if (crypto::sha1(buffer_) != magnet_.info_hash) {
+    verifying_ = true;
+    auto data = std::make_shared<std::string>(std::move(buffer_));
+    buffer_.clear();
+    std::vector<std::pair<std::size_t, Sha1Digest>> earlier;  // (piece, hash) per suspect
+    earlier.reserve(suspects_.size());
+    for (const auto& s : suspects_) earlier.emplace_back(s.piece, s.hash);
+    std::weak_ptr<MetadataFetch> weak = weak_from_this();
+    asio::io_context& io = ctx_.io;
+    ctx_.disk.post([data, earlier = std::move(earlier), expected = magnet_.info_hash, weak, &io] {
+        auto piece = [&](std::size_t i) {
+            return std::string_view(*data).substr(i * wire::metadata_block, wire::metadata_block);
+        };
+        auto r = std::make_shared<VerifyResult>();
+        r->matches = crypto::sha1(*data) == expected;
+        if (!r->matches) {
+            std::size_t n = (data->size() + wire::metadata_block - 1) / wire::metadata_block;
+            for (std::size_t i = 0; i < n; ++i) r->piece_hashes.push_back(crypto::sha1(piece(i)));
+        } else {
+            try {
+                r->meta = meta::parse_info(*data);
+            } catch (const std::exception& e) {  // MetainfoError, or anything else
+                r->parse_error = e.what();
+            }
+            for (std::size_t k = 0; k < earlier.size(); ++k)
+                if (earlier[k].first * wire::metadata_block < data->size() &&
+                    crypto::sha1(piece(earlier[k].first)) != earlier[k].second)
+                    r->lying_suspects.push_back(k);
+        }
+        asio::post(io, [weak, data, r] {
+            if (auto self = weak.lock()) self->on_verified(std::move(*data), std::move(*r));
+        });
+    });
+}
+
+void MetadataFetch::on_verified(std::string data, VerifyResult r) {
+    verifying_ = false;
+    if (stopped_ || finished_) return;
+    buffer_ = std::move(data);
+    if (!r.matches) {
         // Someone sent wrong metadata. One sender: ban it. Several: the liar is among
         // them, so fetch the whole metadata from one peer at a time until it verifies;
         // whoever fails alone is banned.
         std::set<tcp::endpoint> senders(from_.begin(), from_.end());
         // Remember what each sent, to find the liar once some attempt verifies.
-        for (std::size_t i = 0; i < from_.size() && suspects_.size() < 4096; ++i) {
-            std::size_t begin = i * wire::metadata_block;
-            suspects_.push_back({from_[i], i, crypto::sha1(std::string_view(buffer_).substr(begin, wire::metadata_block))});
-        }
+        for (std::size_t i = 0;
+             i < from_.size() && i < r.piece_hashes.size() && suspects_.size() < 4096; ++i)
+            suspects_.push_back({from_[i], i, r.piece_hashes[i]});
         ++attempts_failed_;
         std::fill(state_.begin(), state_.end(), 0);
         if (senders.size() == 1) {
@@ -269,21 +312,17 @@ void MetadataFetch::verify() {
         for (auto& p : std::vector(peers_)) request_from(*p);
         return;
     }
-    meta::Metainfo m;
-    try {
-        m = meta::parse_info(buffer_);
-    } catch (const meta::MetainfoError& e) {
+    if (!r.meta) {
         // Matches the hash but is not a usable torrent: nothing to retry.
         finished_ = true;
-        ctx_.emit({piecewise::EventType::storage_error, id_, std::string("metadata: ") + e.what()});
+        ctx_.emit({piecewise::EventType::storage_error, id_, "metadata: " + r.parse_error});
         return;
     }
+    meta::Metainfo m = std::move(*r.meta);
     // Peers whose pieces of a failed attempt differ from the verified metadata lied.
     std::set<tcp::endpoint> liars;
-    for (const auto& s : suspects_) {
-        std::size_t begin = s.piece * wire::metadata_block;
-        if (crypto::sha1(std::string_view(buffer_).substr(begin, wire::metadata_block)) != s.hash) liars.insert(s.from);
-    }
+    for (std::size_t k : r.lying_suspects)
+        if (k < suspects_.size()) liars.insert(suspects_[k].from);
     for (const auto& liar : liars) {
         if (known_[liar].banned) continue;
         known_[liar].banned = true;

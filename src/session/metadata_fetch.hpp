@@ -2,8 +2,9 @@
 //
 // The fetch dials peers from the magnet (x.pe), its trackers and any source the session
 // adds, asks every peer that offers ut_metadata for 16 KiB pieces of the metadata, and
-// checks the whole against the info-hash. A wrong result bans the peers that sent it
-// and starts over. Once it verifies, `done` receives the parsed metainfo and the
+// checks the whole against the info-hash (SHA-1 and parsing on the disk pool, the result
+// posted back; see DESIGN.md "Threads"). A wrong result bans the peers that sent it and
+// starts over. Once it verifies, `done` receives the parsed metainfo and the
 // addresses of the peers that were useful, and the session turns it into a Torrent.
 #pragma once
 
@@ -12,6 +13,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <set>
 #include <vector>
 
@@ -57,7 +59,16 @@ private:
     void connect_more();
     void request_from(peer::PeerConnection& p);
     void on_data(peer::PeerConnection& p, std::int64_t piece, std::int64_t total, std::string_view data);
-    void verify();
+    // What the disk pool found out about a complete buffer.
+    struct VerifyResult {
+        bool matches = false;                     // SHA-1 equals the info-hash
+        std::vector<Sha1Digest> piece_hashes;     // when it does not: per 16 KiB piece
+        std::optional<meta::Metainfo> meta;       // when it does and parses
+        std::string parse_error;                  // when it does but does not parse
+        std::vector<std::size_t> lying_suspects;  // indices into suspects_ that differ
+    };
+    void verify();  // hands the buffer to the disk pool; on_verified() gets the result
+    void on_verified(std::string data, VerifyResult r);
     void choose_solo();
     wire::Handshake our_handshake() const;
 
@@ -67,6 +78,7 @@ private:
     Done done_;
     bool stopped_ = false;
     bool finished_ = false;
+    bool verifying_ = false;  // the complete buffer is being checked on the disk pool
 
     std::int64_t size_ = 0;  // metadata size, from the first peer that states one
     std::string buffer_;
