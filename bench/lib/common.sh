@@ -96,10 +96,19 @@ seeder_ready() {
     local pid=$1 addr=$2 logf=$3 name=$4
     if [[ -z $pid ]] || ! wait_until 60 port_listening "${addr%:*}" "${addr#*:}" ||
         ! wait_idle "$pid" 180 ||
-        ! ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$IH" "$addr" 30; then
+        ! wait_until 30 tracker_knows "$addr"; then
         show_log "$name" "$logf"
         die "$name: the seeder did not get ready"
     fi
+}
+
+# tracker_knows ADDR: opentracker lists ADDR (ip:port) for $IH. The list is read whole
+# before it is searched (ot_wait_peer pipes it into grep -q, which can close the pipe
+# while the lister is still printing a long list).
+tracker_knows() {
+    local peers
+    peers=$(ot_peers "$TRACKER_HOST" "$TRACKER_PORT" "$IH") || return 1
+    grep -qx "$1" <<<"$peers"
 }
 
 # stop_seeder TPID PID: SIGTERM to the seeder, then waits for /usr/bin/time to write.

@@ -160,7 +160,9 @@ int run_verify(const VerifyArgs& a) {
         return fail(2, e.what());
     }
     std::error_code ec;
-    if (!fs::is_directory(a.dir, ec)) return fail(2, a.dir + ": no such directory");
+    if (!fs::is_directory(a.dir, ec))
+        return fail(2,
+                    a.dir + (fs::exists(a.dir, ec) ? ": not a directory" : ": no such directory"));
 
     storage::Storage storage(m.files, m.total_size, a.dir);
     storage::CheckProgress progress;
