@@ -374,3 +374,20 @@ TEST(DhtNodeTest, NodesMeetAndStateFileRoundTrips) {
     a.stop();
     std::filesystem::remove_all(dir);
 }
+
+TEST(DhtNodeTest, StateFileIsSavedPeriodicallyWhileRunning) {
+    auto dir =
+        std::filesystem::temp_directory_path() / ("pw-dht-" + random_node_id().hex().substr(0, 8));
+    std::filesystem::create_directories(dir);
+    auto state = (dir / "dht.state").string();
+    asio::io_context io;
+    DhtSettings s = fast();
+    s.state_file = state;
+    s.save_interval = 200ms;
+    UdpDhtNode node(io, udp::endpoint(lo, 0), s);
+    node.start();
+    // Written by the node's writer thread while the io_context keeps running.
+    EXPECT_TRUE(run_until(io, 3s, [&] { return std::filesystem::exists(state); }));
+    node.stop();
+    std::filesystem::remove_all(dir);
+}
