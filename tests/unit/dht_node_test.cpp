@@ -365,12 +365,13 @@ TEST(DhtNodeTest, NodesMeetAndStateFileRoundTrips) {
     ASSERT_TRUE(std::filesystem::exists(state));
     // Restarted without bootstrap: same id, and it finds A again from the saved nodes.
     sb.bootstrap.clear();
-    UdpDhtNode b2(io, udp::endpoint(lo, 0), sb);
-    EXPECT_EQ(b2.node().id(), b_id);
-    b2.start();
-    ASSERT_TRUE(run_until(io, 3s, [&] { return b2.node().routing_table_size() == 1; }));
-    EXPECT_EQ(b2.node().routing_table_endpoints().at(0), a.local_endpoint());
-    b2.stop();
+    {
+        UdpDhtNode b2(io, udp::endpoint(lo, 0), sb);
+        EXPECT_EQ(b2.node().id(), b_id);
+        b2.start();
+        ASSERT_TRUE(run_until(io, 3s, [&] { return b2.node().routing_table_size() == 1; }));
+        EXPECT_EQ(b2.node().routing_table_endpoints().at(0), a.local_endpoint());
+    }  // its save at stop is written before the directory goes
     a.stop();
     std::filesystem::remove_all(dir);
 }
@@ -384,10 +385,11 @@ TEST(DhtNodeTest, StateFileIsSavedPeriodicallyWhileRunning) {
     DhtSettings s = fast();
     s.state_file = state;
     s.save_interval = 200ms;
-    UdpDhtNode node(io, udp::endpoint(lo, 0), s);
-    node.start();
-    // Written by the node's writer thread while the io_context keeps running.
-    EXPECT_TRUE(run_until(io, 3s, [&] { return std::filesystem::exists(state); }));
-    node.stop();
+    {
+        UdpDhtNode node(io, udp::endpoint(lo, 0), s);
+        node.start();
+        // Written by the node's writer thread while the io_context keeps running.
+        EXPECT_TRUE(run_until(io, 3s, [&] { return std::filesystem::exists(state); }));
+    }  // the destructor waits for the save of stop()
     std::filesystem::remove_all(dir);
 }
