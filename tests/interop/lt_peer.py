@@ -17,7 +17,8 @@ hashes everything), waits for torrent_checked_alert and prints
 "lt-check: checked H/N pieces in S s" (timed from add_torrent); it never contacts a
 tracker or peer. --hashing-threads sets libtorrent's hashing_threads (default 1).
 
-Exit: 0 done (for `check`: every piece good) (or seeder stopped by a signal), 1 failure or timeout, 2 bad usage.
+Exit: 0 done (or seeder stopped by a signal; for `check`: every piece good), 1 failure or
+timeout, 2 bad usage.
 Must run under Debian's /usr/bin/python3, which has the libtorrent 2.0 bindings.
 """
 import argparse
