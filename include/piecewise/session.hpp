@@ -131,6 +131,8 @@ public:
     TorrentId add_torrent(const AddTorrentParams& params);
     std::optional<TorrentStatus> status(TorrentId id) const;
     std::vector<Event> pop_events();
+    // Blocks until an event is waiting to be popped or `timeout` passed; true if one is.
+    bool wait_for_events(std::chrono::milliseconds timeout);
 
     // Announces `stopped` to trackers (bounded wait), saves resume data, closes every
     // connection and file. Idempotent.

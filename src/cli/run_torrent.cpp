@@ -162,7 +162,8 @@ int run_torrent(const RunOptions& o) {
                 last_print = now;
             }
         }
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));
+        // Events (a finished torrent, an error) wake the loop at once.
+        session->wait_for_events(std::chrono::milliseconds(100));
     }
     auto final_status = session->status(id);
     session->stop();

@@ -17,6 +17,8 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 namespace {
 constexpr std::size_t read_chunk = 256 * 1024;
 constexpr std::size_t send_low_water = 512 * 1024;
+constexpr std::size_t max_gather = 64;           // segments per write
+constexpr std::size_t max_write = 2u << 20;      // bytes per write (whole segments)
 constexpr auto handshake_timeout = std::chrono::seconds(20);
 constexpr auto idle_timeout = std::chrono::seconds(180);
 constexpr auto keepalive_interval = std::chrono::seconds(110);
@@ -203,30 +205,45 @@ bool PeerConnection::dispatch_buffer() {
 
 awaitable<void> PeerConnection::writer() {
     auto self = shared_from_this();
-    std::string sending;
+    std::vector<asio::const_buffer> bufs;
     while (!closed_) {
-        if (wbuf_.empty()) {
+        if (outq_.empty() && wbuf_.empty()) {
             if (auto h = handler_.lock()) h->on_send_drained(*this);
-            if (!wbuf_.empty() || closed_) continue;
+            if (!outq_.empty() || !wbuf_.empty() || closed_) continue;
             wake_.expires_at(Clock::time_point::max());
             co_await wake_.async_wait(use_nothrow);
             continue;
         }
-        sending.clear();
-        std::swap(sending, wbuf_);
-        writing_bytes_ = sending.size();
-        auto [ec, n] = co_await asio::async_write(socket_, asio::buffer(sending), use_nothrow);
-        writing_bytes_ = 0;
+        seal_wbuf();
+        // One gathered write of the queue's head; later sends append behind it.
+        bufs.clear();
+        std::size_t count = 0, bytes = 0;
+        for (auto& seg : outq_) {
+            if (count == max_gather || bytes >= max_write) break;
+            auto v = seg.view();
+            bufs.emplace_back(v.data(), v.size());
+            ++count;
+            bytes += v.size();
+        }
+        auto [ec, n] = co_await asio::async_write(socket_, bufs, use_nothrow);
         if (closed_) break;
         if (ec) {
             close("write: " + ec.message());
             break;
         }
+        for (std::size_t i = 0; i < count; ++i) outq_.pop_front();
+        queued_bytes_ -= bytes;
         last_send_ = Clock::now();
-        if (!wbuf_.empty() && wbuf_.size() < send_low_water)
+        if (send_queue_bytes() > 0 && send_queue_bytes() < send_low_water)
             if (auto h = handler_.lock()) h->on_send_drained(*this);
-        if (sending.capacity() > (8u << 20)) sending = std::string();
     }
+}
+
+void PeerConnection::seal_wbuf() {
+    if (wbuf_.empty()) return;
+    queued_bytes_ += wbuf_.size();
+    outq_.push_back(Segment{std::move(wbuf_), nullptr, {}});
+    wbuf_ = std::string();
 }
 
 awaitable<void> PeerConnection::watchdog() {
@@ -245,7 +262,7 @@ awaitable<void> PeerConnection::watchdog() {
             close("inactive for 3 minutes");
             break;
         }
-        if (now - last_send_ > keepalive_interval && wbuf_.empty()) {
+        if (now - last_send_ > keepalive_interval && send_queue_bytes() == 0) {
             wire::put_keepalive(wbuf_);
             flush();
         }
@@ -253,7 +270,7 @@ awaitable<void> PeerConnection::watchdog() {
 }
 
 void PeerConnection::flush() {
-    if (!wbuf_.empty()) wake_.cancel();
+    if (send_queue_bytes() > 0) wake_.cancel();
 }
 
 void PeerConnection::send_raw(std::string_view bytes) {
@@ -290,10 +307,13 @@ void PeerConnection::send_cancel(std::uint32_t piece, std::uint32_t begin, std::
     flush();
 }
 
-void PeerConnection::send_piece(std::uint32_t piece, std::uint32_t begin, std::string_view data) {
+void PeerConnection::send_piece(std::uint32_t piece, std::uint32_t begin,
+                                std::shared_ptr<const char[]> owner, std::string_view data) {
     if (closed_) return;
     wire::put_piece_header(wbuf_, piece, begin, static_cast<std::uint32_t>(data.size()));
-    wbuf_.append(data);
+    seal_wbuf();
+    queued_bytes_ += data.size();
+    outq_.push_back(Segment{{}, std::move(owner), data});
     up.add(static_cast<std::int64_t>(data.size()));
     flush();
 }

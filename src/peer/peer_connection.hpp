@@ -77,10 +77,13 @@ public:
     void send_bitfield(const swarm::Bitfield& b);
     void send_request(const OutRequest& r);
     void send_cancel(std::uint32_t piece, std::uint32_t begin, std::uint32_t length);
-    void send_piece(std::uint32_t piece, std::uint32_t begin, std::string_view data);
+    // Queues a PIECE message whose payload `data` lives in `owner` (no copy: the
+    // writer hands it to the socket straight from there).
+    void send_piece(std::uint32_t piece, std::uint32_t begin, std::shared_ptr<const char[]> owner,
+                    std::string_view data);
     void send_extended(std::uint8_t id, std::string_view payload);
     void flush();  // wakes the writer after a batch of sends
-    std::size_t send_queue_bytes() const { return wbuf_.size() + writing_bytes_; }
+    std::size_t send_queue_bytes() const { return wbuf_.size() + queued_bytes_; }
 
     const tcp::endpoint& remote() const { return remote_; }
     bool outgoing() const { return outgoing_; }
@@ -146,8 +149,19 @@ private:
     std::uint32_t flood_count_ = 0;
     std::uint32_t flood_limit_;
 
+    // Outgoing bytes, in order: the segments of outq_ (the first ones possibly being
+    // written), then wbuf_, where small messages accumulate. A segment either owns its
+    // bytes or refers to a payload kept alive by `owner`.
+    struct Segment {
+        std::string bytes;
+        std::shared_ptr<const char[]> owner;
+        std::string_view ref;
+        std::string_view view() const { return owner ? ref : std::string_view(bytes); }
+    };
+    void seal_wbuf();  // moves wbuf_ to the end of outq_
     std::string wbuf_;
-    std::size_t writing_bytes_ = 0;
+    std::deque<Segment> outq_;
+    std::size_t queued_bytes_ = 0;  // bytes in outq_
     boost::asio::steady_timer wake_;
 };
 

@@ -7,6 +7,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <cerrno>
+#include <condition_variable>
 #include <cstdio>
 #include <cstdlib>
 #include <cstring>
@@ -69,6 +70,7 @@ struct Session::Impl {
     std::map<TorrentId, std::shared_ptr<pw::session::MetadataFetch>> fetches;
     int next_id = 1;
     std::mutex ev_mu;
+    std::condition_variable ev_cv;
     std::deque<Event> events;
     std::thread thread;
     bool stopped = false;
@@ -104,9 +106,12 @@ struct Session::Impl {
     void save_torrent_file(const pw::meta::Metainfo& m, const std::string& path, TorrentId id);
 
     void emit(Event e) {
-        std::lock_guard lk(ev_mu);
-        if (events.size() >= 10000) events.pop_front();  // bounded if nobody reads
-        events.push_back(std::move(e));
+        {
+            std::lock_guard lk(ev_mu);
+            if (events.size() >= 10000) events.pop_front();  // bounded if nobody reads
+            events.push_back(std::move(e));
+        }
+        ev_cv.notify_all();
     }
 
     awaitable<void> accept_loop() {
@@ -312,6 +317,11 @@ std::vector<Event> Session::pop_events() {
     std::vector<Event> out(impl_->events.begin(), impl_->events.end());
     impl_->events.clear();
     return out;
+}
+
+bool Session::wait_for_events(std::chrono::milliseconds timeout) {
+    std::unique_lock lk(impl_->ev_mu);
+    return impl_->ev_cv.wait_for(lk, timeout, [this] { return !impl_->events.empty(); });
 }
 
 void Session::stop(std::chrono::milliseconds announce_timeout) {

@@ -1,4 +1,7 @@
 // Uploading: the choker and serving requests from the disk pool (BEP 3).
+//
+// Queued requests for consecutive blocks are read as one run (one disk-pool job, one
+// preadv) into one buffer, and each block is sent straight from that buffer.
 #include <boost/asio/post.hpp>
 
 #include "session/torrent.hpp"
@@ -11,8 +14,9 @@ using piecewise::TorrentState;
 namespace {
 constexpr std::uint32_t max_block_request = 128 * 1024;  // larger requests break the protocol
 constexpr std::size_t max_requests_in = 2000;            // twice the `reqq` we advertise
-constexpr int reads_per_peer = 16;
-constexpr std::size_t send_high_water = 4u << 20;
+constexpr int reads_per_peer = 4;                        // runs being read at once
+constexpr std::int64_t max_run = 256 * 1024;             // bytes per run
+constexpr std::size_t send_high_water = 2u << 20;
 }  // namespace
 
 void Torrent::set_choke(PeerConnection& p, bool choke) {
@@ -75,17 +79,29 @@ void Torrent::serve(PeerConnection& p) {
     auto self = shared_from_this();
     while (!p.closed() && !p.am_choking && !p.requests_in.empty() &&
            p.reads_in_flight < reads_per_peer && p.send_queue_bytes() < send_high_water) {
-        peer::InRequest r = p.requests_in.front();
+        // The run: the first request and the ones after it that continue it in the same piece.
+        std::vector<peer::InRequest> run{p.requests_in.front()};
         p.requests_in.pop_front();
+        std::int64_t run_bytes = run[0].length;
+        while (!p.requests_in.empty()) {
+            auto& next = p.requests_in.front();
+            auto& last = run.back();
+            if (next.piece != last.piece || next.begin != last.begin + last.length ||
+                run_bytes + next.length > max_run)
+                break;
+            run_bytes += next.length;
+            run.push_back(next);
+            p.requests_in.pop_front();
+        }
         ++p.reads_in_flight;
         ++disk_jobs_;
         auto storage = storage_;
         auto conn = p.shared_from_this();
-        std::int64_t offset = std::int64_t(r.piece) * meta_.piece_length + r.begin;
-        ctx_.disk.post([this, self, storage, conn, r, offset] {
-            auto buf = std::make_shared<std::string>(r.length, '\0');
-            auto err = storage->read(offset, buf->data(), buf->size());
-            asio::post(ctx_.io, [self, conn, r, buf, err] {
+        std::int64_t offset = std::int64_t(run[0].piece) * meta_.piece_length + run[0].begin;
+        ctx_.disk.post([this, self, storage, conn, run = std::move(run), offset, run_bytes]() mutable {
+            std::shared_ptr<char[]> buf(new char[static_cast<std::size_t>(run_bytes)]);
+            auto err = storage->read(offset, buf.get(), static_cast<std::size_t>(run_bytes));
+            asio::post(ctx_.io, [self, conn, run = std::move(run), buf = std::move(buf), err] {
                 --self->disk_jobs_;
                 --conn->reads_in_flight;
                 if (err) {
@@ -93,9 +109,13 @@ void Torrent::serve(PeerConnection& p) {
                     return;
                 }
                 if (conn->closed() || conn->am_choking) return;
-                conn->send_piece(r.piece, r.begin, *buf);
-                self->up_rate_.add(r.length);
-                self->uploaded_ += r.length;
+                std::size_t at = 0;
+                for (auto& r : run) {
+                    conn->send_piece(r.piece, r.begin, buf, std::string_view(buf.get() + at, r.length));
+                    at += r.length;
+                    self->up_rate_.add(r.length);
+                    self->uploaded_ += r.length;
+                }
                 self->serve(*conn);
             });
         });
