@@ -171,6 +171,7 @@ private:
     swarm::Choker choker_;
     std::mt19937_64 rng_;
     std::map<int, PartialPiece> partials_;
+    std::set<int> open_partials_;  // partial pieces that may still have a free block
     std::map<int, std::vector<std::pair<tcp::endpoint, Sha1Digest>>> failed_blocks_;
     std::int64_t cache_used_ = 0;
     int disk_jobs_ = 0;

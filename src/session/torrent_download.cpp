@@ -120,9 +120,19 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
         out.length = block_length(pp.piece, b);
         out.sent = Clock::now();
     };
-    // 1. Finish pieces already started.
-    for (auto& [idx, pp] : partials_) {
-        if (pp.hashing || !p.has.get(idx)) continue;
+    // 1. Finish pieces already started (only those that may have a free block).
+    for (auto it = open_partials_.begin(); it != open_partials_.end();) {
+        int idx = *it;
+        auto found = partials_.find(idx);
+        if (found == partials_.end() || found->second.hashing) {
+            it = open_partials_.erase(it);
+            continue;
+        }
+        PartialPiece& pp = found->second;
+        if (!p.has.get(idx)) {
+            ++it;
+            continue;
+        }
         for (int b = pp.free_hint; b < pp.num_blocks; ++b) {
             if (pp.state[b] == PartialPiece::free_block) {
                 pp.free_hint = b + 1;
@@ -131,6 +141,7 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
             }
         }
         pp.free_hint = pp.num_blocks;
+        it = open_partials_.erase(it);
     }
     // 2. Start the rarest piece this peer has, if the cache has room.
     if (picker_.num_candidates() > 0) {
@@ -154,6 +165,7 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
         pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
         cache_used_ += size;
         pp.free_hint = 1;
+        if (pp.num_blocks > 1) open_partials_.insert(piece);
         take(pp, 0);
         return true;
     }
@@ -205,6 +217,7 @@ void Torrent::release_requests(PeerConnection& p, bool send_cancel) {
         if (pp.state[b] == PartialPiece::requested && pp.requests[b] == 0) {
             pp.state[b] = PartialPiece::free_block;
             pp.free_hint = std::min(pp.free_hint, b);
+            open_partials_.insert(pp.piece);
         }
         if (send_cancel) p.send_cancel(r.piece, r.begin, r.length);
         remember_cancelled(p, r);
@@ -321,6 +334,7 @@ void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
     --disk_jobs_;
     cache_used_ -= meta_.piece_size(piece);
     partials_.erase(piece);
+    open_partials_.erase(piece);
     if (err) {
         picker_.add(piece);
         fail_torrent(err.message());
