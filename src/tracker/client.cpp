@@ -14,6 +14,7 @@ namespace {
 // Why a scheme cannot be used, or nothing when it can.
 std::string unsupported(const std::string& scheme) {
     if (scheme.empty()) return "invalid tracker URL: no scheme";
+    if (scheme == "https") return "https trackers are not supported yet";
     return "unsupported tracker URL scheme '" + scheme + "'";
 }
 
@@ -34,11 +35,9 @@ std::string url_scheme(std::string_view url) {
 }
 
 boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
-                                                  std::chrono::milliseconds timeout,
-                                                  TlsSettings tls) {
+                                                  std::chrono::milliseconds timeout) {
     const std::string scheme = url_scheme(req.url);
-    if (scheme == "http" || scheme == "https")
-        co_return co_await announce_http(std::move(req), timeout, std::move(tls));
+    if (scheme == "http") co_return co_await announce_http(std::move(req), timeout);
     if (scheme == "udp") co_return co_await announce_udp(std::move(req), timeout);
     AnnounceResponse r;
     r.failure_reason = unsupported(scheme);
@@ -47,14 +46,14 @@ boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
 
 boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest info_hash,
                                             std::string bind_ip,
-                                            std::chrono::milliseconds timeout, TlsSettings tls) {
+                                            std::chrono::milliseconds timeout) {
     ScrapeResult out;
     const std::string scheme = url_scheme(announce_url);
     std::vector<Sha1Digest> hashes{info_hash};
     ScrapeReply reply;
-    if (scheme == "http" || scheme == "https") {
+    if (scheme == "http") {
         reply = co_await scrape_http(std::move(announce_url), std::move(hashes), std::move(bind_ip),
-                                     timeout, std::move(tls));
+                                     timeout);
     } else if (scheme == "udp") {
         reply = co_await scrape_udp(std::move(announce_url), std::move(hashes), std::move(bind_ip),
                                     timeout);
