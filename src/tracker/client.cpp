@@ -14,7 +14,6 @@ namespace {
 // Why a scheme cannot be used, or nothing when it can.
 std::string unsupported(const std::string& scheme) {
     if (scheme.empty()) return "invalid tracker URL: no scheme";
-    if (scheme == "https") return "https trackers are not supported yet";
     return "unsupported tracker URL scheme '" + scheme + "'";
 }
 
@@ -35,9 +34,11 @@ std::string url_scheme(std::string_view url) {
 }
 
 boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
-                                                  std::chrono::milliseconds timeout) {
+                                                  std::chrono::milliseconds timeout,
+                                                  TlsSettings tls) {
     const std::string scheme = url_scheme(req.url);
-    if (scheme == "http") co_return co_await announce_http(std::move(req), timeout);
+    if (scheme == "http" || scheme == "https")
+        co_return co_await announce_http(std::move(req), timeout, std::move(tls));
     if (scheme == "udp") co_return co_await announce_udp(std::move(req), timeout);
     AnnounceResponse r;
     r.failure_reason = unsupported(scheme);
@@ -46,14 +47,14 @@ boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
 
 boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest info_hash,
                                             std::string bind_ip,
-                                            std::chrono::milliseconds timeout) {
+                                            std::chrono::milliseconds timeout, TlsSettings tls) {
     ScrapeResult out;
     const std::string scheme = url_scheme(announce_url);
     std::vector<Sha1Digest> hashes{info_hash};
     ScrapeReply reply;
-    if (scheme == "http") {
+    if (scheme == "http" || scheme == "https") {
         reply = co_await scrape_http(std::move(announce_url), std::move(hashes), std::move(bind_ip),
-                                     timeout);
+                                     timeout, std::move(tls));
     } else if (scheme == "udp") {
         reply = co_await scrape_udp(std::move(announce_url), std::move(hashes), std::move(bind_ip),
                                     timeout);

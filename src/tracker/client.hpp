@@ -1,7 +1,7 @@
-// The one entry point for talking to a tracker, whatever its URL's scheme: http://
-// goes to the Beast client (http_announce, http_scrape), udp:// to the BEP 15 client
-// (udp_announce). https:// and every other scheme fail with a reason. Coroutines on
-// the caller's executor; they never throw.
+// The one entry point for talking to a tracker, whatever its URL's scheme: http:// and
+// https:// go to the Beast client (http_announce, http_scrape; TLS checked per
+// TlsSettings), udp:// to the BEP 15 client (udp_announce). Every other scheme fails
+// with a reason. Coroutines on the caller's executor; they never throw.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -12,14 +12,16 @@
 
 #include "crypto/sha1.hpp"
 #include "tracker/parse/announce.hpp"
+#include "tracker/tls_settings.hpp"
 
 namespace pw::tracker {
 
-// Announces over HTTP (HTTPS is unsupported) or UDP by the URL's scheme; never throws;
-// failures in AnnounceResponse::failure_reason. `req.bind_ip`, when set, is the local
-// address the request leaves from.
+// Announces over HTTP, HTTPS or UDP by the URL's scheme; never throws; failures in
+// AnnounceResponse::failure_reason. `req.bind_ip`, when set, is the local address the
+// request leaves from; `tls` applies to https:// only.
 boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
-                                                  std::chrono::milliseconds timeout);
+                                                  std::chrono::milliseconds timeout,
+                                                  TlsSettings tls = {});
 
 // Swarm counts of one torrent; -1 where unknown. failure_reason non-empty: the scrape
 // failed (the tracker does not support it, is unreachable, or does not list the torrent).
@@ -28,10 +30,11 @@ struct ScrapeResult {
     std::int64_t complete = -1, incomplete = -1, downloaded = -1;
 };
 
-// Scrapes one torrent from the tracker of `announce_url` (BEP 48 over HTTP, BEP 15 over
-// UDP), from `bind_ip` (empty: any), within `timeout`.
+// Scrapes one torrent from the tracker of `announce_url` (BEP 48 over HTTP(S), BEP 15
+// over UDP), from `bind_ip` (empty: any), within `timeout`.
 boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest info_hash,
-                                            std::string bind_ip, std::chrono::milliseconds timeout);
+                                            std::string bind_ip, std::chrono::milliseconds timeout,
+                                            TlsSettings tls = {});
 
 // The lower-cased scheme of a URL ("http", "udp", ...), empty when it has none.
 std::string url_scheme(std::string_view url);

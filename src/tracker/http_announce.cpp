@@ -1,15 +1,17 @@
-// HTTP tracker announce over Boost.Beast (BEP 3; replies per BEP 23, BEP 7, BEP 24).
+// HTTP and HTTPS tracker announce over Boost.Beast (BEP 3; replies per BEP 23, BEP 7,
+// BEP 24; https:// per RFC 2818, TLS in tls_client.cpp).
 //
-// One deadline bounds the whole operation, redirects included. Name resolution may
-// sit in getaddrinfo on asio's resolver thread, which cannot be interrupted, so the
-// coroutine waits for it on a timer and leaves the lookup behind when the deadline
-// passes. Connect, write and read run on a beast::tcp_stream whose expiry is that
-// deadline. Every failure becomes a failure_reason; nothing is thrown.
+// One deadline bounds the whole operation, redirects included. Name resolution goes
+// through resolve_host, which keeps that deadline even when getaddrinfo does not return.
+// Connect, TLS handshake, write and read run on a beast::tcp_stream whose expiry is that
+// deadline, so a server that stalls at any step times out. An https reply ended without
+// TLS close_notify is accepted only when the HTTP message itself is complete. Every
+// failure becomes a failure_reason; nothing is thrown.
 #include "tracker/http_announce.hpp"
 
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/ip/tcp.hpp>
-#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/ssl/error.hpp>
 #include <boost/asio/this_coro.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
@@ -20,8 +22,12 @@
 #include <charconv>
 #include <memory>
 #include <optional>
+#include <tuple>
+#include <vector>
 
 #include "bencode/bencode.hpp"
+#include "tracker/resolve.hpp"
+#include "tracker/tls_client.hpp"
 
 namespace pw::tracker {
 
@@ -50,22 +56,23 @@ std::string describe(const char* stage, const boost::system::error_code& ec) {
     return std::string(stage) + ": " + ec.message();
 }
 
-// Where one request goes, taken from an absolute http:// URL.
+// Where one request goes, taken from an absolute http:// or https:// URL.
 struct Target {
-    std::string host;  // for the resolver: name or address, no brackets
-    std::string port;  // decimal
+    bool tls = false;  // https
+    std::string host;  // for the resolver and the certificate check: no brackets
+    std::uint16_t port = 0;
     std::string host_header;
     std::string path;  // origin-form request target
 };
 
 // Fills `t` from `url`, or returns why it cannot be used.
 std::optional<std::string> parse_target(const boost::urls::url_view& url, Target& t) {
-    if (url.scheme_id() == boost::urls::scheme::https)
-        return "https trackers are not supported yet";
-    if (url.scheme_id() != boost::urls::scheme::http)
+    t.tls = url.scheme_id() == boost::urls::scheme::https;
+    if (!t.tls && url.scheme_id() != boost::urls::scheme::http)
         return "unsupported tracker URL scheme '" + std::string(url.scheme()) + "'";
     if (!url.has_authority() || url.encoded_host().empty()) return "tracker URL has no host";
-    std::uint16_t port = 80;
+    const std::uint16_t default_port = t.tls ? 443 : 80;
+    std::uint16_t port = default_port;
     if (url.has_port() && !url.port().empty()) {
         // port_number() wraps values above 65535, so read the digits here.
         const std::string_view digits = url.port();
@@ -77,45 +84,12 @@ std::optional<std::string> parse_target(const boost::urls::url_view& url, Target
         port = static_cast<std::uint16_t>(value);
     }
     t.host = url.host_address();
-    t.port = std::to_string(port);
+    t.port = port;
     t.host_header = std::string(url.encoded_host());
-    if (port != 80) t.host_header += ":" + t.port;
+    if (port != default_port) t.host_header += ":" + std::to_string(port);
     t.path = std::string(url.encoded_target());
     if (t.path.empty() || t.path[0] != '/') t.path.insert(0, "/");
     return std::nullopt;
-}
-
-// Resolves within the deadline. The handler owns the resolver and the shared state,
-// so a lookup still running at the deadline can finish after this returns.
-asio::awaitable<std::optional<std::string>> resolve(const Target& t, Clock::time_point deadline,
-                                                    tcp::resolver::results_type& out) {
-    auto ex = co_await asio::this_coro::executor;
-    struct State {
-        explicit State(const asio::any_io_executor& e) : timer(e), resolver(e) {}
-        asio::steady_timer timer;
-        tcp::resolver resolver;
-        bool done = false;
-        boost::system::error_code ec;
-        tcp::resolver::results_type results;
-    };
-    auto st = std::make_shared<State>(ex);
-    st->timer.expires_at(deadline);
-    st->resolver.async_resolve(
-        t.host, t.port, tcp::resolver::numeric_service,
-        [st](const boost::system::error_code& ec, tcp::resolver::results_type results) {
-            st->done = true;
-            st->ec = ec;
-            st->results = std::move(results);
-            st->timer.cancel();
-        });
-    co_await st->timer.async_wait(use_tuple);
-    if (!st->done) {
-        st->resolver.cancel();
-        co_return "resolve: timed out";
-    }
-    if (st->ec) co_return describe("resolve", st->ec);
-    out = std::move(st->results);
-    co_return std::nullopt;
 }
 
 bool is_redirect(http::status s) {
@@ -147,39 +121,11 @@ struct Reply {
     std::string body;
 };
 
-// One GET of `t`: connect, send, read, all before `deadline`.
-asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_point deadline,
-                                                  const std::optional<asio::ip::address>& bind,
-                                                  Reply& reply) {
-    tcp::resolver::results_type endpoints;
-    if (auto err = co_await resolve(t, deadline, endpoints)) co_return err;
-
-    beast::tcp_stream stream(co_await asio::this_coro::executor);
-    stream.expires_at(deadline);
-    if (bind) {
-        // Connect from the bound address: try each resolved address of its family.
-        beast::error_code last = asio::error::address_family_not_supported;
-        bool connected = false;
-        for (const auto& entry : endpoints) {
-            auto ep = entry.endpoint();
-            if (ep.address().is_v4() != bind->is_v4()) continue;
-            beast::error_code ec;
-            stream.socket().close(ec);
-            stream.socket().open(ep.protocol(), ec);
-            if (!ec) stream.socket().bind(tcp::endpoint(*bind, 0), ec);
-            if (!ec) std::tie(ec) = co_await stream.async_connect(ep, use_tuple);
-            if (!ec) {
-                connected = true;
-                break;
-            }
-            last = ec;
-        }
-        if (!connected) co_return describe("connect", last);
-    } else {
-        auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
-        if (cec) co_return describe("connect", cec);
-    }
-
+// Sends the GET for `t` on a connected (and, for https, handshaken) stream and reads
+// the reply into `reply`.
+template <class Stream>
+asio::awaitable<std::optional<std::string>> exchange(Stream& stream, const Target& t,
+                                                     Reply& reply) {
     http::request<http::empty_body> req{http::verb::get, t.path, 11};
     req.set(http::field::host, t.host_header);
     req.set(http::field::user_agent, "Piecewise/" PW_VERSION);
@@ -195,10 +141,10 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
     parser.header_limit(max_header);
     auto [rec, nread] = co_await http::async_read(stream, buffer, parser, use_tuple);
     (void)nread;
-    if (rec) co_return describe("read", rec);
-
-    beast::error_code ignored;
-    stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    // Trackers often close a TLS connection without close_notify; what matters is
+    // whether the HTTP message was whole.
+    if (rec && !(rec == asio::ssl::error::stream_truncated && parser.is_done()))
+        co_return describe("read", rec);
 
     auto& res = parser.get();
     reply.status = res.result();
@@ -210,10 +156,67 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
     co_return std::nullopt;
 }
 
+// Connects `stream` to one of `addresses` (of the bind address's family when `bind` is
+// set, leaving from it) before the stream's expiry.
+asio::awaitable<std::optional<std::string>> connect(beast::tcp_stream& stream,
+                                                    const std::vector<asio::ip::address>& addresses,
+                                                    std::uint16_t port,
+                                                    const std::optional<asio::ip::address>& bind) {
+    if (!bind) {
+        std::vector<tcp::endpoint> endpoints;
+        for (const auto& a : addresses) endpoints.emplace_back(a, port);
+        auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
+        (void)ep;
+        if (cec) co_return describe("connect", cec);
+        co_return std::nullopt;
+    }
+    beast::error_code last = asio::error::address_family_not_supported;
+    for (const auto& a : addresses) {
+        if (a.is_v4() != bind->is_v4()) continue;
+        const tcp::endpoint ep(a, port);
+        beast::error_code ec;
+        stream.socket().close(ec);
+        stream.socket().open(ep.protocol(), ec);
+        if (!ec) stream.socket().bind(tcp::endpoint(*bind, 0), ec);
+        if (!ec) std::tie(ec) = co_await stream.async_connect(ep, use_tuple);
+        if (!ec) co_return std::nullopt;
+        last = ec;
+    }
+    co_return describe("connect", last);
+}
+
+// One GET of `t`: connect, handshake for https, send, read, all before `deadline`.
+asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_point deadline,
+                                                  const std::optional<asio::ip::address>& bind,
+                                                  const TlsSettings& tls, Reply& reply) {
+    std::shared_ptr<asio::ssl::context> ctx;
+    if (t.tls) {
+        if (auto err = co_await tls_client_context(tls, ctx)) co_return err;
+    }
+    std::vector<asio::ip::address> addresses;
+    if (auto err = co_await resolve_host(t.host, deadline, addresses)) co_return err;
+
+    beast::tcp_stream stream(co_await asio::this_coro::executor);
+    stream.expires_at(deadline);
+    if (auto err = co_await connect(stream, addresses, t.port, bind)) co_return err;
+    if (!t.tls) {
+        auto err = co_await exchange(stream, t, reply);
+        beast::error_code ignored;
+        stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
+        co_return err;
+    }
+    // The reply is read whole before the connection goes, so no TLS shutdown is waited
+    // for: a peer that never answers close_notify cannot hold the request.
+    TlsStream tls_stream(std::move(stream), *ctx);
+    if (auto err = co_await tls_handshake(tls_stream, t.host, tls.verify)) co_return err;
+    co_return co_await exchange(tls_stream, t, reply);
+}
+
 }  // namespace
 
 asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
-                                                   std::chrono::milliseconds timeout) {
+                                                   std::chrono::milliseconds timeout,
+                                                   TlsSettings tls) {
     HttpTrackerReply out;
     try {
         const auto deadline = Clock::now() + timeout;
@@ -243,7 +246,7 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                 co_return out;
             }
             Reply reply;
-            if (auto err = co_await fetch(target, deadline, bind, reply)) {
+            if (auto err = co_await fetch(target, deadline, bind, tls, reply)) {
                 out.failure_reason = *err;
                 co_return out;
             }
@@ -260,6 +263,9 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                     boost::urls::url next;
                     if (auto rv = boost::urls::resolve(current, *ref, next); !rv)
                         err = "invalid redirect location: " + rv.error().message();
+                    else if (target.tls && next.scheme_id() != boost::urls::scheme::https)
+                        err = "redirect from https to " + std::string(next.scheme()) +
+                              " refused";
                     else
                         current = std::move(next);
                 }
@@ -288,10 +294,11 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
 }
 
 asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
-                                                std::chrono::milliseconds timeout) {
+                                                std::chrono::milliseconds timeout,
+                                                TlsSettings tls) {
     try {
-        HttpTrackerReply reply =
-            co_await http_tracker_get(build_announce_url(req), req.bind_ip, timeout);
+        HttpTrackerReply reply = co_await http_tracker_get(build_announce_url(req), req.bind_ip,
+                                                           timeout, std::move(tls));
         if (!reply.failure_reason.empty()) co_return failed(std::move(reply.failure_reason));
         if (reply.status != 200) {
             if (auto r = tracker_failure(reply.body)) co_return std::move(*r);

@@ -1,4 +1,5 @@
-// Announcing to an HTTP tracker over Boost.Beast, as a coroutine on the caller's executor.
+// Announcing to an HTTP or HTTPS tracker over Boost.Beast, as a coroutine on the caller's
+// executor.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -6,15 +7,18 @@
 #include <string>
 
 #include "tracker/parse/announce.hpp"
+#include "tracker/tls_settings.hpp"
 
 namespace pw::tracker {
 
 // Resolves, connects, sends the GET and parses the reply, all within `timeout`.
 // Follows up to 5 redirects. Never throws for network or protocol failures: they are
 // reported in AnnounceResponse::failure_reason ("connect: Connection refused", ...).
-// Only http:// URLs are supported; others fail with a reason.
+// http:// and https:// URLs are supported (https checked per `tls`); others fail with a
+// reason.
 boost::asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
-                                                       std::chrono::milliseconds timeout);
+                                                       std::chrono::milliseconds timeout,
+                                                       TlsSettings tls = {});
 
 // What one GET of a tracker URL gave, redirects followed.
 struct HttpTrackerReply {
@@ -25,9 +29,11 @@ struct HttpTrackerReply {
 };
 
 // The transport under announce_http, for other tracker requests (scrape): GETs an
-// absolute http:// URL from `bind_ip` (textual; empty: any), following up to 5
-// redirects, all within `timeout`. Never throws.
+// absolute http:// or https:// URL from `bind_ip` (textual; empty: any), following up to
+// 5 redirects, all within `timeout`. A redirect from https to http is refused. Never
+// throws.
 boost::asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
-                                                          std::chrono::milliseconds timeout);
+                                                          std::chrono::milliseconds timeout,
+                                                          TlsSettings tls = {});
 
 }  // namespace pw::tracker

@@ -3,9 +3,8 @@
 // One call owns one socket. A receive is bounded by a timer that cancels the socket when
 // it fires; the timer's handler and the socket share a state object so that a late
 // handler never touches a dead socket, and a generation counter stops a handler that
-// fired for an earlier receive from cancelling a later one. Name resolution is waited
-// for on a timer, as in http_announce.cpp, so the deadline holds even when getaddrinfo
-// does not return.
+// fired for an earlier receive from cancelling a later one. Name resolution goes through
+// resolve_host (resolve.hpp), so the deadline holds even when getaddrinfo does not return.
 #include "tracker/udp_announce.hpp"
 
 #include <algorithm>
@@ -26,6 +25,7 @@
 #include <random>
 
 #include "tracker/parse/udp_tracker.hpp"
+#include "tracker/resolve.hpp"
 
 namespace pw::tracker {
 
@@ -86,7 +86,7 @@ std::uint32_t random_u32() {
 
 struct Target {
     std::string host;  // for the resolver: name or address, no brackets
-    std::string port;
+    std::uint16_t port = 0;
     std::string url_data;  // BEP 41: path and query
 };
 
@@ -107,7 +107,7 @@ std::optional<std::string> parse_target(std::string_view text, Target& t) {
     if (ec != std::errc() || end != digits.data() + digits.size() || value == 0 || value > 65535)
         return "tracker URL has an invalid port";
     t.host = url.host_address();
-    t.port = std::to_string(value);
+    t.port = static_cast<std::uint16_t>(value);
     t.url_data = std::string(url.encoded_path());
     if (url.has_query()) t.url_data += "?" + std::string(url.encoded_query());
     return std::nullopt;
@@ -132,37 +132,6 @@ struct Call {
     int attempt = 0;  // n of BEP 15, shared by every request of the call
 };
 
-asio::awaitable<std::optional<std::string>> resolve(const Target& t, Clock::time_point deadline,
-                                                    udp_proto::resolver::results_type& out) {
-    auto ex = co_await asio::this_coro::executor;
-    struct State {
-        explicit State(const asio::any_io_executor& e) : timer(e), resolver(e) {}
-        asio::steady_timer timer;
-        udp_proto::resolver resolver;
-        bool done = false;
-        boost::system::error_code ec;
-        udp_proto::resolver::results_type results;
-    };
-    auto st = std::make_shared<State>(ex);
-    st->timer.expires_at(deadline);
-    st->resolver.async_resolve(
-        t.host, t.port, udp_proto::resolver::numeric_service,
-        [st](const boost::system::error_code& ec, udp_proto::resolver::results_type results) {
-            st->done = true;
-            st->ec = ec;
-            st->results = std::move(results);
-            st->timer.cancel();
-        });
-    co_await st->timer.async_wait(use_tuple);
-    if (!st->done) {
-        st->resolver.cancel();
-        co_return "resolve: timed out";
-    }
-    if (st->ec) co_return "resolve: " + st->ec.message();
-    out = std::move(st->results);
-    co_return std::nullopt;
-}
-
 // Resolves the URL, picks the tracker endpoint (of the bind address's family when one is
 // given) and opens the socket.
 asio::awaitable<std::optional<std::string>> open_call(std::string_view url,
@@ -180,12 +149,12 @@ asio::awaitable<std::optional<std::string>> open_call(std::string_view url,
         if (ec) co_return "invalid bind address '" + bind_ip + "'";
         if (!a.is_unspecified()) bind = a;
     }
-    udp_proto::resolver::results_type results;
-    if (auto err = co_await resolve(target, call.deadline, results)) co_return err;
+    std::vector<asio::ip::address> addresses;
+    if (auto err = co_await resolve_host(target.host, call.deadline, addresses)) co_return err;
     bool found = false;
-    for (const auto& entry : results) {
-        if (bind && entry.endpoint().address().is_v4() != bind->is_v4()) continue;
-        call.tracker = entry.endpoint();
+    for (const auto& a : addresses) {
+        if (bind && a.is_v4() != bind->is_v4()) continue;
+        call.tracker = udp_proto::endpoint(a, target.port);
         found = true;
         break;
     }

@@ -198,15 +198,15 @@ TEST_F(HttpAnnounce, RedirectLoopStopsAfterFive) {
     EXPECT_EQ(server->heads.size(), 6u);  // the original request and five redirects
 }
 
-TEST_F(HttpAnnounce, RedirectWithoutLocationOrToHttpsFails) {
+TEST_F(HttpAnnounce, RedirectWithoutLocationOrToAnotherSchemeFails) {
     start_server([](const std::string& head) {
         if (head.starts_with("GET /nolocation")) return http_reply("302 Found", "");
-        return http_reply("302 Found", "", "Location: https://127.0.0.1/announce\r\n");
+        return http_reply("302 Found", "", "Location: ftp://127.0.0.1/announce\r\n");
     });
     EXPECT_EQ(announce(request(base() + "/nolocation")).failure_reason,
               "HTTP 302 redirect without a Location");
-    EXPECT_EQ(announce(request(base() + "/tls")).failure_reason,
-              "https trackers are not supported yet");
+    EXPECT_EQ(announce(request(base() + "/ftp")).failure_reason,
+              "unsupported tracker URL scheme 'ftp'");
 }
 
 TEST_F(HttpAnnounce, NotFoundStatusIsTheReason) {
@@ -266,8 +266,8 @@ TEST_F(HttpAnnounce, ConnectionRefused) {
 }
 
 TEST_F(HttpAnnounce, UnsupportedUrls) {
-    EXPECT_EQ(announce(request("https://127.0.0.1/announce")).failure_reason,
-              "https trackers are not supported yet");
+    EXPECT_EQ(announce(request("ftp://127.0.0.1/announce")).failure_reason,
+              "unsupported tracker URL scheme 'ftp'");
     EXPECT_EQ(announce(request("udp://127.0.0.1:6969/announce")).failure_reason,
               "unsupported tracker URL scheme 'udp'");
     EXPECT_TRUE(announce(request("not a url")).failure_reason.starts_with("invalid tracker URL"));

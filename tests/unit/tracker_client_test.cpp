@@ -473,8 +473,8 @@ TEST_F(TrackerClient, DispatchesByScheme) {
 }
 
 TEST_F(TrackerClient, RejectsUnknownSchemes) {
-    EXPECT_EQ(do_announce(request("https://t.example/announce")).failure_reason,
-              "https trackers are not supported yet");
+    EXPECT_EQ(do_announce(request("ftp://t.example/announce")).failure_reason,
+              "unsupported tracker URL scheme 'ftp'");
     EXPECT_EQ(do_announce(request("wss://t.example/announce")).failure_reason,
               "unsupported tracker URL scheme 'wss'");
     EXPECT_EQ(do_announce(request("t.example/announce")).failure_reason,
