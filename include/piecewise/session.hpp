@@ -30,6 +30,13 @@ struct Settings {
     std::int64_t cache_bytes = 64ll << 20;
     unsigned disk_threads = 0;  // 0: one per core, at least 2
     std::chrono::seconds tracker_timeout{15};
+    // https:// trackers: a PEM bundle of CA certificates trusted besides the system store
+    // (empty: none), read when first used.
+    std::string tracker_ca_file;
+    // https:// trackers: check the certificate chain and host name. false is INSECURE (any
+    // certificate is accepted, so anyone on the path can pose as the tracker): for tests
+    // and self-signed private setups only.
+    bool tracker_verify_tls = true;
     int numwant = 50;
     // BEP 12: announce to the first tier that answers (false), or to every tier (true).
     bool announce_to_all_tiers = false;

@@ -37,6 +37,9 @@ Command add_get(CLI::App& root) {
     app->add_flag("-q,--quiet", o->quiet, "No progress output");
     app->add_flag("-v,--verbose", o->verbose, "Show peer and tracker events");
     app->add_option("--resume-dir", o->resume_dir, "Where fast-resume data is kept");
+    app->add_option("--tracker-ca", o->tracker_ca,
+                    "PEM file of CA certificates trusted for https trackers, besides the system store")
+        ->check(CLI::ExistingFile);
     add_discovery_flags(app, *o);
     app->add_option("--save-torrent", o->save_torrent, "With a magnet link: save the fetched metadata as this .torrent");
     app->add_option("torrent", o->torrent, "The .torrent file, or a magnet link (magnet:?xt=urn:btih:...)")->required();
@@ -52,6 +55,9 @@ Command add_seed(CLI::App& root) {
     app->add_flag("-q,--quiet", o->quiet, "No progress output");
     app->add_flag("-v,--verbose", o->verbose, "Show peer and tracker events");
     app->add_option("--resume-dir", o->resume_dir, "Where fast-resume data is kept");
+    app->add_option("--tracker-ca", o->tracker_ca,
+                    "PEM file of CA certificates trusted for https trackers, besides the system store")
+        ->check(CLI::ExistingFile);
     add_discovery_flags(app, *o);
     app->add_option("torrent", o->torrent, "The .torrent file")->required();
     return {app, [o] { return run_torrent(*o); }};

@@ -26,6 +26,7 @@ struct RunOptions {
     bool lsd = false;
     bool pex = true;
     bool all_tiers = false;
+    std::string tracker_ca;  // Settings::tracker_ca_file
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

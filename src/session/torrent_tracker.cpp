@@ -40,6 +40,7 @@ tracker::AnnounceRequest Torrent::make_request(const std::string& url, tracker::
 awaitable<bool> Torrent::announce_round(tracker::Event ev) {
     auto self = shared_from_this();
     auto timeout = std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.settings.tracker_timeout);
+    const tracker::TlsSettings tls{ctx_.settings.tracker_ca_file, ctx_.settings.tracker_verify_tls};
     // BEP 12: tiers in order until one answers; with announce_to_all_tiers, the first
     // tracker that answers in every tier.
     bool any = false;
@@ -50,7 +51,7 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
         bool tier_done = false;
         for (; i < trackers_.size() && trackers_[i].tier == tier && !tier_done; ++i) {
             std::string url = trackers_[i].url;
-            auto resp = co_await tracker::announce(make_request(url, ev), timeout);
+            auto resp = co_await tracker::announce(make_request(url, ev), timeout, tls);
             if (stopping_) co_return false;
             auto it = std::find_if(trackers_.begin(), trackers_.end(), [&](auto& t) { return t.url == url; });
             if (it == trackers_.end()) continue;
@@ -78,7 +79,8 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
                                                        resp.peers.size(), resp.complete, resp.incomplete, interval));
             // Trackers that leave the counts out of announces may give them by scrape (BEP 48).
             if ((resp.complete < 0 || resp.incomplete < 0) && ev != tracker::Event::stopped) {
-                auto sc = co_await tracker::scrape(url, meta_.info_hash, make_request(url, ev).bind_ip, timeout);
+                auto sc =
+                    co_await tracker::scrape(url, meta_.info_hash, make_request(url, ev).bind_ip, timeout, tls);
                 if (stopping_) co_return false;
                 it = std::find_if(trackers_.begin(), trackers_.end(), [&](auto& t) { return t.url == url; });
                 if (it == trackers_.end()) continue;
@@ -138,6 +140,7 @@ awaitable<void> Torrent::announce_stopped(std::chrono::milliseconds timeout) {
         explicit Pending(asio::io_context& io) : timer(io) {}
     };
     auto pending = std::make_shared<Pending>(ctx_.io);
+    const tracker::TlsSettings tls{ctx_.settings.tracker_ca_file, ctx_.settings.tracker_verify_tls};
     for (auto& t : trackers_) {
         if (!t.announced_ok) continue;
         t.announced_ok = false;
@@ -148,9 +151,9 @@ awaitable<void> Torrent::announce_stopped(std::chrono::milliseconds timeout) {
         if (completed_pending_) completed = make_request(t.url, tracker::Event::completed);
         asio::co_spawn(
             ctx_.io,
-            [req, completed, timeout, pending]() -> awaitable<void> {
-                if (completed) co_await tracker::announce(*completed, timeout);
-                co_await tracker::announce(req, timeout);
+            [req, completed, timeout, pending, tls]() -> awaitable<void> {
+                if (completed) co_await tracker::announce(*completed, timeout, tls);
+                co_await tracker::announce(req, timeout, tls);
                 if (--pending->count == 0) pending->timer.cancel();
             },
             asio::detached);
