@@ -46,8 +46,8 @@ boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
 }
 
 boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest info_hash,
-                                            std::string bind_ip,
-                                            std::chrono::milliseconds timeout, TlsSettings tls) {
+                                            std::string bind_ip, std::chrono::milliseconds timeout,
+                                            TlsSettings tls) {
     ScrapeResult out;
     const std::string scheme = url_scheme(announce_url);
     std::vector<Sha1Digest> hashes{info_hash};

@@ -264,8 +264,7 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                     if (auto rv = boost::urls::resolve(current, *ref, next); !rv)
                         err = "invalid redirect location: " + rv.error().message();
                     else if (target.tls && next.scheme_id() != boost::urls::scheme::https)
-                        err = "redirect from https to " + std::string(next.scheme()) +
-                              " refused";
+                        err = "redirect from https to " + std::string(next.scheme()) + " refused";
                     else
                         current = std::move(next);
                 }

@@ -93,12 +93,14 @@ Built build(const TlsSettings& s) {
 
 // A coroutine function rather than a lambda: g++ 12 destroys a coroutine lambda's
 // captures twice when the lambda copies a parameter of the enclosing coroutine.
-asio::awaitable<Built> build_on_loader(TlsSettings s) { co_return build(s); }
+asio::awaitable<Built> build_on_loader(TlsSettings s) {
+    co_return build(s);
+}
 
 }  // namespace
 
-asio::awaitable<std::optional<std::string>> tls_client_context(
-    TlsSettings settings, std::shared_ptr<ssl::context>& ctx) {
+asio::awaitable<std::optional<std::string>> tls_client_context(TlsSettings settings,
+                                                               std::shared_ptr<ssl::context>& ctx) {
     if (!settings.verify) settings.ca_file.clear();
     const auto key = std::make_pair(settings.ca_file, settings.verify);
     {
@@ -119,8 +121,7 @@ asio::awaitable<std::optional<std::string>> tls_client_context(
 }
 
 asio::awaitable<std::optional<std::string>> tls_handshake(TlsStream& stream,
-                                                          const std::string& host,
-                                                          bool verify) {
+                                                          const std::string& host, bool verify) {
     SSL* ssl = stream.native_handle();
     boost::system::error_code aec;
     (void)asio::ip::make_address(host, aec);

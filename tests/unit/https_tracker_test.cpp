@@ -47,7 +47,9 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 using KeyPtr = std::unique_ptr<EVP_PKEY, decltype(&EVP_PKEY_free)>;
 using CertPtr = std::unique_ptr<X509, decltype(&X509_free)>;
 
-KeyPtr make_key() { return KeyPtr(EVP_EC_gen("P-256"), EVP_PKEY_free); }
+KeyPtr make_key() {
+    return KeyPtr(EVP_EC_gen("P-256"), EVP_PKEY_free);
+}
 
 void add_ext(X509* cert, X509V3_CTX* v3, int nid, const char* value) {
     X509_EXTENSION* ext = X509V3_EXT_conf_nid(nullptr, v3, nid, value);
@@ -126,8 +128,7 @@ struct Server {
 
     std::uint16_t port() const { return acceptor.local_endpoint().port(); }
     std::string base(const std::string& host = "127.0.0.1") const {
-        return std::string(tls ? "https" : "http") + "://" + host + ":" +
-               std::to_string(port());
+        return std::string(tls ? "https" : "http") + "://" + host + ":" + std::to_string(port());
     }
 };
 
@@ -202,8 +203,7 @@ asio::awaitable<void> serve(std::shared_ptr<Server> st) {
             st->held.push_back(std::make_shared<tcp::socket>(std::move(sock)));
             continue;
         }
-        asio::co_spawn(st->acceptor.get_executor(), serve_one(st, std::move(sock)),
-                       asio::detached);
+        asio::co_spawn(st->acceptor.get_executor(), serve_one(st, std::move(sock)), asio::detached);
     }
 }
 
@@ -331,7 +331,8 @@ TEST_F(HttpsTracker, HostNameIsSentAsSniAndChecked) {
 
 TEST_F(HttpsTracker, ScrapeWithTheCaFile) {
     auto s = start_tls([](const std::string& head) {
-        if (head.starts_with("GET /x/scrape?info_hash=")) return http_reply("200 OK", scrape_body());
+        if (head.starts_with("GET /x/scrape?info_hash="))
+            return http_reply("200 OK", scrape_body());
         return http_reply("404 Not Found", "");
     });
     ScrapeResult r = do_scrape(s->base() + "/x/announce", trusting());
@@ -388,7 +389,8 @@ TEST_F(HttpsTracker, MissingCaFileIsAClearError) {
 }
 
 TEST_F(HttpsTracker, RedirectToHttpsIsFollowedToHttpRefused) {
-    auto plain = start_plain([](const std::string&) { return http_reply("200 OK", compact_body()); });
+    auto plain =
+        start_plain([](const std::string&) { return http_reply("200 OK", compact_body()); });
     auto s = start_tls([&](const std::string& head) {
         if (head.starts_with("GET /moved?"))
             return http_reply("302 Found", "", "Location: /announce?again=1\r\n");
