@@ -1,5 +1,6 @@
-// HTTPS tracker announce and scrape against an in-process TLS server on 127.0.0.1, all in
-// one io_context bounded by run_for. A throwaway CA and server certificates are made at
+// HTTPS tracker announce and scrape against an in-process TLS server on 127.0.0.1, and
+// end to end against the tracker server behind a TLS terminator, all in one io_context
+// bounded by run_for. A throwaway CA and server certificates are made at
 // test time with the OpenSSL API (keys stay in memory); only the CA certificate is
 // written, to a temporary directory, as the CA file the client is given.
 #include <gtest/gtest.h>
@@ -10,6 +11,7 @@
 #include <openssl/x509v3.h>
 #include <unistd.h>
 
+#include <array>
 #include <atomic>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
@@ -31,6 +33,8 @@
 
 #include "tracker/client.hpp"
 #include "tracker/http_announce.hpp"
+#include "tracker/server/tracker_server.hpp"
+#include "tracker/tls_client.hpp"
 
 using namespace pw;
 using namespace pw::tracker;
@@ -251,6 +255,23 @@ class HttpsTracker : public ::testing::Test {
 
     TlsSettings trusting() const { return TlsSettings{ca_file, true}; }
 
+    // Builds and caches the client context for trusting(), so that a timed request
+    // measures the network steps only (loading the system trust store is slow under
+    // valgrind).
+    void warm_context() {
+        std::shared_ptr<ssl::context> ctx;
+        std::optional<std::string> err = "not run";
+        asio::co_spawn(ioc, tls_client_context(trusting(), ctx),
+                       [&](std::exception_ptr, std::optional<std::string> e) {
+                           err = std::move(e);
+                           ioc.stop();
+                       });
+        ioc.restart();
+        ioc.run_for(30s);
+        ASSERT_FALSE(err) << *err;
+        ASSERT_TRUE(ctx);
+    }
+
     static AnnounceRequest request(std::string url) {
         AnnounceRequest r;
         r.url = std::move(url);
@@ -464,6 +485,7 @@ TEST_F(HttpsTracker, ReplyEndedWithoutCloseNotify) {
 TEST_F(HttpsTracker, StalledHandshakeTimesOutWithinTheBound) {
     auto s = start_tls([](const std::string&) { return http_reply("200 OK", compact_body()); });
     s->stall_handshake = true;
+    warm_context();
     auto t0 = std::chrono::steady_clock::now();
     AnnounceResponse r = do_announce(s->base() + "/announce", trusting(), 400ms);
     auto elapsed = std::chrono::steady_clock::now() - t0;
@@ -475,10 +497,104 @@ TEST_F(HttpsTracker, StalledHandshakeTimesOutWithinTheBound) {
 
 TEST_F(HttpsTracker, SilentServerAfterHandshakeTimesOut) {
     auto s = start_tls([](const std::string&) { return std::string(); });
+    warm_context();
     auto t0 = std::chrono::steady_clock::now();
     AnnounceResponse r = do_announce(s->base() + "/announce", trusting(), 400ms);
     auto elapsed = std::chrono::steady_clock::now() - t0;
     EXPECT_EQ(r.failure_reason, "read: timed out");
     EXPECT_LT(elapsed, 2s);
     EXPECT_EQ(s->heads.size(), 1u);
+}
+
+namespace {
+
+// A TLS terminator for the end-to-end test: each TLS connection it accepts is relayed,
+// decrypted, to `upstream` on 127.0.0.1.
+struct Relay {
+    tcp::socket plain;
+    ssl::stream<tcp::socket> tls;
+};
+
+asio::awaitable<void> pump_up(std::shared_ptr<Relay> r) {
+    std::array<char, 4096> buf;
+    for (;;) {
+        auto [ec, n] = co_await r->tls.async_read_some(asio::buffer(buf), use_tuple);
+        if (ec) break;
+        auto [wec, w] =
+            co_await asio::async_write(r->plain, asio::buffer(buf.data(), n), use_tuple);
+        (void)w;
+        if (wec) break;
+    }
+    boost::system::error_code ignored;
+    r->plain.shutdown(tcp::socket::shutdown_send, ignored);
+}
+
+asio::awaitable<void> relay_one(std::shared_ptr<Server> st, tcp::socket sock,
+                                std::uint16_t upstream) {
+    auto r = std::make_shared<Relay>(Relay{tcp::socket(sock.get_executor()),
+                                           ssl::stream<tcp::socket>(std::move(sock), st->ctx)});
+    auto [hec] = co_await r->tls.async_handshake(ssl::stream_base::server, use_tuple);
+    if (hec) co_return;
+    auto [cec] = co_await r->plain.async_connect(
+        tcp::endpoint(asio::ip::make_address("127.0.0.1"), upstream), use_tuple);
+    if (cec) co_return;
+    asio::co_spawn(r->plain.get_executor(), pump_up(r), asio::detached);
+    std::array<char, 4096> buf;
+    for (;;) {
+        auto [ec, n] = co_await r->plain.async_read_some(asio::buffer(buf), use_tuple);
+        if (ec) break;
+        auto [wec, w] = co_await asio::async_write(r->tls, asio::buffer(buf.data(), n), use_tuple);
+        (void)w;
+        if (wec) break;
+    }
+    boost::system::error_code ignored;
+    r->tls.lowest_layer().close(ignored);
+}
+
+asio::awaitable<void> relay(std::shared_ptr<Server> st, std::uint16_t upstream) {
+    for (;;) {
+        auto [ec, sock] = co_await st->acceptor.async_accept(use_tuple);
+        if (ec) co_return;
+        asio::co_spawn(st->acceptor.get_executor(), relay_one(st, std::move(sock), upstream),
+                       asio::detached);
+    }
+}
+
+}  // namespace
+
+// `piecewise tracker`'s HTTP front end, in-process, behind a TLS terminator: two https
+// announces and an https scrape go through the real tracker server.
+TEST_F(HttpsTracker, EndToEndThroughTheTrackerServer) {
+    TrackerOptions opts;
+    opts.http = tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0);
+    opts.interval = std::chrono::seconds(600);
+    TrackerServer tracker(ioc, opts);
+    tracker.start();
+
+    auto front = std::make_shared<Server>(ioc, true);
+    KeyPtr key = make_key();
+    CertPtr cert = make_cert(key.get(), "tracker", ca_cert.get(), ca_key.get(), "IP:127.0.0.1");
+    ASSERT_EQ(SSL_CTX_use_certificate(front->ctx.native_handle(), cert.get()), 1);
+    ASSERT_EQ(SSL_CTX_use_PrivateKey(front->ctx.native_handle(), key.get()), 1);
+    asio::co_spawn(ioc, relay(front, tracker.http_port()), asio::detached);
+    const std::string url = front->base() + "/announce";
+
+    AnnounceResponse first = run(announce(request(url), 3s, trusting()), 3s);
+    ASSERT_TRUE(first.failure_reason.empty()) << first.failure_reason;
+    EXPECT_EQ(first.interval, 600);
+    EXPECT_TRUE(first.peers.empty());
+
+    AnnounceRequest second_req = request(url);
+    second_req.peer_id.fill('q');
+    second_req.port = 6882;
+    AnnounceResponse second = run(announce(second_req, 3s, trusting()), 3s);
+    ASSERT_TRUE(second.failure_reason.empty()) << second.failure_reason;
+    ASSERT_EQ(second.peers.size(), 1u);
+    EXPECT_EQ(second.peers[0], (PeerAddress{"127.0.0.1", 6881}));
+
+    ScrapeResult counts = do_scrape(url, trusting());
+    ASSERT_TRUE(counts.failure_reason.empty()) << counts.failure_reason;
+    EXPECT_EQ(counts.complete, 0);
+    EXPECT_EQ(counts.incomplete, 2);
+    tracker.stop();
 }
