@@ -27,7 +27,7 @@ struct Settings {
     int max_peers_per_torrent = 60;
     int unchoke_slots = 8;
     // Upper bound on piece data held in memory while downloading (bytes).
-    std::int64_t cache_bytes = 64ll << 20;
+    std::int64_t cache_bytes = 32ll << 20;
     unsigned disk_threads = 0;  // 0: one per core, at least 2
     std::chrono::seconds tracker_timeout{15};
     // https:// trackers: a PEM bundle of CA certificates trusted besides the system store

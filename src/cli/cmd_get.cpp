@@ -40,6 +40,9 @@ Command add_get(CLI::App& root) {
     app->add_option("--tracker-ca", o->tracker_ca,
                     "PEM file of CA certificates trusted for https trackers, besides the system store")
         ->check(CLI::ExistingFile);
+    app->add_option("--cache", o->cache_mib,
+                    "MiB of memory for pieces being downloaded, hashed and written (default 32)")
+        ->check(CLI::Range(1, 1 << 16));
     add_discovery_flags(app, *o);
     app->add_option("--save-torrent", o->save_torrent, "With a magnet link: save the fetched metadata as this .torrent");
     app->add_option("torrent", o->torrent, "The .torrent file, or a magnet link (magnet:?xt=urn:btih:...)")->required();

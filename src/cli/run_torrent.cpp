@@ -67,6 +67,8 @@ int run_torrent(const RunOptions& o) {
     settings.lsd = o.lsd;
     settings.pex = o.pex;
     settings.announce_to_all_tiers = o.all_tiers;
+    settings.tracker_ca_file = o.tracker_ca;
+    if (o.cache_mib > 0) settings.cache_bytes = o.cache_mib << 20;
     std::unique_ptr<piecewise::Session> session;
     try {
         session = std::make_unique<piecewise::Session>(settings);

@@ -2,6 +2,7 @@
 // decides when to stop.
 #pragma once
 
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct RunOptions {
     bool pex = true;
     bool all_tiers = false;
     std::string tracker_ca;  // Settings::tracker_ca_file
+    std::int64_t cache_mib = 0;  // Settings::cache_bytes in MiB; 0: the default
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

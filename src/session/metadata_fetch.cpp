@@ -387,8 +387,9 @@ asio::awaitable<void> MetadataFetch::tracker_loop() {
             r.numwant = ctx_.settings.numwant;
             r.key = ctx_.tracker_key;
             if (!ctx_.bind_address.is_unspecified()) r.bind_ip = ctx_.bind_address.to_string();
-            auto resp = co_await tracker::announce(r, std::chrono::duration_cast<std::chrono::milliseconds>(
-                                                          ctx_.settings.tracker_timeout));
+            auto resp = co_await tracker::announce(
+                r, std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.settings.tracker_timeout),
+                tracker::TlsSettings{ctx_.settings.tracker_ca_file, ctx_.settings.tracker_verify_tls});
             if (stopped_ || finished_) co_return;
             trackers_[i].last_error = resp.failure_reason;
             trackers_[i].peers_returned = static_cast<int>(resp.peers.size());

@@ -16,7 +16,7 @@ constexpr std::uint32_t max_block_request = 128 * 1024;  // larger requests brea
 constexpr std::size_t max_requests_in = 2000;            // twice the `reqq` we advertise
 constexpr int reads_per_peer = 4;                        // runs being read at once
 constexpr std::int64_t max_run = 256 * 1024;             // bytes per run
-constexpr std::size_t send_high_water = 2u << 20;
+constexpr std::size_t send_high_water = 1u << 20;
 }  // namespace
 
 void Torrent::set_choke(PeerConnection& p, bool choke) {
