@@ -172,6 +172,7 @@ private:
     std::mt19937_64 rng_;
     std::map<int, PartialPiece> partials_;
     std::set<int> open_partials_;  // partial pieces that may still have a free block
+    std::uint64_t endgame_epoch_ = 0;  // bumped when requests are released (see pick_block)
     std::map<int, std::vector<std::pair<tcp::endpoint, Sha1Digest>>> failed_blocks_;
     std::int64_t cache_used_ = 0;
     int disk_jobs_ = 0;

@@ -57,6 +57,7 @@ void Torrent::handle_have(PeerConnection& p, std::uint32_t piece) {
     if (p.has.get(i)) return;
     p.has.set(i);
     p.pick_failed_epoch = ~0ull;
+    p.endgame_failed_epoch = ~0ull;
     if (p.seed) return;
     picker_.inc(i);
     if (!have_.get(i)) ++p.interesting;
@@ -103,6 +104,7 @@ void Torrent::handle_bitfield(PeerConnection& p, std::string_view bits) {
         return;
     }
     p.pick_failed_epoch = ~0ull;
+    p.endgame_failed_epoch = ~0ull;
     p.interesting = 0;
     auto theirs = b.wire(), ours = have_.wire();
     for (std::size_t k = 0; k < theirs.size(); ++k)
@@ -170,6 +172,9 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
         return true;
     }
     // 3. Endgame: every piece is started; ask for blocks others are slow to deliver.
+    // Nothing new turns up for this peer until a request is released somewhere or the
+    // peer announces more pieces: until then a failed scan is not repeated.
+    if (p.endgame_failed_epoch == endgame_epoch_) return false;
     for (auto& [idx, pp] : partials_) {
         if (pp.hashing || !p.has.get(idx)) continue;
         for (int b = 0; b < pp.num_blocks; ++b) {
@@ -183,6 +188,7 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
             return true;
         }
     }
+    p.endgame_failed_epoch = endgame_epoch_;
     return false;
 }
 
@@ -208,6 +214,7 @@ void Torrent::remember_cancelled(PeerConnection& p, const peer::OutRequest& r) {
 }
 
 void Torrent::release_requests(PeerConnection& p, bool send_cancel) {
+    if (!p.requests_out.empty()) ++endgame_epoch_;
     for (auto& r : p.requests_out) {
         auto it = partials_.find(static_cast<int>(r.piece));
         if (it == partials_.end()) continue;
