@@ -19,6 +19,7 @@
 #include <set>
 #include <vector>
 
+#include "crypto/sha1.hpp"
 #include "meta/metainfo.hpp"
 #include "peer/peer_connection.hpp"
 #include "piecewise/session.hpp"
@@ -42,8 +43,10 @@ struct PartialPiece {
     int num_blocks = 0;
     int received_count = 0;
     int free_hint = 0;  // no free block before this index
-    bool hashing = false;
+    int hashed_blocks = 0;  // blocks [0, hashed_blocks) are fed to `hasher`
+    bool hashing = false;   // complete: being checked and written on the disk pool
     std::unique_ptr<char[]> data;
+    std::unique_ptr<crypto::Sha1> hasher;  // SHA-1 of the received prefix
     std::vector<std::uint8_t> state;
     std::vector<std::uint8_t> requests;  // how many peers each block is requested from
     std::vector<tcp::endpoint> senders;  // who sent each received block
