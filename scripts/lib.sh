@@ -86,6 +86,21 @@ wait_until() {
     "$@"
 }
 
+# wait_alive PID TIMEOUT_S CMD...: like wait_until, but gives up as soon as process PID
+# has exited (CMD gets one last try then). 0 when CMD succeeded, 1 on timeout, 2 when
+# PID exited first.
+wait_alive() {
+    local pid=$1 limit=$2; shift 2
+    local end=$((SECONDS + limit))
+    while ((SECONDS < end)); do
+        "$@" && return 0
+        kill -0 "$pid" 2>/dev/null || { "$@" && return 0; return 2; }
+        sleep 0.2
+    done
+    "$@" && return 0
+    return 1
+}
+
 # port_open HOST PORT: something accepts TCP connections there.
 port_open() { (exec 3<>"/dev/tcp/$1/$2") 2>/dev/null; }
 

@@ -23,6 +23,15 @@ TR_PORT=51413
 LT_MIB=${LT_MIB:-40}   # payload for libtorrent cases
 TR_MIB=${TR_MIB:-16}   # payload for Transmission cases (it is slow on loopback)
 WAIT=${WAIT:-120}      # bound on each download
+# Bounds on the steps before a transfer. They only matter when something is wrong, so
+# they are generous for a loaded 2-core machine: an idle run never comes near them.
+START_WAIT=${START_WAIT:-60}     # a process starts and listens (Python + libtorrent)
+ANNOUNCE_WAIT=${ANNOUNCE_WAIT:-60}   # a ready peer shows up at the tracker
+PAYLOAD_MIB=0          # set by single_payload / multi_payload
+
+# check_wait: bound on a seeder's start-up check of the payload: 30 s plus 1 s per MiB
+# (an idle check here runs at several hundred MiB/s).
+check_wait() { echo $((30 + PAYLOAD_MIB)); }
 
 fail() {
     printf 'FAIL: %s\n' "$*"
@@ -42,6 +51,7 @@ single_payload() {
     mkdir -p "$T/src"
     make_payload "$T/src/payload.bin" "$1"
     SRC_NAME=payload.bin
+    PAYLOAD_MIB=$1
 }
 
 # multi_payload MIB: $T/src/album/ with files of uneven sizes, one in a subfolder and
@@ -53,6 +63,7 @@ multi_payload() {
     head -c 7 /dev/urandom >"$T/src/album/tiny.txt"
     head -c $((mib * 1048576 / 2 - 777)) /dev/urandom >"$T/src/album/disc 2/two.bin"
     SRC_NAME=album
+    PAYLOAD_MIB=$mib
 }
 
 # Torrents: TORRENT is set to the file made.
@@ -80,29 +91,54 @@ seed_dir_with_payload() { mkdir -p "$T/seed"; cp -a "$T/src/$SRC_NAME" "$T/seed/
 
 tracker() { ot_start "$T/ot" "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")"; }
 
-# seeder_announced: wait until the tracker lists the seeder, so that the downloader's
-# first announce returns it (opentracker's next one would be 30 minutes later).
-seeder_announced() {
-    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$SEEDER" 30 ||
-        fail "the seeder never announced itself to the tracker"
+# tracker_lists PEER WHAT: wait until the tracker lists PEER (ip:port), which announced
+# itself after it became ready, so that the downloader's first announce returns it
+# (opentracker's next one would be 30 minutes later). Fails naming WHAT, with what the
+# tracker holds.
+tracker_lists() {
+    local peer=$1 what=$2 ih held
+    ih=$(info_hash "$TORRENT") || fail "libtorrent cannot read $TORRENT"
+    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$ih" "$peer" "$ANNOUNCE_WAIT" && return 0
+    held=$(ot_peers "$TRACKER_HOST" "$TRACKER_PORT" "$ih" 2>&1 | tr '\n' ' ')
+    fail "$what never announced itself to the tracker within ${ANNOUNCE_WAIT}s (tracker: ${held:-no peers})"
+}
+
+# seeder_announced: the seeder (lt_seed / pw_seed, both wait for its check) is listed.
+seeder_announced() { tracker_lists "$SEEDER" "the seeder"; }
+
+# wait_seed_ready NAME LOG REGEX: the seeder listens on $SEEDER and has printed REGEX
+# (its start-up check is over: only then does it announce and serve). Fails early when
+# the seeder exits.
+wait_seed_ready() {
+    local name=$1 logf=$2 re=$3 rc
+    wait_alive "$SEED_PID" "$START_WAIT" port_listening "${SEEDER%:*}" "${SEEDER#*:}"
+    rc=$?
+    ((rc == 2)) && fail "$name exited before it listened on $SEEDER"
+    ((rc == 0)) || fail "$name did not listen on $SEEDER within ${START_WAIT}s"
+    # Its listener opens before the check ends; wait for the check to be over.
+    wait_alive "$SEED_PID" "$(check_wait)" grep -qE "$re" "$logf"
+    rc=$?
+    ((rc == 2)) && fail "$name exited during its start-up check"
+    ((rc == 0)) || fail "$name did not finish checking $PAYLOAD_MIB MiB within $(check_wait)s"
 }
 
 lt_seed() {   # lt_seed [lt_peer options]
     seed_dir_with_payload
     spawn "$T/lt-seed.log" "$PW_PY" "$LT_PEER" seed "$TORRENT" --dir "$T/seed" \
-        --listen "$SEEDER" --timeout $((WAIT + 60)) "$@"
+        --listen "$SEEDER" --timeout $((WAIT + 60 + START_WAIT + $(check_wait) + ANNOUNCE_WAIT)) "$@"
     SEED_PID=$SPAWNED
-    wait_until 30 port_listening "${SEEDER%:*}" "${SEEDER#*:}" || fail "libtorrent seeder did not listen"
-    # Its listener opens before the check ends; wait for the check to be over.
-    wait_until 30 grep -q 'state seeding' "$T/lt-seed.log" || fail "libtorrent seeder did not start seeding"
+    wait_seed_ready "libtorrent seeder" "$T/lt-seed.log" ': checked [0-9]+/[0-9]+ pieces in .* seeding'
 }
+
+# piecewise prints "N of N pieces present (checked)" with --verbose and progress lines
+# ("100.0% seeding |") every 2 s in any case.
+PW_CHECKED_RE=' of [0-9]+ pieces present \((checked|resume data)\)|% seeding \|'
 
 pw_seed() {
     seed_dir_with_payload
     spawn "$T/pw-seed.log" "$PW_BIN" seed "${PW_VERBOSE[@]}" "${PW_OPTS[@]}" --listen "$SEEDER" -d "$T/seed" "$TORRENT"
     SEED_PID=$SPAWNED
-    wait_until 30 port_listening "${SEEDER%:*}" "${SEEDER#*:}" ||
-        { kill -0 "$SEED_PID" 2>/dev/null || fail "piecewise seed exited early"; fail "piecewise seed did not listen on $SEEDER"; }
+    wait_seed_ready "piecewise seed" "$T/pw-seed.log" "$PW_CHECKED_RE"
 }
 
 # stop_pw_seed: SIGTERM must make `piecewise seed` exit 0.
@@ -147,9 +183,8 @@ case_control_tr_to_lt() {
     tracker; seed_dir_with_payload
     tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
     tr_add "$TORRENT" "$T/seed"
-    tr_wait_seeding 30 || fail "Transmission did not seed: $(tr_progress_line)"
-    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$TR_ADDR:$TR_PORT" 30 ||
-        fail "Transmission never announced"
+    tr_wait_seeding "$(check_wait)" || fail "Transmission did not seed: $(tr_progress_line)"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
     lt_get; check_same
 }
 
@@ -158,11 +193,30 @@ case_control_lt_to_tr() {
     tracker
     tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
     mkdir -p "$T/down"; tr_add "$TORRENT" "$T/down"
-    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$TR_ADDR:$TR_PORT" 30 ||
-        fail "Transmission never announced"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
     lt_seed
     tr_wait_complete "$WAIT" || fail "Transmission did not complete: $(tr_progress_line)"
     check_same
+}
+
+# The harness's tracker probe with an info-hash that holds a 0x20 byte (about one random
+# torrent in 13 does): the probe must ask about that torrent, not one with 0x2b there
+# (form encoding's "+" for a space), or it never sees the seeder.
+case_control_hash_with_space() {
+    single_payload 1
+    local n ih=
+    for ((n = 0; n < 300; n++)); do
+        TORRENT=$T/mk.torrent
+        mktorrent -l 18 -n "payload-$n.bin" -a "http://$TRACKER_HOST:$TRACKER_PORT/announce" \
+            -o "$TORRENT" "$T/src/$SRC_NAME" >"$T/mktorrent.out" 2>&1 || fail "mktorrent failed"
+        ih=$(info_hash "$TORRENT") || fail "libtorrent cannot read $TORRENT"
+        [[ $ih =~ ^(..)*20 ]] && break
+        rm -f "$TORRENT"
+    done
+    [[ -f $TORRENT ]] || fail "no name in 300 gave an info-hash with a 0x20 byte"
+    mv "$T/src/$SRC_NAME" "$T/src/payload-$n.bin"; SRC_NAME=payload-$n.bin
+    echo "info-hash $ih (name $SRC_NAME)"
+    tracker; lt_seed; seeder_announced; lt_get; check_same
 }
 
 # libtorrent seeds, piecewise downloads.
@@ -201,9 +255,8 @@ case_tr_to_pw_tracker() {
     tracker; seed_dir_with_payload
     tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
     tr_add "$TORRENT" "$T/seed"
-    tr_wait_seeding 30 || fail "Transmission did not seed: $(tr_progress_line)"
-    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$TR_ADDR:$TR_PORT" 30 ||
-        fail "Transmission never announced"
+    tr_wait_seeding "$(check_wait)" || fail "Transmission did not seed: $(tr_progress_line)"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
     pw_get; check_same
 }
 
@@ -216,8 +269,7 @@ case_pw_to_tr_tracker() {
     tracker
     tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
     mkdir -p "$T/down"; tr_add "$TORRENT" "$T/down"
-    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$TR_ADDR:$TR_PORT" 30 ||
-        fail "Transmission never announced"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
     pw_seed
     tr_wait_complete "$WAIT" || fail "Transmission did not complete: $(tr_progress_line)"
     check_same; stop_pw_seed
@@ -239,13 +291,11 @@ pwt_start() {
     spawn "$T/pw-tracker.log" "$PW_BIN" tracker --http "$TRACKER_HOST:$TRACKER_PORT" \
         --udp "$TRACKER_HOST:$TRACKER_PORT" --interval 60
     PWT_PID=$SPAWNED
-    wait_until 10 port_open "$TRACKER_HOST" "$TRACKER_PORT" || fail "piecewise tracker did not listen"
+    wait_alive "$PWT_PID" "$START_WAIT" port_open "$TRACKER_HOST" "$TRACKER_PORT" ||
+        fail "piecewise tracker did not listen"
 }
 
-pwt_wait_peer() {   # pwt_wait_peer PEER (ip:port)
-    ot_wait_peer "$TRACKER_HOST" "$TRACKER_PORT" "$(info_hash "$TORRENT")" "$1" 30 ||
-        fail "piecewise tracker never listed $1"
-}
+pwt_wait_peer() { tracker_lists "$1" "$1"; }   # pwt_wait_peer PEER (ip:port)
 
 # pwt_stat KEY: a counter from GET /stats ("udp announces", ...).
 pwt_stat() {
@@ -290,7 +340,7 @@ case_tracker_http_tr_to_lt() {
     pwt_start; seed_dir_with_payload
     tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
     tr_add "$TORRENT" "$T/seed"
-    tr_wait_seeding 30 || fail "Transmission did not seed: $(tr_progress_line)"
+    tr_wait_seeding "$(check_wait)" || fail "Transmission did not seed: $(tr_progress_line)"
     pwt_wait_peer "$TR_ADDR:$TR_PORT"
     lt_get; check_same; pwt_stop
 }
@@ -377,9 +427,12 @@ EOF
 dht_node_start() {
     spawn "$T/dht-node.log" "$PW_BIN" dht-node --listen "$DHT_NODE" --state "$T/dht.state" --log-interval 1
     DHT_PID=$SPAWNED
-    wait_until 10 grep -q 'listening on' "$T/dht-node.log" ||
+    wait_alive "$DHT_PID" "$START_WAIT" grep -q 'listening on' "$T/dht-node.log" ||
         { kill -0 "$DHT_PID" 2>/dev/null || fail "piecewise dht-node exited early"; fail "piecewise dht-node did not start"; }
 }
+
+# dht_node_lines_above N: the node has printed more than N status lines.
+dht_node_lines_above() { (($(grep -c 'routing table' "$T/dht-node.log") > $1)); }
 
 # dht_node_has_peer: true once the node's status line (every second) shows a stored peer.
 dht_node_has_peer() { grep -q 'peers stored [1-9]' "$T/dht-node.log"; }
@@ -393,12 +446,17 @@ case_lt_dht_via_pw_node() {
     seed_dir_with_payload; write_lt_dht
     spawn "$T/lt-seed.log" "$PW_PY" "$T/lt_dht.py" seed "$TORRENT" "$T/seed" "$SEEDER" "$DHT_NODE" $((WAIT + 60))
     SEED_PID=$SPAWNED
-    wait_until 60 dht_node_has_peer || fail "the seeder's announce never reached the piecewise DHT node"
+    wait_seed_ready "libtorrent DHT seeder" "$T/lt-seed.log" 'state seeding'
+    wait_alive "$SEED_PID" "$ANNOUNCE_WAIT" dht_node_has_peer ||
+        fail "the seeder's announce never reached the piecewise DHT node"
     mkdir -p "$T/down"
     "$PW_PY" "$T/lt_dht.py" get "$TORRENT" "$T/down" "$LEECHER" "$DHT_NODE" "$WAIT" >"$T/lt-get.log" 2>&1 || fail "libtorrent download through the DHT failed"
     check_same
     grep -m1 'complete in' "$T/lt-get.log"
-    kill -USR1 "$DHT_PID"; sleep 0.3   # SIGUSR1: one more status line now
+    local lines
+    lines=$(grep -c 'routing table' "$T/dht-node.log")
+    kill -USR1 "$DHT_PID"   # SIGUSR1: one more status line now
+    wait_until 10 dht_node_lines_above "$lines"
     grep 'routing table' "$T/dht-node.log" | tail -n 1
     stop_pid "$SEED_PID" 10
     stop_pid "$DHT_PID" 10
@@ -458,7 +516,9 @@ case_lt_seed_pw_magnet_dht() {
     seed_dir_with_payload; write_lt_dht
     spawn "$T/lt-seed.log" "$PW_PY" "$T/lt_dht.py" seed "$TORRENT" "$T/seed" "$SEEDER" "$DHT_NODE" $((WAIT + 60))
     SEED_PID=$SPAWNED
-    wait_until 60 dht_node_has_peer || fail "the seeder's announce never reached the piecewise DHT node"
+    wait_seed_ready "libtorrent DHT seeder" "$T/lt-seed.log" 'state seeding'
+    wait_alive "$SEED_PID" "$ANNOUNCE_WAIT" dht_node_has_peer ||
+        fail "the seeder's announce never reached the piecewise DHT node"
     mkdir -p "$T/down"
     local ih rc
     ih=$(info_hash "$TORRENT")
@@ -482,7 +542,9 @@ case_pw_seed_lt_magnet_dht() {
     seed_dir_with_payload
     spawn "$T/pw-seed.log" "$PW_BIN" seed "${PW_VERBOSE[@]}" --dht-bootstrap "$DHT_NODE" --listen "$SEEDER" -d "$T/seed" "$TORRENT"
     SEED_PID=$SPAWNED
-    wait_until 60 dht_node_has_peer || fail "the piecewise seeder never announced itself to the DHT"
+    wait_seed_ready "piecewise seed" "$T/pw-seed.log" "$PW_CHECKED_RE"
+    wait_alive "$SEED_PID" "$ANNOUNCE_WAIT" dht_node_has_peer ||
+        fail "the piecewise seeder never announced itself to the DHT"
     write_lt_magnet
     mkdir -p "$T/down"
     "$PW_PY" "$T/lt_magnet.py" "magnet:?xt=urn:btih:$(info_hash "$TORRENT")" "$T/down" "$LEECHER" "$DHT_NODE" "$WAIT" \
@@ -504,7 +566,7 @@ case_pw_lsd() {
     seed_dir_with_payload
     spawn "$T/pw-seed.log" "$PW_BIN" seed "${PW_VERBOSE[@]}" --no-dht --lsd --listen "$SEEDER" -d "$T/seed" "$TORRENT"
     SEED_PID=$SPAWNED
-    wait_until 30 port_listening "${SEEDER%:*}" "${SEEDER#*:}" || fail "piecewise seed did not listen on $SEEDER"
+    wait_seed_ready "piecewise seed" "$T/pw-seed.log" "$PW_CHECKED_RE"
     pw_get --lsd
     check_same
     stop_pw_seed

@@ -9,8 +9,9 @@
 `seed` checks DIR/<name> (or trusts it with --seed-mode) and serves until SIGINT/SIGTERM
 or the timeout. `get` downloads into DIR and exits 0 once every piece is verified
 (--linger S keeps it seeding S seconds more). Trackers come from the torrent; --peer
-makes libtorrent dial that address directly (connect_peer). Progress goes to stdout
-every --interval seconds; tracker and peer errors are printed as they come.
+makes libtorrent dial that address directly (connect_peer). Once the start-up check is
+over it prints "<tag>: checked H/N pieces in S s, seeding|downloading". Progress goes to
+stdout every --interval seconds; tracker and peer errors are printed as they come.
 
 `check` adds the torrent with its data already in DIR (no resume data, so libtorrent
 hashes everything), waits for torrent_checked_alert and prints
@@ -205,6 +206,11 @@ def main():
             for peer in args.peer:
                 h.connect_peer(peer)
             peers_added = True
+            # One line that harnesses wait for: the start-up check is over (it announces
+            # to the trackers and dials --peer addresses from now on).
+            print(f"{tag}: checked {st.num_pieces}/{info.num_pieces()} pieces in "
+                  f"{now - start:.2f} s, {'seeding' if st.is_seeding else 'downloading'}",
+                  flush=True)
         if args.mode == "get" and st.is_seeding and done_at is None:
             done_at = now
             print(f"{tag}: complete in {now - start:.2f} s", flush=True)

@@ -55,7 +55,7 @@ JSON
     spawn "$dir/transmission.log" transmission-daemon -f -g "$dir/config"
     TR_PID=$SPAWNED
     TR_RPC=127.0.0.1:$rport
-    if ! wait_until 15 tr_remote -l; then
+    if ! wait_alive "$TR_PID" "${START_WAIT:-60}" tr_remote -l; then
         show_log transmission "$dir/transmission.log"
         die "transmission-daemon RPC did not come up on $TR_RPC"
     fi
