@@ -21,7 +21,7 @@ namespace pw::storage {
 
 namespace {
 
-constexpr std::int64_t kExtent = 4 << 20;  // bytes per read
+constexpr std::int64_t kExtent = 1 << 20;  // bytes per read
 constexpr std::int64_t kChunk = 16 << 20;  // bytes of pieces handed to a thread at a time
 
 class Checker {
