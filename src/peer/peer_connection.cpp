@@ -6,9 +6,6 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
-#include <fcntl.h>
-
-#include <cerrno>
 #include <cstring>
 
 namespace pw::peer {
@@ -125,11 +122,6 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
         if (!closed_) close("refused");
         co_return;
     }
-    {
-        // The writer splices into the socket: it must never block.
-        boost::system::error_code ec;
-        socket_.native_non_blocking(true, ec);
-    }
     asio::co_spawn(socket_.get_executor(), writer(), asio::detached);
 
     while (!closed_) {
@@ -223,19 +215,11 @@ awaitable<void> PeerConnection::writer() {
             continue;
         }
         seal_wbuf();
-        if (outq_.front().pipe) {
-            std::size_t bytes = outq_.front().pipe_bytes;
-            if (!co_await write_pipe(outq_.front())) break;
-            outq_.pop_front();
-            queued_bytes_ -= bytes;
-            last_send_ = Clock::now();
-            continue;
-        }
         // One gathered write of the queue's head; later sends append behind it.
         bufs.clear();
         std::size_t count = 0, bytes = 0;
         for (auto& seg : outq_) {
-            if (count == max_gather || bytes >= max_write || seg.pipe) break;
+            if (count == max_gather || bytes >= max_write) break;
             auto v = seg.view();
             bufs.emplace_back(v.data(), v.size());
             ++count;
@@ -255,48 +239,10 @@ awaitable<void> PeerConnection::writer() {
     }
 }
 
-awaitable<bool> PeerConnection::write_pipe(Segment& seg) {
-    std::size_t left = seg.pipe_bytes;
-    while (left > 0) {
-        ssize_t n = ::splice(seg.pipe->read_fd(), nullptr, socket_.native_handle(), nullptr, left,
-                             SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
-        if (n > 0) {
-            left -= static_cast<std::size_t>(n);
-            continue;
-        }
-        if (n < 0 && errno == EINTR) continue;
-        if (n < 0 && errno == EAGAIN) {
-            // The socket is full (the pipe holds all the bytes from the start).
-            auto [ec] = co_await socket_.async_wait(tcp::socket::wait_write, use_nothrow);
-            if (closed_) co_return false;
-            if (ec) {
-                close("write: " + ec.message());
-                co_return false;
-            }
-            continue;
-        }
-        close(std::string("write (splice): ") + (n < 0 ? std::strerror(errno) : "pipe ended early"));
-        co_return false;
-    }
-    co_return !closed_;
-}
-
-void PeerConnection::send_spliced(std::shared_ptr<Pipe> pipe, std::size_t bytes, std::int64_t payload) {
-    if (closed_) return;
-    seal_wbuf();
-    queued_bytes_ += bytes;
-    Segment seg;
-    seg.pipe = std::move(pipe);
-    seg.pipe_bytes = bytes;
-    outq_.push_back(std::move(seg));
-    up.add(payload);
-    flush();
-}
-
 void PeerConnection::seal_wbuf() {
     if (wbuf_.empty()) return;
     queued_bytes_ += wbuf_.size();
-    outq_.push_back(Segment{std::move(wbuf_), nullptr, {}, nullptr, 0});
+    outq_.push_back(Segment{std::move(wbuf_), nullptr, {}});
     wbuf_ = std::string();
 }
 
@@ -367,7 +313,7 @@ void PeerConnection::send_piece(std::uint32_t piece, std::uint32_t begin,
     wire::put_piece_header(wbuf_, piece, begin, static_cast<std::uint32_t>(data.size()));
     seal_wbuf();
     queued_bytes_ += data.size();
-    outq_.push_back(Segment{{}, std::move(owner), data, nullptr, 0});
+    outq_.push_back(Segment{{}, std::move(owner), data});
     up.add(static_cast<std::int64_t>(data.size()));
     flush();
 }

@@ -16,7 +16,6 @@
 #include <string>
 #include <vector>
 
-#include "peer/pipe.hpp"
 #include "swarm/bitfield.hpp"
 #include "swarm/rate.hpp"
 #include "wire/messages.hpp"
@@ -82,9 +81,6 @@ public:
     // writer hands it to the socket straight from there).
     void send_piece(std::uint32_t piece, std::uint32_t begin, std::shared_ptr<const char[]> owner,
                     std::string_view data);
-    // Queues `bytes` of ready-made wire messages (PIECE headers and payloads) waiting in
-    // `pipe`; the writer splices them into the socket. `payload` counts towards `up`.
-    void send_spliced(std::shared_ptr<Pipe> pipe, std::size_t bytes, std::int64_t payload);
     void send_extended(std::uint8_t id, std::string_view payload);
     void flush();  // wakes the writer after a batch of sends
     std::size_t send_queue_bytes() const { return wbuf_.size() + queued_bytes_; }
@@ -161,12 +157,8 @@ private:
         std::string bytes;
         std::shared_ptr<const char[]> owner;
         std::string_view ref;
-        std::shared_ptr<Pipe> pipe;  // or: this many bytes to splice from a pipe
-        std::size_t pipe_bytes = 0;
         std::string_view view() const { return owner ? ref : std::string_view(bytes); }
     };
-    // Splices the head segment's pipe into the socket; false when the connection closed.
-    boost::asio::awaitable<bool> write_pipe(Segment& seg);
     void seal_wbuf();  // moves wbuf_ to the end of outq_
     std::string wbuf_;
     std::deque<Segment> outq_;

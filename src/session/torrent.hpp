@@ -174,12 +174,6 @@ private:
     swarm::Choker choker_;
     std::mt19937_64 rng_;
     std::map<int, PartialPiece> partials_;
-    // Uploads: splice file pages to sockets (torrent_upload.cpp) until that fails once.
-    bool splice_uploads_ = true;
-    // Runs on a disk worker: the run's PIECE messages in a pipe, or nullptr.
-    static std::shared_ptr<peer::Pipe> splice_run(storage::Storage& storage,
-                                                  const std::vector<peer::InRequest>& run,
-                                                  std::int64_t offset, std::int64_t run_bytes);
     std::set<int> open_partials_;  // partial pieces that may still have a free block
     std::uint64_t endgame_epoch_ = 0;  // bumped when requests are released (see pick_block)
     std::map<int, std::vector<std::pair<tcp::endpoint, Sha1Digest>>> failed_blocks_;

@@ -1,12 +1,7 @@
 // Uploading: the choker and serving requests from the disk pool (BEP 3).
 //
-// Queued requests for consecutive blocks are served as one run by one disk-pool job. The
-// job splices the run's file pages into a pipe between the PIECE headers, and the
-// connection splices the pipe into the socket: the payload never passes through user
-// space. Where that is not possible (pipe limits, a file system without splice) the run
-// is read (one preadv) into one buffer and each block sent straight from there.
-#include <unistd.h>
-
+// Queued requests for consecutive blocks are read as one run (one disk-pool job, one
+// preadv) into one buffer, and each block is sent straight from that buffer.
 #include <boost/asio/post.hpp>
 
 #include "session/torrent.hpp"
@@ -79,25 +74,6 @@ void Torrent::handle_cancel(PeerConnection& p, const wire::Message& m) {
 
 void Torrent::on_send_drained(PeerConnection& p) { serve(p); }
 
-std::shared_ptr<peer::Pipe> Torrent::splice_run(storage::Storage& storage,
-                                                const std::vector<peer::InRequest>& run,
-                                                std::int64_t offset, std::int64_t run_bytes) {
-    // A page per slot, plus a slot per header and for a page split by a file boundary.
-    std::size_t need = static_cast<std::size_t>(run_bytes) + run.size() * 2 * 4096 + 4096;
-    std::shared_ptr<peer::Pipe> pipe = peer::Pipe::make(std::max<std::size_t>(need, 64 * 1024));
-    if (!pipe) return nullptr;
-    std::string header;
-    for (auto& r : run) {
-        header.clear();
-        wire::put_piece_header(header, r.piece, r.begin, r.length);
-        if (::write(pipe->write_fd(), header.data(), header.size()) != static_cast<ssize_t>(header.size()))
-            return nullptr;
-        if (storage.splice_to(offset, r.length, pipe->write_fd())) return nullptr;
-        offset += r.length;
-    }
-    return pipe;
-}
-
 void Torrent::serve(PeerConnection& p) {
     if (stopping_ || state_ == TorrentState::error) return;
     auto self = shared_from_this();
@@ -122,26 +98,7 @@ void Torrent::serve(PeerConnection& p) {
         auto storage = storage_;
         auto conn = p.shared_from_this();
         std::int64_t offset = std::int64_t(run[0].piece) * meta_.piece_length + run[0].begin;
-        bool try_splice = splice_uploads_;
-        ctx_.disk.post([this, self, storage, conn, run = std::move(run), offset, run_bytes,
-                        try_splice]() mutable {
-            if (try_splice) {
-                if (auto pipe = splice_run(*storage, run, offset, run_bytes)) {
-                    std::size_t wire_bytes = static_cast<std::size_t>(run_bytes) + run.size() * wire::piece_header_size;
-                    asio::post(ctx_.io, [self, conn, run = std::move(run), pipe = std::move(pipe), wire_bytes,
-                                         run_bytes]() mutable {
-                        --self->disk_jobs_;
-                        --conn->reads_in_flight;
-                        if (conn->closed() || conn->am_choking) return;
-                        conn->send_spliced(std::move(pipe), wire_bytes, run_bytes);
-                        self->up_rate_.add(run_bytes);
-                        self->uploaded_ += run_bytes;
-                        self->serve(*conn);
-                    });
-                    return;
-                }
-                asio::post(ctx_.io, [self] { self->splice_uploads_ = false; });
-            }
+        ctx_.disk.post([this, self, storage, conn, run = std::move(run), offset, run_bytes]() mutable {
             std::shared_ptr<char[]> buf(new char[static_cast<std::size_t>(run_bytes)]);
             auto err = storage->read(offset, buf.get(), static_cast<std::size_t>(run_bytes));
             asio::post(ctx_.io, [self, conn, run = std::move(run), buf = std::move(buf), err] {

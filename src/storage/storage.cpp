@@ -288,45 +288,6 @@ StorageError Storage::read(std::int64_t offset, char* out, std::size_t len) {
     return err;
 }
 
-StorageError Storage::splice_to(std::int64_t offset, std::size_t len, int pipe_fd) {
-    if (offset < 0 || offset > total_size_ ||
-        len > static_cast<std::uint64_t>(total_size_ - offset))
-        return {make_error_code(StorageErrc::out_of_range), "", "read"};
-    static const char zeros[4096] = {};
-    StorageError err;
-    for_each_part(offset, static_cast<std::int64_t>(len),
-                  [&](int file, std::int64_t file_offset, std::int64_t part) {
-                      if (files_[file].pad) {
-                          while (part > 0) {
-                              auto n = std::min<std::int64_t>(part, sizeof zeros);
-                              ssize_t w = ::write(pipe_fd, zeros, static_cast<std::size_t>(n));
-                              if (w <= 0) {
-                                  err = {errno_code(w < 0 ? errno : EAGAIN), "", "splice"};
-                                  return false;
-                              }
-                              part -= w;
-                          }
-                          return true;
-                      }
-                      FileRef f = fd(file, false, err);
-                      if (!f) return false;
-                      loff_t off = file_offset;
-                      while (part > 0) {
-                          ssize_t n = ::splice(f->fd, &off, pipe_fd, nullptr, static_cast<std::size_t>(part),
-                                               SPLICE_F_NONBLOCK);
-                          if (n < 0 && errno == EINTR) continue;
-                          if (n <= 0) {
-                              err = {n < 0 ? errno_code(errno) : make_error_code(StorageErrc::unexpected_eof),
-                                     full_path(file).string(), "splice"};
-                              return false;
-                          }
-                          part -= n;
-                      }
-                      return true;
-                  });
-    return err;
-}
-
 StorageError Storage::create_empty_files() {
     for (std::size_t i = 0; i < files_.size(); ++i) {
         if (files_[i].pad) continue;

@@ -71,13 +71,6 @@ public:
     // that does not exist, is an error; pad files read as zeros.
     StorageError read(std::int64_t offset, char* out, std::size_t len);
 
-    // Moves the bytes at `offset` (may span files) into the pipe `pipe_fd` with splice(2):
-    // the pipe takes references to the page-cache pages, nothing is copied. Pad files
-    // are written into the pipe as zeros. The pipe must be non-blocking and have room
-    // for all of it: a full pipe is an error (EAGAIN), as is a file system that cannot
-    // splice (EINVAL); the caller then falls back to read().
-    StorageError splice_to(std::int64_t offset, std::size_t len, int pipe_fd);
-
     // Creates every zero-length file and the directory tree; never truncates existing data.
     StorageError create_empty_files();
     // Closes all cached file descriptors (e.g. before reading file times for resume data).

@@ -86,7 +86,6 @@ void put_bitfield(std::string& out, std::string_view bits);
 void put_request(std::string& out, std::uint32_t index, std::uint32_t begin, std::uint32_t length);
 void put_cancel(std::string& out, std::uint32_t index, std::uint32_t begin, std::uint32_t length);
 // Header of a piece message (13 bytes: prefix, id, index, begin); the caller sends the data after it.
-constexpr std::size_t piece_header_size = 13;
 void put_piece_header(std::string& out, std::uint32_t index, std::uint32_t begin, std::uint32_t data_len);
 void put_port(std::string& out, std::uint16_t port);
 void put_extended(std::string& out, std::uint8_t ext_id, std::string_view payload);
