@@ -102,6 +102,7 @@ public:
     int interesting = 0;           // pieces it has that we lack
     std::uint64_t pick_failed_epoch = ~0ull;  // picker epoch at which pick() found nothing
     std::uint64_t endgame_failed_epoch = ~0ull;  // torrent's endgame epoch of a fruitless scan
+    int current_piece = -1;        // the piece this peer was last given blocks of
     std::deque<OutRequest> requests_out;
     std::deque<OutRequest> cancelled;  // released requests whose blocks may still arrive
     std::deque<InRequest> requests_in;

@@ -130,7 +130,51 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
         out.length = block_length(pp.piece, b);
         out.sent = Clock::now();
     };
-    // 1. Finish pieces already started (only those that may have a free block).
+    // The first free block of a started piece at or after its hint, or -1.
+    auto next_free = [](PartialPiece& pp) {
+        for (int b = pp.free_hint; b < pp.num_blocks; ++b)
+            if (pp.state[b] == PartialPiece::free_block) {
+                pp.free_hint = b + 1;
+                return b;
+            }
+        pp.free_hint = pp.num_blocks;
+        return -1;
+    };
+    // 1. Continue the piece this peer is on: a peer fetches whole pieces when it can, so
+    //    blocks arrive in order (hashed as they land) and a bad piece has one sender.
+    if (auto f = partials_.find(p.current_piece); f != partials_.end() && !f->second.hashing) {
+        if (int b = next_free(f->second); b >= 0) {
+            take(f->second, b);
+            return true;
+        }
+    }
+    // 2. Start the rarest piece this peer has, if the cache has room. pick() walks every
+    //    candidate when the peer has none of them: that is remembered until a piece
+    //    becomes a candidate again or the peer announces more.
+    bool cache_full = cache_used_ + meta_.piece_length > ctx_.settings.cache_bytes && !partials_.empty();
+    if (picker_.num_candidates() > 0 && p.pick_failed_epoch != picker_.epoch() && !cache_full) {
+        int piece = picker_.pick(p.has, p.seed);
+        if (piece < 0) p.pick_failed_epoch = picker_.epoch();
+        if (piece >= 0) {
+            std::int64_t psize = meta_.piece_size(piece);
+            picker_.remove(piece);
+            PartialPiece& pp = partials_[piece];
+            pp.piece = piece;
+            pp.num_blocks = static_cast<int>((psize + wire::block_size - 1) / wire::block_size);
+            pp.data.reset(new char[static_cast<std::size_t>(psize)]);
+            pp.hasher = std::make_unique<crypto::Sha1>();
+            pp.state.assign(static_cast<std::size_t>(pp.num_blocks), PartialPiece::free_block);
+            pp.requests.assign(static_cast<std::size_t>(pp.num_blocks), 0);
+            pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
+            cache_used_ += psize;
+            pp.free_hint = 1;
+            if (pp.num_blocks > 1) open_partials_.insert(piece);
+            p.current_piece = piece;
+            take(pp, 0);
+            return true;
+        }
+    }
+    // 3. Help finish pieces others started (only those that may have a free block).
     for (auto it = open_partials_.begin(); it != open_partials_.end();) {
         int idx = *it;
         auto found = partials_.find(idx);
@@ -143,43 +187,14 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
             ++it;
             continue;
         }
-        for (int b = pp.free_hint; b < pp.num_blocks; ++b) {
-            if (pp.state[b] == PartialPiece::free_block) {
-                pp.free_hint = b + 1;
-                take(pp, b);
-                return true;
-            }
+        if (int b = next_free(pp); b >= 0) {
+            p.current_piece = idx;
+            take(pp, b);
+            return true;
         }
-        pp.free_hint = pp.num_blocks;
         it = open_partials_.erase(it);
     }
-    // 2. Start the rarest piece this peer has, if the cache has room.
-    if (picker_.num_candidates() > 0) {
-        // pick() walks every candidate when the peer has none of them: remember that
-        // until a piece becomes a candidate again or the peer announces more.
-        if (p.pick_failed_epoch == picker_.epoch()) return false;
-        int piece = picker_.pick(p.has, p.seed);
-        if (piece < 0) {
-            p.pick_failed_epoch = picker_.epoch();
-            return false;
-        }
-        std::int64_t size = meta_.piece_size(piece);
-        if (cache_used_ + size > ctx_.settings.cache_bytes && !partials_.empty()) return false;
-        picker_.remove(piece);
-        PartialPiece& pp = partials_[piece];
-        pp.piece = piece;
-        pp.num_blocks = static_cast<int>((size + wire::block_size - 1) / wire::block_size);
-        pp.data.reset(new char[static_cast<std::size_t>(size)]);
-        pp.hasher = std::make_unique<crypto::Sha1>();
-        pp.state.assign(static_cast<std::size_t>(pp.num_blocks), PartialPiece::free_block);
-        pp.requests.assign(static_cast<std::size_t>(pp.num_blocks), 0);
-        pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
-        cache_used_ += size;
-        pp.free_hint = 1;
-        if (pp.num_blocks > 1) open_partials_.insert(piece);
-        take(pp, 0);
-        return true;
-    }
+    if (picker_.num_candidates() > 0) return false;  // not the endgame yet
     // 3. Endgame: every piece is started; ask for blocks others are slow to deliver.
     // Nothing new turns up for this peer until a request is released somewhere or the
     // peer announces more pieces: until then a failed scan is not repeated.
