@@ -178,9 +178,11 @@ bool PeerConnection::dispatch_buffer() {
         }
         rstart_ += r.consumed;
         // Data-path messages are bounded elsewhere (request queue limit, piece count,
-        // unrequested blocks); everything else counts towards the flood limit.
+        // unrequested blocks); everything else counts towards the flood limit. Cancels
+        // count too: each one searches the queue of the peer's requests, and an honest
+        // peer sends at most one per block it asked for.
         bool data_path = m.id == wire::MsgId::piece || m.id == wire::MsgId::request ||
-                         m.id == wire::MsgId::cancel || m.id == wire::MsgId::have;
+                         m.id == wire::MsgId::have;
         if (!m.keepalive && !data_path) {
             auto now = Clock::now();
             if (now - flood_window_ > std::chrono::seconds(1)) {

@@ -164,6 +164,13 @@ TEST_F(Hostile, RequestFlood) {
     expect_disconnect(m);
 }
 
+TEST_F(Hostile, CancelFlood) {
+    // Every cancel searches the request queue: a stream of them is a flood.
+    std::string m;
+    for (int i = 0; i < 20000; ++i) pw::wire::put_cancel(m, 0, 0, 16384);
+    expect_disconnect(m);
+}
+
 TEST_F(Hostile, GarbageInsteadOfHandshake) {
     RawPeer p("127.0.7.2", seed->listen_port());
     ASSERT_TRUE(p.ok());
