@@ -383,7 +383,20 @@ void DhtNode::get_peers_with_stats(const Sha1Digest& info_hash, std::uint16_t an
     s->announce_port = announce_port;
     s->on_peers = std::move(on_peers);
     s->done = std::move(done);
-    impl_->step(s);
+    // Peers announced to this very node (it may be one of the closest to the info-hash)
+    // are found too. They are handed over from the event loop, before the lookup starts,
+    // so the caller is never re-entered and gets them before `done`.
+    std::vector<udp::endpoint> own;
+    for (const Ipv4Endpoint& v : impl_->store.get(info_hash, 50, Clock::now()))
+        if (s->peers_seen.insert(v).second) own.push_back(to_udp(v));
+    if (own.empty()) return impl_->step(s);
+    s->stats.peers += own.size();
+    asio::post(impl_->io, [weak = impl_->weak_from_this(), s, own = std::move(own)]() mutable {
+        auto self = weak.lock();
+        if (!self || !self->running) return;
+        if (s->on_peers) s->on_peers(std::move(own));
+        if (self->running && !s->finished) self->step(s);
+    });
 }
 
 void DhtNode::add_node(const udp::endpoint& ep) {

@@ -184,6 +184,47 @@ TEST(DhtNodeTest, AnswersEveryQueryAndChecksTokens) {
     EXPECT_EQ(node.node().stats().peers_stored, 2u);
 }
 
+TEST(DhtNodeTest, LookupFindsPeersAnnouncedToThisNode) {
+    // A node that is itself among the closest to an info-hash holds its announces: its
+    // own lookups must report them (after the call returns, before `done`).
+    asio::io_context io;
+    UdpDhtNode node(io, udp::endpoint(lo, 0), fast());
+    node.start();
+    Raw raw(io);
+    auto ep = node.local_endpoint();
+    NodeId me = random_node_id();
+    pw::Sha1Digest ih = random_node_id();
+    raw.send(ep, query(Method::get_peers, "g1", me, ih));
+    std::optional<Message> g;
+    for (int i = 0; i < 3 && !(g && g->type == MessageType::response); ++i) g = raw.next(io);
+    ASSERT_TRUE(g && g->type == MessageType::response);
+    ASSERT_FALSE(g->token.empty());
+    Message ann;
+    ann.type = MessageType::query;
+    ann.method = Method::announce_peer;
+    ann.transaction = "a1";
+    ann.id = me;
+    ann.target = ih;
+    ann.port = 7000;
+    ann.token = g->token;
+    raw.send(ep, encode_message(ann));
+    ASSERT_TRUE(run_until(io, 2s, [&] { return node.node().stats().peers_stored == 1; }));
+
+    std::vector<udp::endpoint> found;
+    bool done = false, found_before_done = false;
+    node.node().get_peers(
+        ih, 0, [&](std::vector<udp::endpoint> v) { found.insert(found.end(), v.begin(), v.end()); },
+        [&] {
+            done = true;
+            found_before_done = !found.empty();
+        });
+    EXPECT_TRUE(found.empty());  // never from inside the call
+    ASSERT_TRUE(run_until(io, 5s, [&] { return done; }));
+    EXPECT_TRUE(found_before_done);
+    ASSERT_EQ(found.size(), 1u);
+    EXPECT_EQ(found[0], udp::endpoint(lo, 7000));
+}
+
 TEST(DhtNodeTest, GarbageAndHugeDatagramsAreDropped) {
     asio::io_context io;
     UdpDhtNode node(io, udp::endpoint(lo, 0), fast());
