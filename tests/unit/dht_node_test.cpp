@@ -102,6 +102,19 @@ std::string query(Method m, const std::string& t, const NodeId& id, const NodeId
     return encode_message(q);
 }
 
+Message announce_query(const std::string& t, const NodeId& id, const pw::Sha1Digest& ih,
+                       std::uint16_t port, const std::string& token) {
+    Message a;
+    a.type = MessageType::query;
+    a.method = Method::announce_peer;
+    a.transaction = t;
+    a.id = id;
+    a.target = ih;
+    a.port = port;
+    a.token = token;
+    return a;
+}
+
 }  // namespace
 
 TEST(DhtNodeTest, AnswersEveryQueryAndChecksTokens) {
@@ -145,14 +158,7 @@ TEST(DhtNodeTest, AnswersEveryQueryAndChecksTokens) {
     EXPECT_EQ(g->nodes[0].id, me);
     ASSERT_FALSE(g->token.empty());
 
-    Message ann;
-    ann.type = MessageType::query;
-    ann.method = Method::announce_peer;
-    ann.transaction = "a1";
-    ann.id = me;
-    ann.target = ih;
-    ann.port = 7000;
-    ann.token = "wrong!!!";
+    Message ann = announce_query("a1", me, ih, 7000, "wrong!!!");
     raw.send(ep, encode_message(ann));
     auto bad = raw.next(io);
     ASSERT_TRUE(bad);
@@ -199,15 +205,7 @@ TEST(DhtNodeTest, LookupFindsPeersAnnouncedToThisNode) {
     for (int i = 0; i < 3 && !(g && g->type == MessageType::response); ++i) g = raw.next(io);
     ASSERT_TRUE(g && g->type == MessageType::response);
     ASSERT_FALSE(g->token.empty());
-    Message ann;
-    ann.type = MessageType::query;
-    ann.method = Method::announce_peer;
-    ann.transaction = "a1";
-    ann.id = me;
-    ann.target = ih;
-    ann.port = 7000;
-    ann.token = g->token;
-    raw.send(ep, encode_message(ann));
+    raw.send(ep, encode_message(announce_query("a1", me, ih, 7000, g->token)));
     ASSERT_TRUE(run_until(io, 2s, [&] { return node.node().stats().peers_stored == 1; }));
 
     std::vector<udp::endpoint> found;
