@@ -12,6 +12,7 @@ LT_PEER=$PW_ROOT/tests/interop/lt_peer.py
 
 PW_PIDS=()
 PW_TMPDIRS=()
+PW_MOUNTS=()   # mount points to unmount before the temporary directories go
 
 log() { printf '[%s] %s\n' "$(date +%H:%M:%S)" "$*"; }
 die() { printf 'error: %s\n' "$*" >&2; exit 1; }
@@ -53,6 +54,8 @@ cleanup_all() {
         wait "$pid" 2>/dev/null
     done
     PW_PIDS=()
+    for d in "${PW_MOUNTS[@]}"; do umount "$d" 2>/dev/null; done
+    PW_MOUNTS=()
     if [[ -z ${PW_KEEP_TMP:-} ]]; then
         for d in "${PW_TMPDIRS[@]}"; do rm -rf -- "$d"; done
     else

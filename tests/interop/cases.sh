@@ -618,6 +618,39 @@ case_pw_verify() {
     echo "PASS: verify exits 0, 1 (bad piece, missing file) and 2 (bad input) as it should"
 }
 
+# A full disk: piecewise downloads a 40 MiB torrent from libtorrent into a 16 MiB tmpfs
+# (mounted in this case's own mount namespace). `get` must exit 1 with one line naming
+# the file, the operation and the error; after the filesystem grows, a rerun keeps what
+# was verified (resume data, no re-hash), fetches only the rest, and the result is
+# byte-identical.
+case_pw_disk_full() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create   # 256 KiB pieces, no tracker
+    lt_seed
+    mkdir -p "$T/down"
+    mount -t tmpfs -o size=16m pw-full "$T/down" || fail "cannot mount a tmpfs on $T/down"
+    PW_MOUNTS+=("$T/down")
+    local rc
+    timeout -k 5 "$WAIT" "$PW_BIN" get "${PW_VERBOSE[@]}" "${PW_OPTS[@]}" -o "$T/down" \
+        --listen "$LEECHER" --no-seed --peer "$SEEDER" "$TORRENT" >"$T/pw-full.log" 2>&1
+    rc=$?
+    [[ $rc == 1 ]] || fail "get on a full disk exited $rc (expected 1)"
+    local line
+    line=$(grep -c "write $T/down/$SRC_NAME: No space left on device" "$T/pw-full.log")
+    ((line >= 1)) || fail "no line names the file, the write and ENOSPC: $(tail -n 3 "$T/pw-full.log" | tr '\n' ' ')"
+    mount -o remount,size=64m "$T/down" || fail "cannot grow the tmpfs"
+    pw_get --peer "$SEEDER"
+    local kept pieces=$((PAYLOAD_MIB * 4))
+    kept=$(grep -oE '[0-9]+ of [0-9]+ pieces present \((checked|resume data)\)' "$T/pw-get.log" |
+        head -n 1 | cut -d' ' -f1)
+    [[ -n $kept ]] || fail "the rerun did not say what it kept"
+    # 16 MiB of space holds at least 40 of the 160 pieces, minus what was being written.
+    ((kept >= 40 && kept < pieces)) || fail "the rerun kept $kept of $pieces pieces"
+    grep -q "(resume data)" "$T/pw-get.log" || fail "the rerun re-hashed instead of using its resume data"
+    check_same
+    echo "PASS: disk full -> exit 1 with the reason; rerun kept $kept of $pieces pieces and completed"
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {
