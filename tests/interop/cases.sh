@@ -651,6 +651,31 @@ case_pw_disk_full() {
     echo "PASS: disk full -> exit 1 with the reason; rerun kept $kept of $pieces pieces and completed"
 }
 
+# A file truncated behind the seeder's back: the read that comes back short stops the
+# torrent with one line naming the file and the read, and `seed` exits 1 (it never serves
+# garbage; libtorrent never completes from it). With the file restored, a new `seed`
+# sees that its resume record no longer matches the file, checks it again and serves
+# libtorrent the whole torrent.
+case_pw_seed_file_truncated() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create
+    pw_seed
+    truncate -s 8M "$T/seed/$SRC_NAME"
+    mkdir -p "$T/down"
+    "$PW_PY" "$LT_PEER" get "$TORRENT" --dir "$T/down" --listen "$LEECHER" --timeout 10 \
+        --peer "$SEEDER" >"$T/lt-get-truncated.log" 2>&1 && fail "libtorrent completed from a truncated file"
+    local rc
+    wait_pid_exit "$SEED_PID" 30; rc=$?
+    [[ $rc == 1 ]] || fail "piecewise seed exited $rc after its file was truncated (expected 1)"
+    grep -q "read $T/seed/$SRC_NAME: " "$T/pw-seed.log" ||
+        fail "no line names the file and the read: $(tail -n 2 "$T/pw-seed.log" | tr '\n' ' ')"
+    cp "$T/src/$SRC_NAME" "$T/seed/$SRC_NAME"
+    rm -rf "$T/down"
+    pw_seed
+    grep -q "(checked)" "$T/pw-seed.log" || fail "the restarted seeder trusted stale resume data"
+    lt_get --peer "$SEEDER"; check_same; stop_pw_seed
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {
