@@ -676,6 +676,54 @@ case_pw_seed_file_truncated() {
     lt_get --peer "$SEEDER"; check_same; stop_pw_seed
 }
 
+# Crash safety: `piecewise get` from a rate-limited libtorrent seeder is killed with
+# SIGKILL at KILLS random moments (0.1-0.6 s after each start) and restarted each time.
+# The result must be byte-identical, `piecewise verify` must pass, and the seeder must
+# have uploaded no more than the payload plus, per kill, what the leecher could hold
+# unwritten: its piece cache (--cache 4 MiB) and the requests in flight (about 1.5 s of
+# the transfer rate, plus socket buffers): KILL_SLACK_MIB per kill. Restarts after a
+# kill find the files newer than the last resume record and check them again.
+KILLS=${KILLS:-20}
+KILL_SLACK_MIB=${KILL_SLACK_MIB:-5}
+case_pw_kill_resume() {
+    need_piecewise
+    single_payload 64; pw_create
+    local limit=$((4 * 1048576))
+    lt_seed --upload-limit "$limit"
+    mkdir -p "$T/down"
+    local k pid rc kills=0 delay
+    for ((k = 1; k <= KILLS; k++)); do
+        "$PW_BIN" get "${PW_VERBOSE[@]}" "${PW_OPTS[@]}" --cache 4 -o "$T/down" --listen "$LEECHER" \
+            --no-seed --peer "$SEEDER" "$TORRENT" >>"$T/pw-kills.log" 2>&1 &
+        pid=$!
+        delay=$(printf '0.%d' $((1 + RANDOM % 6)))$((RANDOM % 10))
+        sleep "$delay"
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"; rc=$?
+            fail "get ended by itself before kill $k (exit $rc): the payload is too small for $KILLS kills"
+        fi
+        kill -KILL "$pid"
+        wait "$pid" 2>/dev/null
+        kills=$((kills + 1))
+        echo "--- killed after ${delay} s ($kills)" >>"$T/pw-kills.log"
+    done
+    local present
+    present=$(grep -oE '[0-9]+ of [0-9]+ pieces present' "$T/pw-kills.log" | tail -n 1)
+    pw_get --cache 4 --peer "$SEEDER"
+    check_same
+    "$PW_BIN" verify --quiet -d "$T/down" "$TORRENT" >"$T/verify.log" 2>&1 ||
+        fail "verify after the kills: $(cat "$T/verify.log")"
+    stop_pid "$SEED_PID" 10
+    local up bound
+    up=$(grep -oE 'uploaded [0-9]+' "$T/lt-seed.log" | tail -n 1 | cut -d' ' -f2)
+    [[ -n $up ]] || fail "the seeder did not report its upload total"
+    bound=$(((PAYLOAD_MIB + kills * KILL_SLACK_MIB) * 1048576))
+    ((up <= bound)) || fail "the seeder uploaded $up bytes for a ${PAYLOAD_MIB} MiB payload after $kills kills (bound $bound)"
+    local checks
+    checks=$(grep -c 'pieces present (checked)' "$T/pw-kills.log")
+    echo "PASS: $kills kills, $checks restarts re-checked (last restart saw: $present); seeder uploaded $up bytes, $(((up - PAYLOAD_MIB * 1048576) / 1024)) KiB more than the payload (bound $((bound / 1048576)) MiB)"
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {

@@ -2,6 +2,7 @@
 """A libtorrent peer for interop tests and benchmarks, kept on loopback.
 
     lt_peer.py seed TORRENT --dir DIR --listen 127.0.0.2:6881 [--peer H:P]... [--timeout S]
+                    [--upload-limit BYTES_PER_S]
     lt_peer.py get  TORRENT --dir DIR --listen 127.0.0.3:6881 [--peer H:P]... [--timeout S]
     lt_peer.py check TORRENT --dir DIR [--hashing-threads N] [--timeout S]
     lt_peer.py infohash TORRENT
@@ -132,6 +133,8 @@ def main():
     ap.add_argument("--utp", action="store_true", help="allow uTP (TCP only otherwise)")
     ap.add_argument("--encrypt", action="store_true", help="force MSE/RC4")
     ap.add_argument("--quiet", action="store_true", help="no periodic progress lines")
+    ap.add_argument("--upload-limit", type=int, default=0,
+                    help="bytes/s this peer sends at most, loopback peers included (0: no limit)")
     ap.add_argument("--hashing-threads", type=int, default=0,
                     help="libtorrent hashing_threads (0: libtorrent's default)")
     args = ap.parse_args()
@@ -157,6 +160,13 @@ def main():
         return check(info, args)
 
     ses = make_session(args.listen, args.utp, args.encrypt, args.hashing_threads)
+    if args.upload_limit > 0:
+        # 127.x peers are in libtorrent's local peer class, which the session-wide
+        # upload_rate_limit does not cover: limit that class too.
+        ses.apply_settings({"upload_rate_limit": args.upload_limit})
+        pc = ses.get_peer_class(ses.local_peer_class_id)
+        pc["upload_limit"] = args.upload_limit
+        ses.set_peer_class(ses.local_peer_class_id, pc)
     atp = lt.add_torrent_params()
     atp.ti = info
     atp.save_path = args.dir
