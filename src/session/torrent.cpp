@@ -357,6 +357,11 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
         if (p.outgoing()) {
             // A connection that ended before the handshake completed counts as a failure.
             if (p.choke_id == 0) ++it->second.failures;
+            // A plaintext dial the peer hung up on (it may require encryption): under
+            // `prefer`, try MSE first next time.
+            if (p.choke_id == 0 && !p.encrypted() &&
+                ctx_.settings.encryption == piecewise::Encryption::prefer)
+                ctx_.encryption_memory.set(p.peer_key, true);
             it->second.next_attempt = Clock::now() + retry_delay(std::max(it->second.failures, 1));
         }
     }
