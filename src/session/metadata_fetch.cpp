@@ -138,14 +138,16 @@ asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep) {
         k.next_attempt = Clock::now() + std::chrono::seconds(std::min(5 << std::min(k.failures, 6), 300));
         co_return;
     }
-    auto p = std::make_shared<PeerConnection>(std::move(sock->socket), weak_from_this(), true, 0, 1u << 20);
+    auto p = std::make_shared<PeerConnection>(std::move(sock->socket), weak_from_this(), true, 0,
+                                              1u << 20);
     p->peer_key = ep;
     peers_.push_back(p);
     p->set_transport(std::move(sock->transport));
     p->start(our_handshake(), std::nullopt, magnet_.info_hash);
 }
 
-void MetadataFetch::attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t) {
+void MetadataFetch::attach_incoming(tcp::socket s, const wire::Handshake& theirs,
+                                    peer::Transport t) {
     if (stopped_ || finished_ || static_cast<int>(peers_.size()) >= max_peers) return;
     auto p = std::make_shared<PeerConnection>(std::move(s), weak_from_this(), false, 0, 1u << 20);
     peers_.push_back(p);

@@ -81,7 +81,8 @@ struct Session::Impl {
 
     std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
 
-    explicit Impl(Settings s) : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}} {}
+    explicit Impl(Settings s)
+        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}} {}
 
     // A neighbour announced an info-hash by local service discovery.
     void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
@@ -148,7 +149,7 @@ struct Session::Impl {
         timer.async_wait([&sock](boost::system::error_code e) {
             if (!e) sock.close();
         });
-        static constexpr std::string_view protocol = "\x13" "BitTorrent protocol";
+        static constexpr std::string_view protocol = "\023BitTorrent protocol";
         std::string first(protocol.size(), '\0');
         auto [ec, n] = co_await asio::async_read(sock, asio::buffer(first), use_nothrow);
         if (ec || !sock.is_open()) co_return;
@@ -185,7 +186,8 @@ struct Session::Impl {
         }
         timer.cancel();
         if (!sock.is_open()) co_return;
-        auto h = pw::wire::decode_handshake(std::string_view(hs).substr(0, pw::wire::handshake_size));
+        auto h =
+            pw::wire::decode_handshake(std::string_view(hs).substr(0, pw::wire::handshake_size));
         if (!h || (skey && h->info_hash != *skey)) co_return;
         transport.pending = hs.substr(pw::wire::handshake_size);
         std::shared_ptr<pw::session::Torrent> torrent;

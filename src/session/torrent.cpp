@@ -194,8 +194,8 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
         }
         co_return;
     }
-    auto p = std::make_shared<PeerConnection>(std::move(sock->socket), weak_from_this(), true, meta_.num_pieces(),
-                                              max_message_for(meta_));
+    auto p = std::make_shared<PeerConnection>(std::move(sock->socket), weak_from_this(), true,
+                                              meta_.num_pieces(), max_message_for(meta_));
     p->peer_key = ep;
     peers_.push_back(p);
     p->set_transport(std::move(sock->transport));
