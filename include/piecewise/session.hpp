@@ -16,6 +16,13 @@
 
 namespace piecewise {
 
+// Message Stream Encryption (protocol encryption, RC4) of peer connections.
+//   prefer:  accept both; dial encrypted first and retry in plaintext if that fails;
+//            offer plaintext|RC4 and pick RC4 when a peer offers both.
+//   require: never a plaintext connection, in or out; RC4 only.
+//   disable: plaintext only; encrypted incoming handshakes are closed.
+enum class Encryption { prefer, require, disable };
+
 struct Settings {
     // Address and port of the TCP peer listener ("0.0.0.0:6881", "127.0.0.2:7000",
     // "[::1]:6881"). Port 0 picks a free port. Outgoing connections and tracker requests
@@ -49,6 +56,7 @@ struct Settings {
     std::string dht_state_file;  // empty: <state dir>/dht.state
     // Local service discovery (BEP 14): multicast on the local network; off by default.
     bool lsd = false;
+    Encryption encryption = Encryption::prefer;
 };
 
 // Thrown by Session calls for bad input (malformed torrent, bad address).

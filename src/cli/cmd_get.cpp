@@ -1,4 +1,5 @@
 #include <memory>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "cli/run_torrent.hpp"
@@ -20,6 +21,11 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
                     "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
     app->add_flag("--lsd", o.lsd, "Local service discovery (BEP 14 multicast on the local network)");
     app->add_flag("!--no-pex", o.pex, "Do not exchange peer lists with peers (BEP 11)");
+    app->add_option("--encryption", o.encryption,
+                    "Protocol encryption (MSE/RC4): prefer (default; falls back to plaintext), "
+                    "require (never plaintext), disable (plaintext only)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"prefer", "require", "disable"}));
     app->add_flag("--announce-to-all-tiers", o.all_tiers,
                   "Announce to one tracker in every tier instead of the first tier that answers (BEP 12)");
 }

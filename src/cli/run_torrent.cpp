@@ -66,6 +66,9 @@ int run_torrent(const RunOptions& o) {
     if (!o.dht_bootstrap.empty()) settings.dht_bootstrap = o.dht_bootstrap;
     settings.lsd = o.lsd;
     settings.pex = o.pex;
+    settings.encryption = o.encryption == "require"   ? piecewise::Encryption::require
+                          : o.encryption == "disable" ? piecewise::Encryption::disable
+                                                      : piecewise::Encryption::prefer;
     settings.announce_to_all_tiers = o.all_tiers;
     settings.tracker_ca_file = o.tracker_ca;
     if (o.cache_mib > 0) settings.cache_bytes = o.cache_mib << 20;

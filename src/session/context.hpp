@@ -7,6 +7,7 @@
 #include <functional>
 #include <string>
 
+#include "peer/mse_stream.hpp"
 #include "piecewise/session.hpp"
 #include "storage/disk_pool.hpp"
 #include "wire/messages.hpp"
@@ -32,6 +33,7 @@ struct Context {
     std::function<void(piecewise::Event)> emit;  // thread-safe
     dht::DhtNode* dht = nullptr;                 // null when the DHT is off
     lsd::LocalDiscovery* lsd = nullptr;          // null unless local service discovery is on
+    peer::EncryptionMemory encryption_memory;    // which way (MSE or not) worked per peer
 };
 
 }  // namespace pw::session

@@ -24,6 +24,7 @@
 #include "session/context.hpp"
 #include "bencode/bencode.hpp"
 #include "meta/magnet.hpp"
+#include "crypto/mse_handshake.hpp"
 #include "session/endpoint.hpp"
 #include "dht/dht_node.hpp"
 #include "lsd/local_discovery.hpp"
@@ -80,7 +81,8 @@ struct Session::Impl {
 
     std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
 
-    explicit Impl(Settings s) : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr} {}
+    explicit Impl(Settings s)
+        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}} {}
 
     // A neighbour announced an info-hash by local service discovery.
     void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
@@ -128,26 +130,73 @@ struct Session::Impl {
         }
     }
 
-    // Reads the peer's handshake and hands the connection to the torrent it names.
+    // The SKEY lookup of an MSE responder: every torrent and magnet fetch of the session.
+    std::optional<pw::Sha1Digest> find_skey(const pw::Sha1Digest& req2) const {
+        for (auto& [id, t] : torrents)
+            if (pw::crypto::mse_req2_hash(t->info_hash()) == req2) return t->info_hash();
+        for (auto& [id, f] : fetches)
+            if (pw::crypto::mse_req2_hash(f->info_hash()) == req2) return f->info_hash();
+        return std::nullopt;
+    }
+
+    // Reads the peer's handshake (plaintext, or inside MSE: the first bytes tell which)
+    // and hands the connection to the torrent it names.
     awaitable<void> handshake(tcp::socket sock) {
+        using piecewise::Encryption;
+        const Encryption policy = ctx.settings.encryption;
         asio::steady_timer timer(io);
         timer.expires_after(std::chrono::seconds(10));
         timer.async_wait([&sock](boost::system::error_code e) {
             if (!e) sock.close();
         });
-        char buf[pw::wire::handshake_size];
-        auto [ec, n] = co_await asio::async_read(sock, asio::buffer(buf), use_nothrow);
-        timer.cancel();
+        static constexpr std::string_view protocol = "\023BitTorrent protocol";
+        std::string first(protocol.size(), '\0');
+        auto [ec, n] = co_await asio::async_read(sock, asio::buffer(first), use_nothrow);
         if (ec || !sock.is_open()) co_return;
-        auto h = pw::wire::decode_handshake(std::string_view(buf, sizeof buf));
-        if (!h) co_return;
+        pw::peer::Transport transport;
+        std::string hs;
+        std::optional<pw::Sha1Digest> skey;
+        if (first == protocol) {
+            if (policy == Encryption::require) co_return;  // plaintext refused
+            hs = first;
+        } else {
+            if (policy == Encryption::disable) co_return;  // encrypted handshake refused
+            timer.cancel();
+            auto r = co_await pw::peer::mse_respond(
+                sock, std::move(first), [this](const pw::Sha1Digest& h) { return find_skey(h); },
+                pw::peer::mse_methods(policy), pw::peer::mse_timeout);
+            if (!r) co_return;
+            transport = std::move(r->transport);
+            skey = r->skey;
+            // The BitTorrent handshake came as IA, or follows.
+            hs = std::move(transport.pending);
+            transport.pending.clear();
+            timer.expires_after(std::chrono::seconds(10));
+            timer.async_wait([&sock](boost::system::error_code e) {
+                if (!e) sock.close();
+            });
+        }
+        while (hs.size() < pw::wire::handshake_size) {
+            char more[pw::wire::handshake_size];
+            auto [rec, rn] = co_await sock.async_read_some(
+                asio::buffer(more, pw::wire::handshake_size - hs.size()), use_nothrow);
+            if (rec || !sock.is_open()) co_return;
+            if (transport.dec) transport.dec->process(more, rn);
+            hs.append(more, rn);
+        }
+        timer.cancel();
+        if (!sock.is_open()) co_return;
+        auto h =
+            pw::wire::decode_handshake(std::string_view(hs).substr(0, pw::wire::handshake_size));
+        if (!h || (skey && h->info_hash != *skey)) co_return;
+        transport.pending = hs.substr(pw::wire::handshake_size);
         std::shared_ptr<pw::session::Torrent> torrent;
         for (auto& [id, t] : torrents)
             if (t->info_hash() == h->info_hash) torrent = t;
         if (!torrent) {
             for (auto& [id, f] : fetches)
                 if (f->info_hash() == h->info_hash) {
-                    f->attach_incoming(std::move(sock), *h);
+                    f->attach_incoming(std::move(sock), *h, std::move(transport));
                     co_return;
                 }
             co_return;
@@ -157,7 +206,7 @@ struct Session::Impl {
             timer.expires_after(std::chrono::milliseconds(100));
             co_await timer.async_wait(use_nothrow);
         }
-        torrent->attach_incoming(std::move(sock), *h);
+        torrent->attach_incoming(std::move(sock), *h, std::move(transport));
     }
 };
 

@@ -38,7 +38,7 @@ def parse_hostport(text):
     return host.strip("[]"), int(port)
 
 
-def make_session(listen, utp, encrypt, hashing_threads=0):
+def make_session(listen, utp, encrypt, hashing_threads=0, plaintext_only=False):
     host, port = listen
     settings = {
         "listen_interfaces": f"{host}:{port}",
@@ -71,6 +71,15 @@ def make_session(listen, utp, encrypt, hashing_threads=0):
                 "out_enc_policy": int(lt.enc_policy.forced),
                 "in_enc_policy": int(lt.enc_policy.forced),
                 "allowed_enc_level": int(lt.enc_level.rc4),
+            }
+        )
+    if plaintext_only:
+        # INTEROP.md: plaintext only is policies 2 (pe_disabled), level 1 (pe_plaintext).
+        settings.update(
+            {
+                "out_enc_policy": int(lt.enc_policy.disabled),
+                "in_enc_policy": int(lt.enc_policy.disabled),
+                "allowed_enc_level": int(lt.enc_level.plaintext),
             }
         )
     return lt.session(settings)
@@ -132,6 +141,8 @@ def main():
     ap.add_argument("--seed-mode", action="store_true", help="skip the initial check")
     ap.add_argument("--utp", action="store_true", help="allow uTP (TCP only otherwise)")
     ap.add_argument("--encrypt", action="store_true", help="force MSE/RC4")
+    ap.add_argument("--plaintext-only", action="store_true",
+                    help="no MSE at all: encrypted handshakes are refused")
     ap.add_argument("--quiet", action="store_true", help="no periodic progress lines")
     ap.add_argument("--upload-limit", type=int, default=0,
                     help="bytes/s this peer sends at most, loopback peers included (0: no limit)")
@@ -159,7 +170,8 @@ def main():
     if args.mode == "check":
         return check(info, args)
 
-    ses = make_session(args.listen, args.utp, args.encrypt, args.hashing_threads)
+    ses = make_session(args.listen, args.utp, args.encrypt, args.hashing_threads,
+                       args.plaintext_only)
     if args.upload_limit > 0:
         # 127.x peers are in libtorrent's local peer class, which the session-wide
         # upload_rate_limit does not cover: limit that class too.
