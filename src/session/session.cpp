@@ -30,6 +30,7 @@
 #include "lsd/local_discovery.hpp"
 #include "session/metadata_fetch.hpp"
 #include "session/torrent.hpp"
+#include "tracker/tls_client.hpp"
 
 namespace piecewise {
 
@@ -396,6 +397,9 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
     d.work.reset();
     d.io.stop();
     if (d.thread.joinable()) d.thread.join();
+    // A TLS context build for an https tracker may still be under way on its helper
+    // thread: its result must reach `io` before `io` is destroyed.
+    pw::tracker::tls_loader_drain();
 }
 
 }  // namespace piecewise
