@@ -67,9 +67,12 @@ std::shared_ptr<const pw::filter::IpRanges> load_blocklist(const std::string& pa
     std::error_code fec;
     if (std::filesystem::is_directory(path, fec)) throw SettingsError("cannot read blocklist " + path + ": is a directory");
     std::ifstream in(path, std::ios::binary);
+    if (!in) throw SettingsError("cannot read blocklist " + path + ": " + std::strerror(errno));
     std::string data;
-    if (in) data.assign(std::istreambuf_iterator<char>(in), {});
-    if (!in && !in.eof()) throw SettingsError("cannot read blocklist " + path + ": " + std::strerror(errno));
+    std::vector<char> buf(1 << 20);
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+        data.append(buf.data(), static_cast<std::size_t>(in.gcount()));
+    if (in.bad()) throw SettingsError("cannot read blocklist " + path + ": " + std::strerror(errno));
     auto r = pw::filter::parse_blocklist(data);
     if (!r.error.empty()) throw SettingsError("blocklist " + path + ": " + r.error);
     if (r.ranges.empty())

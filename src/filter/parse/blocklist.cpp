@@ -120,8 +120,9 @@ struct Parser {
             ++skipped;
             return;
         }
-        if (dat(l) || p2p(l)) return;
-        ++skipped;
+        // Both readings are tried; the likelier one first (P2P names rarely hold a ',').
+        bool ok = l.find(',') == std::string_view::npos ? p2p(l) || dat(l) : dat(l) || p2p(l);
+        if (!ok) ++skipped;
     }
 };
 
