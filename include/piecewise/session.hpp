@@ -55,7 +55,7 @@ struct Settings {
     // empty: none.
     std::string blocklist_file;
     // Keep every socket (peer listener and connections, the DHT's UDP socket, tracker
-    // requests) on this network interface (SO_BINDTODEVICE), e.g. a VPN's "wg0"; empty:
+    // requests, local service discovery) on this network interface (SO_BINDTODEVICE), e.g. a VPN's "wg0"; empty:
     // any. An interface that does not exist makes the Session constructor throw.
     std::string bind_interface;
 };

@@ -239,8 +239,10 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     }
     if (settings.lsd) {
         auto iface = ep->address().is_v4() ? ep->address().to_v4() : asio::ip::address_v4::any();
+        pw::lsd::LsdSettings ls;
+        ls.device = device;
         d.lsd = std::make_unique<pw::lsd::LocalDiscovery>(
-            d.io, iface, d.ctx.listen_port, pw::lsd::LsdSettings{},
+            d.io, iface, d.ctx.listen_port, ls,
             [impl = impl_.get()](const pw::Sha1Digest& ih, const tcp::endpoint& peer) { impl->on_local_peer(ih, peer); });
         std::string why;
         if (!d.lsd->start(why)) throw Error("local service discovery: " + why);
