@@ -202,7 +202,7 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     auto ep = pw::session::parse_endpoint(settings.listen);
     if (!ep) throw Error("bad listen address '" + settings.listen + "' (expected HOST:PORT)");
     const std::string& device = settings.bind_interface;
-    if (auto why = pw::net::check_interface(device); !why.empty()) throw Error("--bind-interface: " + why);
+    if (auto why = pw::net::check_interface(device); !why.empty()) throw Error("bind interface: " + why);
     if (!settings.blocklist_file.empty()) {
         std::string summary;
         d.ctx.blocklist = load_blocklist(settings.blocklist_file, summary);
