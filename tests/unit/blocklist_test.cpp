@@ -91,6 +91,17 @@ TEST(Blocklist, DatFormatHonoursTheAccessLevel) {
     EXPECT_FALSE(r.ranges.contains_v4(v4("9.0.0.1")));
 }
 
+TEST(Blocklist, ByteOrderMarkAtTheStartIsIgnored) {
+    auto dat = parse_blocklist(
+        "\xEF\xBB\xBF"
+        "001.002.003.004 - 001.002.003.255 , 000 , x\n");
+    EXPECT_EQ(dat.skipped, 0u);
+    EXPECT_TRUE(dat.ranges.contains_v4(v4("1.2.3.4")));
+    auto comment = parse_blocklist("\xEF\xBB\xBF# comment\na:1.1.1.1-1.1.1.1\n");
+    EXPECT_EQ(comment.lines, 1u);
+    EXPECT_EQ(comment.skipped, 0u);
+}
+
 TEST(Blocklist, Ipv6RangesInBothFormats) {
     auto r = parse_blocklist(
         "v6 net:2001:db8::-2001:db8::ffff\n"

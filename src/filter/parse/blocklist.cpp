@@ -112,7 +112,12 @@ struct Parser {
         return false;
     }
 
+    bool first_line = true;
+
     void line(std::string_view raw, bool overlong) {
+        // Editors on Windows start files with a UTF-8 byte order mark.
+        if (first_line && raw.starts_with("\xEF\xBB\xBF")) raw.remove_prefix(3);
+        first_line = false;
         auto l = trim(raw);
         if (l.empty() || l.front() == '#' || l.starts_with("//")) return;
         ++lines;

@@ -13,7 +13,8 @@
 //   entries are counted in `allowed`, not as skipped.
 // - Either one compressed with gzip (detected by the magic bytes 1f 8b; concatenated
 //   members are read one after another).
-// Blank lines and lines starting with '#' or "//" are comments. Lines end with LF or CRLF.
+// Blank lines and lines starting with '#' or "//" are comments. Lines end with LF or CRLF;
+// a UTF-8 byte order mark at the start is ignored.
 // Addresses are IPv4 or IPv6 (both ends of a range of one family; an IPv4-mapped IPv6
 // range becomes the IPv4 range).
 //
