@@ -119,7 +119,7 @@ asio::awaitable<std::optional<Dialled>> dial_peer(asio::io_context& io, tcp::end
                                                   std::chrono::milliseconds timeout,
                                                   const Sha1Digest& skey, std::string bt_handshake,
                                                   piecewise::Encryption policy,
-                                                  EncryptionMemory& memory) {
+                                                  EncryptionMemory& memory, std::string device) {
     bool tries[2];  // true: encrypted
     int n = 0;
     if (policy == piecewise::Encryption::require) {
@@ -132,7 +132,7 @@ asio::awaitable<std::optional<Dialled>> dial_peer(asio::io_context& io, tcp::end
         tries[n++] = !first;
     }
     for (int k = 0; k < n; ++k) {
-        auto sock = co_await dial(io, to, bind, timeout);
+        auto sock = co_await dial(io, to, bind, timeout, device);
         if (!sock) co_return std::nullopt;  // unreachable either way
         if (!tries[k]) co_return Dialled{std::move(*sock), Transport{}};
         auto t = co_await mse_initiate(*sock, skey, mse_methods(policy), bt_handshake, mse_timeout);

@@ -73,6 +73,6 @@ struct Dialled {
 boost::asio::awaitable<std::optional<Dialled>> dial_peer(
     boost::asio::io_context& io, boost::asio::ip::tcp::endpoint to, boost::asio::ip::address bind,
     std::chrono::milliseconds timeout, const Sha1Digest& skey, std::string bt_handshake,
-    piecewise::Encryption policy, EncryptionMemory& memory);
+    piecewise::Encryption policy, EncryptionMemory& memory, std::string device = {});
 
 }  // namespace pw::peer

@@ -101,6 +101,7 @@ piecewise::TorrentStatus MetadataFetch::status() const {
 
 void MetadataFetch::add_peer(const tcp::endpoint& ep) {
     if (ep.port() == 0 || ep.address().is_unspecified() || known_.size() >= 2000) return;
+    if (ctx_.blocked(ep.address())) return;  // every peer source of the fetch comes here
     known_.try_emplace(ep);
     if (!stopped_ && !finished_) connect_more();
 }
@@ -109,7 +110,7 @@ void MetadataFetch::connect_more() {
     auto now = Clock::now();
     for (auto& [ep, k] : known_) {
         if (static_cast<int>(peers_.size()) + connecting_ >= max_peers || connecting_ >= 10) break;
-        if (k.connected || k.banned || k.next_attempt > now) continue;
+        if (k.connected || k.banned || k.next_attempt > now || ctx_.blocked(ep.address())) continue;
         if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;
         k.connected = true;
         ++connecting_;
@@ -129,7 +130,8 @@ asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep) {
     auto self = shared_from_this();
     auto sock = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
                                          magnet_.info_hash, wire::encode_handshake(our_handshake()),
-                                         ctx_.settings.encryption, ctx_.encryption_memory);
+                                         ctx_.settings.encryption, ctx_.encryption_memory,
+                                         ctx_.settings.bind_interface);
     --connecting_;
     auto& k = known_[ep];
     if (!sock || stopped_ || finished_) {

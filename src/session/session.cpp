@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -27,7 +28,9 @@
 #include "crypto/mse_handshake.hpp"
 #include "session/endpoint.hpp"
 #include "dht/dht_node.hpp"
+#include "filter/parse/blocklist.hpp"
 #include "lsd/local_discovery.hpp"
+#include "net/bind_device.hpp"
 #include "session/metadata_fetch.hpp"
 #include "session/torrent.hpp"
 #include "tracker/tls_client.hpp"
@@ -60,6 +63,27 @@ pw::wire::PeerId make_peer_id() {
     return id;
 }
 
+// Reads and parses Settings::blocklist_file (on the caller's thread, before the network
+// thread starts). Throws SettingsError when it cannot be read or yields no range.
+std::shared_ptr<const pw::filter::IpRanges> load_blocklist(const std::string& path, std::string& summary) {
+    std::error_code fec;
+    if (std::filesystem::is_directory(path, fec)) throw SettingsError("cannot read blocklist " + path + ": is a directory");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw SettingsError("cannot read blocklist " + path + ": " + std::strerror(errno));
+    std::string data;
+    std::vector<char> buf(1 << 20);
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+        data.append(buf.data(), static_cast<std::size_t>(in.gcount()));
+    if (in.bad()) throw SettingsError("cannot read blocklist " + path + ": " + std::strerror(errno));
+    auto r = pw::filter::parse_blocklist(data);
+    if (!r.error.empty()) throw SettingsError("blocklist " + path + ": " + r.error);
+    if (r.ranges.empty())
+        throw SettingsError(fmt::format("blocklist {}: no IP range in it ({} of {} lines skipped)", path,
+                                        r.skipped, r.lines));
+    summary = fmt::format("blocklist: {} ranges from {} ({} lines skipped)", r.ranges.size(), path, r.skipped);
+    return std::make_shared<const pw::filter::IpRanges>(std::move(r.ranges));
+}
+
 }  // namespace
 
 struct Session::Impl {
@@ -83,7 +107,7 @@ struct Session::Impl {
     std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
 
     explicit Impl(Settings s)
-        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}} {}
+        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr} {}
 
     // A neighbour announced an info-hash by local service discovery.
     void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
@@ -125,6 +149,12 @@ struct Session::Impl {
                 asio::steady_timer t(io);
                 t.expires_after(std::chrono::milliseconds(100));  // e.g. out of descriptors
                 co_await t.async_wait(use_nothrow);
+                continue;
+            }
+            // A blocked address is closed before a byte of its handshake is read.
+            auto remote = sock.remote_endpoint(ec);
+            if (ec || ctx.blocked(remote.address())) {
+                sock.close(ec);
                 continue;
             }
             asio::co_spawn(io, handshake(std::move(sock)), asio::detached);
@@ -221,8 +251,17 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
 
     auto ep = pw::session::parse_endpoint(settings.listen);
     if (!ep) throw Error("bad listen address '" + settings.listen + "' (expected HOST:PORT)");
+    const std::string& device = settings.bind_interface;
+    if (auto why = pw::net::check_interface(device); !why.empty()) throw Error("bind interface: " + why);
+    if (!settings.blocklist_file.empty()) {
+        std::string summary;
+        d.ctx.blocklist = load_blocklist(settings.blocklist_file, summary);
+        d.emit({EventType::blocklist_loaded, -1, summary});
+    }
     boost::system::error_code ec;
     d.acceptor.open(ep->protocol(), ec);
+    if (!ec && (ec = pw::net::bind_to_device(d.acceptor, device)))
+        throw Error("cannot bind the peer listener to interface '" + device + "': " + ec.message());
     if (!ec) d.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) d.acceptor.bind(*ep, ec);
     if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
@@ -232,6 +271,8 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     if (settings.dht) {
         asio::ip::udp::endpoint uep(ep->address(), d.ctx.listen_port);
         d.udp.open(uep.protocol(), ec);
+        if (!ec && (ec = pw::net::bind_to_device(d.udp, device)))
+            throw Error("cannot bind the DHT's UDP socket to interface '" + device + "': " + ec.message());
         if (!ec) d.udp.bind(uep, ec);
         if (ec) throw Error("cannot bind UDP " + settings.listen + " for the DHT: " + ec.message());
         pw::dht::DhtSettings ds;
@@ -248,8 +289,10 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     }
     if (settings.lsd) {
         auto iface = ep->address().is_v4() ? ep->address().to_v4() : asio::ip::address_v4::any();
+        pw::lsd::LsdSettings ls;
+        ls.device = device;
         d.lsd = std::make_unique<pw::lsd::LocalDiscovery>(
-            d.io, iface, d.ctx.listen_port, pw::lsd::LsdSettings{},
+            d.io, iface, d.ctx.listen_port, ls,
             [impl = impl_.get()](const pw::Sha1Digest& ih, const tcp::endpoint& peer) { impl->on_local_peer(ih, peer); });
         std::string why;
         if (!d.lsd->start(why)) throw Error("local service discovery: " + why);

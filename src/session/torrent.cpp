@@ -138,7 +138,8 @@ wire::Handshake Torrent::our_handshake() const {
 }
 
 void Torrent::add_peer(const tcp::endpoint& ep) {
-    if (ep.port() == 0) return;
+    // Every peer source (trackers, DHT, PEX, LSD, --peer, a magnet's x.pe) comes here.
+    if (ep.port() == 0 || ctx_.blocked(ep.address())) return;
     if (ep.address().is_unspecified() || ep.address().is_multicast()) return;
     if (known_.size() >= max_known_peers && !known_.count(ep)) return;
     known_.try_emplace(ep);
@@ -169,7 +170,8 @@ void Torrent::connect_more() {
     auto now = Clock::now();
     for (auto& [ep, kp] : known_) {
         if (room <= 0 || connecting_ >= max_connecting) break;
-        if (kp.connected || kp.banned || kp.self || kp.next_attempt > now) continue;
+        if (kp.connected || kp.banned || kp.self || kp.next_attempt > now || ctx_.blocked(ep.address()))
+            continue;
         if (kp.seed && (is_seed() || params_.upload_only)) continue;  // nothing to trade
         if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;  // us
         kp.connected = true;
@@ -183,7 +185,8 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
     auto self = shared_from_this();
     auto sock = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
                                          meta_.info_hash, wire::encode_handshake(our_handshake()),
-                                         ctx_.settings.encryption, ctx_.encryption_memory);
+                                         ctx_.settings.encryption, ctx_.encryption_memory,
+                                         ctx_.settings.bind_interface);
     --connecting_;
     auto it = known_.find(ep);
     if (!sock || stopping_ || !accepting()) {
