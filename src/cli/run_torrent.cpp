@@ -69,6 +69,11 @@ int run_torrent(const RunOptions& o) {
     settings.announce_to_all_tiers = o.all_tiers;
     settings.tracker_ca_file = o.tracker_ca;
     if (o.cache_mib > 0) settings.cache_bytes = o.cache_mib << 20;
+    settings.proxy = o.proxy;
+    if (!o.proxy.empty() && o.dht && !o.quiet)
+        std::fprintf(stderr,
+                     "warning: the DHT is off while --proxy is set (it cannot use the proxy without "
+                     "revealing this address); peers come from trackers, --peer and PEX\n");
     std::unique_ptr<piecewise::Session> session;
     try {
         session = std::make_unique<piecewise::Session>(settings);

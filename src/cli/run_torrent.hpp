@@ -29,6 +29,7 @@ struct RunOptions {
     bool all_tiers = false;
     std::string tracker_ca;  // Settings::tracker_ca_file
     std::int64_t cache_mib = 0;  // Settings::cache_bytes in MiB; 0: the default
+    std::string proxy;           // Settings::proxy
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

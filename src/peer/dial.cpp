@@ -4,6 +4,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "proxy/socks5_client.hpp"
+
 namespace pw::peer {
 
 namespace asio = boost::asio;
@@ -34,6 +36,21 @@ asio::awaitable<std::optional<tcp::socket>> dial(asio::io_context& io, tcp::endp
     timer.cancel();
     if (cec || timed_out || !sock.is_open()) co_return std::nullopt;
     co_return std::optional<tcp::socket>(std::move(sock));
+}
+
+asio::awaitable<DialResult> dial(asio::io_context& io, tcp::endpoint to, asio::ip::address bind,
+                                 std::chrono::milliseconds timeout,
+                                 const proxy::ProxyConfig& proxy) {
+    DialResult out;
+    if (!proxy.enabled()) {
+        out.socket = co_await dial(io, to, bind, timeout);
+        co_return out;
+    }
+    auto r = co_await proxy::connect_via(proxy, proxy::to_socks(to), bind,
+                                         proxy::Clock::now() + timeout);
+    out.socket = std::move(r.socket);
+    out.error = std::move(r.error);
+    co_return out;
 }
 
 }  // namespace pw::peer

@@ -1,4 +1,5 @@
-// Opening an outgoing TCP connection to a peer, from a chosen local address, within a time limit.
+// Opening an outgoing TCP connection to a peer, from a chosen local address, within a time
+// limit; directly, or through a SOCKS5 proxy when one is configured (then never directly).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -6,13 +7,29 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <chrono>
 #include <optional>
+#include <string>
+
+#include "proxy/parse/proxy_url.hpp"
 
 namespace pw::peer {
 
 // Returns the connected socket, or nullopt (refused, unreachable, timed out). When
 // `bind` is not unspecified and of the same family as `to`, the socket is bound to it.
 boost::asio::awaitable<std::optional<boost::asio::ip::tcp::socket>> dial(
-    boost::asio::io_context& io, boost::asio::ip::tcp::endpoint to,
-    boost::asio::ip::address bind, std::chrono::milliseconds timeout);
+    boost::asio::io_context& io, boost::asio::ip::tcp::endpoint to, boost::asio::ip::address bind,
+    std::chrono::milliseconds timeout);
+
+struct DialResult {
+    std::optional<boost::asio::ip::tcp::socket> socket;
+    std::string error;  // why there is no socket, when the proxy says ("proxy: ...")
+};
+
+// As dial() when `proxy` is not enabled; otherwise asks the proxy to CONNECT to `to` (the
+// connection to the proxy leaves from `bind`), within the same time limit.
+boost::asio::awaitable<DialResult> dial(boost::asio::io_context& io,
+                                        boost::asio::ip::tcp::endpoint to,
+                                        boost::asio::ip::address bind,
+                                        std::chrono::milliseconds timeout,
+                                        const proxy::ProxyConfig& proxy);
 
 }  // namespace pw::peer

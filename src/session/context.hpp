@@ -8,6 +8,7 @@
 #include <string>
 
 #include "piecewise/session.hpp"
+#include "proxy/parse/proxy_url.hpp"
 #include "storage/disk_pool.hpp"
 #include "wire/messages.hpp"
 
@@ -32,6 +33,7 @@ struct Context {
     std::function<void(piecewise::Event)> emit;  // thread-safe
     dht::DhtNode* dht = nullptr;                 // null when the DHT is off
     lsd::LocalDiscovery* lsd = nullptr;          // null unless local service discovery is on
+    proxy::ProxyConfig proxy;                    // Settings::proxy, parsed; not enabled: none
 };
 
 }  // namespace pw::session

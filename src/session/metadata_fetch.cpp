@@ -127,8 +127,11 @@ wire::Handshake MetadataFetch::our_handshake() const {
 
 asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep) {
     auto self = shared_from_this();
-    auto sock = co_await peer::dial(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10));
+    auto dialed = co_await peer::dial(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10), ctx_.proxy);
+    auto& sock = dialed.socket;
     --connecting_;
+    if (!dialed.error.empty())
+        ctx_.emit({piecewise::EventType::peer_disconnected, id_, format_endpoint(ep) + ": " + dialed.error});
     auto& k = known_[ep];
     if (!sock || stopped_ || finished_) {
         k.connected = false;
@@ -389,7 +392,8 @@ asio::awaitable<void> MetadataFetch::tracker_loop() {
             if (!ctx_.bind_address.is_unspecified()) r.bind_ip = ctx_.bind_address.to_string();
             auto resp = co_await tracker::announce(
                 r, std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.settings.tracker_timeout),
-                tracker::TlsSettings{ctx_.settings.tracker_ca_file, ctx_.settings.tracker_verify_tls});
+                tracker::TlsSettings{ctx_.settings.tracker_ca_file, ctx_.settings.tracker_verify_tls},
+                ctx_.proxy);
             if (stopped_ || finished_) co_return;
             trackers_[i].last_error = resp.failure_reason;
             trackers_[i].peers_returned = static_cast<int>(resp.peers.size());

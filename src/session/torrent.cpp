@@ -181,8 +181,10 @@ void Torrent::connect_more() {
 
 awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
     auto self = shared_from_this();
-    auto sock = co_await peer::dial(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10));
+    auto dialed = co_await peer::dial(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10), ctx_.proxy);
+    auto& sock = dialed.socket;
     --connecting_;
+    if (!dialed.error.empty()) emit(EventType::peer_disconnected, format_endpoint(ep) + ": " + dialed.error);
     auto it = known_.find(ep);
     if (!sock || stopping_ || !accepting()) {
         if (it != known_.end()) {

@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "bencode/bencode.hpp"
+#include "proxy/socks5_client.hpp"
 #include "tracker/resolve.hpp"
 #include "tracker/tls_client.hpp"
 
@@ -188,17 +189,25 @@ asio::awaitable<std::optional<std::string>> connect(beast::tcp_stream& stream,
 // One GET of `t`: connect, handshake for https, send, read, all before `deadline`.
 asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_point deadline,
                                                   const std::optional<asio::ip::address>& bind,
-                                                  const TlsSettings& tls, Reply& reply) {
+                                                  const TlsSettings& tls,
+                                                  const proxy::ProxyConfig& via, Reply& reply) {
     std::shared_ptr<asio::ssl::context> ctx;
     if (t.tls) {
         if (auto err = co_await tls_client_context(tls, ctx)) co_return err;
     }
-    std::vector<asio::ip::address> addresses;
-    if (auto err = co_await resolve_host(t.host, deadline, addresses)) co_return err;
-
     beast::tcp_stream stream(co_await asio::this_coro::executor);
-    stream.expires_at(deadline);
-    if (auto err = co_await connect(stream, addresses, t.port, bind)) co_return err;
+    if (via.enabled()) {
+        auto r = co_await proxy::connect_via(via, proxy::to_socks(t.host, t.port),
+                                             bind ? *bind : asio::ip::address(), deadline);
+        if (!r.socket) co_return r.error;
+        stream.socket() = std::move(*r.socket);
+        stream.expires_at(deadline);
+    } else {
+        std::vector<asio::ip::address> addresses;
+        if (auto err = co_await resolve_host(t.host, deadline, addresses)) co_return err;
+        stream.expires_at(deadline);
+        if (auto err = co_await connect(stream, addresses, t.port, bind)) co_return err;
+    }
     if (!t.tls) {
         auto err = co_await exchange(stream, t, reply);
         beast::error_code ignored;
@@ -216,7 +225,7 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
 
 asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
                                                    std::chrono::milliseconds timeout,
-                                                   TlsSettings tls) {
+                                                   TlsSettings tls, proxy::ProxyConfig via) {
     HttpTrackerReply out;
     try {
         const auto deadline = Clock::now() + timeout;
@@ -246,7 +255,7 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                 co_return out;
             }
             Reply reply;
-            if (auto err = co_await fetch(target, deadline, bind, tls, reply)) {
+            if (auto err = co_await fetch(target, deadline, bind, tls, via, reply)) {
                 out.failure_reason = *err;
                 co_return out;
             }
@@ -293,11 +302,11 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
 }
 
 asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
-                                                std::chrono::milliseconds timeout,
-                                                TlsSettings tls) {
+                                                std::chrono::milliseconds timeout, TlsSettings tls,
+                                                proxy::ProxyConfig via) {
     try {
         HttpTrackerReply reply = co_await http_tracker_get(build_announce_url(req), req.bind_ip,
-                                                           timeout, std::move(tls));
+                                                           timeout, std::move(tls), std::move(via));
         if (!reply.failure_reason.empty()) co_return failed(std::move(reply.failure_reason));
         if (reply.status != 200) {
             if (auto r = tracker_failure(reply.body)) co_return std::move(*r);
