@@ -290,6 +290,12 @@ asio::awaitable<Exchange> exchange(Call& call, const std::string& packet, Clock:
     co_return out;
 }
 
+// "<stage>: <error>", except for proxy failures, which name the proxy alone.
+std::string in_stage(const char* stage, const std::string& error) {
+    if (error.rfind("proxy: ", 0) == 0) return error;
+    return std::string(stage) + ": " + error;
+}
+
 // Turns a decoded reply into a verdict, keeping the failure text for the caller.
 template <class T>
 Verdict judge(const udp::Decoded<T>& d, std::string& failure, bool& tracker_error) {
@@ -327,7 +333,7 @@ asio::awaitable<std::optional<std::string>> connection_id(Call& call, CachedId& 
                                         return judge(d, failure, tracker_error);
                                     });
     if (ex.status == Exchange::timed_out) co_return "connect: timed out";
-    if (ex.status == Exchange::failed) co_return "connect: " + ex.error;
+    if (ex.status == Exchange::failed) co_return in_stage("connect", ex.error);
     if (!failure.empty()) co_return failure;
     out = CachedId{id, Clock::now() + connection_id_lifetime};
     if (call.use_cache) store_id(call.cache_key, out);
@@ -361,7 +367,7 @@ asio::awaitable<std::optional<std::string>> request(
         Exchange ex = co_await exchange(
             call, build(conn.id, txid), stop_at,
             [&](std::string_view pkt) { return accept(pkt, txid, failure, tracker_error); });
-        if (ex.status == Exchange::failed) co_return std::string(what) + ": " + ex.error;
+        if (ex.status == Exchange::failed) co_return in_stage(what, ex.error);
         if (ex.status == Exchange::timed_out) {
             // The id expired or went unanswered: the next attempt (or call) gets a new one.
             forget_id(call.cache_key);

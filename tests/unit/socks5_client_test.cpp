@@ -13,6 +13,7 @@
 #include <boost/asio/use_future.hpp>
 
 #include "../support/socks5_server.hpp"
+#include "tracker/udp_announce.hpp"
 
 namespace asio = boost::asio;
 using tcp = asio::ip::tcp;
@@ -197,4 +198,30 @@ TEST(Socks5Client, UdpAssociateRelaysBothWaysAndDiesWithControl) {
     EXPECT_EQ(proxy.datagrams_out.load(), 1);
     EXPECT_EQ(proxy.datagrams_in.load(), 1);
     EXPECT_TRUE(proxy.asked_for("tracker.test:" + std::to_string(dest_port)));
+}
+
+// A UDP tracker request through a proxy that ends the association (closes the control
+// connection) fails at once with the proxy named, not after the request's timeout.
+TEST(Socks5Client, UdpTrackerFailsWhenTheAssociationEnds) {
+    socks5_test::Socks5Server::Options o;
+    o.hosts["tracker.test"] = "127.0.0.6";
+    socks5_test::Socks5Server proxy(o);
+    asio::io_context io;
+    udp::socket silent(io, udp::endpoint(asio::ip::make_address("127.0.0.6"), 0));
+    pw::tracker::AnnounceRequest req;
+    req.url = "udp://tracker.test:" + std::to_string(silent.local_endpoint().port());
+    req.port = 6881;
+    std::optional<pw::tracker::AnnounceResponse> got;
+    asio::co_spawn(
+        io, pw::tracker::announce_udp(req, 20s, config_of(proxy)),
+        [&](std::exception_ptr, pw::tracker::AnnounceResponse r) { got = std::move(r); });
+    const auto start = Clock::now();
+    // Once the request reached the silent tracker, the proxy drops the association.
+    while (proxy.datagrams_out.load() == 0 && Clock::now() - start < 5s) io.run_for(10ms);
+    ASSERT_EQ(proxy.datagrams_out.load(), 1);
+    proxy.end_associations();
+    while (!got && Clock::now() - start < 10s) io.run_for(10ms);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->failure_reason, "proxy: the UDP association ended (control connection closed)");
+    EXPECT_LT(Clock::now() - start, 5s);
 }
