@@ -359,9 +359,11 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
         }
     }
     std::erase_if(peers_, [&](const std::shared_ptr<PeerConnection>& q) { return q.get() == &p; });
+    // An outgoing connection is named by the peer dialled: through a proxy the socket's
+    // remote end is the proxy.
+    const tcp::endpoint& who = p.outgoing() ? p.peer_key : p.remote();
     emit(EventType::peer_disconnected,
-         fmt::format("{}:{} ({}): {}", p.remote().address().to_string(), p.remote().port(),
-                     p.client_name(), reason));
+         fmt::format("{}:{} ({}): {}", who.address().to_string(), who.port(), p.client_name(), reason));
     // The blocks it held are free again: hand them to others.
     for (auto& q : std::vector(peers_)) request_more(*q);
 }

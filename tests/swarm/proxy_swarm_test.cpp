@@ -135,6 +135,10 @@ TEST_F(Proxy, HttpTrackerAndPeerThroughProxy) {
         ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
         EXPECT_EQ(read_file(dir_ / "get" / "file.bin"), data_);
         leecher.stop();
+        // Its own events name the peer it dialled, not the proxy in between.
+        auto log = leecher.pop_events();
+        EXPECT_TRUE(has(log, EventType::peer_disconnected, endpoint("127.0.0.2", *seed) + " ("));
+        EXPECT_FALSE(has(log, EventType::peer_disconnected, "127.0.0.9:"));
     }
     EXPECT_TRUE(proxy.asked_for("tracker.test:" + port));
     EXPECT_TRUE(proxy.asked_for("127.0.0.2:" + std::to_string(seed->listen_port())));
