@@ -71,9 +71,10 @@ int run_torrent(const RunOptions& o) {
     if (o.cache_mib > 0) settings.cache_bytes = o.cache_mib << 20;
     settings.proxy = o.proxy;
     if (!o.proxy.empty() && o.dht && !o.quiet)
-        std::fprintf(stderr,
-                     "warning: the DHT is off while --proxy is set (it cannot use the proxy without "
-                     "revealing this address); peers come from trackers, --peer and PEX\n");
+        std::fprintf(
+            stderr,
+            "warning: the DHT is off while --proxy is set (it cannot use the proxy without "
+            "revealing this address); peers come from trackers, --peer and PEX\n");
     std::unique_ptr<piecewise::Session> session;
     try {
         session = std::make_unique<piecewise::Session>(settings);

@@ -181,10 +181,12 @@ void Torrent::connect_more() {
 
 awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
     auto self = shared_from_this();
-    auto dialed = co_await peer::dial(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10), ctx_.proxy);
+    auto dialed =
+        co_await peer::dial(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10), ctx_.proxy);
     auto& sock = dialed.socket;
     --connecting_;
-    if (!dialed.error.empty()) emit(EventType::peer_disconnected, format_endpoint(ep) + ": " + dialed.error);
+    if (!dialed.error.empty())
+        emit(EventType::peer_disconnected, format_endpoint(ep) + ": " + dialed.error);
     auto it = known_.find(ep);
     if (!sock || stopping_ || !accepting()) {
         if (it != known_.end()) {
@@ -362,8 +364,8 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
     // An outgoing connection is named by the peer dialled: through a proxy the socket's
     // remote end is the proxy.
     const tcp::endpoint& who = p.outgoing() ? p.peer_key : p.remote();
-    emit(EventType::peer_disconnected,
-         fmt::format("{}:{} ({}): {}", who.address().to_string(), who.port(), p.client_name(), reason));
+    emit(EventType::peer_disconnected, fmt::format("{}:{} ({}): {}", who.address().to_string(),
+                                                   who.port(), p.client_name(), reason));
     // The blocks it held are free again: hand them to others.
     for (auto& q : std::vector(peers_)) request_more(*q);
 }

@@ -79,9 +79,8 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
                                                        resp.peers.size(), resp.complete, resp.incomplete, interval));
             // Trackers that leave the counts out of announces may give them by scrape (BEP 48).
             if ((resp.complete < 0 || resp.incomplete < 0) && ev != tracker::Event::stopped) {
-                auto sc =
-                    co_await tracker::scrape(url, meta_.info_hash, make_request(url, ev).bind_ip, timeout, tls,
-                                             ctx_.proxy);
+                auto sc = co_await tracker::scrape(
+                    url, meta_.info_hash, make_request(url, ev).bind_ip, timeout, tls, ctx_.proxy);
                 if (stopping_) co_return false;
                 it = std::find_if(trackers_.begin(), trackers_.end(), [&](auto& t) { return t.url == url; });
                 if (it == trackers_.end()) continue;

@@ -31,11 +31,11 @@
 #include <string>
 #include <vector>
 
+#include "../support/socks5_server.hpp"
 #include "tracker/client.hpp"
 #include "tracker/http_announce.hpp"
 #include "tracker/server/tracker_server.hpp"
 #include "tracker/tls_client.hpp"
-#include "../support/socks5_server.hpp"
 
 using namespace pw;
 using namespace pw::tracker;
