@@ -2,7 +2,6 @@
 
 #include "cli/commands.hpp"
 #include "cli/run_torrent.hpp"
-#include "proxy/parse/proxy_url.hpp"
 #include "session/endpoint.hpp"
 
 namespace pw::cli {
@@ -23,15 +22,9 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
     app->add_flag("!--no-pex", o.pex, "Do not exchange peer lists with peers (BEP 11)");
     app->add_flag("--announce-to-all-tiers", o.all_tiers,
                   "Announce to one tracker in every tier instead of the first tier that answers (BEP 12)");
-    app->add_option(
-           "--proxy", o.proxy,
-           "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
-           "(turns the DHT off)")
-        ->check([](const std::string& s) {
-            auto r = proxy::parse_proxy_url(s);
-            auto* why = std::get_if<std::string>(&r);
-            return why ? *why : std::string();
-        });
+    app->add_option("--proxy", o.proxy,
+                    "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
+                    "(turns the DHT off)");
 }
 
 Command add_get(CLI::App& root) {

@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "meta/magnet.hpp"
+#include "proxy/parse/proxy_url.hpp"
 
 namespace pw::cli {
 
@@ -70,6 +71,10 @@ int run_torrent(const RunOptions& o) {
     settings.tracker_ca_file = o.tracker_ca;
     if (o.cache_mib > 0) settings.cache_bytes = o.cache_mib << 20;
     settings.proxy = o.proxy;
+    if (!o.proxy.empty()) {
+        auto parsed = proxy::parse_proxy_url(o.proxy);
+        if (auto* why = std::get_if<std::string>(&parsed)) return fail(2, "--proxy: " + *why);
+    }
     if (!o.proxy.empty() && o.dht && !o.quiet)
         std::fprintf(
             stderr,

@@ -677,6 +677,13 @@ case_pw_proxy_dante() {
     check_same
     proxy_checks "tcp/connect \[: .* -> $PROXY_ADDR\.[0-9]+ $TRACKER_HOST\.$TRACKER_PORT"
     stop_pid "$DANTE_PID" 5
+    # A malformed proxy URL: exit 2 with one line saying why.
+    local rc
+    "$PW_BIN" get --no-dht --proxy "socks5://$PROXY_ADDR" -o "$T/none" "$TORRENT" >"$T/bad-proxy.out" 2>&1
+    rc=$?
+    [[ $rc == 2 && $(wc -l <"$T/bad-proxy.out") == 1 ]] ||
+        fail "a malformed --proxy gave exit $rc: $(cat "$T/bad-proxy.out")"
+    cat "$T/bad-proxy.out"
 }
 
 case_pw_proxy_dante_udp() {
