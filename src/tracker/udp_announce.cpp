@@ -133,7 +133,8 @@ struct Call {
     std::string url_data;
     Clock::time_point deadline;
     int attempt = 0;  // n of BEP 15, shared by every request of the call
-    // Through a proxy: the tracker as the relay is told of it; `tracker` is the relay.
+    // Through a proxy: the tracker's address as the relay is told it (a name stays a
+    // name); `tracker` is then the relay's endpoint.
     std::optional<proxy::socks5::Address> proxied_to;
     bool use_cache = true;
 };
