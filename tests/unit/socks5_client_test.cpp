@@ -33,11 +33,13 @@ ProxyConfig config_of(const socks5_test::Socks5Server& s, std::string user = {},
     return c;
 }
 
-// Runs `f` on a fresh io_context until it finishes (bounded by the caller's deadlines).
+// Runs `f` until it finishes (bounded by the caller's deadlines) on an io_context that
+// outlives every test, since the sockets it returns belong to it.
 template <class F>
 auto run(F f) {
-    asio::io_context io;
+    static asio::io_context io;
     auto fut = asio::co_spawn(io, f(), asio::use_future);
+    io.restart();
     io.run_for(20s);
     return fut.get();
 }
