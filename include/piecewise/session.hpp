@@ -66,6 +66,14 @@ struct Settings {
     // requests, local service discovery) on this network interface (SO_BINDTODEVICE), e.g. a VPN's "wg0"; empty:
     // any. An interface that does not exist makes the Session constructor throw.
     std::string bind_interface;
+    // A SOCKS5 proxy, "socks5://[USER:PASS@]HOST:PORT" (empty: none). Outgoing peer
+    // connections and every tracker request (HTTP/HTTPS by CONNECT, UDP by UDP ASSOCIATE)
+    // go through it, tracker host names resolved by the proxy; when the proxy fails, the
+    // connection or request fails with a "proxy: ..." reason and is never made directly.
+    // The DHT is off while a proxy is set (it would reveal this address). Incoming
+    // connections are still accepted on `listen`. The constructor throws Error for a
+    // malformed URL.
+    std::string proxy;
 };
 
 // Thrown by Session calls for bad input (malformed torrent, bad address).

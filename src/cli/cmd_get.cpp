@@ -28,6 +28,9 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
         ->check(CLI::IsMember({"prefer", "require", "disable"}));
     app->add_flag("--announce-to-all-tiers", o.all_tiers,
                   "Announce to one tracker in every tier instead of the first tier that answers (BEP 12)");
+    app->add_option("--proxy", o.proxy,
+                    "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
+                    "(turns the DHT off)");
 }
 
 // Which peers and which network interface: shared by get and seed.

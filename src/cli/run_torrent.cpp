@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "meta/magnet.hpp"
+#include "proxy/parse/proxy_url.hpp"
 
 namespace pw::cli {
 
@@ -74,6 +75,16 @@ int run_torrent(const RunOptions& o) {
     if (o.cache_mib > 0) settings.cache_bytes = o.cache_mib << 20;
     settings.blocklist_file = o.blocklist;
     settings.bind_interface = o.bind_interface;
+    settings.proxy = o.proxy;
+    if (!o.proxy.empty()) {
+        auto parsed = proxy::parse_proxy_url(o.proxy);
+        if (auto* why = std::get_if<std::string>(&parsed)) return fail(2, "--proxy: " + *why);
+    }
+    if (!o.proxy.empty() && o.dht && !o.quiet)
+        std::fprintf(
+            stderr,
+            "warning: the DHT is off while --proxy is set (it cannot use the proxy without "
+            "revealing this address); peers come from trackers, --peer and PEX\n");
     std::unique_ptr<piecewise::Session> session;
     try {
         session = std::make_unique<piecewise::Session>(settings);

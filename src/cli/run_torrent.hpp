@@ -32,6 +32,7 @@ struct RunOptions {
     std::int64_t cache_mib = 0;  // Settings::cache_bytes in MiB; 0: the default
     std::string blocklist;       // Settings::blocklist_file
     std::string bind_interface;  // Settings::bind_interface
+    std::string proxy;           // Settings::proxy
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

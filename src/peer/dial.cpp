@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "net/bind_device.hpp"
+#include "proxy/socks5_client.hpp"
 
 namespace pw::peer {
 
@@ -38,6 +39,23 @@ asio::awaitable<std::optional<tcp::socket>> dial(asio::io_context& io, tcp::endp
     timer.cancel();
     if (cec || timed_out || !sock.is_open()) co_return std::nullopt;
     co_return std::optional<tcp::socket>(std::move(sock));
+}
+
+asio::awaitable<DialResult> dial(asio::io_context& io, tcp::endpoint to, asio::ip::address bind,
+                                 std::chrono::milliseconds timeout,
+                                 const proxy::ProxyConfig& proxy, const std::string& device) {
+    DialResult out;
+    if (!proxy.enabled()) {
+        out.socket = co_await dial(io, to, bind, timeout, device);
+        co_return out;
+    }
+    proxy::ProxyConfig via = proxy;
+    via.device = device;
+    auto r = co_await proxy::connect_via(via, proxy::to_socks(to), bind,
+                                         proxy::Clock::now() + timeout);
+    out.socket = std::move(r.socket);
+    out.error = std::move(r.error);
+    co_return out;
 }
 
 }  // namespace pw::peer

@@ -1,4 +1,5 @@
-// Opening an outgoing TCP connection to a peer, from a chosen local address, within a time limit.
+// Opening an outgoing TCP connection to a peer, from a chosen local address, within a time
+// limit; directly, or through a SOCKS5 proxy when one is configured (then never directly).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -7,6 +8,8 @@
 #include <chrono>
 #include <optional>
 #include <string>
+
+#include "proxy/parse/proxy_url.hpp"
 
 namespace pw::peer {
 
@@ -17,5 +20,19 @@ boost::asio::awaitable<std::optional<boost::asio::ip::tcp::socket>> dial(
     boost::asio::io_context& io, boost::asio::ip::tcp::endpoint to,
     boost::asio::ip::address bind, std::chrono::milliseconds timeout,
     std::string device = {});
+
+struct DialResult {
+    std::optional<boost::asio::ip::tcp::socket> socket;
+    std::string error;  // why there is no socket, when the proxy says ("proxy: ...")
+};
+
+// As dial() when `proxy` is not enabled; otherwise asks the proxy to CONNECT to `to` (the
+// connection to the proxy leaves from `bind`, on `device`), within the same time limit.
+boost::asio::awaitable<DialResult> dial(boost::asio::io_context& io,
+                                        boost::asio::ip::tcp::endpoint to,
+                                        boost::asio::ip::address bind,
+                                        std::chrono::milliseconds timeout,
+                                        const proxy::ProxyConfig& proxy,
+                                        const std::string& device = {});
 
 }  // namespace pw::peer

@@ -114,12 +114,12 @@ asio::awaitable<std::optional<Responded>> mse_respond(tcp::socket& s, std::strin
     co_return out;
 }
 
-asio::awaitable<std::optional<Dialled>> dial_peer(asio::io_context& io, tcp::endpoint to,
-                                                  asio::ip::address bind,
-                                                  std::chrono::milliseconds timeout,
-                                                  const Sha1Digest& skey, std::string bt_handshake,
-                                                  piecewise::Encryption policy,
-                                                  EncryptionMemory& memory, std::string device) {
+asio::awaitable<DialPeerResult> dial_peer(asio::io_context& io, tcp::endpoint to,
+                                          asio::ip::address bind, std::chrono::milliseconds timeout,
+                                          const Sha1Digest& skey, std::string bt_handshake,
+                                          piecewise::Encryption policy, EncryptionMemory& memory,
+                                          const proxy::ProxyConfig& proxy,
+                                          const std::string& device) {
     bool tries[2];  // true: encrypted
     int n = 0;
     if (policy == piecewise::Encryption::require) {
@@ -131,19 +131,27 @@ asio::awaitable<std::optional<Dialled>> dial_peer(asio::io_context& io, tcp::end
         tries[n++] = first;
         tries[n++] = !first;
     }
+    DialPeerResult out;
     for (int k = 0; k < n; ++k) {
-        auto sock = co_await dial(io, to, bind, timeout, device);
-        if (!sock) co_return std::nullopt;  // unreachable either way
-        if (!tries[k]) co_return Dialled{std::move(*sock), Transport{}};
-        auto t = co_await mse_initiate(*sock, skey, mse_methods(policy), bt_handshake, mse_timeout);
+        auto d = co_await dial(io, to, bind, timeout, proxy, device);
+        if (!d.socket) {  // unreachable either way
+            out.error = std::move(d.error);
+            co_return out;
+        }
+        if (!tries[k]) {
+            out.dialled.emplace(Dialled{std::move(*d.socket), Transport{}});
+            co_return out;
+        }
+        auto t = co_await mse_initiate(*d.socket, skey, mse_methods(policy), bt_handshake, mse_timeout);
         if (t) {
             if (policy == piecewise::Encryption::prefer) memory.set(to, true);
-            co_return Dialled{std::move(*sock), std::move(*t)};
+            out.dialled.emplace(Dialled{std::move(*d.socket), std::move(*t)});
+            co_return out;
         }
         // The peer does not speak MSE (or not with us): plaintext first next time.
         if (policy == piecewise::Encryption::prefer) memory.set(to, false);
     }
-    co_return std::nullopt;
+    co_return out;
 }
 
 }  // namespace pw::peer

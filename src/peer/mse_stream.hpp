@@ -17,6 +17,7 @@
 
 #include "crypto/mse_handshake.hpp"
 #include "piecewise/session.hpp"
+#include "proxy/parse/proxy_url.hpp"
 
 namespace pw::peer {
 
@@ -63,16 +64,22 @@ boost::asio::awaitable<std::optional<Responded>> mse_respond(boost::asio::ip::tc
                                                              std::uint32_t allowed,
                                                              std::chrono::milliseconds timeout);
 
-// Dials `to` and, per `policy`, runs the MSE initiator with `bt_handshake` as IA:
+// Dials `to` (through `proxy` when it is enabled, on `device` when it is not empty: see
+// dial()) and, per `policy`, runs the MSE initiator with `bt_handshake` as IA:
 // require: encrypted only; disable: plaintext only; prefer: the way that worked last
 // time first (encrypted when unknown), then the other on a fresh connection.
 struct Dialled {
     boost::asio::ip::tcp::socket socket;
     Transport transport;
 };
-boost::asio::awaitable<std::optional<Dialled>> dial_peer(
+struct DialPeerResult {
+    std::optional<Dialled> dialled;
+    std::string error;  // set when the proxy said why there is no connection ("proxy: ...")
+};
+boost::asio::awaitable<DialPeerResult> dial_peer(
     boost::asio::io_context& io, boost::asio::ip::tcp::endpoint to, boost::asio::ip::address bind,
     std::chrono::milliseconds timeout, const Sha1Digest& skey, std::string bt_handshake,
-    piecewise::Encryption policy, EncryptionMemory& memory, std::string device = {});
+    piecewise::Encryption policy, EncryptionMemory& memory, const proxy::ProxyConfig& proxy = {},
+    const std::string& device = {});
 
 }  // namespace pw::peer

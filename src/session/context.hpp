@@ -12,6 +12,7 @@
 #include "filter/parse/ip_ranges.hpp"
 
 #include "piecewise/session.hpp"
+#include "proxy/parse/proxy_url.hpp"
 #include "storage/disk_pool.hpp"
 #include "wire/messages.hpp"
 
@@ -46,6 +47,7 @@ struct Context {
         if (a.is_v4()) return blocklist->contains_v4(a.to_v4().to_uint());
         return blocklist->contains_v6(a.to_v6().to_bytes());
     }
+    proxy::ProxyConfig proxy;                    // Settings::proxy, parsed; not enabled: none
 };
 
 }  // namespace pw::session

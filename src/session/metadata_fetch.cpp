@@ -128,11 +128,15 @@ wire::Handshake MetadataFetch::our_handshake() const {
 
 asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep) {
     auto self = shared_from_this();
-    auto sock = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
-                                         magnet_.info_hash, wire::encode_handshake(our_handshake()),
-                                         ctx_.settings.encryption, ctx_.encryption_memory,
-                                         ctx_.settings.bind_interface);
+    auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
+                                           magnet_.info_hash, wire::encode_handshake(our_handshake()),
+                                           ctx_.settings.encryption, ctx_.encryption_memory,
+                                           ctx_.proxy, ctx_.settings.bind_interface);
+    auto& sock = dialed.dialled;
     --connecting_;
+    if (!dialed.error.empty())
+        ctx_.emit({piecewise::EventType::peer_disconnected, id_,
+                   format_endpoint(ep) + ": " + dialed.error});
     auto& k = known_[ep];
     if (!sock || stopped_ || finished_) {
         k.connected = false;
@@ -395,9 +399,13 @@ asio::awaitable<void> MetadataFetch::tracker_loop() {
             r.numwant = ctx_.settings.numwant;
             r.key = ctx_.tracker_key;
             if (!ctx_.bind_address.is_unspecified()) r.bind_ip = ctx_.bind_address.to_string();
-            auto resp = co_await tracker::announce(
-                r, std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.settings.tracker_timeout),
-                tracker::TlsSettings{ctx_.settings.tracker_ca_file, ctx_.settings.tracker_verify_tls});
+            auto resp =
+                co_await tracker::announce(r,
+                                           std::chrono::duration_cast<std::chrono::milliseconds>(
+                                               ctx_.settings.tracker_timeout),
+                                           tracker::TlsSettings{ctx_.settings.tracker_ca_file,
+                                                                ctx_.settings.tracker_verify_tls},
+                                           ctx_.proxy);
             if (stopped_ || finished_) co_return;
             trackers_[i].last_error = resp.failure_reason;
             trackers_[i].peers_returned = static_cast<int>(resp.peers.size());

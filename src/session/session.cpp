@@ -107,7 +107,7 @@ struct Session::Impl {
     std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
 
     explicit Impl(Settings s)
-        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr} {}
+        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}} {}
 
     // A neighbour announced an info-hash by local service discovery.
     void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
@@ -268,7 +268,14 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     if (ec) throw Error("cannot listen on " + settings.listen + ": " + ec.message());
     d.ctx.listen_port = d.acceptor.local_endpoint().port();
     d.ctx.bind_address = ep->address();
-    if (settings.dht) {
+    if (!settings.proxy.empty()) {
+        auto parsed = pw::proxy::parse_proxy_url(settings.proxy);
+        if (auto* why = std::get_if<std::string>(&parsed)) throw Error("bad proxy: " + *why);
+        d.ctx.proxy = std::get<pw::proxy::ProxyConfig>(parsed);
+    }
+    // The DHT cannot go through the proxy without giving this address away (it answers
+    // queries and announces its port), so it stays off while a proxy is set.
+    if (settings.dht && !d.ctx.proxy.enabled()) {
         asio::ip::udp::endpoint uep(ep->address(), d.ctx.listen_port);
         d.udp.open(uep.protocol(), ec);
         if (!ec && (ec = pw::net::bind_to_device(d.udp, device)))

@@ -183,11 +183,14 @@ void Torrent::connect_more() {
 
 awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
     auto self = shared_from_this();
-    auto sock = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
-                                         meta_.info_hash, wire::encode_handshake(our_handshake()),
-                                         ctx_.settings.encryption, ctx_.encryption_memory,
-                                         ctx_.settings.bind_interface);
+    auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
+                                           meta_.info_hash, wire::encode_handshake(our_handshake()),
+                                           ctx_.settings.encryption, ctx_.encryption_memory,
+                                           ctx_.proxy, ctx_.settings.bind_interface);
+    auto& sock = dialed.dialled;
     --connecting_;
+    if (!dialed.error.empty())
+        emit(EventType::peer_disconnected, format_endpoint(ep) + ": " + dialed.error);
     auto it = known_.find(ep);
     if (!sock || stopping_ || !accepting()) {
         if (it != known_.end()) {
@@ -369,9 +372,11 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
         }
     }
     std::erase_if(peers_, [&](const std::shared_ptr<PeerConnection>& q) { return q.get() == &p; });
-    emit(EventType::peer_disconnected,
-         fmt::format("{}:{} ({}): {}", p.remote().address().to_string(), p.remote().port(),
-                     p.client_name(), reason));
+    // An outgoing connection is named by the peer dialled: through a proxy the socket's
+    // remote end is the proxy.
+    const tcp::endpoint& who = p.outgoing() ? p.peer_key : p.remote();
+    emit(EventType::peer_disconnected, fmt::format("{}:{} ({}): {}", who.address().to_string(),
+                                                   who.port(), p.client_name(), reason));
     // The blocks it held are free again: hand them to others.
     for (auto& q : std::vector(peers_)) request_more(*q);
 }

@@ -52,7 +52,7 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
         bool tier_done = false;
         for (; i < trackers_.size() && trackers_[i].tier == tier && !tier_done; ++i) {
             std::string url = trackers_[i].url;
-            auto resp = co_await tracker::announce(make_request(url, ev), timeout, tls);
+            auto resp = co_await tracker::announce(make_request(url, ev), timeout, tls, ctx_.proxy);
             if (stopping_) co_return false;
             auto it = std::find_if(trackers_.begin(), trackers_.end(), [&](auto& t) { return t.url == url; });
             if (it == trackers_.end()) continue;
@@ -80,9 +80,8 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
                                                        resp.peers.size(), resp.complete, resp.incomplete, interval));
             // Trackers that leave the counts out of announces may give them by scrape (BEP 48).
             if ((resp.complete < 0 || resp.incomplete < 0) && ev != tracker::Event::stopped) {
-                auto sc =
-                    co_await tracker::scrape(url, meta_.info_hash, make_request(url, ev).bind_ip, timeout, tls,
-                                             ctx_.settings.bind_interface);
+                auto sc = co_await tracker::scrape(url, meta_.info_hash, make_request(url, ev).bind_ip,
+                                                   timeout, tls, ctx_.settings.bind_interface, ctx_.proxy);
                 if (stopping_) co_return false;
                 it = std::find_if(trackers_.begin(), trackers_.end(), [&](auto& t) { return t.url == url; });
                 if (it == trackers_.end()) continue;
@@ -153,9 +152,9 @@ awaitable<void> Torrent::announce_stopped(std::chrono::milliseconds timeout) {
         if (completed_pending_) completed = make_request(t.url, tracker::Event::completed);
         asio::co_spawn(
             ctx_.io,
-            [req, completed, timeout, pending, tls]() -> awaitable<void> {
-                if (completed) co_await tracker::announce(*completed, timeout, tls);
-                co_await tracker::announce(req, timeout, tls);
+            [req, completed, timeout, pending, tls, via = ctx_.proxy]() -> awaitable<void> {
+                if (completed) co_await tracker::announce(*completed, timeout, tls, via);
+                co_await tracker::announce(req, timeout, tls, via);
                 if (--pending->count == 0) pending->timer.cancel();
             },
             asio::detached);

@@ -35,11 +35,11 @@ std::string url_scheme(std::string_view url) {
 
 boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
                                                   std::chrono::milliseconds timeout,
-                                                  TlsSettings tls) {
+                                                  TlsSettings tls, proxy::ProxyConfig proxy) {
     const std::string scheme = url_scheme(req.url);
     if (scheme == "http" || scheme == "https")
-        co_return co_await announce_http(std::move(req), timeout, std::move(tls));
-    if (scheme == "udp") co_return co_await announce_udp(std::move(req), timeout);
+        co_return co_await announce_http(std::move(req), timeout, std::move(tls), std::move(proxy));
+    if (scheme == "udp") co_return co_await announce_udp(std::move(req), timeout, std::move(proxy));
     AnnounceResponse r;
     r.failure_reason = unsupported(scheme);
     co_return r;
@@ -47,17 +47,18 @@ boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
 
 boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest info_hash,
                                             std::string bind_ip, std::chrono::milliseconds timeout,
-                                            TlsSettings tls, std::string bind_device) {
+                                            TlsSettings tls, std::string bind_device,
+                                            proxy::ProxyConfig proxy) {
     ScrapeResult out;
     const std::string scheme = url_scheme(announce_url);
     std::vector<Sha1Digest> hashes{info_hash};
     ScrapeReply reply;
     if (scheme == "http" || scheme == "https") {
         reply = co_await scrape_http(std::move(announce_url), std::move(hashes), std::move(bind_ip),
-                                     timeout, std::move(tls), std::move(bind_device));
+                                     timeout, std::move(tls), std::move(bind_device), std::move(proxy));
     } else if (scheme == "udp") {
         reply = co_await scrape_udp(std::move(announce_url), std::move(hashes), std::move(bind_ip),
-                                    timeout, std::move(bind_device));
+                                    timeout, std::move(bind_device), std::move(proxy));
     } else {
         out.failure_reason = unsupported(scheme);
         co_return out;

@@ -11,6 +11,7 @@
 #include <string_view>
 
 #include "crypto/sha1.hpp"
+#include "proxy/parse/proxy_url.hpp"
 #include "tracker/parse/announce.hpp"
 #include "tracker/tls_settings.hpp"
 
@@ -18,10 +19,12 @@ namespace pw::tracker {
 
 // Announces over HTTP, HTTPS or UDP by the URL's scheme; never throws; failures in
 // AnnounceResponse::failure_reason. `req.bind_ip`, when set, is the local address the
-// request leaves from; `tls` applies to https:// only.
+// request leaves from; `tls` applies to https:// only. With `proxy` enabled, every
+// request goes through that SOCKS5 proxy (see http_announce.hpp, udp_announce.hpp).
 boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
                                                   std::chrono::milliseconds timeout,
-                                                  TlsSettings tls = {});
+                                                  TlsSettings tls = {},
+                                                  proxy::ProxyConfig proxy = {});
 
 // Swarm counts of one torrent; -1 where unknown. failure_reason non-empty: the scrape
 // failed (the tracker does not support it, is unreachable, or does not list the torrent).
@@ -35,7 +38,8 @@ struct ScrapeResult {
 // within `timeout`.
 boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest info_hash,
                                             std::string bind_ip, std::chrono::milliseconds timeout,
-                                            TlsSettings tls = {}, std::string bind_device = {});
+                                            TlsSettings tls = {}, std::string bind_device = {},
+                                            proxy::ProxyConfig proxy = {});
 
 // The lower-cased scheme of a URL ("http", "udp", ...), empty when it has none.
 std::string url_scheme(std::string_view url);

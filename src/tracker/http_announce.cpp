@@ -27,6 +27,7 @@
 
 #include "bencode/bencode.hpp"
 #include "net/bind_device.hpp"
+#include "proxy/socks5_client.hpp"
 #include "tracker/resolve.hpp"
 #include "tracker/tls_client.hpp"
 
@@ -194,17 +195,26 @@ asio::awaitable<std::optional<std::string>> connect(beast::tcp_stream& stream,
 asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_point deadline,
                                                   const std::optional<asio::ip::address>& bind,
                                                   const TlsSettings& tls, const std::string& device,
-                                                  Reply& reply) {
+                                                  const proxy::ProxyConfig& proxy, Reply& reply) {
     std::shared_ptr<asio::ssl::context> ctx;
     if (t.tls) {
         if (auto err = co_await tls_client_context(tls, ctx)) co_return err;
     }
-    std::vector<asio::ip::address> addresses;
-    if (auto err = co_await resolve_host(t.host, deadline, addresses)) co_return err;
-
     beast::tcp_stream stream(co_await asio::this_coro::executor);
-    stream.expires_at(deadline);
-    if (auto err = co_await connect(stream, addresses, t.port, bind, device)) co_return err;
+    if (proxy.enabled()) {
+        proxy::ProxyConfig via = proxy;
+        via.device = device;
+        auto r = co_await proxy::connect_via(via, proxy::to_socks(t.host, t.port),
+                                             bind ? *bind : asio::ip::address(), deadline);
+        if (!r.socket) co_return r.error;
+        stream.socket() = std::move(*r.socket);
+        stream.expires_at(deadline);
+    } else {
+        std::vector<asio::ip::address> addresses;
+        if (auto err = co_await resolve_host(t.host, deadline, addresses)) co_return err;
+        stream.expires_at(deadline);
+        if (auto err = co_await connect(stream, addresses, t.port, bind, device)) co_return err;
+    }
     if (!t.tls) {
         auto err = co_await exchange(stream, t, reply);
         beast::error_code ignored;
@@ -222,7 +232,8 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
 
 asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
                                                    std::chrono::milliseconds timeout,
-                                                   TlsSettings tls, std::string bind_device) {
+                                                   TlsSettings tls, std::string bind_device,
+                                                   proxy::ProxyConfig via) {
     HttpTrackerReply out;
     try {
         const auto deadline = Clock::now() + timeout;
@@ -252,7 +263,7 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                 co_return out;
             }
             Reply reply;
-            if (auto err = co_await fetch(target, deadline, bind, tls, bind_device, reply)) {
+            if (auto err = co_await fetch(target, deadline, bind, tls, bind_device, via, reply)) {
                 out.failure_reason = *err;
                 co_return out;
             }
@@ -299,11 +310,12 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
 }
 
 asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
-                                                std::chrono::milliseconds timeout,
-                                                TlsSettings tls) {
+                                                std::chrono::milliseconds timeout, TlsSettings tls,
+                                                proxy::ProxyConfig via) {
     try {
         HttpTrackerReply reply = co_await http_tracker_get(build_announce_url(req), req.bind_ip,
-                                                           timeout, std::move(tls), req.bind_device);
+                                                           timeout, std::move(tls), req.bind_device,
+                                                           std::move(via));
         if (!reply.failure_reason.empty()) co_return failed(std::move(reply.failure_reason));
         if (reply.status != 200) {
             if (auto r = tracker_failure(reply.body)) co_return std::move(*r);

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <string>
 
+#include "proxy/parse/proxy_url.hpp"
 #include "tracker/parse/announce.hpp"
 #include "tracker/tls_settings.hpp"
 
@@ -15,10 +16,12 @@ namespace pw::tracker {
 // Follows up to 5 redirects. Never throws for network or protocol failures: they are
 // reported in AnnounceResponse::failure_reason ("connect: Connection refused", ...).
 // http:// and https:// URLs are supported (https checked per `tls`); others fail with a
-// reason.
+// reason. With `proxy` enabled the connection is a SOCKS5 CONNECT to the URL's host
+// (a name is sent as a name: the proxy resolves it, nothing is resolved here).
 boost::asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
                                                        std::chrono::milliseconds timeout,
-                                                       TlsSettings tls = {});
+                                                       TlsSettings tls = {},
+                                                       proxy::ProxyConfig proxy = {});
 
 // What one GET of a tracker URL gave, redirects followed.
 struct HttpTrackerReply {
@@ -35,6 +38,7 @@ struct HttpTrackerReply {
 boost::asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
                                                           std::chrono::milliseconds timeout,
                                                           TlsSettings tls = {},
-                                                          std::string bind_device = {});
+                                                          std::string bind_device = {},
+                                                          proxy::ProxyConfig proxy = {});
 
 }  // namespace pw::tracker

@@ -17,8 +17,8 @@ ScrapeReply failed(std::string reason) {
 
 boost::asio::awaitable<ScrapeReply> scrape_http(std::string announce_url,
                                                 std::vector<Sha1Digest> hashes, std::string bind_ip,
-                                                std::chrono::milliseconds timeout,
-                                                TlsSettings tls, std::string bind_device) {
+                                                std::chrono::milliseconds timeout, TlsSettings tls,
+                                                std::string bind_device, proxy::ProxyConfig proxy) {
     try {
         if (hashes.empty()) co_return failed("scrape: no info-hashes");
         auto scrape_url = scrape_url_from_announce(announce_url);
@@ -28,7 +28,7 @@ boost::asio::awaitable<ScrapeReply> scrape_http(std::string announce_url,
                 "in 'announce')");
         HttpTrackerReply reply = co_await http_tracker_get(
             build_scrape_url(*scrape_url, hashes), std::move(bind_ip), timeout, std::move(tls),
-            std::move(bind_device));
+            std::move(bind_device), std::move(proxy));
         if (!reply.failure_reason.empty()) co_return failed(std::move(reply.failure_reason));
         if (reply.status != 200) {
             // A bencoded failure reason in an error reply is the tracker's own explanation.

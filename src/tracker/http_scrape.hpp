@@ -6,6 +6,7 @@
 #include <string>
 #include <vector>
 
+#include "proxy/parse/proxy_url.hpp"
 #include "tracker/parse/scrape.hpp"
 #include "tracker/tls_settings.hpp"
 
@@ -19,6 +20,7 @@ namespace pw::tracker {
 boost::asio::awaitable<ScrapeReply> scrape_http(std::string announce_url,
                                                 std::vector<Sha1Digest> hashes, std::string bind_ip,
                                                 std::chrono::milliseconds timeout,
-                                                TlsSettings tls = {}, std::string bind_device = {});
+                                                TlsSettings tls = {}, std::string bind_device = {},
+                                                proxy::ProxyConfig proxy = {});
 
 }  // namespace pw::tracker

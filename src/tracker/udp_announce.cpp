@@ -25,6 +25,7 @@
 #include <random>
 
 #include "net/bind_device.hpp"
+#include "proxy/socks5_client.hpp"
 #include "tracker/parse/udp_tracker.hpp"
 #include "tracker/resolve.hpp"
 
@@ -118,6 +119,8 @@ std::optional<std::string> parse_target(std::string_view text, Target& t) {
 struct Channel {
     explicit Channel(const asio::any_io_executor& ex) : socket(ex), timer(ex) {}
     udp_proto::socket socket;
+    std::unique_ptr<proxy::UdpAssociation> assoc;  // through a proxy: its socket is used
+    udp_proto::socket& sock() { return assoc ? assoc->socket() : socket; }
     asio::steady_timer timer;
     unsigned generation = 0;
     std::string buffer = std::string(max_datagram, '\0');
@@ -131,6 +134,10 @@ struct Call {
     std::string url_data;
     Clock::time_point deadline;
     int attempt = 0;  // n of BEP 15, shared by every request of the call
+    // Through a proxy: the tracker's address as the relay is told it (a name stays a
+    // name); `tracker` is then the relay's endpoint.
+    std::optional<proxy::socks5::Address> proxied_to;
+    bool use_cache = true;
 };
 
 // Resolves the URL, picks the tracker endpoint (of the bind address's family when one is
@@ -139,7 +146,7 @@ asio::awaitable<std::optional<std::string>> open_call(std::string_view url,
                                                       const std::string& bind_ip,
                                                       const std::string& bind_device,
                                                       std::chrono::milliseconds timeout,
-                                                      Call& call) {
+                                                      const proxy::ProxyConfig& via, Call& call) {
     call.deadline = Clock::now() + timeout;
     Target target;
     if (auto err = parse_target(url, target)) co_return err;
@@ -150,6 +157,20 @@ asio::awaitable<std::optional<std::string>> open_call(std::string_view url,
         auto a = asio::ip::make_address(bind_ip, ec);
         if (ec) co_return "invalid bind address '" + bind_ip + "'";
         if (!a.is_unspecified()) bind = a;
+    }
+    if (via.enabled()) {
+        proxy::ProxyConfig cfg = via;
+        cfg.device = bind_device;
+        auto opened = co_await proxy::UdpAssociation::open(cfg, bind ? *bind : asio::ip::address(),
+                                                           call.deadline);
+        if (auto* why = std::get_if<std::string>(&opened)) co_return *why;
+        call.ch = std::make_shared<Channel>(co_await asio::this_coro::executor);
+        call.ch->assoc = std::move(std::get<0>(opened));
+        call.tracker = call.ch->assoc->relay();
+        call.proxied_to = proxy::to_socks(target.host, target.port);
+        call.ipv6 = call.proxied_to->type == proxy::socks5::Address::Type::ipv6;
+        call.use_cache = false;
+        co_return std::nullopt;
     }
     std::vector<asio::ip::address> addresses;
     if (auto err = co_await resolve_host(target.host, call.deadline, addresses)) co_return err;
@@ -183,10 +204,13 @@ asio::awaitable<std::optional<std::size_t>> receive_until(std::shared_ptr<Channe
     const unsigned gen = ++ch->generation;
     ch->timer.expires_at(until);
     ch->timer.async_wait([ch, gen](const boost::system::error_code& ec) {
-        if (!ec && ch->generation == gen) ch->socket.cancel();
+        if (!ec && ch->generation == gen) {
+            boost::system::error_code ignored;
+            ch->sock().cancel(ignored);
+        }
     });
     auto [ec, n] =
-        co_await ch->socket.async_receive_from(asio::buffer(ch->buffer), from, use_tuple);
+        co_await ch->sock().async_receive_from(asio::buffer(ch->buffer), from, use_tuple);
     ++ch->generation;
     ch->timer.cancel();
     if (ec == asio::error::operation_aborted) co_return std::nullopt;
@@ -210,12 +234,29 @@ asio::awaitable<Exchange> exchange(Call& call, const std::string& packet, Clock:
                                    const std::function<Verdict(std::string_view)>& accept) {
     const auto base = std::chrono::milliseconds(retransmit_base_ms.load());
     Exchange out;
+    std::string wrapped;
+    if (call.proxied_to) {
+        auto w = proxy::socks5::encode_udp(*call.proxied_to, packet);
+        if (auto* e = std::get_if<proxy::socks5::Error>(&w)) {
+            out.error = "proxy: " + e->reason;
+            co_return out;
+        }
+        wrapped = std::get<std::string>(std::move(w));
+    }
+    const std::string& datagram = call.proxied_to ? wrapped : packet;
+    const auto association_ended = [&call] { return call.ch->assoc && !call.ch->assoc->alive(); };
     while (Clock::now() < stop_at) {
+        if (association_ended()) {
+            out.error = "proxy: the UDP association ended (control connection closed)";
+            co_return out;
+        }
         auto [sec, sent] =
-            co_await call.ch->socket.async_send_to(asio::buffer(packet), call.tracker, use_tuple);
+            co_await call.ch->sock().async_send_to(asio::buffer(datagram), call.tracker, use_tuple);
         (void)sent;
         if (sec) {
-            out.error = "send: " + sec.message();
+            out.error = association_ended()
+                            ? "proxy: the UDP association ended (control connection closed)"
+                            : "send: " + sec.message();
             co_return out;
         }
         const auto wait = base * (1 << std::min(call.attempt, max_backoff_exponent));
@@ -224,13 +265,28 @@ asio::awaitable<Exchange> exchange(Call& call, const std::string& packet, Clock:
             udp_proto::endpoint from;
             boost::system::error_code rec;
             auto n = co_await receive_until(call.ch, until, from, rec);
+            if (association_ended()) {
+                out.error = "proxy: the UDP association ended (control connection closed)";
+                co_return out;
+            }
             if (rec) {
                 out.error = "receive: " + rec.message();
                 co_return out;
             }
             if (!n) break;
-            if (from != call.tracker) continue;  // not the tracker: ignore
-            if (accept(std::string_view(call.ch->buffer.data(), *n)) == Verdict::done) {
+            if (from != call.tracker) continue;  // not the tracker (or its relay): ignore
+            std::string_view payload(call.ch->buffer.data(), *n);
+            if (call.proxied_to) {
+                auto d = proxy::socks5::decode_udp(payload);
+                if (!std::holds_alternative<proxy::socks5::UdpDatagram>(d)) continue;
+                const auto& u = std::get<proxy::socks5::UdpDatagram>(d);
+                const auto& to = *call.proxied_to;
+                if (u.peer.port != to.port) continue;
+                if (to.type != proxy::socks5::Address::Type::domain && !(u.peer == to)) continue;
+                call.ipv6 = u.peer.type == proxy::socks5::Address::Type::ipv6;
+                payload = u.payload;
+            }
+            if (accept(payload) == Verdict::done) {
                 out.status = Exchange::answered;
                 co_return out;
             }
@@ -239,6 +295,12 @@ asio::awaitable<Exchange> exchange(Call& call, const std::string& packet, Clock:
     }
     out.status = Exchange::timed_out;
     co_return out;
+}
+
+// "<stage>: <error>", except for proxy failures, which name the proxy alone.
+std::string in_stage(const char* stage, const std::string& error) {
+    if (error.rfind("proxy: ", 0) == 0) return error;
+    return std::string(stage) + ": " + error;
 }
 
 // Turns a decoded reply into a verdict, keeping the failure text for the caller.
@@ -262,7 +324,7 @@ Verdict judge(const udp::Decoded<T>& d, std::string& failure, bool& tracker_erro
 
 // A connection id from the cache or from a connect exchange.
 asio::awaitable<std::optional<std::string>> connection_id(Call& call, CachedId& out) {
-    if (auto c = cached_id(call.cache_key)) {
+    if (auto c = call.use_cache ? cached_id(call.cache_key) : std::nullopt) {
         out = *c;
         out.from_cache = true;
         co_return std::nullopt;
@@ -278,10 +340,10 @@ asio::awaitable<std::optional<std::string>> connection_id(Call& call, CachedId& 
                                         return judge(d, failure, tracker_error);
                                     });
     if (ex.status == Exchange::timed_out) co_return "connect: timed out";
-    if (ex.status == Exchange::failed) co_return "connect: " + ex.error;
+    if (ex.status == Exchange::failed) co_return in_stage("connect", ex.error);
     if (!failure.empty()) co_return failure;
     out = CachedId{id, Clock::now() + connection_id_lifetime};
-    store_id(call.cache_key, out);
+    if (call.use_cache) store_id(call.cache_key, out);
     co_return std::nullopt;
 }
 
@@ -312,7 +374,7 @@ asio::awaitable<std::optional<std::string>> request(
         Exchange ex = co_await exchange(
             call, build(conn.id, txid), stop_at,
             [&](std::string_view pkt) { return accept(pkt, txid, failure, tracker_error); });
-        if (ex.status == Exchange::failed) co_return std::string(what) + ": " + ex.error;
+        if (ex.status == Exchange::failed) co_return in_stage(what, ex.error);
         if (ex.status == Exchange::timed_out) {
             // The id expired or went unanswered: the next attempt (or call) gets a new one.
             forget_id(call.cache_key);
@@ -348,10 +410,11 @@ void clear_udp_connection_cache() {
 }
 
 asio::awaitable<AnnounceResponse> announce_udp(AnnounceRequest req,
-                                               std::chrono::milliseconds timeout) {
+                                               std::chrono::milliseconds timeout,
+                                               proxy::ProxyConfig via) {
     try {
         Call call;
-        if (auto err = co_await open_call(req.url, req.bind_ip, req.bind_device, timeout, call))
+        if (auto err = co_await open_call(req.url, req.bind_ip, req.bind_device, timeout, via, call))
             co_return announce_failed(std::move(*err));
         udp::AnnouncePacket p;
         p.info_hash = req.info_hash;
@@ -393,7 +456,7 @@ asio::awaitable<AnnounceResponse> announce_udp(AnnounceRequest req,
 
 asio::awaitable<ScrapeReply> scrape_udp(std::string url, std::vector<Sha1Digest> hashes,
                                         std::string bind_ip, std::chrono::milliseconds timeout,
-                                        std::string bind_device) {
+                                        std::string bind_device, proxy::ProxyConfig via) {
     ScrapeReply out;
     try {
         if (hashes.empty()) {
@@ -401,7 +464,7 @@ asio::awaitable<ScrapeReply> scrape_udp(std::string url, std::vector<Sha1Digest>
             co_return out;
         }
         Call call;
-        if (auto err = co_await open_call(url, bind_ip, bind_device, timeout, call)) {
+        if (auto err = co_await open_call(url, bind_ip, bind_device, timeout, via, call)) {
             out.failure_reason = std::move(*err);
             co_return out;
         }

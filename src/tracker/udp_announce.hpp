@@ -12,6 +12,14 @@
 // trackers ignore ids they no longer accept. Replies from other addresses
 // or with another transaction id are ignored. Never throws: failures are reported in
 // failure_reason, the tracker's error message (action 3) included.
+//
+// With `proxy` enabled, a call opens its own SOCKS5 UDP association instead of a plain
+// socket and sends every datagram to the relay with the tracker's host as the
+// destination (a name stays a name: the proxy resolves it). Replies are taken from the
+// relay only, for the tracker's port (and address, when the URL gave one); whether peers
+// are IPv6 follows the address the relay reports. Connection ids are not cached across
+// calls then (each association may leave from another address). The call fails with a
+// "proxy: ..." reason if the proxy ends the association.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -19,13 +27,15 @@
 #include <string>
 #include <vector>
 
+#include "proxy/parse/proxy_url.hpp"
 #include "tracker/parse/announce.hpp"
 #include "tracker/parse/scrape.hpp"
 
 namespace pw::tracker {
 
 boost::asio::awaitable<AnnounceResponse> announce_udp(AnnounceRequest req,
-                                                      std::chrono::milliseconds timeout);
+                                                      std::chrono::milliseconds timeout,
+                                                      proxy::ProxyConfig proxy = {});
 
 // Scrapes `hashes` (74 per packet, packets one after another) from the UDP tracker of
 // `url`. Every hash asked for has an entry in `files` unless failure_reason is set;
@@ -36,7 +46,8 @@ boost::asio::awaitable<AnnounceResponse> announce_udp(AnnounceRequest req,
 boost::asio::awaitable<ScrapeReply> scrape_udp(std::string url, std::vector<Sha1Digest> hashes,
                                                std::string bind_ip,
                                                std::chrono::milliseconds timeout,
-                                               std::string bind_device = {});
+                                               std::string bind_device = {},
+                                               proxy::ProxyConfig proxy = {});
 
 // The first retransmission interval of BEP 15 (15 s). Tests shorten it. Process-wide;
 // read at the start of every request.

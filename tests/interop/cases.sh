@@ -902,6 +902,84 @@ case_pw_kill_resume() {
     echo "PASS: $kills kills, $checks restarts re-checked (last restart saw: $present); seeder uploaded $up bytes, $(((up - PAYLOAD_MIB * 1048576) / 1024)) KiB more than the payload (bound $((bound / 1048576)) MiB)"
 }
 
+# SOCKS5 proxy: Dante (danted, Debian's dante-server) on 127.0.0.9:1080, no
+# authentication. The torrent names its tracker "tracker.test" (this namespace's own
+# /etc/hosts, bind-mounted, maps it to 127.0.0.1 for Dante and the libtorrent seeder);
+# piecewise downloads with --proxy, and Dante's log and the seeder's peer list must show
+# every connection coming from the proxy's address.
+PROXY_ADDR=127.0.0.9
+PROXY_PORT=1080
+
+dante_start() {
+    command -v danted >/dev/null || { echo "SKIP: danted not installed (dante-server)"; exit 77; }
+    ip addr add "$PROXY_ADDR/32" dev lo   # Dante binds only to addresses of an interface
+    printf '127.0.0.1 tracker.test\n' >"$T/hosts"
+    cat /etc/hosts >>"$T/hosts"
+    mount --bind "$T/hosts" /etc/hosts || fail "cannot bind-mount $T/hosts over /etc/hosts"
+    cat >"$T/danted.conf" <<CONF
+logoutput: stderr
+internal: $PROXY_ADDR port = $PROXY_PORT
+external: $PROXY_ADDR
+clientmethod: none
+socksmethod: none
+user.privileged: root
+user.unprivileged: nobody
+client pass {
+    from: 127.0.0.0/8 to: 0.0.0.0/0
+    log: connect disconnect error
+}
+socks pass {
+    from: 127.0.0.0/8 to: 0.0.0.0/0
+    command: connect udpassociate udpreply
+    log: connect disconnect error
+}
+CONF
+    spawn "$T/danted.log" danted -f "$T/danted.conf" -p "$T/danted.pid"
+    DANTE_PID=$SPAWNED
+    wait_alive "$DANTE_PID" "$START_WAIT" port_listening "$PROXY_ADDR" "$PROXY_PORT"
+    (($? == 0)) || fail "danted did not listen on $PROXY_ADDR:$PROXY_PORT"
+}
+
+# proxy_checks WHAT: Dante relayed WHAT (a regex of its log) and the peer connection, and
+# the libtorrent seeder saw its downloader at the proxy's address only.
+proxy_checks() {
+    grep -qE "$1" "$T/danted.log" || fail "Dante's log shows no $1"
+    grep -qE "tcp/connect \[: .* -> $PROXY_ADDR\.[0-9]+ ${SEEDER%:*}\.${SEEDER#*:}" "$T/danted.log" ||
+        fail "Dante's log shows no connection to the seeder"
+    wait_alive "$SEED_PID" 20 grep -qE "peer_(connect|disconnected)_alert: .*$PROXY_ADDR:" "$T/lt-seed.log"
+    (($? == 0)) || fail "the seeder never listed a peer at $PROXY_ADDR"
+    ! grep -qE "peer_(connect|disconnected)_alert: .*${LEECHER%:*}:" "$T/lt-seed.log" ||
+        fail "the seeder saw the downloader's own address ${LEECHER%:*}"
+    grep -hE "peer_disconnected_alert: .*$PROXY_ADDR:" "$T/lt-seed.log" | head -1
+}
+
+case_pw_proxy_dante() {
+    need_piecewise
+    single_payload "$LT_MIB"; mktorrent_for "http://tracker.test:$TRACKER_PORT/announce"
+    dante_start; tracker; lt_seed; seeder_announced
+    pw_get --proxy "socks5://$PROXY_ADDR:$PROXY_PORT"
+    check_same
+    proxy_checks "tcp/connect \[: .* -> $PROXY_ADDR\.[0-9]+ $TRACKER_HOST\.$TRACKER_PORT"
+    stop_pid "$DANTE_PID" 5
+    # A malformed proxy URL: exit 2 with one line saying why.
+    local rc
+    "$PW_BIN" get --no-dht --proxy "socks5://$PROXY_ADDR" -o "$T/none" "$TORRENT" >"$T/bad-proxy.out" 2>&1
+    rc=$?
+    [[ $rc == 2 && $(wc -l <"$T/bad-proxy.out") == 1 ]] ||
+        fail "a malformed --proxy gave exit $rc: $(cat "$T/bad-proxy.out")"
+    cat "$T/bad-proxy.out"
+}
+
+case_pw_proxy_dante_udp() {
+    need_piecewise
+    single_payload "$LT_MIB"; mktorrent_for "udp://tracker.test:$TRACKER_PORT/announce"
+    dante_start; tracker; lt_seed; seeder_announced
+    pw_get --proxy "socks5://$PROXY_ADDR:$PROXY_PORT"
+    check_same
+    proxy_checks "udp/udpassociate"
+    stop_pid "$DANTE_PID" 5
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {

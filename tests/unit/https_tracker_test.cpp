@@ -31,6 +31,7 @@
 #include <string>
 #include <vector>
 
+#include "../support/socks5_server.hpp"
 #include "tracker/client.hpp"
 #include "tracker/http_announce.hpp"
 #include "tracker/server/tracker_server.hpp"
@@ -350,6 +351,34 @@ TEST_F(HttpsTracker, HostNameIsSentAsSniAndChecked) {
     EXPECT_EQ(r.peers.size(), 1u);
     ASSERT_EQ(s->sni.size(), 1u);
     EXPECT_EQ(s->sni[0], "localhost");
+}
+
+// Through a SOCKS5 proxy the tracker's name goes to the proxy (which alone can resolve
+// "tracker.test" here), and TLS still checks the certificate against that name.
+TEST_F(HttpsTracker, AnnounceAndScrapeThroughASocks5Proxy) {
+    auto s = start_tls(
+        [](const std::string& head) {
+            return http_reply("200 OK", head.find("/scrape") != std::string::npos ? scrape_body()
+                                                                                  : compact_body());
+        },
+        "DNS:tracker.test");
+    socks5_test::Socks5Server proxy({"127.0.0.9", "", "", {{"tracker.test", "127.0.0.1"}}});
+    const auto via = std::get<pw::proxy::ProxyConfig>(pw::proxy::parse_proxy_url(proxy.url()));
+    const std::string url = s->base("tracker.test") + "/announce";
+    AnnounceResponse r = run(announce(request(url), 3s, trusting(), via), 3s);
+    ASSERT_TRUE(r.failure_reason.empty()) << r.failure_reason;
+    EXPECT_EQ(r.peers.size(), 1u);
+    ASSERT_EQ(s->sni.size(), 1u);
+    EXPECT_EQ(s->sni[0], "tracker.test");
+    Sha1Digest h;
+    h.bytes.fill(0xaa);
+    ScrapeResult sc = run(scrape(url, h, "", 3s, trusting(), "", via), 3s);
+    ASSERT_TRUE(sc.failure_reason.empty()) << sc.failure_reason;
+    EXPECT_EQ(sc.complete, 5);
+    EXPECT_EQ(proxy.connects_ok.load(), 2);
+    EXPECT_TRUE(proxy.asked_for("tracker.test:" + std::to_string(s->port())));
+    // Without the proxy the name cannot be resolved at all: the request really used it.
+    EXPECT_FALSE(do_announce(url, trusting()).failure_reason.empty());
 }
 
 TEST_F(HttpsTracker, ScrapeWithTheCaFile) {
