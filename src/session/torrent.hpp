@@ -13,6 +13,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -115,11 +116,15 @@ private:
     // torrent_download.cpp
     void handle_have(PeerConnection& p, std::uint32_t piece);
     void handle_bitfield(PeerConnection& p, std::string_view bits);
+    void set_peer_pieces(PeerConnection& p, const swarm::Bitfield& b);  // replaces what it has
     void handle_block(PeerConnection& p, const wire::Message& m);
     void update_interest(PeerConnection& p);
     void request_more(PeerConnection& p);
     bool pick_block(PeerConnection& p, peer::OutRequest& out);
     void release_requests(PeerConnection& p, bool send_cancel);
+    void release_requests_if(PeerConnection& p, bool send_cancel,
+                             const std::function<bool(const peer::OutRequest&)>& which);
+    void release_one(PeerConnection& p, const peer::OutRequest& r, bool send_cancel);
     void remember_cancelled(PeerConnection& p, const peer::OutRequest& r);
     void piece_complete(PartialPiece& pp);
     void on_piece_checked(int piece, bool ok, storage::StorageError err,

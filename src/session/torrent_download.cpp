@@ -14,6 +14,7 @@
 #include <bit>
 #include <boost/asio/post.hpp>
 #include <cstring>
+#include <functional>
 
 #include "session/torrent.hpp"
 
@@ -84,18 +85,29 @@ void Torrent::handle_have(PeerConnection& p, std::uint32_t piece) {
 }
 
 void Torrent::handle_bitfield(PeerConnection& p, std::string_view bits) {
-    if (p.got_bitfield) {
-        p.close("second bitfield");
-        return;
-    }
-    swarm::Bitfield b(meta_.num_pieces());
-    if (!b.assign_wire(bits)) {
+    const int n = meta_.num_pieces();
+    if (bits.size() != static_cast<std::size_t>((n + 7) / 8)) {
         p.close("bitfield of the wrong size");
         return;
     }
-    // Haves that came before the bitfield are folded in.
-    for (int i = 0; i < p.has.size(); ++i)
-        if (p.has.get(i)) b.set(i);
+    // Spare bits after the last piece are ignored rather than fatal, as libtorrent and
+    // Transmission do: they carry nothing, and rejecting them only loses a peer.
+    std::string masked(bits);
+    if (n % 8 && !masked.empty())
+        masked.back() =
+            static_cast<char>(static_cast<std::uint8_t>(masked.back()) & (0xff << (8 - n % 8)));
+    swarm::Bitfield b(n);
+    b.assign_wire(masked);
+    // Haves that came before the first bitfield are folded in. A later bitfield replaces
+    // what we knew: aria2 sends a whole bitfield instead of HAVEs whenever 20 or more
+    // pieces wait to be announced, and libtorrent and Transmission accept it the same way.
+    if (!p.got_bitfield)
+        for (int i = 0; i < p.has.size(); ++i)
+            if (p.has.get(i)) b.set(i);
+    set_peer_pieces(p, b);
+}
+
+void Torrent::set_peer_pieces(PeerConnection& p, const swarm::Bitfield& b) {
     if (p.seed)
         picker_.remove_seed();
     else
@@ -117,6 +129,9 @@ void Torrent::handle_bitfield(PeerConnection& p, std::string_view bits) {
     auto theirs = b.wire(), ours = have_.wire();
     for (std::size_t k = 0; k < theirs.size(); ++k)
         p.interesting += std::popcount(static_cast<std::uint8_t>(theirs[k] & ~ours[k]));
+    // Blocks asked of pieces it no longer claims go back to the pool (and are cancelled).
+    release_requests_if(
+        p, true, [&](const peer::OutRequest& r) { return !b.get(static_cast<int>(r.piece)); });
     update_interest(p);
     request_more(p);
 }
@@ -238,10 +253,27 @@ void Torrent::remember_cancelled(PeerConnection& p, const peer::OutRequest& r) {
 }
 
 void Torrent::release_requests(PeerConnection& p, bool send_cancel) {
-    if (!p.requests_out.empty()) ++endgame_epoch_;
-    for (auto& r : p.requests_out) {
-        auto it = partials_.find(static_cast<int>(r.piece));
-        if (it == partials_.end()) continue;
+    release_requests_if(p, send_cancel, [](const peer::OutRequest&) { return true; });
+}
+
+void Torrent::release_requests_if(PeerConnection& p, bool send_cancel,
+                                  const std::function<bool(const peer::OutRequest&)>& which) {
+    bool released = false;
+    for (auto it = p.requests_out.begin(); it != p.requests_out.end();) {
+        if (!which(*it)) {
+            ++it;
+            continue;
+        }
+        release_one(p, *it, send_cancel);
+        released = true;
+        it = p.requests_out.erase(it);
+    }
+    if (released) ++endgame_epoch_;
+}
+
+void Torrent::release_one(PeerConnection& p, const peer::OutRequest& r, bool send_cancel) {
+    auto it = partials_.find(static_cast<int>(r.piece));
+    if (it != partials_.end()) {
         PartialPiece& pp = it->second;
         int b = static_cast<int>(r.begin / wire::block_size);
         if (pp.requests[b] > 0) --pp.requests[b];
@@ -250,10 +282,9 @@ void Torrent::release_requests(PeerConnection& p, bool send_cancel) {
             pp.free_hint = std::min(pp.free_hint, b);
             open_partials_.insert(pp.piece);
         }
-        if (send_cancel) p.send_cancel(r.piece, r.begin, r.length);
-        remember_cancelled(p, r);
     }
-    p.requests_out.clear();
+    if (send_cancel) p.send_cancel(r.piece, r.begin, r.length);
+    remember_cancelled(p, r);
 }
 
 void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {
