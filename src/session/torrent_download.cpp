@@ -136,56 +136,93 @@ void Torrent::set_peer_pieces(PeerConnection& p, const swarm::Bitfield& b) {
     request_more(p);
 }
 
-bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
-    auto take = [&](PartialPiece& pp, int b) {
-        if (pp.state[b] == PartialPiece::free_block) pp.state[b] = PartialPiece::requested;
-        ++pp.requests[b];
-        out.piece = static_cast<std::uint32_t>(pp.piece);
-        out.begin = static_cast<std::uint32_t>(b) * wire::block_size;
-        out.length = block_length(pp.piece, b);
-        out.sent = Clock::now();
-    };
-    // The first free block of a started piece at or after its hint, or -1.
-    auto next_free = [](PartialPiece& pp) {
-        for (int b = pp.free_hint; b < pp.num_blocks; ++b)
-            if (pp.state[b] == PartialPiece::free_block) {
-                pp.free_hint = b + 1;
-                return b;
+void Torrent::take_block(PartialPiece& pp, int b, peer::OutRequest& out) {
+    if (pp.state[b] == PartialPiece::free_block) pp.state[b] = PartialPiece::requested;
+    ++pp.requests[b];
+    out.piece = static_cast<std::uint32_t>(pp.piece);
+    out.begin = static_cast<std::uint32_t>(b) * wire::block_size;
+    out.length = block_length(pp.piece, b);
+    out.sent = Clock::now();
+}
+
+int Torrent::next_free_block(PartialPiece& pp) {
+    for (int b = pp.free_hint; b < pp.num_blocks; ++b)
+        if (pp.state[b] == PartialPiece::free_block) {
+            pp.free_hint = b + 1;
+            return b;
+        }
+    pp.free_hint = pp.num_blocks;
+    return -1;
+}
+
+bool Torrent::cache_full() const {
+    return cache_used_ + meta_.piece_length > ctx_.settings.cache_bytes && !partials_.empty();
+}
+
+void Torrent::start_piece(PeerConnection& p, int piece, peer::OutRequest& out) {
+    std::int64_t psize = meta_.piece_size(piece);
+    picker_.remove(piece);
+    PartialPiece& pp = partials_[piece];
+    pp.piece = piece;
+    pp.num_blocks = static_cast<int>((psize + wire::block_size - 1) / wire::block_size);
+    pp.data.reset(new char[static_cast<std::size_t>(psize)]);
+    pp.hasher = std::make_unique<crypto::Sha1>();
+    pp.state.assign(static_cast<std::size_t>(pp.num_blocks), PartialPiece::free_block);
+    pp.requests.assign(static_cast<std::size_t>(pp.num_blocks), 0);
+    pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
+    cache_used_ += psize;
+    pp.free_hint = 1;
+    if (pp.num_blocks > 1) open_partials_.insert(piece);
+    p.current_piece = piece;
+    take_block(pp, 0, out);
+}
+
+bool Torrent::pick_allowed_fast(PeerConnection& p, peer::OutRequest& out) {
+    for (auto idx : p.allowed_fast_in) {
+        int piece = static_cast<int>(idx);
+        if (!p.has.get(piece) || have_.get(piece)) continue;
+        if (auto f = partials_.find(piece); f != partials_.end()) {
+            if (f->second.hashing) continue;
+            if (int b = next_free_block(f->second); b >= 0) {
+                p.current_piece = piece;
+                take_block(f->second, b, out);
+                return true;
             }
-        pp.free_hint = pp.num_blocks;
-        return -1;
-    };
-    // 1. Continue the piece this peer is on: a peer fetches whole pieces when it can, so
-    //    blocks arrive in order (hashed as they land) and a bad piece has one sender.
-    if (auto f = partials_.find(p.current_piece); f != partials_.end() && !f->second.hashing) {
-        if (int b = next_free(f->second); b >= 0) {
-            take(f->second, b);
+        } else if (picker_.is_candidate(piece) && !cache_full()) {
+            start_piece(p, piece, out);
             return true;
         }
     }
-    // 2. Start the rarest piece this peer has, if the cache has room. pick() walks every
-    //    candidate when the peer has none of them: that is remembered until a piece
-    //    becomes a candidate again or the peer announces more.
-    bool cache_full = cache_used_ + meta_.piece_length > ctx_.settings.cache_bytes && !partials_.empty();
-    if (picker_.num_candidates() > 0 && p.pick_failed_epoch != picker_.epoch() && !cache_full) {
+    return false;
+}
+
+bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
+    // 1. Continue the piece this peer is on: a peer fetches whole pieces when it can, so
+    //    blocks arrive in order (hashed as they land) and a bad piece has one sender.
+    if (auto f = partials_.find(p.current_piece); f != partials_.end() && !f->second.hashing) {
+        if (int b = next_free_block(f->second); b >= 0) {
+            take_block(f->second, b, out);
+            return true;
+        }
+    }
+    // 2. Start a piece the peer suggested (BEP 6: likely in its cache), else the rarest
+    //    piece this peer has, if the cache has room. pick() walks every candidate when the
+    //    peer has none of them: that is remembered until a piece becomes a candidate again
+    //    or the peer announces more.
+    bool full = cache_full();
+    while (!p.suggested.empty() && !full) {
+        int s = static_cast<int>(p.suggested.front());
+        p.suggested.pop_front();
+        if (p.has.get(s) && picker_.is_candidate(s)) {
+            start_piece(p, s, out);
+            return true;
+        }
+    }
+    if (picker_.num_candidates() > 0 && p.pick_failed_epoch != picker_.epoch() && !full) {
         int piece = picker_.pick(p.has, p.seed);
         if (piece < 0) p.pick_failed_epoch = picker_.epoch();
         if (piece >= 0) {
-            std::int64_t psize = meta_.piece_size(piece);
-            picker_.remove(piece);
-            PartialPiece& pp = partials_[piece];
-            pp.piece = piece;
-            pp.num_blocks = static_cast<int>((psize + wire::block_size - 1) / wire::block_size);
-            pp.data.reset(new char[static_cast<std::size_t>(psize)]);
-            pp.hasher = std::make_unique<crypto::Sha1>();
-            pp.state.assign(static_cast<std::size_t>(pp.num_blocks), PartialPiece::free_block);
-            pp.requests.assign(static_cast<std::size_t>(pp.num_blocks), 0);
-            pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
-            cache_used_ += psize;
-            pp.free_hint = 1;
-            if (pp.num_blocks > 1) open_partials_.insert(piece);
-            p.current_piece = piece;
-            take(pp, 0);
+            start_piece(p, piece, out);
             return true;
         }
     }
@@ -202,9 +239,9 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
             ++it;
             continue;
         }
-        if (int b = next_free(pp); b >= 0) {
+        if (int b = next_free_block(pp); b >= 0) {
             p.current_piece = idx;
-            take(pp, b);
+            take_block(pp, b, out);
             return true;
         }
         it = open_partials_.erase(it);
@@ -223,7 +260,7 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
                 return r.piece == static_cast<std::uint32_t>(idx) && r.begin == begin;
             });
             if (mine) continue;
-            take(pp, b);
+            take_block(pp, b, out);
             return true;
         }
     }
@@ -232,14 +269,14 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
 }
 
 void Torrent::request_more(PeerConnection& p) {
-    if (p.closed() || p.peer_choking || !p.am_interested || stopping_ ||
-        state_ != TorrentState::downloading)
-        return;
+    if (p.closed() || !p.am_interested || stopping_ || state_ != TorrentState::downloading) return;
+    // A peer that chokes us still serves its allowed fast pieces (BEP 6).
+    if (p.peer_choking && (!p.fast || p.allowed_fast_in.empty())) return;
     int target = queue_target(p);
     bool sent = false;
     while (static_cast<int>(p.requests_out.size()) < target) {
         peer::OutRequest r;
-        if (!pick_block(p, r)) break;
+        if (!(p.peer_choking ? pick_allowed_fast(p, r) : pick_block(p, r))) break;
         p.requests_out.push_back(r);
         p.send_request(r);
         sent = true;
@@ -271,7 +308,8 @@ void Torrent::release_requests_if(PeerConnection& p, bool send_cancel,
     if (released) ++endgame_epoch_;
 }
 
-void Torrent::release_one(PeerConnection& p, const peer::OutRequest& r, bool send_cancel) {
+void Torrent::release_one(PeerConnection& p, const peer::OutRequest& r, bool send_cancel,
+                          bool remember) {
     auto it = partials_.find(static_cast<int>(r.piece));
     if (it != partials_.end()) {
         PartialPiece& pp = it->second;
@@ -284,7 +322,7 @@ void Torrent::release_one(PeerConnection& p, const peer::OutRequest& r, bool sen
         }
     }
     if (send_cancel) p.send_cancel(r.piece, r.begin, r.length);
-    remember_cancelled(p, r);
+    if (remember) remember_cancelled(p, r);
 }
 
 void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {
