@@ -197,7 +197,9 @@ class ScriptPeer {
         pw::wire::Handshake ours;
         ours.info_hash = meta_.info_hash;
         ours.reserved = reserved_;
-        std::memcpy(ours.peer_id.data(), "-SP0001-scriptpeer00", 20);
+        // Unique per ScriptPeer (its port), so that two are not one peer to the session.
+        std::string id = "-SP0001-" + std::to_string(100000000000ull + port_);
+        std::memcpy(ours.peer_id.data(), id.data(), 20);
         if (!send_all(fd, pw::wire::encode_handshake(ours) + prelude_)) return;
         while (!stop_) {
             auto m = read_message(fd, std::chrono::seconds(60), &stop_);
@@ -234,9 +236,16 @@ class ScriptPeer {
 // A peer that dials a session: handshake, then messages one at a time.
 class RawClient {
   public:
-    RawClient(const std::string& ip, std::uint16_t port) {
+    // Dials ip:port from `local_ip` (the address the session sees, e.g. for BEP 6 sets).
+    RawClient(const std::string& ip, std::uint16_t port, const std::string& local_ip = "") {
         fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
         set_rcv_timeout(fd_);
+        if (!local_ip.empty()) {
+            sockaddr_in l{};
+            l.sin_family = AF_INET;
+            ::inet_pton(AF_INET, local_ip.c_str(), &l.sin_addr);
+            if (::bind(fd_, reinterpret_cast<sockaddr*>(&l), sizeof l) != 0) return;
+        }
         sockaddr_in a{};
         a.sin_family = AF_INET;
         a.sin_port = htons(port);
