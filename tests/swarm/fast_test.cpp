@@ -298,3 +298,30 @@ TEST_F(Fast, EmptySessionSaysHaveNone) {
     ASSERT_TRUE(first);
     EXPECT_EQ(first->id, id_have_none);
 }
+
+// BEP 6: a cancelled request still gets its one answer, a REJECT, when it was queued.
+TEST_F(Fast, CancelOfAQueuedRequestIsAnsweredWithReject) {
+    auto seed = seed_session("127.0.41.29", n);
+    RawClient client("127.0.41.29", seed->listen_port(), "127.0.41.30");
+    ASSERT_TRUE(client.ok());
+    ASSERT_TRUE(client.handshake(meta.info_hash, fast_bit));
+    ASSERT_TRUE(client.send(msg(pw::wire::MsgId::interested)));
+    ASSERT_TRUE(client.wait_for_id(id_unchoke));
+    // Ten requests in ten pieces (ten disk reads; at most four run at once) and the
+    // cancel of the last in the same write: it is still queued when the cancel is read.
+    std::string batch;
+    for (std::uint32_t i = 0; i < 10; ++i) batch += request(i, 0, 16384);
+    pw::wire::put_cancel(batch, 9, 0, 16384);
+    ASSERT_TRUE(client.send(batch));
+    auto rej = client.wait_for_id(id_reject);
+    ASSERT_TRUE(rej);
+    EXPECT_EQ(rej->a, 9u);
+    int pieces = 0;
+    while (pieces < 9) {
+        auto m = client.wait_for_id(id_piece, std::chrono::seconds(5));
+        ASSERT_TRUE(m);
+        EXPECT_NE(m->a, 9u);
+        ++pieces;
+    }
+    for (auto& m : client.seen) EXPECT_FALSE(m.id == id_piece && m.a == 9u);
+}
