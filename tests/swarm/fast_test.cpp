@@ -140,7 +140,7 @@ TEST_F(Fast, RejectFreesTheBlock) {
                     });
     Session s(loopback("127.0.41.7", dir / "r"));
     auto id = s.add_torrent(get({peer.endpoint("127.0.41.6")}));
-    ASSERT_TRUE(wait_for([&] { return complete(s, id); }, std::chrono::seconds(12)));
+    ASSERT_TRUE(wait_for([&] { return complete(s, id); }, std::chrono::seconds(15)));
     EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
     EXPECT_EQ(peer.connections(), 1);
 }
