@@ -325,3 +325,21 @@ TEST_F(Fast, CancelOfAQueuedRequestIsAnsweredWithReject) {
     }
     for (auto& m : client.seen) EXPECT_FALSE(m.id == id_piece && m.a == 9u);
 }
+
+// Requests beyond the queue limit are rejected one by one (a plain peer is cut off:
+// Hostile.RequestFlood); the connection goes on.
+TEST_F(Fast, RequestsBeyondTheQueueLimitAreRejected) {
+    auto seed = seed_session("127.0.41.31", n);
+    RawClient client("127.0.41.31", seed->listen_port(), "127.0.41.32");
+    ASSERT_TRUE(client.ok());
+    ASSERT_TRUE(client.handshake(meta.info_hash, fast_bit));
+    ASSERT_TRUE(client.send(msg(pw::wire::MsgId::interested)));
+    ASSERT_TRUE(client.wait_for_id(id_unchoke));
+    std::string batch;
+    for (int i = 0; i < 2100; ++i) batch += request(static_cast<std::uint32_t>(i % n), 0, 16384);
+    ASSERT_TRUE(client.send(batch));
+    auto rej = client.wait_for_id(id_reject, std::chrono::seconds(20));
+    ASSERT_TRUE(rej);
+    EXPECT_EQ(rej->b, 0u);
+    EXPECT_TRUE(client.wait_for_id(id_piece, std::chrono::seconds(20))) << "still served";
+}
