@@ -345,6 +345,18 @@ void PeerConnection::send_cancel(std::uint32_t piece, std::uint32_t begin, std::
     flush();
 }
 
+void PeerConnection::send_reject(std::uint32_t piece, std::uint32_t begin, std::uint32_t length) {
+    if (closed_) return;
+    wire::put_reject(wbuf_, piece, begin, length);
+    flush();
+}
+
+void PeerConnection::send_allowed_fast(std::uint32_t piece) {
+    if (closed_) return;
+    wire::put_allowed_fast(wbuf_, piece);
+    flush();
+}
+
 void PeerConnection::send_piece(std::uint32_t piece, std::uint32_t begin,
                                 std::shared_ptr<const char[]> owner, std::string_view data) {
     if (closed_) return;

@@ -82,6 +82,9 @@ public:
     void send_bitfield(const swarm::Bitfield& b);
     void send_request(const OutRequest& r);
     void send_cancel(std::uint32_t piece, std::uint32_t begin, std::uint32_t length);
+    // BEP 6 (only to a peer that set the fast bit too).
+    void send_reject(std::uint32_t piece, std::uint32_t begin, std::uint32_t length);
+    void send_allowed_fast(std::uint32_t piece);
     // Queues a PIECE message whose payload `data` lives in `owner` (no copy: the
     // writer hands it to the socket straight from there).
     void send_piece(std::uint32_t piece, std::uint32_t begin, std::shared_ptr<const char[]> owner,
@@ -112,6 +115,13 @@ public:
     std::deque<OutRequest> cancelled;  // released requests whose blocks may still arrive
     std::deque<InRequest> requests_in;
     int reads_in_flight = 0;
+    // BEP 6 fast extension: both handshakes set the bit.
+    bool fast = false;
+    std::vector<std::uint32_t> allowed_fast_out;  // pieces we serve it while choking it
+    std::vector<std::uint32_t> allowed_fast_in;   // pieces it serves us while choking us (bounded)
+    std::deque<std::uint32_t> suggested;          // its SUGGEST PIECEs, oldest first (bounded)
+    int dropped_requests = 0;      // its requests we rejected or ignored since we last unchoked it
+    int stray_rejects = 0;         // its rejects of requests we never sent
     std::int64_t reqq = 250;       // what the peer accepts (BEP 10 `reqq`)
     std::uint16_t listen_port = 0; // BEP 10 `p`
     std::string ext_client;        // BEP 10 `v`

@@ -133,6 +133,7 @@ wire::Handshake Torrent::our_handshake() const {
     h.info_hash = meta_.info_hash;
     h.peer_id = ctx_.peer_id;
     h.set_extensions();
+    h.set_fast();                                              // BEP 6
     if (ctx_.dht && !meta_.is_private) h.reserved[7] |= 0x01;  // BEP 5: we run a DHT node
     return h;
 }
@@ -253,7 +254,8 @@ bool Torrent::on_handshake(PeerConnection& p) {
         if (it != known_.end()) it->second.failures = 0;
     }
     p.choke_id = next_choke_id_++;
-    if (have_.count() > 0) p.send_bitfield(have_);
+    p.fast = h.supports_fast();
+    send_fast_intro(p);
     if (ctx_.dht && !meta_.is_private && h.supports_dht()) {
         std::string port_msg;
         wire::put_port(port_msg, ctx_.listen_port);
@@ -279,7 +281,13 @@ void Torrent::on_message(PeerConnection& p, const wire::Message& m) {
     switch (m.id) {
         case MsgId::choke:
             p.peer_choking = true;
-            release_requests(p, false);
+            // BEP 6: a choke no longer drops our requests; the peer still serves its
+            // allowed fast pieces and rejects the rest. Those are released now (a late
+            // block or reject for them is accepted) so that other peers can take them.
+            release_requests_if(p, false, [&](const peer::OutRequest& r) {
+                return !p.fast || std::find(p.allowed_fast_in.begin(), p.allowed_fast_in.end(),
+                                            r.piece) == p.allowed_fast_in.end();
+            });
             break;
         case MsgId::unchoke:
             p.peer_choking = false;
@@ -314,6 +322,13 @@ void Torrent::on_message(PeerConnection& p, const wire::Message& m) {
             break;
         case MsgId::cancel:
             handle_cancel(p, m);
+            break;
+        case MsgId::have_all:
+        case MsgId::have_none:
+        case MsgId::suggest:
+        case MsgId::reject:
+        case MsgId::allowed_fast:
+            handle_fast(p, m);
             break;
         case MsgId::port:
             // BEP 5: the peer runs a DHT node on this UDP port.

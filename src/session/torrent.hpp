@@ -4,7 +4,8 @@
 //
 // The implementation is split by concern: torrent.cpp (lifecycle, peer list, ticks,
 // DHT lookups), torrent_download.cpp (requests, blocks, hash checks, bans),
-// torrent_upload.cpp (choking and serving requests), torrent_extensions.cpp (serving
+// torrent_upload.cpp (choking and serving requests), torrent_fast.cpp (BEP 6 fast
+// extension), torrent_extensions.cpp (serving
 // metadata, BEP 9; peer exchange, BEP 11), torrent_tracker.cpp (announces, BEP 3/12),
 // torrent_check.cpp (startup check and resume data).
 #pragma once
@@ -13,6 +14,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <chrono>
+#include <functional>
 #include <map>
 #include <memory>
 #include <random>
@@ -115,11 +117,22 @@ private:
     // torrent_download.cpp
     void handle_have(PeerConnection& p, std::uint32_t piece);
     void handle_bitfield(PeerConnection& p, std::string_view bits);
+    void set_peer_pieces(PeerConnection& p, const swarm::Bitfield& b);  // replaces what it has
     void handle_block(PeerConnection& p, const wire::Message& m);
     void update_interest(PeerConnection& p);
     void request_more(PeerConnection& p);
     bool pick_block(PeerConnection& p, peer::OutRequest& out);
+    bool pick_allowed_fast(PeerConnection& p, peer::OutRequest& out);  // BEP 6, while choked
+    void take_block(PartialPiece& pp, int b, peer::OutRequest& out);
+    int next_free_block(PartialPiece& pp);
+    void start_piece(PeerConnection& p, int piece, peer::OutRequest& out);
+    bool cache_full() const;
     void release_requests(PeerConnection& p, bool send_cancel);
+    void release_requests_if(PeerConnection& p, bool send_cancel,
+                             const std::function<bool(const peer::OutRequest&)>& which);
+    // Frees the block of one request; `remember`: its block may still arrive (cancelled).
+    void release_one(PeerConnection& p, const peer::OutRequest& r, bool send_cancel,
+                     bool remember = true);
     void remember_cancelled(PeerConnection& p, const peer::OutRequest& r);
     void piece_complete(PartialPiece& pp);
     void on_piece_checked(int piece, bool ok, storage::StorageError err,
@@ -132,6 +145,14 @@ private:
     int queue_target(const PeerConnection& p) const;
     std::uint32_t block_length(int piece, int block) const;
     bool in_endgame() const;
+
+    // torrent_fast.cpp: the fast extension (BEP 6)
+    void send_fast_intro(PeerConnection& p);  // have all/none or bitfield, allowed fast set
+    void handle_fast(PeerConnection& p, const wire::Message& m);
+    void handle_reject(PeerConnection& p, const wire::Message& m);
+    bool allowed_fast_out(const PeerConnection& p, std::uint32_t piece) const;
+    void drop_request(PeerConnection& p, std::uint32_t piece, std::uint32_t begin,
+                      std::uint32_t length);
 
     // torrent_upload.cpp
     void rechoke();

@@ -14,6 +14,7 @@
 #include <bit>
 #include <boost/asio/post.hpp>
 #include <cstring>
+#include <functional>
 
 #include "session/torrent.hpp"
 
@@ -84,18 +85,29 @@ void Torrent::handle_have(PeerConnection& p, std::uint32_t piece) {
 }
 
 void Torrent::handle_bitfield(PeerConnection& p, std::string_view bits) {
-    if (p.got_bitfield) {
-        p.close("second bitfield");
-        return;
-    }
-    swarm::Bitfield b(meta_.num_pieces());
-    if (!b.assign_wire(bits)) {
+    const int n = meta_.num_pieces();
+    if (bits.size() != static_cast<std::size_t>((n + 7) / 8)) {
         p.close("bitfield of the wrong size");
         return;
     }
-    // Haves that came before the bitfield are folded in.
-    for (int i = 0; i < p.has.size(); ++i)
-        if (p.has.get(i)) b.set(i);
+    // Spare bits after the last piece are ignored rather than fatal, as libtorrent and
+    // Transmission do: they carry nothing, and rejecting them only loses a peer.
+    std::string masked(bits);
+    if (n % 8 && !masked.empty())
+        masked.back() =
+            static_cast<char>(static_cast<std::uint8_t>(masked.back()) & (0xff << (8 - n % 8)));
+    swarm::Bitfield b(n);
+    b.assign_wire(masked);
+    // Haves that came before the first bitfield are folded in. A later bitfield replaces
+    // what we knew: aria2 sends a whole bitfield instead of HAVEs whenever 20 or more
+    // pieces wait to be announced, and libtorrent and Transmission accept it the same way.
+    if (!p.got_bitfield)
+        for (int i = 0; i < p.has.size(); ++i)
+            if (p.has.get(i)) b.set(i);
+    set_peer_pieces(p, b);
+}
+
+void Torrent::set_peer_pieces(PeerConnection& p, const swarm::Bitfield& b) {
     if (p.seed)
         picker_.remove_seed();
     else
@@ -117,60 +129,100 @@ void Torrent::handle_bitfield(PeerConnection& p, std::string_view bits) {
     auto theirs = b.wire(), ours = have_.wire();
     for (std::size_t k = 0; k < theirs.size(); ++k)
         p.interesting += std::popcount(static_cast<std::uint8_t>(theirs[k] & ~ours[k]));
+    // Blocks asked of pieces it no longer claims go back to the pool (and are cancelled).
+    release_requests_if(
+        p, true, [&](const peer::OutRequest& r) { return !b.get(static_cast<int>(r.piece)); });
     update_interest(p);
     request_more(p);
 }
 
-bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
-    auto take = [&](PartialPiece& pp, int b) {
-        if (pp.state[b] == PartialPiece::free_block) pp.state[b] = PartialPiece::requested;
-        ++pp.requests[b];
-        out.piece = static_cast<std::uint32_t>(pp.piece);
-        out.begin = static_cast<std::uint32_t>(b) * wire::block_size;
-        out.length = block_length(pp.piece, b);
-        out.sent = Clock::now();
-    };
-    // The first free block of a started piece at or after its hint, or -1.
-    auto next_free = [](PartialPiece& pp) {
-        for (int b = pp.free_hint; b < pp.num_blocks; ++b)
-            if (pp.state[b] == PartialPiece::free_block) {
-                pp.free_hint = b + 1;
-                return b;
+void Torrent::take_block(PartialPiece& pp, int b, peer::OutRequest& out) {
+    if (pp.state[b] == PartialPiece::free_block) pp.state[b] = PartialPiece::requested;
+    ++pp.requests[b];
+    out.piece = static_cast<std::uint32_t>(pp.piece);
+    out.begin = static_cast<std::uint32_t>(b) * wire::block_size;
+    out.length = block_length(pp.piece, b);
+    out.sent = Clock::now();
+}
+
+int Torrent::next_free_block(PartialPiece& pp) {
+    for (int b = pp.free_hint; b < pp.num_blocks; ++b)
+        if (pp.state[b] == PartialPiece::free_block) {
+            pp.free_hint = b + 1;
+            return b;
+        }
+    pp.free_hint = pp.num_blocks;
+    return -1;
+}
+
+bool Torrent::cache_full() const {
+    return cache_used_ + meta_.piece_length > ctx_.settings.cache_bytes && !partials_.empty();
+}
+
+void Torrent::start_piece(PeerConnection& p, int piece, peer::OutRequest& out) {
+    std::int64_t psize = meta_.piece_size(piece);
+    picker_.remove(piece);
+    PartialPiece& pp = partials_[piece];
+    pp.piece = piece;
+    pp.num_blocks = static_cast<int>((psize + wire::block_size - 1) / wire::block_size);
+    pp.data.reset(new char[static_cast<std::size_t>(psize)]);
+    pp.hasher = std::make_unique<crypto::Sha1>();
+    pp.state.assign(static_cast<std::size_t>(pp.num_blocks), PartialPiece::free_block);
+    pp.requests.assign(static_cast<std::size_t>(pp.num_blocks), 0);
+    pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
+    cache_used_ += psize;
+    pp.free_hint = 1;
+    if (pp.num_blocks > 1) open_partials_.insert(piece);
+    p.current_piece = piece;
+    take_block(pp, 0, out);
+}
+
+bool Torrent::pick_allowed_fast(PeerConnection& p, peer::OutRequest& out) {
+    for (auto idx : p.allowed_fast_in) {
+        int piece = static_cast<int>(idx);
+        if (!p.has.get(piece) || have_.get(piece)) continue;
+        if (auto f = partials_.find(piece); f != partials_.end()) {
+            if (f->second.hashing) continue;
+            if (int b = next_free_block(f->second); b >= 0) {
+                p.current_piece = piece;
+                take_block(f->second, b, out);
+                return true;
             }
-        pp.free_hint = pp.num_blocks;
-        return -1;
-    };
-    // 1. Continue the piece this peer is on: a peer fetches whole pieces when it can, so
-    //    blocks arrive in order (hashed as they land) and a bad piece has one sender.
-    if (auto f = partials_.find(p.current_piece); f != partials_.end() && !f->second.hashing) {
-        if (int b = next_free(f->second); b >= 0) {
-            take(f->second, b);
+        } else if (picker_.is_candidate(piece) && !cache_full()) {
+            start_piece(p, piece, out);
             return true;
         }
     }
-    // 2. Start the rarest piece this peer has, if the cache has room. pick() walks every
-    //    candidate when the peer has none of them: that is remembered until a piece
-    //    becomes a candidate again or the peer announces more.
-    bool cache_full = cache_used_ + meta_.piece_length > ctx_.settings.cache_bytes && !partials_.empty();
-    if (picker_.num_candidates() > 0 && p.pick_failed_epoch != picker_.epoch() && !cache_full) {
+    return false;
+}
+
+bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
+    // 1. Continue the piece this peer is on: a peer fetches whole pieces when it can, so
+    //    blocks arrive in order (hashed as they land) and a bad piece has one sender.
+    if (auto f = partials_.find(p.current_piece); f != partials_.end() && !f->second.hashing) {
+        if (int b = next_free_block(f->second); b >= 0) {
+            take_block(f->second, b, out);
+            return true;
+        }
+    }
+    // 2. Start a piece the peer suggested (BEP 6: likely in its cache), else the rarest
+    //    piece this peer has, if the cache has room. pick() walks every candidate when the
+    //    peer has none of them: that is remembered until a piece becomes a candidate again
+    //    or the peer announces more.
+    bool full = cache_full();
+    while (!p.suggested.empty() && !full) {
+        int s = static_cast<int>(p.suggested.front());
+        p.suggested.pop_front();
+        if (p.has.get(s) && picker_.is_candidate(s)) {
+            start_piece(p, s, out);
+            return true;
+        }
+    }
+    if (picker_.num_candidates() > 0 && p.pick_failed_epoch != picker_.epoch() && !full) {
         int piece = picker_.pick(p.has, p.seed);
         if (piece < 0) p.pick_failed_epoch = picker_.epoch();
         if (piece >= 0) {
-            std::int64_t psize = meta_.piece_size(piece);
-            picker_.remove(piece);
-            PartialPiece& pp = partials_[piece];
-            pp.piece = piece;
-            pp.num_blocks = static_cast<int>((psize + wire::block_size - 1) / wire::block_size);
-            pp.data.reset(new char[static_cast<std::size_t>(psize)]);
-            pp.hasher = std::make_unique<crypto::Sha1>();
-            pp.state.assign(static_cast<std::size_t>(pp.num_blocks), PartialPiece::free_block);
-            pp.requests.assign(static_cast<std::size_t>(pp.num_blocks), 0);
-            pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
-            cache_used_ += psize;
-            pp.free_hint = 1;
-            if (pp.num_blocks > 1) open_partials_.insert(piece);
-            p.current_piece = piece;
-            take(pp, 0);
+            start_piece(p, piece, out);
             return true;
         }
     }
@@ -187,9 +239,9 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
             ++it;
             continue;
         }
-        if (int b = next_free(pp); b >= 0) {
+        if (int b = next_free_block(pp); b >= 0) {
             p.current_piece = idx;
-            take(pp, b);
+            take_block(pp, b, out);
             return true;
         }
         it = open_partials_.erase(it);
@@ -208,7 +260,7 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
                 return r.piece == static_cast<std::uint32_t>(idx) && r.begin == begin;
             });
             if (mine) continue;
-            take(pp, b);
+            take_block(pp, b, out);
             return true;
         }
     }
@@ -217,14 +269,14 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
 }
 
 void Torrent::request_more(PeerConnection& p) {
-    if (p.closed() || p.peer_choking || !p.am_interested || stopping_ ||
-        state_ != TorrentState::downloading)
-        return;
+    if (p.closed() || !p.am_interested || stopping_ || state_ != TorrentState::downloading) return;
+    // A peer that chokes us still serves its allowed fast pieces (BEP 6).
+    if (p.peer_choking && (!p.fast || p.allowed_fast_in.empty())) return;
     int target = queue_target(p);
     bool sent = false;
     while (static_cast<int>(p.requests_out.size()) < target) {
         peer::OutRequest r;
-        if (!pick_block(p, r)) break;
+        if (!(p.peer_choking ? pick_allowed_fast(p, r) : pick_block(p, r))) break;
         p.requests_out.push_back(r);
         p.send_request(r);
         sent = true;
@@ -238,10 +290,28 @@ void Torrent::remember_cancelled(PeerConnection& p, const peer::OutRequest& r) {
 }
 
 void Torrent::release_requests(PeerConnection& p, bool send_cancel) {
-    if (!p.requests_out.empty()) ++endgame_epoch_;
-    for (auto& r : p.requests_out) {
-        auto it = partials_.find(static_cast<int>(r.piece));
-        if (it == partials_.end()) continue;
+    release_requests_if(p, send_cancel, [](const peer::OutRequest&) { return true; });
+}
+
+void Torrent::release_requests_if(PeerConnection& p, bool send_cancel,
+                                  const std::function<bool(const peer::OutRequest&)>& which) {
+    bool released = false;
+    for (auto it = p.requests_out.begin(); it != p.requests_out.end();) {
+        if (!which(*it)) {
+            ++it;
+            continue;
+        }
+        release_one(p, *it, send_cancel);
+        released = true;
+        it = p.requests_out.erase(it);
+    }
+    if (released) ++endgame_epoch_;
+}
+
+void Torrent::release_one(PeerConnection& p, const peer::OutRequest& r, bool send_cancel,
+                          bool remember) {
+    auto it = partials_.find(static_cast<int>(r.piece));
+    if (it != partials_.end()) {
         PartialPiece& pp = it->second;
         int b = static_cast<int>(r.begin / wire::block_size);
         if (pp.requests[b] > 0) --pp.requests[b];
@@ -250,10 +320,9 @@ void Torrent::release_requests(PeerConnection& p, bool send_cancel) {
             pp.free_hint = std::min(pp.free_hint, b);
             open_partials_.insert(pp.piece);
         }
-        if (send_cancel) p.send_cancel(r.piece, r.begin, r.length);
-        remember_cancelled(p, r);
     }
-    p.requests_out.clear();
+    if (send_cancel) p.send_cancel(r.piece, r.begin, r.length);
+    if (remember) remember_cancelled(p, r);
 }
 
 void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {

@@ -1,4 +1,5 @@
-// Uploading: the choker and serving requests from the disk pool (BEP 3).
+// Uploading: the choker and serving requests from the disk pool (BEP 3), with the
+// fast extension's rejects and allowed fast pieces (BEP 6, see torrent_fast.cpp).
 //
 // Queued requests for consecutive blocks are read as one run (one disk-pool job, one
 // preadv) into one buffer, and each block is sent straight from that buffer.
@@ -23,8 +24,21 @@ void Torrent::set_choke(PeerConnection& p, bool choke) {
     if (p.am_choking == choke || p.closed()) return;
     p.am_choking = choke;
     p.send_simple(choke ? wire::MsgId::choke : wire::MsgId::unchoke);
-    if (choke) p.requests_in.clear();  // BEP 3: requests are dropped on choke
-    else serve(p);
+    if (choke && p.fast) {
+        // BEP 6: choke first, then reject each queued request, except the allowed fast
+        // ones, which are still served.
+        std::erase_if(p.requests_in, [&](const peer::InRequest& r) {
+            if (allowed_fast_out(p, r.piece)) return false;
+            p.send_reject(r.piece, r.begin, r.length);
+            return true;
+        });
+        serve(p);
+    } else if (choke) {
+        p.requests_in.clear();  // BEP 3: requests are dropped on choke
+    } else {
+        p.dropped_requests = 0;
+        serve(p);
+    }
 }
 
 void Torrent::rechoke() {
@@ -52,13 +66,23 @@ void Torrent::handle_request(PeerConnection& p, const wire::Message& m) {
         p.close("request past the end of the piece or of bad length");
         return;
     }
-    if (p.am_choking) return;  // sent before it saw our choke
+    // Requests we do not serve are rejected (BEP 6) or, without the fast extension,
+    // ignored, up to a bound: one sent before it saw our choke, one for a piece we do
+    // not have (libtorrent and Transmission do not hang up on that either).
+    if (p.am_choking && !allowed_fast_out(p, m.index)) {
+        drop_request(p, m.index, m.begin, m.length);
+        return;
+    }
     if (!have_.get(static_cast<int>(m.index))) {
-        p.close("requested a piece we do not have");
+        drop_request(p, m.index, m.begin, m.length);
         return;
     }
     if (p.requests_in.size() >= max_requests_in) {
-        p.close("request flood");
+        if (!p.fast) {
+            p.close("request flood");
+            return;
+        }
+        drop_request(p, m.index, m.begin, m.length);
         return;
     }
     p.requests_in.push_back({m.index, m.begin, m.length});
@@ -69,7 +93,10 @@ void Torrent::handle_cancel(PeerConnection& p, const wire::Message& m) {
     auto it = std::find_if(p.requests_in.begin(), p.requests_in.end(), [&](auto& r) {
         return r.piece == m.index && r.begin == m.begin && r.length == m.length;
     });
-    if (it != p.requests_in.end()) p.requests_in.erase(it);
+    if (it == p.requests_in.end()) return;
+    p.requests_in.erase(it);
+    // BEP 6: every request gets exactly one answer, a cancelled one too.
+    if (p.fast) p.send_reject(m.index, m.begin, m.length);
 }
 
 void Torrent::on_send_drained(PeerConnection& p) { serve(p); }
@@ -77,7 +104,8 @@ void Torrent::on_send_drained(PeerConnection& p) { serve(p); }
 void Torrent::serve(PeerConnection& p) {
     if (stopping_ || state_ == TorrentState::error) return;
     auto self = shared_from_this();
-    while (!p.closed() && !p.am_choking && !p.requests_in.empty() &&
+    // While we choke a fast peer its queue holds only allowed fast requests (set_choke).
+    while (!p.closed() && (!p.am_choking || p.fast) && !p.requests_in.empty() &&
            p.reads_in_flight < reads_per_peer && p.send_queue_bytes() < send_high_water) {
         // The run: the first request and the ones after it that continue it in the same piece.
         std::vector<peer::InRequest> run{p.requests_in.front()};
@@ -108,7 +136,8 @@ void Torrent::serve(PeerConnection& p) {
                     self->fail_torrent(err.message());
                     return;
                 }
-                if (conn->closed() || conn->am_choking) return;
+                // BEP 6 lets requests being processed complete after a choke.
+                if (conn->closed() || (conn->am_choking && !conn->fast)) return;
                 std::size_t at = 0;
                 for (auto& r : run) {
                     conn->send_piece(r.piece, r.begin, buf, std::string_view(buf.get() + at, r.length));

@@ -1,5 +1,6 @@
 // Peer wire codec: the BEP 3 handshake and length-prefixed messages (with BEP 5's
-// `port` and BEP 10's `extended`), and the BEP 10 extension handshake dictionary.
+// `port`, BEP 6's fast extension messages and BEP 10's `extended`), and the BEP 10
+// extension handshake dictionary.
 //
 // Every integer on the wire is big-endian. The decoder only ever looks at bytes
 // inside the buffer it is given; a message whose prefix announces more bytes than
@@ -68,7 +69,15 @@ const char* check_length(std::uint8_t id, std::uint32_t len) {
         case static_cast<std::uint8_t>(MsgId::unchoke):
         case static_cast<std::uint8_t>(MsgId::interested):
         case static_cast<std::uint8_t>(MsgId::not_interested):
+        case static_cast<std::uint8_t>(MsgId::have_all):
+        case static_cast<std::uint8_t>(MsgId::have_none):
             return len == 1 ? nullptr : "state message with a payload";
+        case static_cast<std::uint8_t>(MsgId::suggest):
+            return len == 5 ? nullptr : "suggest message is not 5 bytes";
+        case static_cast<std::uint8_t>(MsgId::allowed_fast):
+            return len == 5 ? nullptr : "allowed fast message is not 5 bytes";
+        case static_cast<std::uint8_t>(MsgId::reject):
+            return len == 13 ? nullptr : "reject message is not 13 bytes";
         case static_cast<std::uint8_t>(MsgId::have):
             return len == 5 ? nullptr : "have message is not 5 bytes";
         case static_cast<std::uint8_t>(MsgId::bitfield):
@@ -142,8 +151,12 @@ ParseResult parse_message(std::string_view buf, std::uint32_t max_length, Messag
         case static_cast<std::uint8_t>(MsgId::unchoke):
         case static_cast<std::uint8_t>(MsgId::interested):
         case static_cast<std::uint8_t>(MsgId::not_interested):
+        case static_cast<std::uint8_t>(MsgId::have_all):
+        case static_cast<std::uint8_t>(MsgId::have_none):
             break;
         case static_cast<std::uint8_t>(MsgId::have):
+        case static_cast<std::uint8_t>(MsgId::suggest):
+        case static_cast<std::uint8_t>(MsgId::allowed_fast):
             out.index = get_u32(body);
             break;
         case static_cast<std::uint8_t>(MsgId::bitfield):
@@ -151,6 +164,7 @@ ParseResult parse_message(std::string_view buf, std::uint32_t max_length, Messag
             break;
         case static_cast<std::uint8_t>(MsgId::request):
         case static_cast<std::uint8_t>(MsgId::cancel):
+        case static_cast<std::uint8_t>(MsgId::reject):
             out.index = get_u32(body);
             out.begin = get_u32(body + 4);
             out.length = get_u32(body + 8);
@@ -211,6 +225,20 @@ void put_piece_header(std::string& out, std::uint32_t index, std::uint32_t begin
 void put_port(std::string& out, std::uint16_t port) {
     put_header(out, 3, MsgId::port);
     put_u16(out, port);
+}
+
+void put_suggest(std::string& out, std::uint32_t index) {
+    put_header(out, 5, MsgId::suggest);
+    put_u32(out, index);
+}
+
+void put_reject(std::string& out, std::uint32_t index, std::uint32_t begin, std::uint32_t length) {
+    put_triple(out, MsgId::reject, index, begin, length);
+}
+
+void put_allowed_fast(std::string& out, std::uint32_t index) {
+    put_header(out, 5, MsgId::allowed_fast);
+    put_u32(out, index);
 }
 
 void put_extended(std::string& out, std::uint8_t ext_id, std::string_view payload) {

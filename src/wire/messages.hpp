@@ -1,5 +1,7 @@
-// The peer wire protocol (BEP 3) and the extension protocol handshake (BEP 10).
-// Pure: bytes in, messages out; bytes out from messages. No sockets here.
+// The peer wire protocol (BEP 3), the Fast Extension's messages (BEP 6: have all/none,
+// suggest, reject, allowed fast) and the extension protocol handshake (BEP 10).
+// Pure: bytes in, messages out; bytes out from messages. No sockets here. Whether a
+// peer may send a BEP 6 message (both handshakes set the bit) is the caller's check.
 #pragma once
 
 #include <array>
@@ -30,6 +32,9 @@ struct Handshake {
     void set_extensions(bool on = true) {
         reserved[5] = on ? (reserved[5] | 0x10) : (reserved[5] & ~0x10);
     }
+    void set_fast(bool on = true) {  // BEP 6: reserved[7] |= 0x04
+        reserved[7] = on ? (reserved[7] | 0x04) : (reserved[7] & ~0x04);
+    }
 };
 
 // "\x13BitTorrent protocol" + reserved + info_hash + peer_id.
@@ -47,17 +52,22 @@ enum class MsgId : std::uint8_t {
     request = 6,
     piece = 7,
     cancel = 8,
-    port = 9,  // BEP 5
-    extended = 20,  // BEP 10
+    port = 9,             // BEP 5
+    suggest = 0x0D,       // BEP 6
+    have_all = 0x0E,      // BEP 6
+    have_none = 0x0F,     // BEP 6
+    reject = 0x10,        // BEP 6
+    allowed_fast = 0x11,  // BEP 6
+    extended = 20,        // BEP 10
 };
 
 // One decoded message. Views point into the buffer passed to the decoder.
 struct Message {
     bool keepalive = false;
     MsgId id = MsgId::choke;
-    std::uint32_t index = 0;   // have, request, piece, cancel
-    std::uint32_t begin = 0;   // request, piece, cancel
-    std::uint32_t length = 0;  // request, cancel
+    std::uint32_t index = 0;   // have, request, piece, cancel, suggest, reject, allowed_fast
+    std::uint32_t begin = 0;   // request, piece, cancel, reject
+    std::uint32_t length = 0;  // request, cancel, reject
     std::uint16_t port = 0;    // port
     std::uint8_t ext_id = 0;   // extended: 0 = handshake
     std::string_view payload;  // bitfield bits, piece block data, extended payload, unknown ids
@@ -80,7 +90,8 @@ ParseResult parse_message(std::string_view buf, std::uint32_t max_length, Messag
 
 // Encoders append one whole message (with its length prefix) to `out`.
 void put_keepalive(std::string& out);
-void put_simple(std::string& out, MsgId id);  // choke, unchoke, interested, not_interested
+// choke, unchoke, interested, not_interested, have_all, have_none
+void put_simple(std::string& out, MsgId id);
 void put_have(std::string& out, std::uint32_t index);
 void put_bitfield(std::string& out, std::string_view bits);
 void put_request(std::string& out, std::uint32_t index, std::uint32_t begin, std::uint32_t length);
@@ -88,6 +99,9 @@ void put_cancel(std::string& out, std::uint32_t index, std::uint32_t begin, std:
 // Header of a piece message (13 bytes: prefix, id, index, begin); the caller sends the data after it.
 void put_piece_header(std::string& out, std::uint32_t index, std::uint32_t begin, std::uint32_t data_len);
 void put_port(std::string& out, std::uint16_t port);
+void put_suggest(std::string& out, std::uint32_t index);
+void put_reject(std::string& out, std::uint32_t index, std::uint32_t begin, std::uint32_t length);
+void put_allowed_fast(std::string& out, std::uint32_t index);
 void put_extended(std::string& out, std::uint8_t ext_id, std::string_view payload);
 
 // BEP 10 extension handshake (the dictionary sent as extended message 0).

@@ -980,6 +980,52 @@ case_pw_proxy_dante_udp() {
     stop_pid "$DANTE_PID" 5
 }
 
+# aria2 (1.36) -----------------------------------------------------------------------
+# aria2 sends a whole BITFIELD again, instead of HAVEs, whenever 20 or more new pieces
+# wait to be announced: 48 MiB in 256 KiB pieces downloads fast enough on loopback for
+# that to happen many times. Kept on loopback: no DHT, no LPD, no PEX, bound to its own
+# 127.0.0.x address, which it also announces.
+ARIA_ADDR=127.0.0.5
+ARIA_PORT=6881
+ARIA_MIB=${ARIA_MIB:-48}
+ARIA_OPTS=(--no-conf=true --interface="$ARIA_ADDR" --listen-port="$ARIA_PORT"
+    --bt-external-ip="$ARIA_ADDR" --disable-ipv6=true --enable-dht=false --enable-dht6=false
+    --bt-enable-lpd=false --enable-peer-exchange=false --check-integrity=true
+    --file-allocation=none --summary-interval=0 --console-log-level=warn --log-level=info)
+
+need_aria2() { command -v aria2c >/dev/null || { echo "SKIP: aria2c not installed"; exit 77; }; }
+
+# piecewise seeds, aria2 downloads (and stops seeding at once: --seed-time=0).
+case_pw_to_aria2() {
+    need_piecewise; need_aria2
+    single_payload "$ARIA_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; pw_seed; seeder_announced
+    mkdir -p "$T/down"
+    local rc
+    timeout -k 5 "$WAIT" aria2c "${ARIA_OPTS[@]}" --log="$T/aria2.log" --seed-time=0 \
+        --dir="$T/down" "$TORRENT" >"$T/aria2-get.out" 2>&1
+    rc=$?
+    [[ $rc == 124 ]] && fail "aria2c did not finish within $WAIT s"
+    [[ $rc == 0 ]] || fail "aria2c exited $rc: $(tail -3 "$T/aria2-get.out" | tr '\n' ' ')"
+    # The point of the case: aria2 sent the seeder more than one bitfield per connection.
+    local bitfields
+    bitfields=$(grep -c "To: ${SEEDER%:*}:[0-9]* bitfield" "$T/aria2.log")
+    echo "aria2 sent $bitfields bitfields to the seeder"
+    ((bitfields >= 2)) || fail "aria2 sent only $bitfields bitfield(s): the case tests nothing"
+    check_same; stop_pw_seed
+}
+
+# aria2 seeds (after checking the payload), piecewise downloads.
+case_aria2_to_pw() {
+    need_piecewise; need_aria2
+    single_payload "$ARIA_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; seed_dir_with_payload
+    spawn "$T/aria2-seed.out" timeout -k 5 $((WAIT + START_WAIT + ANNOUNCE_WAIT + $(check_wait))) \
+        aria2c "${ARIA_OPTS[@]}" --log="$T/aria2.log" --seed-ratio=0.0 --dir="$T/seed" "$TORRENT"
+    tracker_lists "$ARIA_ADDR:$ARIA_PORT" "aria2"
+    pw_get; check_same
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {

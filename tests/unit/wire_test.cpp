@@ -1,9 +1,12 @@
-// Peer wire codec (BEP 3, BEP 5 port, BEP 10 extended) and the BEP 10 extension handshake.
+// Peer wire codec (BEP 3, BEP 5 port, BEP 6 fast extension, BEP 10 extended) and the BEP 10
+// extension handshake.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <string>
 
 #include "bencode/bencode.hpp"
+#include "wire/fast.hpp"
 #include "wire/messages.hpp"
 
 using namespace pw::wire;
@@ -246,8 +249,9 @@ TEST(WireMessages, WrongLengthForEachFixedSizeIdIsError) {
         int id;
         std::uint32_t good;
     };
-    for (Case c : {Case{0, 1}, Case{1, 1}, Case{2, 1}, Case{3, 1}, Case{4, 5}, Case{6, 13},
-                   Case{8, 13}, Case{9, 3}}) {
+    for (Case c :
+         {Case{0, 1}, Case{1, 1}, Case{2, 1}, Case{3, 1}, Case{4, 5}, Case{6, 13}, Case{8, 13},
+          Case{9, 3}, Case{0x0d, 5}, Case{0x0e, 1}, Case{0x0f, 1}, Case{0x10, 13}, Case{0x11, 5}}) {
         for (std::uint32_t len : {c.good - 1, c.good + 1, c.good + 100}) {
             if (len == 0) continue;  // a zero prefix is a keepalive
             std::string buf =
@@ -275,10 +279,10 @@ TEST(WireMessages, TooShortVariableSizeIdsAreErrors) {
 }
 
 TEST(WireMessages, UnknownIdIsReturnedForTheCallerToIgnore) {
-    std::string buf = bytes({0, 0, 0, 4, 0x0d, 'a', 'b', 'c'});  // 13 = BEP 6 suggest
+    std::string buf = bytes({0, 0, 0, 4, 0x42, 'a', 'b', 'c'});
     Message m = parse_ok(buf, 8);
     EXPECT_FALSE(m.known);
-    EXPECT_EQ(m.raw_id, 0x0d);
+    EXPECT_EQ(m.raw_id, 0x42);
     EXPECT_EQ(m.payload, "abc");
     expect_need_more_at_every_split(buf);
 
@@ -422,4 +426,83 @@ TEST(WireExtHandshake, Ipv6YourIp) {
 TEST(WireExtHandshake, DeepNestingIsRejectedNotCrashed) {
     std::string deep = "d1:x" + std::string(10000, 'l') + std::string(10000, 'e') + "e";
     EXPECT_FALSE(decode_ext_handshake(deep));
+}
+
+// BEP 6 messages: layout, parse, and a torn stream.
+TEST(WireFast, HaveAllAndHaveNone) {
+    std::string all, none;
+    put_simple(all, MsgId::have_all);
+    put_simple(none, MsgId::have_none);
+    EXPECT_EQ(all, bytes({0, 0, 0, 1, 0x0e}));
+    EXPECT_EQ(none, bytes({0, 0, 0, 1, 0x0f}));
+    Message m = parse_ok(all, 5);
+    EXPECT_TRUE(m.known);
+    EXPECT_EQ(m.id, MsgId::have_all);
+    EXPECT_EQ(parse_ok(none, 5).id, MsgId::have_none);
+}
+
+TEST(WireFast, SuggestAndAllowedFast) {
+    std::string s, a;
+    put_suggest(s, 0x01020304);
+    put_allowed_fast(a, 7);
+    EXPECT_EQ(s, bytes({0, 0, 0, 5, 0x0d, 1, 2, 3, 4}));
+    EXPECT_EQ(a, bytes({0, 0, 0, 5, 0x11, 0, 0, 0, 7}));
+    Message m = parse_ok(s, 9);
+    EXPECT_EQ(m.id, MsgId::suggest);
+    EXPECT_EQ(m.index, 0x01020304u);
+    m = parse_ok(a, 9);
+    EXPECT_EQ(m.id, MsgId::allowed_fast);
+    EXPECT_EQ(m.index, 7u);
+    expect_need_more_at_every_split(s);
+}
+
+TEST(WireFast, Reject) {
+    std::string r;
+    put_reject(r, 3, 16384, 16384);
+    EXPECT_EQ(r, bytes({0, 0, 0, 13, 0x10, 0, 0, 0, 3, 0, 0, 0x40, 0, 0, 0, 0x40, 0}));
+    Message m = parse_ok(r, 17);
+    EXPECT_EQ(m.id, MsgId::reject);
+    EXPECT_EQ(m.index, 3u);
+    EXPECT_EQ(m.begin, 16384u);
+    EXPECT_EQ(m.length, 16384u);
+    expect_need_more_at_every_split(r);
+}
+
+TEST(WireFast, HandshakeBit) {
+    Handshake h;
+    EXPECT_FALSE(h.supports_fast());
+    h.set_fast();
+    EXPECT_EQ(h.reserved[7], 0x04);
+    auto d = decode_handshake(encode_handshake(h));
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(d->supports_fast());
+    h.set_fast(false);
+    EXPECT_FALSE(h.supports_fast());
+}
+
+// The BEP's own example results (k = 7 and 9 of 1313 pieces, info-hash 0xaa * 20,
+// peer 80.4.4.200).
+TEST(WireFast, AllowedFastSetMatchesTheBepVectors) {
+    pw::Sha1Digest ih;
+    ih.bytes.fill(0xaa);
+    const std::uint32_t ip = (80u << 24) | (4u << 16) | (4u << 8) | 200u;
+    EXPECT_EQ(allowed_fast_set(ip, ih, 1313, 7),
+              (std::vector<std::uint32_t>{1059, 431, 808, 1217, 287, 376, 1188}));
+    EXPECT_EQ(allowed_fast_set(ip, ih, 1313, 9),
+              (std::vector<std::uint32_t>{1059, 431, 808, 1217, 287, 376, 1188, 353, 508}));
+    // Only the /24 counts.
+    EXPECT_EQ(allowed_fast_set(ip ^ 0x7f, ih, 1313, 9), allowed_fast_set(ip, ih, 1313, 9));
+    EXPECT_NE(allowed_fast_set(ip ^ 0x100, ih, 1313, 9), allowed_fast_set(ip, ih, 1313, 9));
+}
+
+TEST(WireFast, AllowedFastSetOfSmallTorrentsIsBounded) {
+    pw::Sha1Digest ih;
+    ih.bytes.fill(0x11);
+    EXPECT_TRUE(allowed_fast_set(0x7f000001, ih, 0, 10).empty());
+    auto few = allowed_fast_set(0x7f000001, ih, 3, 10);  // k > pieces: every piece, once
+    std::sort(few.begin(), few.end());
+    EXPECT_EQ(few, (std::vector<std::uint32_t>{0, 1, 2}));
+    auto ten = allowed_fast_set(0x7f000001, ih, 1000, 10);
+    EXPECT_EQ(ten.size(), 10u);
+    for (auto i : ten) EXPECT_LT(i, 1000u);
 }
