@@ -127,6 +127,19 @@ std::optional<json::value> torrent_field(Dialect d, std::string_view f, piecewis
                 {k("bytes_completed"), file.bytes_done}, {k("wanted"), true}, {k("priority"), 0}});
         return json::value(std::move(a));
     }
+    // Every file is wanted at normal priority: piecewise has no file selection yet.
+    if (f == "priorities" || f == "wanted") {
+        json::array a;
+        for (std::size_t i = 0; i < s.files.size(); ++i) {
+            if (f == "priorities")
+                a.push_back(0);
+            else if (d == Dialect::legacy)
+                a.push_back(1);  // legacy: 0/1 (rpc-spec.md 3.3 note)
+            else
+                a.push_back(true);
+        }
+        return json::value(std::move(a));
+    }
     if (f == "peers") {
         json::array a;
         for (auto& p : s.peer_list)

@@ -103,7 +103,8 @@ std::variant<Request, RpcError> parse_request(std::string_view body) {
     auto* m = o.if_contains("method");
     if (!m || !m->is_string())
         return fail(ErrorCode::invalid_request, "Invalid Request: no method string");
-    if (m->get_string().size() > 64) return fail(ErrorCode::method_not_found, "Method not found");
+    if (m->get_string().empty() || m->get_string().size() > 64)
+        return fail(ErrorCode::method_not_found, "Method not found");
     r.method = to_snake(m->get_string());
     const char* pname = is_jsonrpc ? "params" : "arguments";
     if (auto* p = o.if_contains(pname)) {
