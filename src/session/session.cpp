@@ -426,7 +426,10 @@ awaitable<void> Session::Impl::remove(TorrentId id, bool delete_data) {
     if (it == torrents.end()) co_return;
     auto t = it->second;
     torrents.erase(it);
-    co_await t->shutdown(std::chrono::seconds(3));
+    // A pausing torrent saves its resume data at the end of its shutdown: wait for that,
+    // so the removal below is not undone.
+    if (t->paused()) co_await wait_settled(t);
+    else co_await t->shutdown(std::chrono::seconds(3));
     // Files are removed on the disk pool, and only the torrent's own: each file's path is
     // sanitised and relative to the save path; folders go only when left empty.
     auto root = std::filesystem::absolute(t->params().save_path).lexically_normal();
@@ -465,7 +468,7 @@ awaitable<void> Session::Impl::resume(TorrentId id) {
     if (it == torrents.end() || !it->second->paused()) co_return;
     auto old = it->second;
     if (!co_await wait_settled(old)) co_return;
-    if (torrents[id] != old) co_return;  // removed or resumed meanwhile
+    if (auto now = torrents.find(id); now == torrents.end() || now->second != old) co_return;  // removed or resumed meanwhile
     auto p = old->params();
     p.paused = false;
     auto t = std::make_shared<pw::session::Torrent>(ctx, id, old->metainfo(), p);
@@ -483,7 +486,7 @@ awaitable<void> Session::Impl::recheck(TorrentId id) {
     } else {
         co_await old->pause(std::chrono::seconds(3));
     }
-    if (torrents[id] != old) co_return;
+    if (auto now = torrents.find(id); now == torrents.end() || now->second != old) co_return;
     auto p = old->params();
     p.paused = was_paused;
     auto t = std::make_shared<pw::session::Torrent>(ctx, id, old->metainfo(), p);

@@ -49,16 +49,15 @@ bool saw(Session& s, std::vector<piecewise::Event>& log, const std::string& text
 
 }  // namespace
 
-TEST_F(Control, PauseDropsPeersAndResumeContinuesFromResumeData) {
+TEST_F(Control, PausedServesNobodyAndResumeContinuesFromResumeData) {
     std::string data = random_bytes(2 << 20, 7);
     write_file(dir / "seed" / "p.bin", data);
     auto torrent = make_torrent(dir / "seed" / "p.bin", dir / "t.torrent", 32 << 10);
     Session seed(loopback("127.0.0.2", dir / "r-seed"));
-    auto sid = seed.add_torrent(params(torrent, dir / "seed"));
+    seed.add_torrent(params(torrent, dir / "seed"));
     Session leech(loopback("127.0.0.3", dir / "r-leech"));
     auto lid = leech.add_torrent(params(torrent, dir / "leech", {endpoint("127.0.0.2", seed)}));
     ASSERT_TRUE(wait_for([&] { return complete(leech, lid); }, limit));
-    ASSERT_TRUE(wait_for([&] { return peers_of(seed, sid) == 1; }, limit));
 
     std::vector<piecewise::Event> log;
     ASSERT_TRUE(leech.pause(lid));
@@ -66,10 +65,13 @@ TEST_F(Control, PauseDropsPeersAndResumeContinuesFromResumeData) {
     auto st = leech.status(lid);
     EXPECT_TRUE(st->paused);
     EXPECT_EQ(st->pieces_have, st->num_pieces);
-    EXPECT_TRUE(
-        wait_for([&] { return peers_of(leech, lid) == 0 && peers_of(seed, sid) == 0; }, limit));
-    // Paused: nobody is dialled again.
+    EXPECT_TRUE(wait_for([&] { return peers_of(leech, lid) == 0; }, limit));
+
+    // A newcomer that knows only the paused peer gets nothing from it.
+    Session late(loopback("127.0.0.4", dir / "r-late"));
+    auto nid = late.add_torrent(params(torrent, dir / "late", {endpoint("127.0.0.3", leech)}));
     std::this_thread::sleep_for(std::chrono::seconds(2));
+    EXPECT_EQ(late.status(nid)->pieces_have, 0);
     EXPECT_EQ(peers_of(leech, lid), 0);
     saw(leech, log, "");
     log.clear();
@@ -79,7 +81,9 @@ TEST_F(Control, PauseDropsPeersAndResumeContinuesFromResumeData) {
     EXPECT_FALSE(leech.status(lid)->paused);
     EXPECT_TRUE(saw(leech, log, "(resume data)"));  // not hashed again
     EXPECT_FALSE(saw(leech, log, "(checked)"));
-    EXPECT_EQ(read_file(dir / "leech" / "p.bin"), data);
+    // Resumed, it serves again: the newcomer (retrying with back-off) completes from it.
+    ASSERT_TRUE(wait_for([&] { return complete(late, nid); }, limit));
+    EXPECT_EQ(read_file(dir / "late" / "p.bin"), data);
 }
 
 TEST_F(Control, AddedPausedConnectsToNobodyUntilResumed) {

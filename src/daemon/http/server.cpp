@@ -32,6 +32,9 @@ struct Server::Impl {
     asio::thread_pool rpc_pool{1};  // engine calls block: never on the server thread
     std::thread thread;
     bool stopped = false;
+    int connections = 0;
+    static constexpr int max_connections = 64;
+    static constexpr std::uint64_t refused_body_limit = 64 << 10;
 
     Impl(ServerConfig c, rpc::Methods& m, std::function<void()> oc)
         : cfg(std::move(c)), methods(m), on_close(std::move(oc)) {}
@@ -81,7 +84,24 @@ struct Server::Impl {
         return std::nullopt;
     }
 
+    awaitable<void> refuse_and_close(beast::tcp_stream& stream, bhttp::status st) {
+        bhttp::request<bhttp::string_body> dummy;
+        dummy.version(11);
+        auto r = reply(dummy, st,
+                       "<h1>" + std::to_string(static_cast<int>(st)) + ": request too large</h1>");
+        r.keep_alive(false);
+        stream.expires_after(std::chrono::seconds(5));
+        co_await bhttp::async_write(stream, r, use_nothrow);
+    }
+
     awaitable<void> serve(tcp::socket sock) {
+        // Bounded: a client cannot hold more than max_connections at once.
+        if (connections >= max_connections) co_return;
+        ++connections;
+        struct Count {
+            int& n;
+            ~Count() { --n; }
+        } count{connections};
         beast::tcp_stream stream(std::move(sock));
         beast::flat_buffer buf;
         boost::system::error_code ec;
@@ -103,27 +123,36 @@ struct Server::Impl {
             parser.header_limit(cfg.header_limit);
             parser.body_limit(cfg.body_limit);
             stream.expires_after(cfg.read_timeout);
-            auto [rec, n] = co_await bhttp::async_read(stream, buf, parser, use_nothrow);
-            if (rec == bhttp::error::body_limit || rec == bhttp::error::header_limit) {
-                bhttp::request<bhttp::string_body> dummy;
-                dummy.version(11);
-                auto r = reply(dummy,
-                               rec == bhttp::error::body_limit
-                                   ? bhttp::status::payload_too_large
-                                   : bhttp::status::request_header_fields_too_large,
-                               "<h1>Request too large</h1>");
-                r.keep_alive(false);
-                stream.expires_after(std::chrono::seconds(5));
-                co_await bhttp::async_write(stream, r, use_nothrow);
+            // The header first: a request refused by the access checks never gets its
+            // body read (no 10 MiB from a client without credentials).
+            auto [hec, hn] = co_await bhttp::async_read_header(stream, buf, parser, use_nothrow);
+            if (hec == bhttp::error::header_limit) {
+                co_await refuse_and_close(stream, bhttp::status::request_header_fields_too_large);
                 break;
             }
-            if (rec) break;  // closed, timed out or not HTTP
-            auto req = parser.release();
+            if (hec) break;  // closed, timed out or not HTTP
             bhttp::response<bhttp::string_body> res;
             bool close_after = false;
-            if (auto no = refuse(req)) {
+            if (auto no = refuse(parser.get())) {
                 res = std::move(*no);
+                // A small body (a 409 handshake's retry-able request) is read and dropped
+                // so the connection stays usable; a large one is never read: close.
+                auto len = parser.content_length();
+                if (!parser.is_done() && len && *len <= refused_body_limit) {
+                    parser.body_limit(refused_body_limit);
+                    auto [rec, rn] = co_await bhttp::async_read(stream, buf, parser, use_nothrow);
+                    if (rec) res.keep_alive(false);
+                } else if (!parser.is_done()) {
+                    res.keep_alive(false);
+                }
             } else {
+                auto [rec, rn] = co_await bhttp::async_read(stream, buf, parser, use_nothrow);
+                if (rec == bhttp::error::body_limit) {
+                    co_await refuse_and_close(stream, bhttp::status::payload_too_large);
+                    break;
+                }
+                if (rec) break;
+                auto req = parser.release();
                 // The engine is reached from the RPC worker, then back here to write.
                 co_await asio::post(rpc_pool, asio::use_awaitable);
                 std::string body = methods.handle(req.body());
