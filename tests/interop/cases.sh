@@ -655,7 +655,7 @@ case_pw_disk_full() {
 # libtorrent seeder serves (found through the tracker), list, details, stop/start, a
 # kill -9 and restart that keeps the torrent in the same (stopped) state without a
 # re-hash, remove. Then the RPC's HTTP checks with curl: 409 session-id handshake, Basic
-# auth (401), the client allow-list (403) and the Host check (421).
+# auth (401), the client allow-list (403), the Host check (421) and the body limit (413).
 DAEMON_RPC=127.0.0.1:9092
 daemon_start() {   # daemon_start [piecewise daemon options]
     spawn "$T/daemon.log" "$PW_BIN" daemon --no-dht --rpc "$DAEMON_RPC" --state-dir "$T/dstate" \
@@ -727,6 +727,11 @@ case_daemon_remote() {
     code=$(rpc_http -H "X-Transmission-Session-Id: wrong"); [[ $code == 409 ]] || fail "wrong id: HTTP $code"
     code=$(rpc_http -H "X-Transmission-Session-Id: $sid" -H "Host: evil.example:9092")
     [[ $code == 421 ]] || fail "Host evil.example: HTTP $code, expected 421"
+    head -c $((11 * 1048576)) /dev/zero >"$T/big.json"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X POST -H "X-Transmission-Session-Id: $sid" \
+        --data-binary @"$T/big.json" "http://$DAEMON_RPC/transmission/rpc")
+    [[ $code == 413 ]] || fail "an 11 MiB body: HTTP $code, expected 413"
+    code=$(rpc_http -H "X-Transmission-Session-Id: $sid"); [[ $code == 200 ]] || fail "after the 413: HTTP $code"
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
 
     daemon_start --rpc-auth alice:s3cret
@@ -740,7 +745,7 @@ case_daemon_remote() {
     daemon_start --rpc-allow 127.0.0.9
     code=$(rpc_http); [[ $code == 403 ]] || fail "client not on the allow-list: HTTP $code, expected 403"
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
-    echo "PASS: transmission-remote add/list/info/files/stop/start/kill -9 restart/remove; HTTP 409/421/401/403"
+    echo "PASS: transmission-remote add/list/info/files/stop/start/kill -9 restart/remove; HTTP 409/421/413/401/403"
 }
 
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }

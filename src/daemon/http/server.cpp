@@ -92,6 +92,21 @@ struct Server::Impl {
         r.keep_alive(false);
         stream.expires_after(std::chrono::seconds(5));
         co_await bhttp::async_write(stream, r, use_nothrow);
+        co_await linger(stream);
+    }
+
+    // Lingering close: the client may still be sending; closing with unread data would
+    // reset the connection and lose the answer. Reads and drops a bounded amount.
+    awaitable<void> linger(beast::tcp_stream& stream) {
+        boost::system::error_code ec;
+        stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+        std::vector<char> sink(64 << 10);
+        stream.expires_after(std::chrono::seconds(3));
+        for (std::size_t total = 0; total < (32u << 20);) {
+            auto [rec, n] = co_await stream.async_read_some(asio::buffer(sink), use_nothrow);
+            if (rec) break;
+            total += n;
+        }
     }
 
     awaitable<void> serve(tcp::socket sock) {
@@ -115,7 +130,7 @@ struct Server::Impl {
             r.keep_alive(false);
             stream.expires_after(std::chrono::seconds(5));
             co_await bhttp::async_write(stream, r, use_nothrow);
-            stream.socket().shutdown(tcp::socket::shutdown_send, ec);
+            co_await linger(stream);
             co_return;
         }
         for (;;) {
@@ -126,8 +141,12 @@ struct Server::Impl {
             // The header first: a request refused by the access checks never gets its
             // body read (no 10 MiB from a client without credentials).
             auto [hec, hn] = co_await bhttp::async_read_header(stream, buf, parser, use_nothrow);
-            if (hec == bhttp::error::header_limit) {
-                co_await refuse_and_close(stream, bhttp::status::request_header_fields_too_large);
+            if (hec == bhttp::error::header_limit || hec == bhttp::error::body_limit) {
+                // Beast rejects a Content-Length over the body limit with the header.
+                co_await refuse_and_close(stream,
+                                          hec == bhttp::error::body_limit
+                                              ? bhttp::status::payload_too_large
+                                              : bhttp::status::request_header_fields_too_large);
                 break;
             }
             if (hec) break;  // closed, timed out or not HTTP
