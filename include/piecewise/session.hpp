@@ -16,6 +16,13 @@
 
 namespace piecewise {
 
+// Message Stream Encryption (protocol encryption, RC4) of peer connections.
+//   prefer:  accept both; dial encrypted first and retry in plaintext if that fails;
+//            offer plaintext|RC4 and pick RC4 when a peer offers both.
+//   require: never a plaintext connection, in or out; RC4 only.
+//   disable: plaintext only; encrypted incoming handshakes are closed.
+enum class Encryption { prefer, require, disable };
+
 struct Settings {
     // Address and port of the TCP peer listener ("0.0.0.0:6881", "127.0.0.2:7000",
     // "[::1]:6881"). Port 0 picks a free port. Outgoing connections and tracker requests
@@ -49,12 +56,29 @@ struct Settings {
     std::string dht_state_file;  // empty: <state dir>/dht.state
     // Local service discovery (BEP 14): multicast on the local network; off by default.
     bool lsd = false;
+    Encryption encryption = Encryption::prefer;
+    // An IP blocklist (P2P plaintext or eMule DAT, either optionally gzip-compressed):
+    // peers in its ranges are never dialled, are disconnected as they connect, and are
+    // dropped from tracker, DHT, PEX and LSD results. Read by the Session constructor;
+    // empty: none.
+    std::string blocklist_file;
+    // Keep every socket (peer listener and connections, the DHT's UDP socket, tracker
+    // requests, local service discovery) on this network interface (SO_BINDTODEVICE), e.g. a VPN's "wg0"; empty:
+    // any. An interface that does not exist makes the Session constructor throw.
+    std::string bind_interface;
 };
 
 // Thrown by Session calls for bad input (malformed torrent, bad address).
 class Error : public std::runtime_error {
 public:
     using std::runtime_error::runtime_error;
+};
+
+// Thrown by the Session constructor when a file named in Settings is unusable (a
+// blocklist that cannot be read or yields no range): bad input rather than a runtime failure.
+class SettingsError : public Error {
+public:
+    using Error::Error;
 };
 
 using TorrentId = int;
@@ -143,6 +167,7 @@ enum class EventType {
     tracker_reply,
     storage_error,      // the torrent stopped: disk full, permission, ...
     listen_failed,
+    blocklist_loaded,   // at start: "blocklist: N ranges from FILE (M lines skipped)"
 };
 
 struct Event {
@@ -153,7 +178,8 @@ struct Event {
 
 class Session {
 public:
-    // Throws Error if the listen address is malformed or cannot be bound.
+    // Throws Error if the listen address is malformed or cannot be bound, or the bind
+    // interface does not exist; SettingsError for an unusable blocklist.
     explicit Session(Settings settings);
     ~Session();  // stops everything (see stop())
     Session(const Session&) = delete;

@@ -1,4 +1,5 @@
 #include <memory>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "cli/run_torrent.hpp"
@@ -20,8 +21,22 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
                     "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
     app->add_flag("--lsd", o.lsd, "Local service discovery (BEP 14 multicast on the local network)");
     app->add_flag("!--no-pex", o.pex, "Do not exchange peer lists with peers (BEP 11)");
+    app->add_option("--encryption", o.encryption,
+                    "Protocol encryption (MSE/RC4): prefer (default; falls back to plaintext), "
+                    "require (never plaintext), disable (plaintext only)")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"prefer", "require", "disable"}));
     app->add_flag("--announce-to-all-tiers", o.all_tiers,
                   "Announce to one tracker in every tier instead of the first tier that answers (BEP 12)");
+}
+
+// Which peers and which network interface: shared by get and seed.
+void add_filter_flags(CLI::App* app, RunOptions& o) {
+    app->add_option("--blocklist", o.blocklist,
+                    "IP blocklist (P2P or eMule DAT, may be gzipped): never connect to or accept "
+                    "peers in its ranges");
+    app->add_option("--bind-interface", o.bind_interface,
+                    "Keep all traffic (peers, DHT, trackers) on this network interface, e.g. wg0");
 }
 
 Command add_get(CLI::App& root) {
@@ -44,6 +59,7 @@ Command add_get(CLI::App& root) {
                     "MiB of memory for pieces being downloaded, hashed and written (default 32)")
         ->check(CLI::Range(1, 1 << 16));
     add_discovery_flags(app, *o);
+    add_filter_flags(app, *o);
     app->add_option("--save-torrent", o->save_torrent, "With a magnet link: save the fetched metadata as this .torrent");
     app->add_option("torrent", o->torrent, "The .torrent file, or a magnet link (magnet:?xt=urn:btih:...)")->required();
     return {app, [o] { return run_torrent(*o); }};
@@ -62,6 +78,7 @@ Command add_seed(CLI::App& root) {
                     "PEM file of CA certificates trusted for https trackers, besides the system store")
         ->check(CLI::ExistingFile);
     add_discovery_flags(app, *o);
+    add_filter_flags(app, *o);
     app->add_option("torrent", o->torrent, "The .torrent file")->required();
     return {app, [o] { return run_torrent(*o); }};
 }

@@ -1,4 +1,5 @@
 #include <csignal>
+#include <cstdio>
 #include <iostream>
 #include <vector>
 
@@ -15,6 +16,9 @@ int fail(int status, const std::string& msg) {
 
 int main(int argc, char** argv) {
     std::signal(SIGPIPE, SIG_IGN);
+    // Line by line even into a pipe or file, so a log shows every line up to a crash or
+    // a SIGKILL (a block-buffered stdout would lose its last few KiB).
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);
     CLI::App app{"Piecewise: a BitTorrent engine"};
     app.set_version_flag("--version", std::string("piecewise ") + PW_VERSION);
     app.require_subcommand(1);

@@ -66,12 +66,19 @@ int run_torrent(const RunOptions& o) {
     if (!o.dht_bootstrap.empty()) settings.dht_bootstrap = o.dht_bootstrap;
     settings.lsd = o.lsd;
     settings.pex = o.pex;
+    settings.encryption = o.encryption == "require"   ? piecewise::Encryption::require
+                          : o.encryption == "disable" ? piecewise::Encryption::disable
+                                                      : piecewise::Encryption::prefer;
     settings.announce_to_all_tiers = o.all_tiers;
     settings.tracker_ca_file = o.tracker_ca;
     if (o.cache_mib > 0) settings.cache_bytes = o.cache_mib << 20;
+    settings.blocklist_file = o.blocklist;
+    settings.bind_interface = o.bind_interface;
     std::unique_ptr<piecewise::Session> session;
     try {
         session = std::make_unique<piecewise::Session>(settings);
+    } catch (const piecewise::SettingsError& e) {
+        return fail(2, e.what());
     } catch (const piecewise::Error& e) {
         return fail(1, e.what());
     }
@@ -108,7 +115,7 @@ int run_torrent(const RunOptions& o) {
         for (auto& e : session->pop_events()) {
             using piecewise::EventType;
             bool show = o.verbose || e.type == EventType::piece_failed ||
-                        e.type == EventType::metadata_received ||
+                        e.type == EventType::metadata_received || e.type == EventType::blocklist_loaded ||
                         e.type == EventType::peer_banned || e.type == EventType::storage_error ||
                         e.type == EventType::tracker_error || e.type == EventType::torrent_finished;
             if (e.type == EventType::torrent_checked) checked = true;

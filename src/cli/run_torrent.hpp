@@ -26,9 +26,12 @@ struct RunOptions {
     std::vector<std::string> dht_bootstrap;  // empty: the session's default routers
     bool lsd = false;
     bool pex = true;
+    std::string encryption = "prefer";  // prefer | require | disable
     bool all_tiers = false;
     std::string tracker_ca;  // Settings::tracker_ca_file
     std::int64_t cache_mib = 0;  // Settings::cache_bytes in MiB; 0: the default
+    std::string blocklist;       // Settings::blocklist_file
+    std::string bind_interface;  // Settings::bind_interface
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

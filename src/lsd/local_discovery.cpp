@@ -13,6 +13,7 @@
 
 #include "lsd/parse/lsd_message.hpp"
 #include "lsd/report_limiter.hpp"
+#include "net/bind_device.hpp"
 
 namespace pw::lsd {
 
@@ -69,7 +70,7 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
         }
         std::string where = group.to_string() + ":" + std::to_string(settings.port) + " on " +
                             interface_addr.to_string();
-        auto failed = [&](const char* step) {
+        auto failed = [&](const std::string& step) {
             error = "LSD " + where + ": " + step + ": " + ec.message();
             close_sockets();
             return false;
@@ -78,6 +79,8 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
         namespace mc = asio::ip::multicast;
         receiver.open(udp::v4(), ec);
         if (ec) return failed("open");
+        if ((ec = net::bind_to_device(receiver, settings.device)))
+            return failed("bind to interface '" + settings.device + "'");
         receiver.set_option(asio::socket_base::reuse_address(true), ec);
         if (ec) return failed("SO_REUSEADDR");
         receiver.bind(udp::endpoint(group, settings.port), ec);
@@ -86,6 +89,8 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
         if (ec) return failed("join group");
         sender.open(udp::v4(), ec);
         if (ec) return failed("open");
+        if ((ec = net::bind_to_device(sender, settings.device)))
+            return failed("bind to interface '" + settings.device + "'");
         sender.bind(udp::endpoint(interface_addr, 0), ec);
         if (ec) return failed("bind sender");
         sender.set_option(mc::outbound_interface(interface_addr), ec);

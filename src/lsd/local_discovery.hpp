@@ -44,6 +44,9 @@ struct LsdSettings {
     // Our announces' cookie; empty picks a random one. Instances of one session on several
     // interfaces may share one so that each ignores the others' announces too.
     std::string cookie;
+    // Keep both sockets on this network interface (SO_BINDTODEVICE; empty: any), so that
+    // announces never leave by another one (Settings::bind_interface).
+    std::string device;
 };
 
 class LocalDiscovery {

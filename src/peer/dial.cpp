@@ -4,6 +4,8 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 
+#include "net/bind_device.hpp"
+
 namespace pw::peer {
 
 namespace asio = boost::asio;
@@ -11,11 +13,13 @@ using tcp = asio::ip::tcp;
 
 asio::awaitable<std::optional<tcp::socket>> dial(asio::io_context& io, tcp::endpoint to,
                                                  asio::ip::address bind,
-                                                 std::chrono::milliseconds timeout) {
+                                                 std::chrono::milliseconds timeout,
+                                                 std::string device) {
     tcp::socket sock(io);
     boost::system::error_code ec;
     sock.open(to.protocol(), ec);
     if (ec) co_return std::nullopt;
+    if (net::bind_to_device(sock, device)) co_return std::nullopt;
     if (!bind.is_unspecified() && bind.is_v4() == to.address().is_v4()) {
         sock.bind(tcp::endpoint(bind, 0), ec);
         if (ec) co_return std::nullopt;

@@ -78,24 +78,54 @@ void PeerConnection::close(const std::string& reason) {
     });
 }
 
+void PeerConnection::set_transport(Transport t) {
+    enc_ = std::move(t.enc);
+    dec_ = std::move(t.dec);
+    handshake_sent_ = t.handshake_sent;
+    if (t.pending.size() > rbuf_.size()) rbuf_.resize(t.pending.size());
+    std::memcpy(rbuf_.data(), t.pending.data(), t.pending.size());
+    rstart_ = 0;
+    rend_ = t.pending.size();
+}
+
+awaitable<bool> PeerConnection::read_more() {
+    if (rend_ == rbuf_.size()) {
+        std::memmove(rbuf_.data(), rbuf_.data() + rstart_, rend_ - rstart_);
+        rend_ -= rstart_;
+        rstart_ = 0;
+    }
+    auto [ec, n] = co_await socket_.async_read_some(
+        asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), use_nothrow);
+    if (closed_) co_return false;
+    if (ec) {
+        close(ec == asio::error::eof ? "closed during handshake"
+                                     : "handshake read: " + ec.message());
+        co_return false;
+    }
+    if (dec_) dec_->process(rbuf_.data() + rend_, n);
+    rend_ += n;
+    co_return true;
+}
+
 awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Handshake> theirs,
                                     Sha1Digest expected) {
     auto self = shared_from_this();
     asio::co_spawn(socket_.get_executor(), watchdog(), asio::detached);
     if (outgoing_) {
-        std::string hs = wire::encode_handshake(ours);
-        auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs), use_nothrow);
-        if (wec) {
-            close("handshake write: " + wec.message());
-            co_return;
+        if (!handshake_sent_) {
+            std::string hs = wire::encode_handshake(ours);
+            if (enc_) enc_->process(hs.data(), hs.size());
+            auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs), use_nothrow);
+            if (wec) {
+                close("handshake write: " + wec.message());
+                co_return;
+            }
         }
-        char in[wire::handshake_size];
-        auto [rec, rn] = co_await asio::async_read(socket_, asio::buffer(in), use_nothrow);
-        if (rec) {
-            close(rec == asio::error::eof ? "closed during handshake" : "handshake read: " + rec.message());
-            co_return;
-        }
-        auto h = wire::decode_handshake(std::string_view(in, sizeof in));
+        while (rend_ - rstart_ < wire::handshake_size)
+            if (!co_await read_more()) co_return;
+        auto h =
+            wire::decode_handshake(std::string_view(rbuf_.data() + rstart_, wire::handshake_size));
+        rstart_ += wire::handshake_size;
         if (!h) {
             close("not a BitTorrent handshake");
             co_return;
@@ -108,6 +138,7 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
     } else {
         theirs_ = *theirs;
         std::string hs = wire::encode_handshake(ours);
+        if (enc_) enc_->process(hs.data(), hs.size());
         auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs), use_nothrow);
         if (wec) {
             close("handshake write: " + wec.message());
@@ -123,6 +154,9 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
         co_return;
     }
     asio::co_spawn(socket_.get_executor(), writer(), asio::detached);
+    // Messages that arrived with the handshake (or with MSE's last step).
+    if (rend_ > rstart_ && !dispatch_buffer()) co_return;
+    if (rstart_ == rend_) rstart_ = rend_ = 0;
 
     while (!closed_) {
         if (rend_ == rbuf_.size()) {
@@ -143,6 +177,7 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
             close(ec == asio::error::eof ? "peer closed the connection" : "read: " + ec.message());
             break;
         }
+        if (dec_) dec_->process(rbuf_.data() + rend_, n);
         rend_ += n;
         last_receive_ = Clock::now();
         if (!dispatch_buffer()) break;
@@ -243,6 +278,7 @@ awaitable<void> PeerConnection::writer() {
 
 void PeerConnection::seal_wbuf() {
     if (wbuf_.empty()) return;
+    if (enc_) enc_->process(wbuf_.data(), wbuf_.size());
     queued_bytes_ += wbuf_.size();
     outq_.push_back(Segment{std::move(wbuf_), nullptr, {}});
     wbuf_ = std::string();
@@ -315,7 +351,14 @@ void PeerConnection::send_piece(std::uint32_t piece, std::uint32_t begin,
     wire::put_piece_header(wbuf_, piece, begin, static_cast<std::uint32_t>(data.size()));
     seal_wbuf();
     queued_bytes_ += data.size();
-    outq_.push_back(Segment{{}, std::move(owner), data});
+    if (enc_) {
+        // The payload is shared (other peers, the cache): encrypt a copy of it.
+        std::string scratch(data);
+        enc_->process(scratch.data(), scratch.size());
+        outq_.push_back(Segment{std::move(scratch), nullptr, {}});
+    } else {
+        outq_.push_back(Segment{{}, std::move(owner), data});
+    }
     up.add(static_cast<std::int64_t>(data.size()));
     flush();
 }

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "peer/mse_stream.hpp"
 #include "swarm/bitfield.hpp"
 #include "swarm/rate.hpp"
 #include "wire/messages.hpp"
@@ -66,6 +67,10 @@ public:
     // listener and `ours` is sent in reply.
     void start(wire::Handshake ours, std::optional<wire::Handshake> theirs,
                Sha1Digest expected_hash);
+    // Before start(): the connection went through MSE (an RC4 pair, or plaintext after
+    // the handshake), with bytes already received past it.
+    void set_transport(Transport t);
+    bool encrypted() const { return enc_.has_value(); }
 
     void close(const std::string& reason);
     bool closed() const { return closed_; }
@@ -142,6 +147,12 @@ private:
     bool closed_ = false;
     bool handshake_done_ = false;
     std::string close_reason_;
+
+    // MSE RC4 (both or neither): received bytes are decrypted in place right after each
+    // read; outgoing bytes are encrypted as they are sealed into the send queue, in order.
+    std::optional<crypto::Rc4> enc_, dec_;
+    bool handshake_sent_ = false;
+    boost::asio::awaitable<bool> read_more();  // one read into rbuf_ (decrypted); false: closed
 
     std::vector<char> rbuf_;
     std::size_t rstart_ = 0, rend_ = 0;

@@ -5,7 +5,11 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/address.hpp>
 #include <functional>
+#include <memory>
 #include <string>
+
+#include "peer/mse_stream.hpp"
+#include "filter/parse/ip_ranges.hpp"
 
 #include "piecewise/session.hpp"
 #include "storage/disk_pool.hpp"
@@ -32,6 +36,16 @@ struct Context {
     std::function<void(piecewise::Event)> emit;  // thread-safe
     dht::DhtNode* dht = nullptr;                 // null when the DHT is off
     lsd::LocalDiscovery* lsd = nullptr;          // null unless local service discovery is on
+    peer::EncryptionMemory encryption_memory;    // which way (MSE or not) worked per peer
+    // Settings::blocklist_file, loaded before the network thread starts; null: none.
+    std::shared_ptr<const filter::IpRanges> blocklist;
+
+    // True when `a` is in the blocklist: never dial it, never let it in.
+    bool blocked(const boost::asio::ip::address& a) const {
+        if (!blocklist) return false;
+        if (a.is_v4()) return blocklist->contains_v4(a.to_v4().to_uint());
+        return blocklist->contains_v6(a.to_v6().to_bytes());
+    }
 };
 
 }  // namespace pw::session

@@ -10,7 +10,7 @@
 #include "crypto/sha1.hpp"
 #include "dht/dht_node.hpp"
 #include "lsd/local_discovery.hpp"
-#include "peer/dial.hpp"
+#include "peer/mse_stream.hpp"
 #include "session/endpoint.hpp"
 #include "tracker/client.hpp"
 #include "wire/ext_messages.hpp"
@@ -101,6 +101,7 @@ piecewise::TorrentStatus MetadataFetch::status() const {
 
 void MetadataFetch::add_peer(const tcp::endpoint& ep) {
     if (ep.port() == 0 || ep.address().is_unspecified() || known_.size() >= 2000) return;
+    if (ctx_.blocked(ep.address())) return;  // every peer source of the fetch comes here
     known_.try_emplace(ep);
     if (!stopped_ && !finished_) connect_more();
 }
@@ -109,7 +110,7 @@ void MetadataFetch::connect_more() {
     auto now = Clock::now();
     for (auto& [ep, k] : known_) {
         if (static_cast<int>(peers_.size()) + connecting_ >= max_peers || connecting_ >= 10) break;
-        if (k.connected || k.banned || k.next_attempt > now) continue;
+        if (k.connected || k.banned || k.next_attempt > now || ctx_.blocked(ep.address())) continue;
         if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;
         k.connected = true;
         ++connecting_;
@@ -127,7 +128,10 @@ wire::Handshake MetadataFetch::our_handshake() const {
 
 asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep) {
     auto self = shared_from_this();
-    auto sock = co_await peer::dial(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10));
+    auto sock = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
+                                         magnet_.info_hash, wire::encode_handshake(our_handshake()),
+                                         ctx_.settings.encryption, ctx_.encryption_memory,
+                                         ctx_.settings.bind_interface);
     --connecting_;
     auto& k = known_[ep];
     if (!sock || stopped_ || finished_) {
@@ -136,16 +140,20 @@ asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep) {
         k.next_attempt = Clock::now() + std::chrono::seconds(std::min(5 << std::min(k.failures, 6), 300));
         co_return;
     }
-    auto p = std::make_shared<PeerConnection>(std::move(*sock), weak_from_this(), true, 0, 1u << 20);
+    auto p = std::make_shared<PeerConnection>(std::move(sock->socket), weak_from_this(), true, 0,
+                                              1u << 20);
     p->peer_key = ep;
     peers_.push_back(p);
+    p->set_transport(std::move(sock->transport));
     p->start(our_handshake(), std::nullopt, magnet_.info_hash);
 }
 
-void MetadataFetch::attach_incoming(tcp::socket s, const wire::Handshake& theirs) {
+void MetadataFetch::attach_incoming(tcp::socket s, const wire::Handshake& theirs,
+                                    peer::Transport t) {
     if (stopped_ || finished_ || static_cast<int>(peers_.size()) >= max_peers) return;
     auto p = std::make_shared<PeerConnection>(std::move(s), weak_from_this(), false, 0, 1u << 20);
     peers_.push_back(p);
+    p->set_transport(std::move(t));
     p->start(our_handshake(), theirs, magnet_.info_hash);
 }
 

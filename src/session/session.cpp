@@ -14,6 +14,7 @@
 #include <fmt/format.h>
 #include <deque>
 #include <filesystem>
+#include <fstream>
 #include <future>
 #include <map>
 #include <mutex>
@@ -25,11 +26,15 @@
 #include "session/context.hpp"
 #include "bencode/bencode.hpp"
 #include "meta/magnet.hpp"
+#include "crypto/mse_handshake.hpp"
 #include "session/endpoint.hpp"
 #include "dht/dht_node.hpp"
+#include "filter/parse/blocklist.hpp"
 #include "lsd/local_discovery.hpp"
+#include "net/bind_device.hpp"
 #include "session/metadata_fetch.hpp"
 #include "session/torrent.hpp"
+#include "tracker/tls_client.hpp"
 
 namespace piecewise {
 
@@ -57,6 +62,27 @@ pw::wire::PeerId make_peer_id() {
     const char* alphabet = "0123456789abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ";
     for (std::size_t i = prefix.size(); i < id.size(); ++i) id[i] = static_cast<std::uint8_t>(alphabet[rd() % 62]);
     return id;
+}
+
+// Reads and parses Settings::blocklist_file (on the caller's thread, before the network
+// thread starts). Throws SettingsError when it cannot be read or yields no range.
+std::shared_ptr<const pw::filter::IpRanges> load_blocklist(const std::string& path, std::string& summary) {
+    std::error_code fec;
+    if (std::filesystem::is_directory(path, fec)) throw SettingsError("cannot read blocklist " + path + ": is a directory");
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw SettingsError("cannot read blocklist " + path + ": " + std::strerror(errno));
+    std::string data;
+    std::vector<char> buf(1 << 20);
+    while (in.read(buf.data(), static_cast<std::streamsize>(buf.size())) || in.gcount() > 0)
+        data.append(buf.data(), static_cast<std::size_t>(in.gcount()));
+    if (in.bad()) throw SettingsError("cannot read blocklist " + path + ": " + std::strerror(errno));
+    auto r = pw::filter::parse_blocklist(data);
+    if (!r.error.empty()) throw SettingsError("blocklist " + path + ": " + r.error);
+    if (r.ranges.empty())
+        throw SettingsError(fmt::format("blocklist {}: no IP range in it ({} of {} lines skipped)", path,
+                                        r.skipped, r.lines));
+    summary = fmt::format("blocklist: {} ranges from {} ({} lines skipped)", r.ranges.size(), path, r.skipped);
+    return std::make_shared<const pw::filter::IpRanges>(std::move(r.ranges));
 }
 
 }  // namespace
@@ -96,7 +122,8 @@ struct Session::Impl {
     awaitable<void> recheck(TorrentId id);
     awaitable<bool> wait_settled(const std::shared_ptr<pw::session::Torrent>& t);
 
-    explicit Impl(Settings s) : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr} {}
+    explicit Impl(Settings s)
+        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr} {}
 
     // A neighbour announced an info-hash by local service discovery.
     void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
@@ -140,30 +167,83 @@ struct Session::Impl {
                 co_await t.async_wait(use_nothrow);
                 continue;
             }
+            // A blocked address is closed before a byte of its handshake is read.
+            auto remote = sock.remote_endpoint(ec);
+            if (ec || ctx.blocked(remote.address())) {
+                sock.close(ec);
+                continue;
+            }
             asio::co_spawn(io, handshake(std::move(sock)), asio::detached);
         }
     }
 
-    // Reads the peer's handshake and hands the connection to the torrent it names.
+    // The SKEY lookup of an MSE responder: every torrent and magnet fetch of the session.
+    std::optional<pw::Sha1Digest> find_skey(const pw::Sha1Digest& req2) const {
+        for (auto& [id, t] : torrents)
+            if (pw::crypto::mse_req2_hash(t->info_hash()) == req2) return t->info_hash();
+        for (auto& [id, f] : fetches)
+            if (pw::crypto::mse_req2_hash(f->info_hash()) == req2) return f->info_hash();
+        return std::nullopt;
+    }
+
+    // Reads the peer's handshake (plaintext, or inside MSE: the first bytes tell which)
+    // and hands the connection to the torrent it names.
     awaitable<void> handshake(tcp::socket sock) {
+        using piecewise::Encryption;
+        const Encryption policy = ctx.settings.encryption;
         asio::steady_timer timer(io);
         timer.expires_after(std::chrono::seconds(10));
         timer.async_wait([&sock](boost::system::error_code e) {
             if (!e) sock.close();
         });
-        char buf[pw::wire::handshake_size];
-        auto [ec, n] = co_await asio::async_read(sock, asio::buffer(buf), use_nothrow);
-        timer.cancel();
+        static constexpr std::string_view protocol = "\023BitTorrent protocol";
+        std::string first(protocol.size(), '\0');
+        auto [ec, n] = co_await asio::async_read(sock, asio::buffer(first), use_nothrow);
         if (ec || !sock.is_open()) co_return;
-        auto h = pw::wire::decode_handshake(std::string_view(buf, sizeof buf));
-        if (!h) co_return;
+        pw::peer::Transport transport;
+        std::string hs;
+        std::optional<pw::Sha1Digest> skey;
+        if (first == protocol) {
+            if (policy == Encryption::require) co_return;  // plaintext refused
+            hs = first;
+        } else {
+            if (policy == Encryption::disable) co_return;  // encrypted handshake refused
+            timer.cancel();
+            auto r = co_await pw::peer::mse_respond(
+                sock, std::move(first), [this](const pw::Sha1Digest& h) { return find_skey(h); },
+                pw::peer::mse_methods(policy), pw::peer::mse_timeout);
+            if (!r) co_return;
+            transport = std::move(r->transport);
+            skey = r->skey;
+            // The BitTorrent handshake came as IA, or follows.
+            hs = std::move(transport.pending);
+            transport.pending.clear();
+            timer.expires_after(std::chrono::seconds(10));
+            timer.async_wait([&sock](boost::system::error_code e) {
+                if (!e) sock.close();
+            });
+        }
+        while (hs.size() < pw::wire::handshake_size) {
+            char more[pw::wire::handshake_size];
+            auto [rec, rn] = co_await sock.async_read_some(
+                asio::buffer(more, pw::wire::handshake_size - hs.size()), use_nothrow);
+            if (rec || !sock.is_open()) co_return;
+            if (transport.dec) transport.dec->process(more, rn);
+            hs.append(more, rn);
+        }
+        timer.cancel();
+        if (!sock.is_open()) co_return;
+        auto h =
+            pw::wire::decode_handshake(std::string_view(hs).substr(0, pw::wire::handshake_size));
+        if (!h || (skey && h->info_hash != *skey)) co_return;
+        transport.pending = hs.substr(pw::wire::handshake_size);
         std::shared_ptr<pw::session::Torrent> torrent;
         for (auto& [id, t] : torrents)
             if (t->info_hash() == h->info_hash) torrent = t;
         if (!torrent) {
             for (auto& [id, f] : fetches)
                 if (f->info_hash() == h->info_hash) {
-                    f->attach_incoming(std::move(sock), *h);
+                    f->attach_incoming(std::move(sock), *h, std::move(transport));
                     co_return;
                 }
             co_return;
@@ -173,7 +253,7 @@ struct Session::Impl {
             timer.expires_after(std::chrono::milliseconds(100));
             co_await timer.async_wait(use_nothrow);
         }
-        torrent->attach_incoming(std::move(sock), *h);
+        torrent->attach_incoming(std::move(sock), *h, std::move(transport));
     }
 };
 
@@ -187,8 +267,17 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
 
     auto ep = pw::session::parse_endpoint(settings.listen);
     if (!ep) throw Error("bad listen address '" + settings.listen + "' (expected HOST:PORT)");
+    const std::string& device = settings.bind_interface;
+    if (auto why = pw::net::check_interface(device); !why.empty()) throw Error("bind interface: " + why);
+    if (!settings.blocklist_file.empty()) {
+        std::string summary;
+        d.ctx.blocklist = load_blocklist(settings.blocklist_file, summary);
+        d.emit({EventType::blocklist_loaded, -1, summary});
+    }
     boost::system::error_code ec;
     d.acceptor.open(ep->protocol(), ec);
+    if (!ec && (ec = pw::net::bind_to_device(d.acceptor, device)))
+        throw Error("cannot bind the peer listener to interface '" + device + "': " + ec.message());
     if (!ec) d.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
     if (!ec) d.acceptor.bind(*ep, ec);
     if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
@@ -198,6 +287,8 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     if (settings.dht) {
         asio::ip::udp::endpoint uep(ep->address(), d.ctx.listen_port);
         d.udp.open(uep.protocol(), ec);
+        if (!ec && (ec = pw::net::bind_to_device(d.udp, device)))
+            throw Error("cannot bind the DHT's UDP socket to interface '" + device + "': " + ec.message());
         if (!ec) d.udp.bind(uep, ec);
         if (ec) throw Error("cannot bind UDP " + settings.listen + " for the DHT: " + ec.message());
         pw::dht::DhtSettings ds;
@@ -214,8 +305,10 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     }
     if (settings.lsd) {
         auto iface = ep->address().is_v4() ? ep->address().to_v4() : asio::ip::address_v4::any();
+        pw::lsd::LsdSettings ls;
+        ls.device = device;
         d.lsd = std::make_unique<pw::lsd::LocalDiscovery>(
-            d.io, iface, d.ctx.listen_port, pw::lsd::LsdSettings{},
+            d.io, iface, d.ctx.listen_port, ls,
             [impl = impl_.get()](const pw::Sha1Digest& ih, const tcp::endpoint& peer) { impl->on_local_peer(ih, peer); });
         std::string why;
         if (!d.lsd->start(why)) throw Error("local service discovery: " + why);
@@ -364,6 +457,9 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
     d.work.reset();
     d.io.stop();
     if (d.thread.joinable()) d.thread.join();
+    // A TLS context build for an https tracker may still be under way on its helper
+    // thread: its result must reach `io` before `io` is destroyed.
+    pw::tracker::tls_loader_drain();
 }
 
 // ---- Session control: list, remove, pause, resume, recheck, reannounce ----

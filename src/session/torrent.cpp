@@ -1,6 +1,6 @@
 #include "session/torrent.hpp"
 
-#include "peer/dial.hpp"
+#include "peer/mse_stream.hpp"
 #include "dht/dht_node.hpp"
 #include "lsd/local_discovery.hpp"
 #include "session/endpoint.hpp"
@@ -138,7 +138,8 @@ wire::Handshake Torrent::our_handshake() const {
 }
 
 void Torrent::add_peer(const tcp::endpoint& ep) {
-    if (ep.port() == 0) return;
+    // Every peer source (trackers, DHT, PEX, LSD, --peer, a magnet's x.pe) comes here.
+    if (ep.port() == 0 || ctx_.blocked(ep.address())) return;
     if (ep.address().is_unspecified() || ep.address().is_multicast()) return;
     if (known_.size() >= max_known_peers && !known_.count(ep)) return;
     known_.try_emplace(ep);
@@ -169,7 +170,8 @@ void Torrent::connect_more() {
     auto now = Clock::now();
     for (auto& [ep, kp] : known_) {
         if (room <= 0 || connecting_ >= max_connecting) break;
-        if (kp.connected || kp.banned || kp.self || kp.next_attempt > now) continue;
+        if (kp.connected || kp.banned || kp.self || kp.next_attempt > now || ctx_.blocked(ep.address()))
+            continue;
         if (kp.seed && (is_seed() || params_.upload_only)) continue;  // nothing to trade
         if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;  // us
         kp.connected = true;
@@ -181,7 +183,10 @@ void Torrent::connect_more() {
 
 awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
     auto self = shared_from_this();
-    auto sock = co_await peer::dial(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10));
+    auto sock = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
+                                         meta_.info_hash, wire::encode_handshake(our_handshake()),
+                                         ctx_.settings.encryption, ctx_.encryption_memory,
+                                         ctx_.settings.bind_interface);
     --connecting_;
     auto it = known_.find(ep);
     if (!sock || stopping_ || !accepting()) {
@@ -192,14 +197,15 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
         }
         co_return;
     }
-    auto p = std::make_shared<PeerConnection>(std::move(*sock), weak_from_this(), true, meta_.num_pieces(),
-                                              max_message_for(meta_));
+    auto p = std::make_shared<PeerConnection>(std::move(sock->socket), weak_from_this(), true,
+                                              meta_.num_pieces(), max_message_for(meta_));
     p->peer_key = ep;
     peers_.push_back(p);
+    p->set_transport(std::move(sock->transport));
     p->start(our_handshake(), std::nullopt, meta_.info_hash);
 }
 
-void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs) {
+void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t) {
     if (!accepting() || stopping_ ||
         static_cast<int>(peers_.size()) >= ctx_.settings.max_peers_per_torrent + 10) {
         boost::system::error_code ec;
@@ -209,6 +215,7 @@ void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs) {
     auto p = std::make_shared<PeerConnection>(std::move(s), weak_from_this(), false, meta_.num_pieces(),
                                               max_message_for(meta_));
     peers_.push_back(p);
+    p->set_transport(std::move(t));
     p->start(our_handshake(), theirs, meta_.info_hash);
 }
 
@@ -353,6 +360,11 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
         if (p.outgoing()) {
             // A connection that ended before the handshake completed counts as a failure.
             if (p.choke_id == 0) ++it->second.failures;
+            // A plaintext dial the peer hung up on (it may require encryption): under
+            // `prefer`, try MSE first next time.
+            if (p.choke_id == 0 && !p.encrypted() &&
+                ctx_.settings.encryption == piecewise::Encryption::prefer)
+                ctx_.encryption_memory.set(p.peer_key, true);
             it->second.next_attempt = Clock::now() + retry_delay(std::max(it->second.failures, 1));
         }
     }

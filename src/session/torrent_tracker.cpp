@@ -32,6 +32,7 @@ tracker::AnnounceRequest Torrent::make_request(const std::string& url, tracker::
     r.numwant = ev == tracker::Event::stopped ? 0 : ctx_.settings.numwant;
     r.key = ctx_.tracker_key;
     if (!ctx_.bind_address.is_unspecified()) r.bind_ip = ctx_.bind_address.to_string();
+    r.bind_device = ctx_.settings.bind_interface;
     for (auto& t : trackers_)
         if (t.url == url) r.tracker_id = t.tracker_id;
     return r;
@@ -80,7 +81,8 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
             // Trackers that leave the counts out of announces may give them by scrape (BEP 48).
             if ((resp.complete < 0 || resp.incomplete < 0) && ev != tracker::Event::stopped) {
                 auto sc =
-                    co_await tracker::scrape(url, meta_.info_hash, make_request(url, ev).bind_ip, timeout, tls);
+                    co_await tracker::scrape(url, meta_.info_hash, make_request(url, ev).bind_ip, timeout, tls,
+                                             ctx_.settings.bind_interface);
                 if (stopping_) co_return false;
                 it = std::find_if(trackers_.begin(), trackers_.end(), [&](auto& t) { return t.url == url; });
                 if (it == trackers_.end()) continue;

@@ -47,17 +47,17 @@ boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
 
 boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest info_hash,
                                             std::string bind_ip, std::chrono::milliseconds timeout,
-                                            TlsSettings tls) {
+                                            TlsSettings tls, std::string bind_device) {
     ScrapeResult out;
     const std::string scheme = url_scheme(announce_url);
     std::vector<Sha1Digest> hashes{info_hash};
     ScrapeReply reply;
     if (scheme == "http" || scheme == "https") {
         reply = co_await scrape_http(std::move(announce_url), std::move(hashes), std::move(bind_ip),
-                                     timeout, std::move(tls));
+                                     timeout, std::move(tls), std::move(bind_device));
     } else if (scheme == "udp") {
         reply = co_await scrape_udp(std::move(announce_url), std::move(hashes), std::move(bind_ip),
-                                    timeout);
+                                    timeout, std::move(bind_device));
     } else {
         out.failure_reason = unsupported(scheme);
         co_return out;

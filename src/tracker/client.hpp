@@ -31,10 +31,11 @@ struct ScrapeResult {
 };
 
 // Scrapes one torrent from the tracker of `announce_url` (BEP 48 over HTTP(S), BEP 15
-// over UDP), from `bind_ip` (empty: any), within `timeout`.
+// over UDP), from `bind_ip` (empty: any) and by the interface `bind_device` (empty: any),
+// within `timeout`.
 boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest info_hash,
                                             std::string bind_ip, std::chrono::milliseconds timeout,
-                                            TlsSettings tls = {});
+                                            TlsSettings tls = {}, std::string bind_device = {});
 
 // The lower-cased scheme of a URL ("http", "udp", ...), empty when it has none.
 std::string url_scheme(std::string_view url);

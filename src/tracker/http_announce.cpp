@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "bencode/bencode.hpp"
+#include "net/bind_device.hpp"
 #include "tracker/resolve.hpp"
 #include "tracker/tls_client.hpp"
 
@@ -157,12 +158,14 @@ asio::awaitable<std::optional<std::string>> exchange(Stream& stream, const Targe
 }
 
 // Connects `stream` to one of `addresses` (of the bind address's family when `bind` is
-// set, leaving from it) before the stream's expiry.
+// set, leaving from it; by the interface `device` when it is not empty) before the
+// stream's expiry.
 asio::awaitable<std::optional<std::string>> connect(beast::tcp_stream& stream,
                                                     const std::vector<asio::ip::address>& addresses,
                                                     std::uint16_t port,
-                                                    const std::optional<asio::ip::address>& bind) {
-    if (!bind) {
+                                                    const std::optional<asio::ip::address>& bind,
+                                                    const std::string& device) {
+    if (!bind && device.empty()) {
         std::vector<tcp::endpoint> endpoints;
         for (const auto& a : addresses) endpoints.emplace_back(a, port);
         auto [cec, ep] = co_await stream.async_connect(endpoints, use_tuple);
@@ -172,12 +175,14 @@ asio::awaitable<std::optional<std::string>> connect(beast::tcp_stream& stream,
     }
     beast::error_code last = asio::error::address_family_not_supported;
     for (const auto& a : addresses) {
-        if (a.is_v4() != bind->is_v4()) continue;
+        if (bind && a.is_v4() != bind->is_v4()) continue;
         const tcp::endpoint ep(a, port);
         beast::error_code ec;
         stream.socket().close(ec);
         stream.socket().open(ep.protocol(), ec);
-        if (!ec) stream.socket().bind(tcp::endpoint(*bind, 0), ec);
+        if (!ec && (ec = net::bind_to_device(stream.socket(), device)))
+            co_return "bind to interface '" + device + "': " + ec.message();
+        if (!ec && bind) stream.socket().bind(tcp::endpoint(*bind, 0), ec);
         if (!ec) std::tie(ec) = co_await stream.async_connect(ep, use_tuple);
         if (!ec) co_return std::nullopt;
         last = ec;
@@ -188,7 +193,8 @@ asio::awaitable<std::optional<std::string>> connect(beast::tcp_stream& stream,
 // One GET of `t`: connect, handshake for https, send, read, all before `deadline`.
 asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_point deadline,
                                                   const std::optional<asio::ip::address>& bind,
-                                                  const TlsSettings& tls, Reply& reply) {
+                                                  const TlsSettings& tls, const std::string& device,
+                                                  Reply& reply) {
     std::shared_ptr<asio::ssl::context> ctx;
     if (t.tls) {
         if (auto err = co_await tls_client_context(tls, ctx)) co_return err;
@@ -198,7 +204,7 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
 
     beast::tcp_stream stream(co_await asio::this_coro::executor);
     stream.expires_at(deadline);
-    if (auto err = co_await connect(stream, addresses, t.port, bind)) co_return err;
+    if (auto err = co_await connect(stream, addresses, t.port, bind, device)) co_return err;
     if (!t.tls) {
         auto err = co_await exchange(stream, t, reply);
         beast::error_code ignored;
@@ -216,7 +222,7 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
 
 asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
                                                    std::chrono::milliseconds timeout,
-                                                   TlsSettings tls) {
+                                                   TlsSettings tls, std::string bind_device) {
     HttpTrackerReply out;
     try {
         const auto deadline = Clock::now() + timeout;
@@ -246,7 +252,7 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                 co_return out;
             }
             Reply reply;
-            if (auto err = co_await fetch(target, deadline, bind, tls, reply)) {
+            if (auto err = co_await fetch(target, deadline, bind, tls, bind_device, reply)) {
                 out.failure_reason = *err;
                 co_return out;
             }
@@ -297,7 +303,7 @@ asio::awaitable<AnnounceResponse> announce_http(AnnounceRequest req,
                                                 TlsSettings tls) {
     try {
         HttpTrackerReply reply = co_await http_tracker_get(build_announce_url(req), req.bind_ip,
-                                                           timeout, std::move(tls));
+                                                           timeout, std::move(tls), req.bind_device);
         if (!reply.failure_reason.empty()) co_return failed(std::move(reply.failure_reason));
         if (reply.status != 200) {
             if (auto r = tracker_failure(reply.body)) co_return std::move(*r);

@@ -31,9 +31,10 @@ struct HttpTrackerReply {
 // The transport under announce_http, for other tracker requests (scrape): GETs an
 // absolute http:// or https:// URL from `bind_ip` (textual; empty: any), following up to
 // 5 redirects, all within `timeout`. A redirect from https to http is refused. Never
-// throws.
+// throws. A non-empty `bind_device` keeps the connection on that network interface.
 boost::asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
                                                           std::chrono::milliseconds timeout,
-                                                          TlsSettings tls = {});
+                                                          TlsSettings tls = {},
+                                                          std::string bind_device = {});
 
 }  // namespace pw::tracker

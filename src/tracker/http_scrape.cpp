@@ -18,7 +18,7 @@ ScrapeReply failed(std::string reason) {
 boost::asio::awaitable<ScrapeReply> scrape_http(std::string announce_url,
                                                 std::vector<Sha1Digest> hashes, std::string bind_ip,
                                                 std::chrono::milliseconds timeout,
-                                                TlsSettings tls) {
+                                                TlsSettings tls, std::string bind_device) {
     try {
         if (hashes.empty()) co_return failed("scrape: no info-hashes");
         auto scrape_url = scrape_url_from_announce(announce_url);
@@ -27,7 +27,8 @@ boost::asio::awaitable<ScrapeReply> scrape_http(std::string announce_url,
                 "tracker does not support scrape (announce URL path does not end "
                 "in 'announce')");
         HttpTrackerReply reply = co_await http_tracker_get(
-            build_scrape_url(*scrape_url, hashes), std::move(bind_ip), timeout, std::move(tls));
+            build_scrape_url(*scrape_url, hashes), std::move(bind_ip), timeout, std::move(tls),
+            std::move(bind_device));
         if (!reply.failure_reason.empty()) co_return failed(std::move(reply.failure_reason));
         if (reply.status != 200) {
             // A bencoded failure reason in an error reply is the tracker's own explanation.

@@ -3,6 +3,8 @@
 // reports a mismatch as a verification error with its own reason ("hostname mismatch").
 #include "tracker/tls_client.hpp"
 
+#include <future>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509v3.h>
@@ -118,6 +120,15 @@ asio::awaitable<std::optional<std::string>> tls_client_context(TlsSettings setti
         ctx = cache.emplace(key, std::move(built.ctx)).first->second;
     }
     co_return std::nullopt;
+}
+
+void tls_loader_drain() {
+    // The helper is one thread running jobs in order: a job posted now runs after every
+    // build already queued, and each build hands over its result before its job ends.
+    std::promise<void> done;
+    auto fut = done.get_future();
+    asio::post(loader(), [&done] { done.set_value(); });
+    fut.wait();
 }
 
 asio::awaitable<std::optional<std::string>> tls_handshake(TlsStream& stream,

@@ -29,6 +29,13 @@ using TlsStream = boost::beast::ssl_stream<boost::beast::tcp_stream>;
 boost::asio::awaitable<std::optional<std::string>> tls_client_context(
     TlsSettings settings, std::shared_ptr<boost::asio::ssl::context>& ctx);
 
+// Blocks until every context build already started has handed its result to the
+// executor of the coroutine that asked for it. The helper thread outlives the
+// io_contexts that await it: an owner calls this after its io_context stopped running
+// and before destroying it, so that no build completes into a destroyed io_context
+// (the results then wait in its queue and are destroyed with it).
+void tls_loader_drain();
+
 // Runs the client handshake on a connected stream, bounded by the expiry already set on
 // its tcp_stream. `host` is the URL's host (a name, or an address without brackets).
 // Returns nothing on success, else "tls: certificate verify failed: <why>",

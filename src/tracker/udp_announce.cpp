@@ -24,6 +24,7 @@
 #include <optional>
 #include <random>
 
+#include "net/bind_device.hpp"
 #include "tracker/parse/udp_tracker.hpp"
 #include "tracker/resolve.hpp"
 
@@ -136,6 +137,7 @@ struct Call {
 // given) and opens the socket.
 asio::awaitable<std::optional<std::string>> open_call(std::string_view url,
                                                       const std::string& bind_ip,
+                                                      const std::string& bind_device,
                                                       std::chrono::milliseconds timeout,
                                                       Call& call) {
     call.deadline = Clock::now() + timeout;
@@ -164,6 +166,8 @@ asio::awaitable<std::optional<std::string>> open_call(std::string_view url,
     call.ch = std::make_shared<Channel>(co_await asio::this_coro::executor);
     boost::system::error_code ec;
     call.ch->socket.open(call.tracker.protocol(), ec);
+    if (!ec && (ec = net::bind_to_device(call.ch->socket, bind_device)))
+        co_return "bind to interface '" + bind_device + "': " + ec.message();
     if (!ec && bind) call.ch->socket.bind(udp_proto::endpoint(*bind, 0), ec);
     if (ec) co_return "socket: " + ec.message();
     call.cache_key = {call.tracker, bind ? *bind : asio::ip::address()};
@@ -347,7 +351,7 @@ asio::awaitable<AnnounceResponse> announce_udp(AnnounceRequest req,
                                                std::chrono::milliseconds timeout) {
     try {
         Call call;
-        if (auto err = co_await open_call(req.url, req.bind_ip, timeout, call))
+        if (auto err = co_await open_call(req.url, req.bind_ip, req.bind_device, timeout, call))
             co_return announce_failed(std::move(*err));
         udp::AnnouncePacket p;
         p.info_hash = req.info_hash;
@@ -388,7 +392,8 @@ asio::awaitable<AnnounceResponse> announce_udp(AnnounceRequest req,
 }
 
 asio::awaitable<ScrapeReply> scrape_udp(std::string url, std::vector<Sha1Digest> hashes,
-                                        std::string bind_ip, std::chrono::milliseconds timeout) {
+                                        std::string bind_ip, std::chrono::milliseconds timeout,
+                                        std::string bind_device) {
     ScrapeReply out;
     try {
         if (hashes.empty()) {
@@ -396,7 +401,7 @@ asio::awaitable<ScrapeReply> scrape_udp(std::string url, std::vector<Sha1Digest>
             co_return out;
         }
         Call call;
-        if (auto err = co_await open_call(url, bind_ip, timeout, call)) {
+        if (auto err = co_await open_call(url, bind_ip, bind_device, timeout, call)) {
             out.failure_reason = std::move(*err);
             co_return out;
         }

@@ -2,7 +2,8 @@
 // the caller's executor.
 //
 // Each call resolves the udp://host:port[/path?query] URL, opens its own UDP socket
-// (bound to the request's bind address when one is given, per BEP 7), obtains a
+// (bound to the request's bind address when one is given, per BEP 7, and to its network
+// interface when one is named), obtains a
 // connection id (action 0) unless one less than a minute old is cached for that
 // tracker endpoint and local address, then sends the announce (action 1) or scrape
 // (action 2). Requests are retransmitted after base * 2^n (n capped at 8; base 15 s by
@@ -30,9 +31,12 @@ boost::asio::awaitable<AnnounceResponse> announce_udp(AnnounceRequest req,
 // `url`. Every hash asked for has an entry in `files` unless failure_reason is set;
 // BEP 15 names the fields seeders/completed/leechers, reported here as
 // complete/downloaded/incomplete.
+// A non-empty `bind_device` keeps the socket on that network interface, as
+// AnnounceRequest::bind_device does for announces.
 boost::asio::awaitable<ScrapeReply> scrape_udp(std::string url, std::vector<Sha1Digest> hashes,
                                                std::string bind_ip,
-                                               std::chrono::milliseconds timeout);
+                                               std::chrono::milliseconds timeout,
+                                               std::string bind_device = {});
 
 // The first retransmission interval of BEP 15 (15 s). Tests shorten it. Process-wide;
 // read at the start of every request.

@@ -291,6 +291,140 @@ case_pw_udp_tracker() {
     tracker; lt_seed; seeder_announced; pw_get; check_same
 }
 
+# Protocol encryption (MSE, RC4) ----------------------------------------------------
+# libtorrent forced to RC4 both ways (INTEROP.md: policies 0, level 2) against
+# `piecewise --encryption require`; lt_peer.py --plaintext-only is policies 2, level 1.
+
+RELAY=127.0.0.6:6881
+
+# relay_start TO: a TCP relay on $RELAY to TO that records each direction of every
+# connection in $T/relay.{up,down} (bytes towards TO / bytes back), for capture checks.
+relay_start() {
+    cat >"$T/relay.py" <<'EOF'
+import socket, sys, threading
+listen, to, out = sys.argv[1], sys.argv[2], sys.argv[3]
+def hp(s):
+    h, _, p = s.rpartition(":")
+    return h, int(p)
+srv = socket.socket()
+srv.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+srv.bind(hp(listen))
+srv.listen(16)
+lock = threading.Lock()
+def pump(a, b, path):
+    with open(path, "ab") as f:
+        while True:
+            try:
+                data = a.recv(65536)
+            except OSError:
+                data = b""
+            if not data:
+                break
+            with lock:
+                f.write(data)
+                f.flush()
+            try:
+                b.sendall(data)
+            except OSError:
+                break
+    for s in (a, b):
+        try:
+            s.shutdown(socket.SHUT_RDWR)
+        except OSError:
+            pass
+while True:
+    c, _ = srv.accept()
+    u = socket.create_connection(hp(to), timeout=10)
+    u.settimeout(None)
+    threading.Thread(target=pump, args=(c, u, out + ".up"), daemon=True).start()
+    threading.Thread(target=pump, args=(u, c, out + ".down"), daemon=True).start()
+EOF
+    spawn "$T/relay.log" "$PW_PY" "$T/relay.py" "$RELAY" "$1" "$T/relay"
+    RELAY_PID=$SPAWNED
+    wait_alive "$RELAY_PID" "$START_WAIT" port_listening "${RELAY%:*}" "${RELAY#*:}" ||
+        fail "the relay did not listen on $RELAY"
+}
+
+# relay_check_opaque: neither direction shows the BitTorrent handshake or a 64-byte
+# sample of the payload in clear, and the relay carried at least the payload.
+relay_check_opaque() {
+    "$PW_PY" - "$T/relay" "$T/src/$SRC_NAME" <<'PY' || fail "the capture shows plaintext"
+import os, sys
+cap, src = sys.argv[1], sys.argv[2]
+payload = open(src, "rb").read()
+samples = [payload[o:o + 64] for o in (0, len(payload) // 2, len(payload) - 64)]
+total = 0
+for d in ("up", "down"):
+    data = open(f"{cap}.{d}", "rb").read() if os.path.exists(f"{cap}.{d}") else b""
+    total += len(data)
+    if b"BitTorrent protocol" in data:
+        sys.exit(f"'BitTorrent protocol' in the {d} direction")
+    for s in samples:
+        if s in data:
+            sys.exit(f"a payload sample in the {d} direction")
+    print(f"capture {d}: {len(data)} bytes, no handshake string, no payload sample")
+if total < len(payload):
+    sys.exit(f"the relay carried only {total} bytes")
+PY
+}
+
+# libtorrent (forced RC4) seeds, `piecewise get --encryption require` downloads through
+# a recording relay: byte-identical result, and nothing readable on the wire.
+case_lt_to_pw_enc() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create
+    lt_seed --encrypt
+    relay_start "$SEEDER"
+    pw_get --encryption require --peer "$RELAY"; check_same
+    relay_check_opaque
+    stop_pid "$RELAY_PID" 5 || true   # the relay dies of the SIGTERM
+    echo "PASS: encrypted download, nothing readable on the wire"
+}
+
+# `piecewise seed --encryption require` seeds, libtorrent (forced RC4) downloads.
+case_pw_to_lt_enc() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create
+    PW_OPTS+=(--encryption require)
+    pw_seed; lt_get --encrypt --peer "$SEEDER"; check_same; stop_pw_seed
+}
+
+# allocated_bytes DIR: bytes of disk actually allocated to the files under DIR.
+allocated_bytes() {
+    "$PW_PY" -c 'import os, sys
+print(sum(os.stat(os.path.join(r, f)).st_blocks * 512 for r, _, fs in os.walk(sys.argv[1]) for f in fs))' "$1"
+}
+
+# `piecewise --encryption require` and a plaintext-only libtorrent never transfer, in
+# either direction: bounded waits, then no payload moved.
+case_pw_require_lt_plaintext() {
+    need_piecewise
+    single_payload 4; pw_create
+    local short=20 rc
+    lt_seed --plaintext-only
+    mkdir -p "$T/down"
+    timeout -k 5 "$short" "$PW_BIN" get "${PW_VERBOSE[@]}" "${PW_OPTS[@]}" -o "$T/down" --listen "$LEECHER" \
+        --no-seed --encryption require --peer "$SEEDER" "$TORRENT" >"$T/pw-get.log" 2>&1
+    rc=$?
+    [[ $rc == 124 ]] || fail "piecewise get --encryption require exited $rc against a plaintext-only seeder"
+    [[ $(allocated_bytes "$T/down") == 0 ]] || fail "piecewise wrote data it should never have received"
+    stop_pid "$SEED_PID" 10
+    grep -q 'uploaded 0 ' "$T/lt-seed.log" || fail "the plaintext-only seeder uploaded: $(grep final "$T/lt-seed.log")"
+    echo "lt (plaintext only) -> pw (require): nothing moved in ${short}s"
+
+    # The reverse: piecewise seeds requiring RC4, libtorrent downloads in plaintext only.
+    rm -rf "${T:?}/down" "${T:?}/seed"
+    PW_OPTS+=(--encryption require)
+    pw_seed
+    mkdir -p "$T/down"
+    "$PW_PY" "$LT_PEER" get "$TORRENT" --dir "$T/down" --listen "$LEECHER" --timeout "$short" \
+        --plaintext-only --peer "$SEEDER" >"$T/lt-get.log" 2>&1 &&
+        fail "libtorrent (plaintext only) completed a download from piecewise (require)"
+    [[ $(allocated_bytes "$T/down") == 0 ]] || fail "libtorrent received data from a require-only seeder"
+    stop_pw_seed
+    echo "PASS: pw (require) -> lt (plaintext only): nothing moved in ${short}s"
+}
+
 # `piecewise tracker` as the tracker: real clients find each other through it ----------
 # It serves HTTP and UDP on the same port number (127.0.0.1:6969 TCP and UDP), so
 # ot_wait_peer's HTTP probe also sees peers that announced over UDP.
@@ -580,6 +714,50 @@ case_pw_lsd() {
     stop_pw_seed
 }
 
+# --blocklist and --bind-interface against a libtorrent seeder (127.0.0.2): a gzipped
+# list that blocks it leaves the download at 0 peers; a list that does not, with every
+# socket bound to lo, completes; bound to another interface (a veth pair with no route to
+# 127.0.0.2) nothing connects; a missing interface exits 1 naming it, an unreadable or
+# empty blocklist exits 2.
+case_pw_blocklist_bind_interface() {
+    need_piecewise
+    single_payload 8; pw_create
+    lt_seed
+    local out rc
+    printf '# blocks the seeder\nlibtorrent seed:127.0.0.2-127.0.0.2\n' | gzip >"$T/block.p2p.gz"
+    timeout -k 5 10 "$PW_BIN" get "${PW_OPTS[@]}" -o "$T/down-blocked" --listen 127.0.0.5:6881 --no-seed \
+        --blocklist "$T/block.p2p.gz" --peer "$SEEDER" "$TORRENT" >"$T/pw-blocked.log" 2>&1
+    rc=$?
+    [[ $rc == 124 ]] || fail "get with the only peer blocked exited $rc (expected the 10 s timeout)"
+    grep -q '^blocklist: 1 ranges from .*block.p2p.gz (0 lines skipped)' "$T/pw-blocked.log" ||
+        fail "no blocklist line in the output"
+    grep -q 'peers [1-9]' "$T/pw-blocked.log" && fail "a blocked peer was connected"
+
+    printf '009.000.000.000 - 009.255.255.255 , 000 , elsewhere\nnot a range\n' >"$T/other.dat"
+    pw_get --bind-interface lo --blocklist "$T/other.dat" --peer "$SEEDER"
+    grep -q '^blocklist: 1 ranges from .*other.dat (1 lines skipped)' "$T/pw-get.log" ||
+        fail "no blocklist line in the output"
+    check_same
+
+    ip link add pwv0 type veth peer name pwv1 && ip link set pwv0 up && ip link set pwv1 up ||
+        fail "cannot make a veth pair"
+    timeout -k 5 10 "$PW_BIN" get "${PW_OPTS[@]}" -o "$T/down-veth" --listen 127.0.0.6:6881 --no-seed \
+        --bind-interface pwv0 --peer "$SEEDER" "$TORRENT" >"$T/pw-veth.log" 2>&1
+    rc=$?
+    [[ $rc == 124 ]] || fail "get bound to pwv0 exited $rc (expected the 10 s timeout)"
+    grep -q 'peers [1-9]' "$T/pw-veth.log" && fail "a peer was reached through pwv0"
+
+    out=$("$PW_BIN" get "${PW_OPTS[@]}" --bind-interface pw-none0 --peer "$SEEDER" "$TORRENT" 2>&1); rc=$?
+    [[ $rc == 1 && $out == *"no network interface named 'pw-none0'"* ]] ||
+        fail "a missing interface gave exit $rc: $out"
+    out=$("$PW_BIN" seed "${PW_OPTS[@]}" --blocklist "$T/nothing.p2p" "$TORRENT" 2>&1); rc=$?
+    [[ $rc == 2 && $out == *"cannot read blocklist"* ]] || fail "a missing blocklist gave exit $rc: $out"
+    : >"$T/empty.p2p"
+    out=$("$PW_BIN" seed "${PW_OPTS[@]}" --blocklist "$T/empty.p2p" "$TORRENT" 2>&1); rc=$?
+    [[ $rc == 2 && $out == *"no IP range"* ]] || fail "an empty blocklist gave exit $rc: $out"
+    echo "PASS: blocked seeder never connected, lo-bound download identical, veth-bound reached nothing"
+}
+
 # `piecewise verify` on a multi-file torrent made by mktorrent (pieces straddle files):
 # good data exits 0, a flipped byte or a missing file exits 1 naming the file, and
 # libtorrent's own check agrees on the count of good pieces; bad input exits 2.
@@ -649,6 +827,79 @@ case_pw_disk_full() {
     grep -q "(resume data)" "$T/pw-get.log" || fail "the rerun re-hashed instead of using its resume data"
     check_same
     echo "PASS: disk full -> exit 1 with the reason; rerun kept $kept of $pieces pieces and completed"
+}
+
+# A file truncated behind the seeder's back: the read that comes back short stops the
+# torrent with one line naming the file and the read, and `seed` exits 1 (it never serves
+# garbage; libtorrent never completes from it). With the file restored, a new `seed`
+# sees that its resume record no longer matches the file, checks it again and serves
+# libtorrent the whole torrent.
+case_pw_seed_file_truncated() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create
+    pw_seed
+    truncate -s 8M "$T/seed/$SRC_NAME"
+    mkdir -p "$T/down"
+    "$PW_PY" "$LT_PEER" get "$TORRENT" --dir "$T/down" --listen "$LEECHER" --timeout 10 \
+        --peer "$SEEDER" >"$T/lt-get-truncated.log" 2>&1 && fail "libtorrent completed from a truncated file"
+    local rc
+    wait_pid_exit "$SEED_PID" 30; rc=$?
+    [[ $rc == 1 ]] || fail "piecewise seed exited $rc after its file was truncated (expected 1)"
+    grep -q "read $T/seed/$SRC_NAME: " "$T/pw-seed.log" ||
+        fail "no line names the file and the read: $(tail -n 2 "$T/pw-seed.log" | tr '\n' ' ')"
+    cp "$T/src/$SRC_NAME" "$T/seed/$SRC_NAME"
+    rm -rf "$T/down"
+    pw_seed
+    grep -q "(checked)" "$T/pw-seed.log" || fail "the restarted seeder trusted stale resume data"
+    lt_get --peer "$SEEDER"; check_same; stop_pw_seed
+}
+
+# Crash safety: `piecewise get` from a rate-limited libtorrent seeder is killed with
+# SIGKILL at KILLS random moments (0.1-0.6 s after each start) and restarted each time.
+# The result must be byte-identical, `piecewise verify` must pass, and the seeder must
+# have uploaded no more than the payload plus, per kill, what the leecher could hold
+# unwritten: its piece cache (--cache 4 MiB) and the requests in flight (about 1.5 s of
+# the transfer rate, plus socket buffers): KILL_SLACK_MIB per kill. Restarts after a
+# kill find the files newer than the last resume record and check them again.
+KILLS=${KILLS:-20}
+KILL_SLACK_MIB=${KILL_SLACK_MIB:-5}
+case_pw_kill_resume() {
+    need_piecewise
+    single_payload 64; pw_create
+    local limit=$((4 * 1048576))
+    lt_seed --upload-limit "$limit"
+    mkdir -p "$T/down"
+    local k pid rc kills=0 delay
+    for ((k = 1; k <= KILLS; k++)); do
+        "$PW_BIN" get "${PW_VERBOSE[@]}" "${PW_OPTS[@]}" --cache 4 -o "$T/down" --listen "$LEECHER" \
+            --no-seed --peer "$SEEDER" "$TORRENT" >>"$T/pw-kills.log" 2>&1 &
+        pid=$!
+        delay=$(printf '0.%d' $((1 + RANDOM % 6)))$((RANDOM % 10))
+        sleep "$delay"
+        if ! kill -0 "$pid" 2>/dev/null; then
+            wait "$pid"; rc=$?
+            fail "get ended by itself before kill $k (exit $rc): the payload is too small for $KILLS kills"
+        fi
+        kill -KILL "$pid"
+        wait "$pid" 2>/dev/null
+        kills=$((kills + 1))
+        echo "--- killed after ${delay} s ($kills)" >>"$T/pw-kills.log"
+    done
+    local present
+    present=$(grep -oE '[0-9]+ of [0-9]+ pieces present' "$T/pw-kills.log" | tail -n 1)
+    pw_get --cache 4 --peer "$SEEDER"
+    check_same
+    "$PW_BIN" verify --quiet -d "$T/down" "$TORRENT" >"$T/verify.log" 2>&1 ||
+        fail "verify after the kills: $(cat "$T/verify.log")"
+    stop_pid "$SEED_PID" 10
+    local up bound
+    up=$(grep -oE 'uploaded [0-9]+' "$T/lt-seed.log" | tail -n 1 | cut -d' ' -f2)
+    [[ -n $up ]] || fail "the seeder did not report its upload total"
+    bound=$(((PAYLOAD_MIB + kills * KILL_SLACK_MIB) * 1048576))
+    ((up <= bound)) || fail "the seeder uploaded $up bytes for a ${PAYLOAD_MIB} MiB payload after $kills kills (bound $bound)"
+    local checks
+    checks=$(grep -c 'pieces present (checked)' "$T/pw-kills.log")
+    echo "PASS: $kills kills, $checks restarts re-checked (last restart saw: $present); seeder uploaded $up bytes, $(((up - PAYLOAD_MIB * 1048576) / 1024)) KiB more than the payload (bound $((bound / 1048576)) MiB)"
 }
 
 # piecewise daemon driven by Transmission's own transmission-remote: add a torrent that a

@@ -2,6 +2,7 @@
 """A libtorrent peer for interop tests and benchmarks, kept on loopback.
 
     lt_peer.py seed TORRENT --dir DIR --listen 127.0.0.2:6881 [--peer H:P]... [--timeout S]
+                    [--upload-limit BYTES_PER_S]
     lt_peer.py get  TORRENT --dir DIR --listen 127.0.0.3:6881 [--peer H:P]... [--timeout S]
     lt_peer.py check TORRENT --dir DIR [--hashing-threads N] [--timeout S]
     lt_peer.py infohash TORRENT
@@ -37,7 +38,7 @@ def parse_hostport(text):
     return host.strip("[]"), int(port)
 
 
-def make_session(listen, utp, encrypt, hashing_threads=0):
+def make_session(listen, utp, encrypt, hashing_threads=0, plaintext_only=False):
     host, port = listen
     settings = {
         "listen_interfaces": f"{host}:{port}",
@@ -70,6 +71,15 @@ def make_session(listen, utp, encrypt, hashing_threads=0):
                 "out_enc_policy": int(lt.enc_policy.forced),
                 "in_enc_policy": int(lt.enc_policy.forced),
                 "allowed_enc_level": int(lt.enc_level.rc4),
+            }
+        )
+    if plaintext_only:
+        # INTEROP.md: plaintext only is policies 2 (pe_disabled), level 1 (pe_plaintext).
+        settings.update(
+            {
+                "out_enc_policy": int(lt.enc_policy.disabled),
+                "in_enc_policy": int(lt.enc_policy.disabled),
+                "allowed_enc_level": int(lt.enc_level.plaintext),
             }
         )
     return lt.session(settings)
@@ -131,7 +141,11 @@ def main():
     ap.add_argument("--seed-mode", action="store_true", help="skip the initial check")
     ap.add_argument("--utp", action="store_true", help="allow uTP (TCP only otherwise)")
     ap.add_argument("--encrypt", action="store_true", help="force MSE/RC4")
+    ap.add_argument("--plaintext-only", action="store_true",
+                    help="no MSE at all: encrypted handshakes are refused")
     ap.add_argument("--quiet", action="store_true", help="no periodic progress lines")
+    ap.add_argument("--upload-limit", type=int, default=0,
+                    help="bytes/s this peer sends at most, loopback peers included (0: no limit)")
     ap.add_argument("--hashing-threads", type=int, default=0,
                     help="libtorrent hashing_threads (0: libtorrent's default)")
     args = ap.parse_args()
@@ -156,7 +170,15 @@ def main():
     if args.mode == "check":
         return check(info, args)
 
-    ses = make_session(args.listen, args.utp, args.encrypt, args.hashing_threads)
+    ses = make_session(args.listen, args.utp, args.encrypt, args.hashing_threads,
+                       args.plaintext_only)
+    if args.upload_limit > 0:
+        # 127.x peers are in libtorrent's local peer class, which the session-wide
+        # upload_rate_limit does not cover: limit that class too.
+        ses.apply_settings({"upload_rate_limit": args.upload_limit})
+        pc = ses.get_peer_class(ses.local_peer_class_id)
+        pc["upload_limit"] = args.upload_limit
+        ses.set_peer_class(ses.local_peer_class_id, pc)
     atp = lt.add_torrent_params()
     atp.ti = info
     atp.save_path = args.dir

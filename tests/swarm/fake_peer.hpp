@@ -94,6 +94,8 @@ private:
     void serve(int fd) {
         char hs[pw::wire::handshake_size];
         if (!read_exact(fd, hs, sizeof hs)) return;
+        // Plaintext only: like real clients, hang up on anything else (an MSE handshake).
+        if (!pw::wire::decode_handshake(std::string_view(hs, sizeof hs))) return;
         pw::wire::Handshake ours;
         ours.info_hash = meta_.info_hash;
         std::string id = "-FK0001-fakepeer0000";

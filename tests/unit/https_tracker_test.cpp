@@ -228,6 +228,8 @@ class HttpsTracker : public ::testing::Test {
         std::fclose(f);
     }
     void TearDown() override {
+        // A run that timed out may have left a context build running for `ioc`.
+        pw::tracker::tls_loader_drain();
         std::error_code ec;
         fs::remove_all(dir, ec);
     }

@@ -389,6 +389,17 @@ TEST(LsdDiscovery, StartRefusesANonMulticastGroup) {
     EXPECT_FALSE(lsd2.start(error));
 }
 
+TEST(LsdDiscovery, StartRefusesAMissingInterface) {
+    // The socket is opened but never bound or joined: nothing is sent.
+    asio::io_context io;
+    LsdSettings s;
+    s.device = "pw-none0";
+    LocalDiscovery lsd(io, asio::ip::make_address_v4("127.0.0.1"), 6881, s, nullptr);
+    std::string error;
+    EXPECT_FALSE(lsd.start(error));
+    EXPECT_NE(error.find("bind to interface 'pw-none0'"), std::string::npos) << error;
+}
+
 // ---- live, inside a loopback-only network namespace --------------------------------------
 
 bool run_until(asio::io_context& io, std::chrono::milliseconds limit,

@@ -31,6 +31,9 @@ struct AnnounceRequest {
     // Not part of the URL: the local address to send the request from (textual IP;
     // empty: let the system choose). Trackers record the source address of an announce.
     std::string bind_ip;
+    // Not part of the URL: the network interface the request must leave by
+    // (SO_BINDTODEVICE; empty: any).
+    std::string bind_device;
 };
 
 struct PeerAddress {
