@@ -93,12 +93,16 @@ using TorrentId = int;
 
 struct AddTorrentParams {
     std::string torrent_file;      // path to a .torrent, or
+    std::string torrent_data;      // a .torrent's bytes, or
     std::string magnet;            // a magnet link (BEP 9): the metadata is fetched from peers
     std::string save_torrent;      // with a magnet: write the fetched metadata here as a .torrent
     std::string save_path = ".";   // parent directory of the torrent's name
     std::vector<std::string> peers;  // "HOST:PORT" to connect to at start
     bool upload_only = false;      // serve what is on disk, download nothing
     double seed_ratio = -1;        // stop when uploaded/size reaches this; <0: never
+    // Added stopped: no check, no peers, no announces until resume(); what is on disk is
+    // taken from matching resume data only (never hashed while paused).
+    bool paused = false;
 };
 
 enum class TorrentState { metadata, checking, downloading, seeding, stopped, error };
@@ -111,6 +115,24 @@ struct TrackerStatus {
     std::int64_t seeders = -1;
     std::int64_t leechers = -1;
     std::int64_t next_announce_s = 0;
+};
+
+struct FileStatus {
+    std::string path;  // relative to save_path ('/'-separated)
+    std::int64_t size = 0;
+    std::int64_t bytes_done = 0;  // bytes of verified pieces inside this file
+};
+
+struct PeerStatus {
+    std::string address;  // IP
+    int port = 0;
+    std::string client;
+    bool outgoing = false;
+    bool downloading_from = false;  // we are interested and it unchoked us
+    bool uploading_to = false;      // it is interested and we unchoked it
+    double down_rate = 0;           // bytes/s
+    double up_rate = 0;
+    double progress = 0;  // 0..1, its share of the pieces
 };
 
 struct TorrentStatus {
@@ -134,6 +156,12 @@ struct TorrentStatus {
     double check_progress = 0;     // 0..1 while checking
     bool seed_ratio_reached = false;
     std::vector<TrackerStatus> trackers;
+    bool paused = false;           // pause() or added paused: state is `stopped`
+    std::string save_path;         // absolute download directory
+    std::int64_t piece_length = 0;
+    std::int64_t added_time = 0;   // unix seconds when added to this session
+    std::vector<FileStatus> files;
+    std::vector<PeerStatus> peer_list;
 };
 
 enum class EventType {
@@ -174,6 +202,25 @@ public:
     std::vector<Event> pop_events();
     // Blocks until an event is waiting to be popped or `timeout` passed; true if one is.
     bool wait_for_events(std::chrono::milliseconds timeout);
+
+    // Ids of every torrent (and magnet still fetching its metadata), ascending.
+    std::vector<TorrentId> list() const;
+    // The calls below return false for an unknown id. They post to the network thread
+    // and return once it took the command (the work itself, announces and disk jobs,
+    // continues in the background).
+    // Stops the torrent (announces `stopped`, closes peers and files) and forgets it:
+    // its resume data is removed and, with delete_data, its files (only the torrent's own
+    // files and the now-empty folders of a multi-file torrent, never anything else).
+    bool remove_torrent(TorrentId id, bool delete_data);
+    // Paused: no peers, no announces but `stopped`, state `stopped`; resume data saved.
+    bool pause(TorrentId id);
+    // Starts a paused torrent again: re-announces and continues from the resume data
+    // saved at pause (no re-hash when the files did not change).
+    bool resume(TorrentId id);
+    // Hashes every piece again (the resume data is dropped); a paused torrent stays paused.
+    bool recheck(TorrentId id);
+    // Announces to the trackers now (and looks the torrent up in the DHT).
+    bool reannounce(TorrentId id);
 
     // Announces `stopped` to trackers (bounded wait), saves resume data, closes every
     // connection and file. Idempotent.

@@ -23,6 +23,7 @@ Command add_seed(CLI::App& root);
 Command add_tracker(CLI::App& root);   // cmd_tracker.cpp
 Command add_dht_node(CLI::App& root);  // cmd_dht_node.cpp
 Command add_verify(CLI::App& root);    // cmd_verify.cpp
+Command add_daemon(CLI::App& root);    // cmd_daemon.cpp
 
 // Prints "piecewise: <msg>" on stderr and returns `status`.
 int fail(int status, const std::string& msg);

@@ -30,6 +30,7 @@ int main(int argc, char** argv) {
     commands.push_back(pw::cli::add_verify(app));
     commands.push_back(pw::cli::add_tracker(app));
     commands.push_back(pw::cli::add_dht_node(app));
+    commands.push_back(pw::cli::add_daemon(app));
     for (auto& c : commands) c.app->set_version_flag("--version", std::string("piecewise ") + PW_VERSION);
     try {
         app.parse(argc, argv);

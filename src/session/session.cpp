@@ -19,6 +19,7 @@
 #include <map>
 #include <mutex>
 #include <random>
+#include <ctime>
 #include <thread>
 
 #include "piecewise/session.hpp"
@@ -105,6 +106,21 @@ struct Session::Impl {
     std::unique_ptr<pw::dht::DhtNode> dht;
 
     std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
+
+    // Session control (session_control.cpp).
+    struct PausedMagnet {
+        pw::meta::Magnet magnet;
+        AddTorrentParams params;
+    };
+    std::map<TorrentId, PausedMagnet> paused_magnets;  // magnets added or paused before their metadata
+    std::map<TorrentId, std::int64_t> added_time;       // unix seconds
+    std::map<TorrentId, AddTorrentParams> fetch_params;  // of the magnets in `fetches`
+    TorrentStatus paused_magnet_status(const PausedMagnet& pm) const;
+    void start_fetch(TorrentId id, const pw::meta::Magnet& magnet, const AddTorrentParams& params);
+    awaitable<void> remove(TorrentId id, bool delete_data);
+    awaitable<void> resume(TorrentId id);
+    awaitable<void> recheck(TorrentId id);
+    awaitable<bool> wait_settled(const std::shared_ptr<pw::session::Torrent>& t);
 
     explicit Impl(Settings s)
         : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}} {}
@@ -318,6 +334,8 @@ bool Session::Impl::known(const pw::Sha1Digest& ih) const {
         if (t->info_hash() == ih) return true;
     for (auto& [id, f] : fetches)
         if (f->info_hash() == ih) return true;
+    for (auto& [id, pm] : paused_magnets)
+        if (pm.magnet.info_hash == ih) return true;
     return false;
 }
 
@@ -355,6 +373,7 @@ TorrentId Session::add_torrent(const AddTorrentParams& params) {
     std::optional<pw::meta::Magnet> magnet;
     try {
         if (!params.magnet.empty()) magnet = pw::meta::parse_magnet(params.magnet);
+        else if (!params.torrent_data.empty()) m = pw::meta::parse(params.torrent_data);
         else m = pw::meta::load(params.torrent_file);
     } catch (const pw::meta::MetainfoError& e) {
         throw Error(e.what());
@@ -367,28 +386,16 @@ TorrentId Session::add_torrent(const AddTorrentParams& params) {
             return;
         }
         int id = d.next_id++;
+        d.added_time[id] = std::time(nullptr);
         if (m) {
             auto t = std::make_shared<pw::session::Torrent>(d.ctx, id, std::move(*m), params);
             d.torrents[id] = t;
-            t->start();
+            if (params.paused) t->start_paused(false);
+            else t->start();
+        } else if (params.paused) {
+            d.paused_magnets[id] = {*magnet, params};
         } else {
-            auto* impl = &d;
-            auto f = std::make_shared<pw::session::MetadataFetch>(
-                d.ctx, id, *magnet,
-                [impl, id, params](pw::meta::Metainfo meta, std::vector<tcp::endpoint> peers) {
-                    // Runs on the network thread: the fetch turns into a torrent.
-                    impl->emit({EventType::metadata_received, id,
-                                "metadata received: " + meta.name + " (" + std::to_string(meta.num_pieces()) + " pieces)"});
-                    if (!params.save_torrent.empty()) impl->save_torrent_file(meta, params.save_torrent, id);
-                    auto p = params;
-                    for (auto& ep : peers) p.peers.push_back(pw::session::format_endpoint(ep));
-                    auto t = std::make_shared<pw::session::Torrent>(impl->ctx, id, std::move(meta), p);
-                    impl->fetches.erase(id);
-                    impl->torrents[id] = t;
-                    t->start();
-                });
-            d.fetches[id] = f;
-            f->start();
+            d.start_fetch(id, *magnet, params);
         }
         done.set_value(id);
     });
@@ -403,10 +410,20 @@ std::optional<TorrentStatus> Session::status(TorrentId id) const {
     auto done = std::make_shared<std::promise<std::optional<TorrentStatus>>>();
     auto fut = done->get_future();
     asio::post(d.io, [&d, id, done] {
-        auto it = d.torrents.find(id);
-        if (it != d.torrents.end()) return done->set_value(it->second->status());
-        auto f = d.fetches.find(id);
-        done->set_value(f == d.fetches.end() ? std::nullopt : std::optional(f->second->status()));
+        std::optional<TorrentStatus> st;
+        if (auto it = d.torrents.find(id); it != d.torrents.end()) {
+            st = it->second->status();
+            it->second->detailed_status(*st);
+        } else if (auto f = d.fetches.find(id); f != d.fetches.end()) {
+            st = f->second->status();
+        } else if (auto pm = d.paused_magnets.find(id); pm != d.paused_magnets.end()) {
+            st = d.paused_magnet_status(pm->second);
+        }
+        if (st) {
+            auto a = d.added_time.find(id);
+            if (a != d.added_time.end()) st->added_time = a->second;
+        }
+        done->set_value(std::move(st));
     });
     if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return std::nullopt;
     return fut.get();
@@ -450,6 +467,223 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
     // A TLS context build for an https tracker may still be under way on its helper
     // thread: its result must reach `io` before `io` is destroyed.
     pw::tracker::tls_loader_drain();
+}
+
+// ---- Session control: list, remove, pause, resume, recheck, reannounce ----
+
+void Session::Impl::start_fetch(TorrentId id, const pw::meta::Magnet& magnet, const AddTorrentParams& params) {
+    auto* impl = this;
+    auto f = std::make_shared<pw::session::MetadataFetch>(
+        ctx, id, magnet, [impl, id, params](pw::meta::Metainfo meta, std::vector<tcp::endpoint> peers) {
+            // Runs on the network thread: the fetch turns into a torrent.
+            impl->emit({EventType::metadata_received, id,
+                        "metadata received: " + meta.name + " (" + std::to_string(meta.num_pieces()) + " pieces)"});
+            if (!params.save_torrent.empty()) impl->save_torrent_file(meta, params.save_torrent, id);
+            auto p = params;
+            for (auto& ep : peers) p.peers.push_back(pw::session::format_endpoint(ep));
+            auto t = std::make_shared<pw::session::Torrent>(impl->ctx, id, std::move(meta), p);
+            impl->fetches.erase(id);
+            impl->fetch_params.erase(id);
+            impl->torrents[id] = t;
+            t->start();
+        });
+    fetches[id] = f;
+    fetch_params[id] = params;
+    f->start();
+}
+
+TorrentStatus Session::Impl::paused_magnet_status(const PausedMagnet& pm) const {
+    TorrentStatus s;
+    s.name = pm.magnet.name.empty() ? pm.magnet.info_hash.hex() : pm.magnet.name;
+    s.info_hash = pm.magnet.info_hash.hex();
+    s.state = TorrentState::stopped;
+    s.paused = true;
+    s.save_path = std::filesystem::absolute(pm.params.save_path).string();
+    for (auto& url : pm.magnet.trackers) s.trackers.push_back(TrackerStatus{url, {}, {}, 0, -1, -1, 0});
+    return s;
+}
+
+// Waits (bounded) until a pausing torrent's shutdown and disk jobs are over.
+awaitable<bool> Session::Impl::wait_settled(const std::shared_ptr<pw::session::Torrent>& t) {
+    asio::steady_timer timer(io);
+    for (int i = 0; i < 600 && !t->settled(); ++i) {
+        timer.expires_after(std::chrono::milliseconds(100));
+        co_await timer.async_wait(use_nothrow);
+    }
+    co_return t->settled();
+}
+
+awaitable<void> Session::Impl::remove(TorrentId id, bool delete_data) {
+    added_time.erase(id);
+    if (auto pm = paused_magnets.find(id); pm != paused_magnets.end()) {
+        paused_magnets.erase(pm);
+        co_return;
+    }
+    if (auto f = fetches.find(id); f != fetches.end()) {
+        f->second->stop();
+        fetches.erase(f);
+        fetch_params.erase(id);
+        co_return;
+    }
+    auto it = torrents.find(id);
+    if (it == torrents.end()) co_return;
+    auto t = it->second;
+    torrents.erase(it);
+    // A pausing torrent saves its resume data at the end of its shutdown: wait for that,
+    // so the removal below is not undone.
+    if (t->paused()) co_await wait_settled(t);
+    else co_await t->shutdown(std::chrono::seconds(3));
+    // Files are removed on the disk pool, and only the torrent's own: each file's path is
+    // sanitised and relative to the save path; folders go only when left empty.
+    auto root = std::filesystem::absolute(t->params().save_path).lexically_normal();
+    auto resume = t->resume_file();
+    std::vector<std::string> paths;
+    if (delete_data)
+        for (auto& f : t->metainfo().files)
+            if (!f.pad) paths.push_back(f.path);
+    disk.post([root, resume, paths] {
+        std::error_code ec;
+        std::filesystem::remove(resume, ec);
+        std::vector<std::filesystem::path> dirs;
+        for (auto& rel : paths) {
+            auto p = (root / rel).lexically_normal();
+            auto r = p.lexically_relative(root);
+            if (r.empty() || *r.begin() == "..") continue;  // never outside the save path
+            std::filesystem::remove(p, ec);
+            for (auto d = p.parent_path(); d != root && d.string().size() > root.string().size(); d = d.parent_path())
+                dirs.push_back(d);
+        }
+        std::sort(dirs.begin(), dirs.end(), [](auto& a, auto& b) { return a.string().size() > b.string().size(); });
+        for (auto& d : dirs)
+            if (std::filesystem::is_empty(d, ec)) std::filesystem::remove(d, ec);
+    });
+}
+
+awaitable<void> Session::Impl::resume(TorrentId id) {
+    if (auto pm = paused_magnets.find(id); pm != paused_magnets.end()) {
+        auto m = pm->second;
+        paused_magnets.erase(pm);
+        m.params.paused = false;
+        start_fetch(id, m.magnet, m.params);
+        co_return;
+    }
+    auto it = torrents.find(id);
+    if (it == torrents.end() || !it->second->paused()) co_return;
+    auto old = it->second;
+    if (!co_await wait_settled(old)) co_return;
+    if (auto now = torrents.find(id); now == torrents.end() || now->second != old) co_return;  // removed or resumed meanwhile
+    auto p = old->params();
+    p.paused = false;
+    auto t = std::make_shared<pw::session::Torrent>(ctx, id, old->metainfo(), p);
+    torrents[id] = t;
+    t->start();  // trusts the resume data written at pause: no re-hash
+}
+
+awaitable<void> Session::Impl::recheck(TorrentId id) {
+    auto it = torrents.find(id);
+    if (it == torrents.end()) co_return;
+    auto old = it->second;
+    bool was_paused = old->paused();
+    if (was_paused) {
+        if (!co_await wait_settled(old)) co_return;
+    } else {
+        co_await old->pause(std::chrono::seconds(3));
+    }
+    if (auto now = torrents.find(id); now == torrents.end() || now->second != old) co_return;
+    auto p = old->params();
+    p.paused = was_paused;
+    auto t = std::make_shared<pw::session::Torrent>(ctx, id, old->metainfo(), p);
+    torrents[id] = t;
+    if (was_paused) {
+        t->start_paused(true);
+        co_return;
+    }
+    // Drop the resume data first (on the disk pool), then start: start() hashes everything.
+    disk.post([this, t, file = t->resume_file()] {
+        std::error_code ec;
+        std::filesystem::remove(file, ec);
+        asio::post(io, [t] { t->start(); });
+    });
+}
+
+std::vector<TorrentId> Session::list() const {
+    auto& d = *impl_;
+    if (d.stopped) return {};
+    auto done = std::make_shared<std::promise<std::vector<TorrentId>>>();
+    auto fut = done->get_future();
+    asio::post(d.io, [&d, done] {
+        std::vector<TorrentId> ids;
+        for (auto& [id, t] : d.torrents) ids.push_back(id);
+        for (auto& [id, f] : d.fetches) ids.push_back(id);
+        for (auto& [id, m] : d.paused_magnets) ids.push_back(id);
+        std::sort(ids.begin(), ids.end());
+        done->set_value(std::move(ids));
+    });
+    if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return {};
+    return fut.get();
+}
+
+namespace {
+// Runs `fn(impl)` on the network thread; returns what it returned (false if stopped).
+template <class Fn>
+bool on_network(Session::Impl& d, bool stopped, Fn fn) {
+    if (stopped) return false;
+    auto done = std::make_shared<std::promise<bool>>();
+    auto fut = done->get_future();
+    asio::post(d.io, [&d, done, fn] { done->set_value(fn(d)); });
+    if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return false;
+    return fut.get();
+}
+bool has(const Session::Impl& d, TorrentId id) {
+    return d.torrents.count(id) || d.fetches.count(id) || d.paused_magnets.count(id);
+}
+}  // namespace
+
+bool Session::remove_torrent(TorrentId id, bool delete_data) {
+    return on_network(*impl_, impl_->stopped, [id, delete_data](Impl& d) {
+        if (!has(d, id)) return false;
+        asio::co_spawn(d.io, d.remove(id, delete_data), asio::detached);
+        return true;
+    });
+}
+
+bool Session::pause(TorrentId id) {
+    return on_network(*impl_, impl_->stopped, [id](Impl& d) {
+        if (!has(d, id)) return false;
+        if (auto f = d.fetches.find(id); f != d.fetches.end()) {
+            d.paused_magnets[id] = {f->second->magnet(), d.fetch_params[id]};
+            f->second->stop();
+            d.fetches.erase(f);
+            d.fetch_params.erase(id);
+        } else if (auto t = d.torrents.find(id); t != d.torrents.end()) {
+            asio::co_spawn(d.io, t->second->pause(std::chrono::seconds(3)), asio::detached);
+        }
+        return true;
+    });
+}
+
+bool Session::resume(TorrentId id) {
+    return on_network(*impl_, impl_->stopped, [id](Impl& d) {
+        if (!has(d, id)) return false;
+        asio::co_spawn(d.io, d.resume(id), asio::detached);
+        return true;
+    });
+}
+
+bool Session::recheck(TorrentId id) {
+    return on_network(*impl_, impl_->stopped, [id](Impl& d) {
+        if (!has(d, id)) return false;
+        asio::co_spawn(d.io, d.recheck(id), asio::detached);
+        return true;
+    });
+}
+
+bool Session::reannounce(TorrentId id) {
+    return on_network(*impl_, impl_->stopped, [id](Impl& d) {
+        if (!has(d, id)) return false;
+        if (auto t = d.torrents.find(id); t != d.torrents.end()) t->second->reannounce();
+        return true;
+    });
 }
 
 }  // namespace piecewise

@@ -85,6 +85,22 @@ public:
     // disk jobs and saves resume data.
     boost::asio::awaitable<void> shutdown(std::chrono::milliseconds timeout);
 
+    // torrent_control.cpp: what the daemon's Session calls need.
+    // Instead of start(): state `stopped`, what is on disk taken from matching resume
+    // data; with `check`, every piece is hashed first (and the resume data rewritten).
+    void start_paused(bool check);
+    // shutdown() for pause(): the torrent keeps answering status as paused.
+    boost::asio::awaitable<void> pause(std::chrono::milliseconds timeout);
+    // Paused and settled: no shutdown or disk job of it is still running.
+    bool settled() const { return paused_ && settled_; }
+    void reannounce();
+    bool paused() const { return paused_; }
+    const meta::Metainfo& metainfo() const { return meta_; }
+    const piecewise::AddTorrentParams& params() const { return params_; }
+    std::filesystem::path resume_file() const { return resume_path(); }
+    // Fills the files and peers lists of a status.
+    void detailed_status(piecewise::TorrentStatus& s) const;
+
     piecewise::TorrentId id() const { return id_; }
     const Sha1Digest& info_hash() const { return meta_.info_hash; }
     piecewise::TorrentStatus status() const;
@@ -221,6 +237,8 @@ private:
     int banned_count_ = 0;
     std::shared_ptr<storage::CheckProgress> check_progress_;
     bool finished_emitted_ = false;
+    bool paused_ = false;
+    bool settled_ = false;
 };
 
 }  // namespace pw::session

@@ -1026,6 +1026,103 @@ case_aria2_to_pw() {
     pw_get; check_same
 }
 
+# piecewise daemon driven by Transmission's own transmission-remote: add a torrent that a
+# libtorrent seeder serves (found through the tracker), list, details, stop/start, a
+# kill -9 and restart that keeps the torrent in the same (stopped) state without a
+# re-hash, remove. Then the RPC's HTTP checks with curl: 409 session-id handshake, Basic
+# auth (401), the client allow-list (403), the Host check (421) and the body limit (413).
+DAEMON_RPC=127.0.0.1:9092
+daemon_start() {   # daemon_start [piecewise daemon options]
+    spawn "$T/daemon.log" "$PW_BIN" daemon --no-dht --rpc "$DAEMON_RPC" --state-dir "$T/dstate" \
+        --download-dir "$T/down" --listen "$LEECHER" "$@"
+    DAEMON_PID=$SPAWNED
+    wait_alive "$DAEMON_PID" "$START_WAIT" port_listening "${DAEMON_RPC%:*}" "${DAEMON_RPC#*:}"
+    (($? == 0)) || fail "piecewise daemon did not listen on $DAEMON_RPC"
+}
+remote() { timeout 30 transmission-remote "$DAEMON_RPC" "$@" 2>&1; }
+remote_status() { remote -l | awk '$1 == "1" { print $(NF-1) }'; }   # single-word name
+remote_field() { remote -t 1 -i | awk -F': *' -v k="$1" '$1 ~ "^ *"k"$" { print $2 }'; }
+rpc_http() {   # rpc_http [curl options]: prints the HTTP status
+    curl -s -o /dev/null -w '%{http_code}' --max-time 10 -X POST "http://$DAEMON_RPC/transmission/rpc" "$@" \
+        -d '{"method":"session-get"}'
+}
+session_id() {
+    curl -s -i --max-time 10 -X POST "http://$DAEMON_RPC/transmission/rpc" "$@" -d '{}' |
+        awk -F': *' 'tolower($1) == "x-transmission-session-id" { sub(/\r$/, "", $2); print $2 }'
+}
+
+case_daemon_remote() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    single_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed; seeder_announced
+    local ih out; ih=$(info_hash "$TORRENT")
+    daemon_start
+    mkdir -p "$T/down"
+    out=$(remote -a "$TORRENT" -w "$T/down")
+    [[ $out == *success* ]] || fail "transmission-remote -a: $out"
+    remote -l | grep -q "$SRC_NAME" || fail "-l does not list $SRC_NAME: $(remote -l)"
+    wait_until "$WAIT" bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Percent Done') == *'100%'* ]]" ||
+        fail "the download did not complete within $WAIT s: $(remote -t 1 -i | grep -E 'State|Percent')"
+    check_same
+    [[ $(remote_field Name) == "$SRC_NAME" ]] || fail "-i name: $(remote_field Name)"
+    [[ $(remote_field Hash) == "$ih" ]] || fail "-i hash: $(remote_field Hash), expected $ih"
+    remote -t 1 -f | grep -q "$SRC_NAME" || fail "-f does not list the file: $(remote -t 1 -f)"
+
+    remote -t 1 -S >/dev/null
+    wait_until 20 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -l | awk '\$1 == \"1\"') == *Stopped* ]]" ||
+        fail "-S: not stopped: $(remote -l)"
+    remote -t 1 -s >/dev/null
+    wait_until 20 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -l | awk '\$1 == \"1\"') =~ (Seeding|Idle) ]]" ||
+        fail "-s: not seeding again: $(remote -l)"
+
+    # Stopped, then killed without warning: the restart lists it, still stopped, complete.
+    remote -t 1 -S >/dev/null
+    wait_until 20 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -l | awk '\$1 == \"1\"') == *Stopped* ]]" ||
+        fail "-S before kill: $(remote -l)"
+    kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+    daemon_start
+    out=$(remote -l | awk '$1 == "1"')
+    [[ $out == *Stopped* && $out == *100%* && $out == *"$SRC_NAME"* ]] || fail "after kill -9 and restart: $out"
+    remote -t 1 -s >/dev/null
+    wait_until 20 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -l | awk '\$1 == \"1\"') =~ (Seeding|Idle) ]]" ||
+        fail "after restart, -s: $(remote -l)"
+    [[ $(remote_field 'Percent Done') == 100% ]] || fail "after restart: $(remote_field 'Percent Done')"
+
+    out=$(remote -t 1 -r)
+    [[ $out == *success* ]] || fail "-r: $out"
+    remote -l | awk '$1 == "1"' | grep -q . && fail "-r: still listed: $(remote -l)"
+    [[ -f $T/down/$SRC_NAME ]] || fail "-r (without --remove-and-delete) deleted the data"
+
+    # HTTP checks.
+    local code sid
+    code=$(rpc_http); [[ $code == 409 ]] || fail "no session id: HTTP $code, expected 409"
+    sid=$(session_id); [[ ${#sid} -ge 32 ]] || fail "409 without a usable X-Transmission-Session-Id ($sid)"
+    code=$(rpc_http -H "X-Transmission-Session-Id: $sid"); [[ $code == 200 ]] || fail "with the id: HTTP $code"
+    code=$(rpc_http -H "X-Transmission-Session-Id: wrong"); [[ $code == 409 ]] || fail "wrong id: HTTP $code"
+    code=$(rpc_http -H "X-Transmission-Session-Id: $sid" -H "Host: evil.example:9092")
+    [[ $code == 421 ]] || fail "Host evil.example: HTTP $code, expected 421"
+    head -c $((11 * 1048576)) /dev/zero >"$T/big.json"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 20 -X POST -H "X-Transmission-Session-Id: $sid" \
+        --data-binary @"$T/big.json" "http://$DAEMON_RPC/transmission/rpc")
+    [[ $code == 413 ]] || fail "an 11 MiB body: HTTP $code, expected 413"
+    code=$(rpc_http -H "X-Transmission-Session-Id: $sid"); [[ $code == 200 ]] || fail "after the 413: HTTP $code"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+
+    daemon_start --rpc-auth alice:s3cret
+    code=$(rpc_http); [[ $code == 401 ]] || fail "auth on, no credentials: HTTP $code, expected 401"
+    code=$(rpc_http -u alice:wrong); [[ $code == 401 ]] || fail "auth on, wrong password: HTTP $code"
+    sid=$(session_id -u alice:s3cret)
+    code=$(rpc_http -u alice:s3cret -H "X-Transmission-Session-Id: $sid"); [[ $code == 200 ]] || fail "auth ok: HTTP $code"
+    remote -n alice:s3cret -l | grep -q "^Sum:" || fail "transmission-remote -n: $(remote -n alice:s3cret -l)"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+
+    daemon_start --rpc-allow 127.0.0.9
+    code=$(rpc_http); [[ $code == 403 ]] || fail "client not on the allow-list: HTTP $code, expected 403"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: transmission-remote add/list/info/files/stop/start/kill -9 restart/remove; HTTP 409/421/413/401/403"
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {

@@ -1,0 +1,141 @@
+// `piecewise daemon`: a long-running multi-torrent process driven by Transmission's RPC
+// (see src/daemon/). Foreground until SIGINT/SIGTERM or the RPC's session-close, then a
+// clean stop: `stopped` announces, resume data saved, the state database closed.
+#include <pthread.h>
+#include <unistd.h>
+
+#include <csignal>
+#include <cstdlib>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "daemon/daemon.hpp"
+#include "daemon/http/access.hpp"
+#include "daemon/http/server.hpp"
+#include "daemon/rpc/methods.hpp"
+#include "session/endpoint.hpp"
+
+namespace pw::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+struct DaemonOptions {
+    std::string rpc = "127.0.0.1:9091";
+    std::string state_dir;
+    std::string download_dir;
+    std::string rpc_auth;
+    std::string rpc_allow = "127.0.0.1,::1";
+    std::string listen = "0.0.0.0:51413";
+    bool dht = true;
+    std::vector<std::string> dht_bootstrap;
+    bool lsd = false;
+    bool pex = true;
+};
+
+std::string default_state_dir() {
+    if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x)
+        return std::string(x) + "/piecewise";
+    if (const char* h = std::getenv("HOME"); h && *h)
+        return std::string(h) + "/.local/state/piecewise";
+    return "/var/lib/piecewise";
+}
+
+std::string default_download_dir() {
+    if (const char* h = std::getenv("HOME"); h && *h) return std::string(h) + "/Downloads";
+    return "/tmp";
+}
+
+std::string check_endpoint(const std::string& s) {
+    return session::parse_endpoint(s) ? std::string() : "expected IP:PORT, got '" + s + "'";
+}
+
+int run_daemon(DaemonOptions o) {
+    auto rpc_ep = session::parse_endpoint(o.rpc);
+    auto allow = daemon::http::parse_allow_list(o.rpc_allow);
+    if (!allow) return fail(2, "daemon: --rpc-allow: expected IP addresses separated by commas");
+    if (!o.rpc_auth.empty() && o.rpc_auth.find(':') == std::string::npos)
+        return fail(2, "daemon: --rpc-auth: expected USER:PASS");
+
+    daemon::DaemonConfig cfg;
+    cfg.state_dir = o.state_dir.empty() ? default_state_dir() : o.state_dir;
+    cfg.download_dir =
+        fs::absolute(o.download_dir.empty() ? default_download_dir() : o.download_dir).string();
+    cfg.settings.listen = o.listen;
+    cfg.settings.dht = o.dht;
+    if (!o.dht_bootstrap.empty()) cfg.settings.dht_bootstrap = o.dht_bootstrap;
+    cfg.settings.lsd = o.lsd;
+    cfg.settings.pex = o.pex;
+
+    // Every thread started below inherits this mask: only sigwait() sees the signals.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+
+    std::unique_ptr<daemon::Daemon> d;
+    try {
+        d = std::make_unique<daemon::Daemon>(cfg);
+    } catch (const std::exception& e) {
+        return fail(1, std::string("daemon: ") + e.what());
+    }
+    daemon::rpc::Methods methods(*d);
+    daemon::http::ServerConfig sc;
+    sc.listen = *rpc_ep;
+    sc.allow = *allow;
+    if (!o.rpc_auth.empty()) sc.auth = o.rpc_auth;
+    std::unique_ptr<daemon::http::Server> server;
+    try {
+        server = std::make_unique<daemon::http::Server>(sc, methods,
+                                                        [] { ::kill(::getpid(), SIGTERM); });
+    } catch (const std::exception& e) {
+        return fail(1, std::string("daemon: ") + e.what());
+    }
+    std::cout << "piecewise daemon: RPC on http://" << o.rpc << "/transmission/rpc, peers on port "
+              << d->peer_port() << ", state in " << cfg.state_dir << std::endl;
+    int sig = 0;
+    sigwait(&set, &sig);
+    std::cout << "piecewise daemon: stopping" << std::endl;
+    server->stop();
+    server.reset();
+    d.reset();  // stops the session: `stopped` announces, resume data
+    std::cout << "piecewise daemon: stopped" << std::endl;
+    return 0;
+}
+
+}  // namespace
+
+Command add_daemon(CLI::App& root) {
+    auto o = std::make_shared<DaemonOptions>();
+    auto* app = root.add_subcommand(
+        "daemon", "Run many torrents in the background, driven by Transmission's RPC");
+    app->add_option("--rpc", o->rpc, "RPC address (IP:PORT)")
+        ->capture_default_str()
+        ->check(check_endpoint);
+    app->add_option("--state-dir", o->state_dir,
+                    "State directory (default $XDG_STATE_HOME/piecewise)");
+    app->add_option("--download-dir", o->download_dir,
+                    "Default download directory (default ~/Downloads)");
+    app->add_option("--rpc-auth", o->rpc_auth, "Require HTTP Basic authentication with USER:PASS");
+    app->add_option("--rpc-allow", o->rpc_allow,
+                    "Client addresses allowed to use the RPC, comma-separated")
+        ->capture_default_str();
+    app->add_option("--listen", o->listen, "Listen address for peers (IP:PORT)")
+        ->capture_default_str()
+        ->check(check_endpoint);
+    app->add_flag("--dht,!--no-dht", o->dht,
+                  "Use the mainline DHT (on by default; never for private torrents)");
+    app->add_option(
+        "--dht-bootstrap", o->dht_bootstrap,
+        "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
+    app->add_flag("--lsd", o->lsd,
+                  "Local service discovery (BEP 14 multicast on the local network)");
+    app->add_flag("!--no-pex", o->pex, "Do not exchange peer lists with peers (BEP 11)");
+    return {app, [o] { return run_daemon(*o); }};
+}
+
+}  // namespace pw::cli

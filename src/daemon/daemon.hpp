@@ -1,0 +1,87 @@
+// The daemon's core: a Session plus the state store, behind the operations the RPC
+// methods need. It is a client of the public Session API like the CLI: every engine call
+// posts to the network thread and returns a copy. State changes are committed to the
+// store before they are acknowledged (a torrent-add returns only once its row is
+// committed), and startup re-adds every stored torrent in its stored state.
+//
+// Thread-safety: calls may come from any thread except the session's network thread;
+// they are serialised by one mutex (the RPC is not a hot path).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "daemon/state/store.hpp"
+#include "piecewise/session.hpp"
+
+namespace pw::daemon {
+
+struct DaemonConfig {
+    piecewise::Settings settings;  // resume_dir is set under state_dir when empty
+    std::string state_dir;         // holds state.sqlite and resume/
+    std::string download_dir;      // default for torrent-add, absolute
+};
+
+struct AddRequest {
+    std::string filename;      // local path of a .torrent, or a magnet link
+    std::string metainfo;      // .torrent bytes (already base64-decoded)
+    std::string download_dir;  // empty: the default
+    bool paused = false;
+};
+
+struct AddResult {
+    piecewise::TorrentId id = -1;
+    std::string name;
+    std::string hash;
+    bool duplicate = false;
+};
+
+struct StatsSnapshot {
+    int torrents = 0, active = 0, paused = 0;
+    double down_rate = 0, up_rate = 0;
+    std::int64_t downloaded = 0, uploaded = 0;  // this run
+    std::int64_t seconds_active = 0;            // this run
+};
+
+class Daemon {
+  public:
+    // Opens the store, starts the session and re-adds stored torrents. Throws
+    // state::StoreError or piecewise::Error with a one-line reason.
+    explicit Daemon(DaemonConfig cfg);
+    ~Daemon();
+
+    // Throws piecewise::Error (bad torrent, relative directory) or state::StoreError.
+    AddResult add(const AddRequest& req);
+    std::vector<piecewise::TorrentId> list();
+    std::optional<piecewise::TorrentStatus> status(piecewise::TorrentId id);
+    // false: unknown id. Throw state::StoreError when the change cannot be committed.
+    bool start(piecewise::TorrentId id);
+    bool stop(piecewise::TorrentId id);
+    bool verify(piecewise::TorrentId id);
+    bool reannounce(piecewise::TorrentId id);
+    bool remove(piecewise::TorrentId id, bool delete_data);
+    // Ids whose status changed recently (activity) and ids removed recently (60 s).
+    std::vector<piecewise::TorrentId> recently_removed();
+
+    StatsSnapshot stats();
+    const DaemonConfig& config() const { return cfg_; }
+    std::uint16_t peer_port() const { return session_->listen_port(); }
+    void set_download_dir(const std::string& dir);  // throws piecewise::Error if not absolute
+
+  private:
+    DaemonConfig cfg_;
+    std::unique_ptr<state::Store> store_;
+    std::unique_ptr<piecewise::Session> session_;
+    std::mutex mu_;
+    std::map<piecewise::TorrentId, std::string> hashes_;  // id -> info-hash hex
+    std::map<piecewise::TorrentId, std::int64_t> removed_at_;
+    std::int64_t started_at_ = 0;
+    std::string torrent_file_for(const std::string& hash) const;
+};
+
+}  // namespace pw::daemon

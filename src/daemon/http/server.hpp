@@ -1,0 +1,49 @@
+// The daemon's HTTP/1.1 server (Boost.Beast, coroutines) on its own io_context thread:
+// POST /transmission/rpc and /transmission/rpc/ (rpc-spec.md 2.2). Requests pass the
+// checks of access.hpp; the body goes to rpc::Methods on a separate worker thread, so a
+// slow engine call never stalls accepting or reading. Limits: header 16 KiB, body
+// 10 MiB (413), 30 s to read a request (then the connection closes).
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/thread_pool.hpp>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <thread>
+#include <vector>
+
+#include "daemon/rpc/methods.hpp"
+
+namespace pw::daemon::http {
+
+struct ServerConfig {
+    boost::asio::ip::tcp::endpoint listen;
+    std::optional<std::string> auth;  // "user:pass"
+    std::vector<boost::asio::ip::address> allow;
+    std::size_t body_limit = 10u << 20;
+    std::uint32_t header_limit = 16u << 10;
+    std::chrono::seconds read_timeout{30};
+};
+
+class Server {
+  public:
+    // Binds now; throws std::runtime_error("cannot listen on ...") on failure.
+    // `on_close` runs (on the server thread) after session-close was answered.
+    Server(ServerConfig cfg, rpc::Methods& methods, std::function<void()> on_close);
+    ~Server();  // stops
+    void stop();
+    std::uint16_t port() const { return port_; }
+    const std::string& session_id() const { return session_id_; }
+
+    struct Impl;
+
+  private:
+    std::unique_ptr<Impl> impl_;
+    std::uint16_t port_ = 0;
+    std::string session_id_;
+};
+
+}  // namespace pw::daemon::http

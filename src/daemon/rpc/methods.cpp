@@ -1,0 +1,371 @@
+#include "daemon/rpc/methods.hpp"
+
+#include <sys/statvfs.h>
+
+#include <boost/beast/core/detail/base64.hpp>
+#include <boost/json/array.hpp>
+#include <ctime>
+#include <filesystem>
+#include <set>
+
+#include "daemon/rpc/response.hpp"
+#include "daemon/rpc/torrent_fields.hpp"
+
+namespace pw::daemon::rpc {
+
+namespace json = boost::json;
+using piecewise::TorrentId;
+
+namespace {
+
+struct MethodError {
+    ErrorCode code;
+    std::string message;
+};
+
+[[noreturn]] void bad_params(std::string msg) {
+    throw MethodError{ErrorCode::invalid_params, std::move(msg)};
+}
+
+bool get_bool(const json::object& p, const char* name, bool def) {
+    auto* v = p.if_contains(name);
+    if (!v) return def;
+    if (v->is_bool()) return v->get_bool();
+    if (v->is_int64()) return v->get_int64() != 0;  // old clients send 0/1
+    bad_params(std::string(name) + " must be a boolean");
+}
+
+std::string get_string(const json::object& p, const char* name) {
+    auto* v = p.if_contains(name);
+    if (!v) return {};
+    if (!v->is_string()) bad_params(std::string(name) + " must be a string");
+    return std::string(v->get_string());
+}
+
+std::string base64_decode(std::string_view in) {
+    namespace b64 = boost::beast::detail::base64;
+    std::string clean;
+    for (char c : in)
+        if (c != '\n' && c != '\r' && c != ' ') clean += c;
+    std::string out(b64::decoded_size(clean.size()), '\0');
+    auto [written, read] = b64::decode(out.data(), clean.data(), clean.size());
+    // decode stops at the first character outside the alphabet; padding may follow.
+    for (std::size_t i = read; i < clean.size(); ++i)
+        if (clean[i] != '=') bad_params("metainfo is not base64");
+    out.resize(written);
+    return out;
+}
+
+class Call {
+  public:
+    Call(Daemon& d, const Request& r, const std::string& session_id)
+        : daemon_(d), req_(r), session_id_(session_id) {}
+
+    json::object run(bool& close) {
+        const auto& m = req_.method;
+        if (m == "torrent_get") return torrent_get();
+        if (m == "torrent_add") return torrent_add();
+        if (m == "torrent_start" || m == "torrent_start_now")
+            return each([&](TorrentId id) { return daemon_.start(id); });
+        if (m == "torrent_stop") return each([&](TorrentId id) { return daemon_.stop(id); });
+        if (m == "torrent_verify") return each([&](TorrentId id) { return daemon_.verify(id); });
+        if (m == "torrent_reannounce")
+            return each([&](TorrentId id) { return daemon_.reannounce(id); });
+        if (m == "torrent_remove") {
+            bool del = get_bool(req_.params, "delete_local_data", false);
+            return each([&](TorrentId id) { return daemon_.remove(id, del); });
+        }
+        if (m == "session_get") return session_get();
+        if (m == "session_set") return session_set();
+        if (m == "session_stats") return session_stats();
+        if (m == "session_close") {
+            close = true;
+            return {};
+        }
+        if (m == "free_space") return free_space();
+        if (m == "port_test")
+            throw MethodError{
+                ErrorCode::method_not_found,
+                "port-test is not supported: it needs a third-party service to connect back"};
+        if (m == "blocklist_update")
+            throw MethodError{ErrorCode::method_not_found, "blocklist-update is not supported"};
+        throw MethodError{ErrorCode::method_not_found, "method not supported: " + m};
+    }
+
+  private:
+    std::string k(std::string_view snake, KeyStyle st) const {
+        return key(req_.dialect, snake, st);
+    }
+
+    // The torrents named by `ids` (rpc-spec.md 3.1). Unknown ids or hashes are an error.
+    std::vector<TorrentId> resolve_ids(bool* recently = nullptr) {
+        auto all = daemon_.list();
+        auto* v = req_.params.if_contains("ids");
+        if (!v) return all;
+        auto known = [&](TorrentId id) {
+            return std::find(all.begin(), all.end(), id) != all.end();
+        };
+        std::vector<TorrentId> out;
+        auto add_one = [&](const json::value& x) {
+            if (x.is_int64() || x.is_uint64()) {
+                auto n = x.to_number<std::int64_t>();
+                if (n < 0 || n > INT32_MAX || !known(TorrentId(n)))
+                    bad_params("no torrent with id " + std::to_string(n));
+                out.push_back(TorrentId(n));
+            } else if (x.is_string()) {
+                std::string h(x.get_string());
+                for (auto& c : h)
+                    c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+                for (auto id : all)
+                    if (auto st = daemon_.status(id); st && st->info_hash == h) {
+                        out.push_back(id);
+                        return;
+                    }
+                bad_params("no torrent with hash " + std::string(x.get_string()).substr(0, 64));
+            } else {
+                bad_params(
+                    "ids must be a number, an array of numbers or hash strings, or "
+                    "\"recently-active\"");
+            }
+        };
+        if (v->is_string() &&
+            (v->get_string() == "recently-active" || v->get_string() == "recently_active")) {
+            if (recently) *recently = true;
+            auto t = static_cast<std::int64_t>(std::time(nullptr));
+            for (auto id : all)
+                if (auto st = daemon_.status(id);
+                    st &&
+                    (st->peers > 0 || st->down_rate > 0 || st->up_rate > 0 ||
+                     st->state == piecewise::TorrentState::checking || t - st->added_time < 60))
+                    out.push_back(id);
+            return out;
+        }
+        if (v->is_array()) {
+            if (v->get_array().size() > 100000) bad_params("too many ids");
+            for (auto& x : v->get_array()) add_one(x);
+        } else {
+            add_one(*v);
+        }
+        return out;
+    }
+
+    template <class Fn>
+    json::object each(Fn fn) {
+        for (auto id : resolve_ids())
+            if (!fn(id)) bad_params("no torrent with id " + std::to_string(id));
+        return {};
+    }
+
+    json::object torrent_get() {
+        auto* fv = req_.params.if_contains("fields");
+        if (!fv || !fv->is_array()) bad_params("fields must be an array of strings");
+        std::vector<std::string> fields;
+        for (auto& f : fv->get_array()) {
+            if (!f.is_string()) bad_params("fields must be an array of strings");
+            fields.emplace_back(f.get_string());
+        }
+        bool table = false;
+        if (auto* fmt = req_.params.if_contains("format")) {
+            if (!fmt->is_string() ||
+                (fmt->get_string() != "table" && fmt->get_string() != "objects"))
+                bad_params("format must be \"objects\" or \"table\"");
+            table = fmt->get_string() == "table";
+        }
+        bool recently = false;
+        auto ids = resolve_ids(&recently);
+        auto now = static_cast<std::int64_t>(std::time(nullptr));
+        // Unknown names are left out (as Transmission does); the table's header holds only
+        // the names served, so its rows stay aligned.
+        std::vector<std::string> served;
+        {
+            piecewise::TorrentStatus probe;
+            std::set<std::string> seen;
+            for (auto& f : fields)
+                if (!seen.count(f) && torrent_field(req_.dialect, f, 0, probe, now)) {
+                    served.push_back(f);
+                    seen.insert(f);
+                }
+        }
+        json::array torrents;
+        if (table) {
+            json::array header;
+            for (auto& f : served) header.push_back(json::string(k(f, KeyStyle::camel)));
+            torrents.push_back(std::move(header));
+        }
+        for (auto id : ids) {
+            auto st = daemon_.status(id);
+            if (!st) continue;  // removed meanwhile
+            if (table) {
+                json::array row;
+                for (auto& f : served) row.push_back(*torrent_field(req_.dialect, f, id, *st, now));
+                torrents.push_back(std::move(row));
+            } else {
+                json::object o;
+                for (auto& f : served)
+                    o[k(f, KeyStyle::camel)] = *torrent_field(req_.dialect, f, id, *st, now);
+                torrents.push_back(std::move(o));
+            }
+        }
+        json::object out;
+        out["torrents"] = std::move(torrents);
+        if (recently) {
+            json::array removed;
+            for (auto id : daemon_.recently_removed()) removed.push_back(id);
+            out["removed"] = std::move(removed);
+        }
+        return out;
+    }
+
+    json::object torrent_add() {
+        const auto& p = req_.params;
+        // Options piecewise does not have yet are refused rather than ignored.
+        for (const char* unsupported :
+             {"cookies", "files_wanted", "files_unwanted", "priority_high", "priority_low",
+              "priority_normal", "bandwidth_priority", "peer_limit", "labels",
+              "sequential_download", "sequential_download_from_piece"})
+            if (p.contains(unsupported))
+                bad_params(k(unsupported, KeyStyle::kebab) + " is not supported yet");
+        AddRequest a;
+        a.filename = get_string(p, "filename");
+        std::string meta64 = get_string(p, "metainfo");
+        if (!meta64.empty()) a.metainfo = base64_decode(meta64);
+        if (a.filename.empty() && a.metainfo.empty())
+            bad_params("torrent-add needs filename or metainfo");
+        a.download_dir = get_string(p, "download_dir");
+        a.paused = get_bool(p, "paused", false);
+        AddResult r;
+        try {
+            r = daemon_.add(a);
+        } catch (const piecewise::Error& e) {
+            bad_params(e.what());
+        }
+        json::object t{{"id", r.id}, {"name", r.name}, {k("hash_string", KeyStyle::camel), r.hash}};
+        json::object out;
+        out[k(r.duplicate ? "torrent_duplicate" : "torrent_added", KeyStyle::kebab)] = std::move(t);
+        return out;
+    }
+
+    json::object session_values() {
+        const auto& cfg = daemon_.config();
+        const auto& s = cfg.settings;
+        auto kk = [&](std::string_view n) { return k(n, KeyStyle::kebab); };
+        json::object o;
+        o[kk("version")] = "piecewise " PW_VERSION;
+        o[kk("rpc_version")] = 17;
+        o[kk("rpc_version_minimum")] = 14;
+        o[kk("rpc_version_semver")] = "5.3.0";
+        o[kk("session_id")] = session_id_;
+        o[kk("config_dir")] = cfg.state_dir;
+        o[kk("download_dir")] = cfg.download_dir;
+        o[kk("peer_port")] = daemon_.peer_port();
+        o[kk("peer_port_random_on_start")] = false;
+        o[kk("port_forwarding_enabled")] = false;  // no UPnP / NAT-PMP yet
+        o[kk("dht_enabled")] = s.dht;
+        o[kk("pex_enabled")] = s.pex;
+        o[kk("lpd_enabled")] = s.lsd;
+        o[kk("utp_enabled")] = false;
+        o[kk("peer_limit_per_torrent")] = s.max_peers_per_torrent;
+        o[kk("cache_size_mb")] = s.cache_bytes >> 20;
+        o[kk("start_added_torrents")] = true;
+        o[kk("speed_limit_down_enabled")] = false;
+        o[kk("speed_limit_up_enabled")] = false;
+        o[kk("alt_speed_enabled")] = false;
+        o[kk("blocklist_enabled")] = false;
+        o[kk("incomplete_dir_enabled")] = false;
+        o[kk("download_queue_enabled")] = false;
+        o[kk("seed_queue_enabled")] = false;
+        o[kk("idle_seeding_limit_enabled")] = false;
+        o[k("seed_ratio_limited", KeyStyle::camel)] = false;
+        return o;
+    }
+
+    json::object session_get() {
+        auto all = session_values();
+        auto* fv = req_.params.if_contains("fields");
+        if (!fv) return all;
+        if (!fv->is_array()) bad_params("fields must be an array of strings");
+        json::object out;
+        for (auto& f : fv->get_array()) {
+            if (!f.is_string()) bad_params("fields must be an array of strings");
+            for (auto st : {KeyStyle::kebab, KeyStyle::camel})
+                if (auto* v = all.if_contains(k(f.get_string(), st)))
+                    out[k(f.get_string(), st)] = *v;
+        }
+        return out;
+    }
+
+    json::object session_set() {
+        for (auto& [name, v] : req_.params) {
+            if (name == "download_dir") {
+                if (!v.is_string()) bad_params("download-dir must be a string");
+                try {
+                    daemon_.set_download_dir(std::string(v.get_string()));
+                } catch (const piecewise::Error& e) {
+                    bad_params(e.what());
+                }
+            } else {
+                bad_params("session-set: " + k(name, KeyStyle::kebab) + " is not supported");
+            }
+        }
+        return {};
+    }
+
+    json::object session_stats() {
+        auto s = daemon_.stats();
+        auto c = [&](std::string_view n) { return k(n, KeyStyle::camel); };
+        json::object cur{{c("uploaded_bytes"), s.uploaded},
+                         {c("downloaded_bytes"), s.downloaded},
+                         {c("session_count"), 1},
+                         {c("seconds_active"), s.seconds_active}};
+        json::object o{{c("active_torrent_count"), s.active},
+                       {c("paused_torrent_count"), s.paused},
+                       {c("torrent_count"), s.torrents},
+                       {c("download_speed"), static_cast<std::int64_t>(s.down_rate)},
+                       {c("upload_speed"), static_cast<std::int64_t>(s.up_rate)}};
+        // Totals across restarts (cumulative-stats) are not recorded yet, so not reported.
+        o[k("current_stats", KeyStyle::kebab)] = std::move(cur);
+        return o;
+    }
+
+    json::object free_space() {
+        std::string path = get_string(req_.params, "path");
+        if (path.empty() || !std::filesystem::path(path).is_absolute())
+            bad_params("path must be an absolute path");
+        struct statvfs sv {};
+        if (::statvfs(path.c_str(), &sv) != 0)
+            throw MethodError{ErrorCode::internal_error, path + ": " + std::strerror(errno)};
+        json::object o;
+        o["path"] = path;
+        o[k("size_bytes", KeyStyle::kebab)] =
+            static_cast<std::int64_t>(sv.f_bavail) * std::int64_t(sv.f_frsize);
+        o["total_size"] = static_cast<std::int64_t>(sv.f_blocks) * std::int64_t(sv.f_frsize);
+        return o;
+    }
+
+    Daemon& daemon_;
+    const Request& req_;
+    const std::string& session_id_;
+};
+
+}  // namespace
+
+std::string Methods::handle(std::string_view body) {
+    auto parsed = parse_request(body);
+    if (auto* e = std::get_if<RpcError>(&parsed)) return encode_error(*e);
+    auto& req = std::get<Request>(parsed);
+    std::string out;
+    bool close = false;
+    try {
+        auto result = Call(daemon_, req, session_id).run(close);
+        out = encode_success(req.dialect, req.id, std::move(result));
+    } catch (const MethodError& e) {
+        out = encode_error(req.dialect, req.id, e.code, e.message);
+    } catch (const std::exception& e) {
+        // Store or engine failure: reported, the daemon keeps serving.
+        out = encode_error(req.dialect, req.id, ErrorCode::internal_error, e.what());
+    }
+    if (close) close_requested_ = true;
+    return req.notification ? std::string() : out;
+}
+
+}  // namespace pw::daemon::rpc

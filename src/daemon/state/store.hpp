@@ -1,0 +1,78 @@
+// The daemon's persistent state: one SQLite database (WAL, synchronous=NORMAL) holding a
+// row per torrent (its .torrent bytes or magnet link, download directory, paused flag,
+// added date and position), so a restarted daemon (also after kill -9) lists every
+// acknowledged torrent in the same state.
+//
+// Contract: every write runs on the store's own writer thread (never the network
+// thread); put/remove/set_paused return once the change is committed (durable against a
+// process crash; WAL with synchronous=NORMAL may lose the last commits on a power cut).
+// open() reads everything on the caller's thread, before the daemon serves requests.
+// A file that is not a database of ours, or a newer schema, gives StoreError with a
+// one-line reason; the store never overwrites it.
+#pragma once
+
+#include <condition_variable>
+#include <cstdint>
+#include <deque>
+#include <functional>
+#include <future>
+#include <mutex>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <thread>
+#include <vector>
+
+struct sqlite3;
+
+namespace pw::daemon::state {
+
+class StoreError : public std::runtime_error {
+  public:
+    using std::runtime_error::runtime_error;
+};
+
+struct TorrentRow {
+    std::string info_hash;     // hex, the key
+    std::string torrent;       // .torrent bytes (empty for a magnet still without metadata)
+    std::string magnet;        // magnet link (empty when added from a .torrent)
+    std::string download_dir;  // absolute
+    bool paused = false;
+    std::int64_t added_date = 0;  // unix seconds
+    std::int64_t position = 0;    // order of addition: restarts keep the listing order
+};
+
+constexpr int schema_version = 1;
+
+class Store {
+  public:
+    // Opens or creates `path`; throws StoreError (corrupt file, newer schema, I/O).
+    explicit Store(const std::string& path);
+    ~Store();
+    Store(const Store&) = delete;
+    Store& operator=(const Store&) = delete;
+
+    // Every row, by position. Reads before the writer has work (called at startup).
+    std::vector<TorrentRow> load();
+
+    // Committed when they return; throw StoreError on failure.
+    void put(const TorrentRow& row);  // insert or replace by info_hash
+    void remove(const std::string& info_hash);
+    void set_paused(const std::string& info_hash, bool paused);
+    void set_torrent(const std::string& info_hash, const std::string& torrent_bytes);
+
+  private:
+    void run_writer();
+    void exec(const char* sql);
+    // Runs `job` on the writer thread and waits for it.
+    void write(std::function<void()> job);
+
+    sqlite3* db_ = nullptr;
+    std::mutex mu_;
+    std::condition_variable cv_;
+    std::deque<std::packaged_task<void()>> jobs_;
+    bool closing_ = false;
+    std::thread writer_;
+};
+
+}  // namespace pw::daemon::state

@@ -1,0 +1,272 @@
+// RPC methods end to end through a real Daemon (Session on 127.0.0.1, no DHT): each
+// method in both dialects, bad types, missing fields, unknown ids, restarts.
+#include "daemon/rpc/methods.hpp"
+
+#include <gtest/gtest.h>
+
+#include <boost/beast/core/detail/base64.hpp>
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+#include <filesystem>
+#include <fstream>
+#include <random>
+#include <thread>
+
+#include "daemon/daemon.hpp"
+#include "meta/creator.hpp"
+
+namespace fs = std::filesystem;
+namespace json = boost::json;
+using pw::daemon::Daemon;
+using pw::daemon::DaemonConfig;
+using pw::daemon::rpc::Methods;
+
+namespace {
+
+struct RpcTest : ::testing::Test {
+    fs::path dir;
+    std::string torrent_bytes;
+    std::unique_ptr<Daemon> daemon;
+    std::unique_ptr<Methods> rpc;
+
+    void SetUp() override {
+        dir = fs::temp_directory_path() / ("pw-rpc-" + std::to_string(std::random_device{}()));
+        fs::create_directories(dir / "data");
+        std::mt19937 rng(5);
+        std::string payload(200000, '\0');
+        for (auto& c : payload) c = static_cast<char>(rng());
+        std::ofstream(dir / "data" / "file.bin", std::ios::binary) << payload;
+        pw::meta::CreateOptions o;
+        o.piece_size = 32 << 10;
+        o.creation_date = 0;
+        torrent_bytes = pw::meta::create_torrent(dir / "data" / "file.bin", o);
+        std::ofstream(dir / "t.torrent", std::ios::binary) << torrent_bytes;
+        start();
+    }
+    void TearDown() override {
+        rpc.reset();
+        daemon.reset();
+        fs::remove_all(dir);
+    }
+    void start() {
+        DaemonConfig c;
+        c.state_dir = (dir / "state").string();
+        c.download_dir = (dir / "dl").string();
+        c.settings.listen = "127.0.0.1:0";
+        c.settings.dht = false;
+        c.settings.disk_threads = 2;
+        daemon = std::make_unique<Daemon>(c);
+        rpc = std::make_unique<Methods>(*daemon);
+    }
+    void restart() {
+        rpc.reset();
+        daemon.reset();
+        start();
+    }
+    json::object call(const std::string& body) {
+        auto out = rpc->handle(body);
+        auto v = json::parse(out);
+        return v.as_object();
+    }
+    // Legacy: the arguments; fails the test unless result is "success".
+    json::object legacy(const std::string& method, const std::string& args = "{}") {
+        auto o = call(R"({"method":")" + method + R"(","arguments":)" + args + R"(,"tag":11})");
+        EXPECT_EQ(o.at("result"), "success") << json::serialize(o);
+        EXPECT_EQ(o.at("tag"), 11);
+        return o.at("arguments").as_object();
+    }
+    std::string legacy_error(const std::string& method, const std::string& args) {
+        auto o = call(R"({"method":")" + method + R"(","arguments":)" + args + "}");
+        EXPECT_NE(o.at("result"), "success") << json::serialize(o);
+        return std::string(o.at("result").as_string());
+    }
+    json::object jrpc(const std::string& method, const std::string& params = "{}") {
+        auto o = call(R"({"jsonrpc":"2.0","method":")" + method + R"(","params":)" + params +
+                      R"(,"id":3})");
+        EXPECT_TRUE(o.contains("result")) << json::serialize(o);
+        EXPECT_EQ(o.at("id"), 3);
+        return o.contains("result") ? o.at("result").as_object() : json::object{};
+    }
+    std::int64_t jrpc_error(const std::string& method, const std::string& params) {
+        auto o = call(R"({"jsonrpc":"2.0","method":")" + method + R"(","params":)" + params +
+                      R"(,"id":3})");
+        EXPECT_TRUE(o.contains("error")) << json::serialize(o);
+        return o.contains("error") ? o.at("error").at("code").as_int64() : 0;
+    }
+    json::object add_file(bool paused = false) {
+        return legacy("torrent-add", R"({"filename":")" + (dir / "t.torrent").string() +
+                                         R"(","download-dir":")" + (dir / "data").string() +
+                                         R"(","paused":)" + (paused ? "true" : "false") + "}");
+    }
+    json::object get1(const std::string& fields) {
+        auto a = legacy("torrent-get", R"({"ids":[1],"fields":)" + fields + "}");
+        EXPECT_EQ(a.at("torrents").as_array().size(), 1u);
+        return a.at("torrents").as_array().at(0).as_object();
+    }
+    bool wait_status(int status) {
+        for (int i = 0; i < 200; ++i) {
+            if (get1(R"(["status"])").at("status") == status) return true;
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        }
+        return false;
+    }
+};
+
+const char* list_fields = R"(["error","errorString","eta","id","isFinished","leftUntilDone","name",
+    "peersGettingFromUs","peersSendingToUs","rateDownload","rateUpload","sizeWhenDone","status","uploadRatio"])";
+
+}  // namespace
+
+TEST_F(RpcTest, AddByFileAndMetainfoDuplicateAndGet) {
+    auto a = add_file();
+    ASSERT_TRUE(a.contains("torrent-added"));
+    auto& t = a.at("torrent-added").as_object();
+    EXPECT_EQ(t.at("id"), 1);
+    EXPECT_EQ(t.at("name"), "file.bin");
+    std::string hash(t.at("hashString").as_string());
+    EXPECT_EQ(hash.size(), 40u);
+
+    namespace b64 = boost::beast::detail::base64;
+    std::string enc(b64::encoded_size(torrent_bytes.size()), '\0');
+    enc.resize(b64::encode(enc.data(), torrent_bytes.data(), torrent_bytes.size()));
+    auto d = jrpc("torrent_add", R"({"metainfo":")" + enc + R"("})");
+    ASSERT_TRUE(d.contains("torrent_duplicate")) << json::serialize(d);
+    EXPECT_EQ(d.at("torrent_duplicate").at("hash_string"), json::value(hash));
+
+    ASSERT_TRUE(wait_status(6));  // seeding: the data is there
+    auto g = get1(list_fields);
+    EXPECT_EQ(g.size(), 14u);
+    EXPECT_EQ(g.at("name"), "file.bin");
+    EXPECT_EQ(g.at("leftUntilDone"), 0);
+    EXPECT_EQ(g.at("sizeWhenDone"), 200000);
+    EXPECT_EQ(g.at("error"), 0);
+    auto i = get1(
+        R"(["hashString","totalSize","percentDone","downloadDir","addedDate","files","fileStats","bogusField"])");
+    EXPECT_EQ(i.at("hashString"), json::value(hash));
+    EXPECT_EQ(i.at("percentDone").to_number<double>(), 1.0);
+    EXPECT_EQ(i.at("downloadDir"), json::value((dir / "data").string()));
+    EXPECT_GT(i.at("addedDate").as_int64(), 0);
+    EXPECT_EQ(i.at("files").at(0).at("bytesCompleted"), 200000);
+    EXPECT_FALSE(i.contains("bogusField"));
+
+    // ids as a bare number, a hash string, JSON-RPC snake_case, table format.
+    auto byhash = legacy("torrent-get", R"({"ids":[")" + hash + R"("],"fields":["id"]})");
+    EXPECT_EQ(byhash.at("torrents").at(0).at("id"), 1);
+    auto tbl = jrpc("torrent_get", R"({"ids":1,"fields":["id","hash_string"],"format":"table"})");
+    auto& rows = tbl.at("torrents").as_array();
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].at(1), "hash_string");
+    EXPECT_EQ(rows[1].at(1), json::value(hash));
+    auto recent = legacy("torrent-get", R"({"ids":"recently-active","fields":["id"]})");
+    EXPECT_TRUE(recent.contains("removed"));
+}
+
+TEST_F(RpcTest, StopStartVerifyReannounceRemove) {
+    add_file();
+    ASSERT_TRUE(wait_status(6));
+    legacy("torrent-stop", R"({"ids":[1]})");
+    ASSERT_TRUE(wait_status(0));
+    jrpc("torrent_start", R"({"ids":[1]})");
+    ASSERT_TRUE(wait_status(6));
+    legacy("torrent-reannounce", R"({"ids":1})");
+    jrpc("torrent_verify", R"({})");  // no ids: every torrent
+    ASSERT_TRUE(wait_status(6));
+    legacy("torrent-start-now", R"({"ids":[1]})");
+    legacy("torrent-remove", R"({"ids":[1],"delete-local-data":false})");
+    EXPECT_TRUE(legacy("torrent-get", R"({"fields":["id"]})").at("torrents").as_array().empty());
+    EXPECT_TRUE(fs::exists(dir / "data" / "file.bin"));
+    EXPECT_EQ(
+        legacy("torrent-get", R"({"ids":"recently-active","fields":["id"]})").at("removed").at(0),
+        1);
+}
+
+TEST_F(RpcTest, RemoveWithDataDeletesTheFile) {
+    add_file();
+    ASSERT_TRUE(wait_status(6));
+    jrpc("torrent_remove", R"({"ids":[1],"delete_local_data":true})");
+    for (int i = 0; i < 100 && fs::exists(dir / "data" / "file.bin"); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_FALSE(fs::exists(dir / "data" / "file.bin"));
+    EXPECT_TRUE(fs::exists(dir / "t.torrent"));
+}
+
+TEST_F(RpcTest, RestartKeepsTorrentsAndPausedState) {
+    add_file(true);
+    legacy(
+        "torrent-add",
+        R"({"filename":"magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=m","paused":true})");
+    ASSERT_TRUE(wait_status(0));
+    EXPECT_EQ(get1(R"(["percentDone"])").at("percentDone").to_number<double>(),
+              0.0);  // never checked while paused
+    restart();
+    auto all = legacy("torrent-get", R"({"fields":["id","name","status","hashString"]})")
+                   .at("torrents")
+                   .as_array();
+    ASSERT_EQ(all.size(), 2u);
+    EXPECT_EQ(all[0].at("name"), "file.bin");
+    EXPECT_EQ(all[0].at("status"), 0);
+    EXPECT_EQ(all[1].at("name"), "m");
+    EXPECT_EQ(all[1].at("status"), 0);
+    legacy("torrent-start", R"({"ids":[1]})");
+    ASSERT_TRUE(wait_status(6));
+    restart();
+    ASSERT_TRUE(wait_status(6));  // started stays started
+}
+
+TEST_F(RpcTest, SessionMethods) {
+    auto s = legacy("session-get");
+    EXPECT_EQ(s.at("download-dir"), json::value((dir / "dl").string()));
+    EXPECT_TRUE(s.contains("rpc-version"));
+    auto j = jrpc("session_get", R"({"fields":["download_dir","peer_port"]})");
+    EXPECT_EQ(j.size(), 2u);
+    EXPECT_EQ(j.at("peer_port"), daemon->peer_port());
+    legacy("session-set", R"({"download-dir":"/srv/dl"})");
+    EXPECT_EQ(legacy("session-get").at("download-dir"), "/srv/dl");
+    EXPECT_NE(legacy_error("session-set", R"({"download-dir":"relative"})").find("absolute"),
+              std::string::npos);
+    EXPECT_NE(legacy_error("session-set", R"({"speed-limit-down":10})").find("speed-limit-down"),
+              std::string::npos);
+    EXPECT_EQ(jrpc_error("session_set", R"({"alt_speed_enabled":true})"), -32602);
+    auto st = legacy("session-stats");
+    EXPECT_EQ(st.at("torrentCount"), 0);
+    EXPECT_TRUE(jrpc("session_stats").contains("current_stats"));
+    auto fsp = legacy("free-space", R"({"path":")" + dir.string() + R"("})");
+    EXPECT_GT(fsp.at("size-bytes").as_int64(), 0);
+    EXPECT_GT(jrpc("free_space", R"({"path":"/"})").at("total_size").as_int64(), 0);
+    EXPECT_FALSE(rpc->close_requested());
+    jrpc("session_close");
+    EXPECT_TRUE(rpc->close_requested());
+}
+
+TEST_F(RpcTest, UnsupportedAndBadInputAreErrorsNeverSuccess) {
+    EXPECT_NE(legacy_error("blocklist-update", "{}").find("not supported"), std::string::npos);
+    EXPECT_EQ(jrpc_error("blocklist_update", "{}"), -32601);
+    EXPECT_EQ(jrpc_error("port_test", "{}"), -32601);
+    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1]})"), -32601);
+    EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":"id"})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_get", R"({})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":[1]})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":["id"],"ids":[99]})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":["id"],"ids":{"a":1}})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":["id"],"format":"csv"})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_stop", R"({"ids":[7]})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_add", R"({})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_add", R"({"filename":5})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_add", R"({"metainfo":"%%%"})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_add", R"({"metainfo":"aGVsbG8="})"),
+              -32602);  // "hello": not a torrent
+    EXPECT_EQ(jrpc_error("torrent_add", R"({"filename":"/nonexistent.torrent"})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_add", R"({"filename":"http://127.0.0.1/x.torrent"})"), -32602);
+    EXPECT_NE(legacy_error("torrent-add", R"({"filename":"x.torrent","download-dir":"rel"})")
+                  .find("absolute"),
+              std::string::npos);
+    EXPECT_NE(
+        legacy_error("torrent-add", R"({"filename":"x","files-wanted":[0]})").find("files-wanted"),
+        std::string::npos);
+    EXPECT_EQ(jrpc_error("free_space", R"({"path":"rel"})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_remove", R"({"ids":[1],"delete_local_data":"yes"})"), -32602);
+    auto pe = call("{x");
+    EXPECT_EQ(pe.at("result"), "Parse error: syntax error");
+    // A notification gets no body.
+    EXPECT_EQ(rpc->handle(R"({"jsonrpc":"2.0","method":"session_stats"})"), "");
+}
