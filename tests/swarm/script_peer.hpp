@@ -148,7 +148,7 @@ class ScriptPeer {
         ::close(lfd_);
     }
     std::uint16_t port() const { return port_; }
-    int connections() const { return connections_; }
+    int connections() const { return connections_; }  // that sent a BitTorrent handshake
     std::string endpoint(const std::string& ip) const { return ip + ":" + std::to_string(port_); }
 
     // The PIECE message answering a request.
@@ -181,7 +181,6 @@ class ScriptPeer {
             int fd = ::accept(lfd_, nullptr, nullptr);
             if (fd < 0) continue;
             set_rcv_timeout(fd);
-            ++connections_;
             serve(fd);
             ::close(fd);
         }
@@ -190,7 +189,12 @@ class ScriptPeer {
         char hs[pw::wire::handshake_size];
         auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
         if (!read_exact(fd, hs, sizeof hs, deadline, &stop_)) return;
-        if (auto theirs = pw::wire::decode_handshake(std::string_view(hs, sizeof hs))) {
+        // Plaintext only: like real clients, hang up on anything else (an MSE handshake,
+        // which the session then retries in plaintext). Only BitTorrent sessions count.
+        auto theirs = pw::wire::decode_handshake(std::string_view(hs, sizeof hs));
+        if (!theirs) return;
+        ++connections_;
+        {
             std::lock_guard lock(mu_);
             their_reserved_ = theirs->reserved;
         }
