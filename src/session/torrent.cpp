@@ -155,10 +155,18 @@ void Torrent::tick() {
     if (ticks_ % 10 == 0) rechoke();
     if (pieces_since_resume_ > 0 && ticks_ % 30 == 0) save_resume();
     // DHT: look for peers (and announce ourselves) at start, then every 15 minutes, or
-    // every 5 while downloading with few peers.
+    // every 5 while downloading with few peers. A lookup that no node acknowledged (the
+    // node had not bootstrapped yet, or its neighbours were away) is retried after 5 s,
+    // then 10, 20, ... up to 160 s: otherwise the torrent would be unknown to the DHT
+    // until the next regular lookup.
     if (ctx_.dht && !meta_.is_private) {
         int every = (!is_seed() && peers_.size() < 10) ? 300 : 900;
-        if (ticks_ == 1 || ticks_ % every == 0) dht_lookup();
+        bool retry = dht_retry_at_ >= 0 && ticks_ >= dht_retry_at_;
+        if (ticks_ == 1 || ticks_ - dht_last_lookup_ >= every || retry) {
+            dht_retry_at_ = -1;
+            dht_last_lookup_ = ticks_;
+            dht_lookup();
+        }
     }
     if (ticks_ % 60 == 5) send_pex();
 }
@@ -433,7 +441,7 @@ namespace pw::session {
 
 void Torrent::dht_lookup() {
     std::weak_ptr<Torrent> weak = shared_from_this();
-    ctx_.dht->get_peers(
+    ctx_.dht->get_peers_with_stats(
         meta_.info_hash, ctx_.listen_port,
         [weak](std::vector<boost::asio::ip::udp::endpoint> peers) {
             auto self = weak.lock();
@@ -441,7 +449,16 @@ void Torrent::dht_lookup() {
             for (auto& ep : peers) self->add_peer(tcp::endpoint(ep.address(), ep.port()));
             self->connect_more();
         },
-        [] {});
+        [weak](const dht::LookupStats& st) {
+            auto self = weak.lock();
+            if (!self || self->stopping_) return;
+            if (st.announced > 0) {
+                self->dht_unheard_ = 0;
+                return;
+            }
+            self->dht_unheard_ = std::min(self->dht_unheard_ + 1, 6);
+            self->dht_retry_at_ = self->ticks_ + (5 << (self->dht_unheard_ - 1));
+        });
 }
 
 }  // namespace pw::session

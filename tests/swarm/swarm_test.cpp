@@ -263,6 +263,36 @@ TEST_F(Swarm, MagnetWithTheDhtAsOnlyPeerSource) {
     EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
 }
 
+// The seed's first DHT announce reaches nobody (its bootstrap node is not up yet): it must
+// announce again soon, not 15 minutes later, so a leecher with only a magnet finds it.
+TEST_F(Swarm, DhtAnnounceThatNoNodeHeardIsRetried) {
+    std::string data = random_bytes(1 << 20, 16);
+    write_file(dir / "src" / "payload.bin", data);
+    auto torrent = make_torrent(dir / "src" / "payload.bin", dir / "t.torrent", 32 << 10);
+    auto meta = pw::meta::load(torrent);
+    const std::string boot_ep = "127.0.12.1:41873";
+    auto with_dht = [&](const std::string& ip, const std::string& name, std::vector<std::string> boot) {
+        auto s = loopback(ip, dir / name);
+        s.dht = true;
+        s.dht_bootstrap = std::move(boot);
+        return s;
+    };
+    Session seed(with_dht("127.0.12.2", "rs", {boot_ep}));
+    auto sid = seed.add_torrent(params(torrent, dir / "src", {}, true));
+    ASSERT_TRUE(wait_for([&] { return complete(seed, sid); }, limit));
+    std::this_thread::sleep_for(std::chrono::seconds(3));  // its first lookup: no answer
+    auto boot_settings = with_dht("127.0.12.1", "rb", {});
+    boot_settings.listen = boot_ep;
+    Session boot(boot_settings);
+    Session leecher(with_dht("127.0.12.3", "rl", {boot_ep}));
+    AddTorrentParams p;
+    p.magnet = "magnet:?xt=urn:btih:" + meta.info_hash.hex();
+    p.save_path = (dir / "dl").string();
+    auto id = leecher.add_torrent(p);
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, limit));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+}
+
 TEST_F(Swarm, PeerServingWrongMetadataIsBanned) {
     // Long file names make the info dictionary span many 16 KiB metadata pieces: the fetch
     // asks each peer for two at a time, so the seed alone needs many round trips and the
