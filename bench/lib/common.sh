@@ -63,10 +63,24 @@ same_tree() {
 }
 
 # seeder_cmd KIND ADDR DIR TORRENT RESUMEDIR: command line of a seeder.
+# BENCH_ENC picks the payload encryption of both sides: "plain" (piecewise
+# --encryption disable, libtorrent --plaintext-only) or "rc4" (piecewise --encryption
+# require, libtorrent --encrypt: MSE with RC4 forced), so that both engines always move
+# the same bytes. Plain unless a case says otherwise.
+BENCH_ENC=plain
+enc_flags() {   # enc_flags KIND
+    case $1-$BENCH_ENC in
+        pw-plain) echo --encryption disable ;;
+        pw-rc4) echo --encryption require ;;
+        lt-plain) echo --plaintext-only ;;
+        lt-rc4) echo --encrypt ;;
+    esac
+}
+
 seeder_cmd() {
     case $1 in
-        pw) echo "$PW_BIN" seed --no-dht --quiet --listen "$2" -d "$3" --resume-dir "$5" "$4" ;;
-        lt) echo "$PW_PY" "$LT_PEER" seed "$4" --dir "$3" --listen "$2" --quiet --timeout 3600 ;;
+        pw) echo "$PW_BIN" seed --no-dht --quiet --listen "$2" -d "$3" --resume-dir "$5" $(enc_flags pw) "$4" ;;
+        lt) echo "$PW_PY" "$LT_PEER" seed "$4" --dir "$3" --listen "$2" --quiet --timeout 3600 $(enc_flags lt) ;;
     esac
 }
 
@@ -74,8 +88,8 @@ seeder_cmd() {
 # it has every piece.
 leecher_cmd() {
     case $1 in
-        pw) echo "$PW_BIN" get --no-dht -o "$3" --listen "$2" --no-seed --quiet --resume-dir "$5" "$4" ;;
-        lt) echo "$PW_PY" "$LT_PEER" get "$4" --dir "$3" --listen "$2" --quiet --timeout "$LIMIT" ;;
+        pw) echo "$PW_BIN" get --no-dht -o "$3" --listen "$2" --no-seed --quiet --resume-dir "$5" $(enc_flags pw) "$4" ;;
+        lt) echo "$PW_PY" "$LT_PEER" get "$4" --dir "$3" --listen "$2" --quiet --timeout "$LIMIT" $(enc_flags lt) ;;
     esac
 }
 

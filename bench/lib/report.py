@@ -86,6 +86,25 @@ def report_pairs(by, set_name, ceiling, with_ceiling_row):
               f"(throughput {ratio(pairs['pw-pw'], ceiling, 'wall', inverse=True)} of the ceiling)")
 
 
+def report_encrypted(by):
+    plain, rc4 = by.get("enc-plain", {}), by.get("enc-rc4", {})
+    if not plain and not rc4:
+        return
+    print("\n-- encrypted: the single file, MSE with RC4 forced on both sides, next to plaintext")
+    rows = [(f"{k} {enc}", d[k]) for k in ("pw-pw", "lt-lt")
+            for enc, d in (("plain", plain), ("rc4", rc4)) if k in d]
+    transfer_table(rows, 12)
+    print()
+    if "pw-pw" in rc4 and "pw-pw" in plain:
+        print(f"  pw-pw rc4 vs plaintext: throughput {ratio(rc4['pw-pw'], plain['pw-pw'], 'wall', inverse=True)}, "
+              f"leecher cpu {ratio(rc4['pw-pw'], plain['pw-pw'], 'cpu')}")
+    if "lt-lt" in rc4 and "lt-lt" in plain:
+        print(f"  lt-lt rc4 vs plaintext: throughput {ratio(rc4['lt-lt'], plain['lt-lt'], 'wall', inverse=True)}")
+    if "pw-pw" in rc4 and "lt-lt" in rc4:
+        print(f"  pw-pw rc4 vs lt-lt rc4: throughput {ratio(rc4['pw-pw'], rc4['lt-lt'], 'wall', inverse=True)}, "
+              f"leecher cpu {ratio(rc4['pw-pw'], rc4['lt-lt'], 'cpu')}")
+
+
 def report_swarm(by, case):
     labels = by.get(case)
     if not labels:
@@ -152,6 +171,7 @@ def main():
     if ceiling and not sets:
         print()
         transfer_table([("ceiling", ceiling)], 8)
+    report_encrypted(by)
     for case in ("swarm-1x8", "swarm-8x1"):
         report_swarm(by, case)
     report_recheck(by, cold_note)

@@ -389,6 +389,35 @@ case_pw_to_lt_enc() {
     pw_seed; lt_get --encrypt --peer "$SEEDER"; check_same; stop_pw_seed
 }
 
+# Transmission with "encryption": 2 (required) seeds; `piecewise get --encryption require`
+# dials it (Transmission only accepts connections on loopback) and downloads.
+case_tr_to_pw_enc() {
+    need_piecewise
+    single_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; seed_dir_with_payload
+    TR_ENCRYPTION=2 tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    tr_add "$TORRENT" "$T/seed"
+    tr_wait_seeding "$(check_wait)" || fail "Transmission did not seed: $(tr_progress_line)"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
+    pw_get --encryption require; check_same
+}
+
+# `piecewise seed --encryption require` seeds, Transmission (encryption required)
+# downloads: it announces first, the seeder's `started` announce returns it and the
+# seeder dials it.
+case_pw_to_tr_enc() {
+    need_piecewise
+    single_payload "$TR_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker
+    TR_ENCRYPTION=2 tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    mkdir -p "$T/down"; tr_add "$TORRENT" "$T/down"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
+    PW_OPTS+=(--encryption require)
+    pw_seed
+    tr_wait_complete "$WAIT" || fail "Transmission did not complete: $(tr_progress_line)"
+    check_same; stop_pw_seed
+}
+
 # allocated_bytes DIR: bytes of disk actually allocated to the files under DIR.
 allocated_bytes() {
     "$PW_PY" -c 'import os, sys
