@@ -221,6 +221,9 @@ public:
     bool recheck(TorrentId id);
     // Announces to the trackers now (and looks the torrent up in the DHT).
     bool reannounce(TorrentId id);
+    // Changes Settings::encryption for the connections made or accepted from now on (open
+    // connections keep what they negotiated). false once the session stopped.
+    bool set_encryption(Encryption policy);
 
     // Announces `stopped` to trackers (bounded wait), saves resume data, closes every
     // connection and file. Idempotent.

@@ -9,12 +9,14 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <variant>
 
 #include "cli/commands.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/http/access.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/rpc/methods.hpp"
+#include "proxy/parse/proxy_url.hpp"
 #include "session/endpoint.hpp"
 
 namespace pw::cli {
@@ -34,6 +36,10 @@ struct DaemonOptions {
     std::vector<std::string> dht_bootstrap;
     bool lsd = false;
     bool pex = true;
+    std::string encryption = "prefer";  // prefer | require | disable
+    std::string blocklist;
+    std::string bind_interface;
+    std::string proxy;
 };
 
 std::string default_state_dir() {
@@ -69,6 +75,19 @@ int run_daemon(DaemonOptions o) {
     if (!o.dht_bootstrap.empty()) cfg.settings.dht_bootstrap = o.dht_bootstrap;
     cfg.settings.lsd = o.lsd;
     cfg.settings.pex = o.pex;
+    cfg.settings.encryption = o.encryption == "require"   ? piecewise::Encryption::require
+                              : o.encryption == "disable" ? piecewise::Encryption::disable
+                                                          : piecewise::Encryption::prefer;
+    cfg.settings.blocklist_file = o.blocklist;
+    cfg.settings.bind_interface = o.bind_interface;
+    if (!o.proxy.empty()) {
+        auto parsed = proxy::parse_proxy_url(o.proxy);
+        if (auto* why = std::get_if<std::string>(&parsed)) return fail(2, "--proxy: " + *why);
+        if (o.dht)
+            std::cerr << "warning: the DHT is off while --proxy is set (it cannot use the proxy "
+                         "without revealing this address); peers come from trackers and PEX\n";
+    }
+    cfg.settings.proxy = o.proxy;
 
     // Every thread started below inherits this mask: only sigwait() sees the signals.
     sigset_t set;
@@ -135,6 +154,20 @@ Command add_daemon(CLI::App& root) {
     app->add_flag("--lsd", o->lsd,
                   "Local service discovery (BEP 14 multicast on the local network)");
     app->add_flag("!--no-pex", o->pex, "Do not exchange peer lists with peers (BEP 11)");
+    app->add_option("--encryption", o->encryption,
+                    "Protocol encryption (MSE/RC4): prefer (default; falls back to plaintext), "
+                    "require (never plaintext), disable (plaintext only); the RPC's "
+                    "session-set `encryption` changes it")
+        ->capture_default_str()
+        ->check(CLI::IsMember({"prefer", "require", "disable"}));
+    app->add_option("--blocklist", o->blocklist,
+                    "IP blocklist (P2P or eMule DAT, may be gzipped): never connect to or accept "
+                    "peers in its ranges");
+    app->add_option("--bind-interface", o->bind_interface,
+                    "Keep all traffic (peers, DHT, trackers) on this network interface, e.g. wg0");
+    app->add_option("--proxy", o->proxy,
+                    "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
+                    "(turns the DHT off)");
     return {app, [o] { return run_daemon(*o); }};
 }
 

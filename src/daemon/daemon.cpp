@@ -241,4 +241,10 @@ void Daemon::set_download_dir(const std::string& dir) {
     cfg_.download_dir = dir;
 }
 
+void Daemon::set_encryption(piecewise::Encryption policy) {
+    std::lock_guard lk(mu_);
+    session_->set_encryption(policy);
+    cfg_.settings.encryption = policy;
+}
+
 }  // namespace pw::daemon

@@ -72,6 +72,7 @@ class Daemon {
     const DaemonConfig& config() const { return cfg_; }
     std::uint16_t peer_port() const { return session_->listen_port(); }
     void set_download_dir(const std::string& dir);  // throws piecewise::Error if not absolute
+    void set_encryption(piecewise::Encryption policy);  // from now on, for new connections
 
   private:
     DaemonConfig cfg_;

@@ -678,6 +678,13 @@ bool Session::recheck(TorrentId id) {
     });
 }
 
+bool Session::set_encryption(Encryption policy) {
+    return on_network(*impl_, impl_->stopped, [policy](Impl& d) {
+        d.ctx.settings.encryption = policy;
+        return true;
+    });
+}
+
 bool Session::reannounce(TorrentId id) {
     return on_network(*impl_, impl_->stopped, [id](Impl& d) {
         if (!has(d, id)) return false;

@@ -227,6 +227,13 @@ TEST_F(RpcTest, SessionMethods) {
     EXPECT_NE(legacy_error("session-set", R"({"speed-limit-down":10})").find("speed-limit-down"),
               std::string::npos);
     EXPECT_EQ(jrpc_error("session_set", R"({"alt_speed_enabled":true})"), -32602);
+    EXPECT_EQ(legacy("session-get").at("encryption"), "preferred");
+    legacy("session-set", R"({"encryption":"required"})");
+    EXPECT_EQ(jrpc("session_get").at("encryption"), "required");
+    jrpc("session_set", R"({"encryption":"tolerated"})");
+    EXPECT_EQ(legacy("session-get").at("encryption"), "tolerated");
+    EXPECT_EQ(jrpc_error("session_set", R"({"encryption":"always"})"), -32602);
+    EXPECT_EQ(jrpc_error("session_set", R"({"encryption":2})"), -32602);
     auto st = legacy("session-stats");
     EXPECT_EQ(st.at("torrentCount"), 0);
     EXPECT_TRUE(jrpc("session_stats").contains("current_stats"));

@@ -1118,6 +1118,11 @@ case_daemon_remote() {
         fail "after restart, -s: $(remote -l)"
     [[ $(remote_field 'Percent Done') == 100% ]] || fail "after restart: $(remote_field 'Percent Done')"
 
+    # Protocol encryption through the session settings, as front-ends switch it.
+    remote -si | grep -q 'Encryption: preferred' || fail "-si: $(remote -si | grep -i encryption)"
+    remote --encryption-required >/dev/null
+    remote -si | grep -q 'Encryption: required' || fail "--encryption-required: $(remote -si | grep -i encryption)"
+
     out=$(remote -t 1 -r)
     [[ $out == *success* ]] || fail "-r: $out"
     remote -l | awk '$1 == "1"' | grep -q . && fail "-r: still listed: $(remote -l)"

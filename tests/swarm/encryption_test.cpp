@@ -139,3 +139,27 @@ TEST_F(Encrypted, RequireClosesAPlaintextHandshake) {
     EXPECT_EQ(n, 0u);
     EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
 }
+
+// set_encryption changes the policy of a running session: after `require`, the plaintext
+// handshake that was answered before is closed.
+TEST_F(Encrypted, SetEncryptionAppliesToNewConnections) {
+    Session seed(settings("127.0.0.2", "seed", Encryption::prefer));
+    auto sid = seed.add_torrent(params(dir / "seed", {}, true));
+    ASSERT_TRUE(wait_for([&] { return complete(seed, sid); }, limit));
+    auto meta = pw::meta::load(torrent.string());
+    namespace asio = boost::asio;
+    auto plaintext_reply = [&] {
+        asio::io_context io;
+        asio::ip::tcp::socket s(io);
+        s.connect({asio::ip::make_address("127.0.0.2"), seed.listen_port()});
+        std::string hs = std::string("\x13") + "BitTorrent protocol" + std::string(8, '\0') +
+                         std::string(meta.info_hash.view()) + std::string(20, 'p');
+        asio::write(s, asio::buffer(hs));
+        char buf[68];
+        boost::system::error_code ec;
+        return asio::read(s, asio::buffer(buf), ec);
+    };
+    EXPECT_EQ(plaintext_reply(), 68u);  // prefer answers a plaintext handshake
+    ASSERT_TRUE(seed.set_encryption(Encryption::require));
+    EXPECT_EQ(plaintext_reply(), 0u);   // require closes it
+}

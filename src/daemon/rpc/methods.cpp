@@ -264,13 +264,17 @@ class Call {
         o[kk("pex_enabled")] = s.pex;
         o[kk("lpd_enabled")] = s.lsd;
         o[kk("utp_enabled")] = false;
+        // Transmission's names for the three policies.
+        o[kk("encryption")] = s.encryption == piecewise::Encryption::require   ? "required"
+                              : s.encryption == piecewise::Encryption::disable ? "tolerated"
+                                                                              : "preferred";
         o[kk("peer_limit_per_torrent")] = s.max_peers_per_torrent;
         o[kk("cache_size_mb")] = s.cache_bytes >> 20;
         o[kk("start_added_torrents")] = true;
         o[kk("speed_limit_down_enabled")] = false;
         o[kk("speed_limit_up_enabled")] = false;
         o[kk("alt_speed_enabled")] = false;
-        o[kk("blocklist_enabled")] = false;
+        o[kk("blocklist_enabled")] = !s.blocklist_file.empty();
         o[kk("incomplete_dir_enabled")] = false;
         o[kk("download_queue_enabled")] = false;
         o[kk("seed_queue_enabled")] = false;
@@ -303,6 +307,17 @@ class Call {
                 } catch (const piecewise::Error& e) {
                     bad_params(e.what());
                 }
+            } else if (name == "encryption") {
+                if (!v.is_string()) bad_params("encryption must be a string");
+                std::string_view e = v.get_string();
+                if (e == "required")
+                    daemon_.set_encryption(piecewise::Encryption::require);
+                else if (e == "preferred")
+                    daemon_.set_encryption(piecewise::Encryption::prefer);
+                else if (e == "tolerated")
+                    daemon_.set_encryption(piecewise::Encryption::disable);
+                else
+                    bad_params("encryption must be \"required\", \"preferred\" or \"tolerated\"");
             } else {
                 bad_params("session-set: " + k(name, KeyStyle::kebab) + " is not supported");
             }
