@@ -29,6 +29,14 @@ struct Swarm : ::testing::Test {
         p.upload_only = upload_only;
         return p;
     }
+    // A loopback session with the DHT on, bootstrapping from `boot` only.
+    piecewise::Settings with_dht(const std::string& ip, const std::string& name,
+                                 std::vector<std::string> boot) {
+        auto s = loopback(ip, dir / name);
+        s.dht = true;
+        s.dht_bootstrap = std::move(boot);
+        return s;
+    }
 };
 
 bool has_event(std::vector<piecewise::Event>& log, Session& s, piecewise::EventType t,
@@ -241,12 +249,6 @@ TEST_F(Swarm, MagnetWithTheDhtAsOnlyPeerSource) {
     write_file(dir / "src" / "payload.bin", data);
     auto torrent = make_torrent(dir / "src" / "payload.bin", dir / "t.torrent", 32 << 10);
     auto meta = pw::meta::load(torrent);
-    auto with_dht = [&](const std::string& ip, const std::string& name, std::vector<std::string> boot) {
-        auto s = loopback(ip, dir / name);
-        s.dht = true;
-        s.dht_bootstrap = std::move(boot);
-        return s;
-    };
     // A node everyone bootstraps from, a seed that announces itself, a leecher with only a magnet.
     Session boot(with_dht("127.0.10.1", "rb", {}));
     std::string boot_ep = endpoint("127.0.10.1", boot);
@@ -271,12 +273,6 @@ TEST_F(Swarm, DhtAnnounceThatNoNodeHeardIsRetried) {
     auto torrent = make_torrent(dir / "src" / "payload.bin", dir / "t.torrent", 32 << 10);
     auto meta = pw::meta::load(torrent);
     const std::string boot_ep = "127.0.12.1:41873";
-    auto with_dht = [&](const std::string& ip, const std::string& name, std::vector<std::string> boot) {
-        auto s = loopback(ip, dir / name);
-        s.dht = true;
-        s.dht_bootstrap = std::move(boot);
-        return s;
-    };
     Session seed(with_dht("127.0.12.2", "rs", {boot_ep}));
     auto sid = seed.add_torrent(params(torrent, dir / "src", {}, true));
     ASSERT_TRUE(wait_for([&] { return complete(seed, sid); }, limit));
