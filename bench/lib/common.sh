@@ -66,8 +66,10 @@ same_tree() {
 # BENCH_ENC picks the payload encryption of both sides: "plain" (piecewise
 # --encryption disable, libtorrent --plaintext-only) or "rc4" (piecewise --encryption
 # require, libtorrent --encrypt: MSE with RC4 forced), so that both engines always move
-# the same bytes. Plain unless a case says otherwise.
-BENCH_ENC=plain
+# the same bytes. Plain unless a case says otherwise; BENCH_ENC=default in the
+# environment passes neither flag (each engine's own default: piecewise picks RC4 when
+# both sides allow it, libtorrent plaintext after an encrypted handshake).
+BENCH_ENC=${BENCH_ENC:-plain}
 enc_flags() {   # enc_flags KIND
     case $1-$BENCH_ENC in
         pw-plain) echo --encryption disable ;;
