@@ -155,18 +155,10 @@ void Torrent::tick() {
     if (ticks_ % 10 == 0) rechoke();
     if (pieces_since_resume_ > 0 && ticks_ % 30 == 0) save_resume();
     // DHT: look for peers (and announce ourselves) at start, then every 15 minutes, or
-    // every 5 while downloading with few peers. A lookup that no node acknowledged (the
-    // node had not bootstrapped yet, or its neighbours were away) is retried after 5 s,
-    // then 10, 20, ... up to 160 s: otherwise the torrent would be unknown to the DHT
-    // until the next regular lookup.
+    // every 5 while downloading with few peers; unheard lookups are retried sooner.
     if (ctx_.dht && !meta_.is_private) {
         int every = (!is_seed() && peers_.size() < 10) ? 300 : 900;
-        bool retry = dht_retry_at_ >= 0 && ticks_ >= dht_retry_at_;
-        if (ticks_ == 1 || ticks_ - dht_last_lookup_ >= every || retry) {
-            dht_retry_at_ = -1;
-            dht_last_lookup_ = ticks_;
-            dht_lookup();
-        }
+        if (dht_schedule_.due(ticks_, every)) dht_lookup();
     }
     if (ticks_ % 60 == 5) send_pex();
 }
@@ -450,14 +442,8 @@ void Torrent::dht_lookup() {
             self->connect_more();
         },
         [weak](const dht::LookupStats& st) {
-            auto self = weak.lock();
-            if (!self || self->stopping_) return;
-            if (st.announced > 0) {
-                self->dht_unheard_ = 0;
-                return;
-            }
-            self->dht_unheard_ = std::min(self->dht_unheard_ + 1, 6);
-            self->dht_retry_at_ = self->ticks_ + (5 << (self->dht_unheard_ - 1));
+            if (auto self = weak.lock(); self && !self->stopping_)
+                self->dht_schedule_.finished(self->ticks_, st.announced > 0);
         });
 }
 

@@ -29,6 +29,7 @@
 #include "storage/checker.hpp"
 #include "storage/storage.hpp"
 #include "swarm/choker.hpp"
+#include "swarm/lookup_schedule.hpp"
 #include "swarm/piece_picker.hpp"
 #include "tracker/parse/announce.hpp"
 
@@ -224,9 +225,7 @@ private:
     int connecting_ = 0;
     int next_choke_id_ = 1;
     int ticks_ = 0;
-    int dht_last_lookup_ = 0;  // tick of the last DHT lookup
-    int dht_retry_at_ = -1;    // tick of a retry after a lookup no node acknowledged; -1: none
-    int dht_unheard_ = 0;      // lookups in a row that no node acknowledged
+    swarm::LookupSchedule dht_schedule_;
 
     std::vector<TrackerEntry> trackers_;
     boost::asio::steady_timer tracker_wake_;
