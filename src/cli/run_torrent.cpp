@@ -123,12 +123,18 @@ int run_torrent(const RunOptions& o) {
     std::string reason;
     bool checked = false;
     while (true) {
-        for (auto& e : session->pop_events()) {
+        auto events = session->pop_events();
+        // The error that stops the torrent is printed once, on stderr, when the loop ends.
+        auto stopped_by = session->status(id);
+        for (auto& e : events) {
             using piecewise::EventType;
             bool show = o.verbose || e.type == EventType::piece_failed ||
                         e.type == EventType::metadata_received || e.type == EventType::blocklist_loaded ||
                         e.type == EventType::peer_banned || e.type == EventType::storage_error ||
                         e.type == EventType::tracker_error || e.type == EventType::torrent_finished;
+            if (e.type == EventType::storage_error && stopped_by && stopped_by->state == piecewise::TorrentState::error &&
+                stopped_by->error == e.message)
+                show = false;
             if (e.type == EventType::torrent_checked) checked = true;
             if (show && !o.quiet) {
                 if (tty) std::fputs("\r\033[K", stdout);

@@ -844,7 +844,7 @@ case_pw_disk_full() {
     [[ $rc == 1 ]] || fail "get on a full disk exited $rc (expected 1)"
     local line
     line=$(grep -c "write $T/down/$SRC_NAME: No space left on device" "$T/pw-full.log")
-    ((line >= 1)) || fail "no line names the file, the write and ENOSPC: $(tail -n 3 "$T/pw-full.log" | tr '\n' ' ')"
+    ((line == 1)) || fail "expected one line naming the file, the write and ENOSPC, got $line: $(tail -n 3 "$T/pw-full.log" | tr '\n' ' ')"
     mount -o remount,size=64m "$T/down" || fail "cannot grow the tmpfs"
     pw_get --peer "$SEEDER"
     local kept pieces=$((PAYLOAD_MIB * 4))
