@@ -114,6 +114,20 @@ TEST(AnnounceReply, CompactPeers) {
     EXPECT_EQ(r.peers[1], (PeerAddress{"127.0.1.2", 80}));
 }
 
+TEST(AnnounceReply, InvalidCompactLengthKeepsWholeEntriesAndWarns) {
+    std::string peers = bytes({127, 0, 0, 1, 0x1a, 0xe1, 9});
+    AnnounceResponse r =
+        parse_announce_response("d8:intervali900e5:peers" + bstr(peers) + "15:warning message4:slowe");
+    ASSERT_TRUE(r.failure_reason.empty()) << r.failure_reason;
+    ASSERT_EQ(r.peers.size(), 1u);
+    EXPECT_EQ(r.peers[0], (PeerAddress{"127.0.0.1", 6881}));
+    EXPECT_EQ(r.warning_message, "slow; compact peers of 7 bytes, not a multiple of 6: the last 1 ignored");
+    r = parse_announce_response("d8:intervali900e5:peers5:abcdee");
+    EXPECT_TRUE(r.failure_reason.empty());
+    EXPECT_TRUE(r.peers.empty());
+    EXPECT_FALSE(r.warning_message.empty());
+}
+
 TEST(AnnounceReply, DictionaryPeers) {
     std::string body =
         "d8:intervali900e5:peersl"
@@ -146,6 +160,7 @@ TEST(AnnounceReply, Peers6AndExternalIp) {
     ASSERT_EQ(r.peers.size(), 1u);
     EXPECT_EQ(r.peers[0], (PeerAddress{"2001:db8::1", 6881}));
     EXPECT_EQ(r.external_ip, "203.0.113.9");
+    EXPECT_EQ(r.warning_message, "compact peers of 21 bytes, not a multiple of 18: the last 3 ignored");
 
     std::string ext6 = bytes({0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 2});
     r = parse_announce_response("d11:external ip" + bstr(ext6) + "e");

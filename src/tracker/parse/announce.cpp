@@ -115,8 +115,14 @@ class PeerSink {
     std::set<std::pair<std::string, std::uint16_t>> seen_;
 };
 
-void compact_peers(std::string_view s, std::size_t entry, PeerSink& sink) {
-    // A trailing partial entry is ignored.
+// A trailing partial entry is ignored (as other clients do: the whole entries are
+// good peers) and said in the reply's warning, so the user sees a broken tracker.
+void compact_peers(std::string_view s, std::size_t entry, PeerSink& sink, std::string& warning) {
+    if (const std::size_t extra = s.size() % entry) {
+        if (!warning.empty()) warning += "; ";
+        warning += "compact peers of " + std::to_string(s.size()) + " bytes, not a multiple of " +
+                   std::to_string(entry) + ": the last " + std::to_string(extra) + " ignored";
+    }
     const auto* p = reinterpret_cast<const unsigned char*>(s.data());
     for (std::size_t off = 0; off + entry <= s.size() && !sink.full(); off += entry) {
         if (entry == 6)
@@ -224,10 +230,10 @@ AnnounceResponse parse_announce_response(std::string_view body, std::size_t max_
 
     PeerSink sink(r.peers, max_peers);
     if (bencode::Node peers = root.find("peers"); peers.is_string())
-        compact_peers(peers.as_string(), 6, sink);
+        compact_peers(peers.as_string(), 6, sink, r.warning_message);
     else if (peers.is_list())
         dict_peers(peers, sink);
-    if (auto p6 = root.find_string("peers6")) compact_peers(*p6, 18, sink);
+    if (auto p6 = root.find_string("peers6")) compact_peers(*p6, 18, sink, r.warning_message);
 
     if (auto ext = root.find_string("external ip")) {
         const auto* p = reinterpret_cast<const unsigned char*>(ext->data());
