@@ -193,7 +193,8 @@ private:
 
     // torrent_check.cpp
     void begin_check();
-    void on_checked(std::vector<bool> have, bool from_resume);
+    // `how`: "resume data", "checked", or a partial check's description.
+    void on_checked(std::vector<bool> have, const std::string& how);
     void save_resume();
     void schedule_tick();
     std::filesystem::path resume_path() const;

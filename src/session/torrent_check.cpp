@@ -1,12 +1,15 @@
-// Startup: trust the fast-resume record when every file still matches it, otherwise
-// hash what is on disk; then start trackers, peers and the periodic tick.
+// Startup: trust the fast-resume record for the files that still match it, hash the
+// pieces touching the others (everything without a usable record); then start trackers,
+// peers and the periodic tick.
+#include <fmt/format.h>
+
+#include <algorithm>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
-#include <fmt/format.h>
 
-#include "session/torrent.hpp"
 #include "lsd/local_discovery.hpp"
+#include "session/torrent.hpp"
 #include "storage/resume.hpp"
 
 namespace pw::session {
@@ -30,26 +33,37 @@ void Torrent::begin_check() {
     bool create_files = !params_.upload_only;
     ctx_.disk.post([this, self, storage, progress, file, threads, create_files] {
         std::vector<bool> have;
-        bool from_resume = false;
-        if (auto r = storage::load_resume_file(file, meta_.num_pieces());
-            r && storage::resume_matches(*r, meta_, storage->root())) {
-            have = r->have;
-            from_resume = true;
+        // What the resume record vouches for; the pieces it cannot vouch for (they touch
+        // files changed since it was written) are hashed, all of them without a record.
+        std::optional<std::vector<signed char>> plan;
+        if (auto r = storage::load_resume_file(file, meta_.num_pieces()))
+            plan = storage::resume_plan(
+                *r, meta_, storage::stamp_files(meta_.files, storage->root()), storage->root());
+        const auto rechecked =
+            plan ? std::count(plan->begin(), plan->end(), -1) : meta_.num_pieces();
+        std::string how;
+        if (plan && rechecked == 0) {
+            have.reserve(plan->size());
+            for (signed char k : *plan) have.push_back(k == 1);
+            how = "resume data";
         } else {
-            have = storage::check_pieces(meta_, *storage, threads, progress.get());
+            have = storage::check_pieces(meta_, *storage, threads, progress.get(),
+                                         plan ? &*plan : nullptr);
+            how = plan ? fmt::format("resume data, {} pieces of changed files checked", rechecked)
+                       : "checked";
         }
         // Zero-length files are never written by pieces: create them (and the
         // directory tree) now, as other clients do.
         storage::StorageError err;
         if (create_files) err = storage->create_empty_files();
-        asio::post(ctx_.io, [self, have = std::move(have), from_resume, err]() mutable {
+        asio::post(ctx_.io, [self, have = std::move(have), how = std::move(how), err]() mutable {
             if (err) return self->fail_torrent(err.message());
-            self->on_checked(std::move(have), from_resume);
+            self->on_checked(std::move(have), how);
         });
     });
 }
 
-void Torrent::on_checked(std::vector<bool> have, bool from_resume) {
+void Torrent::on_checked(std::vector<bool> have, const std::string& how) {
     if (stopping_) return;
     for (int i = 0; i < meta_.num_pieces(); ++i)
         if (i < static_cast<int>(have.size()) && have[static_cast<std::size_t>(i)]) {
@@ -58,13 +72,12 @@ void Torrent::on_checked(std::vector<bool> have, bool from_resume) {
         }
     state_ = have_.all() ? TorrentState::seeding : TorrentState::downloading;
     emit(EventType::torrent_checked,
-         fmt::format("{} of {} pieces present ({})", have_.count(), meta_.num_pieces(),
-                     from_resume ? "resume data" : "checked"));
+         fmt::format("{} of {} pieces present ({})", have_.count(), meta_.num_pieces(), how));
     if (have_.all()) {
         finished_emitted_ = true;
         emit(EventType::torrent_finished, "all pieces verified and on disk");
     }
-    if (!from_resume) save_resume();  // record the check so a restart can trust it
+    if (how != "resume data") save_resume();  // record the check so a restart can trust it
 
     if (ctx_.lsd && !meta_.is_private) ctx_.lsd->announce(meta_.info_hash);  // BEP 14
     auto self = shared_from_this();

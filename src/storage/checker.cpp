@@ -26,8 +26,13 @@ constexpr std::int64_t kChunk = 16 << 20;  // bytes of pieces handed to a thread
 
 class Checker {
   public:
-    Checker(const meta::Metainfo& m, Storage& storage, CheckProgress* progress)
-        : m_(m), storage_(storage), progress_(progress), result_(m.piece_hashes.size(), 0) {}
+    Checker(const meta::Metainfo& m, Storage& storage, CheckProgress* progress,
+            const std::vector<signed char>* known)
+        : m_(m),
+          storage_(storage),
+          progress_(progress),
+          known_(known),
+          result_(m.piece_hashes.size(), 0) {}
 
     std::vector<bool> run(unsigned threads) {
         const int n = m_.num_pieces();
@@ -100,12 +105,19 @@ class Checker {
                 if (c >= chunks_ || cancelled()) return;
                 int end = std::min(m_.num_pieces(), (c + 1) * per_chunk_);
                 for (int p = c * per_chunk_; p < end && !cancelled();) {
+                    if (known_ && (*known_)[static_cast<std::size_t>(p)] >= 0) {
+                        decide(p, (*known_)[static_cast<std::size_t>(p)] == 1);
+                        ++p;
+                        continue;
+                    }
                     if (!readable_[static_cast<std::size_t>(p)]) {
                         decide(p++, false);
                         continue;
                     }
                     int q = p;
-                    while (q < end && readable_[static_cast<std::size_t>(q)]) ++q;
+                    while (q < end && readable_[static_cast<std::size_t>(q)] &&
+                           !(known_ && (*known_)[static_cast<std::size_t>(q)] >= 0))
+                        ++q;
                     if (!buf) buf = std::make_unique<char[]>(kExtent);
                     hash_run(p, q, buf.get(), hasher);
                     p = q;
@@ -152,6 +164,7 @@ class Checker {
     const meta::Metainfo& m_;
     Storage& storage_;
     CheckProgress* progress_;
+    const std::vector<signed char>* known_;  // null: hash every readable piece
     std::vector<char> result_;    // per piece; char, not bool, so threads may write apart
     std::vector<char> readable_;  // per piece
     int per_chunk_ = 1;
@@ -164,8 +177,9 @@ class Checker {
 }  // namespace
 
 std::vector<bool> check_pieces(const meta::Metainfo& m, Storage& storage, unsigned threads,
-                               CheckProgress* progress) {
-    return Checker(m, storage, progress).run(threads);
+                               CheckProgress* progress, const std::vector<signed char>* known) {
+    if (known && known->size() != m.piece_hashes.size()) known = nullptr;
+    return Checker(m, storage, progress, known).run(threads);
 }
 
 }  // namespace pw::storage

@@ -22,7 +22,10 @@ struct CheckProgress {
 // (0 = all cores), reading large sequential extents (several pieces per read, >= 4 MiB),
 // and returns one bool per piece. A read error makes the pieces it touches "not have".
 // Blocking: call it from a worker thread, never the network thread.
+// With `known` (one entry per piece, as resume_plan gives: 1 have, 0 not have, -1 hash
+// it), only the -1 pieces are read.
 std::vector<bool> check_pieces(const meta::Metainfo& m, Storage& storage, unsigned threads,
-                               CheckProgress* progress = nullptr);
+                               CheckProgress* progress = nullptr,
+                               const std::vector<signed char>* known = nullptr);
 
 }  // namespace pw::storage

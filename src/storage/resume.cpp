@@ -187,4 +187,25 @@ bool resume_matches(const ResumeData& r, const meta::Metainfo& m, const fs::path
     return true;
 }
 
+std::optional<std::vector<signed char>> resume_plan(const ResumeData& r, const meta::Metainfo& m,
+                                                    const std::vector<FileStamp>& now,
+                                                    const fs::path& root) {
+    const auto n = static_cast<std::size_t>(m.num_pieces());
+    if (r.info_hash != m.info_hash || r.have.size() != n || r.files.size() != m.files.size() ||
+        now.size() != m.files.size() || m.piece_length <= 0)
+        return std::nullopt;
+    if (canonical_string(r.save_path) != canonical_string(root)) return std::nullopt;
+    std::vector<signed char> plan(n);
+    for (std::size_t p = 0; p < n; ++p) plan[p] = r.have[p] ? 1 : 0;
+    for (std::size_t i = 0; i < m.files.size(); ++i) {
+        const auto& f = m.files[i];
+        if (f.pad || f.length == 0) continue;
+        if (now[i].size == r.files[i].size && now[i].mtime_ns == r.files[i].mtime_ns) continue;
+        const auto first = static_cast<std::size_t>(f.offset / m.piece_length);
+        const auto last = static_cast<std::size_t>((f.offset + f.length - 1) / m.piece_length);
+        for (std::size_t p = first; p <= last && p < n; ++p) plan[p] = -1;
+    }
+    return plan;
+}
+
 }  // namespace pw::storage

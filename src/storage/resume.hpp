@@ -1,6 +1,9 @@
 // Fast-resume data: which pieces were verified and written, and the size and
 // modification time of every file when that was recorded. A restart whose files
-// still match trusts the record; anything else triggers a full check.
+// still match trusts the record; when some files changed (a kill after the last record,
+// a file edited or truncated behind our back), only the pieces touching those files are
+// hashed again; a record for another torrent, path or layout, or one that cannot be
+// decoded (torn), triggers a full check.
 #pragma once
 
 #include <cstdint>
@@ -40,5 +43,13 @@ std::optional<ResumeData> load_resume_file(const std::filesystem::path& file, in
 // Whether the record can be trusted for these files (same info-hash, save path, piece
 // count and every file's size and mtime equal).
 bool resume_matches(const ResumeData& r, const meta::Metainfo& m, const std::filesystem::path& root);
+
+// What a record vouches for, per piece: 1 have, 0 not have (both from the record, the
+// piece lies wholly in files whose size and mtime still match), -1 check it (it touches a
+// file that changed). nullopt when the record does not belong to these files at all
+// (info-hash, save path, piece or file count differ): check everything.
+std::optional<std::vector<signed char>> resume_plan(const ResumeData& r, const meta::Metainfo& m,
+                                                    const std::vector<FileStamp>& now,
+                                                    const std::filesystem::path& root);
 
 }  // namespace pw::storage

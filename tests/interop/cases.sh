@@ -132,7 +132,7 @@ lt_seed() {   # lt_seed [lt_peer options]
 
 # piecewise prints "N of N pieces present (checked)" with --verbose and progress lines
 # ("100.0% seeding |") every 2 s in any case.
-PW_CHECKED_RE=' of [0-9]+ pieces present \((checked|resume data)\)|% seeding \|'
+PW_CHECKED_RE=' of [0-9]+ pieces present \((checked|resume data)[^)]*\)|% seeding \|'
 
 pw_seed() {
     seed_dir_with_payload
@@ -848,7 +848,7 @@ case_pw_disk_full() {
     mount -o remount,size=64m "$T/down" || fail "cannot grow the tmpfs"
     pw_get --peer "$SEEDER"
     local kept pieces=$((PAYLOAD_MIB * 4))
-    kept=$(grep -oE '[0-9]+ of [0-9]+ pieces present \((checked|resume data)\)' "$T/pw-get.log" |
+    kept=$(grep -oE '[0-9]+ of [0-9]+ pieces present \((checked|resume data)[^)]*\)' "$T/pw-get.log" |
         head -n 1 | cut -d' ' -f1)
     [[ -n $kept ]] || fail "the rerun did not say what it kept"
     # 16 MiB of space holds at least 40 of the 160 pieces, minus what was being written.

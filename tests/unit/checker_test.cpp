@@ -208,3 +208,33 @@ TEST(CheckerTest, CancelAndDegenerateInput) {
     EXPECT_EQ(count(have), fx.m.num_pieces());
     EXPECT_FALSE(have.back());
 }
+
+TEST(CheckerTest, KnownPiecesAreTakenAsGivenAndOnlyTheOthersRead) {
+    TempDir dir;
+    Fixture fx(kSpecs, 16384, dir.path());
+    const int n = fx.m.num_pieces();
+    ASSERT_GE(n, 6);
+    // Corrupt piece 1 and piece 4. Piece 1 is "known have" (not read, so still have),
+    // piece 4 is to be checked (found bad), piece 2 is "known not have" though intact.
+    flip_byte(dir.path() / "t/a.bin", 16384 + 5);
+    const auto& f = fx.m.files;
+    const std::int64_t at4 = 4 * 16384 + 10;
+    ASSERT_EQ(f[4].path, "t/d.bin");
+    ASSERT_GE(at4, f[4].offset);
+    flip_byte(dir.path() / "t/d.bin", at4 - f[4].offset);
+    std::vector<signed char> known(static_cast<std::size_t>(n), -1);
+    known[1] = 1;
+    known[2] = 0;
+    for (unsigned threads : {1u, 2u}) {
+        CheckProgress progress;
+        auto have = pw::storage::check_pieces(fx.m, *fx.storage, threads, &progress, &known);
+        ASSERT_EQ(have.size(), static_cast<std::size_t>(n));
+        EXPECT_TRUE(have[0]);
+        EXPECT_TRUE(have[1]) << "a known piece is not read";
+        EXPECT_FALSE(have[2]) << "a known missing piece is not read";
+        EXPECT_TRUE(have[3]);
+        EXPECT_FALSE(have[4]) << "a piece to check is read";
+        EXPECT_EQ(count(have), n - 2);
+        EXPECT_EQ(progress.pieces_done.load(), n);
+    }
+}

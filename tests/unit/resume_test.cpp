@@ -284,3 +284,31 @@ TEST_F(ResumeMatch, OtherTorrentOrPlaceDoesNotMatch) {
     other.save_path = (dir.path() / "t").string();
     EXPECT_FALSE(pw::storage::resume_matches(other, m, dir.path()));
 }
+
+TEST_F(ResumeMatch, PlanTrustsUnchangedFilesAndChecksPiecesOfChangedOnes) {
+    // Pieces: 0 = a[0..8), 1 = a[8..10) + b[0..6).
+    using Plan = std::vector<signed char>;
+    auto now = [&] { return pw::storage::stamp_files(m.files, dir.path()); };
+    EXPECT_EQ(pw::storage::resume_plan(r, m, now(), dir.path()), (Plan{1, 0}));
+    auto t = fs::last_write_time(dir.path() / "t/b");
+    fs::last_write_time(dir.path() / "t/b", t + std::chrono::seconds(1));
+    EXPECT_EQ(pw::storage::resume_plan(r, m, now(), dir.path()), (Plan{1, -1}));
+    fs::last_write_time(dir.path() / "t/b", t);
+    fs::resize_file(dir.path() / "t/a", 4);  // a touches both pieces
+    EXPECT_EQ(pw::storage::resume_plan(r, m, now(), dir.path()), (Plan{-1, -1}));
+}
+
+TEST_F(ResumeMatch, PlanRefusesARecordOfOtherFiles) {
+    auto now = pw::storage::stamp_files(m.files, dir.path());
+    ResumeData other = r;
+    other.info_hash = digest('\x12');
+    EXPECT_FALSE(pw::storage::resume_plan(other, m, now, dir.path()));
+    other = r;
+    other.have.push_back(false);
+    EXPECT_FALSE(pw::storage::resume_plan(other, m, now, dir.path()));
+    other = r;
+    other.save_path = (dir.path() / "t").string();
+    EXPECT_FALSE(pw::storage::resume_plan(other, m, now, dir.path()));
+    now.pop_back();
+    EXPECT_FALSE(pw::storage::resume_plan(r, m, now, dir.path()));
+}
