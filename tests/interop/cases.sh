@@ -861,7 +861,7 @@ case_pw_disk_full() {
 # A file truncated behind the seeder's back: the read that comes back short stops the
 # torrent with one line naming the file and the read, and `seed` exits 1 (it never serves
 # garbage; libtorrent never completes from it). With the file restored, a new `seed`
-# sees that its resume record no longer matches the file, checks it again and serves
+# sees that its resume record no longer matches the file, checks its pieces again and serves
 # libtorrent the whole torrent.
 case_pw_seed_file_truncated() {
     need_piecewise
@@ -879,7 +879,8 @@ case_pw_seed_file_truncated() {
     cp "$T/src/$SRC_NAME" "$T/seed/$SRC_NAME"
     rm -rf "$T/down"
     pw_seed
-    grep -q "(checked)" "$T/pw-seed.log" || fail "the restarted seeder trusted stale resume data"
+    grep -qE "pieces present \((checked|resume data, [0-9]+ pieces of changed files checked)\)" "$T/pw-seed.log" ||
+        fail "the restarted seeder trusted stale resume data"
     lt_get --peer "$SEEDER"; check_same; stop_pw_seed
 }
 
