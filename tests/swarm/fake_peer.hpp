@@ -9,6 +9,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <cstring>
 #include <string>
 #include <thread>
@@ -25,6 +26,7 @@ public:
         bool corrupt = false;         // flip bytes in every block it sends
         int drop_after_blocks = -1;   // close the connection after sending this many blocks
         bool bad_metadata = false;    // offer ut_metadata (BEP 9) and send garbage of the right size
+        int block_delay_ms = 0;       // pause after each block sent (a slow seeder)
     };
 
     FakePeer(const std::string& ip, pw::meta::Metainfo m, std::string payload, Behaviour b)
@@ -155,6 +157,7 @@ private:
             msg += data;
             if (!send_all(fd, msg)) return;
             ++blocks_sent_;
+            if (b_.block_delay_ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(b_.block_delay_ms));
             if (b_.drop_after_blocks >= 0 && ++sent_here >= b_.drop_after_blocks) return;
         }
     }
