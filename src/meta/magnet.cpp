@@ -4,6 +4,7 @@
 #include <cctype>
 
 #include "meta/metainfo.hpp"
+#include "text/percent.hpp"
 
 namespace pw::meta {
 
@@ -12,32 +13,11 @@ namespace {
 constexpr std::size_t max_uri = 64 * 1024;
 constexpr std::size_t max_entries = 200;
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // Percent-decoding of one query component ('+' is a space, as in forms).
 std::string decode_component(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        if (s[i] == '%' && i + 2 < s.size()) {
-            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0) throw MetainfoError("magnet: bad percent-encoding");
-            out += static_cast<char>(hi << 4 | lo);
-            i += 2;
-        } else if (s[i] == '%') {
-            throw MetainfoError("magnet: bad percent-encoding");
-        } else if (s[i] == '+') {
-            out += ' ';
-        } else {
-            out += s[i];
-        }
-    }
-    return out;
+    auto d = text::percent_decode(s, true);
+    if (!d) throw MetainfoError("magnet: bad percent-encoding");
+    return std::move(*d);
 }
 
 bool decode_base32(std::string_view s, Sha1Digest& out) {

@@ -2,6 +2,7 @@
 // server in-process on 127.0.0.1 / [::1] port 0, driven by real HTTP and UDP clients.
 // The server's io_context runs on its own thread; every client wait is bounded.
 #include "tracker/server/tracker_server.hpp"
+#include "text/percent.hpp"
 
 #include <gtest/gtest.h>
 
@@ -52,11 +53,13 @@ PeerEndpoint v4(std::uint8_t last, std::uint16_t port) {
 // ---- Parsers ----
 
 TEST(ServerRequest, PercentDecode) {
-    EXPECT_EQ(percent_decode("a%20b+c%7e"), std::optional<std::string>("a b c~"));
-    EXPECT_EQ(percent_decode("%00%FF"), std::optional<std::string>(std::string("\0\xff", 2)));
-    EXPECT_FALSE(percent_decode("%"));
-    EXPECT_FALSE(percent_decode("ab%2"));
-    EXPECT_FALSE(percent_decode("%zz"));
+    using pw::text::percent_decode;
+    EXPECT_EQ(percent_decode("a%20b+c%7e", true), std::optional<std::string>("a b c~"));
+    EXPECT_EQ(percent_decode("a%20b+c%7e", false), std::optional<std::string>("a b+c~"));
+    EXPECT_EQ(percent_decode("%00%FF", true), std::optional<std::string>(std::string("\0\xff", 2)));
+    EXPECT_FALSE(percent_decode("%", true));
+    EXPECT_FALSE(percent_decode("ab%2", true));
+    EXPECT_FALSE(percent_decode("%zz", false));
 }
 
 TEST(ServerRequest, HttpAnnounce) {

@@ -3,31 +3,17 @@
 
 #include <charconv>
 
+#include "text/percent.hpp"
+
 namespace pw::proxy {
 
 namespace {
 
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 // Percent-decodes `in`; false on a broken escape.
 bool unescape(std::string_view in, std::string& out) {
-    out.clear();
-    for (std::size_t i = 0; i < in.size(); ++i) {
-        if (in[i] != '%') {
-            out += in[i];
-            continue;
-        }
-        if (i + 2 >= in.size()) return false;
-        const int hi = hex_value(in[i + 1]), lo = hex_value(in[i + 2]);
-        if (hi < 0 || lo < 0) return false;
-        out += static_cast<char>(hi << 4 | lo);
-        i += 2;
-    }
+    auto d = text::percent_decode(in, false);
+    if (!d) return false;
+    out = std::move(*d);
     return true;
 }
 

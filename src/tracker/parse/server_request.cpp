@@ -9,16 +9,11 @@
 #include <cstring>
 #include <set>
 
+#include "text/percent.hpp"
+
 namespace pw::tracker {
 
 namespace {
-
-int hex_value(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
 
 // Decimal, non-negative, at most 18 digits (so it fits an int64 with room).
 std::optional<std::int64_t> parse_count(std::string_view s) {
@@ -54,7 +49,7 @@ bool split_query(std::string_view q, std::vector<Param>& out) {
 
 // Decodes a value that must be exactly 20 bytes.
 bool decode20(std::string_view raw, std::uint8_t* out) {
-    auto d = percent_decode(raw);
+    auto d = text::percent_decode(raw, true);
     if (!d || d->size() != 20) return false;
     std::memcpy(out, d->data(), 20);
     return true;
@@ -72,26 +67,6 @@ std::uint64_t be64(const unsigned char* p) {
 }
 
 }  // namespace
-
-std::optional<std::string> percent_decode(std::string_view s) {
-    std::string out;
-    out.reserve(s.size());
-    for (std::size_t i = 0; i < s.size(); ++i) {
-        char c = s[i];
-        if (c == '%') {
-            if (s.size() - i < 3) return std::nullopt;
-            int hi = hex_value(s[i + 1]), lo = hex_value(s[i + 2]);
-            if (hi < 0 || lo < 0) return std::nullopt;
-            out.push_back(static_cast<char>(hi * 16 + lo));
-            i += 2;
-        } else if (c == '+') {
-            out.push_back(' ');
-        } else {
-            out.push_back(c);
-        }
-    }
-    return out;
-}
 
 SplitTarget split_target(std::string_view target) {
     auto q = target.find('?');

@@ -1,6 +1,6 @@
 // Tracker protocol, server side: parsing of what clients send to `piecewise tracker`.
 // - HTTP announce query strings (BEP 3 keys; BEP 23 compact; no_peer_id) and scrape
-//   query strings (BEP 48), percent-decoded by hand (RFC 3986 section 2.1).
+//   query strings (BEP 48), percent-decoded (text/percent.hpp).
 // - UDP tracker request packets (BEP 15): connect, announce, scrape.
 // Pure: no sockets, no allocation proportional to anything but the (bounded) input.
 // Every function returns a clear error for bad input and never throws.
@@ -17,10 +17,6 @@
 #include "wire/messages.hpp"
 
 namespace pw::tracker {
-
-// Decodes %XX escapes and '+' (as a space, as HTML forms send it). nullopt when a '%'
-// is not followed by two hex digits.
-std::optional<std::string> percent_decode(std::string_view s);
 
 // Splits a request target "/path?query" into its path and query (query empty if none).
 struct SplitTarget {
