@@ -21,6 +21,7 @@
 #include <random>
 #include <ctime>
 #include <thread>
+#include <unordered_map>
 
 #include "piecewise/session.hpp"
 #include "session/context.hpp"
@@ -178,13 +179,23 @@ struct Session::Impl {
     }
 
     // The SKEY lookup of an MSE responder: every torrent and magnet fetch of the session.
-    std::optional<pw::Sha1Digest> find_skey(const pw::Sha1Digest& req2) const {
+    // HASH("req2", info-hash) is computed once per info-hash (with a thousand torrents, a
+    // thousand SHA-1s per incoming encrypted connection otherwise); the memo is rebuilt
+    // when it holds far more hashes than the session has torrents.
+    std::optional<pw::Sha1Digest> find_skey(const pw::Sha1Digest& req2) {
+        if (req2_memo.size() > 2 * (torrents.size() + fetches.size()) + 64) req2_memo.clear();
+        auto matches = [&](const pw::Sha1Digest& ih) {
+            auto [it, fresh] = req2_memo.try_emplace(ih);
+            if (fresh) it->second = pw::crypto::mse_req2_hash(ih);
+            return it->second == req2;
+        };
         for (auto& [id, t] : torrents)
-            if (pw::crypto::mse_req2_hash(t->info_hash()) == req2) return t->info_hash();
+            if (matches(t->info_hash())) return t->info_hash();
         for (auto& [id, f] : fetches)
-            if (pw::crypto::mse_req2_hash(f->info_hash()) == req2) return f->info_hash();
+            if (matches(f->info_hash())) return f->info_hash();
         return std::nullopt;
     }
+    std::unordered_map<pw::Sha1Digest, pw::Sha1Digest> req2_memo;  // info-hash -> HASH("req2", it)
 
     // Reads the peer's handshake (plaintext, or inside MSE: the first bytes tell which)
     // and hands the connection to the torrent it names.
