@@ -28,11 +28,16 @@ void Torrent::begin_check() {
     auto file = resume_path();
     unsigned threads = ctx_.disk.size();
     bool create_files = !params_.upload_only;
-    ctx_.disk.post([this, self, storage, progress, file, threads, create_files] {
+    auto prios = file_prio_;
+    ctx_.disk.post([this, self, storage, progress, file, threads, create_files, prios] {
         std::vector<bool> have;
         bool from_resume = false;
-        if (auto r = storage::load_resume_file(file, meta_.num_pieces());
-            r && storage::resume_matches(*r, meta_, storage->root())) {
+        auto r = storage::load_resume_file(file, meta_.num_pieces());
+        bool trusted = r && storage::resume_matches(*r, meta_, storage->root(), storage->parts_path());
+        // Skipped files live in the parts file, files wanted again get their parked bytes
+        // back: decided before anything is read (the resume data was matched just above).
+        storage::StorageError err = arrange_files(*storage, prios, meta_.piece_length);
+        if (trusted) {
             have = r->have;
             from_resume = true;
         } else {
@@ -40,8 +45,7 @@ void Torrent::begin_check() {
         }
         // Zero-length files are never written by pieces: create them (and the
         // directory tree) now, as other clients do.
-        storage::StorageError err;
-        if (create_files) err = storage->create_empty_files();
+        if (create_files && !err) err = storage->create_empty_files();
         asio::post(ctx_.io, [self, have = std::move(have), from_resume, err]() mutable {
             if (err) return self->fail_torrent(err.message());
             self->on_checked(std::move(have), from_resume);
@@ -56,15 +60,18 @@ void Torrent::on_checked(std::vector<bool> have, bool from_resume) {
             have_.set(i);
             picker_.remove(i);
         }
-    state_ = have_.all() ? TorrentState::seeding : TorrentState::downloading;
+    state_ = wanted_done() ? TorrentState::seeding : TorrentState::downloading;
     emit(EventType::torrent_checked,
          fmt::format("{} of {} pieces present ({})", have_.count(), meta_.num_pieces(),
                      from_resume ? "resume data" : "checked"));
-    if (have_.all()) {
+    if (state_ == TorrentState::seeding) {
         finished_emitted_ = true;
-        emit(EventType::torrent_finished, "all pieces verified and on disk");
+        emit(EventType::torrent_finished, have_.all() ? "all pieces verified and on disk"
+                                                      : "all wanted pieces verified and on disk");
     }
-    if (!from_resume) save_resume();  // record the check so a restart can trust it
+    // Record the check so a restart can trust it (and, after files were arranged, their
+    // new stamps).
+    save_resume();
 
     if (ctx_.lsd && !meta_.is_private) ctx_.lsd->announce(meta_.info_hash);  // BEP 14
     auto self = shared_from_this();
@@ -94,6 +101,7 @@ void Torrent::save_resume() {
     r.info_hash = meta_.info_hash;
     r.save_path = storage_->root().string();
     r.have = have_.to_vector();
+    r.priorities = file_prio_;
     auto storage = storage_;
     auto file = resume_path();
     auto files = meta_.files;
@@ -101,6 +109,7 @@ void Torrent::save_resume() {
     auto self = shared_from_this();
     ctx_.disk.post([self, storage, file, files, r = std::move(r)]() mutable {
         r.files = storage::stamp_files(files, storage->root());
+        r.parts = storage::stamp_file(storage->parts_path());
         storage::save_resume_file(file, r);
         asio::post(self->ctx_.io, [self] { --self->disk_jobs_; });
     });
