@@ -1188,28 +1188,29 @@ case_lt_to_pw_files() {
     echo "PASS: files $idx of 3 byte-identical, the third never created"
 }
 
-# transmission-remote -G/-g (files unwanted/wanted) against piecewise daemon: a paused add,
-# one file skipped, started: the others complete and the skipped one is absent; -g all
-# fetches it too, and the whole folder matches.
+# transmission-remote -G/-g (files unwanted/wanted) against piecewise daemon: added while
+# no seeder is up, one file skipped, then the seeder starts: the others complete and the
+# skipped one is absent; -g all fetches it too, and the whole folder matches.
 case_daemon_remote_files() {
     need_piecewise
     command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
     multi_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
-    tracker; lt_seed; seeder_announced
+    tracker
     local skip out
     skip=$(file_indices two.bin); [[ $skip =~ ^[0-9]+$ ]] || fail "file index: '$skip'"
     daemon_start
     mkdir -p "$T/down"
-    out=$(remote -a "$TORRENT" -w "$T/down" --start-paused)
+    out=$(remote -a "$TORRENT" -w "$T/down")
     [[ $out == *success* ]] || fail "transmission-remote -a: $out"
     out=$(remote -t 1 -G "$skip"); [[ $out == *success* ]] || fail "-G $skip: $out"
     remote -t 1 -f | awk -v i="$skip:" '$1 == i' | grep -q ' No ' || fail "-f does not show file $skip unwanted: $(remote -t 1 -f)"
-    remote -t 1 -s >/dev/null
+    lt_seed; seeder_announced
+    remote -t 1 --reannounce >/dev/null
     wait_until "$WAIT" bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Percent Done') == *'100%'* ]]" ||
         fail "the wanted files did not complete within $WAIT s: $(remote -t 1 -i | grep -E 'State|Percent|Left')"
     cmp "$T/src/album/one.bin" "$T/down/album/one.bin" || fail "one.bin differs"
     cmp "$T/src/album/tiny.txt" "$T/down/album/tiny.txt" || fail "tiny.txt differs"
-    [[ -e "$T/down/album/disc 2/two.bin" ]] && fail "the unwanted file was created"
+    [[ -e "$T/down/album/disc 2/two.bin" ]] && fail "the unwanted file was created: $(remote -t 1 -f)"
     # The selection survives a kill -9.
     kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
     daemon_start

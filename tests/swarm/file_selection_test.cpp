@@ -130,3 +130,20 @@ TEST_F(FileSel, SequentialAndAMagnetSelectOnly) {
     ASSERT_TRUE(leech.set_sequential(id, false));
     EXPECT_FALSE(leech.status(id)->sequential);
 }
+
+TEST_F(FileSel, ChosenWhilePausedThenResumed) {
+    Session seed(loopback("127.0.0.2", dir / "r-seed"));
+    seed.add_torrent(params(dir / "seed"));
+    Session leech(loopback("127.0.0.3", dir / "r-leech"));
+    auto p = params(dir / "leech", {endpoint("127.0.0.2", seed)});
+    p.paused = true;
+    auto id = leech.add_torrent(p);
+    ASSERT_TRUE(wait_for([&] { auto st = leech.status(id); return st && st->state == TorrentState::stopped; }, limit));
+    ASSERT_TRUE(leech.set_file_priorities(id, {4, 4, 0, 4}));
+    EXPECT_EQ(leech.status(id)->files[2].priority, 0);
+    ASSERT_TRUE(leech.resume(id));
+    ASSERT_TRUE(wait_for([&] { return finished(leech, id); }, limit));
+    EXPECT_FALSE(fs::exists(dir / "leech" / "multi" / "d.bin"));
+    EXPECT_EQ(read_file(dir / "leech" / "multi" / "b.bin"), files[1].second);
+    EXPECT_EQ(read_file(dir / "leech" / "multi" / "sub" / "c.bin"), files[2].second);
+}
