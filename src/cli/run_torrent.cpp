@@ -44,7 +44,8 @@ std::string progress_line(const piecewise::TorrentStatus& s) {
     if (s.state == piecewise::TorrentState::checking)
         return fmt::format("{}: checking {:.1f}%", s.name, s.check_progress * 100);
     // Of the wanted files (all of them unless --files chose some).
-    double pct = s.size_when_done ? 100.0 * double(s.size_when_done - s.left_until_done) / double(s.size_when_done)
+    double pct = s.size_when_done ? 100.0 * double(s.size_when_done - s.left_until_done) /
+                                        double(s.size_when_done)
                                   : 100.0;
     return fmt::format("{}: {:5.1f}% {} | down {}/s up {}/s | peers {} ({} seeds) | ETA {}",
                        s.name, pct, s.state == piecewise::TorrentState::seeding ? "seeding" : "",
@@ -136,8 +137,8 @@ int run_torrent(const RunOptions& o) {
         if (!o.files.empty()) {
             try {
                 auto m = meta::load(o.torrent);
-                p.file_priorities = meta::selection_priorities(meta::parse_index_list(o.files),
-                                                               static_cast<int>(m.files.size()), true);
+                p.file_priorities = meta::selection_priorities(
+                    meta::parse_index_list(o.files), static_cast<int>(m.files.size()), true);
             } catch (const meta::MetainfoError& e) {
                 session->stop(std::chrono::milliseconds(0));
                 return fail(2, std::string("--files: ") + e.what());
@@ -193,15 +194,17 @@ int run_torrent(const RunOptions& o) {
             break;
         }
         // Every wanted piece (all of them without --files) verified and on disk.
-        bool complete = s->num_pieces > 0 && s->state == piecewise::TorrentState::seeding && s->left_until_done == 0;
+        bool complete = s->num_pieces > 0 && s->state == piecewise::TorrentState::seeding &&
+                        s->left_until_done == 0;
         if (!o.upload_only && complete && (o.no_seed || s->seed_ratio_reached)) break;
         if (g_stop) {
             if (!complete && !o.upload_only) {
                 status = 1;
                 reason = fmt::format("interrupted at {:.1f}% (resume data saved)",
-                                     s->size_when_done ? 100.0 * double(s->size_when_done - s->left_until_done) /
-                                                             double(s->size_when_done)
-                                                       : 0.0);
+                                     s->size_when_done
+                                         ? 100.0 * double(s->size_when_done - s->left_until_done) /
+                                               double(s->size_when_done)
+                                         : 0.0);
             }
             break;
         }

@@ -135,10 +135,13 @@ AddResult Daemon::add(const AddRequest& req) {
                 std::vector<bool> pads;
                 for (auto& f : m.files) pads.push_back(f.pad);
                 auto listed = static_cast<std::size_t>(std::count(pads.begin(), pads.end(), false));
-                p.file_priorities = with_pad_files(apply_file_change(std::vector<int>(listed, 4), req.files), pads);
+                p.file_priorities =
+                    with_pad_files(apply_file_change(std::vector<int>(listed, 4), req.files), pads);
             }
         } else if (req.files.files()) {
-            throw piecewise::Error("file selection for a magnet link: set it with torrent-set once its metadata arrived");
+            throw piecewise::Error(
+                "file selection for a magnet link: set it with torrent-set once its metadata "
+                "arrived");
         }
         p.sequential = req.files.sequential.value_or(false);
     } catch (const pw::meta::MetainfoError& e) {

@@ -36,7 +36,9 @@ struct FileList {
 struct FileChange {
     FileList wanted, unwanted, high, normal, low;
     std::optional<bool> sequential;
-    bool files() const { return wanted.present || unwanted.present || high.present || normal.present || low.present; }
+    bool files() const {
+        return wanted.present || unwanted.present || high.present || normal.present || low.present;
+    }
 };
 // The priorities (0 skip, 1 low, 4 normal, 7 high; one per file) after `c`. Throws
 // piecewise::Error for an index past the last file.
@@ -50,7 +52,7 @@ struct AddRequest {
     std::string metainfo;      // .torrent bytes (already base64-decoded)
     std::string download_dir;  // empty: the default
     bool paused = false;
-    FileChange files;          // files-wanted/-unwanted, priority-*, sequential
+    FileChange files;  // files-wanted/-unwanted, priority-*, sequential
 };
 
 struct AddResult {

@@ -6,9 +6,8 @@
 #include <iterator>
 #include <string>
 
-#include "meta/metainfo.hpp"
-
 #include "daemon/daemon.hpp"
+#include "meta/metainfo.hpp"
 
 namespace pw::daemon {
 
@@ -22,8 +21,8 @@ std::vector<int> apply_file_change(std::vector<int> prios, const FileChange& c) 
         }
         for (int i : l.indices) {
             if (i < 0 || i >= n)
-                throw piecewise::Error("no file " + std::to_string(i) + " (the torrent has " + std::to_string(n) +
-                                       (n == 1 ? " file)" : " files)"));
+                throw piecewise::Error("no file " + std::to_string(i) + " (the torrent has " +
+                                       std::to_string(n) + (n == 1 ? " file)" : " files)"));
             fn(prios[static_cast<std::size_t>(i)]);
         }
     };
@@ -79,9 +78,11 @@ bool Daemon::set_files(piecewise::TorrentId id, const FileChange& c) {
     std::vector<int> prios;
     for (auto& f : st->files) prios.push_back(f.priority);
     if (c.files()) {
-        if (st->num_pieces == 0) throw piecewise::Error("the torrent's file list is not known yet (no metadata)");
+        if (st->num_pieces == 0)
+            throw piecewise::Error("the torrent's file list is not known yet (no metadata)");
         prios = apply_file_change(std::move(prios), c);
-        if (!session_->set_file_priorities(id, with_pad_files(prios, pad_flags(h->second)))) return false;
+        if (!session_->set_file_priorities(id, with_pad_files(prios, pad_flags(h->second))))
+            return false;
     }
     bool seq = c.sequential.value_or(st->sequential);
     if (c.sequential && !session_->set_sequential(id, seq)) return false;

@@ -12,7 +12,8 @@ constexpr std::size_t max_entries = 10000;
 
 int parse_index(std::string_view s) {
     int v = 0;
-    if (s.empty() || s.size() > 10) throw MetainfoError("file list: '" + std::string(s) + "' is not a file index");
+    if (s.empty() || s.size() > 10)
+        throw MetainfoError("file list: '" + std::string(s) + "' is not a file index");
     auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), v);
     if (ec != std::errc() || p != s.data() + s.size() || v < 0)
         throw MetainfoError("file list: '" + std::string(s) + "' is not a file index");
@@ -34,7 +35,8 @@ std::vector<IndexRange> parse_index_list(std::string_view list) {
             out.emplace_back(i, i);
         } else {
             int a = parse_index(entry.substr(0, dash)), b = parse_index(entry.substr(dash + 1));
-            if (b < a) throw MetainfoError("file list: range " + std::string(entry) + " runs backwards");
+            if (b < a)
+                throw MetainfoError("file list: range " + std::string(entry) + " runs backwards");
             out.emplace_back(a, b);
         }
         if (comma == std::string_view::npos) break;
@@ -53,12 +55,14 @@ std::string format_index_list(const std::vector<IndexRange>& ranges) {
     return s;
 }
 
-std::vector<int> selection_priorities(const std::vector<IndexRange>& ranges, int num_files, bool strict) {
+std::vector<int> selection_priorities(const std::vector<IndexRange>& ranges, int num_files,
+                                      bool strict) {
     std::vector<int> out(static_cast<std::size_t>(std::max(num_files, 0)), 0);
     for (auto [a, b] : ranges) {
         if (strict && b >= num_files)
             throw MetainfoError("file list: no file " + std::to_string(b) + " (the torrent has " +
-                                std::to_string(num_files) + (num_files == 1 ? " file)" : " files)"));
+                                std::to_string(num_files) +
+                                (num_files == 1 ? " file)" : " files)"));
         for (int i = a; i <= b && i < num_files; ++i) out[static_cast<std::size_t>(i)] = 4;
     }
     return out;

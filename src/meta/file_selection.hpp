@@ -25,6 +25,7 @@ std::string format_index_list(const std::vector<IndexRange>& ranges);
 // `strict`, an index at or past num_files throws MetainfoError ("file list: no file N (the
 // torrent has M)"); otherwise such indices are ignored (BEP 53 links made for another
 // version of the torrent).
-std::vector<int> selection_priorities(const std::vector<IndexRange>& ranges, int num_files, bool strict);
+std::vector<int> selection_priorities(const std::vector<IndexRange>& ranges, int num_files,
+                                      bool strict);
 
 }  // namespace pw::meta

@@ -126,7 +126,8 @@ Magnet parse_magnet(std::string_view uri) {
             } catch (const MetainfoError& e) {
                 throw MetainfoError(std::string("magnet: so=: ") + e.what());
             }
-            if (m.select_only.size() + more.size() > 10000) throw MetainfoError("magnet: so= too long");
+            if (m.select_only.size() + more.size() > 10000)
+                throw MetainfoError("magnet: so= too long");
             m.select_only.insert(m.select_only.end(), more.begin(), more.end());
         }
     }

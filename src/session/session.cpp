@@ -710,8 +710,10 @@ bool Session::reannounce(TorrentId id) {
 bool Session::set_file_priorities(TorrentId id, std::vector<int> priorities) {
     return on_network(*impl_, impl_->stopped, [id, priorities](Impl& d) {
         if (!has(d, id)) return false;
-        if (auto t = d.torrents.find(id); t != d.torrents.end()) t->second->set_file_priorities(priorities);
-        if (auto f = d.fetch_params.find(id); f != d.fetch_params.end()) f->second.file_priorities = priorities;
+        if (auto t = d.torrents.find(id); t != d.torrents.end())
+            t->second->set_file_priorities(priorities);
+        if (auto f = d.fetch_params.find(id); f != d.fetch_params.end())
+            f->second.file_priorities = priorities;
         if (auto pm = d.paused_magnets.find(id); pm != d.paused_magnets.end())
             pm->second.params.file_priorities = priorities;
         return true;
@@ -723,7 +725,8 @@ bool Session::set_sequential(TorrentId id, bool on) {
         if (!has(d, id)) return false;
         if (auto t = d.torrents.find(id); t != d.torrents.end()) t->second->set_sequential(on);
         if (auto f = d.fetch_params.find(id); f != d.fetch_params.end()) f->second.sequential = on;
-        if (auto pm = d.paused_magnets.find(id); pm != d.paused_magnets.end()) pm->second.params.sequential = on;
+        if (auto pm = d.paused_magnets.find(id); pm != d.paused_magnets.end())
+            pm->second.params.sequential = on;
         return true;
     });
 }

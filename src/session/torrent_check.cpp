@@ -29,11 +29,13 @@ void Torrent::begin_check() {
     unsigned threads = ctx_.disk.size();
     bool create_files = !params_.upload_only;
     auto prios = file_prio_;
+    arranged_prio_ = prios;
     ctx_.disk.post([this, self, storage, progress, file, threads, create_files, prios] {
         std::vector<bool> have;
         bool from_resume = false;
         auto r = storage::load_resume_file(file, meta_.num_pieces());
-        bool trusted = r && storage::resume_matches(*r, meta_, storage->root(), storage->parts_path());
+        bool trusted =
+            r && storage::resume_matches(*r, meta_, storage->root(), storage->parts_path());
         // Skipped files live in the parts file, files wanted again get their parked bytes
         // back: decided before anything is read (the resume data was matched just above).
         storage::StorageError err = arrange_files(*storage, prios, meta_.piece_length);
@@ -60,6 +62,9 @@ void Torrent::on_checked(std::vector<bool> have, bool from_resume) {
             have_.set(i);
             picker_.remove(i);
         }
+    recount_wanted();
+    // Priorities changed during the check: move the files' data for them now.
+    if (file_prio_ != arranged_prio_) post_arrange();
     state_ = wanted_done() ? TorrentState::seeding : TorrentState::downloading;
     emit(EventType::torrent_checked,
          fmt::format("{} of {} pieces present ({})", have_.count(), meta_.num_pieces(),

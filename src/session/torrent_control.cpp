@@ -30,7 +30,8 @@ void Torrent::start_paused(bool check) {
     ctx_.disk.post([this, self, storage, progress, file, threads, check, prios] {
         std::optional<std::vector<bool>> have;
         auto resume = check ? std::nullopt : storage::load_resume_file(file, meta_.num_pieces());
-        bool trusted = resume && storage::resume_matches(*resume, meta_, storage->root(), storage->parts_path());
+        bool trusted = resume && storage::resume_matches(*resume, meta_, storage->root(),
+                                                         storage->parts_path());
         auto err = arrange_files(*storage, prios, meta_.piece_length);
         if (err) {
             trusted = false;  // a file could not be arranged: nothing on disk is known
@@ -60,6 +61,7 @@ void Torrent::start_paused(bool check) {
                 for (int i = 0; i < self->meta_.num_pieces(); ++i)
                     if (i < static_cast<int>(have->size()) && (*have)[static_cast<std::size_t>(i)])
                         self->have_.set(i);
+            self->recount_wanted();
             if (self->state_ != TorrentState::error) self->state_ = TorrentState::stopped;
             self->settled_ = true;
             if (check)

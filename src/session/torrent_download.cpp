@@ -485,11 +485,13 @@ void Torrent::ban(const tcp::endpoint& key, const std::string& why) {
 }
 
 void Torrent::on_have_piece(int piece) {
+    if (!have_.get(piece) && piece_wanted(piece)) --wanted_left_;
     have_.set(piece);
     ++pieces_since_resume_;
     for (auto& q : std::vector(peers_)) {
         if (q->closed()) continue;
-        if ((q->seed || q->has.get(piece)) && piece_wanted(piece) && q->interesting > 0) --q->interesting;
+        if ((q->seed || q->has.get(piece)) && piece_wanted(piece) && q->interesting > 0)
+            --q->interesting;
         q->send_have(static_cast<std::uint32_t>(piece));
         update_interest(*q);
     }

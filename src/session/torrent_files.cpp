@@ -30,9 +30,12 @@ std::vector<swarm::FileSpan> spans(const meta::Metainfo& m) {
 
 void Torrent::init_priorities() {
     file_prio_ = swarm::normalise_priorities(spans(meta_), params_.file_priorities);
-    piece_prio_ = swarm::piece_priorities(spans(meta_), file_prio_, meta_.piece_length, meta_.num_pieces());
-    for (int i = 0; i < meta_.num_pieces(); ++i) picker_.set_priority(i, piece_prio_[static_cast<std::size_t>(i)]);
+    piece_prio_ =
+        swarm::piece_priorities(spans(meta_), file_prio_, meta_.piece_length, meta_.num_pieces());
+    for (int i = 0; i < meta_.num_pieces(); ++i)
+        picker_.set_priority(i, piece_prio_[static_cast<std::size_t>(i)]);
     picker_.set_sequential(params_.sequential);
+    recount_wanted();
     storage_->set_parts_path(storage_->root() / ("." + meta_.info_hash.hex() + ".parts"));
 }
 
@@ -63,10 +66,9 @@ storage::StorageError Torrent::arrange_files(storage::Storage& st, const std::ve
     return {};
 }
 
-bool Torrent::wanted_done() const {
-    for (int i = 0; i < meta_.num_pieces(); ++i)
-        if (piece_wanted(i) && !have_.get(i)) return false;
-    return true;
+void Torrent::recount_wanted() {
+    wanted_left_ = 0;
+    for (int i = 0; i < meta_.num_pieces(); ++i) wanted_left_ += piece_wanted(i) && !have_.get(i);
 }
 
 int Torrent::count_interesting(const PeerConnection& p) const {
@@ -76,7 +78,8 @@ int Torrent::count_interesting(const PeerConnection& p) const {
         return n;
     }
     int n = 0;
-    for (int i = 0; i < meta_.num_pieces(); ++i) n += p.has.get(i) && piece_wanted(i) && !have_.get(i);
+    for (int i = 0; i < meta_.num_pieces(); ++i)
+        n += p.has.get(i) && piece_wanted(i) && !have_.get(i);
     return n;
 }
 
@@ -95,33 +98,40 @@ void Torrent::set_file_priorities(std::vector<int> prios) {
     if (next == file_prio_) return;
     file_prio_ = next;
     // Data moves (parking, unparking) on the disk pool. A paused torrent does it when it
-    // starts again (begin_check arranges the files before anything is read).
-    if (!paused_ && state_ != TorrentState::checking) {
-        ++disk_jobs_;
-        auto self = shared_from_this();
-        auto storage = storage_;
-        std::int64_t plen = meta_.piece_length;
-        ctx_.disk.post([self, storage, next, plen] {
-            auto err = arrange_files(*storage, next, plen);
-            asio::post(self->ctx_.io, [self, err] {
-                --self->disk_jobs_;
-                if (err) return self->fail_torrent(err.message());
-                self->save_resume();
-            });
-        });
-    }
+    // starts again (begin_check arranges the files before anything is read); a checking
+    // one when the check is over (on_checked).
+    if (!paused_ && state_ != TorrentState::checking) post_arrange();
     apply_priorities();
 }
 
+void Torrent::post_arrange() {
+    arranged_prio_ = file_prio_;
+    ++disk_jobs_;
+    auto self = shared_from_this();
+    auto storage = storage_;
+    std::int64_t plen = meta_.piece_length;
+    ctx_.disk.post([self, storage, prios = file_prio_, plen] {
+        auto err = arrange_files(*storage, prios, plen);
+        asio::post(self->ctx_.io, [self, err] {
+            --self->disk_jobs_;
+            if (err) return self->fail_torrent(err.message());
+            self->save_resume();
+        });
+    });
+}
+
 void Torrent::apply_priorities() {
-    piece_prio_ = swarm::piece_priorities(spans(meta_), file_prio_, meta_.piece_length, meta_.num_pieces());
+    piece_prio_ =
+        swarm::piece_priorities(spans(meta_), file_prio_, meta_.piece_length, meta_.num_pieces());
     for (int i = 0; i < meta_.num_pieces(); ++i) {
         int pr = piece_prio_[static_cast<std::size_t>(i)];
         picker_.set_priority(i, pr);
         // Newly wanted: a candidate again unless had or being downloaded.
         if (pr > 0 && !have_.get(i) && !partials_.count(i)) picker_.add(i);
     }
-    if (stopping_ || (state_ != TorrentState::downloading && state_ != TorrentState::seeding)) return;
+    recount_wanted();
+    if (stopping_ || (state_ != TorrentState::downloading && state_ != TorrentState::seeding))
+        return;
     if (state_ == TorrentState::seeding && !wanted_done()) {
         state_ = TorrentState::downloading;
         finished_emitted_ = false;
@@ -160,7 +170,8 @@ void Torrent::fill_wanted_status(piecewise::TorrentStatus& s) const {
     s.sequential = params_.sequential;
     std::int64_t avail = 0;
     for (int i = 0; i < meta_.num_pieces(); ++i)
-        if (piece_wanted(i) && !have_.get(i) && picker_.availability(i) > 0) avail += meta_.piece_size(i);
+        if (piece_wanted(i) && !have_.get(i) && picker_.availability(i) > 0)
+            avail += meta_.piece_size(i);
     s.desired_available = avail;
 }
 

@@ -81,7 +81,8 @@ FileStamp stamp_file(const fs::path& p) {
     FileStamp s;
     if (struct stat st; ::stat(p.c_str(), &st) == 0) {
         s.size = st.st_size;
-        s.mtime_ns = static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+        s.mtime_ns =
+            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
     }
     return s;
 }
@@ -151,8 +152,8 @@ std::optional<ResumeData> decode_resume(std::string_view bytes, int num_pieces) 
         r.files.push_back({size.as_int(), mtime.as_int()});
     }
     if (bencode::Node parts = root.find("parts"); parts) {
-        if (!parts.is_list() || parts.size() != 2 || !parts.at(0).is_int() || !parts.at(1).is_int() ||
-            parts.at(0).as_int() < -1)
+        if (!parts.is_list() || parts.size() != 2 || !parts.at(0).is_int() ||
+            !parts.at(1).is_int() || parts.at(0).as_int() < -1)
             return std::nullopt;
         r.parts = {parts.at(0).as_int(), parts.at(1).as_int()};
     }

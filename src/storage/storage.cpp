@@ -252,7 +252,8 @@ StorageError Storage::write(std::int64_t offset, std::span<const iovec> bufs) {
                       }
                       if (files_[file].pad) return true;  // BEP 47: never written
                       int slot = use_parts_[static_cast<std::size_t>(file)] ? parts_slot() : file;
-                      std::int64_t at = slot == file ? file_offset : files_[file].offset + file_offset;
+                      std::int64_t at =
+                          slot == file ? file_offset : files_[file].offset + file_offset;
                       FileRef f = fd(slot, true, err);
                       if (!f) return false;
                       if (auto ec = transfer_all<true>(f->fd, v, at))
@@ -284,7 +285,8 @@ StorageError Storage::read(std::int64_t offset, char* out, std::size_t len) {
                           return true;
                       }
                       int slot = use_parts_[static_cast<std::size_t>(file)] ? parts_slot() : file;
-                      std::int64_t at = slot == file ? file_offset : files_[file].offset + file_offset;
+                      std::int64_t at =
+                          slot == file ? file_offset : files_[file].offset + file_offset;
                       FileRef f = fd(slot, false, err);
                       if (!f) return false;
                       v.assign(1, iovec{dst, n});
@@ -317,7 +319,9 @@ fs::path Storage::slot_path(int slot) const {
     return slot == parts_slot() ? parts_path_ : full_path(slot);
 }
 
-void Storage::set_parts_path(fs::path p) { parts_path_ = std::move(p); }
+void Storage::set_parts_path(fs::path p) {
+    parts_path_ = std::move(p);
+}
 
 bool Storage::uses_parts(int file) const {
     std::shared_lock layout(layout_mu_);
@@ -333,7 +337,8 @@ bool Storage::park_if_absent(int file) {
     return u != 0;
 }
 
-StorageError Storage::unpark(int file, const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges) {
+StorageError Storage::unpark(int file,
+                             const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges) {
     std::unique_lock layout(layout_mu_);
     auto& u = use_parts_.at(static_cast<std::size_t>(file));
     if (!u) return {};
@@ -364,7 +369,8 @@ StorageError Storage::unpark(int file, const std::vector<std::pair<std::int64_t,
 void Storage::drop_parts_if_unused() {
     {
         std::unique_lock layout(layout_mu_);
-        if (parts_path_.empty() || std::any_of(use_parts_.begin(), use_parts_.end(), [](char c) { return c; }))
+        if (parts_path_.empty() ||
+            std::any_of(use_parts_.begin(), use_parts_.end(), [](char c) { return c; }))
             return;
     }
     close_all();

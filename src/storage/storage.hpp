@@ -104,7 +104,7 @@ public:
     // -1 when missing; for the check.
     std::int64_t size_on_disk(int file) const;
 
-private:
+  private:
     // One open descriptor. Shared by the cache and every call using it, and closed when
     // the last of them lets go, so that evicting or reopening never closes an fd that
     // another thread is reading or writing.

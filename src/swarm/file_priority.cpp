@@ -4,7 +4,9 @@
 
 namespace pw::swarm {
 
-int clamp_priority(int p) { return std::clamp(p, prio_skip, prio_high); }
+int clamp_priority(int p) {
+    return std::clamp(p, prio_skip, prio_high);
+}
 
 PieceRange file_pieces(const FileSpan& f, std::int64_t piece_length) {
     if (f.pad || f.length <= 0 || piece_length <= 0) return {};
@@ -20,8 +22,8 @@ std::vector<int> normalise_priorities(const std::vector<FileSpan>& files, std::v
 }
 
 std::vector<std::uint8_t> piece_priorities(const std::vector<FileSpan>& files,
-                                           const std::vector<int>& prios,
-                                           std::int64_t piece_length, int num_pieces) {
+                                           const std::vector<int>& prios, std::int64_t piece_length,
+                                           int num_pieces) {
     std::vector<std::uint8_t> out(static_cast<std::size_t>(std::max(num_pieces, 0)), 0);
     for (std::size_t i = 0; i < files.size(); ++i) {
         int p = i < prios.size() ? clamp_priority(prios[i]) : prio_normal;

@@ -41,8 +41,8 @@ PieceRange file_pieces(const FileSpan& f, std::int64_t piece_length);
 // `prios` per file (missing entries: normal). Returns one priority per piece, the
 // highest of the non-pad, non-empty files the piece overlaps (0 when none is wanted).
 std::vector<std::uint8_t> piece_priorities(const std::vector<FileSpan>& files,
-                                           const std::vector<int>& prios,
-                                           std::int64_t piece_length, int num_pieces);
+                                           const std::vector<int>& prios, std::int64_t piece_length,
+                                           int num_pieces);
 
 // Normalises a requested priority list to one entry per file: missing entries are
 // normal, values are clamped, pad files get 0 (never wanted on their own).

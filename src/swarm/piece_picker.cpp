@@ -143,7 +143,8 @@ int PiecePicker::pick(const Bitfield& peer_has, bool peer_is_seed) const {
         while (seq_hint_ < n && pos_[static_cast<std::size_t>(seq_hint_)] < 0) ++seq_hint_;
         for (int i = seq_hint_; i < n; ++i) {
             auto ui = static_cast<std::size_t>(i);
-            if (pos_[ui] < 0 || prio_[ui] <= best_prio || (!peer_is_seed && !peer_has.get(i))) continue;
+            if (pos_[ui] < 0 || prio_[ui] <= best_prio || (!peer_is_seed && !peer_has.get(i)))
+                continue;
             best = i;
             best_prio = prio_[ui];
             if (best_prio == top) break;

@@ -50,7 +50,10 @@ public:
     // becomes wanted and is neither had nor started); add() ignores a piece of priority 0.
     void set_priority(int piece, int prio);
     int priority(int piece) const { return prio_[static_cast<std::size_t>(piece)]; }
-    void set_sequential(bool on) { sequential_ = on; ++epoch_; }
+    void set_sequential(bool on) {
+        sequential_ = on;
+        ++epoch_;
+    }
     bool sequential() const { return sequential_; }
     // Grows whenever a piece becomes a candidate again: a peer for which pick() found
     // nothing needs no new pick() until this changes or the peer announces new pieces.
@@ -58,7 +61,7 @@ public:
 
 private:
     void swap_pos(int i, int j);
-    int top_priority() const;  // the highest priority of any candidate, -1 when none
+    int top_priority() const;      // the highest priority of any candidate, -1 when none
     std::vector<int> avail_;       // per piece, excluding seeds
     std::vector<int> pos_;         // per piece: index in order_, -1 when not a candidate
     std::vector<int> order_;       // candidates sorted by avail_
@@ -68,7 +71,7 @@ private:
     std::vector<std::uint8_t> prio_;  // per piece, 0..7
     std::vector<int> prio_count_;     // candidates per priority level
     bool sequential_ = false;
-    mutable int seq_hint_ = 0;        // no candidate below this index
+    mutable int seq_hint_ = 0;  // no candidate below this index
 };
 
 }  // namespace pw::swarm

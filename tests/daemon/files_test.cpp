@@ -60,7 +60,9 @@ struct RpcFiles : ::testing::Test {
         daemon = std::make_unique<Daemon>(c);
         rpc = std::make_unique<Methods>(*daemon);
     }
-    json::object call(const std::string& body) { return json::parse(rpc->handle(body)).as_object(); }
+    json::object call(const std::string& body) {
+        return json::parse(rpc->handle(body)).as_object();
+    }
     json::object legacy(const std::string& method, const std::string& args) {
         auto o = call(R"({"method":")" + method + R"(","arguments":)" + args + "}");
         EXPECT_EQ(o.at("result"), "success") << json::serialize(o);
@@ -72,7 +74,8 @@ struct RpcFiles : ::testing::Test {
         return std::string(o.at("result").as_string());
     }
     json::object jrpc(const std::string& method, const std::string& params) {
-        auto o = call(R"({"jsonrpc":"2.0","id":1,"method":")" + method + R"(","params":)" + params + "}");
+        auto o = call(R"({"jsonrpc":"2.0","id":1,"method":")" + method + R"(","params":)" + params +
+                      "}");
         EXPECT_TRUE(o.contains("result")) << json::serialize(o);
         return o.contains("result") ? o.at("result").as_object() : json::object{};
     }
@@ -95,8 +98,9 @@ struct RpcFiles : ::testing::Test {
 
 TEST_F(RpcFiles, AddWithSelectionSetAndRestart) {
     // Added paused with b unwanted and c high.
-    auto added = legacy("torrent-add", R"({"metainfo":")" + metainfo() +
-                                           R"(","paused":true,"files-unwanted":[1],"priority-high":[2]})");
+    auto added =
+        legacy("torrent-add", R"({"metainfo":")" + metainfo() +
+                                  R"(","paused":true,"files-unwanted":[1],"priority-high":[2]})");
     int id = static_cast<int>(added.at("torrent-added").at("id").as_int64());
     auto t = get(id);
     EXPECT_EQ(t.at("wanted"), (json::array{1, 0, 1}));
@@ -107,7 +111,8 @@ TEST_F(RpcFiles, AddWithSelectionSetAndRestart) {
     // Wanted pieces: a = 0-1, c = 2-3 (piece 1 and 2 are boundary pieces): all four.
     EXPECT_EQ(t.at("sizeWhenDone"), 120 << 10);
     // Only a wanted: pieces 0-1.
-    legacy("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"files-unwanted":[2],"priority-low":[0]})");
+    legacy("torrent-set",
+           R"({"ids":[)" + std::to_string(id) + R"(],"files-unwanted":[2],"priority-low":[0]})");
     t = get(id);
     EXPECT_EQ(t.at("wanted"), (json::array{1, 0, 0}));
     EXPECT_EQ(t.at("priorities"), (json::array{-1, 0, 0}));
@@ -117,21 +122,25 @@ TEST_F(RpcFiles, AddWithSelectionSetAndRestart) {
     EXPECT_EQ(t.at("sequentialDownload"), false);
     EXPECT_EQ(t.at("totalSize"), 120 << 10);
     // JSON-RPC: sequential on, c wanted again.
-    jrpc("torrent_set", R"({"ids":[)" + std::to_string(id) + R"(],"sequential_download":true,"files_wanted":[2]})");
-    auto r = jrpc("torrent_get", R"({"ids":[)" + std::to_string(id) + R"(],"fields":["wanted","sequential_download"]})");
+    jrpc("torrent_set", R"({"ids":[)" + std::to_string(id) +
+                            R"(],"sequential_download":true,"files_wanted":[2]})");
+    auto r = jrpc("torrent_get", R"({"ids":[)" + std::to_string(id) +
+                                     R"(],"fields":["wanted","sequential_download"]})");
     auto t2 = r.at("torrents").as_array().at(0).as_object();
     EXPECT_EQ(t2.at("wanted"), (json::array{true, false, true}));
     EXPECT_EQ(t2.at("sequential_download"), true);
 
     // Bad input: an index past the end, a wrong type, an unknown key.
-    EXPECT_NE(legacy_error("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"files-wanted":[3]})")
-                  .find("no file 3"),
-              std::string::npos);
+    EXPECT_NE(
+        legacy_error("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"files-wanted":[3]})")
+            .find("no file 3"),
+        std::string::npos);
     legacy_error("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"files-wanted":[-1]})");
     legacy_error("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"priority-high":"x"})");
-    EXPECT_NE(legacy_error("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"peer-limit":5})")
-                  .find("not supported"),
-              std::string::npos);
+    EXPECT_NE(
+        legacy_error("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"peer-limit":5})")
+            .find("not supported"),
+        std::string::npos);
     t = get(id);
     EXPECT_EQ(t.at("wanted"), (json::array{1, 0, 1}));  // a failed call changed nothing
 
@@ -160,5 +169,6 @@ TEST(FileChange, MapsTransmissionListsOntoLevels) {
     pw::daemon::FileChange bad;
     bad.normal = {true, {5}};
     EXPECT_THROW(pw::daemon::apply_file_change({4}, bad), piecewise::Error);
-    EXPECT_EQ(pw::daemon::with_pad_files({1, 7}, {false, true, false}), (std::vector<int>{1, 0, 7}));
+    EXPECT_EQ(pw::daemon::with_pad_files({1, 7}, {false, true, false}),
+              (std::vector<int>{1, 0, 7}));
 }

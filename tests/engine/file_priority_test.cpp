@@ -154,10 +154,24 @@ TEST(PiecePickerPriority, MatchesReferenceUnderRandomOperations) {
     for (int step = 0; step < 20000; ++step) {
         int piece = static_cast<int>(rng() % n);
         switch (rng() % 6) {
-            case 0: p.inc(piece); ++avail[piece]; break;
-            case 1: if (avail[piece] > 0) { p.dec(piece); --avail[piece]; } break;
-            case 2: p.remove(piece); cand[piece] = false; break;
-            case 3: p.add(piece); if (prio[piece] > 0) cand[piece] = true; break;
+            case 0:
+                p.inc(piece);
+                ++avail[piece];
+                break;
+            case 1:
+                if (avail[piece] > 0) {
+                    p.dec(piece);
+                    --avail[piece];
+                }
+                break;
+            case 2:
+                p.remove(piece);
+                cand[piece] = false;
+                break;
+            case 3:
+                p.add(piece);
+                if (prio[piece] > 0) cand[piece] = true;
+                break;
             case 4: {
                 int np = static_cast<int>(rng() % 8);
                 p.set_priority(piece, np);
@@ -165,7 +179,9 @@ TEST(PiecePickerPriority, MatchesReferenceUnderRandomOperations) {
                 if (np == 0) cand[piece] = false;
                 break;
             }
-            case 5: p.set_sequential(rng() % 2); break;
+            case 5:
+                p.set_sequential(rng() % 2);
+                break;
         }
         Bitfield has(n);
         for (int i = 0; i < n; ++i)
@@ -174,8 +190,10 @@ TEST(PiecePickerPriority, MatchesReferenceUnderRandomOperations) {
         int best = -1;
         for (int i = 0; i < n; ++i) {
             if (!cand[i] || !has.get(i)) continue;
-            if (best < 0 || prio[i] > prio[best]) best = i;
-            else if (prio[i] == prio[best] && !p.sequential() && avail[i] < avail[best]) best = i;
+            if (best < 0 || prio[i] > prio[best])
+                best = i;
+            else if (prio[i] == prio[best] && !p.sequential() && avail[i] < avail[best])
+                best = i;
         }
         if (best < 0) {
             ASSERT_EQ(got, -1);
@@ -184,8 +202,10 @@ TEST(PiecePickerPriority, MatchesReferenceUnderRandomOperations) {
         ASSERT_GE(got, 0);
         ASSERT_TRUE(cand[got]);
         ASSERT_EQ(prio[got], prio[best]);
-        if (p.sequential()) ASSERT_EQ(got, best);
-        else ASSERT_EQ(avail[got], avail[best]);
+        if (p.sequential())
+            ASSERT_EQ(got, best);
+        else
+            ASSERT_EQ(avail[got], avail[best]);
         int count = 0;
         for (int i = 0; i < n; ++i) count += cand[i];
         ASSERT_EQ(p.num_candidates(), count);

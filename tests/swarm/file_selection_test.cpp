@@ -1,9 +1,8 @@
 // Selective download over 127.0.0.x: only the chosen files of a multi-file torrent are
 // fetched and created; boundary bytes of skipped files wait in the parts file and land in
 // the right place when those files are chosen later; a restart trusts the resume data.
-#include <gtest/gtest.h>
-
 #include <fmt/format.h>
+#include <gtest/gtest.h>
 
 #include "swarm_util.hpp"
 
@@ -98,7 +97,8 @@ TEST_F(FileSel, OnlyChosenFilesThenTheRest) {
     // file, the rest from the seed; the parts file is gone once nothing uses it.
     ASSERT_TRUE(again.set_file_priorities(id2, {}));
     ASSERT_TRUE(wait_for([&] { return complete(again, id2) && finished(again, id2); }, limit));
-    for (auto& [name, data] : files) EXPECT_EQ(read_file(dir / "leech" / "multi" / name), data) << name;
+    for (auto& [name, data] : files)
+        EXPECT_EQ(read_file(dir / "leech" / "multi" / name), data) << name;
     EXPECT_TRUE(wait_for([&] { return !fs::exists(parts); }, std::chrono::seconds(10)));
     EXPECT_LT(again.status(id2)->downloaded, 350 << 10);  // not the whole torrent again
 }
@@ -110,14 +110,17 @@ TEST_F(FileSel, SequentialAndAMagnetSelectOnly) {
     auto ih = seed.status(sid)->info_hash;
     Session leech(loopback("127.0.0.3", dir / "r-leech"));
     AddTorrentParams p;
-    p.magnet = "magnet:?xt=urn:btih:" + ih + "&so=2&x.pe=" + endpoint("127.0.0.2", seed);  // d.bin only
+    p.magnet =
+        "magnet:?xt=urn:btih:" + ih + "&so=2&x.pe=" + endpoint("127.0.0.2", seed);  // d.bin only
     p.save_path = (dir / "leech").string();
     p.sequential = true;
     auto id = leech.add_torrent(p);
     ASSERT_TRUE(wait_for([&] { return finished(leech, id); }, limit)) << [&] {
         auto s = leech.status(id);
-        std::string out = s ? fmt::format("state {} have {}/{} left {} peers {}", int(s->state), s->pieces_have,
-                                          s->num_pieces, s->left_until_done, s->peers) : "none";
+        std::string out =
+            s ? fmt::format("state {} have {}/{} left {} peers {}", int(s->state), s->pieces_have,
+                            s->num_pieces, s->left_until_done, s->peers)
+              : "none";
         for (auto& e : leech.pop_events()) out += "\n" + e.message;
         return out;
     }();
@@ -138,7 +141,12 @@ TEST_F(FileSel, ChosenWhilePausedThenResumed) {
     auto p = params(dir / "leech", {endpoint("127.0.0.2", seed)});
     p.paused = true;
     auto id = leech.add_torrent(p);
-    ASSERT_TRUE(wait_for([&] { auto st = leech.status(id); return st && st->state == TorrentState::stopped; }, limit));
+    ASSERT_TRUE(wait_for(
+        [&] {
+            auto st = leech.status(id);
+            return st && st->state == TorrentState::stopped;
+        },
+        limit));
     ASSERT_TRUE(leech.set_file_priorities(id, {4, 4, 0, 4}));
     EXPECT_EQ(leech.status(id)->files[2].priority, 0);
     ASSERT_TRUE(leech.resume(id));

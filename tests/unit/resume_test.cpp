@@ -301,7 +301,8 @@ TEST(ResumeCodec, PrioritiesAndPartsRoundTrip) {
     EXPECT_TRUE(plain->priorities.empty());
     EXPECT_EQ(plain->parts.size, -1);
     // Bad ones are refused: wrong count, out of range, wrong type.
-    for (auto bad : {be::List{0, 7}, be::List{0, 8, 4}, be::List{0, -1, 4}, be::List{0, std::string("x"), 4}}) {
+    for (auto bad : {be::List{0, 7}, be::List{0, 8, 4}, be::List{0, -1, 4},
+                     be::List{0, std::string("x"), 4}}) {
         be::Dict d = sample_dict();
         d["priorities"] = bad;
         EXPECT_FALSE(pw::storage::decode_resume(be::encode(d), 13));

@@ -401,7 +401,7 @@ TEST(StorageParts, AnExistingFileKeepsBeingUsed) {
     Storage s2 = make({{"a", 10}, {"c", 10}}, dir.path());
     s2.set_parts_path(dir.path() / ".p.parts");
     EXPECT_TRUE(s2.park_if_absent(1));
-    EXPECT_EQ(s2.size_on_disk(1), -1);  // no parts file yet
+    EXPECT_EQ(s2.size_on_disk(1), -1);      // no parts file yet
     EXPECT_FALSE(s2.unpark(1, {{0, 20}}));  // nothing parked on disk: no file made
     EXPECT_FALSE(fs::exists(dir.path() / "c"));
 }

@@ -221,8 +221,8 @@ class Call {
     json::object torrent_add() {
         const auto& p = req_.params;
         // Options piecewise does not have yet are refused rather than ignored.
-        for (const char* unsupported :
-             {"cookies", "bandwidth_priority", "peer_limit", "labels", "sequential_download_from_piece"})
+        for (const char* unsupported : {"cookies", "bandwidth_priority", "peer_limit", "labels",
+                                        "sequential_download_from_piece"})
             if (p.contains(unsupported))
                 bad_params(k(unsupported, KeyStyle::kebab) + " is not supported yet");
         AddRequest a;
@@ -387,7 +387,8 @@ class Call {
         if (!c.files() && !c.sequential) return;
         for (auto id : ids) {
             try {
-                if (!daemon_.set_files(id, c)) bad_params("no torrent with id " + std::to_string(id));
+                if (!daemon_.set_files(id, c))
+                    bad_params("no torrent with id " + std::to_string(id));
             } catch (const piecewise::Error& e) {
                 bad_params(e.what());
             }

@@ -89,9 +89,9 @@ std::optional<json::value> torrent_field(Dialect d, std::string_view f, piecewis
     if (f == "have_valid") return json::value(s.bytes_have);
     // percentDone: of the wanted pieces; percentComplete: of the whole torrent.
     if (f == "percent_done")
-        return json::value(size_when_done(s) > 0
-                               ? double(size_when_done(s) - left_until_done(s)) / double(size_when_done(s))
-                               : 0.0);
+        return json::value(size_when_done(s) > 0 ? double(size_when_done(s) - left_until_done(s)) /
+                                                       double(size_when_done(s))
+                                                 : 0.0);
     if (f == "percent_complete")
         return json::value(s.total_size > 0 ? double(s.bytes_have) / double(s.total_size) : 0.0);
     if (f == "desired_available") return json::value(s.desired_available);

@@ -46,7 +46,9 @@ void Store::set_file_options(const std::string& info_hash, const FileOptions& o)
     write([this, info_hash, prios, seq = o.sequential] {
         check(db_, sqlite3_exec(db_, create_sql, nullptr, nullptr, nullptr));
         sqlite3_stmt* s = nullptr;
-        check(db_, sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO torrent_files VALUES (?1, ?2, ?3)", -1, &s, nullptr));
+        check(db_,
+              sqlite3_prepare_v2(db_, "INSERT OR REPLACE INTO torrent_files VALUES (?1, ?2, ?3)",
+                                 -1, &s, nullptr));
         sqlite3_bind_text(s, 1, info_hash.data(), int(info_hash.size()), SQLITE_TRANSIENT);
         sqlite3_bind_text(s, 2, prios.data(), int(prios.size()), SQLITE_TRANSIENT);
         sqlite3_bind_int64(s, 3, seq);
@@ -60,8 +62,8 @@ std::map<std::string, FileOptions> Store::load_file_options() {
     std::map<std::string, FileOptions> out;
     sqlite3_stmt* s = nullptr;
     // Missing table: nothing was ever set.
-    if (sqlite3_prepare_v2(db_, "SELECT info_hash, priorities, sequential FROM torrent_files", -1, &s, nullptr) !=
-        SQLITE_OK) {
+    if (sqlite3_prepare_v2(db_, "SELECT info_hash, priorities, sequential FROM torrent_files", -1,
+                           &s, nullptr) != SQLITE_OK) {
         sqlite3_finalize(s);
         return out;
     }
