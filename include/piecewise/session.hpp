@@ -103,6 +103,14 @@ struct AddTorrentParams {
     // Added stopped: no check, no peers, no announces until resume(); what is on disk is
     // taken from matching resume data only (never hashed while paused).
     bool paused = false;
+    // Per-file priority, in metainfo order: 0 = do not download (the file is not created;
+    // bytes of it in pieces shared with wanted files go to a parts file in save_path),
+    // 1 low, 4 normal, 7 high (libtorrent's levels; values are clamped to 0..7). Missing
+    // entries are normal; empty: every file normal. A magnet's so= (BEP 53) applies when
+    // this is empty.
+    std::vector<int> file_priorities;
+    // Fetch pieces in order (lowest index first within a priority) instead of rarest first.
+    bool sequential = false;
 };
 
 enum class TorrentState { metadata, checking, downloading, seeding, stopped, error };
@@ -121,6 +129,7 @@ struct FileStatus {
     std::string path;  // relative to save_path ('/'-separated)
     std::int64_t size = 0;
     std::int64_t bytes_done = 0;  // bytes of verified pieces inside this file
+    int priority = 4;             // 0 skip, 1 low, 4 normal, 7 high (AddTorrentParams)
 };
 
 struct PeerStatus {
@@ -162,6 +171,13 @@ struct TorrentStatus {
     std::int64_t added_time = 0;   // unix seconds when added to this session
     std::vector<FileStatus> files;
     std::vector<PeerStatus> peer_list;
+    // The wanted set (files of priority > 0): bytes of the pieces it needs, of those not yet
+    // verified, and of those not verified that a connected peer has. A torrent whose
+    // wanted pieces are all verified is finished (state seeding) even if files are skipped.
+    std::int64_t size_when_done = 0;
+    std::int64_t left_until_done = 0;
+    std::int64_t desired_available = 0;
+    bool sequential = false;
 };
 
 enum class EventType {
@@ -228,6 +244,14 @@ public:
     // Announces `stopped` to trackers (bounded wait), saves resume data, closes every
     // connection and file. Idempotent.
     void stop(std::chrono::milliseconds announce_timeout = std::chrono::seconds(3));
+
+    // File priorities (see AddTorrentParams::file_priorities; one per file, missing
+    // entries normal). A file set back to wanted is fetched; a skipped file's pieces are no
+    // longer requested. For a magnet still fetching its metadata they apply once it
+    // arrives. The torrent's state follows: downloading while a wanted piece is missing.
+    bool set_file_priorities(TorrentId id, std::vector<int> priorities);
+    // Sequential download (lowest piece index first) on or off.
+    bool set_sequential(TorrentId id, bool on);
 
     struct Impl;
 

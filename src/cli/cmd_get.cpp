@@ -63,6 +63,12 @@ Command add_get(CLI::App& root) {
         ->check(CLI::Range(1, 1 << 16));
     add_discovery_flags(app, *o);
     add_filter_flags(app, *o);
+    app->add_option(
+        "--files", o->files,
+        "Download only these files: indices from `info` (0-based) and ranges, e.g. 0,2-3; "
+        "other files are not created (with a magnet: becomes its so=, BEP 53)");
+    app->add_flag("--sequential", o->sequential,
+                  "Fetch pieces in order (for playing while downloading)");
     app->add_option("--save-torrent", o->save_torrent, "With a magnet link: save the fetched metadata as this .torrent");
     app->add_option("torrent", o->torrent, "The .torrent file, or a magnet link (magnet:?xt=urn:btih:...)")->required();
     return {app, [o] { return run_torrent(*o); }};

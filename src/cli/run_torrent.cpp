@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "meta/magnet.hpp"
+#include "meta/metainfo.hpp"
 #include "proxy/parse/proxy_url.hpp"
 
 namespace pw::cli {
@@ -31,8 +32,8 @@ std::string human_bytes(double b) {
 }
 
 std::string eta(const piecewise::TorrentStatus& s) {
-    if (s.down_rate < 1 || s.bytes_have >= s.total_size) return "-";
-    auto secs = static_cast<long long>(double(s.total_size - s.bytes_have) / s.down_rate);
+    if (s.down_rate < 1 || s.left_until_done <= 0) return "-";
+    auto secs = static_cast<long long>(double(s.left_until_done) / s.down_rate);
     if (secs > 99 * 3600) return "∞";
     return fmt::format("{}:{:02}:{:02}", secs / 3600, secs / 60 % 60, secs % 60);
 }
@@ -42,13 +43,33 @@ std::string progress_line(const piecewise::TorrentStatus& s) {
         return fmt::format("{}: fetching metadata from {} peer(s) ({} known)", s.name, s.peers, s.known_peers);
     if (s.state == piecewise::TorrentState::checking)
         return fmt::format("{}: checking {:.1f}%", s.name, s.check_progress * 100);
-    double pct = s.total_size ? 100.0 * double(s.bytes_have) / double(s.total_size) : 100.0;
+    // Of the wanted files (all of them unless --files chose some).
+    double pct = s.size_when_done ? 100.0 * double(s.size_when_done - s.left_until_done) /
+                                        double(s.size_when_done)
+                                  : 100.0;
     return fmt::format("{}: {:5.1f}% {} | down {}/s up {}/s | peers {} ({} seeds) | ETA {}",
                        s.name, pct, s.state == piecewise::TorrentState::seeding ? "seeding" : "",
                        human_bytes(s.down_rate), human_bytes(s.up_rate), s.peers, s.seeds, eta(s));
 }
 
 }  // namespace
+
+// The magnet with its so= parameters replaced by `sel`.
+std::string with_selection(const std::string& magnet, const std::vector<meta::IndexRange>& sel) {
+    std::string out = magnet.substr(0, 8);  // "magnet:?"
+    std::string_view q = std::string_view(magnet).substr(8);
+    bool first = true;
+    while (!q.empty()) {
+        auto amp = q.find('&');
+        auto part = q.substr(0, amp);
+        q = amp == std::string_view::npos ? std::string_view() : q.substr(amp + 1);
+        if (part.empty() || part.substr(0, 3) == "so=") continue;
+        if (!first) out += '&';
+        out += part;
+        first = false;
+    }
+    return out + (first ? "" : "&") + "so=" + meta::format_index_list(sel);
+}
 
 void install_stop_signals() {
     struct sigaction sa {};
@@ -101,9 +122,30 @@ int run_torrent(const RunOptions& o) {
         }
         p.magnet = o.torrent;
         p.save_torrent = o.save_torrent;
+        if (!o.files.empty()) {
+            // The file count is known only with the metadata: --files becomes the link's
+            // so= (BEP 53), replacing any it had; indices past the last file are ignored.
+            try {
+                p.magnet = with_selection(o.torrent, meta::parse_index_list(o.files));
+            } catch (const meta::MetainfoError& e) {
+                session->stop(std::chrono::milliseconds(0));
+                return fail(2, std::string("--files: ") + e.what());
+            }
+        }
     } else {
         p.torrent_file = o.torrent;
+        if (!o.files.empty()) {
+            try {
+                auto m = meta::load(o.torrent);
+                p.file_priorities = meta::selection_priorities(
+                    meta::parse_index_list(o.files), static_cast<int>(m.files.size()), true);
+            } catch (const meta::MetainfoError& e) {
+                session->stop(std::chrono::milliseconds(0));
+                return fail(2, std::string("--files: ") + e.what());
+            }
+        }
     }
+    p.sequential = o.sequential;
     p.save_path = o.dir;
     p.peers = o.peers;
     p.upload_only = o.upload_only;
@@ -157,13 +199,18 @@ int run_torrent(const RunOptions& o) {
             reason = "no data of this torrent found in " + o.dir;
             break;
         }
-        bool complete = s->num_pieces > 0 && s->pieces_have == s->num_pieces;
+        // Every wanted piece (all of them without --files) verified and on disk.
+        bool complete = s->num_pieces > 0 && s->state == piecewise::TorrentState::seeding &&
+                        s->left_until_done == 0;
         if (!o.upload_only && complete && (o.no_seed || s->seed_ratio_reached)) break;
         if (g_stop) {
             if (!complete && !o.upload_only) {
                 status = 1;
                 reason = fmt::format("interrupted at {:.1f}% (resume data saved)",
-                                     s->total_size ? 100.0 * double(s->bytes_have) / double(s->total_size) : 0.0);
+                                     s->size_when_done
+                                         ? 100.0 * double(s->size_when_done - s->left_until_done) /
+                                               double(s->size_when_done)
+                                         : 0.0);
             }
             break;
         }

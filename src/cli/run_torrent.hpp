@@ -33,6 +33,8 @@ struct RunOptions {
     std::string blocklist;       // Settings::blocklist_file
     std::string bind_interface;  // Settings::bind_interface
     std::string proxy;           // Settings::proxy
+    std::string files;           // get --files: "0,2-3" (empty: every file)
+    bool sequential = false;     // get --sequential
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

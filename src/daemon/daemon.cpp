@@ -1,5 +1,6 @@
 #include "daemon/daemon.hpp"
 
+#include <algorithm>
 #include <ctime>
 #include <filesystem>
 #include <fstream>
@@ -53,12 +54,17 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
         cfg_.settings.dht_state_file = (fs::path(cfg_.state_dir) / "dht.state").string();
     store_ = std::make_unique<state::Store>((fs::path(cfg_.state_dir) / "state.sqlite").string());
     auto rows = store_->load();
+    auto file_options = store_->load_file_options();
     session_ = std::make_unique<piecewise::Session>(cfg_.settings);
     started_at_ = now();
     for (auto& row : rows) {
         piecewise::AddTorrentParams p;
         p.save_path = row.download_dir;
         p.paused = row.paused;
+        if (auto fo = file_options.find(row.info_hash); fo != file_options.end()) {
+            p.file_priorities = fo->second.priorities;
+            p.sequential = fo->second.sequential;
+        }
         std::string torrent = row.torrent;
         if (torrent.empty() && fs::exists(torrent_file_for(row.info_hash))) {
             // A magnet whose metadata arrived before the restart.
@@ -125,7 +131,19 @@ AddResult Daemon::add(const AddRequest& req) {
             auto m = pw::meta::parse(row.torrent);
             row.info_hash = m.info_hash.hex();
             res.name = m.name;
+            if (req.files.files()) {
+                std::vector<bool> pads;
+                for (auto& f : m.files) pads.push_back(f.pad);
+                auto listed = static_cast<std::size_t>(std::count(pads.begin(), pads.end(), false));
+                p.file_priorities =
+                    with_pad_files(apply_file_change(std::vector<int>(listed, 4), req.files), pads);
+            }
+        } else if (req.files.files()) {
+            throw piecewise::Error(
+                "file selection for a magnet link: set it with torrent-set once its metadata "
+                "arrived");
         }
+        p.sequential = req.files.sequential.value_or(false);
     } catch (const pw::meta::MetainfoError& e) {
         throw piecewise::Error(std::string("invalid or corrupt torrent file: ") + e.what());
     }
@@ -146,6 +164,8 @@ AddResult Daemon::add(const AddRequest& req) {
     res.id = session_->add_torrent(p);
     try {
         store_->put(row);
+        // Always written: it replaces what an earlier torrent of this hash left.
+        store_->set_file_options(row.info_hash, {p.file_priorities, p.sequential});
     } catch (...) {
         session_->remove_torrent(res.id, false);
         throw;

@@ -27,11 +27,32 @@ struct DaemonConfig {
     std::string download_dir;      // default for torrent-add, absolute
 };
 
+// Transmission's file lists (torrent-add, torrent-set): indices of the torrent's files as
+// torrent-get lists them. A list that is present but empty means every file.
+struct FileList {
+    bool present = false;
+    std::vector<int> indices;
+};
+struct FileChange {
+    FileList wanted, unwanted, high, normal, low;
+    std::optional<bool> sequential;
+    bool files() const {
+        return wanted.present || unwanted.present || high.present || normal.present || low.present;
+    }
+};
+// The priorities (0 skip, 1 low, 4 normal, 7 high; one per file) after `c`. Throws
+// piecewise::Error for an index past the last file.
+std::vector<int> apply_file_change(std::vector<int> prios, const FileChange& c);
+// Listed files (as torrent-get shows them: BEP 47 pad files left out) -> one priority per
+// file of the metainfo (pad files 0), as Session takes them.
+std::vector<int> with_pad_files(const std::vector<int>& listed, const std::vector<bool>& is_pad);
+
 struct AddRequest {
     std::string filename;      // local path of a .torrent, or a magnet link
     std::string metainfo;      // .torrent bytes (already base64-decoded)
     std::string download_dir;  // empty: the default
     bool paused = false;
+    FileChange files;  // files-wanted/-unwanted, priority-*, sequential
 };
 
 struct AddResult {
@@ -73,6 +94,10 @@ class Daemon {
     std::uint16_t peer_port() const { return session_->listen_port(); }
     void set_download_dir(const std::string& dir);  // throws piecewise::Error if not absolute
     void set_encryption(piecewise::Encryption policy);  // from now on, for new connections
+    // daemon_files.cpp: torrent-set's file selection, priorities and sequential download,
+    // committed to the store. false: unknown id; throws piecewise::Error (a magnet still
+    // without its file list, an index out of range) or state::StoreError.
+    bool set_files(piecewise::TorrentId id, const FileChange& c);
 
   private:
     DaemonConfig cfg_;
@@ -83,6 +108,7 @@ class Daemon {
     std::map<piecewise::TorrentId, std::int64_t> removed_at_;
     std::int64_t started_at_ = 0;
     std::string torrent_file_for(const std::string& hash) const;
+    std::vector<bool> pad_flags(const std::string& hash);  // per metainfo file; empty if unknown
 };
 
 }  // namespace pw::daemon

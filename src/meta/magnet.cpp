@@ -98,6 +98,17 @@ Magnet parse_magnet(std::string_view uri) {
                 m.trackers.push_back(value);
         } else if (key == "x.pe") {
             if (m.peers.size() < max_entries && value.find(':') != std::string::npos) m.peers.push_back(value);
+        } else if (key == "so") {
+            // BEP 53: several so= parameters add up.
+            std::vector<IndexRange> more;
+            try {
+                more = parse_index_list(value);
+            } catch (const MetainfoError& e) {
+                throw MetainfoError(std::string("magnet: so=: ") + e.what());
+            }
+            if (m.select_only.size() + more.size() > 10000)
+                throw MetainfoError("magnet: so= too long");
+            m.select_only.insert(m.select_only.end(), more.begin(), more.end());
         }
     }
     if (!have_hash) throw MetainfoError("magnet: no urn:btih info-hash (xt)");
@@ -109,6 +120,7 @@ std::string make_magnet(const Magnet& m) {
     if (!m.name.empty()) s += "&dn=" + encode_component(m.name);
     for (const auto& t : m.trackers) s += "&tr=" + encode_component(t);
     for (const auto& p : m.peers) s += "&x.pe=" + encode_component(p);
+    if (!m.select_only.empty()) s += "&so=" + format_index_list(m.select_only);
     return s;
 }
 

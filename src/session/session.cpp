@@ -490,7 +490,19 @@ void Session::Impl::start_fetch(TorrentId id, const pw::meta::Magnet& magnet, co
             impl->emit({EventType::metadata_received, id,
                         "metadata received: " + meta.name + " (" + std::to_string(meta.num_pieces()) + " pieces)"});
             if (!params.save_torrent.empty()) impl->save_torrent_file(meta, params.save_torrent, id);
-            auto p = params;
+            // Priorities set while fetching are in fetch_params; a magnet's so= (BEP 53)
+            // selects files when none were given.
+            auto fp = impl->fetch_params.find(id);
+            auto p = fp != impl->fetch_params.end() ? fp->second : params;
+            if (p.file_priorities.empty()) {
+                try {
+                    auto mg = pw::meta::parse_magnet(p.magnet);
+                    if (!mg.select_only.empty())
+                        p.file_priorities = pw::meta::selection_priorities(
+                            mg.select_only, static_cast<int>(meta.files.size()), false);
+                } catch (const pw::meta::MetainfoError&) {
+                }
+            }
             for (auto& ep : peers) p.peers.push_back(pw::session::format_endpoint(ep));
             auto t = std::make_shared<pw::session::Torrent>(impl->ctx, id, std::move(meta), p);
             impl->fetches.erase(id);
@@ -549,9 +561,11 @@ awaitable<void> Session::Impl::remove(TorrentId id, bool delete_data) {
     auto root = std::filesystem::absolute(t->params().save_path).lexically_normal();
     auto resume = t->resume_file();
     std::vector<std::string> paths;
-    if (delete_data)
+    if (delete_data) {
         for (auto& f : t->metainfo().files)
             if (!f.pad) paths.push_back(f.path);
+        paths.push_back("." + t->info_hash().hex() + ".parts");  // skipped files' boundary bytes
+    }
     disk.post([root, resume, paths] {
         std::error_code ec;
         std::filesystem::remove(resume, ec);
@@ -700,6 +714,30 @@ bool Session::reannounce(TorrentId id) {
     return on_network(*impl_, impl_->stopped, [id](Impl& d) {
         if (!has(d, id)) return false;
         if (auto t = d.torrents.find(id); t != d.torrents.end()) t->second->reannounce();
+        return true;
+    });
+}
+
+bool Session::set_file_priorities(TorrentId id, std::vector<int> priorities) {
+    return on_network(*impl_, impl_->stopped, [id, priorities](Impl& d) {
+        if (!has(d, id)) return false;
+        if (auto t = d.torrents.find(id); t != d.torrents.end())
+            t->second->set_file_priorities(priorities);
+        if (auto f = d.fetch_params.find(id); f != d.fetch_params.end())
+            f->second.file_priorities = priorities;
+        if (auto pm = d.paused_magnets.find(id); pm != d.paused_magnets.end())
+            pm->second.params.file_priorities = priorities;
+        return true;
+    });
+}
+
+bool Session::set_sequential(TorrentId id, bool on) {
+    return on_network(*impl_, impl_->stopped, [id, on](Impl& d) {
+        if (!has(d, id)) return false;
+        if (auto t = d.torrents.find(id); t != d.torrents.end()) t->second->set_sequential(on);
+        if (auto f = d.fetch_params.find(id); f != d.fetch_params.end()) f->second.sequential = on;
+        if (auto pm = d.paused_magnets.find(id); pm != d.paused_magnets.end())
+            pm->second.params.sequential = on;
         return true;
     });
 }

@@ -63,6 +63,7 @@ Torrent::Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
         }
         ++tier;
     }
+    init_priorities();
 }
 
 Torrent::~Torrent() = default;
@@ -117,8 +118,9 @@ piecewise::TorrentStatus Torrent::status() const {
     s.banned_peers = banned_count_;
     if (check_progress_ && meta_.num_pieces() > 0)
         s.check_progress = double(check_progress_->pieces_done.load()) / meta_.num_pieces();
-    s.seed_ratio_reached = params_.seed_ratio >= 0 && have_.all() &&
-                           double(uploaded_) >= params_.seed_ratio * double(meta_.total_size);
+    fill_wanted_status(s);
+    s.seed_ratio_reached = params_.seed_ratio >= 0 && wanted_done() &&
+                           double(uploaded_) >= params_.seed_ratio * double(s.size_when_done);
     auto now = Clock::now();
     for (auto& t : trackers_) {
         s.trackers.push_back(t.status);

@@ -7,7 +7,8 @@
 // torrent_upload.cpp (choking and serving requests), torrent_fast.cpp (BEP 6 fast
 // extension), torrent_extensions.cpp (serving
 // metadata, BEP 9; peer exchange, BEP 11), torrent_tracker.cpp (announces, BEP 3/12),
-// torrent_check.cpp (startup check and resume data).
+// torrent_check.cpp (startup check and resume data), torrent_files.cpp (file
+// priorities, selective and sequential download).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -29,6 +30,7 @@
 #include "storage/checker.hpp"
 #include "storage/storage.hpp"
 #include "swarm/choker.hpp"
+#include "swarm/file_priority.hpp"
 #include "swarm/lookup_schedule.hpp"
 #include "swarm/piece_picker.hpp"
 #include "tracker/parse/announce.hpp"
@@ -191,6 +193,27 @@ private:
     boost::asio::awaitable<void> announce_stopped(std::chrono::milliseconds timeout);
     tracker::AnnounceRequest make_request(const std::string& url, tracker::Event ev) const;
 
+    // torrent_files.cpp: file priorities (0 skip .. 7 high), selective and sequential download
+  public:
+    void set_file_priorities(std::vector<int> prios);
+    void set_sequential(bool on);
+    const std::vector<int>& file_priorities() const { return file_prio_; }
+    // Where each file's bytes live (own file or parts file), on a disk thread: skipped files
+    // that do not exist use the parts file; wanted files get their parked bytes back.
+    static storage::StorageError arrange_files(storage::Storage& st, const std::vector<int>& prios,
+                                               std::int64_t piece_length);
+
+  private:
+    void init_priorities();   // from params_, in the constructor
+    void apply_priorities();  // piece priorities into the picker, interest, state
+    bool piece_wanted(int piece) const { return piece_prio_[static_cast<std::size_t>(piece)] > 0; }
+    bool wanted_done() const { return wanted_left_ == 0; }  // every wanted piece verified
+    void recount_wanted();  // wanted_left_ after a bulk change of have_ or priorities
+    void post_arrange();    // arrange_files() with file_prio_ on the disk pool
+    int count_interesting(const PeerConnection& p) const;
+    void fill_wanted_status(piecewise::TorrentStatus& s) const;
+    void finish_wanted();  // downloading -> seeding when the wanted pieces are in
+
     // torrent_check.cpp
     void begin_check();
     // `how`: "resume data", "checked", or a partial check's description.
@@ -242,6 +265,10 @@ private:
     bool finished_emitted_ = false;
     bool paused_ = false;
     bool settled_ = false;
+    std::vector<int> file_prio_;            // per file, 0..7
+    std::vector<std::uint8_t> piece_prio_;  // per piece, the highest of its files
+    std::vector<int> arranged_prio_;        // the priorities the files were last arranged for
+    int wanted_left_ = 0;                   // wanted pieces not verified yet
 };
 
 }  // namespace pw::session

@@ -31,16 +31,21 @@ void Torrent::begin_check() {
     auto file = resume_path();
     unsigned threads = ctx_.disk.size();
     bool create_files = !params_.upload_only;
-    ctx_.disk.post([this, self, storage, progress, file, threads, create_files] {
+    auto prios = file_prio_;
+    arranged_prio_ = prios;
+    ctx_.disk.post([this, self, storage, progress, file, threads, create_files, prios] {
         std::vector<bool> have;
         // What the resume record vouches for; the pieces it cannot vouch for (they touch
         // files changed since it was written) are hashed, all of them without a record.
         std::optional<std::vector<signed char>> plan;
         if (auto r = storage::load_resume_file(file, meta_.num_pieces()))
-            plan = storage::resume_plan(
-                *r, meta_, storage::stamp_files(meta_.files, storage->root()), storage->root());
+            plan = storage::resume_plan(*r, meta_, storage::stamp_files(meta_.files, storage->root()),
+                                        storage->root(), storage::stamp_file(storage->parts_path()));
         const auto rechecked =
             plan ? std::count(plan->begin(), plan->end(), -1) : meta_.num_pieces();
+        // Skipped files live in the parts file, files wanted again get their parked bytes
+        // back: decided before anything is read (the record was judged just above).
+        storage::StorageError err = arrange_files(*storage, prios, meta_.piece_length);
         std::string how;
         if (plan && rechecked == 0) {
             have.reserve(plan->size());
@@ -54,8 +59,7 @@ void Torrent::begin_check() {
         }
         // Zero-length files are never written by pieces: create them (and the
         // directory tree) now, as other clients do.
-        storage::StorageError err;
-        if (create_files) err = storage->create_empty_files();
+        if (create_files && !err) err = storage->create_empty_files();
         asio::post(ctx_.io, [self, have = std::move(have), how = std::move(how), err]() mutable {
             if (err) return self->fail_torrent(err.message());
             self->on_checked(std::move(have), how);
@@ -70,14 +74,20 @@ void Torrent::on_checked(std::vector<bool> have, const std::string& how) {
             have_.set(i);
             picker_.remove(i);
         }
-    state_ = have_.all() ? TorrentState::seeding : TorrentState::downloading;
+    recount_wanted();
+    // Priorities changed during the check: move the files' data for them now.
+    if (file_prio_ != arranged_prio_) post_arrange();
+    state_ = wanted_done() ? TorrentState::seeding : TorrentState::downloading;
     emit(EventType::torrent_checked,
          fmt::format("{} of {} pieces present ({})", have_.count(), meta_.num_pieces(), how));
-    if (have_.all()) {
+    if (state_ == TorrentState::seeding) {
         finished_emitted_ = true;
-        emit(EventType::torrent_finished, "all pieces verified and on disk");
+        emit(EventType::torrent_finished, have_.all() ? "all pieces verified and on disk"
+                                                      : "all wanted pieces verified and on disk");
     }
-    if (how != "resume data") save_resume();  // record the check so a restart can trust it
+    // Record the check so a restart can trust it (and, after files were arranged, their
+    // new stamps).
+    save_resume();
 
     if (ctx_.lsd && !meta_.is_private) ctx_.lsd->announce(meta_.info_hash);  // BEP 14
     auto self = shared_from_this();
@@ -107,6 +117,7 @@ void Torrent::save_resume() {
     r.info_hash = meta_.info_hash;
     r.save_path = storage_->root().string();
     r.have = have_.to_vector();
+    r.priorities = file_prio_;
     auto storage = storage_;
     auto file = resume_path();
     auto files = meta_.files;
@@ -114,6 +125,7 @@ void Torrent::save_resume() {
     auto self = shared_from_this();
     ctx_.disk.post([self, storage, file, files, r = std::move(r)]() mutable {
         r.files = storage::stamp_files(files, storage->root());
+        r.parts = storage::stamp_file(storage->parts_path());
         storage::save_resume_file(file, r);
         asio::post(self->ctx_.io, [self] { --self->disk_jobs_; });
     });

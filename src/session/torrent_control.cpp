@@ -26,20 +26,34 @@ void Torrent::start_paused(bool check) {
     auto file = resume_path();
     unsigned threads = ctx_.disk.size();
     ++disk_jobs_;
-    ctx_.disk.post([this, self, storage, progress, file, threads, check] {
+    auto prios = file_prio_;
+    ctx_.disk.post([this, self, storage, progress, file, threads, check, prios] {
         std::optional<std::vector<bool>> have;
-        if (check) {
+        auto resume = check ? std::nullopt : storage::load_resume_file(file, meta_.num_pieces());
+        bool trusted = resume && storage::resume_matches(*resume, meta_, storage->root(),
+                                                         storage->parts_path());
+        auto err = arrange_files(*storage, prios, meta_.piece_length);
+        if (err) {
+            trusted = false;  // a file could not be arranged: nothing on disk is known
+        } else if (check) {
             have = storage::check_pieces(meta_, *storage, threads, progress.get());
             storage::ResumeData r;
             r.info_hash = meta_.info_hash;
             r.save_path = storage->root().string();
             r.have = *have;
+            r.priorities = prios;
             storage->close_all();
             r.files = storage::stamp_files(meta_.files, storage->root());
+            r.parts = storage::stamp_file(storage->parts_path());
             storage::save_resume_file(file, r);
-        } else if (auto r = storage::load_resume_file(file, meta_.num_pieces());
-                   r && storage::resume_matches(*r, meta_, storage->root())) {
-            have = r->have;
+        } else if (trusted) {
+            have = resume->have;
+            // Files may have moved (arranged): record their new stamps.
+            resume->priorities = prios;
+            storage->close_all();
+            resume->files = storage::stamp_files(meta_.files, storage->root());
+            resume->parts = storage::stamp_file(storage->parts_path());
+            storage::save_resume_file(file, *resume);
         }
         asio::post(ctx_.io, [self, have = std::move(have), check]() {
             --self->disk_jobs_;
@@ -47,6 +61,7 @@ void Torrent::start_paused(bool check) {
                 for (int i = 0; i < self->meta_.num_pieces(); ++i)
                     if (i < static_cast<int>(have->size()) && (*have)[static_cast<std::size_t>(i)])
                         self->have_.set(i);
+            self->recount_wanted();
             if (self->state_ != TorrentState::error) self->state_ = TorrentState::stopped;
             self->settled_ = true;
             if (check)
@@ -82,6 +97,7 @@ void Torrent::detailed_status(piecewise::TorrentStatus& s) const {
         if (f.pad) continue;
         piecewise::FileStatus fs;
         fs.path = f.path;
+        fs.priority = file_prio_[static_cast<std::size_t>(&f - meta_.files.data())];
         fs.size = f.length;
         if (f.length > 0 && meta_.piece_length > 0) {
             std::int64_t end = f.offset + f.length;

@@ -69,7 +69,7 @@ void Torrent::handle_have(PeerConnection& p, std::uint32_t piece) {
     p.endgame_failed_epoch = ~0ull;
     if (p.seed) return;
     picker_.inc(i);
-    if (!have_.get(i)) ++p.interesting;
+    if (!have_.get(i) && piece_wanted(i)) ++p.interesting;
     if (p.has.all()) {
         // Count it as a seed from now on.
         picker_.dec_all(p.has);
@@ -125,10 +125,7 @@ void Torrent::set_peer_pieces(PeerConnection& p, const swarm::Bitfield& b) {
     }
     p.pick_failed_epoch = ~0ull;
     p.endgame_failed_epoch = ~0ull;
-    p.interesting = 0;
-    auto theirs = b.wire(), ours = have_.wire();
-    for (std::size_t k = 0; k < theirs.size(); ++k)
-        p.interesting += std::popcount(static_cast<std::uint8_t>(theirs[k] & ~ours[k]));
+    p.interesting = count_interesting(p);  // wanted pieces it has and we lack
     // Blocks asked of pieces it no longer claims go back to the pool (and are cancelled).
     release_requests_if(
         p, true, [&](const peer::OutRequest& r) { return !b.get(static_cast<int>(r.piece)); });
@@ -488,28 +485,17 @@ void Torrent::ban(const tcp::endpoint& key, const std::string& why) {
 }
 
 void Torrent::on_have_piece(int piece) {
+    if (!have_.get(piece) && piece_wanted(piece)) --wanted_left_;
     have_.set(piece);
     ++pieces_since_resume_;
     for (auto& q : std::vector(peers_)) {
         if (q->closed()) continue;
-        if (q->has.get(piece) && q->interesting > 0) --q->interesting;
+        if ((q->seed || q->has.get(piece)) && piece_wanted(piece) && q->interesting > 0)
+            --q->interesting;
         q->send_have(static_cast<std::uint32_t>(piece));
         update_interest(*q);
     }
-    if (have_.all() && state_ == TorrentState::downloading) {
-        state_ = TorrentState::seeding;
-        completed_pending_ = true;
-        tracker_wake_.cancel();
-        save_resume();
-        if (!finished_emitted_) {
-            finished_emitted_ = true;
-            emit(EventType::torrent_finished, "all pieces verified and on disk");
-        }
-        for (auto& q : std::vector(peers_)) {
-            update_interest(*q);
-            if (q->seed) q->close("both sides are seeds");
-        }
-    }
+    finish_wanted();  // downloading -> seeding once every wanted piece is in
 }
 
 void Torrent::check_timeouts() {

@@ -72,11 +72,9 @@ class Checker {
         const auto& files = storage_.files();
         std::vector<std::int64_t> on_disk(files.size(), -1);
         for (std::size_t i = 0; i < files.size(); ++i) {
-            struct stat st;
             if (files[i].pad || files[i].length == 0) continue;
-            if (::stat(storage_.full_path(static_cast<int>(i)).c_str(), &st) == 0 &&
-                S_ISREG(st.st_mode))
-                on_disk[i] = st.st_size;
+            // In its own file or, for a file not wanted, in the parts file.
+            on_disk[i] = storage_.size_on_disk(static_cast<int>(i));
         }
         readable_.assign(result_.size(), 0);
         for (int p = 0; p < m_.num_pieces(); ++p) {

@@ -3,6 +3,8 @@
 // Format (bencoded dictionary, keys in BEP 3 order):
 //   "files":     [[size, mtime_ns], ...]  one per metainfo file; size -1 when missing
 //   "info-hash": 20 bytes
+//   "parts":     [size, mtime_ns] of the parts file (optional; size -1 when missing)
+//   "priorities": [p, ...] file priorities 0..7 (optional)
 //   "pieces":    bitfield, piece 0 in the high bit of the first byte, as in the BEP 3
 //                'bitfield' message; spare bits are zero
 //   "save-path": the download directory
@@ -75,6 +77,16 @@ std::vector<FileStamp> stamp_files(const std::vector<meta::FileEntry>& files,
     return out;
 }
 
+FileStamp stamp_file(const fs::path& p) {
+    FileStamp s;
+    if (struct stat st; ::stat(p.c_str(), &st) == 0) {
+        s.size = st.st_size;
+        s.mtime_ns =
+            static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;
+    }
+    return s;
+}
+
 std::string encode_resume(const ResumeData& r) {
     std::string bits((r.have.size() + 7) / 8, '\0');
     for (std::size_t i = 0; i < r.have.size(); ++i)
@@ -87,6 +99,12 @@ std::string encode_resume(const ResumeData& r) {
     bencode::Dict d;
     d["files"] = std::move(files);
     d["info-hash"] = std::string(r.info_hash.view());
+    if (r.parts.size >= 0) d["parts"] = bencode::List{r.parts.size, r.parts.mtime_ns};
+    if (!r.priorities.empty()) {
+        bencode::List prios;
+        for (int p : r.priorities) prios.emplace_back(std::int64_t(p));
+        d["priorities"] = std::move(prios);
+    }
     d["pieces"] = std::move(bits);
     d["save-path"] = r.save_path;
     d["version"] = kVersion;
@@ -132,6 +150,19 @@ std::optional<ResumeData> decode_resume(std::string_view bytes, int num_pieces) 
         bencode::Node size = f.at(0), mtime = f.at(1);
         if (!size.is_int() || !mtime.is_int() || size.as_int() < -1) return std::nullopt;
         r.files.push_back({size.as_int(), mtime.as_int()});
+    }
+    if (bencode::Node parts = root.find("parts"); parts) {
+        if (!parts.is_list() || parts.size() != 2 || !parts.at(0).is_int() ||
+            !parts.at(1).is_int() || parts.at(0).as_int() < -1)
+            return std::nullopt;
+        r.parts = {parts.at(0).as_int(), parts.at(1).as_int()};
+    }
+    if (bencode::Node prios = root.find("priorities"); prios) {
+        if (!prios.is_list() || prios.size() != r.files.size()) return std::nullopt;
+        for (const auto& p : prios.elements()) {
+            if (!p.is_int() || p.as_int() < 0 || p.as_int() > 7) return std::nullopt;
+            r.priorities.push_back(static_cast<int>(p.as_int()));
+        }
     }
     return r;
 }
@@ -187,14 +218,27 @@ bool resume_matches(const ResumeData& r, const meta::Metainfo& m, const fs::path
     return true;
 }
 
+bool resume_matches(const ResumeData& r, const meta::Metainfo& m, const fs::path& root,
+                    const fs::path& parts_file) {
+    if (!resume_matches(r, m, root)) return false;
+    auto now = stamp_file(parts_file);
+    if (now.size < 0 && r.parts.size < 0) return true;
+    return now.size == r.parts.size && now.mtime_ns == r.parts.mtime_ns;
+}
+
 std::optional<std::vector<signed char>> resume_plan(const ResumeData& r, const meta::Metainfo& m,
                                                     const std::vector<FileStamp>& now,
-                                                    const fs::path& root) {
+                                                    const fs::path& root, const FileStamp& parts_now) {
     const auto n = static_cast<std::size_t>(m.num_pieces());
     if (r.info_hash != m.info_hash || r.have.size() != n || r.files.size() != m.files.size() ||
         now.size() != m.files.size() || m.piece_length <= 0)
         return std::nullopt;
     if (canonical_string(r.save_path) != canonical_string(root)) return std::nullopt;
+    // The parts file holds bytes of several files' boundary pieces: when it changed, the
+    // record cannot say which pieces it still vouches for.
+    if ((parts_now.size >= 0 || r.parts.size >= 0) &&
+        (parts_now.size != r.parts.size || parts_now.mtime_ns != r.parts.mtime_ns))
+        return std::nullopt;
     std::vector<signed char> plan(n);
     for (std::size_t p = 0; p < n; ++p) plan[p] = r.have[p] ? 1 : 0;
     for (std::size_t i = 0; i < m.files.size(); ++i) {

@@ -123,7 +123,8 @@ Storage::Storage(std::vector<meta::FileEntry> files, std::int64_t total_size, fs
     : files_(std::move(files)),
       total_size_(total_size),
       root_(std::move(root)),
-      slots_(files_.size()) {
+      slots_(files_.size() + 1),
+      use_parts_(files_.size(), 0) {
     std::int64_t pos = 0;
     for (const auto& f : files_) {
         if (f.length < 0 || f.offset != pos)
@@ -186,7 +187,7 @@ Storage::FileRef Storage::fd(int file, bool create, StorageError& err) {
         lru_.splice(lru_.begin(), lru_, slot.lru);
         return slot.file;
     }
-    fs::path p = full_path(file);
+    fs::path p = slot_path(file);
     if (!inside_root(p)) {
         err = {make_error_code(StorageErrc::outside_root), p.string(), "open"};
         return {};
@@ -231,6 +232,7 @@ StorageError Storage::write(std::int64_t offset, std::span<const iovec> bufs) {
         return {make_error_code(StorageErrc::out_of_range), "", "write"};
 
     StorageError err;
+    std::shared_lock layout(layout_mu_);
     std::size_t idx = 0, in_buf = 0;  // cursor into `bufs`
     std::vector<iovec> v;
     for_each_part(offset, static_cast<std::int64_t>(total),
@@ -249,10 +251,13 @@ StorageError Storage::write(std::int64_t offset, std::span<const iovec> bufs) {
                           }
                       }
                       if (files_[file].pad) return true;  // BEP 47: never written
-                      FileRef f = fd(file, true, err);
+                      int slot = use_parts_[static_cast<std::size_t>(file)] ? parts_slot() : file;
+                      std::int64_t at =
+                          slot == file ? file_offset : files_[file].offset + file_offset;
+                      FileRef f = fd(slot, true, err);
                       if (!f) return false;
-                      if (auto ec = transfer_all<true>(f->fd, v, file_offset))
-                          err = {ec, full_path(file).string(), "write"};
+                      if (auto ec = transfer_all<true>(f->fd, v, at))
+                          err = {ec, slot_path(slot).string(), "write"};
                       return !err;
                   });
     return err;
@@ -269,6 +274,7 @@ StorageError Storage::read(std::int64_t offset, char* out, std::size_t len) {
         return {make_error_code(StorageErrc::out_of_range), "", "read"};
 
     StorageError err;
+    std::shared_lock layout(layout_mu_);
     std::vector<iovec> v(1);
     for_each_part(offset, static_cast<std::int64_t>(len),
                   [&](int file, std::int64_t file_offset, std::int64_t part) {
@@ -278,19 +284,23 @@ StorageError Storage::read(std::int64_t offset, char* out, std::size_t len) {
                           std::memset(dst, 0, n);
                           return true;
                       }
-                      FileRef f = fd(file, false, err);
+                      int slot = use_parts_[static_cast<std::size_t>(file)] ? parts_slot() : file;
+                      std::int64_t at =
+                          slot == file ? file_offset : files_[file].offset + file_offset;
+                      FileRef f = fd(slot, false, err);
                       if (!f) return false;
                       v.assign(1, iovec{dst, n});
-                      if (auto ec = transfer_all<false>(f->fd, v, file_offset))
-                          err = {ec, full_path(file).string(), "read"};
+                      if (auto ec = transfer_all<false>(f->fd, v, at))
+                          err = {ec, slot_path(slot).string(), "read"};
                       return !err;
                   });
     return err;
 }
 
 StorageError Storage::create_empty_files() {
+    std::shared_lock layout(layout_mu_);
     for (std::size_t i = 0; i < files_.size(); ++i) {
-        if (files_[i].pad) continue;
+        if (files_[i].pad || use_parts_[i]) continue;
         fs::path p = full_path(static_cast<int>(i));
         if (!inside_root(p))
             return {make_error_code(StorageErrc::outside_root), p.string(), "open"};
@@ -303,6 +313,80 @@ StorageError Storage::create_empty_files() {
         ::close(raw);
     }
     return {};
+}
+
+fs::path Storage::slot_path(int slot) const {
+    return slot == parts_slot() ? parts_path_ : full_path(slot);
+}
+
+void Storage::set_parts_path(fs::path p) {
+    parts_path_ = std::move(p);
+}
+
+bool Storage::uses_parts(int file) const {
+    std::shared_lock layout(layout_mu_);
+    return use_parts_.at(static_cast<std::size_t>(file)) != 0;
+}
+
+bool Storage::park_if_absent(int file) {
+    std::unique_lock layout(layout_mu_);
+    auto& u = use_parts_.at(static_cast<std::size_t>(file));
+    if (u || parts_path_.empty() || files_[static_cast<std::size_t>(file)].pad) return u != 0;
+    std::error_code ec;
+    u = !fs::exists(full_path(file), ec) ? 1 : 0;
+    return u != 0;
+}
+
+StorageError Storage::unpark(int file,
+                             const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges) {
+    std::unique_lock layout(layout_mu_);
+    auto& u = use_parts_.at(static_cast<std::size_t>(file));
+    if (!u) return {};
+    const auto& fe = files_[static_cast<std::size_t>(file)];
+    StorageError err;
+    std::vector<char> buf;
+    struct stat pst;
+    std::int64_t parts_size = ::stat(parts_path_.c_str(), &pst) == 0 ? pst.st_size : 0;
+    for (auto [b, e] : ranges) {
+        b = std::max(b, fe.offset);
+        e = std::min({e, fe.offset + fe.length, parts_size});
+        if (b >= e) continue;
+        FileRef src = fd(parts_slot(), false, err);
+        if (!src) return err;
+        FileRef dst = fd(file, true, err);
+        if (!dst) return err;
+        buf.resize(static_cast<std::size_t>(e - b));
+        std::vector<iovec> v{{buf.data(), buf.size()}};
+        if (auto ec = transfer_all<false>(src->fd, v, b)) return {ec, parts_path_.string(), "read"};
+        v.assign(1, iovec{buf.data(), buf.size()});
+        if (auto ec = transfer_all<true>(dst->fd, v, b - fe.offset))
+            return {ec, full_path(file).string(), "write"};
+    }
+    u = 0;
+    return {};
+}
+
+void Storage::drop_parts_if_unused() {
+    {
+        std::unique_lock layout(layout_mu_);
+        if (parts_path_.empty() ||
+            std::any_of(use_parts_.begin(), use_parts_.end(), [](char c) { return c; }))
+            return;
+    }
+    close_all();
+    std::error_code ec;
+    fs::remove(parts_path_, ec);
+}
+
+std::int64_t Storage::size_on_disk(int file) const {
+    std::shared_lock layout(layout_mu_);
+    const auto& fe = files_.at(static_cast<std::size_t>(file));
+    bool parts = use_parts_[static_cast<std::size_t>(file)];
+    struct stat st;
+    if (::stat(slot_path(parts ? parts_slot() : file).c_str(), &st) != 0 || !S_ISREG(st.st_mode))
+        return -1;
+    if (!parts) return st.st_size;
+    return st.st_size > fe.offset ? st.st_size - fe.offset : -1;
 }
 
 void Storage::close_all() {

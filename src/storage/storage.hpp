@@ -5,6 +5,11 @@
 // metainfo order, so a piece may span several files. BEP 47: pad files are never written
 // and read as zeros. Files are created lazily and sparse (never preallocated); descriptors
 // are cached (at most a few hundred open at once) and every file stays inside `root`.
+//
+// Parts file (as libtorrent's): a file that is not wanted is not created. The bytes of it
+// that a boundary piece (shared with a wanted file) carries go to one sparse parts file
+// instead, at their offset in the torrent's byte stream; reads of that file come from
+// there, and when the file is wanted again those bytes move into it (unpark()).
 #pragma once
 
 #include <sys/uio.h>
@@ -14,6 +19,7 @@
 #include <list>
 #include <memory>
 #include <mutex>
+#include <shared_mutex>
 #include <span>
 #include <string>
 #include <system_error>
@@ -72,12 +78,33 @@ public:
     StorageError read(std::int64_t offset, char* out, std::size_t len);
 
     // Creates every zero-length file and the directory tree; never truncates existing data.
+    // Files that use the parts file are neither created nor get directories.
     StorageError create_empty_files();
     // Closes all cached file descriptors (e.g. before reading file times for resume data).
     // Safe while I/O is in flight: a descriptor in use stays open until that call ends.
     void close_all();
 
-private:
+    // The parts file's path (set once, before any I/O; empty: none, every file is used).
+    void set_parts_path(std::filesystem::path p);
+    const std::filesystem::path& parts_path() const { return parts_path_; }
+    // Whether the file's bytes live in the parts file. Setting it does not move data: see
+    // park_if_absent() and unpark().
+    bool uses_parts(int file) const;
+    // A file that is no longer wanted: it uses the parts file from now on if it does not
+    // exist on disk (an existing file keeps being used, as libtorrent does). Returns
+    // whether it now uses the parts file.
+    bool park_if_absent(int file);
+    // A file that is wanted again: copies its bytes in the given stream ranges (those of
+    // verified pieces) from the parts file into the file, then uses the file. Blocks
+    // reads and writes of the torrent meanwhile.
+    StorageError unpark(int file, const std::vector<std::pair<std::int64_t, std::int64_t>>& ranges);
+    // Deletes the parts file when no file uses it any more.
+    void drop_parts_if_unused();
+    // Bytes of the file present on disk (where it lives: its own file or the parts file),
+    // -1 when missing; for the check.
+    std::int64_t size_on_disk(int file) const;
+
+  private:
     // One open descriptor. Shared by the cache and every call using it, and closed when
     // the last of them lets go, so that evicting or reopening never closes an fd that
     // another thread is reading or writing.
@@ -89,6 +116,8 @@ private:
     // directories. A file cached read-only is reopened read-write when `create` is set.
     FileRef fd(int file, bool create, StorageError& err);
     bool inside_root(const std::filesystem::path& p) const;
+    std::filesystem::path slot_path(int slot) const;  // a file, or the parts file (last slot)
+    int parts_slot() const { return static_cast<int>(files_.size()); }
     // Calls fn(file, file_offset, length) for every file in [offset, offset+length), in
     // order, pad files included, zero-length files skipped. Stops when fn returns false.
     template <class Fn>
@@ -102,6 +131,10 @@ private:
     std::vector<Slot> slots_;  // one per file
     std::list<int> lru_;       // files with an open descriptor, most recently used first
     std::size_t max_open_ = 256;
+    std::filesystem::path parts_path_;
+    // Guards use_parts_: reads and writes share it, a change of where a file lives is exclusive.
+    mutable std::shared_mutex layout_mu_;
+    std::vector<char> use_parts_;  // per file
 };
 
 }  // namespace pw::storage

@@ -7,6 +7,11 @@
 // costs one swap per bucket. The initial order is shuffled, which makes the order
 // within a bucket random. Peers that have every piece (seeds) are counted apart:
 // they raise every piece equally and do not change the order.
+//
+// Priorities (0..7, see swarm/file_priority.hpp): a piece of priority 0 is never a
+// candidate; among candidates the highest priority goes first, then the rarest (or, in
+// sequential mode, the lowest index). While every candidate has the same priority and
+// the mode is rarest-first, pick() is the plain walk of the availability order.
 #pragma once
 
 #include <cstdint>
@@ -38,20 +43,35 @@ public:
     // Puts a piece back (download aborted, or it failed its hash check).
     void add(int piece);
 
-    // The rarest candidate this peer has, or -1.
+    // The best candidate this peer has (highest priority, then rarest or lowest index), or -1.
     int pick(const Bitfield& peer_has, bool peer_is_seed) const;
+
+    // 0 takes the piece out of the candidates (the caller adds it back with add() when it
+    // becomes wanted and is neither had nor started); add() ignores a piece of priority 0.
+    void set_priority(int piece, int prio);
+    int priority(int piece) const { return prio_[static_cast<std::size_t>(piece)]; }
+    void set_sequential(bool on) {
+        sequential_ = on;
+        ++epoch_;
+    }
+    bool sequential() const { return sequential_; }
     // Grows whenever a piece becomes a candidate again: a peer for which pick() found
     // nothing needs no new pick() until this changes or the peer announces new pieces.
     std::uint64_t epoch() const { return epoch_; }
 
 private:
     void swap_pos(int i, int j);
+    int top_priority() const;      // the highest priority of any candidate, -1 when none
     std::vector<int> avail_;       // per piece, excluding seeds
     std::vector<int> pos_;         // per piece: index in order_, -1 when not a candidate
     std::vector<int> order_;       // candidates sorted by avail_
     std::vector<int> bucket_end_;  // bucket_end_[a]: one past the last candidate with avail a
     int seeds_ = 0;
     std::uint64_t epoch_ = 0;
+    std::vector<std::uint8_t> prio_;  // per piece, 0..7
+    std::vector<int> prio_count_;     // candidates per priority level
+    bool sequential_ = false;
+    mutable int seq_hint_ = 0;  // no candidate below this index
 };
 
 }  // namespace pw::swarm

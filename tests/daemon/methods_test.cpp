@@ -249,7 +249,7 @@ TEST_F(RpcTest, UnsupportedAndBadInputAreErrorsNeverSuccess) {
     EXPECT_NE(legacy_error("blocklist-update", "{}").find("not supported"), std::string::npos);
     EXPECT_EQ(jrpc_error("blocklist_update", "{}"), -32601);
     EXPECT_EQ(jrpc_error("port_test", "{}"), -32601);
-    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1]})"), -32601);
+    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1]})"), -32602);  // no torrent 1
     EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":"id"})"), -32602);
     EXPECT_EQ(jrpc_error("torrent_get", R"({})"), -32602);
     EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":[1]})"), -32602);
@@ -268,7 +268,7 @@ TEST_F(RpcTest, UnsupportedAndBadInputAreErrorsNeverSuccess) {
                   .find("absolute"),
               std::string::npos);
     EXPECT_NE(
-        legacy_error("torrent-add", R"({"filename":"x","files-wanted":[0]})").find("files-wanted"),
+        legacy_error("torrent-add", R"({"filename":"x","files-wanted":"0"})").find("files_wanted"),
         std::string::npos);
     EXPECT_EQ(jrpc_error("free_space", R"({"path":"rel"})"), -32602);
     EXPECT_EQ(jrpc_error("torrent_remove", R"({"ids":[1],"delete_local_data":"yes"})"), -32602);

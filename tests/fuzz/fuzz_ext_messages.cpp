@@ -1,4 +1,5 @@
-// ut_metadata (BEP 9), ut_pex (BEP 11) and magnet links (BEP 9) from hostile bytes.
+// ut_metadata (BEP 9), ut_pex (BEP 11), magnet links (BEP 9, with BEP 53's so=) and file
+// index lists (get --files) from hostile bytes.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -21,6 +22,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         auto mg = pw::meta::parse_magnet(in);
         auto back = pw::meta::parse_magnet(pw::meta::make_magnet(mg));
         if (back.info_hash != mg.info_hash) __builtin_trap();
+        if (back.select_only != mg.select_only) __builtin_trap();
+    } catch (const pw::meta::MetainfoError&) {
+    }
+    try {
+        auto ranges = pw::meta::parse_index_list(in);
+        auto prios = pw::meta::selection_priorities(ranges, 64, false);
+        if (prios.size() != 64) __builtin_trap();
+        if (pw::meta::parse_index_list(pw::meta::format_index_list(ranges)) != ranges)
+            __builtin_trap();
     } catch (const pw::meta::MetainfoError&) {
     }
     return 0;

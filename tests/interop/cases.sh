@@ -1158,6 +1158,72 @@ case_daemon_remote() {
     echo "PASS: transmission-remote add/list/info/files/stop/start/kill -9 restart/remove; HTTP 409/421/413/401/403"
 }
 
+# file_indices NAME...: the indices (comma-separated) of the torrent's files whose paths end
+# in one of NAMEs, from piecewise info --json.
+file_indices() {
+    "$PW_BIN" info --json "$TORRENT" | "$PW_PY" -c '
+import json, sys
+names = tuple(sys.argv[1:])
+files = json.load(sys.stdin)["files"]
+print(",".join(str(i) for i, f in enumerate(files) if f["path"].endswith(names)))' "$@"
+}
+
+# get --files: only the chosen files of a multi-file torrent from a libtorrent seeder;
+# they are byte-identical, the other file (and its folder) is never created.
+case_lt_to_pw_files() {
+    need_piecewise
+    multi_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    local idx bad out rc
+    idx=$(file_indices one.bin tiny.txt); [[ $idx =~ ^[0-9]+,[0-9]+$ ]] || fail "file indices: '$idx'"
+    # A list naming no file of the torrent, or not a list, is refused before anything starts.
+    for bad in 3 "0,x" "2-1" ","; do
+        out=$(timeout 20 "$PW_BIN" get --no-dht --files "$bad" -o "$T/bad" --listen "$LEECHER" "$TORRENT" 2>&1); rc=$?
+        [[ $rc == 2 && $out == *--files* ]] || fail "--files '$bad': exit $rc: $out"
+    done
+    [[ -e $T/bad ]] && fail "a refused --files created $T/bad"
+    tracker; lt_seed; seeder_announced
+    pw_get --files "$idx" --sequential
+    cmp "$T/src/album/one.bin" "$T/down/album/one.bin" || fail "one.bin differs"
+    cmp "$T/src/album/tiny.txt" "$T/down/album/tiny.txt" || fail "tiny.txt differs"
+    [[ -e "$T/down/album/disc 2" ]] && fail "the unselected file's folder was created: $(ls -la "$T/down/album")"
+    echo "PASS: files $idx of 3 byte-identical, the third never created"
+}
+
+# transmission-remote -G/-g (files unwanted/wanted) against piecewise daemon: added while
+# no seeder is up, one file skipped, then the seeder starts: the others complete and the
+# skipped one is absent; -g all fetches it too, and the whole folder matches.
+case_daemon_remote_files() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    multi_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker
+    local skip out
+    skip=$(file_indices two.bin); [[ $skip =~ ^[0-9]+$ ]] || fail "file index: '$skip'"
+    daemon_start
+    mkdir -p "$T/down"
+    out=$(remote -a "$TORRENT" -w "$T/down")
+    [[ $out == *success* ]] || fail "transmission-remote -a: $out"
+    out=$(remote -t 1 -G "$skip"); [[ $out == *success* ]] || fail "-G $skip: $out"
+    remote -t 1 -f | awk -v i="$skip:" '$1 == i' | grep -q ' No ' || fail "-f does not show file $skip unwanted: $(remote -t 1 -f)"
+    lt_seed; seeder_announced
+    remote -t 1 --reannounce >/dev/null
+    wait_until "$WAIT" bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Percent Done') == *'100%'* ]]" ||
+        fail "the wanted files did not complete within $WAIT s: $(remote -t 1 -i | grep -E 'State|Percent|Left')"
+    cmp "$T/src/album/one.bin" "$T/down/album/one.bin" || fail "one.bin differs"
+    cmp "$T/src/album/tiny.txt" "$T/down/album/tiny.txt" || fail "tiny.txt differs"
+    [[ -e "$T/down/album/disc 2/two.bin" ]] && fail "the unwanted file was created: $(remote -t 1 -f)"
+    # The selection survives a kill -9.
+    kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+    daemon_start
+    remote -t 1 -f | awk -v i="$skip:" '$1 == i' | grep -q ' No ' || fail "after restart, -f: $(remote -t 1 -f)"
+    out=$(remote -t 1 -g all); [[ $out == *success* ]] || fail "-g all: $out"
+    wait_until "$WAIT" bash -c "[[ -f '$T/down/album/disc 2/two.bin' && \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Percent Done') == *'100%'* ]]" ||
+        fail "after -g all, not complete within $WAIT s: $(remote -t 1 -i | grep -E 'State|Percent|Left')"
+    check_same
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: transmission-remote -G/-g: file $skip skipped (absent), then fetched; restart kept the selection"
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {

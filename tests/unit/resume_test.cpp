@@ -312,3 +312,52 @@ TEST_F(ResumeMatch, PlanRefusesARecordOfOtherFiles) {
     now.pop_back();
     EXPECT_FALSE(pw::storage::resume_plan(r, m, now, dir.path()));
 }
+
+TEST(ResumeCodec, PrioritiesAndPartsRoundTrip) {
+    ResumeData r = sample();
+    r.priorities = {0, 7, 4};
+    r.parts = {4096, 1700000000000000001};
+    auto back = pw::storage::decode_resume(pw::storage::encode_resume(r), 13);
+    ASSERT_TRUE(back);
+    expect_equal(*back, r);
+    EXPECT_EQ(back->priorities, r.priorities);
+    EXPECT_EQ(back->parts.size, 4096);
+    EXPECT_EQ(back->parts.mtime_ns, 1700000000000000001);
+    // Without them (older records): all normal, no parts file.
+    auto plain = pw::storage::decode_resume(pw::storage::encode_resume(sample()), 13);
+    ASSERT_TRUE(plain);
+    EXPECT_TRUE(plain->priorities.empty());
+    EXPECT_EQ(plain->parts.size, -1);
+    // Bad ones are refused: wrong count, out of range, wrong type.
+    for (auto bad : {be::List{0, 7}, be::List{0, 8, 4}, be::List{0, -1, 4},
+                     be::List{0, std::string("x"), 4}}) {
+        be::Dict d = sample_dict();
+        d["priorities"] = bad;
+        EXPECT_FALSE(pw::storage::decode_resume(be::encode(d), 13));
+    }
+    be::Dict d = sample_dict();
+    d["parts"] = be::List{-2, 0};
+    EXPECT_FALSE(pw::storage::decode_resume(be::encode(d), 13));
+}
+
+TEST_F(ResumeMatch, PartsFileMustMatchItsStamp) {
+    auto parts = dir.path() / ".x.parts";
+    r.parts = pw::storage::stamp_file(parts);  // none
+    EXPECT_TRUE(pw::storage::resume_matches(r, m, dir.path(), parts));
+    write_file(parts, "zz");
+    EXPECT_FALSE(pw::storage::resume_matches(r, m, dir.path(), parts));  // appeared
+    r.parts = pw::storage::stamp_file(parts);
+    EXPECT_TRUE(pw::storage::resume_matches(r, m, dir.path(), parts));
+    fs::remove(parts);
+    EXPECT_FALSE(pw::storage::resume_matches(r, m, dir.path(), parts));  // lost
+}
+
+TEST_F(ResumeMatch, PlanRefusesARecordWhoseLeftoversFileChanged) {
+    auto now = pw::storage::stamp_files(m.files, dir.path());
+    r.parts = {4096, 17};
+    EXPECT_FALSE(pw::storage::resume_plan(r, m, now, dir.path(), {}));          // gone
+    EXPECT_FALSE(pw::storage::resume_plan(r, m, now, dir.path(), {4096, 18}));  // touched
+    EXPECT_TRUE(pw::storage::resume_plan(r, m, now, dir.path(), {4096, 17}));
+    r.parts = {};
+    EXPECT_FALSE(pw::storage::resume_plan(r, m, now, dir.path(), {10, 1}));  // appeared
+}

@@ -350,3 +350,58 @@ TEST(StorageConcurrency, ManyThreadsManyFiles) {
     ASSERT_FALSE(s.read(0, all.data(), all.size()));
     EXPECT_EQ(all, data);
 }
+
+// Parts file: a skipped file is never created; its bytes in a boundary piece go to the
+// parts file at their stream offset and move into the file when it is wanted again.
+TEST(StorageParts, SkippedFileBytesGoToThePartsFileAndBack) {
+    TempDir dir;
+    Storage s = make({{"t/a.bin", 10}, {"t/sub/b.bin", 25}, {"t/c.bin", 5}}, dir.path());
+    s.set_parts_path(dir.path() / ".abc.parts");
+    EXPECT_TRUE(s.park_if_absent(1));
+    EXPECT_TRUE(s.uses_parts(1));
+    EXPECT_FALSE(s.uses_parts(0));
+    std::string data = random_bytes(40, 7);
+    // Bytes 0..20 (a.bin and the start of b.bin) and the boundary piece 30..40.
+    ASSERT_FALSE(s.write(0, data.data(), 20));
+    ASSERT_FALSE(s.write(30, data.data() + 30, 10));
+    ASSERT_FALSE(s.create_empty_files());
+    EXPECT_FALSE(fs::exists(dir.path() / "t/sub"));  // neither the file nor its folder
+    EXPECT_EQ(slurp(dir.path() / "t/a.bin"), data.substr(0, 10));
+    EXPECT_EQ(slurp(dir.path() / "t/c.bin"), data.substr(35, 5));
+    EXPECT_EQ(slurp(dir.path() / ".abc.parts").substr(10, 10), data.substr(10, 10));
+    std::string back(10, 'x');
+    ASSERT_FALSE(s.read(30, back.data(), back.size()));  // from the parts file and c.bin
+    EXPECT_EQ(back, data.substr(30, 10));
+    EXPECT_EQ(s.size_on_disk(1), 35 - 10);  // the parts file reaches to stream byte 35
+    EXPECT_EQ(s.size_on_disk(2), 5);
+
+    // Wanted again: the parked ranges [0,20) and [30,40) move into b.bin.
+    auto err = s.unpark(1, {{0, 20}, {30, 40}});
+    ASSERT_FALSE(err) << err.message();
+    EXPECT_FALSE(s.uses_parts(1));
+    std::string b = slurp(dir.path() / "t/sub/b.bin");
+    ASSERT_EQ(b.size(), 25u);
+    EXPECT_EQ(b.substr(0, 10), data.substr(10, 10));
+    EXPECT_EQ(b.substr(20, 5), data.substr(30, 5));
+    s.drop_parts_if_unused();
+    EXPECT_FALSE(fs::exists(dir.path() / ".abc.parts"));
+}
+
+TEST(StorageParts, AnExistingFileKeepsBeingUsed) {
+    TempDir dir;
+    Storage s = make({{"a", 10}, {"b", 10}}, dir.path());
+    s.set_parts_path(dir.path() / ".p.parts");
+    std::string data = random_bytes(20, 3);
+    ASSERT_FALSE(s.write(0, data.data(), data.size()));
+    EXPECT_FALSE(s.park_if_absent(1));  // b exists: no parking
+    EXPECT_FALSE(s.uses_parts(1));
+    EXPECT_EQ(s.size_on_disk(1), 10);
+    // Nothing parked: unpark is a no-op, the missing parts file is no error.
+    EXPECT_FALSE(s.unpark(1, {{0, 20}}));
+    Storage s2 = make({{"a", 10}, {"c", 10}}, dir.path());
+    s2.set_parts_path(dir.path() / ".p.parts");
+    EXPECT_TRUE(s2.park_if_absent(1));
+    EXPECT_EQ(s2.size_on_disk(1), -1);      // no parts file yet
+    EXPECT_FALSE(s2.unpark(1, {{0, 20}}));  // nothing parked on disk: no file made
+    EXPECT_FALSE(fs::exists(dir.path() / "c"));
+}

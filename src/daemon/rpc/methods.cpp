@@ -8,6 +8,7 @@
 #include <filesystem>
 #include <set>
 
+#include "daemon/rpc/files.hpp"
 #include "daemon/rpc/response.hpp"
 #include "daemon/rpc/torrent_fields.hpp"
 
@@ -83,6 +84,7 @@ class Call {
             return {};
         }
         if (m == "free_space") return free_space();
+        if (m == "torrent_set") return torrent_set();
         if (m == "port_test")
             throw MethodError{
                 ErrorCode::method_not_found,
@@ -219,10 +221,8 @@ class Call {
     json::object torrent_add() {
         const auto& p = req_.params;
         // Options piecewise does not have yet are refused rather than ignored.
-        for (const char* unsupported :
-             {"cookies", "files_wanted", "files_unwanted", "priority_high", "priority_low",
-              "priority_normal", "bandwidth_priority", "peer_limit", "labels",
-              "sequential_download", "sequential_download_from_piece"})
+        for (const char* unsupported : {"cookies", "bandwidth_priority", "peer_limit", "labels",
+                                        "sequential_download_from_piece"})
             if (p.contains(unsupported))
                 bad_params(k(unsupported, KeyStyle::kebab) + " is not supported yet");
         AddRequest a;
@@ -233,6 +233,7 @@ class Call {
             bad_params("torrent-add needs filename or metainfo");
         a.download_dir = get_string(p, "download_dir");
         a.paused = get_bool(p, "paused", false);
+        a.files = file_change(p);
         AddResult r;
         try {
             r = daemon_.add(a);
@@ -355,6 +356,43 @@ class Call {
             static_cast<std::int64_t>(sv.f_bavail) * std::int64_t(sv.f_frsize);
         o["total_size"] = static_cast<std::int64_t>(sv.f_blocks) * std::int64_t(sv.f_frsize);
         return o;
+    }
+
+    FileChange file_change(const json::object& p, std::set<std::string>* used = nullptr) {
+        std::set<std::string> mine;
+        try {
+            auto c = parse_file_change(p, mine);
+            if (used) used->insert(mine.begin(), mine.end());
+            return c;
+        } catch (const std::invalid_argument& e) {
+            bad_params(e.what());
+        }
+    }
+
+    // torrent-set: each group of keys is applied by its own function; a key none of them
+    // reads is refused by name.
+    json::object torrent_set() {
+        auto ids = resolve_ids();
+        std::set<std::string> used{"ids"};
+        torrent_set_files(ids, used);
+        for (auto& [name, v] : req_.params)
+            if (!used.count(std::string(name)))
+                bad_params("torrent-set: " + k(name, KeyStyle::kebab) + " is not supported");
+        return {};
+    }
+
+    // files-wanted/-unwanted, priority-high/-normal/-low, sequential download.
+    void torrent_set_files(const std::vector<TorrentId>& ids, std::set<std::string>& used) {
+        auto c = file_change(req_.params, &used);
+        if (!c.files() && !c.sequential) return;
+        for (auto id : ids) {
+            try {
+                if (!daemon_.set_files(id, c))
+                    bad_params("no torrent with id " + std::to_string(id));
+            } catch (const piecewise::Error& e) {
+                bad_params(e.what());
+            }
+        }
     }
 
     Daemon& daemon_;

@@ -31,11 +31,17 @@ int transmission_status(const TorrentStatus& s) {
 
 namespace {
 
+// Of the wanted files' pieces (all of them unless files were skipped).
 std::int64_t size_when_done(const TorrentStatus& s) {
-    return s.total_size;
-}  // every file is wanted
+    return s.size_when_done;
+}
 std::int64_t left_until_done(const TorrentStatus& s) {
-    return s.total_size - s.bytes_have;
+    return s.left_until_done;
+}
+
+// Transmission's priorities: -1 low, 0 normal, 1 high (engine levels 1, 4, 7).
+int tr_priority(int p) {
+    return p == 0 ? 0 : p <= 2 ? -1 : p >= 6 ? 1 : 0;
 }
 
 // Transmission's tr_getRatio: -1 not available, -2 infinite.
@@ -81,9 +87,15 @@ std::optional<json::value> torrent_field(Dialect d, std::string_view f, piecewis
     if (f == "size_when_done") return json::value(size_when_done(s));
     if (f == "left_until_done") return json::value(left_until_done(s));
     if (f == "have_valid") return json::value(s.bytes_have);
-    if (f == "percent_done" || f == "percent_complete")
-        return json::value(size_when_done(s) > 0 ? double(s.bytes_have) / double(size_when_done(s))
+    // percentDone: of the wanted pieces; percentComplete: of the whole torrent.
+    if (f == "percent_done")
+        return json::value(size_when_done(s) > 0 ? double(size_when_done(s) - left_until_done(s)) /
+                                                       double(size_when_done(s))
                                                  : 0.0);
+    if (f == "percent_complete")
+        return json::value(s.total_size > 0 ? double(s.bytes_have) / double(s.total_size) : 0.0);
+    if (f == "desired_available") return json::value(s.desired_available);
+    if (f == "sequential_download") return json::value(s.sequential);
     if (f == "metadata_percent_complete") return json::value(have_meta ? 1.0 : 0.0);
     if (f == "recheck_progress")
         return json::value(s.state == TorrentState::checking ? s.check_progress : 0.0);
@@ -121,22 +133,21 @@ std::optional<json::value> torrent_field(Dialect d, std::string_view f, piecewis
     }
     if (f == "file_stats") {
         json::array a;
-        // Every file is downloaded at normal priority: piecewise has no file selection yet.
         for (auto& file : s.files)
-            a.push_back(json::object{
-                {k("bytes_completed"), file.bytes_done}, {k("wanted"), true}, {k("priority"), 0}});
+            a.push_back(json::object{{k("bytes_completed"), file.bytes_done},
+                                     {k("wanted"), file.priority > 0},
+                                     {k("priority"), tr_priority(file.priority)}});
         return json::value(std::move(a));
     }
-    // Every file is wanted at normal priority: piecewise has no file selection yet.
     if (f == "priorities" || f == "wanted") {
         json::array a;
-        for (std::size_t i = 0; i < s.files.size(); ++i) {
+        for (auto& file : s.files) {
             if (f == "priorities")
-                a.push_back(0);
+                a.push_back(tr_priority(file.priority));
             else if (d == Dialect::legacy)
-                a.push_back(1);  // legacy: 0/1 (rpc-spec.md 3.3 note)
+                a.push_back(file.priority > 0 ? 1 : 0);  // legacy: 0/1 (rpc-spec.md 3.3 note)
             else
-                a.push_back(true);
+                a.push_back(file.priority > 0);
         }
         return json::value(std::move(a));
     }

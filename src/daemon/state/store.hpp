@@ -16,6 +16,7 @@
 #include <deque>
 #include <functional>
 #include <future>
+#include <map>
 #include <mutex>
 #include <optional>
 #include <stdexcept>
@@ -44,6 +45,13 @@ struct TorrentRow {
 
 constexpr int schema_version = 1;
 
+// Per-torrent file priorities and sequential flag (store_files.cpp; its own table,
+// created when first used, so the torrents table and its schema version are unchanged).
+struct FileOptions {
+    std::vector<int> priorities;  // one per file; empty: all normal
+    bool sequential = false;
+};
+
 class Store {
   public:
     // Opens or creates `path`; throws StoreError (corrupt file, newer schema, I/O).
@@ -60,6 +68,9 @@ class Store {
     void remove(const std::string& info_hash);
     void set_paused(const std::string& info_hash, bool paused);
     void set_torrent(const std::string& info_hash, const std::string& torrent_bytes);
+    // store_files.cpp
+    void set_file_options(const std::string& info_hash, const FileOptions& o);
+    std::map<std::string, FileOptions> load_file_options();  // by info-hash
 
   private:
     void run_writer();
