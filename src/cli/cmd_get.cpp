@@ -2,6 +2,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/rate_flags.hpp"
 #include "cli/run_torrent.hpp"
 #include "session/endpoint.hpp"
 
@@ -63,6 +64,7 @@ Command add_get(CLI::App& root) {
         ->check(CLI::Range(1, 1 << 16));
     add_discovery_flags(app, *o);
     add_filter_flags(app, *o);
+    add_rate_flags(app, o->max_down, o->max_up);
     app->add_option("--save-torrent", o->save_torrent, "With a magnet link: save the fetched metadata as this .torrent");
     app->add_option("torrent", o->torrent, "The .torrent file, or a magnet link (magnet:?xt=urn:btih:...)")->required();
     return {app, [o] { return run_torrent(*o); }};
@@ -82,6 +84,7 @@ Command add_seed(CLI::App& root) {
         ->check(CLI::ExistingFile);
     add_discovery_flags(app, *o);
     add_filter_flags(app, *o);
+    add_rate_flags(app, o->max_down, o->max_up);
     app->add_option("torrent", o->torrent, "The .torrent file")->required();
     return {app, [o] { return run_torrent(*o); }};
 }

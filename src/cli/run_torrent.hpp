@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -33,6 +34,7 @@ struct RunOptions {
     std::string blocklist;       // Settings::blocklist_file
     std::string bind_interface;  // Settings::bind_interface
     std::string proxy;           // Settings::proxy
+    std::optional<std::int64_t> max_down, max_up;  // Settings::rate_limits, bytes/s
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

@@ -53,12 +53,14 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
         cfg_.settings.dht_state_file = (fs::path(cfg_.state_dir) / "dht.state").string();
     store_ = std::make_unique<state::Store>((fs::path(cfg_.state_dir) / "state.sqlite").string());
     auto rows = store_->load();
+    load_speed_limits();
     session_ = std::make_unique<piecewise::Session>(cfg_.settings);
     started_at_ = now();
     for (auto& row : rows) {
         piecewise::AddTorrentParams p;
         p.save_path = row.download_dir;
         p.paused = row.paused;
+        stored_torrent_limits(row.info_hash, p);
         std::string torrent = row.torrent;
         if (torrent.empty() && fs::exists(torrent_file_for(row.info_hash))) {
             // A magnet whose metadata arrived before the restart.
@@ -192,6 +194,7 @@ bool Daemon::remove(TorrentId id, bool delete_data) {
     if (it == hashes_.end()) return false;
     // The row goes first: once acknowledged, a crash never brings the torrent back.
     store_->remove(it->second);
+    if (torrent_speed_.erase(it->second)) store_->remove_torrent_limits(it->second);
     std::error_code ec;
     fs::remove(torrent_file_for(it->second), ec);
     session_->remove_torrent(id, delete_data);

@@ -52,6 +52,15 @@ std::int64_t BandwidthQueue::rate(BucketId id) const {
     return it == buckets_.end() ? 0 : it->second.tokens.rate();
 }
 
+std::int64_t BandwidthQueue::chain_rate(BucketId id) const {
+    std::int64_t r = 0;
+    for (auto b : chain_of(id)) {
+        auto v = buckets_.at(b).tokens.rate();
+        if (v > 0 && (r == 0 || v < r)) r = v;
+    }
+    return r;
+}
+
 bool BandwidthQueue::chain_limited(BucketId id) const {
     for (std::size_t depth = 0; id != none && depth < max_depth; ++depth) {
         auto it = buckets_.find(id);

@@ -43,6 +43,8 @@ class BandwidthQueue {
     void set_rate(BucketId id, std::int64_t rate, Clock::time_point now);
     void set_parent(BucketId id, BucketId parent);
     std::int64_t rate(BucketId id) const;
+    // The tightest rate on the chain from `id` up; 0: none.
+    std::int64_t chain_rate(BucketId id) const;
 
     // Some bucket on the chain from `id` up has a rate. Cheap when nothing is limited.
     bool limited(BucketId id) const { return limited_buckets_ > 0 && chain_limited(id); }

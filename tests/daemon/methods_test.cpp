@@ -224,9 +224,9 @@ TEST_F(RpcTest, SessionMethods) {
     EXPECT_EQ(legacy("session-get").at("download-dir"), "/srv/dl");
     EXPECT_NE(legacy_error("session-set", R"({"download-dir":"relative"})").find("absolute"),
               std::string::npos);
-    EXPECT_NE(legacy_error("session-set", R"({"speed-limit-down":10})").find("speed-limit-down"),
+    EXPECT_NE(legacy_error("session-set", R"({"script-torrent-done-enabled":true})").find("script-torrent-done-enabled"),
               std::string::npos);
-    EXPECT_EQ(jrpc_error("session_set", R"({"alt_speed_enabled":true})"), -32602);
+    EXPECT_EQ(jrpc_error("session_set", R"({"script_torrent_done_enabled":true})"), -32602);
     EXPECT_EQ(legacy("session-get").at("encryption"), "preferred");
     legacy("session-set", R"({"encryption":"required"})");
     EXPECT_EQ(jrpc("session_get").at("encryption"), "required");
@@ -249,7 +249,7 @@ TEST_F(RpcTest, UnsupportedAndBadInputAreErrorsNeverSuccess) {
     EXPECT_NE(legacy_error("blocklist-update", "{}").find("not supported"), std::string::npos);
     EXPECT_EQ(jrpc_error("blocklist_update", "{}"), -32601);
     EXPECT_EQ(jrpc_error("port_test", "{}"), -32601);
-    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1]})"), -32601);
+    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1]})"), -32602);  // no torrent 1
     EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":"id"})"), -32602);
     EXPECT_EQ(jrpc_error("torrent_get", R"({})"), -32602);
     EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":[1]})"), -32602);

@@ -9,6 +9,7 @@
 #include <set>
 
 #include "daemon/rpc/response.hpp"
+#include "daemon/rpc/speed_limits.hpp"
 #include "daemon/rpc/torrent_fields.hpp"
 
 namespace pw::daemon::rpc {
@@ -83,6 +84,7 @@ class Call {
             return {};
         }
         if (m == "free_space") return free_space();
+        if (m == "torrent_set") return torrent_set();
         if (m == "port_test")
             throw MethodError{
                 ErrorCode::method_not_found,
@@ -177,11 +179,19 @@ class Call {
         // Unknown names are left out (as Transmission does); the table's header holds only
         // the names served, so its rows stay aligned.
         std::vector<std::string> served;
+        // Fields kept by the daemon rather than the engine's status.
+        auto field = [&](const std::string& f, TorrentId id,
+                         const piecewise::TorrentStatus& st) -> std::optional<json::value> {
+            if (auto v = torrent_field(req_.dialect, f, id, st, now)) return v;
+            if (is_torrent_speed_field(f))
+                return torrent_speed_field(f, daemon_.torrent_speed_limits(id).value_or(TorrentSpeedLimits{}));
+            return std::nullopt;
+        };
         {
             piecewise::TorrentStatus probe;
             std::set<std::string> seen;
             for (auto& f : fields)
-                if (!seen.count(f) && torrent_field(req_.dialect, f, 0, probe, now)) {
+                if (!seen.count(f) && field(f, 0, probe)) {
                     served.push_back(f);
                     seen.insert(f);
                 }
@@ -197,12 +207,12 @@ class Call {
             if (!st) continue;  // removed meanwhile
             if (table) {
                 json::array row;
-                for (auto& f : served) row.push_back(*torrent_field(req_.dialect, f, id, *st, now));
+                for (auto& f : served) row.push_back(*field(f, id, *st));
                 torrents.push_back(std::move(row));
             } else {
                 json::object o;
                 for (auto& f : served)
-                    o[k(f, KeyStyle::camel)] = *torrent_field(req_.dialect, f, id, *st, now);
+                    o[k(f, KeyStyle::camel)] = *field(f, id, *st);
                 torrents.push_back(std::move(o));
             }
         }
@@ -271,9 +281,7 @@ class Call {
         o[kk("peer_limit_per_torrent")] = s.max_peers_per_torrent;
         o[kk("cache_size_mb")] = s.cache_bytes >> 20;
         o[kk("start_added_torrents")] = true;
-        o[kk("speed_limit_down_enabled")] = false;
-        o[kk("speed_limit_up_enabled")] = false;
-        o[kk("alt_speed_enabled")] = false;
+        put_session_speed_fields(req_.dialect, o, daemon_.speed_limits());
         o[kk("blocklist_enabled")] = !s.blocklist_file.empty();
         o[kk("incomplete_dir_enabled")] = false;
         o[kk("download_queue_enabled")] = false;
@@ -299,7 +307,16 @@ class Call {
     }
 
     json::object session_set() {
+        std::optional<SpeedLimits> speed;
         for (auto& [name, v] : req_.params) {
+            if (!speed) speed = daemon_.speed_limits();
+            bool speed_key = false;
+            try {
+                speed_key = set_session_speed_key(req_.dialect, name, v, *speed);
+            } catch (const SpeedParamError& e) {
+                bad_params(e.what());
+            }
+            if (speed_key) continue;
             if (name == "download_dir") {
                 if (!v.is_string()) bad_params("download-dir must be a string");
                 try {
@@ -322,7 +339,37 @@ class Call {
                 bad_params("session-set: " + k(name, KeyStyle::kebab) + " is not supported");
             }
         }
+        if (speed) daemon_.set_speed_limits(*speed);
         return {};
+    }
+
+    // torrent-set: each group of keys is applied by its own function; a key none of them
+    // knows is refused before anything changes.
+    json::object torrent_set() {
+        auto ids = resolve_ids();
+        for (auto& [name, v] : req_.params) {
+            if (name == "ids" || is_torrent_speed_field(name)) continue;
+            bad_params("torrent-set: " + k(name, KeyStyle::camel) + " is not supported");
+        }
+        torrent_set_speed(ids);
+        return {};
+    }
+
+    void torrent_set_speed(const std::vector<TorrentId>& ids) {
+        TorrentSpeedLimits probe;
+        bool any = false;
+        try {
+            for (auto& [name, v] : req_.params) any |= set_torrent_speed_key(req_.dialect, name, v, probe);
+        } catch (const SpeedParamError& e) {
+            bad_params(e.what());
+        }
+        if (!any) return;
+        for (auto id : ids) {
+            auto l = daemon_.torrent_speed_limits(id);
+            if (!l) continue;  // removed meanwhile
+            for (auto& [name, v] : req_.params) set_torrent_speed_key(req_.dialect, name, v, *l);
+            daemon_.set_torrent_speed_limits(id, *l);
+        }
     }
 
     json::object session_stats() {
