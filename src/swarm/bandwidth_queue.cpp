@@ -199,15 +199,18 @@ std::vector<BandwidthQueue::Grant> BandwidthQueue::distribute(Clock::time_point 
         charge(w.chain, g);
         w.got += g;
     }
-    for (std::size_t i = 0; i < waiters_.size();) {
-        auto& w = waiters_[i];
-        if (w.got >= std::min(w.want, min_grant)) {
-            out.push_back({w.id, w.got});
-            release(i);
-        } else {
-            ++i;
+    // Released waiters leave; the others keep their places (one pass, no erase per waiter).
+    std::deque<Waiter> still;
+    for (auto& w : waiters_) {
+        if (w.got < std::min(w.want, min_grant)) {
+            still.push_back(std::move(w));
+            continue;
         }
+        out.push_back({w.id, w.got});
+        for (auto b : w.chain)
+            if (auto it = buckets_.find(b); it != buckets_.end()) --it->second.waiting;
     }
+    waiters_.swap(still);
     return out;
 }
 

@@ -17,7 +17,9 @@ inline std::optional<std::int64_t> parse_rate(std::string_view s) {
     std::size_t i = 0;
     while (i < s.size() && (std::isdigit(static_cast<unsigned char>(s[i])) || s[i] == '.')) ++i;
     std::string number(s.substr(0, i));
-    if (number.empty() || number == "." || number.find('.') != number.rfind('.'))
+    // Short enough that stod cannot overflow (it would throw).
+    if (number.empty() || number.size() > 24 || number == "." ||
+        number.find('.') != number.rfind('.'))
         return std::nullopt;
     std::string unit(s.substr(i));
     for (auto& c : unit) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));

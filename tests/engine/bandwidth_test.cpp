@@ -278,6 +278,8 @@ TEST(RateUnits, Parses) {
     EXPECT_EQ(parse_rate("1.2.3"), std::nullopt);
     EXPECT_EQ(parse_rate("k"), std::nullopt);
     EXPECT_EQ(parse_rate("99999999999G"), std::nullopt);
+    EXPECT_EQ(parse_rate(std::string(400, '9')), std::nullopt);  // stod would throw
+    EXPECT_EQ(parse_rate("5k/s/s"), std::nullopt);
 }
 
 }  // namespace

@@ -308,15 +308,17 @@ class Call {
 
     json::object session_set() {
         std::optional<SpeedLimits> speed;
+        bool speed_set = false;
         for (auto& [name, v] : req_.params) {
             if (!speed) speed = daemon_.speed_limits();
-            bool speed_key = false;
             try {
-                speed_key = set_session_speed_key(req_.dialect, name, v, *speed);
+                if (set_session_speed_key(req_.dialect, name, v, *speed)) {
+                    speed_set = true;
+                    continue;
+                }
             } catch (const SpeedParamError& e) {
                 bad_params(e.what());
             }
-            if (speed_key) continue;
             if (name == "download_dir") {
                 if (!v.is_string()) bad_params("download-dir must be a string");
                 try {
@@ -339,7 +341,7 @@ class Call {
                 bad_params("session-set: " + k(name, KeyStyle::kebab) + " is not supported");
             }
         }
-        if (speed) daemon_.set_speed_limits(*speed);
+        if (speed_set) daemon_.set_speed_limits(*speed);
         return {};
     }
 
