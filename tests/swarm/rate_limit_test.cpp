@@ -128,7 +128,7 @@ TEST_F(RateLimit, TorrentLimitUnderTheGlobalOne) {
 }
 
 TEST_F(RateLimit, DownloadLimitChangedWhileRunning) {
-    std::string data = random_bytes(16 << 20, 14);
+    std::string data = random_bytes(24 << 20, 14);
     write_file(dir / "seed" / "payload.bin", data);
     auto torrent = make_torrent(dir / "seed" / "payload.bin", dir / "t.torrent", 64 << 10);
     Session seed(settings("127.0.0.2", "rs"));
@@ -145,8 +145,16 @@ TEST_F(RateLimit, DownloadLimitChangedWhileRunning) {
     double fast = measure([&] { return received(leech, id); }, 1000ms, 2000ms);
     std::cout << "download limit 800 kB/s: " << slow << " B/s; 2.5 MB/s: " << fast << " B/s\n";
     EXPECT_NEAR(fast, 2'500'000, 625'000);
-    // Alt speed by hand: its limit (none here) replaces the normal one.
+    // Alt speed by hand: its limit replaces the normal one, and rate_limits() says so.
+    rl.alt_download_rate_limit = 600'000;
     rl.alt_speed_enabled = true;
+    ASSERT_TRUE(leech.set_rate_limits(rl));
+    EXPECT_TRUE(leech.rate_limits().alt_speed_enabled);
+    double alt = measure([&] { return received(leech, id); }, 1000ms, 2500ms);
+    std::cout << "alt speed 600 kB/s: " << alt << " B/s\n";
+    EXPECT_NEAR(alt, 600'000, 150'000);
+    rl.alt_speed_enabled = false;
+    rl.download_rate_limit = 0;
     ASSERT_TRUE(leech.set_rate_limits(rl));
     ASSERT_TRUE(wait_for([&] { return complete(leech, id); }, 30s));
     EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
