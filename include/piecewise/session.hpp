@@ -23,6 +23,24 @@ namespace piecewise {
 //   disable: plaintext only; encrypted incoming handshakes are closed.
 enum class Encryption { prefer, require, disable };
 
+// Global transfer limits in bytes/s (0: none), shared fairly by every peer connection of
+// the session, and Transmission's alternative ("turtle mode") limits, in force while
+// alt_speed_enabled: switched by hand, or on and off by the schedule (a window from
+// alt_speed_time_begin to alt_speed_time_end, minutes after local midnight, on the days
+// of alt_speed_time_day: bit 0 Sunday ... bit 6 Saturday; end <= begin runs past midnight).
+// Payload and protocol bytes after the handshake count.
+struct RateLimits {
+    std::int64_t download_rate_limit = 0;
+    std::int64_t upload_rate_limit = 0;
+    std::int64_t alt_download_rate_limit = 0;
+    std::int64_t alt_upload_rate_limit = 0;
+    bool alt_speed_enabled = false;
+    bool alt_speed_time_enabled = false;
+    int alt_speed_time_begin = 540;  // 09:00
+    int alt_speed_time_end = 1020;   // 17:00
+    int alt_speed_time_day = 127;    // every day
+};
+
 struct Settings {
     // Address and port of the TCP peer listener ("0.0.0.0:6881", "127.0.0.2:7000",
     // "[::1]:6881"). Port 0 picks a free port. Outgoing connections and tracker requests
@@ -74,6 +92,8 @@ struct Settings {
     // connections are still accepted on `listen`. The constructor throws Error for a
     // malformed URL.
     std::string proxy;
+    // Download and upload limits of the whole session and the alt-speed ones.
+    RateLimits rate_limits;
 };
 
 // Thrown by Session calls for bad input (malformed torrent, bad address).
@@ -111,6 +131,11 @@ struct AddTorrentParams {
     std::vector<int> file_priorities;
     // Fetch pieces in order (lowest index first within a priority) instead of rarest first.
     bool sequential = false;
+    // This torrent's own limits in bytes/s (0: none); with honors_session_limits the
+    // session's limits apply to it too.
+    std::int64_t download_limit = 0;
+    std::int64_t upload_limit = 0;
+    bool honors_session_limits = true;
 };
 
 enum class TorrentState { metadata, checking, downloading, seeding, stopped, error };
@@ -178,6 +203,10 @@ struct TorrentStatus {
     std::int64_t left_until_done = 0;
     std::int64_t desired_available = 0;
     bool sequential = false;
+    // Its own limits (bytes/s, 0: none) and whether the session's apply too.
+    std::int64_t download_limit = 0;
+    std::int64_t upload_limit = 0;
+    bool honors_session_limits = true;
 };
 
 enum class EventType {
@@ -252,6 +281,16 @@ public:
     bool set_file_priorities(TorrentId id, std::vector<int> priorities);
     // Sequential download (lowest piece index first) on or off.
     bool set_sequential(TorrentId id, bool on);
+    // Replaces Settings::rate_limits, from now on for every connection. Enabling the
+    // schedule (or changing its window) switches alt speed as the window says now; the
+    // limits must be >= 0 and the minutes within a day (Error otherwise). false once
+    // the session stopped.
+    bool set_rate_limits(const RateLimits& limits);
+    // The limits in force; alt_speed_enabled as the schedule or set_rate_limits last set it.
+    RateLimits rate_limits() const;
+    // A torrent's own limits (bytes/s, 0: none) and whether the session's apply to it too;
+    // kept across pause/resume and recheck. false for an unknown id.
+    bool set_torrent_limits(TorrentId id, std::int64_t download, std::int64_t upload, bool honors_session_limits);
 
     struct Impl;
 

@@ -12,6 +12,7 @@
 #include <variant>
 
 #include "cli/commands.hpp"
+#include "cli/rate_flags.hpp"
 #include "daemon/daemon.hpp"
 #include "daemon/http/access.hpp"
 #include "daemon/http/server.hpp"
@@ -40,6 +41,7 @@ struct DaemonOptions {
     std::string blocklist;
     std::string bind_interface;
     std::string proxy;
+    std::optional<std::int64_t> max_down, max_up;  // bytes/s
 };
 
 std::string default_state_dir() {
@@ -88,6 +90,8 @@ int run_daemon(DaemonOptions o) {
                          "without revealing this address); peers come from trackers and PEX\n";
     }
     cfg.settings.proxy = o.proxy;
+    cfg.max_down = o.max_down;
+    cfg.max_up = o.max_up;
 
     // Every thread started below inherits this mask: only sigwait() sees the signals.
     sigset_t set;
@@ -168,6 +172,7 @@ Command add_daemon(CLI::App& root) {
     app->add_option("--proxy", o->proxy,
                     "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
                     "(turns the DHT off)");
+    add_rate_flags(app, o->max_down, o->max_up);
     return {app, [o] { return run_daemon(*o); }};
 }
 

@@ -2,6 +2,7 @@
 #include <string>
 
 #include "cli/commands.hpp"
+#include "cli/rate_flags.hpp"
 #include "cli/run_torrent.hpp"
 #include "session/endpoint.hpp"
 
@@ -69,6 +70,7 @@ Command add_get(CLI::App& root) {
         "other files are not created (with a magnet: becomes its so=, BEP 53)");
     app->add_flag("--sequential", o->sequential,
                   "Fetch pieces in order (for playing while downloading)");
+    add_rate_flags(app, o->max_down, o->max_up);
     app->add_option("--save-torrent", o->save_torrent, "With a magnet link: save the fetched metadata as this .torrent");
     app->add_option("torrent", o->torrent, "The .torrent file, or a magnet link (magnet:?xt=urn:btih:...)")->required();
     return {app, [o] { return run_torrent(*o); }};
@@ -88,6 +90,7 @@ Command add_seed(CLI::App& root) {
         ->check(CLI::ExistingFile);
     add_discovery_flags(app, *o);
     add_filter_flags(app, *o);
+    add_rate_flags(app, o->max_down, o->max_up);
     app->add_option("torrent", o->torrent, "The .torrent file")->required();
     return {app, [o] { return run_torrent(*o); }};
 }

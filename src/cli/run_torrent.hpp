@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -35,6 +36,7 @@ struct RunOptions {
     std::string proxy;           // Settings::proxy
     std::string files;           // get --files: "0,2-3" (empty: every file)
     bool sequential = false;     // get --sequential
+    std::optional<std::int64_t> max_down, max_up;  // Settings::rate_limits, bytes/s
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

@@ -55,6 +55,7 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
     store_ = std::make_unique<state::Store>((fs::path(cfg_.state_dir) / "state.sqlite").string());
     auto rows = store_->load();
     auto file_options = store_->load_file_options();
+    load_speed_limits();
     session_ = std::make_unique<piecewise::Session>(cfg_.settings);
     started_at_ = now();
     for (auto& row : rows) {
@@ -65,6 +66,7 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
             p.file_priorities = fo->second.priorities;
             p.sequential = fo->second.sequential;
         }
+        stored_torrent_limits(row.info_hash, p);
         std::string torrent = row.torrent;
         if (torrent.empty() && fs::exists(torrent_file_for(row.info_hash))) {
             // A magnet whose metadata arrived before the restart.
@@ -212,6 +214,7 @@ bool Daemon::remove(TorrentId id, bool delete_data) {
     if (it == hashes_.end()) return false;
     // The row goes first: once acknowledged, a crash never brings the torrent back.
     store_->remove(it->second);
+    if (torrent_speed_.erase(it->second)) store_->remove_torrent_limits(it->second);
     std::error_code ec;
     fs::remove(torrent_file_for(it->second), ec);
     session_->remove_torrent(id, delete_data);

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "daemon/speed_limits.hpp"
 #include "daemon/state/store.hpp"
 #include "piecewise/session.hpp"
 
@@ -25,6 +26,8 @@ struct DaemonConfig {
     piecewise::Settings settings;  // resume_dir is set under state_dir when empty
     std::string state_dir;         // holds state.sqlite and resume/
     std::string download_dir;      // default for torrent-add, absolute
+    // --max-down / --max-up (bytes/s): replace the stored session limits at start.
+    std::optional<std::int64_t> max_down, max_up;
 };
 
 // Transmission's file lists (torrent-add, torrent-set): indices of the torrent's files as
@@ -99,6 +102,13 @@ class Daemon {
     // without its file list, an index out of range) or state::StoreError.
     bool set_files(piecewise::TorrentId id, const FileChange& c);
 
+    // Speed limits (speed_limits.cpp); the setters apply them and commit them to the store.
+    SpeedLimits speed_limits();  // alt_enabled as the schedule left it
+    void set_speed_limits(const SpeedLimits& l);
+    // nullopt: unknown id.
+    std::optional<TorrentSpeedLimits> torrent_speed_limits(piecewise::TorrentId id);
+    bool set_torrent_speed_limits(piecewise::TorrentId id, const TorrentSpeedLimits& l);
+
   private:
     DaemonConfig cfg_;
     std::unique_ptr<state::Store> store_;
@@ -109,6 +119,12 @@ class Daemon {
     std::int64_t started_at_ = 0;
     std::string torrent_file_for(const std::string& hash) const;
     std::vector<bool> pad_flags(const std::string& hash);  // per metainfo file; empty if unknown
+
+    // speed_limits.cpp
+    void load_speed_limits();  // before the session starts: stored and --max-* limits
+    void stored_torrent_limits(const std::string& hash, piecewise::AddTorrentParams& p);
+    SpeedLimits speed_;
+    std::map<std::string, TorrentSpeedLimits> torrent_speed_;  // by info-hash; absent: defaults
 };
 
 }  // namespace pw::daemon

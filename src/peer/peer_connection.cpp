@@ -71,11 +71,22 @@ void PeerConnection::close(const std::string& reason) {
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     wake_.cancel();
+    if (bw_) {
+        bw_->cancel(BandwidthLimiter::down, *bw_down_);
+        bw_->cancel(BandwidthLimiter::up, *bw_up_);
+    }
     // Tell the handler from a fresh stack frame: the caller may be iterating its peers.
     auto self = shared_from_this();
     asio::post(wake_.get_executor(), [self] {
         if (auto h = self->handler_.lock()) h->on_closed(*self, self->close_reason_);
     });
+}
+
+void PeerConnection::set_bandwidth(std::shared_ptr<BandwidthLimiter> limiter, BandwidthLimiter::BucketId bucket) {
+    bw_ = std::move(limiter);
+    bw_bucket_ = bucket;
+    bw_down_ = std::make_unique<BandwidthLimiter::Slot>(socket_.get_executor());
+    bw_up_ = std::make_unique<BandwidthLimiter::Slot>(socket_.get_executor());
 }
 
 void PeerConnection::set_transport(Transport t) {
@@ -170,8 +181,22 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
                 rbuf_.resize(std::min<std::size_t>(rbuf_.size() * 2, std::size_t(max_message_) + 4));
             }
         }
-        auto [ec, n] = co_await socket_.async_read_some(
-            asio::buffer(rbuf_.data() + rend_, rbuf_.size() - rend_), use_nothrow);
+        std::size_t room = rbuf_.size() - rend_;
+        std::int64_t grant = 0;
+        if (bw_ && bw_->limited(BandwidthLimiter::down, bw_bucket_)) {
+            // Data first, then the grant: a silent peer holds no share of the budget.
+            auto [wec] = co_await socket_.async_wait(tcp::socket::wait_read, use_nothrow);
+            if (closed_) break;
+            if (!wec) {
+                grant = co_await bw_->acquire(BandwidthLimiter::down, bw_bucket_,
+                                              static_cast<std::int64_t>(room), *bw_down_);
+                if (closed_) break;
+                if (grant > 0) room = std::min(room, static_cast<std::size_t>(grant));
+            }
+        }
+        auto [ec, n] = co_await socket_.async_read_some(asio::buffer(rbuf_.data() + rend_, room), use_nothrow);
+        if (grant > static_cast<std::int64_t>(n))
+            bw_->give_back(BandwidthLimiter::down, bw_bucket_, grant - static_cast<std::int64_t>(n));
         if (closed_) break;
         if (ec) {
             close(ec == asio::error::eof ? "peer closed the connection" : "read: " + ec.message());
@@ -252,23 +277,46 @@ awaitable<void> PeerConnection::writer() {
             continue;
         }
         seal_wbuf();
+        // Under a limit, write only what the bucket grants (possibly part of a segment).
+        std::size_t allowed = max_write;
+        std::int64_t grant = 0;
+        if (bw_ && bw_->limited(BandwidthLimiter::up, bw_bucket_)) {
+            grant = co_await bw_->acquire(BandwidthLimiter::up, bw_bucket_,
+                                          static_cast<std::int64_t>(std::min(queued_bytes_, max_write)), *bw_up_);
+            if (closed_) break;
+            if (grant > 0) allowed = static_cast<std::size_t>(grant);
+            seal_wbuf();
+        }
         // One gathered write of the queue's head; later sends append behind it.
         bufs.clear();
         std::size_t count = 0, bytes = 0;
         for (auto& seg : outq_) {
-            if (count == max_gather || bytes >= max_write) break;
+            if (count == max_gather || bytes >= allowed) break;
             auto v = seg.view();
+            if (count == 0) v.remove_prefix(head_written_);
+            if (grant > 0 && bytes + v.size() > allowed) v = v.substr(0, allowed - bytes);
             bufs.emplace_back(v.data(), v.size());
             ++count;
             bytes += v.size();
         }
+        if (grant > static_cast<std::int64_t>(bytes))
+            bw_->give_back(BandwidthLimiter::up, bw_bucket_, grant - static_cast<std::int64_t>(bytes));
         auto [ec, n] = co_await asio::async_write(socket_, bufs, use_nothrow);
         if (closed_) break;
         if (ec) {
             close("write: " + ec.message());
             break;
         }
-        for (std::size_t i = 0; i < count; ++i) outq_.pop_front();
+        for (std::size_t left = bytes; left > 0;) {
+            std::size_t rest = outq_.front().view().size() - head_written_;
+            if (left < rest) {
+                head_written_ += left;
+                break;
+            }
+            left -= rest;
+            head_written_ = 0;
+            outq_.pop_front();
+        }
         queued_bytes_ -= bytes;
         last_send_ = Clock::now();
         if (send_queue_bytes() > 0 && send_queue_bytes() < send_low_water)

@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "peer/bandwidth_limiter.hpp"
 #include "peer/mse_stream.hpp"
 #include "swarm/bitfield.hpp"
 #include "swarm/rate.hpp"
@@ -71,6 +72,11 @@ public:
     // the handshake), with bytes already received past it.
     void set_transport(Transport t);
     bool encrypted() const { return enc_.has_value(); }
+    // Before start(): what this connection reads and writes after the handshake goes
+    // through `bucket` of `limiter` (its torrent's limits, nested in the session's).
+    void set_bandwidth(std::shared_ptr<BandwidthLimiter> limiter, BandwidthLimiter::BucketId bucket);
+    // True while an upload limit applies to this connection (serve() queues less).
+    bool upload_limited() const { return bw_ && bw_->limited(BandwidthLimiter::up, bw_bucket_); }
 
     void close(const std::string& reason);
     bool closed() const { return closed_; }
@@ -184,8 +190,15 @@ private:
     void seal_wbuf();  // moves wbuf_ to the end of outq_
     std::string wbuf_;
     std::deque<Segment> outq_;
-    std::size_t queued_bytes_ = 0;  // bytes in outq_
+    std::size_t queued_bytes_ = 0;  // bytes in outq_ not written yet
+    std::size_t head_written_ = 0;  // bytes of outq_.front() already written (a limited write)
     boost::asio::steady_timer wake_;
+
+    // Rate limits (null: never limited). Payload and protocol bytes after the handshake
+    // count; the handshakes (BitTorrent, MSE) do not.
+    std::shared_ptr<BandwidthLimiter> bw_;
+    BandwidthLimiter::BucketId bw_bucket_ = BandwidthLimiter::none;
+    std::unique_ptr<BandwidthLimiter::Slot> bw_down_, bw_up_;
 };
 
 }  // namespace pw::peer

@@ -8,6 +8,7 @@
 #include <memory>
 #include <string>
 
+#include "peer/bandwidth_limiter.hpp"
 #include "peer/mse_stream.hpp"
 #include "filter/parse/ip_ranges.hpp"
 
@@ -48,6 +49,8 @@ struct Context {
         return blocklist->contains_v6(a.to_v6().to_bytes());
     }
     proxy::ProxyConfig proxy;                    // Settings::proxy, parsed; not enabled: none
+    // The session's rate limits (global buckets; each torrent adds its own); never null.
+    std::shared_ptr<peer::BandwidthLimiter> bandwidth;
 };
 
 }  // namespace pw::session

@@ -34,6 +34,7 @@
 #include "lsd/local_discovery.hpp"
 #include "net/bind_device.hpp"
 #include "session/metadata_fetch.hpp"
+#include "session/rate_control.hpp"
 #include "session/torrent.hpp"
 #include "tracker/tls_client.hpp"
 
@@ -123,8 +124,11 @@ struct Session::Impl {
     awaitable<void> recheck(TorrentId id);
     awaitable<bool> wait_settled(const std::shared_ptr<pw::session::Torrent>& t);
 
+    // Rate limits (rate_control.cpp, torrent_limits.cpp).
+    std::unique_ptr<pw::session::RateControl> rates;
+
     explicit Impl(Settings s)
-        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}} {}
+        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}, {}} {}
 
     // A neighbour announced an info-hash by local service discovery.
     void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
@@ -332,6 +336,11 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         if (!d.lsd->start(why)) throw Error("local service discovery: " + why);
         d.ctx.lsd = d.lsd.get();
     }
+    if (auto why = pw::session::RateControl::check(settings.rate_limits); !why.empty()) throw SettingsError(why);
+    ::tzset();  // the alt-speed clock reads local time on the network thread: no file I/O there
+    d.ctx.bandwidth = std::make_shared<pw::peer::BandwidthLimiter>(d.io.get_executor());
+    d.rates = std::make_unique<pw::session::RateControl>(d.io, d.ctx.bandwidth, settings.rate_limits);
+    d.rates->start();
     asio::co_spawn(d.io, d.accept_loop(), asio::detached);
     d.thread = std::thread([impl = impl_.get()] { impl->io.run(); });
 }
@@ -433,6 +442,15 @@ std::optional<TorrentStatus> Session::status(TorrentId id) const {
         if (st) {
             auto a = d.added_time.find(id);
             if (a != d.added_time.end()) st->added_time = a->second;
+            // A magnet still without its metadata: the limits it will start with.
+            const AddTorrentParams* p = nullptr;
+            if (auto fp = d.fetch_params.find(id); fp != d.fetch_params.end()) p = &fp->second;
+            if (auto pm = d.paused_magnets.find(id); pm != d.paused_magnets.end()) p = &pm->second.params;
+            if (p) {
+                st->download_limit = p->download_limit;
+                st->upload_limit = p->upload_limit;
+                st->honors_session_limits = p->honors_session_limits;
+            }
         }
         done->set_value(std::move(st));
     });
@@ -468,6 +486,7 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
             for (auto& [id, t] : d.torrents) co_await t->shutdown(announce_timeout);
             if (d.dht) d.dht->stop();
             if (d.lsd) d.lsd->stop();
+            if (d.rates) d.rates->stop();
             d.udp.close(ec);
         },
         [done](std::exception_ptr) { done->set_value(); });
@@ -739,6 +758,51 @@ bool Session::set_sequential(TorrentId id, bool on) {
         if (auto pm = d.paused_magnets.find(id); pm != d.paused_magnets.end())
             pm->second.params.sequential = on;
         return true;
+    });
+}
+
+// ---- Rate limits ----
+
+bool Session::set_rate_limits(const RateLimits& limits) {
+    if (auto why = pw::session::RateControl::check(limits); !why.empty()) throw Error(why);
+    return on_network(*impl_, impl_->stopped, [limits](Impl& d) {
+        d.rates->set(limits);
+        return true;
+    });
+}
+
+RateLimits Session::rate_limits() const {
+    auto& d = *impl_;
+    if (d.stopped) return d.ctx.settings.rate_limits;
+    auto done = std::make_shared<std::promise<RateLimits>>();
+    auto fut = done->get_future();
+    asio::post(d.io, [&d, done] { done->set_value(d.rates->get()); });
+    if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return d.ctx.settings.rate_limits;
+    return fut.get();
+}
+
+bool Session::set_torrent_limits(TorrentId id, std::int64_t download, std::int64_t upload, bool honors_session_limits) {
+    download = std::max<std::int64_t>(download, 0);
+    upload = std::max<std::int64_t>(upload, 0);
+    return on_network(*impl_, impl_->stopped, [=](Impl& d) {
+        auto set = [&](AddTorrentParams& p) {
+            p.download_limit = download;
+            p.upload_limit = upload;
+            p.honors_session_limits = honors_session_limits;
+        };
+        if (auto t = d.torrents.find(id); t != d.torrents.end()) {
+            t->second->set_limits(download, upload, honors_session_limits);
+            return true;
+        }
+        if (auto f = d.fetch_params.find(id); f != d.fetch_params.end()) {
+            set(f->second);  // a magnet fetching its metadata: the torrent starts with them
+            return true;
+        }
+        if (auto pm = d.paused_magnets.find(id); pm != d.paused_magnets.end()) {
+            set(pm->second.params);
+            return true;
+        }
+        return false;
     });
 }
 

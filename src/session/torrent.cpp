@@ -64,9 +64,13 @@ Torrent::Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
         ++tier;
     }
     init_priorities();
+    bw_ = ctx.bandwidth;
+    if (bw_) bw_bucket_ = bw_->add_bucket(params.honors_session_limits, params.download_limit, params.upload_limit);
 }
 
-Torrent::~Torrent() = default;
+Torrent::~Torrent() {
+    if (bw_) bw_->remove_bucket(bw_bucket_);
+}
 
 void Torrent::emit(EventType t, std::string msg) {
     ctx_.emit(piecewise::Event{t, id_, std::move(msg)});
@@ -116,6 +120,9 @@ piecewise::TorrentStatus Torrent::status() const {
     s.known_peers = static_cast<int>(known_.size());
     s.hash_failures = hash_failures_;
     s.banned_peers = banned_count_;
+    s.download_limit = params_.download_limit;
+    s.upload_limit = params_.upload_limit;
+    s.honors_session_limits = params_.honors_session_limits;
     if (check_progress_ && meta_.num_pieces() > 0)
         s.check_progress = double(check_progress_->pieces_done.load()) / meta_.num_pieces();
     fill_wanted_status(s);
@@ -207,6 +214,7 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
                                               meta_.num_pieces(), max_message_for(meta_));
     p->peer_key = ep;
     peers_.push_back(p);
+    attach_bandwidth(*p);
     p->set_transport(std::move(sock->transport));
     p->start(our_handshake(), std::nullopt, meta_.info_hash);
 }
@@ -221,6 +229,7 @@ void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer
     auto p = std::make_shared<PeerConnection>(std::move(s), weak_from_this(), false, meta_.num_pieces(),
                                               max_message_for(meta_));
     peers_.push_back(p);
+    attach_bandwidth(*p);
     p->set_transport(std::move(t));
     p->start(our_handshake(), theirs, meta_.info_hash);
 }

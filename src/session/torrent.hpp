@@ -103,6 +103,8 @@ public:
     std::filesystem::path resume_file() const { return resume_path(); }
     // Fills the files and peers lists of a status.
     void detailed_status(piecewise::TorrentStatus& s) const;
+    // torrent_limits.cpp: its own rate limits (bytes/s, 0: none), from now on.
+    void set_limits(std::int64_t download, std::int64_t upload, bool honors_session_limits);
 
     piecewise::TorrentId id() const { return id_; }
     const Sha1Digest& info_hash() const { return meta_.info_hash; }
@@ -269,6 +271,12 @@ private:
     std::vector<std::uint8_t> piece_prio_;  // per piece, the highest of its files
     std::vector<int> arranged_prio_;        // the priorities the files were last arranged for
     int wanted_left_ = 0;                   // wanted pieces not verified yet
+
+    // torrent_limits.cpp: this torrent's buckets in the session's limiter.
+    void attach_bandwidth(PeerConnection& p);
+    std::size_t send_high_water(const PeerConnection& p) const;
+    std::shared_ptr<peer::BandwidthLimiter> bw_;
+    peer::BandwidthLimiter::BucketId bw_bucket_ = peer::BandwidthLimiter::none;
 };
 
 }  // namespace pw::session

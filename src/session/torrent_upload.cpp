@@ -17,7 +17,6 @@ constexpr std::uint32_t max_block_request = 128 * 1024;  // larger requests brea
 constexpr std::size_t max_requests_in = 2000;            // twice the `reqq` we advertise
 constexpr int reads_per_peer = 4;                        // runs being read at once
 constexpr std::int64_t max_run = 256 * 1024;             // bytes per run
-constexpr std::size_t send_high_water = 1u << 20;
 }  // namespace
 
 void Torrent::set_choke(PeerConnection& p, bool choke) {
@@ -106,7 +105,7 @@ void Torrent::serve(PeerConnection& p) {
     auto self = shared_from_this();
     // While we choke a fast peer its queue holds only allowed fast requests (set_choke).
     while (!p.closed() && (!p.am_choking || p.fast) && !p.requests_in.empty() &&
-           p.reads_in_flight < reads_per_peer && p.send_queue_bytes() < send_high_water) {
+           p.reads_in_flight < reads_per_peer && p.send_queue_bytes() < send_high_water(p)) {
         // The run: the first request and the ones after it that continue it in the same piece.
         std::vector<peer::InRequest> run{p.requests_in.front()};
         p.requests_in.pop_front();

@@ -224,9 +224,9 @@ TEST_F(RpcTest, SessionMethods) {
     EXPECT_EQ(legacy("session-get").at("download-dir"), "/srv/dl");
     EXPECT_NE(legacy_error("session-set", R"({"download-dir":"relative"})").find("absolute"),
               std::string::npos);
-    EXPECT_NE(legacy_error("session-set", R"({"speed-limit-down":10})").find("speed-limit-down"),
+    EXPECT_NE(legacy_error("session-set", R"({"script-torrent-done-enabled":true})").find("script-torrent-done-enabled"),
               std::string::npos);
-    EXPECT_EQ(jrpc_error("session_set", R"({"alt_speed_enabled":true})"), -32602);
+    EXPECT_EQ(jrpc_error("session_set", R"({"script_torrent_done_enabled":true})"), -32602);
     EXPECT_EQ(legacy("session-get").at("encryption"), "preferred");
     legacy("session-set", R"({"encryption":"required"})");
     EXPECT_EQ(jrpc("session_get").at("encryption"), "required");

@@ -1224,6 +1224,90 @@ case_daemon_remote_files() {
     echo "PASS: transmission-remote -G/-g: file $skip skipped (absent), then fetched; restart kept the selection"
 }
 
+# sl_rpc_call JSON: one RPC request to the daemon (with its session id); prints the answer.
+sl_rpc_call() {
+    local sid; sid=$(session_id)
+    curl -s --max-time 10 -X POST -H "X-Transmission-Session-Id: $sid" "http://$DAEMON_RPC/transmission/rpc" -d "$1"
+}
+# sl_rpc_arg JSON PYEXPR: evaluates PYEXPR on the answer's `arguments` (as `a`).
+sl_rpc_arg() { sl_rpc_call "$1" | "$PW_PY" -c "import json,sys; a=json.load(sys.stdin)['arguments']; print($2)"; }
+sl_torrent_down() { sl_rpc_arg '{"method":"torrent-get","arguments":{"ids":[1],"fields":["downloadedEver"]}}' "a['torrents'][0]['downloadedEver']"; }
+# sl_daemon_rate WARM WINDOW: bytes/s the daemon's torrent 1 received over WINDOW s after WARM s.
+sl_daemon_rate() {
+    sleep "$1"
+    local b0 t0 b1 t1
+    b0=$(sl_torrent_down); t0=$(date +%s.%N)
+    sleep "$2"
+    b1=$(sl_torrent_down); t1=$(date +%s.%N)
+    "$PW_PY" -c "print(int(($b1 - $b0) / ($t1 - $t0)))"
+}
+sl_near() {   # sl_near VALUE TARGET: within 25 %
+    "$PW_PY" -c "import sys; sys.exit(0 if abs($1 - $2) <= 0.25 * $2 else 1)"
+}
+
+# Speed limits driven by transmission-remote: global -d/-u, alt speed and its schedule,
+# per torrent -t -d/-D and -HL, what session-get and torrent-get report, a restart that
+# keeps them, and a download from libtorrent that runs at the limit.
+case_daemon_speed_limits() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    single_payload 16; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed; seeder_announced
+    daemon_start --max-up 300k
+    local sess='{"method":"session-get"}' out rate
+    [[ $(sl_rpc_arg "$sess" "a['speed-limit-up'], a['speed-limit-up-enabled']") == "300 True" ]] ||
+        fail "--max-up 300k: $(sl_rpc_call "$sess")"
+    remote -d 1000 -u 200 >/dev/null
+    remote -asd 7 -asu 8 >/dev/null
+    remote --alt-speed-time-begin 0130 --alt-speed-time-end 0245 --alt-speed-days 1-5 >/dev/null
+    out=$(sl_rpc_arg "$sess" "a['speed-limit-down'], a['speed-limit-down-enabled'], a['speed-limit-up'], a['alt-speed-down'], a['alt-speed-up'], a['alt-speed-time-begin'], a['alt-speed-time-end'], a['alt-speed-time-day'], a['units']['speed-bytes']")
+    [[ $out == "1000 True 200 7 8 90 165 62 1000" ]] || fail "session-get after -d/-u/-asd/-asu/times: $out"
+    remote --alt-speed >/dev/null
+    [[ $(sl_rpc_arg "$sess" "a['alt-speed-enabled']") == True ]] || fail "--alt-speed: $(sl_rpc_call "$sess")"
+    remote --no-alt-speed -U >/dev/null
+    [[ $(sl_rpc_arg "$sess" "a['alt-speed-enabled'], a['speed-limit-up-enabled'], a['speed-limit-up']") == "False False 200" ]] ||
+        fail "--no-alt-speed -U: $(sl_rpc_call "$sess")"
+    # A schedule window covering every minute of every day switches alt speed on at once.
+    remote --alt-speed-time-begin 0000 --alt-speed-time-end 0000 --alt-speed-days 1-7 -asc >/dev/null
+    [[ $(sl_rpc_arg "$sess" "a['alt-speed-enabled'], a['alt-speed-time-enabled']") == "True True" ]] ||
+        fail "-asc over the whole week: $(sl_rpc_call "$sess")"
+    remote -ASC --no-alt-speed >/dev/null
+
+    # The download: global limit 1000 kB/s.
+    mkdir -p "$T/down"
+    out=$(remote -a "$TORRENT" -w "$T/down"); [[ $out == *success* ]] || fail "-a: $out"
+    rate=$(sl_daemon_rate 3 6)
+    sl_near "$rate" 1000000 || fail "global -d 1000: downloaded at $rate B/s"
+    echo "global limit 1000 kB/s: $rate B/s"
+    # This torrent's own limit, under the global one, and not honouring the session's.
+    remote -t 1 -d 400 >/dev/null
+    local tget='{"method":"torrent-get","arguments":{"ids":[1],"fields":["downloadLimit","downloadLimited","uploadLimited","honorsSessionLimits"]}}'
+    [[ $(sl_rpc_arg "$tget" "a['torrents'][0]['downloadLimit'], a['torrents'][0]['downloadLimited']") == "400 True" ]] ||
+        fail "-t 1 -d 400: $(sl_rpc_call "$tget")"
+    rate=$(sl_daemon_rate 2 4)
+    sl_near "$rate" 400000 || fail "-t 1 -d 400 under -d 1000: downloaded at $rate B/s"
+    echo "torrent limit 400 kB/s: $rate B/s"
+    remote -t 1 -HL -u 50 >/dev/null
+    [[ $(sl_rpc_arg "$tget" "a['torrents'][0]['honorsSessionLimits'], a['torrents'][0]['uploadLimited']") == "False True" ]] ||
+        fail "-t 1 -HL -u 50: $(sl_rpc_call "$tget")"
+
+    # kill -9 and restart: every limit is still there.
+    kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+    daemon_start
+    out=$(sl_rpc_arg "$sess" "a['speed-limit-down'], a['speed-limit-down-enabled'], a['alt-speed-down'], a['alt-speed-time-day']")
+    [[ $out == "1000 True 7 127" ]] || fail "after kill -9: session $out"
+    out=$(sl_rpc_arg "$tget" "a['torrents'][0]['downloadLimit'], a['torrents'][0]['downloadLimited'], a['torrents'][0]['honorsSessionLimits']")
+    [[ $out == "400 True False" ]] || fail "after kill -9: torrent $out"
+    # Limits off: the rest arrives at full speed.
+    remote -t 1 -D -hl >/dev/null
+    remote -D >/dev/null
+    wait_until "$WAIT" bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Percent Done') == *'100%'* ]]" ||
+        fail "no completion after the limits were lifted: $(remote -t 1 -i | grep -E 'State|Percent')"
+    check_same
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: transmission-remote speed limits (global, alt speed, schedule, per torrent) reported, enforced and kept across kill -9"
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {

@@ -10,6 +10,7 @@
 
 #include "daemon/rpc/files.hpp"
 #include "daemon/rpc/response.hpp"
+#include "daemon/rpc/speed_limits.hpp"
 #include "daemon/rpc/torrent_fields.hpp"
 
 namespace pw::daemon::rpc {
@@ -179,11 +180,19 @@ class Call {
         // Unknown names are left out (as Transmission does); the table's header holds only
         // the names served, so its rows stay aligned.
         std::vector<std::string> served;
+        // Fields kept by the daemon rather than the engine's status.
+        auto field = [&](const std::string& f, TorrentId id,
+                         const piecewise::TorrentStatus& st) -> std::optional<json::value> {
+            if (auto v = torrent_field(req_.dialect, f, id, st, now)) return v;
+            if (is_torrent_speed_field(f))
+                return torrent_speed_field(f, daemon_.torrent_speed_limits(id).value_or(TorrentSpeedLimits{}));
+            return std::nullopt;
+        };
         {
             piecewise::TorrentStatus probe;
             std::set<std::string> seen;
             for (auto& f : fields)
-                if (!seen.count(f) && torrent_field(req_.dialect, f, 0, probe, now)) {
+                if (!seen.count(f) && field(f, 0, probe)) {
                     served.push_back(f);
                     seen.insert(f);
                 }
@@ -199,12 +208,12 @@ class Call {
             if (!st) continue;  // removed meanwhile
             if (table) {
                 json::array row;
-                for (auto& f : served) row.push_back(*torrent_field(req_.dialect, f, id, *st, now));
+                for (auto& f : served) row.push_back(*field(f, id, *st));
                 torrents.push_back(std::move(row));
             } else {
                 json::object o;
                 for (auto& f : served)
-                    o[k(f, KeyStyle::camel)] = *torrent_field(req_.dialect, f, id, *st, now);
+                    o[k(f, KeyStyle::camel)] = *field(f, id, *st);
                 torrents.push_back(std::move(o));
             }
         }
@@ -272,9 +281,7 @@ class Call {
         o[kk("peer_limit_per_torrent")] = s.max_peers_per_torrent;
         o[kk("cache_size_mb")] = s.cache_bytes >> 20;
         o[kk("start_added_torrents")] = true;
-        o[kk("speed_limit_down_enabled")] = false;
-        o[kk("speed_limit_up_enabled")] = false;
-        o[kk("alt_speed_enabled")] = false;
+        put_session_speed_fields(req_.dialect, o, daemon_.speed_limits());
         o[kk("blocklist_enabled")] = !s.blocklist_file.empty();
         o[kk("incomplete_dir_enabled")] = false;
         o[kk("download_queue_enabled")] = false;
@@ -300,7 +307,18 @@ class Call {
     }
 
     json::object session_set() {
+        std::optional<SpeedLimits> speed;
+        bool speed_set = false;
         for (auto& [name, v] : req_.params) {
+            if (!speed) speed = daemon_.speed_limits();
+            try {
+                if (set_session_speed_key(req_.dialect, name, v, *speed)) {
+                    speed_set = true;
+                    continue;
+                }
+            } catch (const SpeedParamError& e) {
+                bad_params(e.what());
+            }
             if (name == "download_dir") {
                 if (!v.is_string()) bad_params("download-dir must be a string");
                 try {
@@ -323,7 +341,25 @@ class Call {
                 bad_params("session-set: " + k(name, KeyStyle::kebab) + " is not supported");
             }
         }
+        if (speed_set) daemon_.set_speed_limits(*speed);
         return {};
+    }
+
+    void torrent_set_speed(const std::vector<TorrentId>& ids) {
+        TorrentSpeedLimits probe;
+        bool any = false;
+        try {
+            for (auto& [name, v] : req_.params) any |= set_torrent_speed_key(req_.dialect, name, v, probe);
+        } catch (const SpeedParamError& e) {
+            bad_params(e.what());
+        }
+        if (!any) return;
+        for (auto id : ids) {
+            auto l = daemon_.torrent_speed_limits(id);
+            if (!l) continue;  // removed meanwhile
+            for (auto& [name, v] : req_.params) set_torrent_speed_key(req_.dialect, name, v, *l);
+            daemon_.set_torrent_speed_limits(id, *l);
+        }
     }
 
     json::object session_stats() {
@@ -370,20 +406,21 @@ class Call {
     }
 
     // torrent-set: each group of keys is applied by its own function; a key none of them
-    // reads is refused by name.
+    // reads is refused by name before anything changes.
     json::object torrent_set() {
         auto ids = resolve_ids();
         std::set<std::string> used{"ids"};
-        torrent_set_files(ids, used);
+        auto files = file_change(req_.params, &used);
         for (auto& [name, v] : req_.params)
-            if (!used.count(std::string(name)))
+            if (!used.count(std::string(name)) && !is_torrent_speed_field(name))
                 bad_params("torrent-set: " + k(name, KeyStyle::kebab) + " is not supported");
+        torrent_set_files(ids, files);
+        torrent_set_speed(ids);
         return {};
     }
 
     // files-wanted/-unwanted, priority-high/-normal/-low, sequential download.
-    void torrent_set_files(const std::vector<TorrentId>& ids, std::set<std::string>& used) {
-        auto c = file_change(req_.params, &used);
+    void torrent_set_files(const std::vector<TorrentId>& ids, const FileChange& c) {
         if (!c.files() && !c.sequential) return;
         for (auto id : ids) {
             try {

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <future>
 #include <map>
 #include <mutex>
@@ -41,6 +42,13 @@ struct TorrentRow {
     bool paused = false;
     std::int64_t added_date = 0;  // unix seconds
     std::int64_t position = 0;    // order of addition: restarts keep the listing order
+};
+
+// A torrent's speed limits as the RPC set them (kB/s values kept while not limited).
+struct TorrentLimitsRow {
+    std::int64_t down_kbps = 0, up_kbps = 0;
+    bool down_limited = false, up_limited = false;
+    bool honors_session = true;
 };
 
 constexpr int schema_version = 1;
@@ -71,6 +79,14 @@ class Store {
     // store_files.cpp
     void set_file_options(const std::string& info_hash, const FileOptions& o);
     std::map<std::string, FileOptions> load_file_options();  // by info-hash
+
+    // Speed limits (limits_store.cpp), in tables of their own made on first use: the
+    // session's as named integers, each torrent's by info-hash. Loads are at startup.
+    std::map<std::string, std::int64_t> load_session_limits();
+    void put_session_limits(const std::map<std::string, std::int64_t>& values);
+    std::map<std::string, TorrentLimitsRow> load_torrent_limits();
+    void put_torrent_limits(const std::string& info_hash, const TorrentLimitsRow& row);
+    void remove_torrent_limits(const std::string& info_hash);
 
   private:
     void run_writer();
