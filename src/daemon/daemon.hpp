@@ -73,6 +73,12 @@ class Daemon {
     std::uint16_t peer_port() const { return session_->listen_port(); }
     void set_download_dir(const std::string& dir);  // throws piecewise::Error if not absolute
     void set_encryption(piecewise::Encryption policy);  // from now on, for new connections
+    // Monitoring (the web UI's /events, /metrics): one round trip each.
+    std::vector<std::pair<piecewise::TorrentId, piecewise::TorrentStatus>> status_all() {
+        return session_->status_all();
+    }
+    piecewise::SessionStats session_stats() { return session_->session_stats(); }
+    std::int64_t started_at() const { return started_at_; }  // unix seconds
 
   private:
     DaemonConfig cfg_;

@@ -13,6 +13,7 @@
 
 #include "piecewise/session.hpp"
 #include "proxy/parse/proxy_url.hpp"
+#include "session/counters.hpp"
 #include "storage/disk_pool.hpp"
 #include "wire/messages.hpp"
 
@@ -48,6 +49,7 @@ struct Context {
         return blocklist->contains_v6(a.to_v6().to_bytes());
     }
     proxy::ProxyConfig proxy;                    // Settings::proxy, parsed; not enabled: none
+    SessionCounters counters;                    // Session::session_stats()
 };
 
 }  // namespace pw::session

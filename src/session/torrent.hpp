@@ -101,6 +101,10 @@ public:
     std::filesystem::path resume_file() const { return resume_path(); }
     // Fills the files and peers lists of a status.
     void detailed_status(piecewise::TorrentStatus& s) const;
+    // torrent_metrics.cpp: what status_all() adds to status() without the lists, and this
+    // torrent's share of the session's gauges.
+    void summary_status(piecewise::TorrentStatus& s) const;
+    void add_gauges(piecewise::SessionStats& s) const;
 
     piecewise::TorrentId id() const { return id_; }
     const Sha1Digest& info_hash() const { return meta_.info_hash; }

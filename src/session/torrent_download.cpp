@@ -349,6 +349,7 @@ void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {
     p.down.add(len);
     down_rate_.add(len);
     downloaded_ += len;
+    ctx_.counters.payload_down += static_cast<std::uint64_t>(len);
     p.last_block = Clock::now();
     p.snubbed = false;
 
@@ -456,6 +457,7 @@ void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
         return;
     }
     ++hash_failures_;
+    ++ctx_.counters.hash_failures;
     picker_.add(piece);
     std::set<tcp::endpoint> involved(senders.begin(), senders.end());
     emit(EventType::piece_failed,
@@ -479,6 +481,7 @@ void Torrent::ban(const tcp::endpoint& key, const std::string& why) {
     if (kp.banned) return;
     kp.banned = true;
     ++banned_count_;
+    ++ctx_.counters.peers_banned;
     emit(EventType::peer_banned, fmt::format("{}:{}: {}", key.address().to_string(), key.port(), why));
     for (auto& q : std::vector(peers_))
         if (q->peer_key == key) {
