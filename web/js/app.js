@@ -9,7 +9,7 @@ import { Detail } from './detail.js';
 import { openSettings, saveSettings } from './settings.js';
 
 // Figures the browser test reads: time to first render and the cost of each update.
-const perf = { firstRender: null, snapshotMs: null, updates: [] };
+const perf = { firstRender: null, snapshotMs: null, openAt: null, snapshotAt: null, updates: [] };
 window.__pwPerf = perf;
 
 const detail = new Detail();
@@ -48,6 +48,7 @@ function showStats(s) {
 function connect() {
   const es = new EventSource('/events');
   es.addEventListener('open', () => {
+    if (perf.openAt === null) perf.openAt = performance.now();
     $('conn').textContent = 'live';
     $('conn').className = 'conn-on';
   });
@@ -57,6 +58,7 @@ function connect() {
     $('conn').className = 'conn-off';
   });
   es.addEventListener('snapshot', (e) => {
+    if (perf.snapshotAt === null) perf.snapshotAt = performance.now();
     const d = JSON.parse(e.data);
     perf.snapshotMs = list.reset(d.torrents);
     if (perf.firstRender === null) {

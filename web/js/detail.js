@@ -158,7 +158,7 @@ export class Detail {
     const bits = Uint8Array.from(atob(t.pieces), (c) => c.charCodeAt(0));
     const has = (i) => (bits[i >> 3] >> (7 - (i & 7))) & 1;
     // One cell per piece when they fit, else each cell shades the share of its pieces.
-    const cell = Math.max(2, Math.floor(Math.sqrt((canvas.width * canvas.height) / n)));
+    const cell = Math.min(16, Math.max(2, Math.floor(Math.sqrt((canvas.width * canvas.height) / n))));
     const cols = Math.floor(canvas.width / cell);
     const cells = Math.min(n, cols * Math.floor(canvas.height / cell));
     const per = n / cells;
