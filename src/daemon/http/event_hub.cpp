@@ -68,8 +68,8 @@ asio::awaitable<void> EventHub::serve(boost::beast::tcp_stream& stream, std::str
     if (!ticking_) {
         ticking_ = true;
         asio::co_spawn(io_, tick_loop(), asio::detached);
-    } else {
-        tick_timer_.cancel();  // its snapshot now, not in up to a second
+    } else if (tick_timer_) {
+        tick_timer_->cancel();  // its snapshot now, not in up to a second
     }
     head += "retry: 3000\n\n";
     stream.expires_after(std::chrono::seconds(10));
@@ -101,6 +101,12 @@ asio::awaitable<void> EventHub::serve(boost::beast::tcp_stream& stream, std::str
 }
 
 asio::awaitable<void> EventHub::tick_loop() {
+    asio::steady_timer timer(io_);
+    tick_timer_ = &timer;
+    struct Unset {
+        asio::steady_timer*& p;
+        ~Unset() { p = nullptr; }
+    } unset{tick_timer_};
     while (!clients_.empty()) {
         bool want_snapshot = false;
         for (auto& c : clients_) want_snapshot = want_snapshot || c->needs_snapshot;
@@ -162,8 +168,8 @@ asio::awaitable<void> EventHub::tick_loop() {
             }
         }
         if (pending) continue;
-        tick_timer_.expires_after(std::chrono::seconds(1));
-        co_await tick_timer_.async_wait(use_nothrow);
+        timer.expires_after(std::chrono::seconds(1));
+        co_await timer.async_wait(use_nothrow);
     }
     // Nobody listens: forget the state, a later client starts from a fresh snapshot.
     co_await asio::post(pool_, asio::use_awaitable);

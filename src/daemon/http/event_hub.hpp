@@ -13,6 +13,8 @@
 // (its EventSource reconnects and starts again from a snapshot).
 //
 // Runs on the HTTP server's io_context thread; the engine is reached only from `pool`.
+// Lifetime: the hub must outlive the io_context (its coroutines refer to it until the
+// io_context destroys them).
 #pragma once
 
 #include <atomic>
@@ -37,7 +39,7 @@ class EventHub {
     static constexpr std::size_t queue_limit = 8u << 20;
 
     EventHub(boost::asio::io_context& io, boost::asio::thread_pool& pool, Daemon& daemon)
-        : io_(io), pool_(pool), daemon_(daemon), tick_timer_(io) {}
+        : io_(io), pool_(pool), daemon_(daemon) {}
 
     bool full() const { return clients_.size() >= max_clients; }
     std::size_t clients() const { return clients_.size(); }
@@ -63,7 +65,9 @@ class EventHub {
     boost::asio::io_context& io_;
     boost::asio::thread_pool& pool_;
     Daemon& daemon_;
-    boost::asio::steady_timer tick_timer_;
+    // The tick loop's timer lives in its coroutine (so that no timer of this object
+    // outlives the io_context); this points to it while the loop runs.
+    boost::asio::steady_timer* tick_timer_ = nullptr;
     std::vector<std::shared_ptr<Client>> clients_;
     bool ticking_ = false;
     std::atomic<std::uint64_t> ticks_{0};

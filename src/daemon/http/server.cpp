@@ -27,6 +27,9 @@ using tcp = asio::ip::tcp;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 struct Server::Impl {
+    // Declared before `io`, so destroyed after it: the event streams' coroutines, which
+    // use the hub, are destroyed with `io`'s pending handlers.
+    std::unique_ptr<EventHub> hub;
     ServerConfig cfg;
     rpc::Methods& methods;
     std::function<void()> on_close;
@@ -38,11 +41,12 @@ struct Server::Impl {
     bool stopped = false;
     int connections = 0;
     static constexpr int max_connections = 64;
-    EventHub hub{io, rpc_pool, methods.daemon()};
     static constexpr std::uint64_t refused_body_limit = 64 << 10;
 
     Impl(ServerConfig c, rpc::Methods& m, std::function<void()> oc)
-        : cfg(std::move(c)), methods(m), on_close(std::move(oc)) {}
+        : cfg(std::move(c)), methods(m), on_close(std::move(oc)) {
+        hub = std::make_unique<EventHub>(io, rpc_pool, methods.daemon());
+    }
 
     bhttp::response<bhttp::string_body> reply(const bhttp::request<bhttp::string_body>& req,
                                               bhttp::status st, std::string body,
@@ -250,7 +254,7 @@ struct Server::Impl {
                 auto req = parser.release();
                 auto route = route_of(req.target());
                 if (route == Route::events) {
-                    if (hub.full()) {
+                    if (hub->full()) {
                         res = reply(req, bhttp::status::service_unavailable,
                                     "<h1>503: too many event streams</h1>");
                         res.set(bhttp::field::retry_after, "10");
@@ -262,7 +266,7 @@ struct Server::Impl {
                             "\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
                             "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
                             "Connection: close\r\n\r\n";
-                        co_await hub.serve(stream, std::move(head));
+                        co_await hub->serve(stream, std::move(head));
                         break;
                     }
                 } else if (route == Route::asset) {
@@ -345,7 +349,7 @@ Server::Server(ServerConfig cfg, rpc::Methods& methods, std::function<void()> on
 }
 
 std::uint64_t Server::event_ticks() const {
-    return impl_->hub.ticks();
+    return impl_->hub->ticks();
 }
 
 Server::~Server() {
