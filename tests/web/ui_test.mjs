@@ -256,6 +256,20 @@ async function perf(browser, shot) {
   const style = (after.RecalcStyleDuration - before.RecalcStyleDuration) * 1000;
   log(`FIGURE ${updates.length} updates (${big.length} touching >= ${PERF_N / 2} torrents): script+DOM per update mean ${mean.toFixed(1)} ms, max ${max.toFixed(1)} ms`);
   log(`FIGURE main thread over those updates: ${task.toFixed(0)} ms busy in all (${(task / updates.length).toFixed(1)} ms per update; layout ${layout.toFixed(0)} ms, style ${style.toFixed(0)} ms)`);
+
+  // Small updates (one torrent stops and starts) with the 1,000 rows on the page.
+  const k2 = await page.evaluate(() => window.__pwPerf.updates.length);
+  const m2 = await page.metrics();
+  await rpc('torrent_stop', { ids: [ids[0]] });
+  await sleep(1500);
+  await rpc('torrent_start', { ids: [ids[0]] });
+  await sleep(2500);
+  const m3 = await page.metrics();
+  const small = (await page.evaluate((k) => window.__pwPerf.updates.slice(k), k2)).filter((u) => u.n <= 3);
+  if (!small.length) fail('no small update arrived');
+  const smean = small.reduce((s, u) => s + u.parseMs + u.applyMs, 0) / small.length;
+  log(`FIGURE ${small.length} small updates (1-3 torrents) with ${expected} on the page: script+DOM mean ${smean.toFixed(2)} ms; ` +
+      `main thread ${((m3.TaskDuration - m2.TaskDuration) * 1000).toFixed(0)} ms busy over those ${((m3.Timestamp - m2.Timestamp)).toFixed(1)} s`);
   if (errors.length) fail(`page errors: ${JSON.stringify(errors)}`);
   await page.close();
 }

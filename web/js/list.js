@@ -4,16 +4,22 @@
 import * as fmt from './format.js';
 import { el } from './dom.js';
 
+// Writes a cell's text only when it differs: most updates leave most cells as they were.
+function put(node, text) {
+  text = String(text);
+  if (node.textContent !== text) node.textContent = text;
+}
+
 const COLUMNS = [
-  { key: 'name', cls: 'c-name', fields: ['name'], render: (td, t) => { td.textContent = t.name; td.title = t.name; } },
-  { key: 'total_size', cls: 'c-num', fields: ['size_when_done', 'total_size'], render: (td, t) => { td.textContent = fmt.size(t.size_when_done ?? t.total_size); } },
+  { key: 'name', cls: 'c-name', fields: ['name'], render: (td, t) => { put(td, t.name); td.title = t.name; } },
+  { key: 'total_size', cls: 'c-num', fields: ['size_when_done', 'total_size'], render: (td, t) => { put(td, fmt.size(t.size_when_done ?? t.total_size)); } },
   { key: 'percent_done', cls: 'c-prog', fields: ['percent_done', 'recheck_progress', 'status'], render: renderProgress, make: makeProgress },
-  { key: 'status', cls: 'c-state', fields: ['status', 'error', 'error_string', 'metadata_percent_complete'], render: (td, t) => { td.textContent = fmt.stateName(t); td.title = t.error_string || ''; } },
-  { key: 'rate_download', cls: 'c-num', fields: ['rate_download'], render: (td, t) => { td.textContent = fmt.rate(t.rate_download); } },
-  { key: 'rate_upload', cls: 'c-num', fields: ['rate_upload'], render: (td, t) => { td.textContent = fmt.rate(t.rate_upload); } },
-  { key: 'eta', cls: 'c-num', fields: ['eta', 'status'], render: (td, t) => { td.textContent = t.status === 4 ? fmt.eta(t.eta) : ''; } },
-  { key: 'upload_ratio', cls: 'c-num', fields: ['upload_ratio'], render: (td, t) => { td.textContent = fmt.ratio(t.upload_ratio); } },
-  { key: 'peers_connected', cls: 'c-num', fields: ['peers_connected'], render: (td, t) => { td.textContent = t.peers_connected ?? ''; } },
+  { key: 'status', cls: 'c-state', fields: ['status', 'error', 'error_string', 'metadata_percent_complete'], render: (td, t) => { put(td, fmt.stateName(t)); if (td.title !== (t.error_string || '')) td.title = t.error_string || ''; } },
+  { key: 'rate_download', cls: 'c-num', fields: ['rate_download'], render: (td, t) => { put(td, fmt.rate(t.rate_download)); } },
+  { key: 'rate_upload', cls: 'c-num', fields: ['rate_upload'], render: (td, t) => { put(td, fmt.rate(t.rate_upload)); } },
+  { key: 'eta', cls: 'c-num', fields: ['eta', 'status'], render: (td, t) => { put(td, t.status === 4 ? fmt.eta(t.eta) : ''); } },
+  { key: 'upload_ratio', cls: 'c-num', fields: ['upload_ratio'], render: (td, t) => { put(td, fmt.ratio(t.upload_ratio)); } },
+  { key: 'peers_connected', cls: 'c-num', fields: ['peers_connected'], render: (td, t) => { put(td, t.peers_connected ?? ''); } },
 ];
 
 function makeProgress(td) {
@@ -26,8 +32,9 @@ function renderProgress(td, t) {
   const p = checking ? (t.recheck_progress || 0) : (t.percent_done || 0);
   const bar = td.firstChild;
   // CSSOM writes are allowed by the CSP (only style attributes in markup are not).
-  bar.firstChild.style.width = (p * 100).toFixed(1) + '%';
-  bar.lastChild.textContent = fmt.percent(p);
+  const w = (p * 100).toFixed(1) + '%';
+  if (bar.firstChild.style.width !== w) bar.firstChild.style.width = w;
+  put(bar.lastChild, fmt.percent(p));
 }
 
 export class TorrentList {
