@@ -1218,6 +1218,17 @@ case_web_ui() {
     HOME=$T/home XDG_CONFIG_HOME=$T/home/.config XDG_CACHE_HOME=$T/home/.cache \
         PW_RPC=$DAEMON_RPC PW_DATA=$T/data PW_SHOTS=$PW_ROOT/build/test-logs PW_PERF_N=${PW_WEB_PERF_N:-1000} \
         timeout -k 5 200 node "$PW_ROOT/tests/web/ui_test.mjs" || fail "the browser test failed (exit $?)"
+    # The daemon's CPU for the feed, with the torrents of the performance part: 10 s with
+    # no client (nothing may tick), then 10 s with one stream open.
+    local clk c0 c1 c2 ticks
+    clk=$(getconf CLK_TCK)
+    cpu() { awk '{ print $14 + $15 }' "/proc/$DAEMON_PID/stat"; }
+    c0=$(cpu); sleep 10; c1=$(cpu)
+    timeout 10 curl -sN "http://$DAEMON_RPC/events" >"$T/events.txt"
+    c2=$(cpu)
+    ticks=$(grep -c '^event: ' "$T/events.txt")
+    grep -q '^event: snapshot' "$T/events.txt" || fail "curl /events: no snapshot"
+    echo "FIGURE daemon CPU, $(($(grep -o '"id":' "$T/events.txt" | wc -l))) torrent objects in the feed: no client $(((c1 - c0) * 1000 / clk)) ms in 10 s; one /events client $(((c2 - c1) * 1000 / clk)) ms in 10 s ($ticks events)"
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
     echo "PASS: web UI in Chromium (figures above; screenshots in build/test-logs/web-*.png)"
 }

@@ -201,6 +201,17 @@ async function main() {
     await page.click('#remove-cancel');
     log(`keyboard: Ctrl+A selected ${sel}/${total}, Delete asked first`);
     await shot(page, 'list');
+    // Remove the magnet: select it, Delete, confirm; the row goes (an `update` with `removed`).
+    await page.evaluate((n) => {
+      for (const tr of document.querySelectorAll('#rows tr')) if (tr.cells[0].textContent === n) tr.cells[0].click();
+    }, magnetName);
+    await page.keyboard.press('Delete');
+    await page.waitForSelector('#dlg-remove[open]');
+    await page.click('#remove-ok');
+    await waitFor('the removed magnet to leave the list', async () => (await rowText(page, magnetName)) === null);
+    const left = (await rpc('torrent_get', { fields: ['hash_string'] })).torrents.map((t) => t.hash_string);
+    if (left.includes(magnetHash)) fail('the daemon still has the removed magnet');
+    log('removed through the page: gone from the list and from the daemon');
 
     if (dialogs.length) fail(`dialogs fired: ${JSON.stringify(dialogs)}`);
     if (errors.length) fail(`page errors: ${JSON.stringify(errors)}`);
