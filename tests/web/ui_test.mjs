@@ -152,7 +152,8 @@ async function main() {
     }));
     if (fileRow[1] !== name) fail(`files tab: ${JSON.stringify(fileRow)}`);
     log('files tab lists', JSON.stringify(fileRow));
-    await page.click('#files input[type=checkbox]');
+    // A DOM click (not a pointer at coordinates): the same change event, no race with layout.
+    await page.evaluate(() => document.querySelector('#files input[type=checkbox]').click());
     const outcome = await waitFor('the file selection answer', async () => {
       const w = (await rpc('torrent_get', { ids: [added.torrent_added.id], fields: ['wanted'] })).torrents[0].wanted;
       if (w && w[0] === false) return 'unselected';
@@ -212,6 +213,17 @@ async function main() {
     const left = (await rpc('torrent_get', { fields: ['hash_string'] })).torrents.map((t) => t.hash_string);
     if (left.includes(magnetHash)) fail('the daemon still has the removed magnet');
     log('removed through the page: gone from the list and from the daemon');
+
+    // Session settings: what session_get reports; a change goes through session_set.
+    await page.click('#btn-settings');
+    await waitFor('the settings form', () => page.evaluate(() => document.querySelectorAll('#settings-fields label').length > 3));
+    await page.select('#settings-fields select', 'required');
+    await shot(page, 'settings');
+    await page.click('#settings-ok');
+    await waitFor('the settings dialog to close', () => page.evaluate(() => !document.getElementById('dlg-settings').open));
+    const enc = (await rpc('session_get', { fields: ['encryption'] })).encryption;
+    if (enc !== 'required') fail(`settings: encryption is ${enc} after choosing required`);
+    log('settings: encryption set to required through the form');
 
     if (dialogs.length) fail(`dialogs fired: ${JSON.stringify(dialogs)}`);
     if (errors.length) fail(`page errors: ${JSON.stringify(errors)}`);

@@ -92,22 +92,35 @@ export class Detail {
     const note = $('files-note');
     note.hidden = this.fileSelectionWorks;
     note.textContent = this.fileSelectionWorks ? '' : 'This daemon cannot change file selection or priorities yet.';
-    const rows = files.map((f, i) => {
-      const box = el('input', { type: 'checkbox', checked: wanted[i] === undefined ? true : !!wanted[i], disabled: !this.fileSelectionWorks });
-      box.dataset.index = String(i);
-      box.addEventListener('change', () => this.setFiles(t.id, box.checked ? 'files_wanted' : 'files_unwanted', i, box));
-      const sel = el('select', { disabled: !this.fileSelectionWorks },
-        el('option', { value: '1', text: 'High' }), el('option', { value: '0', text: 'Normal' }), el('option', { value: '-1', text: 'Low' }));
-      sel.value = String(prio[i] ?? 0);
-      sel.addEventListener('change', () => {
-        const k = sel.value === '1' ? 'priority_high' : sel.value === '-1' ? 'priority_low' : 'priority_normal';
-        this.setFiles(t.id, k, i, null);
+    // Rows are made once per torrent and then updated in place, so that a refresh never
+    // swaps a checkbox or an open priority menu from under the user's pointer.
+    if (this.filesOf !== t.id || !this.fileRows || this.fileRows.length !== files.length) {
+      this.filesOf = t.id;
+      this.fileRows = files.map((f, i) => {
+        const box = el('input', { type: 'checkbox' });
+        box.dataset.index = String(i);
+        box.addEventListener('change', () => this.setFiles(t.id, box.checked ? 'files_wanted' : 'files_unwanted', i, box));
+        const sel = el('select', {},
+          el('option', { value: '1', text: 'High' }), el('option', { value: '0', text: 'Normal' }), el('option', { value: '-1', text: 'Low' }));
+        sel.addEventListener('change', () => {
+          const k = sel.value === '1' ? 'priority_high' : sel.value === '-1' ? 'priority_low' : 'priority_normal';
+          this.setFiles(t.id, k, i, null);
+        });
+        const name = el('td', { text: f.name });
+        const size = el('td', { class: 'c-num', text: fmt.size(f.length) });
+        const done = el('td');
+        return { tr: el('tr', {}, el('td', {}, box), name, size, done, el('td', {}, sel)), box, sel, done };
       });
-      const done = f.length > 0 ? f.bytes_completed / f.length : 1;
-      return el('tr', {}, el('td', {}, box), el('td', { text: f.name }), el('td', { class: 'c-num', text: fmt.size(f.length) }),
-        el('td', { text: fmt.percent(done) }), el('td', {}, sel));
+      $('files').replaceChildren(...this.fileRows.map((r) => r.tr));
+    }
+    files.forEach((f, i) => {
+      const r = this.fileRows[i];
+      r.box.disabled = r.sel.disabled = !this.fileSelectionWorks;
+      const want = wanted[i] === undefined ? true : !!wanted[i];
+      if (document.activeElement !== r.box) r.box.checked = want;
+      if (document.activeElement !== r.sel) r.sel.value = String(prio[i] ?? 0);
+      r.done.textContent = fmt.percent(f.length > 0 ? f.bytes_completed / f.length : 1);
     });
-    $('files').replaceChildren(...rows);
   }
 
   // torrent_set files_wanted / files_unwanted / priority_* (rpc-spec.md 3.2). A daemon
