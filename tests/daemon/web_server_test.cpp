@@ -138,6 +138,9 @@ TEST_F(WebServerTest, PageWithSecurityHeaders) {
     EXPECT_EQ(head.result(), bhttp::status::ok);
     EXPECT_GT(std::stoul(std::string(head[bhttp::field::content_length])), 100u);
     EXPECT_EQ(get("/nothing.js").result(), bhttp::status::not_found);
+    auto events_head = get("/events", "localhost", bhttp::verb::head);  // answered, not streamed
+    EXPECT_EQ(events_head.result(), bhttp::status::ok);
+    EXPECT_EQ(events_head[bhttp::field::content_type], "text/event-stream; charset=utf-8");
     EXPECT_EQ(get("/", "evil.example").result(), bhttp::status::misdirected_request);
     EXPECT_EQ(get("/events", "evil.example").result(), bhttp::status::misdirected_request);
     EXPECT_EQ(get("/", "127.0.0.1", bhttp::verb::post).result(), bhttp::status::method_not_allowed);

@@ -79,6 +79,7 @@ function connect() {
     if (d.added.length || d.removed.length) updateButtons();
     if (d.added.length || d.changed.some((c) => 'labels' in c)) updateLabels();
     for (const c of d.changed) detail.changed(c.id);
+    if (d.removed.includes(detail.id)) detail.open(null);
     const parse = performance.now() - t0;
     // The DOM work runs in the next frame; record both parts.
     requestAnimationFrame(() => {

@@ -253,7 +253,9 @@ struct Server::Impl {
                 if (rec) break;
                 auto req = parser.release();
                 auto route = route_of(req.target());
-                if (route == Route::events) {
+                if (route == Route::events && req.method() == bhttp::verb::head) {
+                    res = reply(req, bhttp::status::ok, "", "text/event-stream; charset=utf-8");
+                } else if (route == Route::events) {
                     if (hub->full()) {
                         res = reply(req, bhttp::status::service_unavailable,
                                     "<h1>503: too many event streams</h1>");
