@@ -205,6 +205,8 @@ struct SessionStats {
     bool dht = false;                      // the DHT runs (the dht_* figures mean something)
     std::uint64_t dht_nodes = 0;           // routing table size
     std::uint64_t dht_queries_sent = 0, dht_queries_served = 0, dht_responses = 0, dht_timeouts = 0;
+    std::uint64_t pieces_picked = 0;  // pieces the picker started downloading
+    std::uint64_t pieces_passed = 0;  // pieces downloaded, verified and written
 };
 
 class Session {

@@ -14,6 +14,8 @@ struct SessionCounters {
     std::uint64_t peers_banned = 0;
     std::uint64_t announces_ok = 0;
     std::uint64_t announces_failed = 0;
+    std::uint64_t pieces_picked = 0;  // pieces started (chosen by the picker)
+    std::uint64_t pieces_passed = 0;  // pieces verified and written
 };
 
 }  // namespace pw::session

@@ -722,6 +722,8 @@ SessionStats Session::session_stats() const {
         s.peers_banned = c.peers_banned;
         s.announces_ok = c.announces_ok;
         s.announces_failed = c.announces_failed;
+        s.pieces_picked = c.pieces_picked;
+        s.pieces_passed = c.pieces_passed;
         for (auto& [id, t] : d.torrents) {
             ++s.torrents_by_state[static_cast<int>(t->status().state)];
             t->add_gauges(s);

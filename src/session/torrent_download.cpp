@@ -171,6 +171,7 @@ void Torrent::start_piece(PeerConnection& p, int piece, peer::OutRequest& out) {
     pp.requests.assign(static_cast<std::size_t>(pp.num_blocks), 0);
     pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
     cache_used_ += psize;
+    ++ctx_.counters.pieces_picked;
     pp.free_hint = 1;
     if (pp.num_blocks > 1) open_partials_.insert(piece);
     p.current_piece = piece;
@@ -492,6 +493,7 @@ void Torrent::ban(const tcp::endpoint& key, const std::string& why) {
 
 void Torrent::on_have_piece(int piece) {
     have_.set(piece);
+    ++ctx_.counters.pieces_passed;
     ++pieces_since_resume_;
     for (auto& q : std::vector(peers_)) {
         if (q->closed()) continue;

@@ -66,6 +66,7 @@ TEST(Metrics, RendersFamiliesOnceWithHelpAndType) {
     in.session.payload_uploaded = 20;
     in.session.torrents_by_state[static_cast<int>(piecewise::TorrentState::seeding)] = 3;
     in.session.announces_failed = 2;
+    in.session.pieces_passed = 9;
     in.down_rate = 1.5;
     auto text = http::render_metrics(in);
     EXPECT_NE(text.find("# TYPE piecewise_payload_bytes_total counter\n"
@@ -75,6 +76,7 @@ TEST(Metrics, RendersFamiliesOnceWithHelpAndType) {
     EXPECT_NE(text.find("piecewise_torrents{state=\"seeding\"} 3\n"), std::string::npos);
     EXPECT_NE(text.find("piecewise_tracker_announces_total{outcome=\"failed\"} 2\n"),
               std::string::npos);
+    EXPECT_NE(text.find("piecewise_pieces_passed_total 9\n"), std::string::npos);
     EXPECT_NE(text.find("piecewise_payload_rate_bytes_per_second{direction=\"down\"} 1.500\n"),
               std::string::npos);
     // Without the DHT its series are absent, not zero; no per-torrent series by default.

@@ -1189,6 +1189,10 @@ case_daemon_metrics() {
     [[ $have == "$size" ]] || fail "per-torrent have_bytes $have, expected $size"
     ((ok >= 1)) || fail "no successful announce counted ($ok)"
     grep -q '^piecewise_peers_connected ' "$T/metrics.txt" || fail "no piecewise_peers_connected"
+    local passed pieces
+    passed=$(metric piecewise_pieces_passed_total)
+    pieces=$(( (size + 262143) / 262144 ))   # mktorrent -l 18
+    [[ $passed == "$pieces" ]] || fail "pieces passed $passed, expected $pieces"
     grep -q '^piecewise_dht_' "$T/metrics.txt" && fail "DHT series while the DHT is off"
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
     # Without the flag: no per-torrent series.
