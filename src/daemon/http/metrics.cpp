@@ -104,8 +104,8 @@ std::string render_metrics(const MetricsInput& in) {
     w.single("piecewise_hash_failures_total", "counter", "Pieces that failed their hash check.",
              s.hash_failures);
 
-    w.single("piecewise_pieces_picked_total", "counter",
-             "Pieces the picker started downloading.", s.pieces_picked);
+    w.single("piecewise_pieces_picked_total", "counter", "Pieces the picker started downloading.",
+             s.pieces_picked);
     w.single("piecewise_pieces_passed_total", "counter",
              "Downloaded pieces that passed their hash check and were written.", s.pieces_passed);
 
