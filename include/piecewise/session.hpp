@@ -12,6 +12,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <utility>
 #include <vector>
 
 namespace piecewise {
@@ -207,6 +208,9 @@ struct TorrentStatus {
     std::int64_t download_limit = 0;
     std::int64_t upload_limit = 0;
     bool honors_session_limits = true;
+    // BEP 3 bitfield of the verified pieces (high bit of the first byte is piece 0); filled
+    // by status(id) only (not by status_all()), empty before the metadata.
+    std::string pieces;
 };
 
 enum class EventType {
@@ -227,6 +231,27 @@ struct Event {
     EventType type;
     TorrentId torrent = -1;
     std::string message;
+};
+
+// Session-wide figures for monitoring (Session::session_stats). Counters count from the
+// session's start and include torrents removed since; the rest are gauges read now.
+struct SessionStats {
+    std::uint64_t payload_downloaded = 0;  // piece data received (bytes)
+    std::uint64_t payload_uploaded = 0;    // piece data sent (bytes)
+    std::uint64_t hash_failures = 0;       // pieces that failed their hash check
+    std::uint64_t peers_banned = 0;
+    std::uint64_t announces_ok = 0;        // tracker announces answered without failure
+    std::uint64_t announces_failed = 0;    // failure reason, timeout or unreachable
+    int torrents_by_state[6] = {};         // indexed by TorrentState
+    int peers_connected = 0;
+    int half_open = 0;                     // outgoing peer connections not yet established
+    std::int64_t cache_bytes = 0;          // piece data held in memory
+    std::uint64_t disk_queue = 0;          // jobs waiting for a disk worker
+    bool dht = false;                      // the DHT runs (the dht_* figures mean something)
+    std::uint64_t dht_nodes = 0;           // routing table size
+    std::uint64_t dht_queries_sent = 0, dht_queries_served = 0, dht_responses = 0, dht_timeouts = 0;
+    std::uint64_t pieces_picked = 0;  // pieces the picker started downloading
+    std::uint64_t pieces_passed = 0;  // pieces downloaded, verified and written
 };
 
 class Session {
@@ -293,6 +318,13 @@ public:
     bool set_torrent_limits(TorrentId id, std::int64_t download, std::int64_t upload, bool honors_session_limits);
 
     struct Impl;
+
+    // Session-wide counters and gauges, read on the network thread (see SessionStats).
+    // All zero once the session stopped.
+    SessionStats session_stats() const;
+    // Every torrent's status in one round trip to the network thread: what status(id)
+    // gives without `files`, `peer_list` and `pieces` (cheap for thousands of torrents).
+    std::vector<std::pair<TorrentId, TorrentStatus>> status_all() const;
 
 private:
     std::unique_ptr<Impl> impl_;

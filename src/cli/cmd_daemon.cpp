@@ -42,6 +42,7 @@ struct DaemonOptions {
     std::string bind_interface;
     std::string proxy;
     std::optional<std::int64_t> max_down, max_up;  // bytes/s
+    bool metrics_per_torrent = false;
 };
 
 std::string default_state_dir() {
@@ -111,6 +112,7 @@ int run_daemon(DaemonOptions o) {
     sc.listen = *rpc_ep;
     sc.allow = *allow;
     if (!o.rpc_auth.empty()) sc.auth = o.rpc_auth;
+    sc.metrics_per_torrent = o.metrics_per_torrent;
     std::unique_ptr<daemon::http::Server> server;
     try {
         server = std::make_unique<daemon::http::Server>(sc, methods,
@@ -118,8 +120,9 @@ int run_daemon(DaemonOptions o) {
     } catch (const std::exception& e) {
         return fail(1, std::string("daemon: ") + e.what());
     }
-    std::cout << "piecewise daemon: RPC on http://" << o.rpc << "/transmission/rpc, peers on port "
-              << d->peer_port() << ", state in " << cfg.state_dir << std::endl;
+    std::cout << "piecewise daemon: web UI on http://" << o.rpc << "/, RPC on http://" << o.rpc
+              << "/transmission/rpc, peers on port " << d->peer_port() << ", state in "
+              << cfg.state_dir << std::endl;
     int sig = 0;
     sigwait(&set, &sig);
     std::cout << "piecewise daemon: stopping" << std::endl;
@@ -173,6 +176,8 @@ Command add_daemon(CLI::App& root) {
                     "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
                     "(turns the DHT off)");
     add_rate_flags(app, o->max_down, o->max_up);
+    app->add_flag("--metrics-per-torrent", o->metrics_per_torrent,
+                  "GET /metrics also gives per-torrent series (one label set per torrent)");
     return {app, [o] { return run_daemon(*o); }};
 }
 

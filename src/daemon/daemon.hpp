@@ -108,6 +108,12 @@ class Daemon {
     // nullopt: unknown id.
     std::optional<TorrentSpeedLimits> torrent_speed_limits(piecewise::TorrentId id);
     bool set_torrent_speed_limits(piecewise::TorrentId id, const TorrentSpeedLimits& l);
+    // Monitoring (the web UI's /events, /metrics): one round trip each.
+    std::vector<std::pair<piecewise::TorrentId, piecewise::TorrentStatus>> status_all() {
+        return session_->status_all();
+    }
+    piecewise::SessionStats session_stats() { return session_->session_stats(); }
+    std::int64_t started_at() const { return started_at_; }  // unix seconds
 
   private:
     DaemonConfig cfg_;

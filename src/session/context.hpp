@@ -14,6 +14,7 @@
 
 #include "piecewise/session.hpp"
 #include "proxy/parse/proxy_url.hpp"
+#include "session/counters.hpp"
 #include "storage/disk_pool.hpp"
 #include "wire/messages.hpp"
 
@@ -51,6 +52,7 @@ struct Context {
     proxy::ProxyConfig proxy;                    // Settings::proxy, parsed; not enabled: none
     // The session's rate limits (global buckets; each torrent adds its own); never null.
     std::shared_ptr<peer::BandwidthLimiter> bandwidth;
+    SessionCounters counters;                    // Session::session_stats()
 };
 
 }  // namespace pw::session

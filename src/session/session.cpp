@@ -128,7 +128,7 @@ struct Session::Impl {
     std::unique_ptr<pw::session::RateControl> rates;
 
     explicit Impl(Settings s)
-        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}, {}} {}
+        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}, {}, {}} {}
 
     // A neighbour announced an info-hash by local service discovery.
     void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
@@ -803,6 +803,81 @@ bool Session::set_torrent_limits(TorrentId id, std::int64_t download, std::int64
             return true;
         }
         return false;
+    });
+}
+
+}  // namespace piecewise
+
+// ---- Monitoring: session_stats, status_all ----
+
+namespace piecewise {
+
+namespace {
+// Runs `fn(impl)` on the network thread and returns its result (`T{}` if stopped or slow).
+template <class T, class Fn>
+T read_on_network(Session::Impl& d, bool stopped, Fn fn) {
+    if (stopped) return T{};
+    auto done = std::make_shared<std::promise<T>>();
+    auto fut = done->get_future();
+    asio::post(d.io, [&d, done, fn] { done->set_value(fn(d)); });
+    if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return T{};
+    return fut.get();
+}
+}  // namespace
+
+SessionStats Session::session_stats() const {
+    return read_on_network<SessionStats>(*impl_, impl_->stopped, [](Impl& d) {
+        SessionStats s;
+        const auto& c = d.ctx.counters;
+        s.payload_downloaded = c.payload_down;
+        s.payload_uploaded = c.payload_up;
+        s.hash_failures = c.hash_failures;
+        s.peers_banned = c.peers_banned;
+        s.announces_ok = c.announces_ok;
+        s.announces_failed = c.announces_failed;
+        s.pieces_picked = c.pieces_picked;
+        s.pieces_passed = c.pieces_passed;
+        for (auto& [id, t] : d.torrents) {
+            ++s.torrents_by_state[static_cast<int>(t->status().state)];
+            t->add_gauges(s);
+        }
+        for (auto& [id, f] : d.fetches) {
+            auto st = f->status();
+            ++s.torrents_by_state[static_cast<int>(st.state)];
+            s.peers_connected += st.peers;
+        }
+        s.torrents_by_state[static_cast<int>(TorrentState::stopped)] +=
+            static_cast<int>(d.paused_magnets.size());
+        s.disk_queue = d.disk.queued();
+        if (d.dht) {
+            s.dht = true;
+            s.dht_nodes = d.dht->routing_table_size();
+            auto ds = d.dht->stats();
+            s.dht_queries_sent = ds.queries_sent;
+            s.dht_queries_served = ds.queries_served;
+            s.dht_responses = ds.responses;
+            s.dht_timeouts = ds.timeouts;
+        }
+        return s;
+    });
+}
+
+std::vector<std::pair<TorrentId, TorrentStatus>> Session::status_all() const {
+    using Out = std::vector<std::pair<TorrentId, TorrentStatus>>;
+    return read_on_network<Out>(*impl_, impl_->stopped, [](Impl& d) {
+        Out out;
+        out.reserve(d.torrents.size() + d.fetches.size() + d.paused_magnets.size());
+        for (auto& [id, t] : d.torrents) {
+            out.emplace_back(id, t->status());
+            t->summary_status(out.back().second);
+        }
+        for (auto& [id, f] : d.fetches) out.emplace_back(id, f->status());
+        for (auto& [id, pm] : d.paused_magnets) out.emplace_back(id, d.paused_magnet_status(pm));
+        for (auto& [id, st] : out)
+            if (auto a = d.added_time.find(id); a != d.added_time.end()) st.added_time = a->second;
+        std::sort(out.begin(), out.end(),
+                  [](auto& a, auto& b) { return a.first < b.first; });
+        return out;
     });
 }
 

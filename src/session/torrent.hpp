@@ -105,6 +105,10 @@ public:
     void detailed_status(piecewise::TorrentStatus& s) const;
     // torrent_limits.cpp: its own rate limits (bytes/s, 0: none), from now on.
     void set_limits(std::int64_t download, std::int64_t upload, bool honors_session_limits);
+    // torrent_metrics.cpp: what status_all() adds to status() without the lists, and this
+    // torrent's share of the session's gauges.
+    void summary_status(piecewise::TorrentStatus& s) const;
+    void add_gauges(piecewise::SessionStats& s) const;
 
     piecewise::TorrentId id() const { return id_; }
     const Sha1Digest& info_hash() const { return meta_.info_hash; }

@@ -126,6 +126,7 @@ void Torrent::detailed_status(piecewise::TorrentStatus& s) const {
         ps.progress = n > 0 ? double(p->seed ? n : p->has.count()) / n : 0;
         s.peer_list.push_back(std::move(ps));
     }
+    s.pieces = std::string(have_.wire());
 }
 
 }  // namespace pw::session

@@ -168,6 +168,7 @@ void Torrent::start_piece(PeerConnection& p, int piece, peer::OutRequest& out) {
     pp.requests.assign(static_cast<std::size_t>(pp.num_blocks), 0);
     pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
     cache_used_ += psize;
+    ++ctx_.counters.pieces_picked;
     pp.free_hint = 1;
     if (pp.num_blocks > 1) open_partials_.insert(piece);
     p.current_piece = piece;
@@ -346,6 +347,7 @@ void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {
     p.down.add(len);
     down_rate_.add(len);
     downloaded_ += len;
+    ctx_.counters.payload_down += static_cast<std::uint64_t>(len);
     p.last_block = Clock::now();
     p.snubbed = false;
 
@@ -453,6 +455,7 @@ void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
         return;
     }
     ++hash_failures_;
+    ++ctx_.counters.hash_failures;
     picker_.add(piece);
     std::set<tcp::endpoint> involved(senders.begin(), senders.end());
     emit(EventType::piece_failed,
@@ -476,6 +479,7 @@ void Torrent::ban(const tcp::endpoint& key, const std::string& why) {
     if (kp.banned) return;
     kp.banned = true;
     ++banned_count_;
+    ++ctx_.counters.peers_banned;
     emit(EventType::peer_banned, fmt::format("{}:{}: {}", key.address().to_string(), key.port(), why));
     for (auto& q : std::vector(peers_))
         if (q->peer_key == key) {
@@ -487,6 +491,7 @@ void Torrent::ban(const tcp::endpoint& key, const std::string& why) {
 void Torrent::on_have_piece(int piece) {
     if (!have_.get(piece) && piece_wanted(piece)) --wanted_left_;
     have_.set(piece);
+    ++ctx_.counters.pieces_passed;
     ++pieces_since_resume_;
     for (auto& q : std::vector(peers_)) {
         if (q->closed()) continue;

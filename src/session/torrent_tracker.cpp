@@ -59,10 +59,12 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
             auto& st = it->status;
             if (!resp.failure_reason.empty()) {
                 st.last_error = resp.failure_reason;
+                ++ctx_.counters.announces_failed;
                 emit(EventType::tracker_error, url + ": " + resp.failure_reason);
                 continue;
             }
             st.last_error.clear();
+            ++ctx_.counters.announces_ok;
             st.warning = resp.warning_message;
             st.peers_returned = static_cast<int>(resp.peers.size());
             st.seeders = resp.complete;

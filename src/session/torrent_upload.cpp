@@ -143,6 +143,7 @@ void Torrent::serve(PeerConnection& p) {
                     at += r.length;
                     self->up_rate_.add(r.length);
                     self->uploaded_ += r.length;
+                    self->ctx_.counters.payload_up += r.length;
                 }
                 self->serve(*conn);
             });

@@ -9,9 +9,13 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <ctime>
 #include <future>
 
 #include "daemon/http/access.hpp"
+#include "daemon/http/event_hub.hpp"
+#include "daemon/http/metrics.hpp"
+#include "daemon/http/web_assets.hpp"
 
 namespace pw::daemon::http {
 
@@ -23,6 +27,9 @@ using tcp = asio::ip::tcp;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 struct Server::Impl {
+    // Declared before `io`, so destroyed after it: the event streams' coroutines, which
+    // use the hub, are destroyed with `io`'s pending handlers.
+    std::unique_ptr<EventHub> hub;
     ServerConfig cfg;
     rpc::Methods& methods;
     std::function<void()> on_close;
@@ -37,7 +44,9 @@ struct Server::Impl {
     static constexpr std::uint64_t refused_body_limit = 64 << 10;
 
     Impl(ServerConfig c, rpc::Methods& m, std::function<void()> oc)
-        : cfg(std::move(c)), methods(m), on_close(std::move(oc)) {}
+        : cfg(std::move(c)), methods(m), on_close(std::move(oc)) {
+        hub = std::make_unique<EventHub>(io, rpc_pool, methods.daemon());
+    }
 
     bhttp::response<bhttp::string_body> reply(const bhttp::request<bhttp::string_body>& req,
                                               bhttp::status st, std::string body,
@@ -64,8 +73,17 @@ struct Server::Impl {
             return r;
         }
         auto target = req.target();
-        if (target != "/transmission/rpc" && target != "/transmission/rpc/")
-            return reply(req, bhttp::status::not_found, "<h1>404: Not Found</h1>");
+        if (target != "/transmission/rpc" && target != "/transmission/rpc/") {
+            if (route_of(target) == Route::none)
+                return reply(req, bhttp::status::not_found, "<h1>404: Not Found</h1>");
+            if (req.method() != bhttp::verb::get && req.method() != bhttp::verb::head) {
+                auto r = reply(req, bhttp::status::method_not_allowed,
+                               "<h1>405: Method Not Allowed</h1>");
+                r.set(bhttp::field::allow, "GET, HEAD");
+                return r;
+            }
+            return std::nullopt;
+        }
         if (req["X-Transmission-Session-Id"] != session_id) {
             auto r =
                 reply(req, bhttp::status::conflict,
@@ -82,6 +100,68 @@ struct Server::Impl {
             return r;
         }
         return std::nullopt;
+    }
+
+    enum class Route { rpc, asset, events, metrics, none };
+    static Route route_of(std::string_view target) {
+        if (target == "/transmission/rpc" || target == "/transmission/rpc/") return Route::rpc;
+        auto path = target.substr(0, target.find('?'));
+        if (path == "/events") return Route::events;
+        if (path == "/metrics") return Route::metrics;
+        if (find_web_asset(path)) return Route::asset;
+        return Route::none;
+    }
+
+    // The web UI's pages: no inline script or style is needed, so none is allowed.
+    static void ui_headers(bhttp::response<bhttp::string_body>& r) {
+        r.set("Content-Security-Policy",
+              "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+              "connect-src 'self'; media-src 'self'; base-uri 'none'; form-action 'none'; "
+              "frame-ancestors 'none'");
+        r.set("X-Content-Type-Options", "nosniff");
+        r.set("X-Frame-Options", "DENY");
+        r.set("Referrer-Policy", "no-referrer");
+        r.set(bhttp::field::cache_control, "no-cache");
+    }
+
+    bhttp::response<bhttp::string_body> asset_reply(const bhttp::request<bhttp::string_body>& req) {
+        const auto* a = find_web_asset(req.target());
+        auto r = reply(req, bhttp::status::ok, std::string(a->body), mime_type(a->path));
+        ui_headers(r);
+        if (req.method() == bhttp::verb::head) {
+            r.body().clear();
+            r.content_length(a->body.size());
+        }
+        return r;
+    }
+
+    // Runs on the RPC worker (engine calls).
+    std::string metrics_text() {
+        auto& d = methods.daemon();
+        MetricsInput in;
+        in.session = d.session_stats();
+        in.per_torrent = cfg.metrics_per_torrent;
+        in.uptime_s = static_cast<std::int64_t>(std::time(nullptr)) - d.started_at();
+        for (auto& [id, st] : d.status_all()) {
+            in.down_rate += st.down_rate;
+            in.up_rate += st.up_rate;
+            if (!in.per_torrent) continue;
+            TorrentMetrics t;
+            t.info_hash = st.info_hash;
+            t.name = st.name;
+            t.state = st.state;
+            t.size = st.total_size;
+            t.have = st.bytes_have;
+            t.downloaded = st.downloaded;
+            t.uploaded = st.uploaded;
+            t.down_rate = st.down_rate;
+            t.up_rate = st.up_rate;
+            t.peers = st.peers;
+            t.seeds = st.seeds;
+            t.hash_failures = st.hash_failures;
+            in.torrents.push_back(std::move(t));
+        }
+        return render_metrics(in);
     }
 
     awaitable<void> refuse_and_close(beast::tcp_stream& stream, bhttp::status st) {
@@ -172,6 +252,45 @@ struct Server::Impl {
                 }
                 if (rec) break;
                 auto req = parser.release();
+                auto route = route_of(req.target());
+                if (route == Route::events && req.method() == bhttp::verb::head) {
+                    res = reply(req, bhttp::status::ok, "", "text/event-stream; charset=utf-8");
+                } else if (route == Route::events) {
+                    if (hub->full()) {
+                        res = reply(req, bhttp::status::service_unavailable,
+                                    "<h1>503: too many event streams</h1>");
+                        res.set(bhttp::field::retry_after, "10");
+                        res.keep_alive(false);
+                    } else {
+                        // Connection: close delimits the endless body (no chunking needed).
+                        std::string head =
+                            "HTTP/1.1 200 OK\r\nServer: piecewise/" PW_VERSION
+                            "\r\nContent-Type: text/event-stream; charset=utf-8\r\n"
+                            "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n"
+                            "Connection: close\r\n\r\n";
+                        co_await hub->serve(stream, std::move(head));
+                        break;
+                    }
+                } else if (route == Route::asset) {
+                    res = asset_reply(req);
+                } else if (route == Route::metrics) {
+                    co_await asio::post(rpc_pool, asio::use_awaitable);
+                    std::string text = metrics_text();
+                    co_await asio::post(io, asio::use_awaitable);
+                    res = reply(req, bhttp::status::ok, std::move(text), metrics_content_type);
+                    res.set("X-Content-Type-Options", "nosniff");
+                    if (req.method() == bhttp::verb::head) {
+                        auto n = res.body().size();
+                        res.body().clear();
+                        res.content_length(n);
+                    }
+                }
+                if (route != Route::rpc) {
+                    stream.expires_after(cfg.read_timeout);
+                    auto [wec, wn] = co_await bhttp::async_write(stream, res, use_nothrow);
+                    if (wec || !res.keep_alive()) break;
+                    continue;
+                }
                 // The engine is reached from the RPC worker, then back here to write.
                 co_await asio::post(rpc_pool, asio::use_awaitable);
                 std::string body = methods.handle(req.body());
@@ -229,6 +348,10 @@ Server::Server(ServerConfig cfg, rpc::Methods& methods, std::function<void()> on
     port_ = d.acceptor.local_endpoint().port();
     asio::co_spawn(d.io, d.accept_loop(), asio::detached);
     d.thread = std::thread([&d] { d.io.run(); });
+}
+
+std::uint64_t Server::event_ticks() const {
+    return impl_->hub->ticks();
 }
 
 Server::~Server() {

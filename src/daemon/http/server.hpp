@@ -1,6 +1,9 @@
 // The daemon's HTTP/1.1 server (Boost.Beast, coroutines) on its own io_context thread:
-// POST /transmission/rpc and /transmission/rpc/ (rpc-spec.md 2.2). Requests pass the
-// checks of access.hpp; the body goes to rpc::Methods on a separate worker thread, so a
+// POST /transmission/rpc and /transmission/rpc/ (rpc-spec.md 2.2); GET / and the web UI's
+// files (web_assets.hpp), GET /events (server-sent events, event_hub.hpp) and GET /metrics
+// (Prometheus, metrics.hpp). Every request passes the checks of access.hpp (the session
+// id only for the RPC: the others are GETs that change nothing, and EventSource cannot
+// send headers); the body goes to rpc::Methods on a separate worker thread, so a
 // slow engine call never stalls accepting or reading. Limits: header 16 KiB, body
 // 10 MiB (413), 30 s to read a request (then the connection closes).
 #pragma once
@@ -26,6 +29,7 @@ struct ServerConfig {
     std::size_t body_limit = 10u << 20;
     std::uint32_t header_limit = 16u << 10;
     std::chrono::seconds read_timeout{30};
+    bool metrics_per_torrent = false;  // /metrics: per-torrent series too
 };
 
 class Server {
@@ -37,6 +41,8 @@ class Server {
     void stop();
     std::uint16_t port() const { return port_; }
     const std::string& session_id() const { return session_id_; }
+    // Ticks of the /events feed so far (none while no client is connected).
+    std::uint64_t event_ticks() const;
 
     struct Impl;
 

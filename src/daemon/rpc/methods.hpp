@@ -22,6 +22,7 @@ class Methods {
     bool close_requested() const { return close_requested_; }
     // The X-Transmission-Session-Id, reported by session-get.
     std::string session_id;
+    Daemon& daemon() { return daemon_; }
 
   private:
     Daemon& daemon_;

@@ -1,5 +1,6 @@
 #include "daemon/rpc/torrent_fields.hpp"
 
+#include <boost/beast/core/detail/base64.hpp>
 #include <boost/json/array.hpp>
 #include <boost/json/object.hpp>
 #include <boost/url/encode.hpp>
@@ -186,6 +187,12 @@ std::optional<json::value> torrent_field(Dialect d, std::string_view f, piecewis
                 {k("leecher_count"), t.leechers},
                 {k("next_announce_time"), s.paused ? 0 : now + t.next_announce_s}});
         return json::value(std::move(a));
+    }
+    if (f == "pieces") {  // base64 of the BEP 3 bitfield of verified pieces
+        namespace b64 = boost::beast::detail::base64;
+        std::string out(b64::encoded_size(s.pieces.size()), '\0');
+        out.resize(b64::encode(out.data(), s.pieces.data(), s.pieces.size()));
+        return json::value(std::move(out));
     }
     return std::nullopt;
 }
