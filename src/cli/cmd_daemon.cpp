@@ -16,6 +16,7 @@
 #include "daemon/http/access.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/rpc/methods.hpp"
+#include "daemon/watch/watch_dir.hpp"
 #include "proxy/parse/proxy_url.hpp"
 #include "session/endpoint.hpp"
 
@@ -40,6 +41,7 @@ struct DaemonOptions {
     std::string blocklist;
     std::string bind_interface;
     std::string proxy;
+    std::string watch_dir;
 };
 
 std::string default_state_dir() {
@@ -114,11 +116,30 @@ int run_daemon(DaemonOptions o) {
     } catch (const std::exception& e) {
         return fail(1, std::string("daemon: ") + e.what());
     }
+    std::unique_ptr<daemon::WatchDir> watch;
+    if (!o.watch_dir.empty()) {
+        try {
+            auto* dp = d.get();
+            watch = std::make_unique<daemon::WatchDir>(
+                fs::absolute(o.watch_dir),
+                [dp](const std::string& bytes) {
+                    daemon::AddRequest a;
+                    a.metainfo = bytes;
+                    dp->add(a);
+                },
+                [](const std::string& line) {
+                    std::cerr << "piecewise daemon: " << line << std::endl;
+                });
+        } catch (const std::exception& e) {
+            return fail(1, std::string("daemon: ") + e.what());
+        }
+    }
     std::cout << "piecewise daemon: RPC on http://" << o.rpc << "/transmission/rpc, peers on port "
               << d->peer_port() << ", state in " << cfg.state_dir << std::endl;
     int sig = 0;
     sigwait(&set, &sig);
     std::cout << "piecewise daemon: stopping" << std::endl;
+    if (watch) watch->stop();
     server->stop();
     server.reset();
     d.reset();  // stops the session: `stopped` announces, resume data
@@ -165,9 +186,13 @@ Command add_daemon(CLI::App& root) {
                     "peers in its ranges");
     app->add_option("--bind-interface", o->bind_interface,
                     "Keep all traffic (peers, DHT, trackers) on this network interface, e.g. wg0");
-    app->add_option("--proxy", o->proxy,
-                    "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
-                    "(turns the DHT off)");
+    app->add_option(
+        "--proxy", o->proxy,
+        "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
+        "(turns the DHT off)");
+    app->add_option("--watch-dir", o->watch_dir,
+                    "Add .torrent files dropped into this directory (renamed *.added, or "
+                    "*.invalid with the reason logged)");
     return {app, [o] { return run_daemon(*o); }};
 }
 
