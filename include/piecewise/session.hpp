@@ -103,6 +103,13 @@ struct AddTorrentParams {
     // Added stopped: no check, no peers, no announces until resume(); what is on disk is
     // taken from matching resume data only (never hashed while paused).
     bool paused = false;
+    // With stop_at_seed_limit, the torrent pauses itself once seeding reaches seed_ratio
+    // (uploaded >= ratio x size, when >= 0) or has moved no payload for
+    // seed_idle_minutes (when > 0); see Session::set_seed_limits.
+    bool stop_at_seed_limit = false;
+    int seed_idle_minutes = -1;
+    // Replaces the .torrent's announce tiers when set (an empty list: no tracker).
+    std::optional<std::vector<std::vector<std::string>>> trackers;
 };
 
 enum class TorrentState { metadata, checking, downloading, seeding, stopped, error };
@@ -115,6 +122,7 @@ struct TrackerStatus {
     std::int64_t seeders = -1;
     std::int64_t leechers = -1;
     std::int64_t next_announce_s = 0;
+    int tier = 0;  // BEP 12 tier, from 0
 };
 
 struct FileStatus {
@@ -176,6 +184,7 @@ enum class EventType {
     storage_error,      // the torrent stopped: disk full, permission, ...
     listen_failed,
     blocklist_loaded,   // at start: "blocklist: N ranges from FILE (M lines skipped)"
+    seed_limit_reached, // the torrent paused itself: seed ratio or idle limit reached
 };
 
 struct Event {
@@ -228,6 +237,19 @@ public:
     // Announces `stopped` to trackers (bounded wait), saves resume data, closes every
     // connection and file. Idempotent.
     void stop(std::chrono::milliseconds announce_timeout = std::chrono::seconds(3));
+
+    // Seeding limits (Transmission's seedRatioLimit / seedIdleLimit): once the torrent is
+    // complete and its upload reaches ratio x size (ratio >= 0), or it moved no payload
+    // for idle_minutes (> 0) while seeding, it pauses itself and is reported by
+    // take_seed_limit_stops(). ratio < 0 and idle_minutes <= 0: no limit. Kept across
+    // pause/resume. false for an unknown id.
+    bool set_seed_limits(TorrentId id, double ratio, int idle_minutes);
+    // Ids paused by a seed limit since the last call (each reported once).
+    std::vector<TorrentId> take_seed_limit_stops();
+    // Replaces the torrent's trackers: one list of announce URLs per tier (BEP 12), in
+    // order; the next announce uses them. Kept across pause/resume. false for an unknown
+    // id; throws Error for a URL that is not http(s):// or udp://.
+    bool set_trackers(TorrentId id, std::vector<std::vector<std::string>> tiers);
 
     struct Impl;
 

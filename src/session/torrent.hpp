@@ -102,6 +102,13 @@ public:
     // Fills the files and peers lists of a status.
     void detailed_status(piecewise::TorrentStatus& s) const;
 
+    // torrent_limits.cpp: seed limits and tracker list (Session::set_seed_limits, set_trackers).
+    void set_seed_limits(double ratio, int idle_minutes);
+    void set_trackers(const std::vector<std::vector<std::string>>& tiers);
+    // Paused by a seed limit and not yet reported by take_seed_limit_stop().
+    bool take_seed_limit_stop() { return std::exchange(seed_limit_stop_pending_, false); }
+    bool seed_limit_stopped() const { return seed_limit_stopped_; }
+
     piecewise::TorrentId id() const { return id_; }
     const Sha1Digest& info_hash() const { return meta_.info_hash; }
     piecewise::TorrentStatus status() const;
@@ -191,6 +198,10 @@ private:
     boost::asio::awaitable<void> announce_stopped(std::chrono::milliseconds timeout);
     tracker::AnnounceRequest make_request(const std::string& url, tracker::Event ev) const;
 
+    // torrent_limits.cpp
+    void check_seed_limits();  // from tick()
+    void build_trackers(const std::vector<std::vector<std::string>>& tiers);
+
     // torrent_check.cpp
     void begin_check();
     void on_checked(std::vector<bool> have, bool from_resume);
@@ -241,6 +252,11 @@ private:
     bool finished_emitted_ = false;
     bool paused_ = false;
     bool settled_ = false;
+    // torrent_limits.cpp
+    Clock::time_point last_activity_ = Clock::now();  // payload moved (idle seed limit)
+    std::int64_t activity_bytes_ = 0;                  // downloaded_ + uploaded_ when last seen
+    bool seed_limit_stopped_ = false;
+    bool seed_limit_stop_pending_ = false;
 };
 
 }  // namespace pw::session

@@ -10,6 +10,7 @@
 
 #include "daemon/rpc/response.hpp"
 #include "daemon/rpc/torrent_fields.hpp"
+#include "daemon/rpc/torrent_settings.hpp"
 
 namespace pw::daemon::rpc {
 
@@ -89,7 +90,26 @@ class Call {
                 "port-test is not supported: it needs a third-party service to connect back"};
         if (m == "blocklist_update")
             throw MethodError{ErrorCode::method_not_found, "blocklist-update is not supported"};
+        if (m == "torrent_set") return torrent_set();
         throw MethodError{ErrorCode::method_not_found, "method not supported: " + m};
+    }
+
+    json::object torrent_set() {
+        auto ids = resolve_ids();
+        for (auto& [name, v] : req_.params) {
+            if (name == "ids") continue;
+            if (torrent_set_setting(daemon_, name, v, ids)) continue;
+            bad_params("torrent-set: " + k(name, KeyStyle::camel) + " is not supported");
+        }
+        return {};
+    }
+
+    // A torrent-get field: the daemon's settings first, then the engine's status.
+    std::optional<json::value> field(std::string_view f, TorrentId id,
+                                     const piecewise::TorrentStatus& st, const TorrentExtras& ex,
+                                     std::int64_t now) {
+        if (auto v = torrent_settings_field(req_.dialect, f, ex, st, now)) return v;
+        return torrent_field(req_.dialect, f, id, st, now);
     }
 
   private:
@@ -181,7 +201,7 @@ class Call {
             piecewise::TorrentStatus probe;
             std::set<std::string> seen;
             for (auto& f : fields)
-                if (!seen.count(f) && torrent_field(req_.dialect, f, 0, probe, now)) {
+                if (!seen.count(f) && field(f, 0, probe, TorrentExtras{}, now)) {
                     served.push_back(f);
                     seen.insert(f);
                 }
@@ -195,14 +215,15 @@ class Call {
         for (auto id : ids) {
             auto st = daemon_.status(id);
             if (!st) continue;  // removed meanwhile
+            auto ex = daemon_.extras(id).value_or(TorrentExtras{});
             if (table) {
                 json::array row;
-                for (auto& f : served) row.push_back(*torrent_field(req_.dialect, f, id, *st, now));
+                for (auto& f : served) row.push_back(*field(f, id, *st, ex, now));
                 torrents.push_back(std::move(row));
             } else {
                 json::object o;
                 for (auto& f : served)
-                    o[k(f, KeyStyle::camel)] = *torrent_field(req_.dialect, f, id, *st, now);
+                    o[k(f, KeyStyle::camel)] = *field(f, id, *st, ex, now);
                 torrents.push_back(std::move(o));
             }
         }
@@ -221,7 +242,7 @@ class Call {
         // Options piecewise does not have yet are refused rather than ignored.
         for (const char* unsupported :
              {"cookies", "files_wanted", "files_unwanted", "priority_high", "priority_low",
-              "priority_normal", "bandwidth_priority", "peer_limit", "labels",
+              "priority_normal", "bandwidth_priority", "peer_limit",
               "sequential_download", "sequential_download_from_piece"})
             if (p.contains(unsupported))
                 bad_params(k(unsupported, KeyStyle::kebab) + " is not supported yet");
@@ -233,6 +254,7 @@ class Call {
             bad_params("torrent-add needs filename or metainfo");
         a.download_dir = get_string(p, "download_dir");
         a.paused = get_bool(p, "paused", false);
+        if (auto* l = p.if_contains("labels")) a.labels = labels_param(*l);
         AddResult r;
         try {
             r = daemon_.add(a);
@@ -278,8 +300,7 @@ class Call {
         o[kk("incomplete_dir_enabled")] = false;
         o[kk("download_queue_enabled")] = false;
         o[kk("seed_queue_enabled")] = false;
-        o[kk("idle_seeding_limit_enabled")] = false;
-        o[k("seed_ratio_limited", KeyStyle::camel)] = false;
+        session_seed_values(daemon_, req_.dialect, o);
         return o;
     }
 
@@ -300,6 +321,7 @@ class Call {
 
     json::object session_set() {
         for (auto& [name, v] : req_.params) {
+            if (session_set_seed_key(daemon_, name, v)) continue;
             if (name == "download_dir") {
                 if (!v.is_string()) bad_params("download-dir must be a string");
                 try {
@@ -375,6 +397,8 @@ std::string Methods::handle(std::string_view body) {
         out = encode_success(req.dialect, req.id, std::move(result));
     } catch (const MethodError& e) {
         out = encode_error(req.dialect, req.id, e.code, e.message);
+    } catch (const ParamError& e) {
+        out = encode_error(req.dialect, req.id, ErrorCode::invalid_params, e.what());
     } catch (const std::exception& e) {
         // Store or engine failure: reported, the daemon keeps serving.
         out = encode_error(req.dialect, req.id, ErrorCode::internal_error, e.what());

@@ -15,6 +15,7 @@
 #include <cstdint>
 #include <deque>
 #include <functional>
+#include <map>
 #include <future>
 #include <mutex>
 #include <optional>
@@ -60,6 +61,16 @@ class Store {
     void remove(const std::string& info_hash);
     void set_paused(const std::string& info_hash, bool paused);
     void set_torrent(const std::string& info_hash, const std::string& torrent_bytes);
+
+    // Key/value settings: the session's (session-set) and each torrent's (torrent-set,
+    // labels, trackers...), as text. Their tables are created when missing, so the
+    // schema version does not change. A torrent's rows go with remove().
+    std::map<std::string, std::string> load_settings();
+    void set_setting(const std::string& key, const std::string& value);
+    // info_hash -> key -> value
+    std::map<std::string, std::map<std::string, std::string>> load_torrent_settings();
+    void set_torrent_setting(const std::string& info_hash, const std::string& key,
+                             const std::string& value);
 
   private:
     void run_writer();
