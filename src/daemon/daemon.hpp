@@ -18,7 +18,7 @@
 #include <condition_variable>
 #include <vector>
 
-#include "daemon/seed_policy.hpp"
+#include "daemon/parse/seed_policy.hpp"
 #include "daemon/state/store.hpp"
 #include "piecewise/session.hpp"
 

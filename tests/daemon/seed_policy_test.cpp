@@ -1,6 +1,6 @@
 // Seed limit modes (0 global, 1 own, 2 unlimited), label checks, trackerList text and the
 // stored JSON forms: pure functions.
-#include "daemon/seed_policy.hpp"
+#include "daemon/parse/seed_policy.hpp"
 
 #include <gtest/gtest.h>
 

@@ -5,7 +5,8 @@
 // effective limit is reached. Also the text forms in which the daemon stores these
 // settings, labels and tracker lists.
 //
-// Pure: no I/O; every parse_* function returns nullopt for malformed text.
+// Pure: no I/O; the decode_* functions return nullopt for malformed text (fuzzed:
+// tests/fuzz/fuzz_daemon_settings.cpp).
 #pragma once
 
 #include <optional>

@@ -1,4 +1,4 @@
-#include "daemon/seed_policy.hpp"
+#include "daemon/parse/seed_policy.hpp"
 
 #include <algorithm>
 #include <boost/json/parse.hpp>
