@@ -137,6 +137,13 @@ struct AddTorrentParams {
     std::int64_t download_limit = 0;
     std::int64_t upload_limit = 0;
     bool honors_session_limits = true;
+    // With stop_at_seed_limit, the torrent pauses itself once seeding reaches seed_ratio
+    // (uploaded >= ratio x size, when >= 0) or has moved no payload for
+    // seed_idle_minutes (when > 0); see Session::set_seed_limits.
+    bool stop_at_seed_limit = false;
+    int seed_idle_minutes = -1;
+    // Replaces the .torrent's announce tiers when set (an empty list: no tracker).
+    std::optional<std::vector<std::vector<std::string>>> trackers;
 };
 
 enum class TorrentState { metadata, checking, downloading, seeding, stopped, error };
@@ -149,6 +156,7 @@ struct TrackerStatus {
     std::int64_t seeders = -1;
     std::int64_t leechers = -1;
     std::int64_t next_announce_s = 0;
+    int tier = 0;  // BEP 12 tier, from 0
 };
 
 struct FileStatus {
@@ -225,6 +233,7 @@ enum class EventType {
     storage_error,      // the torrent stopped: disk full, permission, ...
     listen_failed,
     blocklist_loaded,   // at start: "blocklist: N ranges from FILE (M lines skipped)"
+    seed_limit_reached, // the torrent paused itself: seed ratio or idle limit reached
 };
 
 struct Event {
@@ -316,6 +325,18 @@ public:
     // A torrent's own limits (bytes/s, 0: none) and whether the session's apply to it too;
     // kept across pause/resume and recheck. false for an unknown id.
     bool set_torrent_limits(TorrentId id, std::int64_t download, std::int64_t upload, bool honors_session_limits);
+    // Seeding limits (Transmission's seedRatioLimit / seedIdleLimit): once the torrent is
+    // complete and its upload reaches ratio x size (ratio >= 0), or it moved no payload
+    // for idle_minutes (> 0) while seeding, it pauses itself and is reported by
+    // take_seed_limit_stops(). ratio < 0 and idle_minutes <= 0: no limit. Kept across
+    // pause/resume. false for an unknown id.
+    bool set_seed_limits(TorrentId id, double ratio, int idle_minutes);
+    // Ids paused by a seed limit since the last call (each reported once).
+    std::vector<TorrentId> take_seed_limit_stops();
+    // Replaces the torrent's trackers: one list of announce URLs per tier (BEP 12), in
+    // order; the next announce uses them. Kept across pause/resume. false for an unknown
+    // id; throws Error for a URL that is not http(s):// or udp://.
+    bool set_trackers(TorrentId id, std::vector<std::vector<std::string>> tiers);
 
     struct Impl;
 

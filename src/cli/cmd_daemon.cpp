@@ -17,6 +17,7 @@
 #include "daemon/http/access.hpp"
 #include "daemon/http/server.hpp"
 #include "daemon/rpc/methods.hpp"
+#include "daemon/watch/watch_dir.hpp"
 #include "proxy/parse/proxy_url.hpp"
 #include "session/endpoint.hpp"
 
@@ -43,6 +44,7 @@ struct DaemonOptions {
     std::string proxy;
     std::optional<std::int64_t> max_down, max_up;  // bytes/s
     bool metrics_per_torrent = false;
+    std::string watch_dir;
 };
 
 std::string default_state_dir() {
@@ -120,12 +122,31 @@ int run_daemon(DaemonOptions o) {
     } catch (const std::exception& e) {
         return fail(1, std::string("daemon: ") + e.what());
     }
+    std::unique_ptr<daemon::WatchDir> watch;
+    if (!o.watch_dir.empty()) {
+        try {
+            auto* dp = d.get();
+            watch = std::make_unique<daemon::WatchDir>(
+                fs::absolute(o.watch_dir),
+                [dp](const std::string& bytes) {
+                    daemon::AddRequest a;
+                    a.metainfo = bytes;
+                    dp->add(a);
+                },
+                [](const std::string& line) {
+                    std::cerr << "piecewise daemon: " << line << std::endl;
+                });
+        } catch (const std::exception& e) {
+            return fail(1, std::string("daemon: ") + e.what());
+        }
+    }
     std::cout << "piecewise daemon: web UI on http://" << o.rpc << "/, RPC on http://" << o.rpc
               << "/transmission/rpc, peers on port " << d->peer_port() << ", state in "
               << cfg.state_dir << std::endl;
     int sig = 0;
     sigwait(&set, &sig);
     std::cout << "piecewise daemon: stopping" << std::endl;
+    if (watch) watch->stop();
     server->stop();
     server.reset();
     d.reset();  // stops the session: `stopped` announces, resume data
@@ -178,6 +199,9 @@ Command add_daemon(CLI::App& root) {
     add_rate_flags(app, o->max_down, o->max_up);
     app->add_flag("--metrics-per-torrent", o->metrics_per_torrent,
                   "GET /metrics also gives per-torrent series (one label set per torrent)");
+    app->add_option("--watch-dir", o->watch_dir,
+                    "Add .torrent files dropped into this directory (renamed *.added, or "
+                    "*.invalid with the reason logged)");
     return {app, [o] { return run_daemon(*o); }};
 }
 

@@ -56,6 +56,7 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
     auto rows = store_->load();
     auto file_options = store_->load_file_options();
     load_speed_limits();
+    load_session_settings();
     session_ = std::make_unique<piecewise::Session>(cfg_.settings);
     started_at_ = now();
     for (auto& row : rows) {
@@ -84,18 +85,29 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
             p.magnet = row.magnet;
             p.save_torrent = torrent_file_for(row.info_hash);
         }
+        TorrentExtras extras;
+        prepare_extras(row.info_hash, torrent, row.magnet, extras, p);
         try {
             auto id = session_->add_torrent(p);
             hashes_[id] = row.info_hash;
+            extras_[id] = std::move(extras);
         } catch (const std::exception& e) {
             // Kept in the store: a later version may read it; said once at startup.
             std::cerr << "piecewise daemon: stored torrent " << row.info_hash
                       << " not loaded: " << e.what() << "\n";
         }
     }
+    stored_extras_.clear();
+    house_ = std::thread([this] { housekeeping(); });
 }
 
 Daemon::~Daemon() {
+    {
+        std::lock_guard lk(mu_);
+        house_stop_ = true;
+    }
+    house_cv_.notify_all();
+    if (house_.joinable()) house_.join();
     if (session_) session_->stop();
 }
 
@@ -163,16 +175,22 @@ AddResult Daemon::add(const AddRequest& req) {
         p.magnet = row.magnet;
         p.save_torrent = torrent_file_for(row.info_hash);
     }
+    TorrentExtras extras;
+    prepare_extras(row.info_hash, row.torrent, row.magnet, extras, p);
+    extras.labels = req.labels;
     res.id = session_->add_torrent(p);
     try {
         store_->put(row);
         // Always written: it replaces what an earlier torrent of this hash left.
         store_->set_file_options(row.info_hash, {p.file_priorities, p.sequential});
+        if (!req.labels.empty())
+            store_->set_torrent_setting(row.info_hash, "labels", encode_strings(req.labels));
     } catch (...) {
         session_->remove_torrent(res.id, false);
         throw;
     }
     hashes_[res.id] = row.info_hash;
+    extras_[res.id] = std::move(extras);
     return res;
 }
 
@@ -187,7 +205,19 @@ std::optional<piecewise::TorrentStatus> Daemon::status(TorrentId id) {
 bool Daemon::start(TorrentId id) {
     std::lock_guard lk(mu_);
     auto it = hashes_.find(id);
-    if (it == hashes_.end() || !session_->resume(id)) return false;
+    if (it == hashes_.end()) return false;
+    // As Transmission: starting a torrent that reached its ratio limit by hand lifts that
+    // limit (it would stop again at once otherwise).
+    if (auto st = session_->status(id); st && st->paused && st->seed_ratio_reached) {
+        auto& e = extras_[id];
+        auto eff = effective_seed_limits(seed_limits_, e.seed);
+        if (eff.ratio >= 0 && double(st->uploaded) >= eff.ratio * double(st->total_size)) {
+            e.seed.ratio_mode = 2;
+            store_->set_torrent_setting(it->second, "seed_ratio_mode", "2");
+            apply_seed_limits(id);
+        }
+    }
+    if (!session_->resume(id)) return false;
     store_->set_paused(it->second, false);
     return true;
 }
@@ -219,6 +249,7 @@ bool Daemon::remove(TorrentId id, bool delete_data) {
     fs::remove(torrent_file_for(it->second), ec);
     session_->remove_torrent(id, delete_data);
     hashes_.erase(it);
+    extras_.erase(id);
     removed_at_[id] = now();
     return true;
 }

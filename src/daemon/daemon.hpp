@@ -14,9 +14,12 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <thread>
+#include <condition_variable>
 #include <vector>
 
 #include "daemon/speed_limits.hpp"
+#include "daemon/parse/seed_policy.hpp"
 #include "daemon/state/store.hpp"
 #include "piecewise/session.hpp"
 
@@ -56,6 +59,17 @@ struct AddRequest {
     std::string download_dir;  // empty: the default
     bool paused = false;
     FileChange files;  // files-wanted/-unwanted, priority-*, sequential
+    std::vector<std::string> labels;
+};
+
+// What the daemon keeps per torrent beside the engine's state (torrent-set settings).
+struct TorrentExtras {
+    TorrentSeedLimits seed;
+    std::vector<std::string> labels;
+    // The announce list in a stable order (tracker ids are positions in it): the
+    // .torrent's or magnet's, or what trackerAdd/Remove/Replace/List made of it.
+    std::vector<std::vector<std::string>> trackers;
+    bool trackers_set = false;  // changed by the RPC: stored, and given to the engine
 };
 
 struct AddResult {
@@ -115,7 +129,31 @@ class Daemon {
     piecewise::SessionStats session_stats() { return session_->session_stats(); }
     std::int64_t started_at() const { return started_at_; }  // unix seconds
 
+    // daemon_settings.cpp: per-torrent settings and seed limits. false: unknown id.
+    std::optional<TorrentExtras> extras(piecewise::TorrentId id);
+    bool set_seed_limits(piecewise::TorrentId id, const TorrentSeedLimits& limits);
+    bool set_labels(piecewise::TorrentId id, const std::vector<std::string>& labels);
+    // Throws piecewise::Error for a URL that is not a tracker's.
+    bool set_trackers(piecewise::TorrentId id, const std::vector<std::vector<std::string>>& tiers);
+    SessionSeedLimits session_seed_limits();
+    void set_session_seed_limits(const SessionSeedLimits& limits);
+
   private:
+    // daemon_settings.cpp
+    std::map<piecewise::TorrentId, TorrentExtras> extras_;
+    SessionSeedLimits seed_limits_;
+    std::map<std::string, std::map<std::string, std::string>> stored_extras_;  // at startup
+    // Fills `e` and `p` (seed limits, trackers) for a torrent being added or re-added.
+    void prepare_extras(const std::string& hash, const std::string& torrent,
+                        const std::string& magnet, TorrentExtras& e,
+                        piecewise::AddTorrentParams& p);
+    void load_session_settings();
+    void apply_seed_limits(piecewise::TorrentId id);  // with mu_ held
+    void housekeeping();
+    std::thread house_;
+    std::condition_variable house_cv_;
+    bool house_stop_ = false;
+
     DaemonConfig cfg_;
     std::unique_ptr<state::Store> store_;
     std::unique_ptr<piecewise::Session> session_;

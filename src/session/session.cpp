@@ -881,4 +881,61 @@ std::vector<std::pair<TorrentId, TorrentStatus>> Session::status_all() const {
     });
 }
 
+// ---- Seed limits and tracker lists (torrent_seed_limits.cpp on the torrent's side) ----
+
+namespace {
+// Runs `fn` on the params of a magnet still without metadata; false if `id` is none.
+template <class Fn>
+bool on_magnet_params(Session::Impl& d, TorrentId id, Fn fn) {
+    if (auto f = d.fetch_params.find(id); f != d.fetch_params.end()) {
+        fn(f->second);
+        return true;
+    }
+    if (auto m = d.paused_magnets.find(id); m != d.paused_magnets.end()) {
+        fn(m->second.params);
+        return true;
+    }
+    return false;
+}
+}  // namespace
+
+bool Session::set_seed_limits(TorrentId id, double ratio, int idle_minutes) {
+    return on_network(*impl_, impl_->stopped, [id, ratio, idle_minutes](Impl& d) {
+        if (auto t = d.torrents.find(id); t != d.torrents.end()) {
+            t->second->set_seed_limits(ratio, idle_minutes);
+            return true;
+        }
+        return on_magnet_params(d, id, [&](AddTorrentParams& p) {
+            p.stop_at_seed_limit = ratio >= 0 || idle_minutes > 0;
+            p.seed_ratio = ratio;
+            p.seed_idle_minutes = idle_minutes;
+        });
+    });
+}
+
+std::vector<TorrentId> Session::take_seed_limit_stops() {
+    auto out = std::make_shared<std::vector<TorrentId>>();
+    on_network(*impl_, impl_->stopped, [out](Impl& d) {
+        for (auto& [id, t] : d.torrents)
+            if (t->take_seed_limit_stop()) out->push_back(id);
+        return true;
+    });
+    return *out;
+}
+
+bool Session::set_trackers(TorrentId id, std::vector<std::vector<std::string>> tiers) {
+    for (auto& tier : tiers)
+        for (auto& url : tier)
+            if (url.rfind("http://", 0) != 0 && url.rfind("https://", 0) != 0 &&
+                url.rfind("udp://", 0) != 0)
+                throw Error("not a tracker URL (http://, https:// or udp://): " + url.substr(0, 200));
+    return on_network(*impl_, impl_->stopped, [id, tiers](Impl& d) {
+        if (auto t = d.torrents.find(id); t != d.torrents.end()) {
+            t->second->set_trackers(tiers);
+            return true;
+        }
+        return on_magnet_params(d, id, [&](AddTorrentParams& p) { p.trackers = tiers; });
+    });
+}
+
 }  // namespace piecewise

@@ -51,18 +51,7 @@ Torrent::Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
       tick_timer_(ctx.io) {
     storage_ = std::make_shared<storage::Storage>(meta_.files, meta_.total_size,
                                                   std::filesystem::absolute(params.save_path));
-    int tier = 0;
-    for (auto t : meta_.trackers) {
-        std::shuffle(t.begin(), t.end(), rng_);  // BEP 12: shuffle each tier once
-        for (auto& url : t) {
-            TrackerEntry e;
-            e.url = url;
-            e.tier = tier;
-            e.status.url = url;
-            trackers_.push_back(std::move(e));
-        }
-        ++tier;
-    }
+    build_trackers(params_.trackers ? *params_.trackers : meta_.trackers);
     init_priorities();
     bw_ = ctx.bandwidth;
     if (bw_) bw_bucket_ = bw_->add_bucket(params.honors_session_limits, params.download_limit, params.upload_limit);
@@ -126,11 +115,13 @@ piecewise::TorrentStatus Torrent::status() const {
     if (check_progress_ && meta_.num_pieces() > 0)
         s.check_progress = double(check_progress_->pieces_done.load()) / meta_.num_pieces();
     fill_wanted_status(s);
-    s.seed_ratio_reached = params_.seed_ratio >= 0 && wanted_done() &&
-                           double(uploaded_) >= params_.seed_ratio * double(s.size_when_done);
+    s.seed_ratio_reached = seed_limit_stopped_ ||
+                           (params_.seed_ratio >= 0 && wanted_done() &&
+                            double(uploaded_) >= params_.seed_ratio * double(s.size_when_done));
     auto now = Clock::now();
     for (auto& t : trackers_) {
         s.trackers.push_back(t.status);
+        s.trackers.back().tier = t.tier;
         s.trackers.back().next_announce_s =
             std::max<std::int64_t>(0, std::chrono::duration_cast<std::chrono::seconds>(t.next_announce - now).count());
     }
@@ -170,6 +161,7 @@ void Torrent::tick() {
         if (dht_schedule_.due(ticks_, every)) dht_lookup();
     }
     if (ticks_ % 60 == 5) send_pex();
+    check_seed_limits();
 }
 
 void Torrent::connect_more() {

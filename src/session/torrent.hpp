@@ -110,6 +110,13 @@ public:
     void summary_status(piecewise::TorrentStatus& s) const;
     void add_gauges(piecewise::SessionStats& s) const;
 
+    // torrent_seed_limits.cpp: seed limits and tracker list (Session::set_seed_limits, set_trackers).
+    void set_seed_limits(double ratio, int idle_minutes);
+    void set_trackers(const std::vector<std::vector<std::string>>& tiers);
+    // Paused by a seed limit and not yet reported by take_seed_limit_stop().
+    bool take_seed_limit_stop() { return std::exchange(seed_limit_stop_pending_, false); }
+    bool seed_limit_stopped() const { return seed_limit_stopped_; }
+
     piecewise::TorrentId id() const { return id_; }
     const Sha1Digest& info_hash() const { return meta_.info_hash; }
     piecewise::TorrentStatus status() const;
@@ -220,6 +227,10 @@ private:
     void fill_wanted_status(piecewise::TorrentStatus& s) const;
     void finish_wanted();  // downloading -> seeding when the wanted pieces are in
 
+    // torrent_seed_limits.cpp
+    void check_seed_limits();  // from tick()
+    void build_trackers(const std::vector<std::vector<std::string>>& tiers);
+
     // torrent_check.cpp
     void begin_check();
     // `how`: "resume data", "checked", or a partial check's description.
@@ -281,6 +292,11 @@ private:
     std::size_t send_high_water(const PeerConnection& p) const;
     std::shared_ptr<peer::BandwidthLimiter> bw_;
     peer::BandwidthLimiter::BucketId bw_bucket_ = peer::BandwidthLimiter::none;
+    // torrent_seed_limits.cpp
+    Clock::time_point last_activity_ = Clock::now();  // payload moved (idle seed limit)
+    std::int64_t activity_bytes_ = 0;                  // downloaded_ + uploaded_ when last seen
+    bool seed_limit_stopped_ = false;
+    bool seed_limit_stop_pending_ = false;
 };
 
 }  // namespace pw::session

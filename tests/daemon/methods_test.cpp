@@ -249,7 +249,8 @@ TEST_F(RpcTest, UnsupportedAndBadInputAreErrorsNeverSuccess) {
     EXPECT_NE(legacy_error("blocklist-update", "{}").find("not supported"), std::string::npos);
     EXPECT_EQ(jrpc_error("blocklist_update", "{}"), -32601);
     EXPECT_EQ(jrpc_error("port_test", "{}"), -32601);
-    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1]})"), -32602);  // no torrent 1
+    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1],"seedRatioMode":1})"),
+              -32602);  // no torrent 1
     EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":"id"})"), -32602);
     EXPECT_EQ(jrpc_error("torrent_get", R"({})"), -32602);
     EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":[1]})"), -32602);

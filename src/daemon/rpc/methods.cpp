@@ -12,6 +12,7 @@
 #include "daemon/rpc/response.hpp"
 #include "daemon/rpc/speed_limits.hpp"
 #include "daemon/rpc/torrent_fields.hpp"
+#include "daemon/rpc/torrent_settings.hpp"
 
 namespace pw::daemon::rpc {
 
@@ -92,7 +93,16 @@ class Call {
                 "port-test is not supported: it needs a third-party service to connect back"};
         if (m == "blocklist_update")
             throw MethodError{ErrorCode::method_not_found, "blocklist-update is not supported"};
+        if (m == "torrent_set") return torrent_set();
         throw MethodError{ErrorCode::method_not_found, "method not supported: " + m};
+    }
+
+    // A torrent-get field: the daemon's settings first, then the engine's status.
+    std::optional<json::value> field(std::string_view f, TorrentId id,
+                                     const piecewise::TorrentStatus& st, const TorrentExtras& ex,
+                                     std::int64_t now) {
+        if (auto v = torrent_settings_field(req_.dialect, f, ex, st, now)) return v;
+        return torrent_field(req_.dialect, f, id, st, now);
     }
 
   private:
@@ -181,9 +191,9 @@ class Call {
         // the names served, so its rows stay aligned.
         std::vector<std::string> served;
         // Fields kept by the daemon rather than the engine's status.
-        auto field = [&](const std::string& f, TorrentId id,
-                         const piecewise::TorrentStatus& st) -> std::optional<json::value> {
-            if (auto v = torrent_field(req_.dialect, f, id, st, now)) return v;
+        auto field = [&](const std::string& f, TorrentId id, const piecewise::TorrentStatus& st,
+                         const TorrentExtras& ex, std::int64_t t) -> std::optional<json::value> {
+            if (auto v = this->field(f, id, st, ex, t)) return v;
             if (is_torrent_speed_field(f))
                 return torrent_speed_field(f, daemon_.torrent_speed_limits(id).value_or(TorrentSpeedLimits{}));
             return std::nullopt;
@@ -192,7 +202,7 @@ class Call {
             piecewise::TorrentStatus probe;
             std::set<std::string> seen;
             for (auto& f : fields)
-                if (!seen.count(f) && field(f, 0, probe)) {
+                if (!seen.count(f) && field(f, 0, probe, TorrentExtras{}, now)) {
                     served.push_back(f);
                     seen.insert(f);
                 }
@@ -206,14 +216,15 @@ class Call {
         for (auto id : ids) {
             auto st = daemon_.status(id);
             if (!st) continue;  // removed meanwhile
+            auto ex = daemon_.extras(id).value_or(TorrentExtras{});
             if (table) {
                 json::array row;
-                for (auto& f : served) row.push_back(*field(f, id, *st));
+                for (auto& f : served) row.push_back(*field(f, id, *st, ex, now));
                 torrents.push_back(std::move(row));
             } else {
                 json::object o;
                 for (auto& f : served)
-                    o[k(f, KeyStyle::camel)] = *field(f, id, *st);
+                    o[k(f, KeyStyle::camel)] = *field(f, id, *st, ex, now);
                 torrents.push_back(std::move(o));
             }
         }
@@ -230,7 +241,7 @@ class Call {
     json::object torrent_add() {
         const auto& p = req_.params;
         // Options piecewise does not have yet are refused rather than ignored.
-        for (const char* unsupported : {"cookies", "bandwidth_priority", "peer_limit", "labels",
+        for (const char* unsupported : {"cookies", "bandwidth_priority", "peer_limit",
                                         "sequential_download_from_piece"})
             if (p.contains(unsupported))
                 bad_params(k(unsupported, KeyStyle::kebab) + " is not supported yet");
@@ -243,6 +254,7 @@ class Call {
         a.download_dir = get_string(p, "download_dir");
         a.paused = get_bool(p, "paused", false);
         a.files = file_change(p);
+        if (auto* l = p.if_contains("labels")) a.labels = labels_param(*l);
         AddResult r;
         try {
             r = daemon_.add(a);
@@ -286,8 +298,7 @@ class Call {
         o[kk("incomplete_dir_enabled")] = false;
         o[kk("download_queue_enabled")] = false;
         o[kk("seed_queue_enabled")] = false;
-        o[kk("idle_seeding_limit_enabled")] = false;
-        o[k("seed_ratio_limited", KeyStyle::camel)] = false;
+        session_seed_values(daemon_, req_.dialect, o);
         return o;
     }
 
@@ -319,6 +330,7 @@ class Call {
             } catch (const SpeedParamError& e) {
                 bad_params(e.what());
             }
+            if (session_set_seed_key(daemon_, name, v)) continue;
             if (name == "download_dir") {
                 if (!v.is_string()) bad_params("download-dir must be a string");
                 try {
@@ -406,14 +418,17 @@ class Call {
     }
 
     // torrent-set: each group of keys is applied by its own function; a key none of them
-    // reads is refused by name before anything changes.
+    // reads is refused by name.
     json::object torrent_set() {
         auto ids = resolve_ids();
         std::set<std::string> used{"ids"};
         auto files = file_change(req_.params, &used);
-        for (auto& [name, v] : req_.params)
-            if (!used.count(std::string(name)) && !is_torrent_speed_field(name))
-                bad_params("torrent-set: " + k(name, KeyStyle::kebab) + " is not supported");
+        for (auto& [name, v] : req_.params) {
+            if (used.count(std::string(name)) || is_torrent_speed_field(name)) continue;
+            // Seed limits, labels, trackers (applied here, key by key).
+            if (torrent_set_setting(daemon_, name, v, ids)) continue;
+            bad_params("torrent-set: " + k(name, KeyStyle::camel) + " is not supported");
+        }
         torrent_set_files(ids, files);
         torrent_set_speed(ids);
         return {};
@@ -450,6 +465,8 @@ std::string Methods::handle(std::string_view body) {
         out = encode_success(req.dialect, req.id, std::move(result));
     } catch (const MethodError& e) {
         out = encode_error(req.dialect, req.id, e.code, e.message);
+    } catch (const ParamError& e) {
+        out = encode_error(req.dialect, req.id, ErrorCode::invalid_params, e.what());
     } catch (const std::exception& e) {
         // Store or engine failure: reported, the daemon keeps serving.
         out = encode_error(req.dialect, req.id, ErrorCode::internal_error, e.what());

@@ -80,6 +80,10 @@ Store::Store(const std::string& path) {
             exec(("PRAGMA user_version=" + std::to_string(schema_version)).c_str());
             exec("COMMIT");
         }
+        exec(
+            "CREATE TABLE IF NOT EXISTS settings (key TEXT PRIMARY KEY, value TEXT NOT NULL);"
+            "CREATE TABLE IF NOT EXISTS torrent_settings (info_hash TEXT NOT NULL,"
+            " key TEXT NOT NULL, value TEXT NOT NULL, PRIMARY KEY (info_hash, key))");
     } catch (const StoreError& e) {
         sqlite3_close(db_);
         db_ = nullptr;
@@ -175,9 +179,19 @@ void Store::put(const TorrentRow& row) {
 
 void Store::remove(const std::string& info_hash) {
     write([this, info_hash] {
-        Stmt q(db_, "DELETE FROM torrents WHERE info_hash = ?1");
-        q.text(1, info_hash);
-        done(db_, sqlite3_step(q.s));
+        exec("BEGIN");
+        try {
+            Stmt q(db_, "DELETE FROM torrents WHERE info_hash = ?1");
+            q.text(1, info_hash);
+            done(db_, sqlite3_step(q.s));
+            Stmt k(db_, "DELETE FROM torrent_settings WHERE info_hash = ?1");
+            k.text(1, info_hash);
+            done(db_, sqlite3_step(k.s));
+            exec("COMMIT");
+        } catch (...) {
+            sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
+            throw;
+        }
     });
 }
 
@@ -195,6 +209,48 @@ void Store::set_torrent(const std::string& info_hash, const std::string& torrent
         Stmt q(db_, "UPDATE torrents SET torrent = ?2 WHERE info_hash = ?1");
         q.text(1, info_hash);
         q.blob(2, torrent_bytes);
+        done(db_, sqlite3_step(q.s));
+    });
+}
+
+std::map<std::string, std::string> Store::load_settings() {
+    std::map<std::string, std::string> out;
+    write([this, &out] {
+        Stmt q(db_, "SELECT key, value FROM settings");
+        int rc;
+        while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) out[q.col(0)] = q.col(1);
+        done(db_, rc);
+    });
+    return out;
+}
+
+void Store::set_setting(const std::string& key, const std::string& value) {
+    write([this, key, value] {
+        Stmt q(db_, "INSERT OR REPLACE INTO settings VALUES (?1, ?2)");
+        q.text(1, key);
+        q.text(2, value);
+        done(db_, sqlite3_step(q.s));
+    });
+}
+
+std::map<std::string, std::map<std::string, std::string>> Store::load_torrent_settings() {
+    std::map<std::string, std::map<std::string, std::string>> out;
+    write([this, &out] {
+        Stmt q(db_, "SELECT info_hash, key, value FROM torrent_settings");
+        int rc;
+        while ((rc = sqlite3_step(q.s)) == SQLITE_ROW) out[q.col(0)][q.col(1)] = q.col(2);
+        done(db_, rc);
+    });
+    return out;
+}
+
+void Store::set_torrent_setting(const std::string& info_hash, const std::string& key,
+                                const std::string& value) {
+    write([this, info_hash, key, value] {
+        Stmt q(db_, "INSERT OR REPLACE INTO torrent_settings VALUES (?1, ?2, ?3)");
+        q.text(1, info_hash);
+        q.text(2, key);
+        q.text(3, value);
         done(db_, sqlite3_step(q.s));
     });
 }

@@ -88,6 +88,16 @@ class Store {
     void put_torrent_limits(const std::string& info_hash, const TorrentLimitsRow& row);
     void remove_torrent_limits(const std::string& info_hash);
 
+    // Key/value settings: the session's (session-set) and each torrent's (torrent-set,
+    // labels, trackers...), as text. Their tables are created when missing, so the
+    // schema version does not change. A torrent's rows go with remove().
+    std::map<std::string, std::string> load_settings();
+    void set_setting(const std::string& key, const std::string& value);
+    // info_hash -> key -> value
+    std::map<std::string, std::map<std::string, std::string>> load_torrent_settings();
+    void set_torrent_setting(const std::string& info_hash, const std::string& key,
+                             const std::string& value);
+
   private:
     void run_writer();
     void exec(const char* sql);

@@ -1,0 +1,220 @@
+// The Daemon's per-torrent settings (seed limits, labels, tracker list) and the session's
+// seed limits: kept in memory, committed to the store's key/value tables before a change
+// is acknowledged, given to the engine through Session. Also the housekeeping thread that
+// records torrents the engine stopped at a seed limit as paused (a restart keeps them so).
+#include <chrono>
+#include <iostream>
+
+#include "daemon/daemon.hpp"
+#include "meta/magnet.hpp"
+#include "meta/metainfo.hpp"
+
+namespace pw::daemon {
+
+using piecewise::TorrentId;
+
+namespace {
+
+std::optional<double> to_double(const std::string& s) {
+    try {
+        std::size_t n = 0;
+        double d = std::stod(s, &n);
+        if (n != s.size()) return std::nullopt;
+        return d;
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::optional<int> to_int(const std::string& s) {
+    try {
+        std::size_t n = 0;
+        long v = std::stol(s, &n);
+        if (n != s.size() || v < INT32_MIN || v > INT32_MAX) return std::nullopt;
+        return static_cast<int>(v);
+    } catch (const std::exception&) {
+        return std::nullopt;
+    }
+}
+
+std::string num(double d) {
+    char buf[64];
+    std::snprintf(buf, sizeof buf, "%.17g", d);
+    return buf;
+}
+
+}  // namespace
+
+void Daemon::load_session_settings() {
+    auto kv = store_->load_settings();
+    auto get = [&](const char* k) -> const std::string* {
+        auto it = kv.find(k);
+        return it == kv.end() ? nullptr : &it->second;
+    };
+    if (auto* v = get("seed_ratio_limit"))
+        if (auto d = to_double(*v); d && *d >= 0) seed_limits_.ratio = *d;
+    if (auto* v = get("seed_ratio_limited")) seed_limits_.ratio_limited = *v == "1";
+    if (auto* v = get("idle_seeding_limit"))
+        if (auto i = to_int(*v); i && *i > 0) seed_limits_.idle_minutes = *i;
+    if (auto* v = get("idle_seeding_limit_enabled")) seed_limits_.idle_limited = *v == "1";
+    stored_extras_ = store_->load_torrent_settings();
+}
+
+void Daemon::prepare_extras(const std::string& hash, const std::string& torrent,
+                            const std::string& magnet, TorrentExtras& e,
+                            piecewise::AddTorrentParams& p) {
+    try {
+        if (!torrent.empty())
+            e.trackers = pw::meta::parse(torrent).trackers;
+        else if (!magnet.empty())
+            for (auto& url : pw::meta::parse_magnet(magnet).trackers) e.trackers.push_back({url});
+    } catch (const std::exception&) {
+        // The engine reports the bad torrent when it is added.
+    }
+    if (auto it = stored_extras_.find(hash); it != stored_extras_.end()) {
+        auto& kv = it->second;
+        auto get = [&](const char* k) -> const std::string* {
+            auto f = kv.find(k);
+            return f == kv.end() ? nullptr : &f->second;
+        };
+        // A value this version cannot read keeps its default (and is said once).
+        auto bad = [&](const char* k) {
+            std::cerr << "piecewise daemon: torrent " << hash << ": stored " << k
+                      << " unreadable, default kept\n";
+        };
+        if (auto* v = get("seed_ratio_limit")) {
+            if (auto d = to_double(*v); d && *d >= 0)
+                e.seed.ratio = *d;
+            else
+                bad("seed_ratio_limit");
+        }
+        if (auto* v = get("seed_ratio_mode")) {
+            if (auto i = to_int(*v); i && *i >= 0 && *i <= 2)
+                e.seed.ratio_mode = *i;
+            else
+                bad("seed_ratio_mode");
+        }
+        if (auto* v = get("seed_idle_limit")) {
+            if (auto i = to_int(*v); i && *i >= 0)
+                e.seed.idle_minutes = *i;
+            else
+                bad("seed_idle_limit");
+        }
+        if (auto* v = get("seed_idle_mode")) {
+            if (auto i = to_int(*v); i && *i >= 0 && *i <= 2)
+                e.seed.idle_mode = *i;
+            else
+                bad("seed_idle_mode");
+        }
+        if (auto* v = get("labels")) {
+            if (auto l = decode_strings(*v))
+                e.labels = *l;
+            else
+                bad("labels");
+        }
+        if (auto* v = get("trackers")) {
+            if (auto t = decode_tiers(*v)) {
+                e.trackers = *t;
+                e.trackers_set = true;
+            } else {
+                bad("trackers");
+            }
+        }
+    }
+    auto eff = effective_seed_limits(seed_limits_, e.seed);
+    p.stop_at_seed_limit = eff.ratio >= 0 || eff.idle_minutes > 0;
+    p.seed_ratio = eff.ratio;
+    p.seed_idle_minutes = eff.idle_minutes;
+    if (e.trackers_set) p.trackers = e.trackers;
+}
+
+void Daemon::apply_seed_limits(TorrentId id) {
+    auto eff = effective_seed_limits(seed_limits_, extras_[id].seed);
+    session_->set_seed_limits(id, eff.ratio, eff.idle_minutes);
+}
+
+std::optional<TorrentExtras> Daemon::extras(TorrentId id) {
+    std::lock_guard lk(mu_);
+    auto it = extras_.find(id);
+    if (it == extras_.end()) return std::nullopt;
+    return it->second;
+}
+
+bool Daemon::set_seed_limits(TorrentId id, const TorrentSeedLimits& limits) {
+    std::lock_guard lk(mu_);
+    auto h = hashes_.find(id);
+    if (h == hashes_.end()) return false;
+    auto& e = extras_[id];
+    // Stored first: what is acknowledged survives a crash.
+    store_->set_torrent_setting(h->second, "seed_ratio_limit", num(limits.ratio));
+    store_->set_torrent_setting(h->second, "seed_ratio_mode", std::to_string(limits.ratio_mode));
+    store_->set_torrent_setting(h->second, "seed_idle_limit", std::to_string(limits.idle_minutes));
+    store_->set_torrent_setting(h->second, "seed_idle_mode", std::to_string(limits.idle_mode));
+    e.seed = limits;
+    apply_seed_limits(id);
+    return true;
+}
+
+bool Daemon::set_labels(TorrentId id, const std::vector<std::string>& labels) {
+    std::lock_guard lk(mu_);
+    auto h = hashes_.find(id);
+    if (h == hashes_.end()) return false;
+    store_->set_torrent_setting(h->second, "labels", encode_strings(labels));
+    extras_[id].labels = labels;
+    return true;
+}
+
+bool Daemon::set_trackers(TorrentId id, const std::vector<std::vector<std::string>>& tiers) {
+    std::lock_guard lk(mu_);
+    auto h = hashes_.find(id);
+    if (h == hashes_.end()) return false;
+    std::vector<std::vector<std::string>> clean;
+    for (auto& t : tiers)
+        if (!t.empty()) clean.push_back(t);
+    // The engine checks the URLs (throws Error) before anything is stored.
+    if (!session_->set_trackers(id, clean)) return false;
+    store_->set_torrent_setting(h->second, "trackers", encode_tiers(clean));
+    auto& e = extras_[id];
+    e.trackers = clean;
+    e.trackers_set = true;
+    return true;
+}
+
+SessionSeedLimits Daemon::session_seed_limits() {
+    std::lock_guard lk(mu_);
+    return seed_limits_;
+}
+
+void Daemon::set_session_seed_limits(const SessionSeedLimits& limits) {
+    std::lock_guard lk(mu_);
+    store_->set_setting("seed_ratio_limit", num(limits.ratio));
+    store_->set_setting("seed_ratio_limited", limits.ratio_limited ? "1" : "0");
+    store_->set_setting("idle_seeding_limit", std::to_string(limits.idle_minutes));
+    store_->set_setting("idle_seeding_limit_enabled", limits.idle_limited ? "1" : "0");
+    seed_limits_ = limits;
+    // Torrents that follow the session's limits (mode 0) get the new ones.
+    for (auto& [id, e] : extras_)
+        if (e.seed.ratio_mode == 0 || e.seed.idle_mode == 0) apply_seed_limits(id);
+}
+
+void Daemon::housekeeping() {
+    std::unique_lock lk(mu_);
+    while (!house_stop_) {
+        house_cv_.wait_for(lk, std::chrono::seconds(1));
+        if (house_stop_) break;
+        lk.unlock();
+        auto stopped = session_->take_seed_limit_stops();
+        lk.lock();
+        for (auto id : stopped) {
+            auto h = hashes_.find(id);
+            if (h == hashes_.end()) continue;
+            try {
+                store_->set_paused(h->second, true);
+            } catch (const std::exception& e) {
+                std::cerr << "piecewise daemon: " << e.what() << "\n";
+            }
+        }
+    }
+}
+
+}  // namespace pw::daemon
