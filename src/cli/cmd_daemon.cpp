@@ -40,6 +40,7 @@ struct DaemonOptions {
     std::string blocklist;
     std::string bind_interface;
     std::string proxy;
+    int max_connections = 500;
 };
 
 std::string default_state_dir() {
@@ -88,6 +89,7 @@ int run_daemon(DaemonOptions o) {
                          "without revealing this address); peers come from trackers and PEX\n";
     }
     cfg.settings.proxy = o.proxy;
+    cfg.settings.max_connections = o.max_connections;
 
     // Every thread started below inherits this mask: only sigwait() sees the signals.
     sigset_t set;
@@ -168,6 +170,10 @@ Command add_daemon(CLI::App& root) {
     app->add_option("--proxy", o->proxy,
                     "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
                     "(turns the DHT off)");
+    app->add_option("--max-connections", o->max_connections,
+                    "Peer connections open at once (lowered to fit the descriptor limit)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
     return {app, [o] { return run_daemon(*o); }};
 }
 

@@ -33,6 +33,7 @@ struct RunOptions {
     std::string blocklist;       // Settings::blocklist_file
     std::string bind_interface;  // Settings::bind_interface
     std::string proxy;           // Settings::proxy
+    int max_connections = 500;   // Settings::max_connections
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

@@ -70,6 +70,7 @@ void PeerConnection::close(const std::string& reason) {
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
+    slot.reset();  // the descriptor is gone: give its place back now
     wake_.cancel();
     // Tell the handler from a fresh stack frame: the caller may be iterating its peers.
     auto self = shared_from_this();

@@ -13,6 +13,7 @@
 
 #include "piecewise/session.hpp"
 #include "proxy/parse/proxy_url.hpp"
+#include "session/connection_limits.hpp"
 #include "storage/disk_pool.hpp"
 #include "wire/messages.hpp"
 
@@ -48,6 +49,9 @@ struct Context {
         return blocklist->contains_v6(a.to_v6().to_bytes());
     }
     proxy::ProxyConfig proxy;                    // Settings::proxy, parsed; not enabled: none
+    // The session's connection budget (global, half-open and per-IP caps); never null once
+    // the Session is constructed.
+    ConnectionLimits* limits = nullptr;
 };
 
 }  // namespace pw::session

@@ -33,6 +33,7 @@
 #include "lsd/local_discovery.hpp"
 #include "net/bind_device.hpp"
 #include "session/metadata_fetch.hpp"
+#include "session/fd_budget.hpp"
 #include "session/torrent.hpp"
 #include "tracker/tls_client.hpp"
 
@@ -45,6 +46,10 @@ using piecewise::EventType;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
+
+// An incoming connection sends its BitTorrent handshake within this (after MSE, if any,
+// which has its own limit); a peer sends it at once, so a few seconds are plenty.
+constexpr auto handshake_timeout = std::chrono::seconds(5);
 
 std::string default_resume_dir() {
     if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x)
@@ -92,6 +97,7 @@ struct Session::Impl {
     asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
     pw::storage::DiskPool disk;
     pw::session::Context ctx;
+    pw::session::ConnectionLimits limits;
     tcp::acceptor acceptor{io};
     std::map<TorrentId, std::shared_ptr<pw::session::Torrent>> torrents;
     std::map<TorrentId, std::shared_ptr<pw::session::MetadataFetch>> fetches;
@@ -123,7 +129,8 @@ struct Session::Impl {
     awaitable<bool> wait_settled(const std::shared_ptr<pw::session::Torrent>& t);
 
     explicit Impl(Settings s)
-        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}} {}
+        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}},
+          limits({s.max_connections, s.max_half_open, s.max_connections_per_ip}) {}
 
     // A neighbour announced an info-hash by local service discovery.
     void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
@@ -158,22 +165,38 @@ struct Session::Impl {
     }
 
     awaitable<void> accept_loop() {
+        int failures = 0;
         while (acceptor.is_open()) {
             auto [ec, sock] = co_await acceptor.async_accept(use_nothrow);
             if (!acceptor.is_open()) break;
             if (ec) {
+                // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays
+                // queued and would fail again at once, so wait, longer each time (to 1 s).
                 asio::steady_timer t(io);
-                t.expires_after(std::chrono::milliseconds(100));  // e.g. out of descriptors
+                t.expires_after(std::chrono::milliseconds(std::min(1000, 50 << std::min(failures++, 5))));
                 co_await t.async_wait(use_nothrow);
                 continue;
             }
+            failures = 0;
             // A blocked address is closed before a byte of its handshake is read.
             auto remote = sock.remote_endpoint(ec);
             if (ec || ctx.blocked(remote.address())) {
                 sock.close(ec);
                 continue;
             }
-            asio::co_spawn(io, handshake(std::move(sock)), asio::detached);
+            // Over the connection caps the socket is closed before anything is allocated
+            // for it, unless a connection that has not sent its handshake yet (for 2 s)
+            // can give up its place.
+            auto why = limits.check_incoming(remote.address());
+            if (why == pw::session::ConnectionLimits::Refusal::total &&
+                limits.evict_pending(std::chrono::steady_clock::now(), std::chrono::seconds(2)))
+                why = limits.check_incoming(remote.address());
+            if (why != pw::session::ConnectionLimits::Refusal::none) {
+                sock.close(ec);
+                continue;
+            }
+            auto slot = limits.incoming(remote.address(), std::chrono::steady_clock::now(), {});
+            asio::co_spawn(io, handshake(std::move(sock), std::move(slot)), asio::detached);
         }
     }
 
@@ -188,11 +211,17 @@ struct Session::Impl {
 
     // Reads the peer's handshake (plaintext, or inside MSE: the first bytes tell which)
     // and hands the connection to the torrent it names.
-    awaitable<void> handshake(tcp::socket sock) {
+    awaitable<void> handshake(tcp::socket sock, pw::session::ConnectionLimits::Slot slot) {
         using piecewise::Encryption;
         const Encryption policy = ctx.settings.encryption;
+        // Evicted while still pending (the listener needs the place): closing the socket
+        // ends the reads below.
+        slot.on_evict([&sock] {
+            boost::system::error_code e;
+            sock.close(e);
+        });
         asio::steady_timer timer(io);
-        timer.expires_after(std::chrono::seconds(10));
+        timer.expires_after(handshake_timeout);
         timer.async_wait([&sock](boost::system::error_code e) {
             if (!e) sock.close();
         });
@@ -218,7 +247,7 @@ struct Session::Impl {
             // The BitTorrent handshake came as IA, or follows.
             hs = std::move(transport.pending);
             transport.pending.clear();
-            timer.expires_after(std::chrono::seconds(10));
+            timer.expires_after(handshake_timeout);
             timer.async_wait([&sock](boost::system::error_code e) {
                 if (!e) sock.close();
             });
@@ -236,6 +265,7 @@ struct Session::Impl {
         auto h =
             pw::wire::decode_handshake(std::string_view(hs).substr(0, pw::wire::handshake_size));
         if (!h || (skey && h->info_hash != *skey)) co_return;
+        slot.handshaken();
         transport.pending = hs.substr(pw::wire::handshake_size);
         std::shared_ptr<pw::session::Torrent> torrent;
         for (auto& [id, t] : torrents)
@@ -243,7 +273,7 @@ struct Session::Impl {
         if (!torrent) {
             for (auto& [id, f] : fetches)
                 if (f->info_hash() == h->info_hash) {
-                    f->attach_incoming(std::move(sock), *h, std::move(transport));
+                    f->attach_incoming(std::move(sock), *h, std::move(transport), std::move(slot).hold());
                     co_return;
                 }
             co_return;
@@ -253,7 +283,7 @@ struct Session::Impl {
             timer.expires_after(std::chrono::milliseconds(100));
             co_await timer.async_wait(use_nothrow);
         }
-        torrent->attach_incoming(std::move(sock), *h, std::move(transport));
+        torrent->attach_incoming(std::move(sock), *h, std::move(transport), std::move(slot).hold());
     }
 };
 
@@ -264,6 +294,10 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     d.ctx.tracker_key = fmt::format("{:08x}", rd());
     d.ctx.resume_dir = settings.resume_dir.empty() ? default_resume_dir() : settings.resume_dir;
     d.ctx.emit = [impl = impl_.get()](Event e) { impl->emit(std::move(e)); };
+    // Descriptors: raise the soft limit, then fit the connection cap in it.
+    d.limits.set_max_connections(
+        pw::session::connection_budget(settings.max_connections, pw::session::raise_fd_limit()));
+    d.ctx.limits = &d.limits;
 
     auto ep = pw::session::parse_endpoint(settings.listen);
     if (!ep) throw Error("bad listen address '" + settings.listen + "' (expected HOST:PORT)");

@@ -110,7 +110,9 @@ public:
                                     state_ == piecewise::TorrentState::seeding; }
 
     // A connection from the listener whose handshake named this torrent.
-    void attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t = {});
+    // `slot`: its place in the session's connection budget, kept until it closes.
+    void attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t = {},
+                         std::shared_ptr<void> slot = {});
     void add_peer(const tcp::endpoint& ep);
 
     // peer::PeerHandler
@@ -124,7 +126,7 @@ private:
     void tick();
     void connect_more();
     void dht_lookup();
-    boost::asio::awaitable<void> connect_to(tcp::endpoint ep);
+    boost::asio::awaitable<void> connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot);
     wire::Handshake our_handshake() const;
     void emit(piecewise::EventType t, std::string msg);
     void fail_torrent(const std::string& why);
@@ -190,6 +192,11 @@ private:
     boost::asio::awaitable<bool> announce_round(tracker::Event ev);
     boost::asio::awaitable<void> announce_stopped(std::chrono::milliseconds timeout);
     tracker::AnnounceRequest make_request(const std::string& url, tracker::Event ev) const;
+
+    // torrent_eviction.cpp: closes the peer that holds a slot most uselessly (see
+    // swarm/eviction.hpp); false when every peer is worth keeping.
+    bool evict_idle_peer();
+    int live_peers() const;  // peers not closed yet
 
     // torrent_check.cpp
     void begin_check();

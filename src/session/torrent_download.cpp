@@ -350,6 +350,7 @@ void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {
     down_rate_.add(len);
     downloaded_ += len;
     p.last_block = Clock::now();
+    p.last_payload = p.last_block;
     p.snubbed = false;
 
     auto it = partials_.find(static_cast<int>(m.index));
