@@ -78,7 +78,7 @@ struct Settings {
     // outgoing connects included. Lowered at start when the descriptor limit (whose soft
     // value the Session raises to the hard one) would not hold it beside files and other
     // sockets. An incoming connection beyond it is closed as it is accepted, unless one
-    // that has not sent its handshake for 2 s can be closed in its place.
+    // that has not sent its handshake for 0.5 s can be closed in its place.
     int max_connections = 500;
     // Outgoing connects in progress at once, over all torrents (<= 0: no limit).
     int max_half_open = 50;

@@ -138,12 +138,14 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
         theirs_ = *h;
     } else {
         theirs_ = *theirs;
-        std::string hs = wire::encode_handshake(ours);
-        if (enc_) enc_->process(hs.data(), hs.size());
-        auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs), use_nothrow);
-        if (wec) {
-            close("handshake write: " + wec.message());
-            co_return;
+        if (!handshake_sent_) {  // the listener may have answered it already
+            std::string hs = wire::encode_handshake(ours);
+            if (enc_) enc_->process(hs.data(), hs.size());
+            auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs), use_nothrow);
+            if (wec) {
+                close("handshake write: " + wec.message());
+                co_return;
+            }
         }
     }
     if (closed_) co_return;

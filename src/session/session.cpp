@@ -50,6 +50,11 @@ namespace {
 // An incoming connection sends its BitTorrent handshake within this (after MSE, if any,
 // which has its own limit); a peer sends it at once, so a few seconds are plenty.
 constexpr auto handshake_timeout = std::chrono::seconds(5);
+// At the connection cap, a newcomer takes the place of the oldest connection still
+// pending (no handshake yet, or answered but silent) once that one waited this long: a
+// peer's handshake comes within a round trip, and a flood of connections that say
+// nothing must not keep honest ones out.
+constexpr auto pending_grace = std::chrono::milliseconds(500);
 
 std::string default_resume_dir() {
     if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x)
@@ -185,11 +190,11 @@ struct Session::Impl {
                 continue;
             }
             // Over the connection caps the socket is closed before anything is allocated
-            // for it, unless a connection that has not sent its handshake yet (for 2 s)
+            // for it, unless a connection that has not sent its handshake yet (for 0.5 s)
             // can give up its place.
             auto why = limits.check_incoming(remote.address());
             if (why == pw::session::ConnectionLimits::Refusal::total &&
-                limits.evict_pending(std::chrono::steady_clock::now(), std::chrono::seconds(2)))
+                limits.evict_pending(std::chrono::steady_clock::now(), pending_grace))
                 why = limits.check_incoming(remote.address());
             if (why != pw::session::ConnectionLimits::Refusal::none) {
                 sock.close(ec);
@@ -265,7 +270,6 @@ struct Session::Impl {
         auto h =
             pw::wire::decode_handshake(std::string_view(hs).substr(0, pw::wire::handshake_size));
         if (!h || (skey && h->info_hash != *skey)) co_return;
-        slot.handshaken();
         transport.pending = hs.substr(pw::wire::handshake_size);
         std::shared_ptr<pw::session::Torrent> torrent;
         for (auto& [id, t] : torrents)
@@ -273,17 +277,46 @@ struct Session::Impl {
         if (!torrent) {
             for (auto& [id, f] : fetches)
                 if (f->info_hash() == h->info_hash) {
+                    slot.handshaken();
                     f->attach_incoming(std::move(sock), *h, std::move(transport), std::move(slot).hold());
                     co_return;
                 }
             co_return;
         }
         // A torrent still checking its data takes the peer once it knows what it has.
+        if (torrent->checking()) slot.handshaken();
         for (int i = 0; i < 300 && torrent->checking() && sock.is_open(); ++i) {
             timer.expires_after(std::chrono::milliseconds(100));
             co_await timer.async_wait(use_nothrow);
         }
-        torrent->attach_incoming(std::move(sock), *h, std::move(transport), std::move(slot).hold());
+        // Full, and nobody to evict: answer its handshake and give it a few seconds to
+        // talk. One that does may take the slot of a peer silent for 1 s; a flood's
+        // connections that handshake and stall never do (and stay evictable by the
+        // listener meanwhile, as pending).
+        bool talking = false;
+        if (sock.is_open() && torrent->accepting() && !torrent->has_room()) {
+            std::string ours = pw::wire::encode_handshake(torrent->handshake());
+            if (transport.enc) transport.enc->process(ours.data(), ours.size());
+            auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(ours), use_nothrow);
+            if (wec || !sock.is_open()) co_return;
+            transport.handshake_sent = true;
+            if (transport.pending.empty()) {
+                timer.expires_after(std::chrono::seconds(2));
+                timer.async_wait([&sock](boost::system::error_code e) {
+                    if (!e) sock.close();
+                });
+                char more[4096];
+                auto [rec, rn] = co_await sock.async_read_some(asio::buffer(more), use_nothrow);
+                timer.cancel();
+                if (rec || !sock.is_open()) co_return;
+                if (transport.dec) transport.dec->process(more, rn);
+                transport.pending.append(more, rn);
+            }
+            talking = true;
+        }
+        slot.handshaken();
+        torrent->attach_incoming(std::move(sock), *h, std::move(transport), std::move(slot).hold(),
+                                 talking);
     }
 };
 

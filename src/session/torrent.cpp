@@ -215,11 +215,11 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slo
 }
 
 void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t,
-                              std::shared_ptr<void> slot) {
+                              std::shared_ptr<void> slot, bool talking) {
     // Incoming peers may take 10 slots beyond the limit; past that, one that holds its slot
     // without being of use gives it up to the newcomer.
     if (!accepting() || stopping_ ||
-        (live_peers() >= ctx_.settings.max_peers_per_torrent + 10 && !evict_idle_peer())) {
+        (live_peers() >= ctx_.settings.max_peers_per_torrent + 10 && !evict_idle_peer(talking))) {
         boost::system::error_code ec;
         s.close(ec);
         return;

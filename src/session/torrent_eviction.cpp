@@ -7,6 +7,17 @@
 
 namespace pw::session {
 
+namespace {
+// A newcomer that already talked (answered our handshake with a message) is worth more
+// than a peer that has said nothing for 1 s: honest clients send their bitfield or BEP 10
+// handshake within a round trip, so this ends a flood's hold on the slots at once.
+swarm::EvictionRules rules_for(bool for_talker) {
+    swarm::EvictionRules r;
+    if (for_talker) r.silent_after = std::chrono::seconds(1);
+    return r;
+}
+}  // namespace
+
 int Torrent::live_peers() const {
     int n = 0;
     for (auto& p : peers_)
@@ -14,7 +25,7 @@ int Torrent::live_peers() const {
     return n;
 }
 
-bool Torrent::evict_idle_peer() {
+PeerConnection* Torrent::eviction_candidate(bool for_talker, const char** why) const {
     auto now = Clock::now();
     std::vector<swarm::EvictionFacts> facts;
     std::vector<PeerConnection*> who;
@@ -32,10 +43,23 @@ bool Torrent::evict_idle_peer() {
         facts.push_back(f);
         who.push_back(p.get());
     }
-    auto pick = swarm::pick_eviction(facts);
-    if (!pick) return false;
-    who[pick->index]->close(std::string("evicted for a new peer: ") +
-                            swarm::eviction_reason(pick->why));
+    auto pick = swarm::pick_eviction(facts, rules_for(for_talker));
+    if (!pick) return nullptr;
+    if (why) *why = swarm::eviction_reason(pick->why);
+    return who[pick->index];
+}
+
+bool Torrent::has_room() const {
+    if (!accepting() || stopping_) return false;
+    return live_peers() < ctx_.settings.max_peers_per_torrent + 10 ||
+           eviction_candidate(false, nullptr) != nullptr;
+}
+
+bool Torrent::evict_idle_peer(bool for_talker) {
+    const char* why = "";
+    auto* p = eviction_candidate(for_talker, &why);
+    if (!p) return false;
+    p->close(std::string("evicted for a new peer: ") + why);
     return true;
 }
 
