@@ -14,7 +14,8 @@
 # descriptors and peak RSS, and the flood's own summary. Bounded by $PW_FLOOD_TIMEOUT
 # seconds (default 60). Environment: PW_FLOOD_MIB (payload, default 256), PW_FLOOD_COUNT
 # (connections, default 3000), PW_FLOOD_SECONDS (default 25), PW_FLOOD_MAX_CONN (the
-# seeder's --max-connections, default 500).
+# seeder's --max-connections, default 500), PW_FLOOD_LEECHER=lt (the honest leecher is
+# libtorrent, tests/interop/lt_peer.py, instead of `piecewise get`).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-build/piecewise}
@@ -70,8 +71,13 @@ seed_pid=$!
 get() {  # LISTEN_IP OUT_DIR: downloads, prints seconds taken
     local t0 t1
     t0=$(now)
-    timeout 40 "$bin" get -v --no-seed --no-dht --listen "$1:6881" --peer 127.0.0.2:6881 \
-        --resume-dir "$work/r-$1" -o "$2" "$work/t.torrent" >"$work/get-$1.log" 2>&1 || return 1
+    if [[ ${PW_FLOOD_LEECHER:-pw} == lt ]]; then
+        /usr/bin/python3 "$here/lt_peer.py" get "$work/t.torrent" --dir "$2" --listen "$1:6881" \
+            --peer 127.0.0.2:6881 --timeout 40 >"$work/get-$1.log" 2>&1 || return 1
+    else
+        timeout 40 "$bin" get -v --no-seed --no-dht --listen "$1:6881" --peer 127.0.0.2:6881 \
+            --resume-dir "$work/r-$1" -o "$2" "$work/t.torrent" >"$work/get-$1.log" 2>&1 || return 1
+    fi
     t1=$(now)
     echo "$t1 - $t0" | bc
 }
