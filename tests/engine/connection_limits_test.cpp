@@ -1,6 +1,7 @@
 #include "session/connection_limits.hpp"
 
 #include <gtest/gtest.h>
+#include <sys/resource.h>
 
 #include <vector>
 
@@ -113,4 +114,28 @@ TEST(ConnectionLimits, HoldKeepsThePlace) {
     EXPECT_EQ(l.open(), 1);
     held.reset();
     EXPECT_EQ(l.open(), 0);
+}
+
+#include "session/fd_budget.hpp"
+
+TEST(FdBudget, CapFitsBesideTheReserve) {
+    using pw::session::connection_budget;
+    EXPECT_EQ(connection_budget(500, 1048576), 500);
+    EXPECT_EQ(connection_budget(500, 1024), 500);
+    EXPECT_EQ(connection_budget(1000, 1024), 1024 - 384);
+    EXPECT_EQ(connection_budget(500, 800), 800 - 384);
+    EXPECT_EQ(connection_budget(500, 256), 128);  // a tiny limit: half of it
+    EXPECT_EQ(connection_budget(500, 4), 8);      // never below 8
+}
+
+TEST(FdBudget, RaisesTheSoftLimitToTheHardOne) {
+    rlimit before{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &before), 0);
+    long soft = pw::session::raise_fd_limit();
+    rlimit after{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &after), 0);
+    EXPECT_EQ(after.rlim_cur, before.rlim_max);
+    if (after.rlim_cur != RLIM_INFINITY) {
+        EXPECT_EQ(soft, static_cast<long>(after.rlim_cur));
+    }
 }
