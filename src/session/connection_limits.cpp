@@ -112,7 +112,8 @@ ConnectionLimits::Slot ConnectionLimits::outgoing(const Address& ip) {
 bool ConnectionLimits::evict_pending(Clock::time_point now, Clock::duration grace) {
     if (st_->pending.empty()) return false;
     Entry* e = st_->pending.begin()->second;
-    if (now - e->since < grace) return false;
+    // Without a way to close it (its owner has not started yet), it keeps its place.
+    if (now - e->since < grace || !e->on_evict) return false;
     auto close = std::move(e->on_evict);
     e->uncount();  // may not touch `e` after the callback: it may destroy the Slot
     if (close) close();

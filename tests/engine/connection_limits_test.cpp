@@ -139,3 +139,10 @@ TEST(FdBudget, RaisesTheSoftLimitToTheHardOne) {
         EXPECT_EQ(soft, static_cast<long>(after.rlim_cur));
     }
 }
+
+TEST(ConnectionLimits, PendingWithoutACloserIsNotEvicted) {
+    ConnectionLimits l({1, 0, 0});
+    auto s = l.incoming(make_address("127.0.0.2"), t0, {});
+    EXPECT_FALSE(l.evict_pending(t0 + 10s, 500ms));
+    EXPECT_EQ(l.open(), 1);
+}
