@@ -95,6 +95,16 @@ struct Settings {
     std::string proxy;
     // Download and upload limits of the whole session and the alt-speed ones.
     RateLimits rate_limits;
+    // Peer connections open at once over all torrents, incoming ones still handshaking and
+    // outgoing connects included. Lowered at start when the descriptor limit (whose soft
+    // value the Session raises to the hard one) would not hold it beside files and other
+    // sockets. An incoming connection beyond it is closed as it is accepted, unless one
+    // that has not sent its handshake for 0.5 s can be closed in its place.
+    int max_connections = 500;
+    // Outgoing connects in progress at once, over all torrents (<= 0: no limit).
+    int max_half_open = 50;
+    // Connections with one IP address (in and out, all torrents; <= 0: no limit).
+    int max_connections_per_ip = 8;
 };
 
 // Thrown by Session calls for bad input (malformed torrent, bad address).

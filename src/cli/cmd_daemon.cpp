@@ -45,6 +45,7 @@ struct DaemonOptions {
     std::optional<std::int64_t> max_down, max_up;  // bytes/s
     bool metrics_per_torrent = false;
     std::string watch_dir;
+    int max_connections = 500;
 };
 
 std::string default_state_dir() {
@@ -95,6 +96,7 @@ int run_daemon(DaemonOptions o) {
     cfg.settings.proxy = o.proxy;
     cfg.max_down = o.max_down;
     cfg.max_up = o.max_up;
+    cfg.settings.max_connections = o.max_connections;
 
     // Every thread started below inherits this mask: only sigwait() sees the signals.
     sigset_t set;
@@ -202,6 +204,10 @@ Command add_daemon(CLI::App& root) {
     app->add_option("--watch-dir", o->watch_dir,
                     "Add .torrent files dropped into this directory (renamed *.added, or "
                     "*.invalid with the reason logged)");
+    app->add_option("--max-connections", o->max_connections,
+                    "Peer connections open at once (lowered to fit the descriptor limit)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
     return {app, [o] { return run_daemon(*o); }};
 }
 

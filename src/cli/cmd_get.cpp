@@ -41,6 +41,10 @@ void add_filter_flags(CLI::App* app, RunOptions& o) {
                     "peers in its ranges");
     app->add_option("--bind-interface", o.bind_interface,
                     "Keep all traffic (peers, DHT, trackers) on this network interface, e.g. wg0");
+    app->add_option("--max-connections", o.max_connections,
+                    "Peer connections open at once (lowered to fit the descriptor limit)")
+        ->capture_default_str()
+        ->check(CLI::Range(1, 1000000));
 }
 
 Command add_get(CLI::App& root) {

@@ -37,6 +37,7 @@ struct RunOptions {
     std::string files;           // get --files: "0,2-3" (empty: every file)
     bool sequential = false;     // get --sequential
     std::optional<std::int64_t> max_down, max_up;  // Settings::rate_limits, bytes/s
+    int max_connections = 500;   // Settings::max_connections
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

@@ -27,7 +27,7 @@ constexpr std::chrono::seconds mse_timeout{10};
 struct Transport {
     std::optional<crypto::Rc4> enc, dec;  // both set: RC4; none: plaintext
     std::string pending;                  // plaintext bytes received but not yet parsed
-    bool handshake_sent = false;          // our BitTorrent handshake went out as IA
+    bool handshake_sent = false;          // our BitTorrent handshake went out (as IA, or by the listener)
     bool encrypted() const { return enc.has_value(); }
 };
 

@@ -70,6 +70,7 @@ void PeerConnection::close(const std::string& reason) {
     boost::system::error_code ec;
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
+    slot.reset();  // the descriptor is gone: give its place back now
     wake_.cancel();
     if (bw_) {
         bw_->cancel(BandwidthLimiter::down, *bw_down_);
@@ -148,12 +149,14 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
         theirs_ = *h;
     } else {
         theirs_ = *theirs;
-        std::string hs = wire::encode_handshake(ours);
-        if (enc_) enc_->process(hs.data(), hs.size());
-        auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs), use_nothrow);
-        if (wec) {
-            close("handshake write: " + wec.message());
-            co_return;
+        if (!handshake_sent_) {  // the listener may have answered it already
+            std::string hs = wire::encode_handshake(ours);
+            if (enc_) enc_->process(hs.data(), hs.size());
+            auto [wec, wn] = co_await asio::async_write(socket_, asio::buffer(hs), use_nothrow);
+            if (wec) {
+                close("handshake write: " + wec.message());
+                co_return;
+            }
         }
     }
     if (closed_) co_return;

@@ -146,6 +146,10 @@ public:
     int hash_failures = 0;
     int unwanted_blocks = 0;
     tcp::endpoint peer_key;        // address used for the peer list (listen port when known)
+    // Connection caps and idle-peer eviction (issue 14):
+    std::shared_ptr<void> slot;     // its place in the session's connection budget, until close()
+    int messages_in = 0;            // messages after the handshake (keep-alives not counted)
+    Clock::time_point last_payload{};  // a block moved either way; epoch: never
 
 private:
     boost::asio::awaitable<void> run(wire::Handshake ours, std::optional<wire::Handshake> theirs,

@@ -15,6 +15,7 @@
 #include "piecewise/session.hpp"
 #include "proxy/parse/proxy_url.hpp"
 #include "session/counters.hpp"
+#include "session/connection_limits.hpp"
 #include "storage/disk_pool.hpp"
 #include "wire/messages.hpp"
 
@@ -53,6 +54,9 @@ struct Context {
     // The session's rate limits (global buckets; each torrent adds its own); never null.
     std::shared_ptr<peer::BandwidthLimiter> bandwidth;
     SessionCounters counters;                    // Session::session_stats()
+    // The session's connection budget (global, half-open and per-IP caps); never null once
+    // the Session is constructed.
+    ConnectionLimits* limits = nullptr;
 };
 
 }  // namespace pw::session

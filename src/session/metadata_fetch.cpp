@@ -112,9 +112,12 @@ void MetadataFetch::connect_more() {
         if (static_cast<int>(peers_.size()) + connecting_ >= max_peers || connecting_ >= 10) break;
         if (k.connected || k.banned || k.next_attempt > now || ctx_.blocked(ep.address())) continue;
         if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;
+        auto why = ctx_.limits->check_outgoing(ep.address());
+        if (why == ConnectionLimits::Refusal::per_ip) continue;
+        if (why != ConnectionLimits::Refusal::none) break;  // session-wide caps: later
         k.connected = true;
         ++connecting_;
-        asio::co_spawn(ctx_.io, connect_to(ep), asio::detached);
+        asio::co_spawn(ctx_.io, connect_to(ep, ctx_.limits->outgoing(ep.address())), asio::detached);
     }
 }
 
@@ -126,7 +129,7 @@ wire::Handshake MetadataFetch::our_handshake() const {
     return h;
 }
 
-asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep) {
+asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot) {
     auto self = shared_from_this();
     auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
                                            magnet_.info_hash, wire::encode_handshake(our_handshake()),
@@ -146,6 +149,8 @@ asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep) {
     }
     auto p = std::make_shared<PeerConnection>(std::move(sock->socket), weak_from_this(), true, 0,
                                               1u << 20);
+    slot.connected();
+    p->slot = std::move(slot).hold();
     p->peer_key = ep;
     peers_.push_back(p);
     p->set_transport(std::move(sock->transport));
@@ -153,9 +158,10 @@ asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep) {
 }
 
 void MetadataFetch::attach_incoming(tcp::socket s, const wire::Handshake& theirs,
-                                    peer::Transport t) {
+                                    peer::Transport t, std::shared_ptr<void> slot) {
     if (stopped_ || finished_ || static_cast<int>(peers_.size()) >= max_peers) return;
     auto p = std::make_shared<PeerConnection>(std::move(s), weak_from_this(), false, 0, 1u << 20);
+    p->slot = std::move(slot);
     peers_.push_back(p);
     p->set_transport(std::move(t));
     p->start(our_handshake(), theirs, magnet_.info_hash);

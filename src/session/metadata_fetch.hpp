@@ -39,7 +39,9 @@ public:
     const Sha1Digest& info_hash() const { return magnet_.info_hash; }
     const meta::Magnet& magnet() const { return magnet_; }
     piecewise::TorrentStatus status() const;
-    void attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t = {});
+    // `slot`: its place in the session's connection budget, kept until it closes.
+    void attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t = {},
+                         std::shared_ptr<void> slot = {});
     void add_peer(const tcp::endpoint& ep);
 
     bool on_handshake(peer::PeerConnection& p) override;
@@ -53,7 +55,7 @@ private:
         peer::Clock::time_point next_attempt{};
         int failures = 0;
     };
-    boost::asio::awaitable<void> connect_to(tcp::endpoint ep);
+    boost::asio::awaitable<void> connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot);
     boost::asio::awaitable<void> tracker_loop();
     void tick();
     void connect_more();

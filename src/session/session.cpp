@@ -34,6 +34,7 @@
 #include "lsd/local_discovery.hpp"
 #include "net/bind_device.hpp"
 #include "session/metadata_fetch.hpp"
+#include "session/fd_budget.hpp"
 #include "session/rate_control.hpp"
 #include "session/torrent.hpp"
 #include "tracker/tls_client.hpp"
@@ -47,6 +48,15 @@ using piecewise::EventType;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
+
+// An incoming connection sends its BitTorrent handshake within this (after MSE, if any,
+// which has its own limit); a peer sends it at once, so a few seconds are plenty.
+constexpr auto handshake_timeout = std::chrono::seconds(5);
+// At the connection cap, a newcomer takes the place of the oldest connection still
+// pending (no handshake yet, or answered but silent) once that one waited this long: a
+// peer's handshake comes within a round trip, and a flood of connections that say
+// nothing must not keep honest ones out.
+constexpr auto pending_grace = std::chrono::milliseconds(500);
 
 std::string default_resume_dir() {
     if (const char* x = std::getenv("XDG_STATE_HOME"); x && *x)
@@ -94,6 +104,7 @@ struct Session::Impl {
     asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
     pw::storage::DiskPool disk;
     pw::session::Context ctx;
+    pw::session::ConnectionLimits limits;
     tcp::acceptor acceptor{io};
     std::map<TorrentId, std::shared_ptr<pw::session::Torrent>> torrents;
     std::map<TorrentId, std::shared_ptr<pw::session::MetadataFetch>> fetches;
@@ -128,7 +139,9 @@ struct Session::Impl {
     std::unique_ptr<pw::session::RateControl> rates;
 
     explicit Impl(Settings s)
-        : disk(s.disk_threads), ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}, {}, {}} {}
+        : disk(s.disk_threads),
+          ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}, {}, {}},
+          limits({s.max_connections, s.max_half_open, s.max_connections_per_ip}) {}
 
     // A neighbour announced an info-hash by local service discovery.
     void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
@@ -163,22 +176,38 @@ struct Session::Impl {
     }
 
     awaitable<void> accept_loop() {
+        int failures = 0;
         while (acceptor.is_open()) {
             auto [ec, sock] = co_await acceptor.async_accept(use_nothrow);
             if (!acceptor.is_open()) break;
             if (ec) {
+                // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays
+                // queued and would fail again at once, so wait, longer each time (to 1 s).
                 asio::steady_timer t(io);
-                t.expires_after(std::chrono::milliseconds(100));  // e.g. out of descriptors
+                t.expires_after(std::chrono::milliseconds(std::min(1000, 50 << std::min(failures++, 5))));
                 co_await t.async_wait(use_nothrow);
                 continue;
             }
+            failures = 0;
             // A blocked address is closed before a byte of its handshake is read.
             auto remote = sock.remote_endpoint(ec);
             if (ec || ctx.blocked(remote.address())) {
                 sock.close(ec);
                 continue;
             }
-            asio::co_spawn(io, handshake(std::move(sock)), asio::detached);
+            // Over the connection caps the socket is closed before anything is allocated
+            // for it, unless a connection that has not sent its handshake yet (for 0.5 s)
+            // can give up its place.
+            auto why = limits.check_incoming(remote.address());
+            if (why == pw::session::ConnectionLimits::Refusal::total &&
+                limits.evict_pending(std::chrono::steady_clock::now(), pending_grace))
+                why = limits.check_incoming(remote.address());
+            if (why != pw::session::ConnectionLimits::Refusal::none) {
+                sock.close(ec);
+                continue;
+            }
+            auto slot = limits.incoming(remote.address(), std::chrono::steady_clock::now(), {});
+            asio::co_spawn(io, handshake(std::move(sock), std::move(slot)), asio::detached);
         }
     }
 
@@ -203,11 +232,17 @@ struct Session::Impl {
 
     // Reads the peer's handshake (plaintext, or inside MSE: the first bytes tell which)
     // and hands the connection to the torrent it names.
-    awaitable<void> handshake(tcp::socket sock) {
+    awaitable<void> handshake(tcp::socket sock, pw::session::ConnectionLimits::Slot slot) {
         using piecewise::Encryption;
         const Encryption policy = ctx.settings.encryption;
+        // Evicted while still pending (the listener needs the place): closing the socket
+        // ends the reads below.
+        slot.on_evict([&sock] {
+            boost::system::error_code e;
+            sock.close(e);
+        });
         asio::steady_timer timer(io);
-        timer.expires_after(std::chrono::seconds(10));
+        timer.expires_after(handshake_timeout);
         timer.async_wait([&sock](boost::system::error_code e) {
             if (!e) sock.close();
         });
@@ -233,7 +268,7 @@ struct Session::Impl {
             // The BitTorrent handshake came as IA, or follows.
             hs = std::move(transport.pending);
             transport.pending.clear();
-            timer.expires_after(std::chrono::seconds(10));
+            timer.expires_after(handshake_timeout);
             timer.async_wait([&sock](boost::system::error_code e) {
                 if (!e) sock.close();
             });
@@ -258,17 +293,46 @@ struct Session::Impl {
         if (!torrent) {
             for (auto& [id, f] : fetches)
                 if (f->info_hash() == h->info_hash) {
-                    f->attach_incoming(std::move(sock), *h, std::move(transport));
+                    slot.handshaken();
+                    f->attach_incoming(std::move(sock), *h, std::move(transport), std::move(slot).hold());
                     co_return;
                 }
             co_return;
         }
         // A torrent still checking its data takes the peer once it knows what it has.
+        if (torrent->checking()) slot.handshaken();
         for (int i = 0; i < 300 && torrent->checking() && sock.is_open(); ++i) {
             timer.expires_after(std::chrono::milliseconds(100));
             co_await timer.async_wait(use_nothrow);
         }
-        torrent->attach_incoming(std::move(sock), *h, std::move(transport));
+        // Full, and nobody to evict: answer its handshake and give it a few seconds to
+        // talk. One that does may take the slot of a peer silent for 1 s; a flood's
+        // connections that handshake and stall never do (and stay evictable by the
+        // listener meanwhile, as pending).
+        bool talking = false;
+        if (sock.is_open() && torrent->accepting() && !torrent->has_room()) {
+            std::string ours = pw::wire::encode_handshake(torrent->handshake());
+            if (transport.enc) transport.enc->process(ours.data(), ours.size());
+            auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(ours), use_nothrow);
+            if (wec || !sock.is_open()) co_return;
+            transport.handshake_sent = true;
+            if (transport.pending.empty()) {
+                timer.expires_after(std::chrono::seconds(2));
+                timer.async_wait([&sock](boost::system::error_code e) {
+                    if (!e) sock.close();
+                });
+                char more[4096];
+                auto [rec, rn] = co_await sock.async_read_some(asio::buffer(more), use_nothrow);
+                timer.cancel();
+                if (rec || !sock.is_open()) co_return;
+                if (transport.dec) transport.dec->process(more, rn);
+                transport.pending.append(more, rn);
+            }
+            talking = true;
+        }
+        slot.handshaken();
+        torrent->attach_incoming(std::move(sock), *h, std::move(transport), std::move(slot).hold(),
+                                 talking);
     }
 };
 
@@ -279,6 +343,10 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     d.ctx.tracker_key = fmt::format("{:08x}", rd());
     d.ctx.resume_dir = settings.resume_dir.empty() ? default_resume_dir() : settings.resume_dir;
     d.ctx.emit = [impl = impl_.get()](Event e) { impl->emit(std::move(e)); };
+    // Descriptors: raise the soft limit, then fit the connection cap in it.
+    d.limits.set_max_connections(
+        pw::session::connection_budget(settings.max_connections, pw::session::raise_fd_limit()));
+    d.ctx.limits = &d.limits;
 
     auto ep = pw::session::parse_endpoint(settings.listen);
     if (!ep) throw Error("bad listen address '" + settings.listen + "' (expected HOST:PORT)");

@@ -176,14 +176,17 @@ void Torrent::connect_more() {
             continue;
         if (kp.seed && (is_seed() || params_.upload_only)) continue;  // nothing to trade
         if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;  // us
+        auto why = ctx_.limits->check_outgoing(ep.address());
+        if (why == ConnectionLimits::Refusal::per_ip) continue;
+        if (why != ConnectionLimits::Refusal::none) break;  // session-wide caps: next tick
         kp.connected = true;
         ++connecting_;
         --room;
-        asio::co_spawn(ctx_.io, connect_to(ep), asio::detached);
+        asio::co_spawn(ctx_.io, connect_to(ep, ctx_.limits->outgoing(ep.address())), asio::detached);
     }
 }
 
-awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
+awaitable<void> Torrent::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot) {
     auto self = shared_from_this();
     auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
                                            meta_.info_hash, wire::encode_handshake(our_handshake()),
@@ -204,6 +207,8 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
     }
     auto p = std::make_shared<PeerConnection>(std::move(sock->socket), weak_from_this(), true,
                                               meta_.num_pieces(), max_message_for(meta_));
+    slot.connected();
+    p->slot = std::move(slot).hold();
     p->peer_key = ep;
     peers_.push_back(p);
     attach_bandwidth(*p);
@@ -211,15 +216,19 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
     p->start(our_handshake(), std::nullopt, meta_.info_hash);
 }
 
-void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t) {
+void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t,
+                              std::shared_ptr<void> slot, bool talking) {
+    // Incoming peers may take 10 slots beyond the limit; past that, one that holds its slot
+    // without being of use gives it up to the newcomer.
     if (!accepting() || stopping_ ||
-        static_cast<int>(peers_.size()) >= ctx_.settings.max_peers_per_torrent + 10) {
+        (live_peers() >= ctx_.settings.max_peers_per_torrent + 10 && !evict_idle_peer(talking))) {
         boost::system::error_code ec;
         s.close(ec);
         return;
     }
     auto p = std::make_shared<PeerConnection>(std::move(s), weak_from_this(), false, meta_.num_pieces(),
                                               max_message_for(meta_));
+    p->slot = std::move(slot);
     peers_.push_back(p);
     attach_bandwidth(*p);
     p->set_transport(std::move(t));
@@ -280,6 +289,7 @@ bool Torrent::on_handshake(PeerConnection& p) {
 
 void Torrent::on_message(PeerConnection& p, const wire::Message& m) {
     if (p.closed()) return;
+    ++p.messages_in;
     using wire::MsgId;
     switch (m.id) {
         case MsgId::choke:

@@ -125,7 +125,15 @@ public:
                                     state_ == piecewise::TorrentState::seeding; }
 
     // A connection from the listener whose handshake named this torrent.
-    void attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t = {});
+    // `slot`: its place in the session's connection budget, kept until it closes.
+    // `talking`: it already sent a message after our handshake (see has_room()).
+    void attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t = {},
+                         std::shared_ptr<void> slot = {}, bool talking = false);
+    // torrent_eviction.cpp: whether an incoming peer would be taken now (a free slot, or
+    // an idle peer to evict). When not, the listener answers the newcomer's handshake
+    // and waits briefly: one that then talks may evict a peer silent for 1 s.
+    bool has_room() const;
+    wire::Handshake handshake() const { return our_handshake(); }
     void add_peer(const tcp::endpoint& ep);
 
     // peer::PeerHandler
@@ -139,7 +147,7 @@ private:
     void tick();
     void connect_more();
     void dht_lookup();
-    boost::asio::awaitable<void> connect_to(tcp::endpoint ep);
+    boost::asio::awaitable<void> connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot);
     wire::Handshake our_handshake() const;
     void emit(piecewise::EventType t, std::string msg);
     void fail_torrent(const std::string& why);
@@ -230,6 +238,12 @@ private:
     // torrent_seed_limits.cpp
     void check_seed_limits();  // from tick()
     void build_trackers(const std::vector<std::vector<std::string>>& tiers);
+
+    // torrent_eviction.cpp: closes the peer that holds a slot most uselessly (see
+    // swarm/eviction.hpp); false when every peer is worth keeping.
+    bool evict_idle_peer(bool for_talker = false);
+    PeerConnection* eviction_candidate(bool for_talker, const char** why) const;
+    int live_peers() const;  // peers not closed yet
 
     // torrent_check.cpp
     void begin_check();

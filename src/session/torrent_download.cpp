@@ -349,6 +349,7 @@ void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {
     downloaded_ += len;
     ctx_.counters.payload_down += static_cast<std::uint64_t>(len);
     p.last_block = Clock::now();
+    p.last_payload = p.last_block;
     p.snubbed = false;
 
     auto it = partials_.find(static_cast<int>(m.index));

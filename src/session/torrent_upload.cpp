@@ -142,9 +142,11 @@ void Torrent::serve(PeerConnection& p) {
                     conn->send_piece(r.piece, r.begin, buf, std::string_view(buf.get() + at, r.length));
                     at += r.length;
                     self->up_rate_.add(r.length);
+                    conn->up.add(r.length);
                     self->uploaded_ += r.length;
                     self->ctx_.counters.payload_up += r.length;
                 }
+                conn->last_payload = Clock::now();
                 self->serve(*conn);
             });
         });

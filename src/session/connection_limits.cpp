@@ -1,0 +1,151 @@
+#include "session/connection_limits.hpp"
+
+namespace pw::session {
+
+// The counts outlive the ConnectionLimits object: a Slot kept by a connection that is
+// destroyed after the session (a coroutine frame torn down with the io_context) still
+// finds them.
+struct ConnectionLimits::State {
+    Caps caps;
+    int open = 0;
+    int half_open = 0;
+    std::map<Address, int> per_ip;
+    std::uint64_t next_seq = 0;
+    std::map<std::uint64_t, Entry*> pending;  // by accept order: oldest first
+};
+
+struct ConnectionLimits::Entry {
+    std::shared_ptr<State> st;
+    Address ip;
+    bool counted = true;
+    bool half_open = false;
+    bool in_pending = false;
+    std::uint64_t seq = 0;
+    Clock::time_point since{};
+    std::function<void()> on_evict;
+
+    // Gives the place back (once).
+    void uncount() {
+        if (!counted) return;
+        counted = false;
+        --st->open;
+        if (half_open) --st->half_open;
+        half_open = false;
+        if (auto it = st->per_ip.find(ip); it != st->per_ip.end() && --it->second <= 0)
+            st->per_ip.erase(it);
+        leave_pending();
+    }
+    void leave_pending() {
+        if (!in_pending) return;
+        in_pending = false;
+        st->pending.erase(seq);
+    }
+    ~Entry() { uncount(); }
+};
+
+void ConnectionLimits::Slot::connected() {
+    if (entry_ && entry_->half_open) {
+        entry_->half_open = false;
+        --entry_->st->half_open;
+    }
+}
+
+void ConnectionLimits::Slot::on_evict(std::function<void()> fn) {
+    if (entry_) entry_->on_evict = std::move(fn);
+}
+
+void ConnectionLimits::Slot::handshaken() {
+    if (entry_) entry_->leave_pending();
+}
+
+ConnectionLimits::ConnectionLimits(Caps caps) : st_(std::make_shared<State>()) {
+    st_->caps = caps;
+}
+
+const ConnectionLimits::Caps& ConnectionLimits::caps() const {
+    return st_->caps;
+}
+
+void ConnectionLimits::set_max_connections(int n) {
+    st_->caps.max_connections = n;
+}
+
+ConnectionLimits::Refusal ConnectionLimits::check_incoming(const Address& ip) const {
+    if (st_->open >= st_->caps.max_connections) return Refusal::total;
+    if (st_->caps.max_per_ip > 0 && from(ip) >= st_->caps.max_per_ip) return Refusal::per_ip;
+    return Refusal::none;
+}
+
+ConnectionLimits::Refusal ConnectionLimits::check_outgoing(const Address& ip) const {
+    if (auto r = check_incoming(ip); r != Refusal::none) return r;
+    if (st_->caps.max_half_open > 0 && st_->half_open >= st_->caps.max_half_open)
+        return Refusal::half_open;
+    return Refusal::none;
+}
+
+ConnectionLimits::Slot ConnectionLimits::incoming(const Address& ip, Clock::time_point now,
+                                                  std::function<void()> on_evict) {
+    auto e = std::make_shared<Entry>();
+    e->st = st_;
+    e->ip = ip;
+    e->since = now;
+    e->on_evict = std::move(on_evict);
+    e->seq = st_->next_seq++;
+    e->in_pending = true;
+    st_->pending.emplace(e->seq, e.get());
+    ++st_->open;
+    ++st_->per_ip[ip];
+    return Slot(std::move(e));
+}
+
+ConnectionLimits::Slot ConnectionLimits::outgoing(const Address& ip) {
+    auto e = std::make_shared<Entry>();
+    e->st = st_;
+    e->ip = ip;
+    e->half_open = true;
+    ++st_->open;
+    ++st_->half_open;
+    ++st_->per_ip[ip];
+    return Slot(std::move(e));
+}
+
+bool ConnectionLimits::evict_pending(Clock::time_point now, Clock::duration grace) {
+    if (st_->pending.empty()) return false;
+    Entry* e = st_->pending.begin()->second;
+    // Without a way to close it (its owner has not started yet), it keeps its place.
+    if (now - e->since < grace || !e->on_evict) return false;
+    auto close = std::move(e->on_evict);
+    e->uncount();  // may not touch `e` after the callback: it may destroy the Slot
+    if (close) close();
+    return true;
+}
+
+int ConnectionLimits::open() const {
+    return st_->open;
+}
+int ConnectionLimits::half_open() const {
+    return st_->half_open;
+}
+int ConnectionLimits::pending() const {
+    return static_cast<int>(st_->pending.size());
+}
+int ConnectionLimits::from(const Address& ip) const {
+    auto it = st_->per_ip.find(ip);
+    return it == st_->per_ip.end() ? 0 : it->second;
+}
+
+const char* refusal_reason(ConnectionLimits::Refusal r) {
+    switch (r) {
+        case ConnectionLimits::Refusal::total:
+            return "connection limit reached";
+        case ConnectionLimits::Refusal::per_ip:
+            return "too many connections from this address";
+        case ConnectionLimits::Refusal::half_open:
+            return "too many connects in progress";
+        case ConnectionLimits::Refusal::none:
+            break;
+    }
+    return "";
+}
+
+}  // namespace pw::session

@@ -1,0 +1,66 @@
+// Idle-peer eviction: when the torrent's peer slots are full, the peer that holds its slot
+// most uselessly (swarm/eviction.hpp) is closed in favour of a newcomer.
+#include <vector>
+
+#include "session/torrent.hpp"
+#include "swarm/eviction.hpp"
+
+namespace pw::session {
+
+namespace {
+// A newcomer that already talked (answered our handshake with a message) is worth more
+// than a peer that has said nothing for 1 s: honest clients send their bitfield or BEP 10
+// handshake within a round trip, so this ends a flood's hold on the slots at once.
+swarm::EvictionRules rules_for(bool for_talker) {
+    swarm::EvictionRules r;
+    if (for_talker) r.silent_after = std::chrono::seconds(1);
+    return r;
+}
+}  // namespace
+
+int Torrent::live_peers() const {
+    int n = 0;
+    for (auto& p : peers_)
+        if (!p->closed()) ++n;
+    return n;
+}
+
+PeerConnection* Torrent::eviction_candidate(bool for_talker, const char** why) const {
+    auto now = Clock::now();
+    std::vector<swarm::EvictionFacts> facts;
+    std::vector<PeerConnection*> who;
+    facts.reserve(peers_.size());
+    for (auto& p : peers_) {
+        // Peers still exchanging handshakes (choke_id 0) are not in a slot's steady state
+        // yet; the connection's own handshake timeout deals with them.
+        if (p->closed() || p->choke_id == 0) continue;
+        swarm::EvictionFacts f;
+        f.age = now - p->connected_at;
+        f.since_payload = p->last_payload == Clock::time_point{} ? f.age : now - p->last_payload;
+        f.said_anything = p->messages_in > 0;
+        f.peer_interested = p->peer_interested;
+        f.am_interested = p->am_interested;
+        facts.push_back(f);
+        who.push_back(p.get());
+    }
+    auto pick = swarm::pick_eviction(facts, rules_for(for_talker));
+    if (!pick) return nullptr;
+    if (why) *why = swarm::eviction_reason(pick->why);
+    return who[pick->index];
+}
+
+bool Torrent::has_room() const {
+    if (!accepting() || stopping_) return false;
+    return live_peers() < ctx_.settings.max_peers_per_torrent + 10 ||
+           eviction_candidate(false, nullptr) != nullptr;
+}
+
+bool Torrent::evict_idle_peer(bool for_talker) {
+    const char* why = "";
+    auto* p = eviction_candidate(for_talker, &why);
+    if (!p) return false;
+    p->close(std::string("evicted for a new peer: ") + why);
+    return true;
+}
+
+}  // namespace pw::session

@@ -1,0 +1,148 @@
+#include "session/connection_limits.hpp"
+
+#include <gtest/gtest.h>
+#include <sys/resource.h>
+
+#include <vector>
+
+using namespace std::chrono_literals;
+using pw::session::ConnectionLimits;
+using Refusal = ConnectionLimits::Refusal;
+using boost::asio::ip::make_address;
+
+namespace {
+const auto t0 = ConnectionLimits::Clock::time_point{} + 1000s;
+}
+
+TEST(ConnectionLimits, TotalCapAndRelease) {
+    ConnectionLimits l({3, 0, 0});
+    std::vector<ConnectionLimits::Slot> slots;
+    for (int i = 0; i < 3; ++i) {
+        auto ip = make_address("127.0.1." + std::to_string(i + 1));
+        ASSERT_EQ(l.check_incoming(ip), Refusal::none);
+        slots.push_back(l.incoming(ip, t0, {}));
+    }
+    EXPECT_EQ(l.open(), 3);
+    EXPECT_EQ(l.check_incoming(make_address("127.0.2.1")), Refusal::total);
+    EXPECT_EQ(l.check_outgoing(make_address("127.0.2.1")), Refusal::total);
+    slots[1].release();
+    slots[1].release();  // once only
+    EXPECT_EQ(l.open(), 2);
+    EXPECT_EQ(l.check_incoming(make_address("127.0.2.1")), Refusal::none);
+    slots.clear();
+    EXPECT_EQ(l.open(), 0);
+    EXPECT_EQ(l.pending(), 0);
+}
+
+TEST(ConnectionLimits, PerIpCapCountsBothDirections) {
+    ConnectionLimits l({100, 0, 2});
+    auto a = make_address("127.0.0.5");
+    auto in = l.incoming(a, t0, {});
+    auto out = l.outgoing(a);
+    EXPECT_EQ(l.from(a), 2);
+    EXPECT_EQ(l.check_incoming(a), Refusal::per_ip);
+    EXPECT_EQ(l.check_outgoing(a), Refusal::per_ip);
+    EXPECT_EQ(l.check_incoming(make_address("127.0.0.6")), Refusal::none);
+    out.release();
+    EXPECT_EQ(l.check_outgoing(a), Refusal::none);
+    ConnectionLimits unlimited({100, 0, 0});
+    std::vector<ConnectionLimits::Slot> many;
+    for (int i = 0; i < 50; ++i) many.push_back(unlimited.incoming(a, t0, {}));
+    EXPECT_EQ(unlimited.check_incoming(a), Refusal::none);
+}
+
+TEST(ConnectionLimits, HalfOpenUntilConnected) {
+    ConnectionLimits l({100, 2, 0});
+    auto s1 = l.outgoing(make_address("127.0.0.2"));
+    auto s2 = l.outgoing(make_address("127.0.0.3"));
+    EXPECT_EQ(l.half_open(), 2);
+    EXPECT_EQ(l.check_outgoing(make_address("127.0.0.4")), Refusal::half_open);
+    EXPECT_EQ(l.check_incoming(make_address("127.0.0.4")), Refusal::none);  // not for incoming
+    s1.connected();
+    s1.connected();
+    EXPECT_EQ(l.half_open(), 1);
+    EXPECT_EQ(l.open(), 2);
+    s2.release();  // a failed connect
+    EXPECT_EQ(l.half_open(), 0);
+    EXPECT_EQ(l.open(), 1);
+}
+
+TEST(ConnectionLimits, EvictsOldestPendingAfterGrace) {
+    ConnectionLimits l({2, 0, 0});
+    std::vector<int> closed;
+    auto a = l.incoming(make_address("127.0.0.2"), t0, [&] { closed.push_back(1); });
+    auto b = l.incoming(make_address("127.0.0.3"), t0 + 1s, [&] { closed.push_back(2); });
+    EXPECT_EQ(l.pending(), 2);
+    EXPECT_FALSE(l.evict_pending(t0 + 1s, 2s));  // nobody waited 2 s yet
+    EXPECT_TRUE(l.evict_pending(t0 + 2s, 2s));
+    EXPECT_EQ(closed, std::vector<int>{1});
+    EXPECT_EQ(l.open(), 1);  // the place is free at once
+    EXPECT_EQ(l.pending(), 1);
+    a.release();  // the evicted connection's owner lets go later: counted once
+    EXPECT_EQ(l.open(), 1);
+    b.handshaken();  // no longer evictable
+    EXPECT_EQ(l.pending(), 0);
+    EXPECT_FALSE(l.evict_pending(t0 + 100s, 2s));
+    EXPECT_EQ(l.open(), 1);
+}
+
+TEST(ConnectionLimits, EvictionCallbackMayDropTheSlot) {
+    ConnectionLimits l({1, 0, 0});
+    ConnectionLimits::Slot s;
+    s = l.incoming(make_address("127.0.0.2"), t0, {});
+    s.on_evict([&s] { s.release(); });
+    EXPECT_TRUE(l.evict_pending(t0 + 5s, 2s));
+    EXPECT_FALSE(s);
+    EXPECT_EQ(l.open(), 0);
+}
+
+TEST(ConnectionLimits, SlotsOutliveTheLimits) {
+    ConnectionLimits::Slot s;
+    {
+        ConnectionLimits l({5, 0, 0});
+        s = l.incoming(make_address("127.0.0.2"), t0, {});
+    }
+    s.release();  // no dangling counts
+    SUCCEED();
+}
+
+TEST(ConnectionLimits, HoldKeepsThePlace) {
+    ConnectionLimits l({5, 0, 0});
+    auto s = l.outgoing(make_address("127.0.0.2"));
+    s.connected();
+    std::shared_ptr<void> held = std::move(s).hold();
+    EXPECT_EQ(l.open(), 1);
+    held.reset();
+    EXPECT_EQ(l.open(), 0);
+}
+
+#include "session/fd_budget.hpp"
+
+TEST(FdBudget, CapFitsBesideTheReserve) {
+    using pw::session::connection_budget;
+    EXPECT_EQ(connection_budget(500, 1048576), 500);
+    EXPECT_EQ(connection_budget(500, 1024), 500);
+    EXPECT_EQ(connection_budget(1000, 1024), 1024 - 384);
+    EXPECT_EQ(connection_budget(500, 800), 800 - 384);
+    EXPECT_EQ(connection_budget(500, 256), 128);  // a tiny limit: half of it
+    EXPECT_EQ(connection_budget(500, 4), 8);      // never below 8
+}
+
+TEST(FdBudget, RaisesTheSoftLimitToTheHardOne) {
+    rlimit before{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &before), 0);
+    long soft = pw::session::raise_fd_limit();
+    rlimit after{};
+    ASSERT_EQ(::getrlimit(RLIMIT_NOFILE, &after), 0);
+    EXPECT_EQ(after.rlim_cur, before.rlim_max);
+    if (after.rlim_cur != RLIM_INFINITY) {
+        EXPECT_EQ(soft, static_cast<long>(after.rlim_cur));
+    }
+}
+
+TEST(ConnectionLimits, PendingWithoutACloserIsNotEvicted) {
+    ConnectionLimits l({1, 0, 0});
+    auto s = l.incoming(make_address("127.0.0.2"), t0, {});
+    EXPECT_FALSE(l.evict_pending(t0 + 10s, 500ms));
+    EXPECT_EQ(l.open(), 1);
+}

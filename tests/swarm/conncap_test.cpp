@@ -1,0 +1,190 @@
+// Connection floods and resource bounds (issue 14): the session-wide connection cap, the
+// per-IP cap, eviction of connections that have not sent their handshake, and eviction of
+// peers that handshook and then said nothing, so that an honest leecher still gets in.
+// Every connection comes from its own 127.x address unless the test is about one address.
+#include <gtest/gtest.h>
+
+#include <memory>
+#include <vector>
+
+#include "script_peer.hpp"
+#include "swarm_util.hpp"
+
+using namespace swarm_test;
+using piecewise::AddTorrentParams;
+using piecewise::Session;
+
+namespace {
+
+// A plain TCP connection from `local_ip` that sends nothing.
+struct MuteConnection {
+    int fd = -1;
+    bool ok = false;
+    MuteConnection(const std::string& local_ip, const std::string& ip, std::uint16_t port) {
+        fd = ::socket(AF_INET, SOCK_STREAM, 0);
+        set_rcv_timeout(fd);
+        sockaddr_in l{};
+        l.sin_family = AF_INET;
+        ::inet_pton(AF_INET, local_ip.c_str(), &l.sin_addr);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&l), sizeof l) != 0) return;
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+        ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    }
+    ~MuteConnection() { ::close(fd); }
+    MuteConnection(const MuteConnection&) = delete;
+    MuteConnection& operator=(const MuteConnection&) = delete;
+    // True when the session closed it within `limit` (what it sent before is skipped).
+    bool closed(std::chrono::milliseconds limit) {
+        char buf[4096];
+        auto end = std::chrono::steady_clock::now() + limit;
+        for (;;) {
+            ssize_t n = ::recv(fd, buf, sizeof buf, MSG_DONTWAIT);
+            if (n == 0) return true;
+            if (n < 0 && errno != EAGAIN && errno != EINTR) return errno == ECONNRESET;
+            if (n > 0) continue;
+            if (std::chrono::steady_clock::now() >= end) return false;
+            std::this_thread::sleep_for(std::chrono::milliseconds(5));
+        }
+    }
+    // Sends a BitTorrent handshake (peer id unique per local address) and reads the answer.
+    bool handshake(const pw::Sha1Digest& ih, const std::string& local_ip) {
+        pw::wire::Handshake h;
+        h.info_hash = ih;
+        std::string id = "-XX0001-" + local_ip;
+        id.resize(20, '.');
+        std::memcpy(h.peer_id.data(), id.data(), 20);
+        if (!send_all(fd, pw::wire::encode_handshake(h))) return false;
+        char in[pw::wire::handshake_size];
+        return read_exact(fd, in, sizeof in,
+                          std::chrono::steady_clock::now() + std::chrono::seconds(5)) &&
+               pw::wire::decode_handshake(std::string_view(in, sizeof in)).has_value();
+    }
+};
+
+struct ConnCap : ::testing::Test {
+    fs::path dir;
+    std::string data;
+    fs::path torrent;
+    pw::meta::Metainfo meta;
+
+    void SetUp() override {
+        dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
+        data = random_bytes(3 << 20, 77);
+        write_file(dir / "seed" / "payload.bin", data);
+        torrent = make_torrent(dir / "seed" / "payload.bin", dir / "t.torrent", 64 << 10);
+        meta = pw::meta::load(torrent);
+    }
+    void TearDown() override { fs::remove_all(dir); }
+
+    std::unique_ptr<Session> seeder(const std::string& ip, const piecewise::Settings& s) {
+        auto sess = std::make_unique<Session>(s);
+        AddTorrentParams p;
+        p.torrent_file = torrent.string();
+        p.save_path = (dir / "seed").string();
+        p.upload_only = true;
+        auto id = sess->add_torrent(p);
+        EXPECT_TRUE(wait_for([&] { return complete(*sess, id); }, std::chrono::seconds(20)));
+        (void)ip;
+        return sess;
+    }
+};
+
+std::string addr(int a, int b) {
+    return "127.50." + std::to_string(a) + "." + std::to_string(b);
+}
+
+}  // namespace
+
+// Peers that send a valid handshake and then nothing fill every slot of the seeder's
+// torrent; a leecher arriving later must still be let in at once (one of them is evicted:
+// the leecher talks, they have been silent for more than 1 s).
+TEST_F(ConnCap, SilentHandshakersDoNotLockOutALeecher) {
+    auto s = loopback("127.50.0.1", dir / "resume-seed");
+    s.max_peers_per_torrent = 4;  // incoming peers: up to 14
+    auto seed = seeder("127.50.0.1", s);
+    std::vector<std::unique_ptr<MuteConnection>> silent;
+    for (int i = 0; i < 14; ++i) {
+        silent.push_back(
+            std::make_unique<MuteConnection>(addr(1, i + 1), "127.50.0.1", seed->listen_port()));
+        ASSERT_TRUE(silent.back()->ok);
+        ASSERT_TRUE(silent.back()->handshake(meta.info_hash, addr(1, i + 1))) << i;
+    }
+    ASSERT_TRUE(wait_for([&] { return seed->status(1)->peers == 14; }, std::chrono::seconds(10)));
+    MuteConnection early(addr(2, 1), "127.50.0.1", seed->listen_port());
+    ASSERT_TRUE(early.ok);
+    // Full, and no occupant silent long enough: a newcomer gets our handshake but must
+    // talk within 2 s to take a slot; one that does not is closed.
+    EXPECT_TRUE(early.handshake(meta.info_hash, addr(2, 1)));
+    EXPECT_TRUE(early.closed(std::chrono::seconds(3)));
+    EXPECT_EQ(seed->status(1)->peers, 14);
+    auto ls = loopback("127.50.0.2", dir / "resume-leech");
+    Session leecher(ls);
+    AddTorrentParams p;
+    p.torrent_file = torrent.string();
+    p.save_path = (dir / "dl").string();
+    p.peers = {endpoint("127.50.0.1", *seed)};
+    auto id = leecher.add_torrent(p);
+    auto t0 = std::chrono::steady_clock::now();
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, std::chrono::seconds(30)));
+    // Let in at its first attempt (a refused dial is retried only after 5 s).
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    int evicted = 0;
+    for (auto& c : silent)
+        if (c->closed(std::chrono::milliseconds(100))) ++evicted;
+    EXPECT_GE(evicted, 1);
+    EXPECT_LE(evicted, 2);                  // only as many as newcomers needed
+    EXPECT_LE(seed->status(1)->peers, 14);  // never more than its slots
+}
+
+// The session-wide cap: beyond it connections are closed at once, unless one that has not
+// sent its handshake for 0.5 s can give up its place.
+TEST_F(ConnCap, GlobalCapRefusesThenEvictsMuteConnections) {
+    auto s = loopback("127.50.0.3", dir / "resume-seed");
+    s.max_connections = 10;
+    auto seed = seeder("127.50.0.3", s);
+    std::vector<std::unique_ptr<MuteConnection>> mute;
+    for (int i = 0; i < 10; ++i) {
+        mute.push_back(
+            std::make_unique<MuteConnection>(addr(3, i + 1), "127.50.0.3", seed->listen_port()));
+        ASSERT_TRUE(mute.back()->ok);
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all accepted
+    MuteConnection refused(addr(4, 1), "127.50.0.3", seed->listen_port());
+    ASSERT_TRUE(refused.ok);
+    EXPECT_FALSE(refused.handshake(meta.info_hash, addr(4, 1)));  // closed without an answer
+    for (auto& m : mute) EXPECT_FALSE(m->closed(std::chrono::milliseconds(10)));
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // mute for 0.7 s
+    MuteConnection admitted(addr(4, 2), "127.50.0.3", seed->listen_port());
+    ASSERT_TRUE(admitted.ok);
+    EXPECT_TRUE(admitted.handshake(meta.info_hash, addr(4, 2)));
+    EXPECT_TRUE(mute[0]->closed(std::chrono::milliseconds(500)));  // the oldest made room
+    for (std::size_t i = 1; i < mute.size(); ++i)
+        EXPECT_FALSE(mute[i]->closed(std::chrono::milliseconds(10))) << i;
+    // Mute connections are closed by the handshake timeout (5 s) anyway.
+    EXPECT_TRUE(mute[1]->closed(std::chrono::seconds(6)));
+}
+
+// One address holds at most max_connections_per_ip connections.
+TEST_F(ConnCap, PerIpCap) {
+    auto s = loopback("127.50.0.4", dir / "resume-seed");
+    s.max_connections_per_ip = 3;
+    auto seed = seeder("127.50.0.4", s);
+    std::vector<std::unique_ptr<MuteConnection>> from_one;
+    for (int i = 0; i < 3; ++i) {
+        from_one.push_back(
+            std::make_unique<MuteConnection>("127.50.5.1", "127.50.0.4", seed->listen_port()));
+        ASSERT_TRUE(from_one.back()->ok);
+    }
+    MuteConnection fourth("127.50.5.1", "127.50.0.4", seed->listen_port());
+    ASSERT_TRUE(fourth.ok);
+    EXPECT_TRUE(fourth.closed(std::chrono::seconds(2)));
+    for (auto& m : from_one) EXPECT_FALSE(m->closed(std::chrono::milliseconds(10)));
+    MuteConnection other("127.50.5.2", "127.50.0.4", seed->listen_port());
+    EXPECT_TRUE(other.handshake(meta.info_hash, "127.50.5.2"));
+    EXPECT_FALSE(fourth.handshake(meta.info_hash, "127.50.5.1"));
+}
