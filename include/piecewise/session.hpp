@@ -74,6 +74,12 @@ struct Settings {
     // connections are still accepted on `listen`. The constructor throws Error for a
     // malformed URL.
     std::string proxy;
+    // Transports for peers. uTP (BEP 29) shares the UDP socket of `listen` with the DHT;
+    // outgoing connections use uTP to peers known to speak it and TCP otherwise, either
+    // falling back to the other. No uTP while a proxy is set. tcp = false (for tests):
+    // uTP only, incoming TCP connections refused. Not both off.
+    bool utp = true;
+    bool tcp = true;
 };
 
 // Thrown by Session calls for bad input (malformed torrent, bad address).

@@ -40,6 +40,8 @@ struct DaemonOptions {
     std::string blocklist;
     std::string bind_interface;
     std::string proxy;
+    bool utp = true;
+    bool tcp = true;
 };
 
 std::string default_state_dir() {
@@ -88,6 +90,8 @@ int run_daemon(DaemonOptions o) {
                          "without revealing this address); peers come from trackers and PEX\n";
     }
     cfg.settings.proxy = o.proxy;
+    cfg.settings.utp = o.utp;
+    cfg.settings.tcp = o.tcp;
 
     // Every thread started below inherits this mask: only sigwait() sees the signals.
     sigset_t set;
@@ -168,6 +172,7 @@ Command add_daemon(CLI::App& root) {
     app->add_option("--proxy", o->proxy,
                     "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
                     "(turns the DHT off)");
+    add_transport_flags(app, o->utp, o->tcp);
     return {app, [o] { return run_daemon(*o); }};
 }
 

@@ -76,6 +76,8 @@ int run_torrent(const RunOptions& o) {
     settings.blocklist_file = o.blocklist;
     settings.bind_interface = o.bind_interface;
     settings.proxy = o.proxy;
+    settings.utp = o.utp;
+    settings.tcp = o.tcp;
     if (!o.proxy.empty()) {
         auto parsed = proxy::parse_proxy_url(o.proxy);
         if (auto* why = std::get_if<std::string>(&parsed)) return fail(2, "--proxy: " + *why);

@@ -33,6 +33,8 @@ struct RunOptions {
     std::string blocklist;       // Settings::blocklist_file
     std::string bind_interface;  // Settings::bind_interface
     std::string proxy;           // Settings::proxy
+    bool utp = true;             // Settings::utp
+    bool tcp = true;             // Settings::tcp
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

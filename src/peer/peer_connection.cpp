@@ -24,7 +24,7 @@ constexpr auto idle_timeout = std::chrono::seconds(180);
 constexpr auto keepalive_interval = std::chrono::seconds(110);
 }  // namespace
 
-PeerConnection::PeerConnection(tcp::socket socket, std::weak_ptr<PeerHandler> handler, bool outgoing,
+PeerConnection::PeerConnection(PeerStream socket, std::weak_ptr<PeerHandler> handler, bool outgoing,
                                int num_pieces, std::uint32_t max_message)
     : has(num_pieces),
       socket_(std::move(socket)),

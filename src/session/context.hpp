@@ -48,6 +48,8 @@ struct Context {
         return blocklist->contains_v6(a.to_v6().to_bytes());
     }
     proxy::ProxyConfig proxy;                    // Settings::proxy, parsed; not enabled: none
+    peer::UtpManager* utp = nullptr;             // null when uTP is off
+    peer::UtpDial utp_dial() const { return {utp, settings.tcp}; }
 };
 
 }  // namespace pw::session

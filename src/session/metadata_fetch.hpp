@@ -39,7 +39,7 @@ public:
     const Sha1Digest& info_hash() const { return magnet_.info_hash; }
     const meta::Magnet& magnet() const { return magnet_; }
     piecewise::TorrentStatus status() const;
-    void attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t = {});
+    void attach_incoming(peer::PeerStream s, const wire::Handshake& theirs, peer::Transport t = {});
     void add_peer(const tcp::endpoint& ep);
 
     bool on_handshake(peer::PeerConnection& p) override;

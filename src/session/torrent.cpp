@@ -187,7 +187,7 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
     auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
                                            meta_.info_hash, wire::encode_handshake(our_handshake()),
                                            ctx_.settings.encryption, ctx_.encryption_memory,
-                                           ctx_.proxy, ctx_.settings.bind_interface);
+                                           ctx_.proxy, ctx_.settings.bind_interface, ctx_.utp_dial());
     auto& sock = dialed.dialled;
     --connecting_;
     if (!dialed.error.empty())
@@ -209,7 +209,7 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep) {
     p->start(our_handshake(), std::nullopt, meta_.info_hash);
 }
 
-void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t) {
+void Torrent::attach_incoming(peer::PeerStream s, const wire::Handshake& theirs, peer::Transport t) {
     if (!accepting() || stopping_ ||
         static_cast<int>(peers_.size()) >= ctx_.settings.max_peers_per_torrent + 10) {
         boost::system::error_code ec;

@@ -110,7 +110,7 @@ public:
                                     state_ == piecewise::TorrentState::seeding; }
 
     // A connection from the listener whose handshake named this torrent.
-    void attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t = {});
+    void attach_incoming(peer::PeerStream s, const wire::Handshake& theirs, peer::Transport t = {});
     void add_peer(const tcp::endpoint& ep);
 
     // peer::PeerHandler
