@@ -194,7 +194,7 @@ struct Session::Impl {
             }
             // A blocked address is closed before a byte of its handshake is read.
             auto remote = sock.remote_endpoint(ec);
-            if (ec || ctx.blocked(remote.address()) || !ctx.settings.tcp) {
+            if (ec || ctx.blocked(remote.address())) {
                 sock.close(ec);
                 continue;
             }
@@ -351,7 +351,10 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         if (!d.lsd->start(why)) throw Error("local service discovery: " + why);
         d.ctx.lsd = d.lsd.get();
     }
-    asio::co_spawn(d.io, d.accept_loop(), asio::detached);
+    if (settings.tcp)
+        asio::co_spawn(d.io, d.accept_loop(), asio::detached);
+    else
+        d.acceptor.close(ec);  // uTP only: TCP connections are refused (the port stays ours on UDP)
     d.thread = std::thread([impl = impl_.get()] { impl->io.run(); });
 }
 
