@@ -145,7 +145,8 @@ asio::awaitable<DialPeerResult> dial_peer(asio::io_context& io, tcp::endpoint to
         std::optional<PeerStream> stream;
         while (!stream && t < transports) {
             if (order[t]) {
-                if (auto u = co_await utp.manager->connect(asio::ip::udp::endpoint(to.address(), to.port()), timeout))
+                if (auto u = co_await utp.manager->connect(
+                        asio::ip::udp::endpoint(to.address(), to.port()), timeout))
                     stream.emplace(std::move(*u));
             } else {
                 auto d = co_await dial(io, to, bind, timeout, proxy, device);
@@ -162,7 +163,8 @@ asio::awaitable<DialPeerResult> dial_peer(asio::io_context& io, tcp::endpoint to
             out.dialled.emplace(Dialled{std::move(*stream), Transport{}});
             co_return out;
         }
-        auto tr = co_await mse_initiate(*stream, skey, mse_methods(policy), bt_handshake, mse_timeout);
+        auto tr =
+            co_await mse_initiate(*stream, skey, mse_methods(policy), bt_handshake, mse_timeout);
         if (tr) {
             if (policy == piecewise::Encryption::prefer) memory.set(to, true);
             out.dialled.emplace(Dialled{std::move(*stream), std::move(*tr)});

@@ -48,8 +48,7 @@ std::uint32_t mse_methods(piecewise::Encryption policy);
 
 // MSE as initiator (A) on a connected socket; `ia` (our BitTorrent handshake) travels
 // with step 3. nullopt on failure or after `timeout` (the socket is then closed).
-boost::asio::awaitable<std::optional<Transport>> mse_initiate(PeerStream& s,
-                                                              const Sha1Digest& skey,
+boost::asio::awaitable<std::optional<Transport>> mse_initiate(PeerStream& s, const Sha1Digest& skey,
                                                               std::uint32_t provide, std::string ia,
                                                               std::chrono::milliseconds timeout);
 
@@ -59,8 +58,7 @@ struct Responded {
     Transport transport;
     Sha1Digest skey;
 };
-boost::asio::awaitable<std::optional<Responded>> mse_respond(PeerStream& s,
-                                                             std::string first,
+boost::asio::awaitable<std::optional<Responded>> mse_respond(PeerStream& s, std::string first,
                                                              crypto::SkeyLookup lookup,
                                                              std::uint32_t allowed,
                                                              std::chrono::milliseconds timeout);
