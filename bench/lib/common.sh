@@ -79,10 +79,25 @@ enc_flags() {   # enc_flags KIND
     esac
 }
 
+# BENCH_TRANSPORT=utp: uTP only on both sides (piecewise --no-tcp, libtorrent --utp-only);
+# otherwise each engine's TCP (the bench's libtorrent has uTP off).
+BENCH_TRANSPORT=${BENCH_TRANSPORT:-tcp}
+transport_flags() {   # transport_flags KIND
+    case $1-$BENCH_TRANSPORT in
+        pw-utp) echo --no-tcp ;;
+        lt-utp) echo --utp-only ;;
+    esac
+}
+
+# udp_bound HOST PORT: a UDP socket is bound there (a uTP-only peer has no TCP listener).
+udp_bound() {
+    ss -Hlun "sport = :$2" 2>/dev/null | awk '{ print $4 }' | grep -qE "^(\\[?::\\]?|0\\.0\\.0\\.0|\\*|$1)(%[^:]*)?:$2\$"
+}
+
 seeder_cmd() {
     case $1 in
-        pw) echo "$PW_BIN" seed --no-dht --quiet --listen "$2" -d "$3" --resume-dir "$5" $(enc_flags pw) "$4" ;;
-        lt) echo "$PW_PY" "$LT_PEER" seed "$4" --dir "$3" --listen "$2" --quiet --timeout 3600 $(enc_flags lt) ;;
+        pw) echo "$PW_BIN" seed --no-dht --quiet --listen "$2" -d "$3" --resume-dir "$5" $(enc_flags pw) $(transport_flags pw) "$4" ;;
+        lt) echo "$PW_PY" "$LT_PEER" seed "$4" --dir "$3" --listen "$2" --quiet --timeout 3600 $(enc_flags lt) $(transport_flags lt) ;;
     esac
 }
 
@@ -90,8 +105,8 @@ seeder_cmd() {
 # it has every piece.
 leecher_cmd() {
     case $1 in
-        pw) echo "$PW_BIN" get --no-dht -o "$3" --listen "$2" --no-seed --quiet --resume-dir "$5" $(enc_flags pw) "$4" ;;
-        lt) echo "$PW_PY" "$LT_PEER" get "$4" --dir "$3" --listen "$2" --quiet --timeout "$LIMIT" $(enc_flags lt) ;;
+        pw) echo "$PW_BIN" get --no-dht -o "$3" --listen "$2" --no-seed --quiet --resume-dir "$5" $(enc_flags pw) $(transport_flags pw) "$4" ;;
+        lt) echo "$PW_PY" "$LT_PEER" get "$4" --dir "$3" --listen "$2" --quiet --timeout "$LIMIT" $(enc_flags lt) $(transport_flags lt) ;;
     esac
 }
 
@@ -110,7 +125,9 @@ start_seeder() {
 # to the tracker. Dies with the log otherwise.
 seeder_ready() {
     local pid=$1 addr=$2 logf=$3 name=$4
-    if [[ -z $pid ]] || ! wait_until 60 port_listening "${addr%:*}" "${addr#*:}" ||
+    local probe=port_listening
+    [[ $BENCH_TRANSPORT == utp ]] && probe=udp_bound
+    if [[ -z $pid ]] || ! wait_until 60 "$probe" "${addr%:*}" "${addr#*:}" ||
         ! wait_idle "$pid" 180 ||
         ! wait_until 30 tracker_knows "$addr"; then
         show_log "$name" "$logf"

@@ -105,6 +105,28 @@ def report_encrypted(by):
               f"leecher cpu {ratio(rc4['pw-pw'], rc4['lt-lt'], 'cpu')}")
 
 
+def report_utp(by):
+    tcp, utp = by.get("utp-tcp", {}), by.get("utp-utp", {})
+    if not utp:
+        return
+    print("\n-- utp: the single file over uTP only (BEP 29), next to pw-pw over TCP")
+    rows = [(f"{k} utp", utp[k]) for k in ("pw-pw", "lt-lt") if k in utp]
+    if "pw-pw" in tcp:
+        rows.append(("pw-pw tcp", tcp["pw-pw"]))
+    transfer_table(rows, 12)
+    print()
+    for k in ("pw-pw", "lt-lt"):
+        g = good(utp.get(k, []))
+        if g:
+            gib = med(r["bytes"] for r in g) / 2**30
+            print(f"  {k} utp: leecher cpu per GiB {med(r['cpu'] for r in g) / gib:.2f} s, "
+                  f"seeder {med(r['scpu'] for r in g) / gib:.2f} s")
+    if "pw-pw" in utp and "lt-lt" in utp:
+        print(f"  pw-pw utp vs lt-lt utp: throughput {ratio(utp['pw-pw'], utp['lt-lt'], 'wall', inverse=True)}")
+    if "pw-pw" in utp and "pw-pw" in tcp:
+        print(f"  pw-pw utp vs pw-pw tcp: throughput {ratio(utp['pw-pw'], tcp['pw-pw'], 'wall', inverse=True)}")
+
+
 def report_swarm(by, case):
     labels = by.get(case)
     if not labels:
@@ -172,6 +194,7 @@ def main():
         print()
         transfer_table([("ceiling", ceiling)], 8)
     report_encrypted(by)
+    report_utp(by)
     for case in ("swarm-1x8", "swarm-8x1"):
         report_swarm(by, case)
     report_recheck(by, cold_note)

@@ -105,6 +105,12 @@ struct Settings {
     int max_half_open = 50;
     // Connections with one IP address (in and out, all torrents; <= 0: no limit).
     int max_connections_per_ip = 8;
+    // Transports for peers. uTP (BEP 29) shares the UDP socket of `listen` with the DHT;
+    // outgoing connections use uTP to peers known to speak it and TCP otherwise, either
+    // falling back to the other. No uTP while a proxy is set. tcp = false (for tests):
+    // uTP only, incoming TCP connections refused. Not both off.
+    bool utp = true;
+    bool tcp = true;
 };
 
 // Thrown by Session calls for bad input (malformed torrent, bad address).

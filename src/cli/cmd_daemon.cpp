@@ -46,6 +46,8 @@ struct DaemonOptions {
     bool metrics_per_torrent = false;
     std::string watch_dir;
     int max_connections = 500;
+    bool utp = true;
+    bool tcp = true;
 };
 
 std::string default_state_dir() {
@@ -97,6 +99,8 @@ int run_daemon(DaemonOptions o) {
     cfg.max_down = o.max_down;
     cfg.max_up = o.max_up;
     cfg.settings.max_connections = o.max_connections;
+    cfg.settings.utp = o.utp;
+    cfg.settings.tcp = o.tcp;
 
     // Every thread started below inherits this mask: only sigwait() sees the signals.
     sigset_t set;
@@ -208,6 +212,7 @@ Command add_daemon(CLI::App& root) {
                     "Peer connections open at once (lowered to fit the descriptor limit)")
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));
+    add_transport_flags(app, o->utp, o->tcp);
     return {app, [o] { return run_daemon(*o); }};
 }
 

@@ -32,6 +32,13 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
     app->add_option("--proxy", o.proxy,
                     "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
                     "(turns the DHT off)");
+    add_transport_flags(app, o.utp, o.tcp);
+}
+
+void add_transport_flags(CLI::App* app, bool& utp, bool& tcp) {
+    auto* no_utp = app->add_flag("!--no-utp", utp, "Do not use uTP (BEP 29) for peers: TCP only");
+    app->add_flag("!--no-tcp", tcp, "Use only uTP for peers (no TCP in or out; for tests)")
+        ->excludes(no_utp);
 }
 
 // Which peers and which network interface: shared by get and seed.

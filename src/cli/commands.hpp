@@ -28,4 +28,7 @@ Command add_daemon(CLI::App& root);    // cmd_daemon.cpp
 // Prints "piecewise: <msg>" on stderr and returns `status`.
 int fail(int status, const std::string& msg);
 
+// --no-utp / --no-tcp (cmd_get.cpp), for get, seed and daemon.
+void add_transport_flags(CLI::App* app, bool& utp, bool& tcp);
+
 }  // namespace pw::cli

@@ -100,6 +100,8 @@ int run_torrent(const RunOptions& o) {
     settings.rate_limits.download_rate_limit = o.max_down.value_or(0);
     settings.rate_limits.upload_rate_limit = o.max_up.value_or(0);
     settings.max_connections = o.max_connections;
+    settings.utp = o.utp;
+    settings.tcp = o.tcp;
     if (!o.proxy.empty()) {
         auto parsed = proxy::parse_proxy_url(o.proxy);
         if (auto* why = std::get_if<std::string>(&parsed)) return fail(2, "--proxy: " + *why);

@@ -38,6 +38,8 @@ struct RunOptions {
     bool sequential = false;     // get --sequential
     std::optional<std::int64_t> max_down, max_up;  // Settings::rate_limits, bytes/s
     int max_connections = 500;   // Settings::max_connections
+    bool utp = true;             // Settings::utp
+    bool tcp = true;             // Settings::tcp
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

@@ -21,7 +21,7 @@ std::string key_of(const tcp::endpoint& ep) {
 
 // Drives a handshake over the socket until it is done or failed; the deadline closes
 // the socket, which ends any pending read or write.
-asio::awaitable<bool> drive(tcp::socket& s, crypto::MseHandshake& h, std::string first,
+asio::awaitable<bool> drive(PeerStream& s, crypto::MseHandshake& h, std::string first,
                             std::chrono::milliseconds timeout) {
     asio::steady_timer timer(s.get_executor());
     timer.expires_after(timeout);
@@ -92,7 +92,7 @@ std::uint32_t mse_methods(piecewise::Encryption policy) {
     return 0;
 }
 
-asio::awaitable<std::optional<Transport>> mse_initiate(tcp::socket& s, const Sha1Digest& skey,
+asio::awaitable<std::optional<Transport>> mse_initiate(PeerStream& s, const Sha1Digest& skey,
                                                        std::uint32_t provide, std::string ia,
                                                        std::chrono::milliseconds timeout) {
     auto h = crypto::MseHandshake::initiator(skey, provide, ia);
@@ -103,7 +103,7 @@ asio::awaitable<std::optional<Transport>> mse_initiate(tcp::socket& s, const Sha
     co_return t;
 }
 
-asio::awaitable<std::optional<Responded>> mse_respond(tcp::socket& s, std::string first,
+asio::awaitable<std::optional<Responded>> mse_respond(PeerStream& s, std::string first,
                                                       crypto::SkeyLookup lookup,
                                                       std::uint32_t allowed,
                                                       std::chrono::milliseconds timeout) {
@@ -119,7 +119,7 @@ asio::awaitable<DialPeerResult> dial_peer(asio::io_context& io, tcp::endpoint to
                                           const Sha1Digest& skey, std::string bt_handshake,
                                           piecewise::Encryption policy, EncryptionMemory& memory,
                                           const proxy::ProxyConfig& proxy,
-                                          const std::string& device) {
+                                          const std::string& device, const UtpDial& utp) {
     bool tries[2];  // true: encrypted
     int n = 0;
     if (policy == piecewise::Encryption::require) {
@@ -132,20 +132,42 @@ asio::awaitable<DialPeerResult> dial_peer(asio::io_context& io, tcp::endpoint to
         tries[n++] = !first;
     }
     DialPeerResult out;
+    // uTP first when the address is known to speak it (or when TCP is off); a transport
+    // that cannot connect at all gives way to the other one.
+    const bool utp_ok = utp.manager && !proxy.enabled();
+    bool order[2];  // true: uTP
+    int transports = 0;
+    if (utp_ok && (!utp.tcp || utp.manager->known(to.address()))) order[transports++] = true;
+    if (utp.tcp || proxy.enabled()) order[transports++] = false;
+    if (utp_ok && transports == 1 && !order[0]) order[transports++] = true;
+    int t = 0;
     for (int k = 0; k < n; ++k) {
-        auto d = co_await dial(io, to, bind, timeout, proxy, device);
-        if (!d.socket) {  // unreachable either way
-            out.error = std::move(d.error);
-            co_return out;
+        std::optional<PeerStream> stream;
+        while (!stream && t < transports) {
+            if (order[t]) {
+                if (auto u = co_await utp.manager->connect(
+                        asio::ip::udp::endpoint(to.address(), to.port()), timeout))
+                    stream.emplace(std::move(*u));
+            } else {
+                auto d = co_await dial(io, to, bind, timeout, proxy, device);
+                if (d.socket)
+                    stream.emplace(std::move(*d.socket));
+                else
+                    out.error = std::move(d.error);
+            }
+            if (!stream) ++t;
         }
+        if (!stream) co_return out;  // unreachable either way
+        out.error.clear();
         if (!tries[k]) {
-            out.dialled.emplace(Dialled{std::move(*d.socket), Transport{}});
+            out.dialled.emplace(Dialled{std::move(*stream), Transport{}});
             co_return out;
         }
-        auto t = co_await mse_initiate(*d.socket, skey, mse_methods(policy), bt_handshake, mse_timeout);
-        if (t) {
+        auto tr =
+            co_await mse_initiate(*stream, skey, mse_methods(policy), bt_handshake, mse_timeout);
+        if (tr) {
             if (policy == piecewise::Encryption::prefer) memory.set(to, true);
-            out.dialled.emplace(Dialled{std::move(*d.socket), std::move(*t)});
+            out.dialled.emplace(Dialled{std::move(*stream), std::move(*tr)});
             co_return out;
         }
         // The peer does not speak MSE (or not with us): plaintext first next time.

@@ -16,6 +16,7 @@
 #include <unordered_map>
 
 #include "crypto/mse_handshake.hpp"
+#include "peer/peer_stream.hpp"
 #include "piecewise/session.hpp"
 #include "proxy/parse/proxy_url.hpp"
 
@@ -47,8 +48,7 @@ std::uint32_t mse_methods(piecewise::Encryption policy);
 
 // MSE as initiator (A) on a connected socket; `ia` (our BitTorrent handshake) travels
 // with step 3. nullopt on failure or after `timeout` (the socket is then closed).
-boost::asio::awaitable<std::optional<Transport>> mse_initiate(boost::asio::ip::tcp::socket& s,
-                                                              const Sha1Digest& skey,
+boost::asio::awaitable<std::optional<Transport>> mse_initiate(PeerStream& s, const Sha1Digest& skey,
                                                               std::uint32_t provide, std::string ia,
                                                               std::chrono::milliseconds timeout);
 
@@ -58,18 +58,25 @@ struct Responded {
     Transport transport;
     Sha1Digest skey;
 };
-boost::asio::awaitable<std::optional<Responded>> mse_respond(boost::asio::ip::tcp::socket& s,
-                                                             std::string first,
+boost::asio::awaitable<std::optional<Responded>> mse_respond(PeerStream& s, std::string first,
                                                              crypto::SkeyLookup lookup,
                                                              std::uint32_t allowed,
                                                              std::chrono::milliseconds timeout);
+
+// Which transports dial_peer may use (BEP 29). uTP is never used through a proxy.
+struct UtpDial {
+    UtpManager* manager = nullptr;  // null: no uTP
+    bool tcp = true;                // false: uTP only
+};
 
 // Dials `to` (through `proxy` when it is enabled, on `device` when it is not empty: see
 // dial()) and, per `policy`, runs the MSE initiator with `bt_handshake` as IA:
 // require: encrypted only; disable: plaintext only; prefer: the way that worked last
 // time first (encrypted when unknown), then the other on a fresh connection.
+// Transports: uTP first to an address known to speak it (UtpManager::known), TCP first
+// otherwise; when the first cannot connect at all, the other is tried.
 struct Dialled {
-    boost::asio::ip::tcp::socket socket;
+    PeerStream socket;
     Transport transport;
 };
 struct DialPeerResult {
@@ -80,6 +87,6 @@ boost::asio::awaitable<DialPeerResult> dial_peer(
     boost::asio::io_context& io, boost::asio::ip::tcp::endpoint to, boost::asio::ip::address bind,
     std::chrono::milliseconds timeout, const Sha1Digest& skey, std::string bt_handshake,
     piecewise::Encryption policy, EncryptionMemory& memory, const proxy::ProxyConfig& proxy = {},
-    const std::string& device = {});
+    const std::string& device = {}, const UtpDial& utp = {});
 
 }  // namespace pw::peer

@@ -24,7 +24,7 @@ constexpr auto idle_timeout = std::chrono::seconds(180);
 constexpr auto keepalive_interval = std::chrono::seconds(110);
 }  // namespace
 
-PeerConnection::PeerConnection(tcp::socket socket, std::weak_ptr<PeerHandler> handler, bool outgoing,
+PeerConnection::PeerConnection(PeerStream socket, std::weak_ptr<PeerHandler> handler, bool outgoing,
                                int num_pieces, std::uint32_t max_message)
     : has(num_pieces),
       socket_(std::move(socket)),
@@ -187,8 +187,10 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
         std::size_t room = rbuf_.size() - rend_;
         std::int64_t grant = 0;
         if (bw_ && bw_->limited(BandwidthLimiter::down, bw_bucket_)) {
-            // Data first, then the grant: a silent peer holds no share of the budget.
-            auto [wec] = co_await socket_.async_wait(tcp::socket::wait_read, use_nothrow);
+            // Data first, then the grant: a silent peer holds no share of the budget. (A uTP
+            // stream has no readiness wait: it takes its grant before the read.)
+            boost::system::error_code wec;
+            if (!socket_.is_utp()) std::tie(wec) = co_await socket_.async_wait_readable(use_nothrow);
             if (closed_) break;
             if (!wec) {
                 grant = co_await bw_->acquire(BandwidthLimiter::down, bw_bucket_,

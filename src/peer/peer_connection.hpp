@@ -18,6 +18,7 @@
 
 #include "peer/bandwidth_limiter.hpp"
 #include "peer/mse_stream.hpp"
+#include "peer/peer_stream.hpp"
 #include "swarm/bitfield.hpp"
 #include "swarm/rate.hpp"
 #include "wire/messages.hpp"
@@ -60,7 +61,7 @@ struct InRequest {
 
 class PeerConnection : public std::enable_shared_from_this<PeerConnection> {
 public:
-    PeerConnection(tcp::socket socket, std::weak_ptr<PeerHandler> handler, bool outgoing, int num_pieces,
+    PeerConnection(PeerStream socket, std::weak_ptr<PeerHandler> handler, bool outgoing, int num_pieces,
                    std::uint32_t max_message);
 
     // Runs the connection to its end. For outgoing connections `ours` is sent first and
@@ -103,6 +104,7 @@ public:
     bool outgoing() const { return outgoing_; }
     const wire::Handshake& their_handshake() const { return theirs_; }
     std::string client_name() const;
+    bool utp() const { return socket_.is_utp(); }  // over uTP (BEP 29), not TCP
 
     // ---- State the torrent keeps per peer (touched on the network thread only) ----
     swarm::Bitfield has;
@@ -158,7 +160,7 @@ private:
     boost::asio::awaitable<void> watchdog();
     bool dispatch_buffer();  // parses and hands over every whole message; false on error
 
-    tcp::socket socket_;
+    PeerStream socket_;
     std::weak_ptr<PeerHandler> handler_;  // the torrent may go away before its connections
     bool outgoing_;
     std::uint32_t max_message_;

@@ -57,6 +57,8 @@ struct Context {
     // The session's connection budget (global, half-open and per-IP caps); never null once
     // the Session is constructed.
     ConnectionLimits* limits = nullptr;
+    peer::UtpManager* utp = nullptr;             // null when uTP is off
+    peer::UtpDial utp_dial() const { return {utp, settings.tcp}; }
 };
 
 }  // namespace pw::session

@@ -134,7 +134,7 @@ asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep, ConnectionLimi
     auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
                                            magnet_.info_hash, wire::encode_handshake(our_handshake()),
                                            ctx_.settings.encryption, ctx_.encryption_memory,
-                                           ctx_.proxy, ctx_.settings.bind_interface);
+                                           ctx_.proxy, ctx_.settings.bind_interface, ctx_.utp_dial());
     auto& sock = dialed.dialled;
     --connecting_;
     if (!dialed.error.empty())
@@ -157,7 +157,7 @@ asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep, ConnectionLimi
     p->start(our_handshake(), std::nullopt, magnet_.info_hash);
 }
 
-void MetadataFetch::attach_incoming(tcp::socket s, const wire::Handshake& theirs,
+void MetadataFetch::attach_incoming(peer::PeerStream s, const wire::Handshake& theirs,
                                     peer::Transport t, std::shared_ptr<void> slot) {
     if (stopped_ || finished_ || static_cast<int>(peers_.size()) >= max_peers) return;
     auto p = std::make_shared<PeerConnection>(std::move(s), weak_from_this(), false, 0, 1u << 20);

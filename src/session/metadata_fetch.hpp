@@ -40,7 +40,7 @@ public:
     const meta::Magnet& magnet() const { return magnet_; }
     piecewise::TorrentStatus status() const;
     // `slot`: its place in the session's connection budget, kept until it closes.
-    void attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t = {},
+    void attach_incoming(peer::PeerStream s, const wire::Handshake& theirs, peer::Transport t = {},
                          std::shared_ptr<void> slot = {});
     void add_peer(const tcp::endpoint& ep);
 

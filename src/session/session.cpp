@@ -37,6 +37,7 @@
 #include "session/fd_budget.hpp"
 #include "session/rate_control.hpp"
 #include "session/torrent.hpp"
+#include "utp/packet.hpp"
 #include "tracker/tls_client.hpp"
 
 namespace piecewise {
@@ -117,6 +118,7 @@ struct Session::Impl {
 
     asio::ip::udp::socket udp{io};
     std::unique_ptr<pw::dht::DhtNode> dht;
+    std::unique_ptr<pw::peer::UtpManager> utp;
 
     std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
 
@@ -159,11 +161,42 @@ struct Session::Impl {
             auto [ec, n] = co_await udp.async_receive_from(asio::buffer(buf), from, use_nothrow);
             if (!udp.is_open()) break;
             if (ec) continue;
-            if (n > 0 && buf[0] == 'd' && dht) dht->on_packet(from, std::string_view(buf.data(), n));
+            std::string_view dgram(buf.data(), n);
+            if (n > 0 && buf[0] == 'd') {
+                if (dht) dht->on_packet(from, dgram);
+            } else if (utp && pw::utp::looks_like_utp(dgram)) {
+                utp->on_datagram(from, dgram);
+            }
+            // The end of a batch: uTP sends its delayed ACKs.
+            boost::system::error_code aec;
+            if (utp && udp.is_open() && udp.available(aec) == 0) utp->flush();
         }
     }
 
     bool known(const pw::Sha1Digest& ih) const;
+    // uTP on the shared UDP socket: incoming connections go through the same handshake
+    // (and MSE) as TCP ones.
+    void start_utp() {
+        boost::system::error_code ec;
+        udp.non_blocking(true, ec);
+        udp.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+        udp.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
+        pw::peer::UtpOptions o;
+        utp = std::make_unique<pw::peer::UtpManager>(io, udp, o);
+        utp->set_accept([this](pw::peer::UtpStream s) {
+            const auto addr = s.remote_endpoint().address();
+            if (ctx.blocked(addr)) return;  // closed as it goes
+            // The same connection caps as the TCP listener's.
+            using Refusal = pw::session::ConnectionLimits::Refusal;
+            auto why = limits.check_incoming(addr);
+            if (why == Refusal::total && limits.evict_pending(std::chrono::steady_clock::now(), pending_grace))
+                why = limits.check_incoming(addr);
+            if (why != Refusal::none) return;
+            auto slot = limits.incoming(addr, std::chrono::steady_clock::now(), {});
+            asio::co_spawn(io, handshake(pw::peer::PeerStream(std::move(s)), std::move(slot)), asio::detached);
+        });
+        ctx.utp = utp.get();
+    }
     void save_torrent_file(const pw::meta::Metainfo& m, const std::string& path, TorrentId id);
 
     void emit(Event e) {
@@ -232,7 +265,7 @@ struct Session::Impl {
 
     // Reads the peer's handshake (plaintext, or inside MSE: the first bytes tell which)
     // and hands the connection to the torrent it names.
-    awaitable<void> handshake(tcp::socket sock, pw::session::ConnectionLimits::Slot slot) {
+    awaitable<void> handshake(pw::peer::PeerStream sock, pw::session::ConnectionLimits::Slot slot) {
         using piecewise::Encryption;
         const Encryption policy = ctx.settings.encryption;
         // Evicted while still pending (the listener needs the place): closing the socket
@@ -374,13 +407,19 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     }
     // The DHT cannot go through the proxy without giving this address away (it answers
     // queries and announces its port), so it stays off while a proxy is set.
-    if (settings.dht && !d.ctx.proxy.enabled()) {
+    if (!settings.utp && !settings.tcp) throw Error("uTP and TCP cannot both be off");
+    if (!settings.tcp && d.ctx.proxy.enabled()) throw Error("uTP-only cannot go through a proxy");
+    if ((settings.dht || settings.utp) && !d.ctx.proxy.enabled()) {
         asio::ip::udp::endpoint uep(ep->address(), d.ctx.listen_port);
         d.udp.open(uep.protocol(), ec);
         if (!ec && (ec = pw::net::bind_to_device(d.udp, device)))
             throw Error("cannot bind the DHT's UDP socket to interface '" + device + "': " + ec.message());
         if (!ec) d.udp.bind(uep, ec);
         if (ec) throw Error("cannot bind UDP " + settings.listen + " for the DHT: " + ec.message());
+        if (settings.utp) d.start_utp();
+        asio::co_spawn(d.io, d.udp_loop(), asio::detached);
+    }
+    if (settings.dht && !d.ctx.proxy.enabled()) {
         pw::dht::DhtSettings ds;
         ds.bootstrap = settings.dht_bootstrap;
         ds.state_file = settings.dht_state_file.empty()
@@ -390,7 +429,6 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         std::filesystem::create_directories(std::filesystem::path(ds.state_file).parent_path(), fec);
         d.dht = std::make_unique<pw::dht::DhtNode>(d.io, d.udp, ds);
         d.ctx.dht = d.dht.get();
-        asio::co_spawn(d.io, d.udp_loop(), asio::detached);
         asio::post(d.io, [impl = impl_.get()] { impl->dht->start(); });
     }
     if (settings.lsd) {
@@ -409,7 +447,10 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     d.ctx.bandwidth = std::make_shared<pw::peer::BandwidthLimiter>(d.io.get_executor());
     d.rates = std::make_unique<pw::session::RateControl>(d.io, d.ctx.bandwidth, settings.rate_limits);
     d.rates->start();
-    asio::co_spawn(d.io, d.accept_loop(), asio::detached);
+    if (settings.tcp)
+        asio::co_spawn(d.io, d.accept_loop(), asio::detached);
+    else
+        d.acceptor.close(ec);  // uTP only: TCP connections are refused (the port stays ours on UDP)
     d.thread = std::thread([impl = impl_.get()] { impl->io.run(); });
 }
 
@@ -555,6 +596,7 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
             if (d.dht) d.dht->stop();
             if (d.lsd) d.lsd->stop();
             if (d.rates) d.rates->stop();
+            if (d.utp) d.utp->stop();
             d.udp.close(ec);
         },
         [done](std::exception_ptr) { done->set_value(); });

@@ -191,7 +191,7 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slo
     auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
                                            meta_.info_hash, wire::encode_handshake(our_handshake()),
                                            ctx_.settings.encryption, ctx_.encryption_memory,
-                                           ctx_.proxy, ctx_.settings.bind_interface);
+                                           ctx_.proxy, ctx_.settings.bind_interface, ctx_.utp_dial());
     auto& sock = dialed.dialled;
     --connecting_;
     if (!dialed.error.empty())
@@ -216,7 +216,7 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slo
     p->start(our_handshake(), std::nullopt, meta_.info_hash);
 }
 
-void Torrent::attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t,
+void Torrent::attach_incoming(peer::PeerStream s, const wire::Handshake& theirs, peer::Transport t,
                               std::shared_ptr<void> slot, bool talking) {
     // Incoming peers may take 10 slots beyond the limit; past that, one that holds its slot
     // without being of use gives it up to the newcomer.

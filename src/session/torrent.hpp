@@ -127,7 +127,7 @@ public:
     // A connection from the listener whose handshake named this torrent.
     // `slot`: its place in the session's connection budget, kept until it closes.
     // `talking`: it already sent a message after our handshake (see has_room()).
-    void attach_incoming(tcp::socket s, const wire::Handshake& theirs, peer::Transport t = {},
+    void attach_incoming(peer::PeerStream s, const wire::Handshake& theirs, peer::Transport t = {},
                          std::shared_ptr<void> slot = {}, bool talking = false);
     // torrent_eviction.cpp: whether an incoming peer would be taken now (a free slot, or
     // an idle peer to evict). When not, the listener answers the newcomer's handshake

@@ -44,6 +44,7 @@ void Torrent::handle_pex(PeerConnection& p, std::string_view payload) {
         } else {
             addr = boost::asio::ip::address_v4({a.addr[0], a.addr[1], a.addr[2], a.addr[3]});
         }
+        if ((a.flags & 0x04) && ctx_.utp) ctx_.utp->learn(addr);  // BEP 11: speaks uTP
         add_peer(tcp::endpoint(addr, a.port));
     }
 }
@@ -58,6 +59,7 @@ void Torrent::send_pex() {
         if (!q->outgoing() && q->listen_port == 0) continue;
         std::uint8_t flags = q->seed ? 0x02 : 0;
         if (q->outgoing()) flags |= 0x10;
+        if (q->utp()) flags |= 0x04;
         live.emplace_back(q->peer_key, flags);
     }
     for (auto& q : peers_) {

@@ -111,7 +111,7 @@ seeder_announced() { tracker_lists "$SEEDER" "the seeder"; }
 # the seeder exits.
 wait_seed_ready() {
     local name=$1 logf=$2 re=$3 rc
-    wait_alive "$SEED_PID" "$START_WAIT" port_listening "${SEEDER%:*}" "${SEEDER#*:}"
+    wait_alive "$SEED_PID" "$START_WAIT" "${SEED_PROBE:-port_listening}" "${SEEDER%:*}" "${SEEDER#*:}"
     rc=$?
     ((rc == 2)) && fail "$name exited before it listened on $SEEDER"
     ((rc == 0)) || fail "$name did not listen on $SEEDER within ${START_WAIT}s"
@@ -1441,6 +1441,27 @@ case_daemon_settings() {
     [[ $(remote -l | awk '$1 == "1"') =~ (Seeding|Idle) ]] || fail "-SR: stopped again: $(remote -l)"
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
     echo "PASS: watch dir .added/.invalid; -sr 0 stops the seed, -L, -td/-tr, -gsr, kept across kill -9; -SR -s seeds"
+}
+
+# uTP (BEP 29) only, both sides: libtorrent with TCP off seeds to piecewise --no-tcp,
+# and downloads from it.
+case_lt_to_pw_utp() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create
+    lt_seed --utp-only; pw_get --no-tcp --peer "$SEEDER"; check_same
+}
+
+# udp_bound HOST PORT: a UDP socket is bound there (a uTP-only seeder has no TCP listener).
+udp_bound() {
+    ss -Hlun "sport = :$2" 2>/dev/null | awk '{ print $4 }' | grep -qE "^(\\[?::\\]?|0\\.0\\.0\\.0|\\*|$1)(%[^:]*)?:$2\$"
+}
+
+case_pw_to_lt_utp() {
+    need_piecewise
+    single_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:9/announce"
+    PW_OPTS+=(--no-tcp)
+    SEED_PROBE=udp_bound
+    pw_seed; lt_get --utp-only --peer "$SEEDER"; check_same; stop_pw_seed
 }
 
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }

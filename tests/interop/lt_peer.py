@@ -144,6 +144,7 @@ def main():
     ap.add_argument("--plaintext-only", action="store_true",
                     help="no MSE at all: encrypted handshakes are refused")
     ap.add_argument("--quiet", action="store_true", help="no periodic progress lines")
+    ap.add_argument("--utp-only", action="store_true", help="uTP only: TCP off both ways")
     ap.add_argument("--upload-limit", type=int, default=0,
                     help="bytes/s this peer sends at most, loopback peers included (0: no limit)")
     ap.add_argument("--hashing-threads", type=int, default=0,
@@ -170,8 +171,10 @@ def main():
     if args.mode == "check":
         return check(info, args)
 
-    ses = make_session(args.listen, args.utp, args.encrypt, args.hashing_threads,
+    ses = make_session(args.listen, args.utp or args.utp_only, args.encrypt, args.hashing_threads,
                        args.plaintext_only)
+    if args.utp_only:
+        ses.apply_settings({"enable_incoming_tcp": False, "enable_outgoing_tcp": False})
     if args.upload_limit > 0:
         # 127.x peers are in libtorrent's local peer class, which the session-wide
         # upload_rate_limit does not cover: limit that class too.

@@ -1,0 +1,81 @@
+#include "utp/packet.hpp"
+
+namespace pw::utp {
+
+namespace {
+
+std::uint32_t get32(const unsigned char* p) {
+    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
+           p[3];
+}
+std::uint16_t get16(const unsigned char* p) {
+    return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
+}
+void put32(std::string& s, std::uint32_t v) {
+    char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
+    s.append(b, 4);
+}
+void put16(std::string& s, std::uint16_t v) {
+    char b[2] = {char(v >> 8), char(v)};
+    s.append(b, 2);
+}
+
+constexpr std::uint8_t ext_sack = 1;
+
+}  // namespace
+
+bool looks_like_utp(std::string_view d) {
+    if (d.size() < header_size) return false;
+    auto b = static_cast<unsigned char>(d[0]);
+    return (b & 0x0f) == 1 && (b >> 4) <= 4;
+}
+
+std::optional<Packet> decode(std::string_view d) {
+    if (!looks_like_utp(d)) return std::nullopt;
+    auto p = reinterpret_cast<const unsigned char*>(d.data());
+    Packet out;
+    out.h.type = static_cast<Type>(p[0] >> 4);
+    out.h.conn_id = get16(p + 2);
+    out.h.timestamp_us = get32(p + 4);
+    out.h.timestamp_diff_us = get32(p + 8);
+    out.h.wnd_size = get32(p + 12);
+    out.h.seq_nr = get16(p + 16);
+    out.h.ack_nr = get16(p + 18);
+    std::size_t pos = header_size;
+    std::uint8_t ext = p[1];
+    // Each extension takes at least 2 bytes, so the chain ends within the datagram.
+    while (ext != 0) {
+        if (d.size() - pos < 2) return std::nullopt;
+        std::uint8_t next = p[pos];
+        std::size_t len = p[pos + 1];
+        pos += 2;
+        if (d.size() - pos < len) return std::nullopt;
+        if (ext == ext_sack) {
+            if (len == 0 || len > max_sack_bytes || !out.sack.empty()) return std::nullopt;
+            out.sack = d.substr(pos, len);
+        }
+        pos += len;
+        ext = next;
+    }
+    out.payload = d.substr(pos);
+    return out;
+}
+
+void encode(std::string& out, const Header& h, std::string_view sack, std::string_view payload) {
+    out.push_back(static_cast<char>((static_cast<std::uint8_t>(h.type) << 4) | 1));
+    out.push_back(static_cast<char>(sack.empty() ? 0 : ext_sack));
+    put16(out, h.conn_id);
+    put32(out, h.timestamp_us);
+    put32(out, h.timestamp_diff_us);
+    put32(out, h.wnd_size);
+    put16(out, h.seq_nr);
+    put16(out, h.ack_nr);
+    if (!sack.empty()) {
+        out.push_back(0);
+        out.push_back(static_cast<char>(sack.size()));
+        out.append(sack);
+    }
+    out.append(payload);
+}
+
+}  // namespace pw::utp

@@ -1,0 +1,56 @@
+// uTP packet codec (BEP 29): the 20-byte header, the extension chain and the selective
+// ACK extension. Pure: no I/O, no state.
+//
+// Contract: decode() accepts any bytes and either refuses them (nullopt) or returns a
+// packet whose views point into the input. Everything the peer controls is bounded: the
+// version must be 1, the type one of the five, the extension chain must fit the datagram,
+// and a selective ACK bitmask longer than max_sack_bytes is refused. Unknown extensions
+// are skipped. encode() writes a header (with an optional selective ACK) and a payload.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace pw::utp {
+
+enum class Type : std::uint8_t { data = 0, fin = 1, state = 2, reset = 3, syn = 4 };
+
+constexpr std::size_t header_size = 20;
+// A selective ACK covers at most this many bytes (8 packets per byte). BEP 29 asks for a
+// multiple of 4; we accept any length up to this bound and send 4..max_sack_bytes.
+constexpr std::size_t max_sack_bytes = 128;
+
+struct Header {
+    Type type = Type::data;
+    std::uint16_t conn_id = 0;
+    std::uint32_t timestamp_us = 0;
+    std::uint32_t timestamp_diff_us = 0;
+    std::uint32_t wnd_size = 0;
+    std::uint16_t seq_nr = 0;
+    std::uint16_t ack_nr = 0;
+};
+
+struct Packet {
+    Header h;
+    std::string_view sack;     // the selective ACK bitmask, empty when absent
+    std::string_view payload;  // the bytes after the header and extensions
+};
+
+// True when the first byte has version 1 and a known type: the datagram is meant as
+// uTP (KRPC messages start with 'd', 0x64, whose low nibble is 4 but high nibble 6).
+bool looks_like_utp(std::string_view datagram);
+
+std::optional<Packet> decode(std::string_view datagram);
+
+// Appends the encoded packet to `out`. `sack` (when not empty) must be 4..max_sack_bytes
+// long, a multiple of 4.
+void encode(std::string& out, const Header& h, std::string_view sack, std::string_view payload);
+
+// Sequence numbers are 16-bit and wrap: a is before b when b - a (mod 2^16) is in 1..32767.
+inline bool seq_less(std::uint16_t a, std::uint16_t b) {
+    return a != b && static_cast<std::uint16_t>(b - a) < 0x8000;
+}
+
+}  // namespace pw::utp
