@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "text/percent.hpp"
 #include "tracker/parse/server_request.hpp"
 
 using namespace pw::tracker;
@@ -29,7 +30,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     std::set<pw::Sha1Digest> seen(s.info_hashes.begin(), s.info_hashes.end());
     if (seen.size() != s.info_hashes.size()) __builtin_trap();
 
-    if (auto d = percent_decode(in); d && d->size() > in.size()) __builtin_trap();
+    for (bool plus : {true, false})
+        if (auto d = pw::text::percent_decode(in, plus); d && d->size() > in.size()) __builtin_trap();
     SplitTarget t = split_target(in);
     if (t.path.size() + t.query.size() > in.size()) __builtin_trap();
 

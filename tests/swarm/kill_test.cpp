@@ -1,6 +1,6 @@
 // Crash safety under SIGKILL, in-process enough to run under ASan: the test starts this
 // same executable as a child that downloads from a slow scripted seeder (KillChild.Leech),
-// kills it with SIGKILL at random moments and starts it again. After every kill the resume
+// kills it with SIGKILL at a random moment once it wrote some data, and starts it again. After every kill the resume
 // record on disk may be stale but must never claim a piece whose bytes are not in the file
 // (records are written after the data they describe). The last run completes, the result
 // is byte-identical, and the seeder sent at most the payload plus, per kill, what the child
@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -46,6 +47,12 @@ pid_t spawn_child(const std::vector<std::string>& env_add) {
     pid_t pid = -1;
     if (::posix_spawn(&pid, exe.c_str(), nullptr, nullptr, argv, envp.data()) != 0) return -1;
     return pid;
+}
+
+// Bytes of `p` on disk (allocated blocks: the file is written sparsely, piece by piece).
+std::int64_t allocated_bytes(const fs::path& p) {
+    struct stat st {};
+    return ::stat(p.c_str(), &st) == 0 ? std::int64_t(st.st_blocks) * 512 : 0;
 }
 
 // Exit status of `pid`, waiting at most `limit`; -1 if it did not end (then it is killed).
@@ -97,10 +104,17 @@ TEST(KillTest, SigkillAtRandomMomentsLosesNoVerifiedPiece) {
     std::mt19937 rng(std::random_device{}());
     const int kills = 8;
     int records_checked = 0;
+    const auto data_file = dir / "down" / "payload.bin";
     for (int k = 0; k < kills; ++k) {
+        // Each run is killed at a random moment after it wrote at least 1 MiB more (a
+        // fixed delay would kill a slow start, as under ASan, before it wrote anything).
+        const std::int64_t before = allocated_bytes(data_file);
         pid_t pid = spawn_child(child_env);
         ASSERT_GT(pid, 0);
-        std::this_thread::sleep_for(std::chrono::milliseconds(150 + rng() % 250));
+        ASSERT_TRUE(wait_for([&] { return allocated_bytes(data_file) >= before + (1 << 20); },
+                             std::chrono::seconds(30)))
+            << "run " << k << " wrote nothing";
+        std::this_thread::sleep_for(std::chrono::milliseconds(rng() % 250));
         ASSERT_EQ(::waitpid(pid, nullptr, WNOHANG), 0) << "the child ended before kill " << k;
         ::kill(pid, SIGKILL);
         ::waitpid(pid, nullptr, 0);
