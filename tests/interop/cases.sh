@@ -1464,20 +1464,6 @@ case_pw_to_lt_utp() {
     pw_seed; lt_get --utp-only --peer "$SEEDER"; check_same; stop_pw_seed
 }
 
-# Connection flood (tests/interop/flood_test.sh, inside this case's namespace): 3,000
-# connections from 3,000 addresses against `piecewise seed` for 25 s, half handshaking and
-# going silent, half silent, while an honest `piecewise get` downloads FLOOD_MIB MiB; it
-# must finish during the flood, byte-identical, with the seeder's descriptors within its
-# connection cap + 64.
-FLOOD_MIB=${FLOOD_MIB:-64}
-case_pw_seed_flood() {
-    need_piecewise
-    PW_FLOOD_INSIDE=1 PW_FLOOD_MIB="$FLOOD_MIB" timeout -k 5 90 bash "$HERE/flood_test.sh" "$PW_BIN" >"$T/flood.log" 2>&1
-    local rc=$?
-    ((rc == 0)) || fail "flood_test exited $rc: $(tail -n 5 "$T/flood.log" | tr '\n' ' ')"
-    echo "PASS: $(grep -E 'leecher without flood|seeder: peak' "$T/flood.log" | tr '\n' ' ')"
-}
-
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {
