@@ -1,4 +1,4 @@
-// The DaemonRpc fixture (methods_test.cpp's RpcTest, for the newer test files): a real
+// The DaemonRpc fixture shared by the daemon's RPC tests: a real
 // Daemon (Session on 127.0.0.1, no DHT) behind Methods, with helpers for either dialect.
 #pragma once
 
