@@ -1,0 +1,348 @@
+// Session::Impl: the session's state on the network thread (the listener, the UDP
+// socket shared by the DHT and uTP, the torrents, magnet fetches and the event queue),
+// shared by session.cpp (construction, accept, handshake, add/stop) and
+// session_control.cpp (the control, limit and monitoring calls of Session).
+#pragma once
+
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/read.hpp>
+#include <boost/asio/steady_timer.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <cerrno>
+#include <condition_variable>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <fmt/format.h>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <future>
+#include <map>
+#include <mutex>
+#include <random>
+#include <ctime>
+#include <thread>
+#include <unordered_map>
+
+#include "piecewise/session.hpp"
+#include "session/context.hpp"
+#include "bencode/bencode.hpp"
+#include "meta/magnet.hpp"
+#include "crypto/mse_handshake.hpp"
+#include "session/endpoint.hpp"
+#include "dht/dht_node.hpp"
+#include "filter/parse/blocklist.hpp"
+#include "lsd/local_discovery.hpp"
+#include "net/bind_device.hpp"
+#include "session/metadata_fetch.hpp"
+#include "session/fd_budget.hpp"
+#include "session/rate_control.hpp"
+#include "session/torrent.hpp"
+#include "utp/packet.hpp"
+#include "tracker/tls_client.hpp"
+
+namespace piecewise {
+
+namespace asio = boost::asio;
+using asio::awaitable;
+using tcp = asio::ip::tcp;
+using piecewise::EventType;
+constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
+
+// An incoming connection sends its BitTorrent handshake within this (after MSE, if any,
+// which has its own limit); a peer sends it at once, so a few seconds are plenty.
+inline constexpr auto handshake_timeout = std::chrono::seconds(5);
+// At the connection cap, a newcomer takes the place of the oldest connection still
+// pending (no handshake yet, or answered but silent) once that one waited this long: a
+// peer's handshake comes within a round trip, and a flood of connections that say
+// nothing must not keep honest ones out.
+inline constexpr auto pending_grace = std::chrono::milliseconds(500);
+
+struct Session::Impl {
+    asio::io_context io;
+    asio::executor_work_guard<asio::io_context::executor_type> work{io.get_executor()};
+    pw::storage::DiskPool disk;
+    pw::session::Context ctx;
+    pw::session::ConnectionLimits limits;
+    tcp::acceptor acceptor{io};
+    std::map<TorrentId, std::shared_ptr<pw::session::Torrent>> torrents;
+    std::map<TorrentId, std::shared_ptr<pw::session::MetadataFetch>> fetches;
+    int next_id = 1;
+    std::mutex ev_mu;
+    std::condition_variable ev_cv;
+    std::deque<Event> events;
+    std::thread thread;
+    bool stopped = false;
+
+    asio::ip::udp::socket udp{io};
+    std::unique_ptr<pw::dht::DhtNode> dht;
+    std::unique_ptr<pw::peer::UtpManager> utp;
+
+    std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
+
+    // Session control (session_control.cpp).
+    struct PausedMagnet {
+        pw::meta::Magnet magnet;
+        AddTorrentParams params;
+    };
+    std::map<TorrentId, PausedMagnet> paused_magnets;  // magnets added or paused before their metadata
+    std::map<TorrentId, std::int64_t> added_time;       // unix seconds
+    std::map<TorrentId, AddTorrentParams> fetch_params;  // of the magnets in `fetches`
+    TorrentStatus paused_magnet_status(const PausedMagnet& pm) const;
+    void start_fetch(TorrentId id, const pw::meta::Magnet& magnet, const AddTorrentParams& params);
+    awaitable<void> remove(TorrentId id, bool delete_data);
+    awaitable<void> resume(TorrentId id);
+    awaitable<void> recheck(TorrentId id);
+    awaitable<bool> wait_settled(const std::shared_ptr<pw::session::Torrent>& t);
+
+    // Rate limits (rate_control.cpp, torrent_limits.cpp).
+    std::unique_ptr<pw::session::RateControl> rates;
+
+    explicit Impl(Settings s)
+        : disk(s.disk_threads),
+          ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}, {}, {}},
+          limits({s.max_connections, s.max_half_open, s.max_connections_per_ip}) {}
+
+    // A neighbour announced an info-hash by local service discovery.
+    void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
+        for (auto& [id, t] : torrents)
+            if (t->info_hash() == ih) t->add_peer(ep);
+        for (auto& [id, f] : fetches)
+            if (f->info_hash() == ih) f->add_peer(ep);
+    }
+
+    // Datagrams on the shared UDP port: KRPC (first byte 'd') goes to the DHT.
+    awaitable<void> udp_loop() {
+        std::vector<char> buf(65536);
+        while (udp.is_open()) {
+            asio::ip::udp::endpoint from;
+            auto [ec, n] = co_await udp.async_receive_from(asio::buffer(buf), from, use_nothrow);
+            if (!udp.is_open()) break;
+            if (ec) continue;
+            std::string_view dgram(buf.data(), n);
+            if (n > 0 && buf[0] == 'd') {
+                if (dht) dht->on_packet(from, dgram);
+            } else if (utp && pw::utp::looks_like_utp(dgram)) {
+                utp->on_datagram(from, dgram);
+            }
+            // The end of a batch: uTP sends its delayed ACKs.
+            boost::system::error_code aec;
+            if (utp && udp.is_open() && udp.available(aec) == 0) utp->flush();
+        }
+    }
+
+    bool known(const pw::Sha1Digest& ih) const;
+    // uTP on the shared UDP socket: incoming connections go through the same handshake
+    // (and MSE) as TCP ones.
+    void start_utp() {
+        boost::system::error_code ec;
+        udp.non_blocking(true, ec);
+        udp.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+        udp.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
+        pw::peer::UtpOptions o;
+        utp = std::make_unique<pw::peer::UtpManager>(io, udp, o);
+        utp->set_accept([this](pw::peer::UtpStream s) {
+            const auto addr = s.remote_endpoint().address();
+            if (ctx.blocked(addr)) return;  // closed as it goes
+            // The same connection caps as the TCP listener's.
+            using Refusal = pw::session::ConnectionLimits::Refusal;
+            auto why = limits.check_incoming(addr);
+            if (why == Refusal::total && limits.evict_pending(std::chrono::steady_clock::now(), pending_grace))
+                why = limits.check_incoming(addr);
+            if (why != Refusal::none) return;
+            auto slot = limits.incoming(addr, std::chrono::steady_clock::now(), {});
+            asio::co_spawn(io, handshake(pw::peer::PeerStream(std::move(s)), std::move(slot)), asio::detached);
+        });
+        ctx.utp = utp.get();
+    }
+    void save_torrent_file(const pw::meta::Metainfo& m, const std::string& path, TorrentId id);
+
+    void emit(Event e) {
+        {
+            std::lock_guard lk(ev_mu);
+            if (events.size() >= 10000) events.pop_front();  // bounded if nobody reads
+            events.push_back(std::move(e));
+        }
+        ev_cv.notify_all();
+    }
+
+    awaitable<void> accept_loop() {
+        int failures = 0;
+        while (acceptor.is_open()) {
+            auto [ec, sock] = co_await acceptor.async_accept(use_nothrow);
+            if (!acceptor.is_open()) break;
+            if (ec) {
+                // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays
+                // queued and would fail again at once, so wait, longer each time (to 1 s).
+                asio::steady_timer t(io);
+                t.expires_after(std::chrono::milliseconds(std::min(1000, 50 << std::min(failures++, 5))));
+                co_await t.async_wait(use_nothrow);
+                continue;
+            }
+            failures = 0;
+            // A blocked address is closed before a byte of its handshake is read.
+            auto remote = sock.remote_endpoint(ec);
+            if (ec || ctx.blocked(remote.address())) {
+                sock.close(ec);
+                continue;
+            }
+            // Over the connection caps the socket is closed before anything is allocated
+            // for it, unless a connection that has not sent its handshake yet (for 0.5 s)
+            // can give up its place.
+            auto why = limits.check_incoming(remote.address());
+            if (why == pw::session::ConnectionLimits::Refusal::total &&
+                limits.evict_pending(std::chrono::steady_clock::now(), pending_grace))
+                why = limits.check_incoming(remote.address());
+            if (why != pw::session::ConnectionLimits::Refusal::none) {
+                sock.close(ec);
+                continue;
+            }
+            auto slot = limits.incoming(remote.address(), std::chrono::steady_clock::now(), {});
+            asio::co_spawn(io, handshake(std::move(sock), std::move(slot)), asio::detached);
+        }
+    }
+
+    // The SKEY lookup of an MSE responder: every torrent and magnet fetch of the session.
+    // HASH("req2", info-hash) is computed once per info-hash (with a thousand torrents, a
+    // thousand SHA-1s per incoming encrypted connection otherwise); the memo is rebuilt
+    // when it holds far more hashes than the session has torrents.
+    std::optional<pw::Sha1Digest> find_skey(const pw::Sha1Digest& req2) {
+        if (req2_memo.size() > 2 * (torrents.size() + fetches.size()) + 64) req2_memo.clear();
+        auto matches = [&](const pw::Sha1Digest& ih) {
+            auto [it, fresh] = req2_memo.try_emplace(ih);
+            if (fresh) it->second = pw::crypto::mse_req2_hash(ih);
+            return it->second == req2;
+        };
+        for (auto& [id, t] : torrents)
+            if (matches(t->info_hash())) return t->info_hash();
+        for (auto& [id, f] : fetches)
+            if (matches(f->info_hash())) return f->info_hash();
+        return std::nullopt;
+    }
+    std::unordered_map<pw::Sha1Digest, pw::Sha1Digest> req2_memo;  // info-hash -> HASH("req2", it)
+
+    // Reads the peer's handshake (plaintext, or inside MSE: the first bytes tell which)
+    // and hands the connection to the torrent it names.
+    awaitable<void> handshake(pw::peer::PeerStream sock, pw::session::ConnectionLimits::Slot slot) {
+        using piecewise::Encryption;
+        const Encryption policy = ctx.settings.encryption;
+        // Evicted while still pending (the listener needs the place): closing the socket
+        // ends the reads below.
+        slot.on_evict([&sock] {
+            boost::system::error_code e;
+            sock.close(e);
+        });
+        asio::steady_timer timer(io);
+        timer.expires_after(handshake_timeout);
+        timer.async_wait([&sock](boost::system::error_code e) {
+            if (!e) sock.close();
+        });
+        static constexpr std::string_view protocol = "\023BitTorrent protocol";
+        std::string first(protocol.size(), '\0');
+        auto [ec, n] = co_await asio::async_read(sock, asio::buffer(first), use_nothrow);
+        if (ec || !sock.is_open()) co_return;
+        pw::peer::Transport transport;
+        std::string hs;
+        std::optional<pw::Sha1Digest> skey;
+        if (first == protocol) {
+            if (policy == Encryption::require) co_return;  // plaintext refused
+            hs = first;
+        } else {
+            if (policy == Encryption::disable) co_return;  // encrypted handshake refused
+            timer.cancel();
+            auto r = co_await pw::peer::mse_respond(
+                sock, std::move(first), [this](const pw::Sha1Digest& h) { return find_skey(h); },
+                pw::peer::mse_methods(policy), pw::peer::mse_timeout);
+            if (!r) co_return;
+            transport = std::move(r->transport);
+            skey = r->skey;
+            // The BitTorrent handshake came as IA, or follows.
+            hs = std::move(transport.pending);
+            transport.pending.clear();
+            timer.expires_after(handshake_timeout);
+            timer.async_wait([&sock](boost::system::error_code e) {
+                if (!e) sock.close();
+            });
+        }
+        while (hs.size() < pw::wire::handshake_size) {
+            char more[pw::wire::handshake_size];
+            auto [rec, rn] = co_await sock.async_read_some(
+                asio::buffer(more, pw::wire::handshake_size - hs.size()), use_nothrow);
+            if (rec || !sock.is_open()) co_return;
+            if (transport.dec) transport.dec->process(more, rn);
+            hs.append(more, rn);
+        }
+        timer.cancel();
+        if (!sock.is_open()) co_return;
+        auto h =
+            pw::wire::decode_handshake(std::string_view(hs).substr(0, pw::wire::handshake_size));
+        if (!h || (skey && h->info_hash != *skey)) co_return;
+        transport.pending = hs.substr(pw::wire::handshake_size);
+        std::shared_ptr<pw::session::Torrent> torrent;
+        for (auto& [id, t] : torrents)
+            if (t->info_hash() == h->info_hash) torrent = t;
+        if (!torrent) {
+            for (auto& [id, f] : fetches)
+                if (f->info_hash() == h->info_hash) {
+                    slot.handshaken();
+                    f->attach_incoming(std::move(sock), *h, std::move(transport), std::move(slot).hold());
+                    co_return;
+                }
+            co_return;
+        }
+        // A torrent still checking its data takes the peer once it knows what it has.
+        if (torrent->checking()) slot.handshaken();
+        for (int i = 0; i < 300 && torrent->checking() && sock.is_open(); ++i) {
+            timer.expires_after(std::chrono::milliseconds(100));
+            co_await timer.async_wait(use_nothrow);
+        }
+        // Full, and nobody to evict: answer its handshake and give it a few seconds to
+        // talk. One that does may take the slot of a peer silent for 1 s; a flood's
+        // connections that handshake and stall never do (and stay evictable by the
+        // listener meanwhile, as pending).
+        bool talking = false;
+        if (sock.is_open() && torrent->accepting() && !torrent->has_room()) {
+            std::string ours = pw::wire::encode_handshake(torrent->handshake());
+            if (transport.enc) transport.enc->process(ours.data(), ours.size());
+            auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(ours), use_nothrow);
+            if (wec || !sock.is_open()) co_return;
+            transport.handshake_sent = true;
+            if (transport.pending.empty()) {
+                timer.expires_after(std::chrono::seconds(2));
+                timer.async_wait([&sock](boost::system::error_code e) {
+                    if (!e) sock.close();
+                });
+                char more[4096];
+                auto [rec, rn] = co_await sock.async_read_some(asio::buffer(more), use_nothrow);
+                timer.cancel();
+                if (rec || !sock.is_open()) co_return;
+                if (transport.dec) transport.dec->process(more, rn);
+                transport.pending.append(more, rn);
+            }
+            talking = true;
+        }
+        slot.handshaken();
+        torrent->attach_incoming(std::move(sock), *h, std::move(transport), std::move(slot).hold(),
+                                 talking);
+    }
+};
+
+// Runs `fn(impl)` on the network thread; returns what it returned (false if stopped).
+template <class Fn>
+inline bool on_network(Session::Impl& d, bool stopped, Fn fn) {
+    if (stopped) return false;
+    auto done = std::make_shared<std::promise<bool>>();
+    auto fut = done->get_future();
+    asio::post(d.io, [&d, done, fn] { done->set_value(fn(d)); });
+    if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return false;
+    return fut.get();
+}
+inline bool has(const Session::Impl& d, TorrentId id) {
+    return d.torrents.count(id) || d.fetches.count(id) || d.paused_magnets.count(id);
+}
+
+}  // namespace piecewise
