@@ -85,7 +85,7 @@ void Torrent::fail_torrent(const std::string& why) {
     state_ = TorrentState::error;
     error_ = why;
     emit(EventType::storage_error, why);
-    for (auto& p : std::vector(peers_)) p->close("torrent stopped: " + why);
+    for (auto& p : std::vector(peers_)) p->close("torrent stopped");  // the error itself is reported once, by the torrent
 }
 
 piecewise::TorrentStatus Torrent::status() const {
