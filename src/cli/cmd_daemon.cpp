@@ -137,6 +137,7 @@ int run_daemon(DaemonOptions o) {
                 [dp](const std::string& bytes) {
                     daemon::AddRequest a;
                     a.metainfo = bytes;
+                    a.paused = !dp->start_added_torrents();
                     dp->add(a);
                 },
                 [](const std::string& line) {

@@ -137,11 +137,16 @@ class Daemon {
     bool set_trackers(piecewise::TorrentId id, const std::vector<std::vector<std::string>>& tiers);
     SessionSeedLimits session_seed_limits();
     void set_session_seed_limits(const SessionSeedLimits& limits);
+    // start-added-torrents: whether a torrent added without an explicit `paused` (the RPC
+    // without the key, the watch dir) starts at once. Committed to the store.
+    bool start_added_torrents();
+    void set_start_added_torrents(bool on);
 
   private:
     // daemon_settings.cpp
     std::map<piecewise::TorrentId, TorrentExtras> extras_;
     SessionSeedLimits seed_limits_;
+    bool start_added_ = true;
     std::map<std::string, std::map<std::string, std::string>> stored_extras_;  // at startup
     // Fills `e` and `p` (seed limits, trackers) for a torrent being added or re-added.
     void prepare_extras(const std::string& hash, const std::string& torrent,

@@ -57,6 +57,7 @@ void Daemon::load_session_settings() {
     if (auto* v = get("idle_seeding_limit"))
         if (auto i = to_int(*v); i && *i > 0) seed_limits_.idle_minutes = *i;
     if (auto* v = get("idle_seeding_limit_enabled")) seed_limits_.idle_limited = *v == "1";
+    if (auto* v = get("start_added_torrents")) start_added_ = *v == "1";
     stored_extras_ = store_->load_torrent_settings();
 }
 
@@ -195,6 +196,17 @@ void Daemon::set_session_seed_limits(const SessionSeedLimits& limits) {
     // Torrents that follow the session's limits (mode 0) get the new ones.
     for (auto& [id, e] : extras_)
         if (e.seed.ratio_mode == 0 || e.seed.idle_mode == 0) apply_seed_limits(id);
+}
+
+bool Daemon::start_added_torrents() {
+    std::lock_guard lk(mu_);
+    return start_added_;
+}
+
+void Daemon::set_start_added_torrents(bool on) {
+    std::lock_guard lk(mu_);
+    store_->set_setting("start_added_torrents", on ? "1" : "0");
+    start_added_ = on;
 }
 
 void Daemon::housekeeping() {

@@ -118,7 +118,8 @@ TEST_F(RpcTest, SessionMethods) {
     EXPECT_EQ(legacy("session-get").at("download-dir"), "/srv/dl");
     EXPECT_NE(legacy_error("session-set", R"({"download-dir":"relative"})").find("absolute"),
               std::string::npos);
-    EXPECT_NE(legacy_error("session-set", R"({"script-torrent-done-enabled":true})").find("script-torrent-done-enabled"),
+    EXPECT_NE(legacy_error("session-set", R"({"script-torrent-done-enabled":true})")
+                  .find("script-torrent-done-enabled"),
               std::string::npos);
     EXPECT_EQ(jrpc_error("session_set", R"({"script_torrent_done_enabled":true})"), -32602);
     EXPECT_EQ(legacy("session-get").at("encryption"), "preferred");
@@ -171,4 +172,36 @@ TEST_F(RpcTest, UnsupportedAndBadInputAreErrorsNeverSuccess) {
     EXPECT_EQ(pe.at("result"), "Parse error: syntax error");
     // A notification gets no body.
     EXPECT_EQ(rpc->handle(R"({"jsonrpc":"2.0","method":"session_stats"})"), "");
+}
+
+// transmission-remote's --start-paused before -a sends session-set start-added-torrents
+// false: torrents added afterwards without an explicit "paused" stay paused, across a
+// restart; an explicit "paused" still wins.
+TEST_F(RpcTest, StartAddedTorrentsSettingPausesNewTorrents) {
+    auto add = [&] {  // no "paused" key, as transmission-remote -a sends it
+        legacy("torrent-add", R"({"filename":")" + (dir / "t.torrent").string() +
+                                  R"(","download-dir":")" + (dir / "data").string() + R"("})");
+    };
+    EXPECT_EQ(legacy("session-get").at("start-added-torrents"), true);
+    legacy("session-set", R"({"start-added-torrents":false})");
+    EXPECT_EQ(jrpc("session_get").at("start_added_torrents"), false);
+    EXPECT_EQ(jrpc_error("session_set", R"({"start_added_torrents":"no"})"), -32602);
+    restart();
+    EXPECT_EQ(legacy("session-get").at("start-added-torrents"), false);
+    add();
+    ASSERT_TRUE(wait_status(0));
+    legacy("torrent-remove", R"({"ids":[1]})");
+    legacy("session-set", R"({"start-added-torrents":true})");
+    add();
+    auto all = legacy("torrent-get", R"({"fields":["id"]})").at("torrents").as_array();
+    ASSERT_EQ(all.size(), 1u);
+    auto id = all[0].at("id").as_int64();
+    bool seeding = false;
+    for (int i = 0; i < 200 && !seeding; ++i) {
+        auto t =
+            legacy("torrent-get", "{\"ids\":[" + std::to_string(id) + "],\"fields\":[\"status\"]}");
+        seeding = t.at("torrents").at(0).at("status") == 6;
+        if (!seeding) std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    EXPECT_TRUE(seeding);
 }

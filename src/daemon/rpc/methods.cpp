@@ -252,7 +252,7 @@ class Call {
         if (a.filename.empty() && a.metainfo.empty())
             bad_params("torrent-add needs filename or metainfo");
         a.download_dir = get_string(p, "download_dir");
-        a.paused = get_bool(p, "paused", false);
+        a.paused = get_bool(p, "paused", !daemon_.start_added_torrents());
         a.files = file_change(p);
         if (auto* l = p.if_contains("labels")) a.labels = labels_param(*l);
         AddResult r;
@@ -285,14 +285,14 @@ class Call {
         o[kk("dht_enabled")] = s.dht;
         o[kk("pex_enabled")] = s.pex;
         o[kk("lpd_enabled")] = s.lsd;
-        o[kk("utp_enabled")] = false;
+        o[kk("utp_enabled")] = s.utp;
         // Transmission's names for the three policies.
         o[kk("encryption")] = s.encryption == piecewise::Encryption::require   ? "required"
                               : s.encryption == piecewise::Encryption::disable ? "tolerated"
                                                                               : "preferred";
         o[kk("peer_limit_per_torrent")] = s.max_peers_per_torrent;
         o[kk("cache_size_mb")] = s.cache_bytes >> 20;
-        o[kk("start_added_torrents")] = true;
+        o[kk("start_added_torrents")] = daemon_.start_added_torrents();
         put_session_speed_fields(req_.dialect, o, daemon_.speed_limits());
         o[kk("blocklist_enabled")] = !s.blocklist_file.empty();
         o[kk("incomplete_dir_enabled")] = false;
@@ -338,6 +338,8 @@ class Call {
                 } catch (const piecewise::Error& e) {
                     bad_params(e.what());
                 }
+            } else if (name == "start_added_torrents") {
+                daemon_.set_start_added_torrents(get_bool(req_.params, "start_added_torrents", true));
             } else if (name == "encryption") {
                 if (!v.is_string()) bad_params("encryption must be a string");
                 std::string_view e = v.get_string();
