@@ -319,8 +319,8 @@ void MetadataFetch::on_verified(std::string data, VerifyResult r) {
             for (auto& p : std::vector(peers_))
                 if (p->peer_key == liar) p->close("sent metadata that does not match the info-hash");
             ctx_.emit({piecewise::EventType::peer_banned, id_,
-                       fmt::format("{}:{}: sent metadata that does not match the info-hash",
-                                   liar.address().to_string(), liar.port())});
+                       fmt::format("{}: sent metadata that does not match the info-hash",
+                                   format_endpoint(liar))});
         } else {
             ctx_.emit({piecewise::EventType::piece_failed, id_,
                        fmt::format("metadata from {} peers did not match the info-hash; asking one at a time",
@@ -345,8 +345,8 @@ void MetadataFetch::on_verified(std::string data, VerifyResult r) {
         if (known_[liar].banned) continue;
         known_[liar].banned = true;
         ctx_.emit({piecewise::EventType::peer_banned, id_,
-                   fmt::format("{}:{}: sent metadata that does not match the info-hash",
-                               liar.address().to_string(), liar.port())});
+                   fmt::format("{}: sent metadata that does not match the info-hash",
+                               format_endpoint(liar))});
     }
     for (const auto& t : magnet_.trackers) m.trackers.push_back({t});
     finished_ = true;

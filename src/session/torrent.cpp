@@ -403,8 +403,8 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
     // An outgoing connection is named by the peer dialled: through a proxy the socket's
     // remote end is the proxy.
     const tcp::endpoint& who = p.outgoing() ? p.peer_key : p.remote();
-    emit(EventType::peer_disconnected, fmt::format("{}:{} ({}): {}", who.address().to_string(),
-                                                   who.port(), p.client_name(), reason));
+    emit(EventType::peer_disconnected, fmt::format("{} ({}): {}", format_endpoint(who),
+                                                   p.client_name(), reason));
     // The blocks it held are free again: hand them to others.
     for (auto& q : std::vector(peers_)) request_more(*q);
 }

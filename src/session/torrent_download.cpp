@@ -16,6 +16,7 @@
 #include <cstring>
 #include <functional>
 
+#include "session/endpoint.hpp"
 #include "session/torrent.hpp"
 
 namespace pw::session {
@@ -481,7 +482,7 @@ void Torrent::ban(const tcp::endpoint& key, const std::string& why) {
     kp.banned = true;
     ++banned_count_;
     ++ctx_.counters.peers_banned;
-    emit(EventType::peer_banned, fmt::format("{}:{}: {}", key.address().to_string(), key.port(), why));
+    emit(EventType::peer_banned, fmt::format("{}: {}", format_endpoint(key), why));
     for (auto& q : std::vector(peers_))
         if (q->peer_key == key) {
             banned_ids_.insert(q->their_handshake().peer_id);
