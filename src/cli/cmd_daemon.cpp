@@ -38,7 +38,7 @@ struct DaemonOptions {
     std::vector<std::string> dht_bootstrap;
     bool lsd = false;
     bool pex = true;
-    std::string encryption = "prefer";  // prefer | require | disable
+    std::string encryption;  // prefer | require | disable; empty: the stored one or prefer
     std::string blocklist;
     std::string bind_interface;
     std::string proxy;
@@ -78,6 +78,8 @@ int run_daemon(DaemonOptions o) {
     cfg.state_dir = o.state_dir.empty() ? default_state_dir() : o.state_dir;
     cfg.download_dir =
         fs::absolute(o.download_dir.empty() ? default_download_dir() : o.download_dir).string();
+    cfg.download_dir_given = !o.download_dir.empty();
+    cfg.encryption_given = !o.encryption.empty();
     cfg.settings.listen = o.listen;
     cfg.settings.dht = o.dht;
     if (!o.dht_bootstrap.empty()) cfg.settings.dht_bootstrap = o.dht_bootstrap;
@@ -173,7 +175,8 @@ Command add_daemon(CLI::App& root) {
     app->add_option("--state-dir", o->state_dir,
                     "State directory (default $XDG_STATE_HOME/piecewise)");
     app->add_option("--download-dir", o->download_dir,
-                    "Default download directory (default ~/Downloads)");
+                    "Default download directory (default ~/Downloads; a session-set download-dir is "
+                    "remembered unless this is given)");
     app->add_option("--rpc-auth", o->rpc_auth, "Require HTTP Basic authentication with USER:PASS");
     app->add_option("--rpc-allow", o->rpc_allow,
                     "Client addresses allowed to use the RPC, comma-separated")
@@ -192,8 +195,7 @@ Command add_daemon(CLI::App& root) {
     app->add_option("--encryption", o->encryption,
                     "Protocol encryption (MSE/RC4): prefer (default; falls back to plaintext), "
                     "require (never plaintext), disable (plaintext only); the RPC's "
-                    "session-set `encryption` changes it")
-        ->capture_default_str()
+                    "session-set `encryption` changes it and is remembered unless this is given")
         ->check(CLI::IsMember({"prefer", "require", "disable"}));
     app->add_option("--blocklist", o->blocklist,
                     "IP blocklist (P2P or eMule DAT, may be gzipped): never connect to or accept "

@@ -292,13 +292,8 @@ void Daemon::set_download_dir(const std::string& dir) {
     if (!fs::path(dir).is_absolute())
         throw piecewise::Error("download-dir must be an absolute path");
     std::lock_guard lk(mu_);
+    store_->set_setting("download_dir", dir);
     cfg_.download_dir = dir;
-}
-
-void Daemon::set_encryption(piecewise::Encryption policy) {
-    std::lock_guard lk(mu_);
-    session_->set_encryption(policy);
-    cfg_.settings.encryption = policy;
 }
 
 }  // namespace pw::daemon

@@ -31,6 +31,9 @@ struct DaemonConfig {
     std::string download_dir;      // default for torrent-add, absolute
     // --max-down / --max-up (bytes/s): replace the stored session limits at start.
     std::optional<std::int64_t> max_down, max_up;
+    // Given on the command line: replaces the value a session-set stored (as
+    // transmission-daemon's flags replace settings.json). Otherwise the stored one wins.
+    bool download_dir_given = false, encryption_given = false;
 };
 
 // Transmission's file lists (torrent-add, torrent-set): indices of the torrent's files as

@@ -5,6 +5,8 @@
 #include <chrono>
 #include <iostream>
 
+#include <filesystem>
+
 #include "daemon/daemon.hpp"
 #include "meta/magnet.hpp"
 #include "meta/metainfo.hpp"
@@ -12,6 +14,7 @@
 namespace pw::daemon {
 
 using piecewise::TorrentId;
+namespace fs = std::filesystem;
 
 namespace {
 
@@ -37,6 +40,19 @@ std::optional<int> to_int(const std::string& s) {
     }
 }
 
+const char* encryption_name(piecewise::Encryption e) {
+    return e == piecewise::Encryption::require   ? "require"
+           : e == piecewise::Encryption::disable ? "disable"
+                                                 : "prefer";
+}
+
+std::optional<piecewise::Encryption> parse_encryption_name(const std::string& s) {
+    if (s == "require") return piecewise::Encryption::require;
+    if (s == "disable") return piecewise::Encryption::disable;
+    if (s == "prefer") return piecewise::Encryption::prefer;
+    return std::nullopt;
+}
+
 std::string num(double d) {
     char buf[64];
     std::snprintf(buf, sizeof buf, "%.17g", d);
@@ -58,6 +74,15 @@ void Daemon::load_session_settings() {
         if (auto i = to_int(*v); i && *i > 0) seed_limits_.idle_minutes = *i;
     if (auto* v = get("idle_seeding_limit_enabled")) seed_limits_.idle_limited = *v == "1";
     if (auto* v = get("start_added_torrents")) start_added_ = *v == "1";
+    // session-set's download-dir and encryption, unless the command line names them.
+    if (cfg_.download_dir_given)
+        store_->set_setting("download_dir", cfg_.download_dir);
+    else if (auto* v = get("download_dir"); v && fs::path(*v).is_absolute())
+        cfg_.download_dir = *v;
+    if (cfg_.encryption_given)
+        store_->set_setting("encryption", encryption_name(cfg_.settings.encryption));
+    else if (auto* v = get("encryption"))
+        if (auto e = parse_encryption_name(*v)) cfg_.settings.encryption = *e;
     stored_extras_ = store_->load_torrent_settings();
 }
 
@@ -196,6 +221,13 @@ void Daemon::set_session_seed_limits(const SessionSeedLimits& limits) {
     // Torrents that follow the session's limits (mode 0) get the new ones.
     for (auto& [id, e] : extras_)
         if (e.seed.ratio_mode == 0 || e.seed.idle_mode == 0) apply_seed_limits(id);
+}
+
+void Daemon::set_encryption(piecewise::Encryption policy) {
+    std::lock_guard lk(mu_);
+    store_->set_setting("encryption", encryption_name(policy));
+    session_->set_encryption(policy);
+    cfg_.settings.encryption = policy;
 }
 
 bool Daemon::start_added_torrents() {

@@ -205,3 +205,21 @@ TEST_F(RpcTest, StartAddedTorrentsSettingPausesNewTorrents) {
     }
     EXPECT_TRUE(seeding);
 }
+
+// session-set's download-dir and encryption survive a restart, unless the command line
+// names a download dir (it replaces the stored one, as transmission-daemon's -w does).
+TEST_F(RpcTest, SessionSetValuesSurviveARestart) {
+    legacy("session-set", R"({"download-dir":"/srv/dl","encryption":"required"})");
+    restart();
+    auto s = legacy("session-get");
+    EXPECT_EQ(s.at("download-dir"), "/srv/dl");
+    EXPECT_EQ(s.at("encryption"), "required");
+    download_dir_given = true;
+    restart();
+    s = legacy("session-get");
+    EXPECT_EQ(s.at("download-dir"), json::value((dir / "dl").string()));
+    EXPECT_EQ(s.at("encryption"), "required");
+    download_dir_given = false;
+    restart();  // the command line's value was stored in its turn
+    EXPECT_EQ(legacy("session-get").at("download-dir"), json::value((dir / "dl").string()));
+}

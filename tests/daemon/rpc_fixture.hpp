@@ -54,9 +54,11 @@ struct DaemonRpc : ::testing::Test {
         c.settings.listen = "127.0.0.1:0";
         c.settings.dht = false;
         c.settings.disk_threads = 2;
+        c.download_dir_given = download_dir_given;
         daemon = std::make_unique<Daemon>(c);
         rpc = std::make_unique<Methods>(*daemon);
     }
+    bool download_dir_given = false;  // as if --download-dir was on the command line
     void restart() {
         rpc.reset();
         daemon.reset();
