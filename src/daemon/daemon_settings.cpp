@@ -205,6 +205,7 @@ void Daemon::housekeeping() {
         lk.unlock();
         auto stopped = session_->take_seed_limit_stops();
         lk.lock();
+        persist_moves();
         for (auto id : stopped) {
             auto h = hashes_.find(id);
             if (h == hashes_.end()) continue;
