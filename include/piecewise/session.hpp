@@ -160,6 +160,10 @@ struct AddTorrentParams {
     int seed_idle_minutes = -1;
     // Replaces the .torrent's announce tiers when set (an empty list: no tracker).
     std::optional<std::vector<std::vector<std::string>>> trackers;
+    // Renames made by Session::rename_path before, as (path, new name) in the order made:
+    // applied to the metainfo's file names before anything is read (add_torrent throws
+    // Error for one that does not apply).
+    std::vector<std::pair<std::string, std::string>> renames;
 };
 
 enum class TorrentState { metadata, checking, downloading, seeding, stopped, error };
@@ -235,6 +239,10 @@ struct TorrentStatus {
     // BEP 3 bitfield of the verified pieces (high bit of the first byte is piece 0); filled
     // by status(id) only (not by status_all()), empty before the metadata.
     std::string pieces;
+    // Session::move_storage: files being moved now (the torrent is stopped meanwhile and
+    // resumes after), and why the last move or rename failed (empty: it did not).
+    bool moving = false;
+    std::string move_error;
 };
 
 enum class EventType {
@@ -250,6 +258,12 @@ enum class EventType {
     listen_failed,
     blocklist_loaded,   // at start: "blocklist: N ranges from FILE (M lines skipped)"
     seed_limit_reached, // the torrent paused itself: seed ratio or idle limit reached
+    // move_storage finished: the message is the new download directory.
+    storage_moved,
+    // move_storage failed: the data stayed where it was; the message says why.
+    storage_move_failed,
+    // rename_path finished: "OLD -> NEW".
+    path_renamed,
 };
 
 struct Event {
@@ -353,6 +367,28 @@ public:
     // order; the next announce uses them. Kept across pause/resume. false for an unknown
     // id; throws Error for a URL that is not http(s):// or udp://.
     bool set_trackers(TorrentId id, std::vector<std::vector<std::string>> tiers);
+
+    // Moves the torrent's data into `new_dir` (absolute; created when missing), as
+    // libtorrent's move_storage and Transmission's torrent-set-location. The torrent stops
+    // (no disk I/O, no peers) while its files (and its parts file) move on a disk thread:
+    // rename(2) on one file system, copy + fsync + remove across file systems. Nothing at
+    // the destination is replaced: a file of the torrent already there fails the move. On
+    // failure the data stays complete at the old place and the torrent goes on there; on
+    // success it goes on from the new place without hashing again. Either way it comes
+    // back as it was (a paused torrent stays paused) and reports storage_moved or
+    // storage_move_failed. With move_data false nothing moves: the torrent looks for its
+    // data in `new_dir` from now on and checks it there. false for an unknown id; throws
+    // Error for a relative path, a target inside the torrent's own folder, or a torrent
+    // already moving.
+    bool move_storage(TorrentId id, std::string new_dir, bool move_data = true);
+    // Renames one file or folder of the torrent (Transmission's torrent-rename-path):
+    // `path` as status().files shows it ("Name/sub/file.bin", or the top folder "Name":
+    // then the torrent's name changes too), `new_name` one path component. Renamed on disk
+    // when it is there (never replacing an existing entry); from then on the file is read
+    // and written under its new name, and status() shows it. Blocks until done (at most
+    // ~20 s); false for an unknown id; throws Error with the reason (a bad name, no such
+    // path, a name taken, a torrent checking, moving or without metadata yet, an I/O error).
+    bool rename_path(TorrentId id, const std::string& path, const std::string& new_name);
 
     struct Impl;
 

@@ -48,6 +48,7 @@ struct DaemonOptions {
     int max_connections = 500;
     bool utp = true;
     bool tcp = true;
+    std::string download_root;
 };
 
 std::string default_state_dir() {
@@ -103,6 +104,8 @@ int run_daemon(DaemonOptions o) {
     cfg.settings.max_connections = o.max_connections;
     cfg.settings.utp = o.utp;
     cfg.settings.tcp = o.tcp;
+    if (!o.download_root.empty())
+        cfg.download_root = fs::absolute(o.download_root).lexically_normal().string();
 
     // Every thread started below inherits this mask: only sigwait() sees the signals.
     sigset_t set;
@@ -216,6 +219,8 @@ Command add_daemon(CLI::App& root) {
         ->capture_default_str()
         ->check(CLI::Range(1, 1000000));
     add_transport_flags(app, o->utp, o->tcp);
+    app->add_option("--download-root", o->download_root,
+                    "Confine download-dir and torrent-set-location to this directory tree");
     return {app, [o] { return run_daemon(*o); }};
 }
 

@@ -87,9 +87,11 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
         }
         TorrentExtras extras;
         prepare_extras(row.info_hash, torrent, row.magnet, extras, p);
+        restore_location(row.info_hash, torrent, p);
         try {
             auto id = session_->add_torrent(p);
             hashes_[id] = row.info_hash;
+            if (!p.renames.empty()) renames_[id] = p.renames;
             extras_[id] = std::move(extras);
         } catch (const std::exception& e) {
             // Kept in the store: a later version may read it; said once at startup.
@@ -113,9 +115,8 @@ Daemon::~Daemon() {
 
 AddResult Daemon::add(const AddRequest& req) {
     std::lock_guard lk(mu_);
-    std::string dir = req.download_dir.empty() ? cfg_.download_dir : req.download_dir;
-    if (!fs::path(dir).is_absolute())
-        throw piecewise::Error("download-dir must be an absolute path");
+    std::string dir =
+        check_dir(req.download_dir.empty() ? cfg_.download_dir : req.download_dir, "download-dir");
     piecewise::AddTorrentParams p;
     p.save_path = dir;
     p.paused = req.paused;
@@ -250,6 +251,8 @@ bool Daemon::remove(TorrentId id, bool delete_data) {
     session_->remove_torrent(id, delete_data);
     hashes_.erase(it);
     extras_.erase(id);
+    pending_moves_.erase(id);
+    renames_.erase(id);
     removed_at_[id] = now();
     return true;
 }
@@ -289,11 +292,10 @@ StatsSnapshot Daemon::stats() {
 }
 
 void Daemon::set_download_dir(const std::string& dir) {
-    if (!fs::path(dir).is_absolute())
-        throw piecewise::Error("download-dir must be an absolute path");
+    auto checked = check_dir(dir, "download-dir");
     std::lock_guard lk(mu_);
-    store_->set_setting("download_dir", dir);
-    cfg_.download_dir = dir;
+    store_->set_setting("download_dir", checked);
+    cfg_.download_dir = checked;
 }
 
 }  // namespace pw::daemon

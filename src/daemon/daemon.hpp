@@ -34,6 +34,8 @@ struct DaemonConfig {
     // Given on the command line: replaces the value a session-set stored (as
     // transmission-daemon's flags replace settings.json). Otherwise the stored one wins.
     bool download_dir_given = false, encryption_given = false;
+    // --download-root: download-dir and torrent-set-location must lie inside (empty: anywhere).
+    std::string download_root;
 };
 
 // Transmission's file lists (torrent-add, torrent-set): indices of the torrent's files as
@@ -144,6 +146,27 @@ class Daemon {
     // without the key, the watch dir) starts at once. Committed to the store.
     bool start_added_torrents();
     void set_start_added_torrents(bool on);
+
+    // daemon_location.cpp: torrent-set-location and torrent-rename-path. `dir` as
+    // check_dir() takes it. The move goes on in the background: the new location is
+    // committed once the engine finished it (see persist_moves()); the target is recorded
+    // first, so that a restart after a crash mid-move finds the data where it is.
+    // false: unknown id; throws piecewise::Error with the reason.
+    bool set_location(piecewise::TorrentId id, const std::string& dir, bool move);
+    // Done when it returns; the name is committed with the torrent's other renames.
+    bool rename_path(piecewise::TorrentId id, const std::string& path, const std::string& name);
+    // An absolute directory inside --download-root, lexically normal; throws
+    // piecewise::Error naming `what` otherwise.
+    std::string check_dir(const std::string& dir, const std::string& what) const;
+
+  private:
+    // daemon_location.cpp
+    // At startup: stored renames, and the place of the data after a crash mid-move or mid-rename.
+    void restore_location(const std::string& hash, const std::string& torrent,
+                          piecewise::AddTorrentParams& p);
+    void persist_moves();  // housekeeping, with mu_ held: records finished moves
+    std::map<piecewise::TorrentId, std::string> pending_moves_;  // id -> target
+    std::map<piecewise::TorrentId, std::vector<std::pair<std::string, std::string>>> renames_;
 
   private:
     // daemon_settings.cpp

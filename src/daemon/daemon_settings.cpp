@@ -77,8 +77,13 @@ void Daemon::load_session_settings() {
     // session-set's download-dir and encryption, unless the command line names them.
     if (cfg_.download_dir_given)
         store_->set_setting("download_dir", cfg_.download_dir);
-    else if (auto* v = get("download_dir"); v && fs::path(*v).is_absolute())
-        cfg_.download_dir = *v;
+    else if (auto* v = get("download_dir")) {
+        try {
+            cfg_.download_dir = check_dir(*v, "download-dir");
+        } catch (const piecewise::Error&) {
+            // Outside a --download-root given since: the command line's default stays.
+        }
+    }
     if (cfg_.encryption_given)
         store_->set_setting("encryption", encryption_name(cfg_.settings.encryption));
     else if (auto* v = get("encryption"))
@@ -249,6 +254,7 @@ void Daemon::housekeeping() {
         lk.unlock();
         auto stopped = session_->take_seed_limit_stops();
         lk.lock();
+        persist_moves();
         for (auto id : stopped) {
             auto h = hashes_.find(id);
             if (h == hashes_.end()) continue;

@@ -184,6 +184,9 @@ TorrentId Session::add_torrent(const AddTorrentParams& params) {
     } catch (const pw::meta::MetainfoError& e) {
         throw Error(e.what());
     }
+    if (m && !params.renames.empty())
+        if (auto why = pw::session::Torrent::apply_renames(*m, params.renames); !why.empty())
+            throw Error(why);
     std::promise<TorrentId> done;
     auto fut = done.get_future();
     asio::post(d.io, [&] {
@@ -226,6 +229,7 @@ std::optional<TorrentStatus> Session::status(TorrentId id) const {
             st = d.paused_magnet_status(pm->second);
         }
         if (st) {
+            d.fill_move_status(id, *st);
             auto a = d.added_time.find(id);
             if (a != d.added_time.end()) st->added_time = a->second;
             // A magnet still without its metadata: the limits it will start with.
@@ -260,6 +264,7 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
     auto& d = *impl_;
     if (d.stopped) return;
     d.stopped = true;
+    d.moves_cancel->store(true);  // a move under way is undone: its data stays where it was
     auto done = std::make_shared<std::promise<void>>();
     auto fut = done->get_future();
     asio::co_spawn(
@@ -343,6 +348,8 @@ awaitable<bool> Session::Impl::wait_settled(const std::shared_ptr<pw::session::T
 }
 
 awaitable<void> Session::Impl::remove(TorrentId id, bool delete_data) {
+    co_await wait_moved(id);  // the files are where the move left them
+    moves.erase(id);
     added_time.erase(id);
     if (auto pm = paused_magnets.find(id); pm != paused_magnets.end()) {
         paused_magnets.erase(pm);
@@ -391,6 +398,11 @@ awaitable<void> Session::Impl::remove(TorrentId id, bool delete_data) {
 }
 
 awaitable<void> Session::Impl::resume(TorrentId id) {
+    if (is_moving(id)) {
+        moves[id].paused = false;  // starts when the move is over
+        co_return;
+    }
+    co_await wait_moved(id);
     if (auto pm = paused_magnets.find(id); pm != paused_magnets.end()) {
         auto m = pm->second;
         paused_magnets.erase(pm);
@@ -411,6 +423,11 @@ awaitable<void> Session::Impl::resume(TorrentId id) {
 }
 
 awaitable<void> Session::Impl::recheck(TorrentId id) {
+    if (is_moving(id)) {
+        moves[id].recheck = true;  // checks at its new place
+        co_return;
+    }
+    co_await wait_moved(id);
     auto it = torrents.find(id);
     if (it == torrents.end()) co_return;
     auto old = it->second;

@@ -17,6 +17,10 @@ bool Session::remove_torrent(TorrentId id, bool delete_data) {
 bool Session::pause(TorrentId id) {
     return on_network(*impl_, impl_->stopped, [id](Impl& d) {
         if (!has(d, id)) return false;
+        if (d.is_moving(id)) {
+            d.moves[id].paused = true;  // comes back paused when the move is over
+            return true;
+        }
         if (auto f = d.fetches.find(id); f != d.fetches.end()) {
             d.paused_magnets[id] = {f->second->magnet(), d.fetch_params[id]};
             f->second->stop();
@@ -196,8 +200,10 @@ std::vector<std::pair<TorrentId, TorrentStatus>> Session::status_all() const {
         }
         for (auto& [id, f] : d.fetches) out.emplace_back(id, f->status());
         for (auto& [id, pm] : d.paused_magnets) out.emplace_back(id, d.paused_magnet_status(pm));
-        for (auto& [id, st] : out)
+        for (auto& [id, st] : out) {
             if (auto a = d.added_time.find(id); a != d.added_time.end()) st.added_time = a->second;
+            d.fill_move_status(id, st);
+        }
         std::sort(out.begin(), out.end(),
                   [](auto& a, auto& b) { return a.first < b.first; });
         return out;

@@ -20,6 +20,7 @@
 #include <deque>
 #include <filesystem>
 #include <fstream>
+#include <atomic>
 #include <future>
 #include <map>
 #include <mutex>
@@ -101,6 +102,28 @@ struct Session::Impl {
 
     // Rate limits (rate_control.cpp, torrent_limits.cpp).
     std::unique_ptr<pw::session::RateControl> rates;
+
+    // Moves and renames (torrent_move.cpp, torrent_rename.cpp). While a torrent moves, the
+    // paused Torrent stays in `torrents`; pause/resume/recheck meanwhile change what it
+    // comes back as.
+    struct MoveState {
+        bool moving = false;
+        bool paused = false;   // comes back paused
+        bool recheck = false;  // comes back with every piece hashed
+        bool renaming = false;
+        std::string error;  // the last move's or rename's failure
+    };
+    std::map<TorrentId, MoveState> moves;
+    std::shared_ptr<std::atomic<bool>> moves_cancel = std::make_shared<std::atomic<bool>>(false);
+    awaitable<void> move(TorrentId id, std::string new_dir, bool move_data);
+    void finish_move(TorrentId id, std::shared_ptr<pw::session::Torrent> old, std::string new_dir,
+                     std::string error, bool check);
+    void fill_move_status(TorrentId id, TorrentStatus& s) const;
+    bool is_moving(TorrentId id) const {
+        auto it = moves.find(id);
+        return it != moves.end() && it->second.moving;
+    }
+    awaitable<void> wait_moved(TorrentId id);  // until a move of `id` is over (bounded)
 
     explicit Impl(Settings s)
         : disk(s.disk_threads),

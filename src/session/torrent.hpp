@@ -28,6 +28,7 @@
 #include "piecewise/session.hpp"
 #include "session/context.hpp"
 #include "storage/checker.hpp"
+#include "storage/parse/relocation.hpp"
 #include "storage/storage.hpp"
 #include "swarm/choker.hpp"
 #include "swarm/file_priority.hpp"
@@ -311,6 +312,16 @@ private:
     std::int64_t activity_bytes_ = 0;                  // downloaded_ + uploaded_ when last seen
     bool seed_limit_stopped_ = false;
     bool seed_limit_stop_pending_ = false;
+
+    // torrent_rename.cpp: Session::rename_path.
+  public:
+    // Renames on the disk pool; `done` runs on the network thread with the reason of a
+    // failure (empty: renamed, and the file list and name use the new names).
+    void rename_files(storage::RenamePlan plan, std::function<void(std::string)> done);
+    // Applies renames made before (AddTorrentParams::renames) to a metainfo's names;
+    // the reason when one does not apply.
+    static std::string apply_renames(
+        meta::Metainfo& m, const std::vector<std::pair<std::string, std::string>>& renames);
 };
 
 }  // namespace pw::session

@@ -103,6 +103,11 @@ public:
     // Bytes of the file present on disk (where it lives: its own file or the parts file),
     // -1 when missing; for the check.
     std::int64_t size_on_disk(int file) const;
+    // storage_rename.cpp: renames the file or folder `from` to `to` (relative paths) on disk
+    // when it is there, never replacing an existing entry, then uses `paths` (every file's
+    // new relative path). Reads and writes of the torrent wait meanwhile.
+    StorageError rename_entry(const std::string& from, const std::string& to,
+                              const std::vector<std::string>& paths);
 
   private:
     // One open descriptor. Shared by the cache and every call using it, and closed when

@@ -1464,6 +1464,90 @@ case_pw_to_lt_utp() {
     pw_seed; lt_get --utp-only --peer "$SEEDER"; check_same; stop_pw_seed
 }
 
+# transmission-remote --move / --find against piecewise daemon: a downloaded torrent moves
+# to another directory (bytes identical there, gone from the old one) and keeps seeding
+# from there to a libtorrent leecher that knows only the daemon; --find points it at a
+# copy and verifies it. Then a kill -9 in the middle of a cross-file-system move (ext4 ->
+# tmpfs) of a large torrent: the restart lists it complete at one of the two places,
+# without a download (there is no seeder for it), and a new move completes.
+case_daemon_remote_move() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    single_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed; seeder_announced
+    daemon_start
+    mkdir -p "$T/down"
+    local out loc
+    out=$(remote -a "$TORRENT" -w "$T/down"); [[ $out == *success* ]] || fail "-a: $out"
+    wait_until "$WAIT" bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Percent Done') == *'100%'* ]]" ||
+        fail "the download did not complete within $WAIT s"
+    check_same
+    out=$(remote -t 1 --move "$T/moved"); [[ $out == *success* ]] || fail "--move: $out"
+    wait_until 60 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Location:') == *'$T/moved' ]]" ||
+        fail "--move: location still $(remote_field Location)"
+    cmp "$T/src/$SRC_NAME" "$T/moved/$SRC_NAME" || fail "--move: the moved data differs"
+    [[ -e $T/down/$SRC_NAME ]] && fail "--move: the data is still in $T/down"
+    wait_until 30 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -l | awk '\$1 == \"1\"') =~ (Seeding|Idle) ]]" ||
+        fail "--move: not seeding again: $(remote -l)"
+    [[ $(remote_field 'Percent Done') == 100% ]] || fail "--move: $(remote_field 'Percent Done')"
+    # A bad target: refused, nothing moves.
+    out=$(remote -t 1 --move relative/dir); [[ $out == *success* ]] && fail "--move relative/dir: $out"
+
+    # Only the daemon serves now: a libtorrent leecher that knows only it completes.
+    kill "$SEED_PID" 2>/dev/null; wait "$SEED_PID" 2>/dev/null
+    mkdir -p "$T/lt"
+    "$PW_PY" "$LT_PEER" get "$TORRENT" --dir "$T/lt" --listen 127.0.0.5:6881 --peer "$LEECHER" \
+        --timeout "$WAIT" >"$T/lt-get.log" 2>&1 || fail "libtorrent could not download from the moved torrent"
+    cmp "$T/src/$SRC_NAME" "$T/lt/$SRC_NAME" || fail "libtorrent's copy differs"
+
+    # --find: the data is looked for (and verified) elsewhere; nothing moves.
+    mkdir -p "$T/found"; cp "$T/moved/$SRC_NAME" "$T/found/"
+    out=$(remote -t 1 --find "$T/found"); [[ $out == *success* ]] || fail "--find: $out"
+    wait_until 60 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Location:') == *'$T/found' && \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Percent Done') == *'100%'* ]]" ||
+        fail "--find: $(remote -t 1 -i | grep -E 'Location|Percent')"
+    [[ -f $T/moved/$SRC_NAME ]] || fail "--find moved the data"
+
+    # kill -9 mid-move: a 512 MiB torrent already on disk, moved across file systems.
+    mkdir -p "$T/big"
+    head -c $((512 * 1048576)) /dev/urandom >"$T/big/big.bin"
+    mktorrent -l 22 -a "http://$TRACKER_HOST:$TRACKER_PORT/announce" -o "$T/big.torrent" "$T/big/big.bin" \
+        >/dev/null 2>&1 || fail "mktorrent (big) failed"
+    local big_ih shm
+    big_ih=$(info_hash "$T/big.torrent")
+    shm=$(mktemp -d /dev/shm/pw-move.XXXXXX) || { echo "SKIP: no /dev/shm"; exit 77; }
+    PW_TMPDIRS+=("$shm")   # removed by cleanup_all, as $T
+    out=$(remote -a "$T/big.torrent" -w "$T/big"); [[ $out == *success* ]] || fail "-a big: $out"
+    wait_until 120 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 2 -i | grep 'Percent Done') == *'100%'* ]]" ||
+        fail "big: not verified: $(remote -t 2 -i | grep -E 'State|Percent')"
+    out=$(remote -t 2 --move "$shm/dst"); [[ $out == *success* ]] || fail "--move big: $out"
+    local i
+    for ((i = 0; i < 3000; i++)); do
+        [[ -d $shm/dst/.$big_ih.moving ]] && break
+        sleep 0.01
+    done
+    kill -9 "$DAEMON_PID"; wait "$DAEMON_PID" 2>/dev/null
+    ((i < 3000)) || fail "never saw the move's staging folder (the move did not start within 30 s)"
+    echo "killed during the copy (after $((i * 10)) ms)"
+    daemon_start
+    wait_until 60 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 2 -i | grep 'Percent Done') == *'100%'* ]]" ||
+        fail "after kill -9 mid-move: $(remote -t 2 -i | grep -E 'State|Percent|Location')"
+    loc=$(remote -t 2 -i | awk -F': *' '$1 ~ /^ *Location$/ { print $2 }')
+    [[ $loc == "$T/big" || $loc == "$shm/dst" ]] || fail "after kill -9: location $loc"
+    [[ $(remote -t 2 -i | grep -E '^ *Downloaded:') == *'None'* ]] || fail "downloaded after the restart: $(remote -t 2 -i | grep -E '^ *Downloaded:')"
+    [[ -e $shm/dst/.$big_ih.moving ]] && fail "the staging folder survived the restart"
+    [[ -f $loc/big.bin ]] || fail "after kill -9: no data at $loc"
+    echo "after kill -9 mid-move: complete at $loc"
+    out=$(remote -t 2 --move "$shm/dst2"); [[ $out == *success* ]] || fail "--move big again: $out"
+    wait_until 120 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 2 -i | grep 'Location:') == *'$shm/dst2' ]]" ||
+        fail "the second big move did not finish: $(remote_field Location)"
+    cmp "$T/big/big.bin" "$shm/dst2/big.bin" 2>/dev/null && fail "the source stayed after the move"
+    [[ $(stat -c %s "$shm/dst2/big.bin") == $((512 * 1048576)) ]] || fail "big.bin at dst2 has the wrong size"
+    wait_until 30 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 2 -i | grep 'Percent Done') == *'100%'* ]]" ||
+        fail "after the second big move: $(remote -t 2 -i | grep -E 'State|Percent')"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: --move (bytes identical, served to libtorrent), --find, kill -9 mid-move kept the data complete"
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {

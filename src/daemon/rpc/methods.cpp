@@ -9,6 +9,7 @@
 #include <set>
 
 #include "daemon/rpc/files.hpp"
+#include "daemon/rpc/move.hpp"
 #include "daemon/rpc/response.hpp"
 #include "daemon/rpc/speed_limits.hpp"
 #include "daemon/rpc/torrent_fields.hpp"
@@ -94,6 +95,10 @@ class Call {
         if (m == "blocklist_update")
             throw MethodError{ErrorCode::method_not_found, "blocklist-update is not supported"};
         if (m == "torrent_set") return torrent_set();
+        if (m == "torrent_set_location")
+            return torrent_set_location(daemon_, req_.params, resolve_ids());
+        if (m == "torrent_rename_path")
+            return torrent_rename_path(daemon_, req_.params, resolve_ids());
         throw MethodError{ErrorCode::method_not_found, "method not supported: " + m};
     }
 
@@ -429,6 +434,7 @@ class Call {
             if (used.count(std::string(name)) || is_torrent_speed_field(name)) continue;
             // Seed limits, labels, trackers (applied here, key by key).
             if (torrent_set_setting(daemon_, name, v, ids)) continue;
+            if (torrent_set_location_key(daemon_, name, v, ids)) continue;
             bad_params("torrent-set: " + k(name, KeyStyle::camel) + " is not supported");
         }
         torrent_set_files(ids, files);

@@ -55,6 +55,7 @@ double ratio(const TorrentStatus& s) {
 // 0 ok, 2 tracker error, 3 local error (Transmission's tr_stat_errtype).
 std::pair<int, std::string> error_of(const TorrentStatus& s) {
     if (s.state == TorrentState::error) return {3, s.error};
+    if (!s.move_error.empty()) return {3, s.move_error};  // the data stayed where it was
     if (!s.trackers.empty() && !s.paused) {
         bool all_failed = true;
         for (auto& t : s.trackers) all_failed = all_failed && !t.last_error.empty();

@@ -97,6 +97,8 @@ class Store {
     std::map<std::string, std::map<std::string, std::string>> load_torrent_settings();
     void set_torrent_setting(const std::string& info_hash, const std::string& key,
                              const std::string& value);
+    // store_location.cpp: where a torrent's data is now (torrent-set-location).
+    void set_download_dir(const std::string& info_hash, const std::string& dir);
 
   private:
     void run_writer();
