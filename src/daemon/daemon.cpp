@@ -110,6 +110,10 @@ Daemon::~Daemon() {
     }
     house_cv_.notify_all();
     if (house_.joinable()) house_.join();
+    if (session_) {
+        std::lock_guard lk(mu_);
+        persist_moves();  // moves that ended since the last round
+    }
     if (session_) session_->stop();
 }
 

@@ -158,6 +158,16 @@ void Daemon::restore_location(const std::string& hash, const std::string& torren
     p.renames = decode_renames(value("renames"));
     auto pending = decode_renames(value("rename_pending"));
     auto target = value("move_target");
+    if (torrent.empty() && !target.empty()) {
+        // A magnet still without its metadata has no data anywhere: the target holds.
+        try {
+            store_->set_download_dir(hash, target);
+            store_->set_torrent_setting(hash, "move_target", "");
+            p.save_path = target;
+        } catch (const std::exception& e) {
+            std::cerr << "piecewise daemon: " << hash << ": " << e.what() << "\n";
+        }
+    }
     if (torrent.empty() || (pending.empty() && target.empty())) return;
     std::optional<meta::Metainfo> m;
     try {

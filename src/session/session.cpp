@@ -237,6 +237,7 @@ std::optional<TorrentStatus> Session::status(TorrentId id) const {
             if (auto fp = d.fetch_params.find(id); fp != d.fetch_params.end()) p = &fp->second;
             if (auto pm = d.paused_magnets.find(id); pm != d.paused_magnets.end()) p = &pm->second.params;
             if (p) {
+                if (st->save_path.empty()) st->save_path = std::filesystem::absolute(p->save_path).string();
                 st->download_limit = p->download_limit;
                 st->upload_limit = p->upload_limit;
                 st->honors_session_limits = p->honors_session_limits;

@@ -206,4 +206,22 @@ TEST_F(MoveRpc, RenameRefusesBadNamesPathsAndIds) {
     EXPECT_EQ(file_name(), "file.bin");
 }
 
+TEST_F(MoveRpc, AMagnetWithoutMetadataJustDownloadsElsewhere) {
+    legacy(
+        "torrent-add",
+        R"({"filename":"magnet:?xt=urn:btih:0123456789abcdef0123456789abcdef01234567&dn=m","paused":true})");
+    legacy("torrent-set-location",
+           R"({"ids":[1],"location":")" + (dir / "mag").string() + R"(","move":true})");
+    bool there = false;
+    for (int i = 0; i < 100 && !there; ++i) {
+        there = get1(R"(["downloadDir"])").at("downloadDir") == json::value((dir / "mag").string());
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    }
+    ASSERT_TRUE(there);
+    restart();
+    EXPECT_EQ(get1(R"(["downloadDir"])").at("downloadDir"), json::value((dir / "mag").string()));
+    auto why = legacy_error("torrent-rename-path", R"({"ids":[1],"path":"m","name":"x"})");
+    EXPECT_NE(why.find("metadata"), std::string::npos) << why;
+}
+
 }  // namespace
