@@ -41,6 +41,7 @@
 #include "session/metadata_fetch.hpp"
 #include "session/fd_budget.hpp"
 #include "session/rate_control.hpp"
+#include "session/bandwidth_groups.hpp"
 #include "session/torrent.hpp"
 #include "utp/packet.hpp"
 #include "tracker/tls_client.hpp"
@@ -101,6 +102,7 @@ struct Session::Impl {
 
     // Rate limits (rate_control.cpp, torrent_limits.cpp).
     std::unique_ptr<pw::session::RateControl> rates;
+    std::unique_ptr<pw::session::BandwidthGroups> groups;  // session_groups.cpp
 
     explicit Impl(Settings s)
         : disk(s.disk_threads),

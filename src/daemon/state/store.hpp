@@ -97,6 +97,10 @@ class Store {
     std::map<std::string, std::map<std::string, std::string>> load_torrent_settings();
     void set_torrent_setting(const std::string& info_hash, const std::string& key,
                              const std::string& value);
+    // store_batch.cpp: one key of many torrents (info_hash, value) in one transaction
+    // (queue positions: a move shifts many torrents).
+    void set_torrent_settings(const std::string& key,
+                              const std::vector<std::pair<std::string, std::string>>& values);
 
   private:
     void run_writer();
