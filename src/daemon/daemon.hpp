@@ -20,6 +20,7 @@
 
 #include "daemon/queue/torrent_queue.hpp"
 #include "daemon/speed_limits.hpp"
+#include "daemon/parse/bandwidth_group.hpp"
 #include "daemon/parse/seed_policy.hpp"
 #include "daemon/state/store.hpp"
 #include "piecewise/session.hpp"
@@ -72,20 +73,6 @@ struct TorrentExtras {
     std::vector<std::vector<std::string>> trackers;
     bool trackers_set = false;  // changed by the RPC: stored, and given to the engine
     std::string group;          // bandwidth group ("": none)
-};
-
-// A bandwidth group as the RPC sees it (group-set/group-get): kB/s with enabled flags,
-// values kept while off; given to the engine as piecewise::BandwidthGroup.
-struct GroupLimits {
-    std::string name;
-    std::int64_t down_kbps = 0, up_kbps = 0;
-    bool down_enabled = false, up_enabled = false;
-    bool honors_session = true;
-    bool operator==(const GroupLimits&) const = default;
-    piecewise::BandwidthGroup engine() const {
-        return {name, down_enabled ? down_kbps * speed_k : 0, up_enabled ? up_kbps * speed_k : 0,
-                honors_session};
-    }
 };
 
 enum class QueueMove { top, up, down, bottom };

@@ -8,7 +8,6 @@
 // or checking (or seeding under a seed queue), or after a change; nothing per torrent.
 #include <algorithm>
 #include <iostream>
-#include <sstream>
 
 #include "daemon/daemon.hpp"
 
@@ -30,25 +29,6 @@ std::optional<std::int64_t> to_i64(const std::string& s) {
     } catch (const std::exception&) {
         return std::nullopt;
     }
-}
-
-std::string encode_group(const GroupLimits& g) {
-    return std::to_string(g.down_kbps) + " " + (g.down_enabled ? "1" : "0") + " " +
-           std::to_string(g.up_kbps) + " " + (g.up_enabled ? "1" : "0") + " " +
-           (g.honors_session ? "1" : "0");
-}
-
-std::optional<GroupLimits> decode_group(const std::string& name, const std::string& v) {
-    std::istringstream in(v);
-    GroupLimits g;
-    g.name = name;
-    int de = 0, ue = 0, hs = 0;
-    if (!(in >> g.down_kbps >> de >> g.up_kbps >> ue >> hs)) return std::nullopt;
-    if (g.down_kbps < 0 || g.up_kbps < 0) return std::nullopt;
-    g.down_enabled = de != 0;
-    g.up_enabled = ue != 0;
-    g.honors_session = hs != 0;
-    return g;
 }
 
 queue::Phase phase_of(const piecewise::TorrentStatus& st) {
@@ -108,8 +88,8 @@ void Daemon::apply_groups() {
     for (auto& [name, g] : groups_) session_->set_bandwidth_group(g.engine());
 }
 
-std::map<std::string, queue::Hold> Daemon::startup_holds(
-    const std::vector<state::TorrentRow>& rows, std::vector<std::string>& order) {
+std::map<std::string, queue::Hold> Daemon::startup_holds(const std::vector<state::TorrentRow>& rows,
+                                                         std::vector<std::string>& order) {
     auto pos = [&](const state::TorrentRow& r) -> std::int64_t {
         if (auto it = stored_extras_.find(r.info_hash); it != stored_extras_.end())
             if (auto p = it->second.find("queue_position"); p != it->second.end())

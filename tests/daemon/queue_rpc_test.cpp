@@ -253,6 +253,14 @@ TEST(QueueGroupKeys, ParseAndSpell) {
     EXPECT_EQ(group_name(json::value(""), true), "");
     EXPECT_THROW(group_name(json::value(""), false), ParamError);
 
+    // The stored form.
+    EXPECT_EQ(pw::daemon::encode_group(g), "12 1 0 0 0");
+    EXPECT_EQ(pw::daemon::decode_group("n", "12 1 0 0 0"), g);
+    for (auto bad : {"", "1 1 1 1", "1 1 1 1 1 1", "-1 0 0 0 1", "1 2 0 0 1", "1  1 0 0 1",
+                     "01 1 0 0 1", "-0 1 0 0 1", "1 1 0 0 1 ", "x 1 0 0 1", "1000000001 0 0 0 1",
+                     "99999999999999999999 0 0 0 1"})
+        EXPECT_FALSE(pw::daemon::decode_group("n", bad)) << bad;
+
     pw::daemon::queue::QueueSettings s;
     EXPECT_TRUE(set_session_queue_key("seed_queue_size", json::value(4), s));
     EXPECT_FALSE(set_session_queue_key("speed_limit_up", json::value(4), s));

@@ -225,3 +225,18 @@ TEST(TorrentQueue, HeldTorrentThatPausedBeforeBeingSeenRunning) {
               std::vector<Id>{1});  // 2 never ran: its slot is free again
     EXPECT_TRUE(q.queued(2));
 }
+
+TEST(TorrentQueue, HeldMagnetFetchingMetadataTakesNoSlot) {
+    QueueSettings s;
+    s.download_size = 1;
+    auto q = make(2, s);
+    auto now = t0;
+    q.set_wanted(1, true);
+    q.started(1, {}, now);
+    q.set_wanted(2, true);
+    q.started(2, q.holds(now), now);  // a magnet added to a full queue: held
+    q.update({obs(1, Phase::metadata), obs(2, Phase::metadata)}, now + seconds(1));
+    EXPECT_FALSE(q.has_slot(false, now + seconds(1)));  // 1 holds the slot, 2 does not
+    q.stopped(1);
+    EXPECT_TRUE(q.has_slot(false, now + seconds(2)));
+}

@@ -165,7 +165,9 @@ TorrentQueue::Counts TorrentQueue::counts(Clock::time_point now) const {
     for (auto& [id, e] : entries_) {
         if (!e.running || stalled(e, now)) continue;
         switch (e.phase) {
-            case Phase::metadata:
+            case Phase::metadata:  // a held magnet fetches its metadata, then waits
+                if (!e.hold.if_incomplete) ++c.download;
+                break;
             case Phase::downloading:
                 ++c.download;
                 break;

@@ -12,7 +12,7 @@ using piecewise::TorrentId;
 
 namespace {
 
-constexpr std::int64_t max_kbps = 1'000'000'000;
+constexpr std::int64_t max_kbps = GroupLimits::max_kbps;
 constexpr std::size_t max_group_name = 256;
 
 std::int64_t integer(std::string_view name, const json::value& v, std::int64_t lo,
