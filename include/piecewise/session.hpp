@@ -164,6 +164,14 @@ struct AddTorrentParams {
     // applied to the metainfo's file names before anything is read (add_torrent throws
     // Error for one that does not apply).
     std::vector<std::pair<std::string, std::string>> renames;
+    // For a client's download/seed queue: once checked, the torrent pauses itself (as
+    // pause() would) instead of starting when it still needs wanted pieces
+    // (hold_if_incomplete) or has them all (hold_if_complete). Used once: resume() and
+    // later checks start it normally.
+    bool hold_if_incomplete = false;
+    bool hold_if_complete = false;
+    // Its bandwidth group (Session::set_bandwidth_group); empty: none.
+    std::string bandwidth_group;
 };
 
 enum class TorrentState { metadata, checking, downloading, seeding, stopped, error };
@@ -243,6 +251,18 @@ struct TorrentStatus {
     // resumes after), and why the last move or rename failed (empty: it did not).
     bool moving = false;
     std::string move_error;
+    // Never set by the Session: a client that queues torrents (the daemon) marks a paused
+    // torrent that waits for a slot of its download or seed queue.
+    bool queued = false;
+};
+
+// A named bandwidth group (Transmission 4's): every torrent in it shares its limits
+// (bytes/s, 0: none), inside the session's limits when honors_session_limits.
+struct BandwidthGroup {
+    std::string name;
+    std::int64_t download_limit = 0;
+    std::int64_t upload_limit = 0;
+    bool honors_session_limits = true;
 };
 
 enum class EventType {
@@ -398,6 +418,16 @@ public:
     // Every torrent's status in one round trip to the network thread: what status(id)
     // gives without `files`, `peer_list` and `pieces` (cheap for thousands of torrents).
     std::vector<std::pair<TorrentId, TorrentStatus>> status_all() const;
+
+    // Bandwidth groups (session_groups.cpp). Creates or changes the group `g.name`
+    // (non-empty; Error otherwise, or for a negative limit); its torrents follow at once.
+    // A torrent's bucket sits inside its group's, so the torrent's own limits still apply
+    // and honors_session_limits = false takes it out of the group's limits too (as in
+    // Transmission, where the group is the torrent's parent). false once stopped.
+    bool set_bandwidth_group(const BandwidthGroup& g);
+    // Puts the torrent in group `name` (created without limits when unknown; empty: no
+    // group). Kept across pause/resume. false for an unknown id.
+    bool set_torrent_group(TorrentId id, const std::string& name);
 
 private:
     std::unique_ptr<Impl> impl_;

@@ -57,12 +57,19 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
     auto file_options = store_->load_file_options();
     load_speed_limits();
     load_session_settings();
+    load_queue_settings();
     session_ = std::make_unique<piecewise::Session>(cfg_.settings);
+    apply_groups();
+    std::vector<std::string> queue_order;
+    auto holds = startup_holds(rows, queue_order);
     started_at_ = now();
     for (auto& row : rows) {
         piecewise::AddTorrentParams p;
         p.save_path = row.download_dir;
         p.paused = row.paused;
+        queue::Hold hold = holds[row.info_hash];
+        p.hold_if_incomplete = hold.if_incomplete;
+        p.hold_if_complete = hold.if_complete;
         if (auto fo = file_options.find(row.info_hash); fo != file_options.end()) {
             p.file_priorities = fo->second.priorities;
             p.sequential = fo->second.sequential;
@@ -93,6 +100,7 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
             hashes_[id] = row.info_hash;
             if (!p.renames.empty()) renames_[id] = p.renames;
             extras_[id] = std::move(extras);
+            queue_added(id, row.paused, hold);
         } catch (const std::exception& e) {
             // Kept in the store: a later version may read it; said once at startup.
             std::cerr << "piecewise daemon: stored torrent " << row.info_hash
@@ -100,6 +108,13 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
         }
     }
     stored_extras_.clear();
+    std::map<std::string, TorrentId> by_hash;
+    for (auto& [id, h] : hashes_) by_hash[h] = id;
+    std::vector<TorrentId> ids;
+    for (auto& h : queue_order)
+        if (auto it = by_hash.find(h); it != by_hash.end()) ids.push_back(it->second);
+    queue_.reorder(ids);
+    save_positions();  // renumbered from 0: what failed to load leaves no gap
     house_ = std::thread([this] { housekeeping(); });
 }
 
@@ -183,6 +198,10 @@ AddResult Daemon::add(const AddRequest& req) {
     TorrentExtras extras;
     prepare_extras(row.info_hash, row.torrent, row.magnet, extras, p);
     extras.labels = req.labels;
+    queue::Hold hold;
+    if (!req.paused) hold = queue_.holds(queue::Clock::now());
+    p.hold_if_incomplete = hold.if_incomplete;
+    p.hold_if_complete = hold.if_complete;
     res.id = session_->add_torrent(p);
     try {
         store_->put(row);
@@ -196,15 +215,13 @@ AddResult Daemon::add(const AddRequest& req) {
     }
     hashes_[res.id] = row.info_hash;
     extras_[res.id] = std::move(extras);
+    queue_added(res.id, req.paused, hold);
+    save_positions();
     return res;
 }
 
 std::vector<TorrentId> Daemon::list() {
     return session_->list();
-}
-
-std::optional<piecewise::TorrentStatus> Daemon::status(TorrentId id) {
-    return session_->status(id);
 }
 
 bool Daemon::start(TorrentId id) {
@@ -213,7 +230,9 @@ bool Daemon::start(TorrentId id) {
     if (it == hashes_.end()) return false;
     // As Transmission: starting a torrent that reached its ratio limit by hand lifts that
     // limit (it would stop again at once otherwise).
-    if (auto st = session_->status(id); st && st->paused && st->seed_ratio_reached) {
+    auto st = session_->status(id);
+    if (!st) return false;
+    if (st->paused && st->seed_ratio_reached) {
         auto& e = extras_[id];
         auto eff = effective_seed_limits(seed_limits_, e.seed);
         if (eff.ratio >= 0 && double(st->uploaded) >= eff.ratio * double(st->total_size)) {
@@ -222,7 +241,7 @@ bool Daemon::start(TorrentId id) {
             apply_seed_limits(id);
         }
     }
-    if (!session_->resume(id)) return false;
+    if (!queue_start(id, *st)) return false;
     store_->set_paused(it->second, false);
     return true;
 }
@@ -231,11 +250,17 @@ bool Daemon::stop(TorrentId id) {
     std::lock_guard lk(mu_);
     auto it = hashes_.find(id);
     if (it == hashes_.end() || !session_->pause(id)) return false;
+    queue_.stopped(id);
+    queue_dirty_ = true;
     store_->set_paused(it->second, true);
     return true;
 }
 
 bool Daemon::verify(TorrentId id) {
+    {
+        std::lock_guard lk(mu_);
+        queue_dirty_ = true;  // it may turn out incomplete: a download for the queue
+    }
     return session_->recheck(id);
 }
 
@@ -257,6 +282,10 @@ bool Daemon::remove(TorrentId id, bool delete_data) {
     extras_.erase(id);
     pending_moves_.erase(id);
     renames_.erase(id);
+    queue_.remove(id);  // the ones behind move up
+    saved_pos_.erase(id);
+    save_positions();
+    queue_dirty_ = true;
     removed_at_[id] = now();
     return true;
 }
@@ -279,10 +308,10 @@ std::vector<TorrentId> Daemon::recently_removed() {
 StatsSnapshot Daemon::stats() {
     StatsSnapshot s;
     for (auto id : session_->list()) {
-        auto st = session_->status(id);
+        auto st = status(id);
         if (!st) continue;
         ++s.torrents;
-        if (st->paused)
+        if (st->paused && !st->queued)
             ++s.paused;
         else
             ++s.active;

@@ -18,7 +18,9 @@
 #include <condition_variable>
 #include <vector>
 
+#include "daemon/queue/torrent_queue.hpp"
 #include "daemon/speed_limits.hpp"
+#include "daemon/parse/bandwidth_group.hpp"
 #include "daemon/parse/seed_policy.hpp"
 #include "daemon/state/store.hpp"
 #include "piecewise/session.hpp"
@@ -75,7 +77,10 @@ struct TorrentExtras {
     // .torrent's or magnet's, or what trackerAdd/Remove/Replace/List made of it.
     std::vector<std::vector<std::string>> trackers;
     bool trackers_set = false;  // changed by the RPC: stored, and given to the engine
+    std::string group;          // bandwidth group ("": none)
 };
+
+enum class QueueMove { top, up, down, bottom };
 
 struct AddResult {
     piecewise::TorrentId id = -1;
@@ -128,9 +133,8 @@ class Daemon {
     std::optional<TorrentSpeedLimits> torrent_speed_limits(piecewise::TorrentId id);
     bool set_torrent_speed_limits(piecewise::TorrentId id, const TorrentSpeedLimits& l);
     // Monitoring (the web UI's /events, /metrics): one round trip each.
-    std::vector<std::pair<piecewise::TorrentId, piecewise::TorrentStatus>> status_all() {
-        return session_->status_all();
-    }
+    // daemon_queue.cpp: with `queued` filled in.
+    std::vector<std::pair<piecewise::TorrentId, piecewise::TorrentStatus>> status_all();
     piecewise::SessionStats session_stats() { return session_->session_stats(); }
     std::int64_t started_at() const { return started_at_; }  // unix seconds
 
@@ -159,6 +163,18 @@ class Daemon {
     // piecewise::Error naming `what` otherwise.
     std::string check_dir(const std::string& dir, const std::string& what) const;
 
+    // daemon_queue.cpp: download/seed queues and bandwidth groups, kept in the store.
+    queue::QueueSettings queue_settings();
+    void set_queue_settings(const queue::QueueSettings& s);  // applied at once
+    bool start_now(piecewise::TorrentId id);  // false: unknown id
+    int queue_position(piecewise::TorrentId id);  // -1: unknown id
+    bool queue_stalled(piecewise::TorrentId id);
+    void queue_move(QueueMove how, const std::vector<piecewise::TorrentId>& ids);
+    bool set_queue_position(piecewise::TorrentId id, int position);
+    std::vector<GroupLimits> groups();
+    void set_group(const GroupLimits& g);  // creates or replaces; throws piecewise::Error
+    bool set_torrent_group(piecewise::TorrentId id, const std::string& name);
+
   private:
     // daemon_location.cpp
     // At startup: stored renames, and the place of the data after a crash mid-move or mid-rename.
@@ -168,7 +184,6 @@ class Daemon {
     std::map<piecewise::TorrentId, std::string> pending_moves_;  // id -> target
     std::map<piecewise::TorrentId, std::vector<std::pair<std::string, std::string>>> renames_;
 
-  private:
     // daemon_settings.cpp
     std::map<piecewise::TorrentId, TorrentExtras> extras_;
     SessionSeedLimits seed_limits_;
@@ -200,6 +215,30 @@ class Daemon {
     void stored_torrent_limits(const std::string& hash, piecewise::AddTorrentParams& p);
     SpeedLimits speed_;
     std::map<std::string, TorrentSpeedLimits> torrent_speed_;  // by info-hash; absent: defaults
+
+    // daemon_queue.cpp (with mu_ held unless said otherwise)
+    queue::TorrentQueue queue_;
+    bool queue_dirty_ = true;                       // something changed: pass at the next tick
+    std::map<piecewise::TorrentId, int> saved_pos_;  // queue positions as stored
+    std::map<std::string, GroupLimits> groups_;
+    void load_queue_settings();                          // before the session starts
+    // At startup: the holds of the stored torrents, decided in their stored queue order
+    // (`order`: their hashes in it), as holds() would for them one after another.
+    std::map<std::string, queue::Hold> startup_holds(const std::vector<state::TorrentRow>& rows,
+                                                     std::vector<std::string>& order);
+    void apply_groups();                                 // after the session starts
+    void queue_added(piecewise::TorrentId id, bool paused, const queue::Hold& h);
+    void save_positions();
+    // A paused torrent the user starts: resumed when its queue has room, else queued.
+    bool queue_start(piecewise::TorrentId id, const piecewise::TorrentStatus& st);
+    // The housekeeping's pass: what the engine says (mu_ not held; nullopt: no pass
+    // needed), then the decisions applied (mu_ held).
+    std::optional<std::vector<std::pair<piecewise::TorrentId, piecewise::TorrentStatus>>>
+    queue_observe();
+    void queue_decide(
+        const std::vector<std::pair<piecewise::TorrentId, piecewise::TorrentStatus>>& all);
+    void fill_queued(piecewise::TorrentId id, piecewise::TorrentStatus& st);
+    void prepare_group(const std::string& hash, TorrentExtras& e, piecewise::AddTorrentParams& p);
 };
 
 }  // namespace pw::daemon

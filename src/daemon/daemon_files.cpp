@@ -87,6 +87,7 @@ bool Daemon::set_files(piecewise::TorrentId id, const FileChange& c) {
     bool seq = c.sequential.value_or(st->sequential);
     if (c.sequential && !session_->set_sequential(id, seq)) return false;
     store_->set_file_options(h->second, {with_pad_files(prios, pad_flags(h->second)), seq});
+    queue_dirty_ = true;  // a seed with files wanted again downloads: the queue counts it
     return true;
 }
 

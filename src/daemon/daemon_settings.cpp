@@ -157,6 +157,7 @@ void Daemon::prepare_extras(const std::string& hash, const std::string& torrent,
     p.seed_ratio = eff.ratio;
     p.seed_idle_minutes = eff.idle_minutes;
     if (e.trackers_set) p.trackers = e.trackers;
+    prepare_group(hash, e, p);
 }
 
 void Daemon::apply_seed_limits(TorrentId id) {
@@ -252,18 +253,23 @@ void Daemon::housekeeping() {
         house_cv_.wait_for(lk, std::chrono::seconds(1));
         if (house_stop_) break;
         lk.unlock();
+        // Looked at before the stops below, so a seed-limit stop is never taken for a
+        // torrent waiting in the queue.
+        auto seen = queue_observe();
         auto stopped = session_->take_seed_limit_stops();
         lk.lock();
         persist_moves();
         for (auto id : stopped) {
             auto h = hashes_.find(id);
             if (h == hashes_.end()) continue;
+            queue_.stopped(id);
             try {
                 store_->set_paused(h->second, true);
             } catch (const std::exception& e) {
                 std::cerr << "piecewise daemon: " << e.what() << "\n";
             }
         }
+        if (seen) queue_decide(*seen);
     }
 }
 

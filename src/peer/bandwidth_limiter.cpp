@@ -43,6 +43,11 @@ void BandwidthLimiter::set_honors_global(BucketId b, bool honors) {
     queue_[up].set_parent(b, honors ? global : none);
 }
 
+void BandwidthLimiter::set_parent(BucketId b, BucketId parent) {
+    queue_[down].set_parent(b, parent);
+    queue_[up].set_parent(b, parent);
+}
+
 asio::awaitable<std::int64_t> BandwidthLimiter::acquire(Dir d, BucketId b, std::int64_t want,
                                                         Slot& slot) {
     auto self = shared_from_this();

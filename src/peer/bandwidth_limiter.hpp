@@ -42,6 +42,8 @@ class BandwidthLimiter : public std::enable_shared_from_this<BandwidthLimiter> {
     void remove_bucket(BucketId b);
     void set_rates(BucketId b, std::int64_t down_rate, std::int64_t up_rate);
     void set_honors_global(BucketId b, bool honors);
+    // Any parent (a bandwidth group's bucket, global, or none), both directions.
+    void set_parent(BucketId b, BucketId parent);
     // The session's limits (bytes/s, 0: none).
     void set_global(std::int64_t down_rate, std::int64_t up_rate) {
         set_rates(global, down_rate, up_rate);

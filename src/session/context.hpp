@@ -28,6 +28,8 @@ class LocalDiscovery;
 
 namespace pw::session {
 
+class BandwidthGroups;  // bandwidth_groups.hpp
+
 struct Context {
     boost::asio::io_context& io;
     storage::DiskPool& disk;
@@ -58,6 +60,7 @@ struct Context {
     // the Session is constructed.
     ConnectionLimits* limits = nullptr;
     peer::UtpManager* utp = nullptr;             // null when uTP is off
+    BandwidthGroups* groups = nullptr;           // bandwidth groups; never null once constructed
     peer::UtpDial utp_dial() const { return {utp, settings.tcp}; }
 };
 

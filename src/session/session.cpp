@@ -124,6 +124,8 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     d.ctx.bandwidth = std::make_shared<pw::peer::BandwidthLimiter>(d.io.get_executor());
     d.rates = std::make_unique<pw::session::RateControl>(d.io, d.ctx.bandwidth, settings.rate_limits);
     d.rates->start();
+    d.groups = std::make_unique<pw::session::BandwidthGroups>(d.ctx.bandwidth);
+    d.ctx.groups = d.groups.get();
     if (settings.tcp)
         asio::co_spawn(d.io, d.accept_loop(), asio::detached);
     else
@@ -418,6 +420,7 @@ awaitable<void> Session::Impl::resume(TorrentId id) {
     if (auto now = torrents.find(id); now == torrents.end() || now->second != old) co_return;  // removed or resumed meanwhile
     auto p = old->params();
     p.paused = false;
+    p.hold_if_incomplete = p.hold_if_complete = false;
     auto t = std::make_shared<pw::session::Torrent>(ctx, id, old->metainfo(), p);
     torrents[id] = t;
     t->start();  // trusts the resume data written at pause: no re-hash

@@ -42,6 +42,7 @@
 #include "session/metadata_fetch.hpp"
 #include "session/fd_budget.hpp"
 #include "session/rate_control.hpp"
+#include "session/bandwidth_groups.hpp"
 #include "session/torrent.hpp"
 #include "utp/packet.hpp"
 #include "tracker/tls_client.hpp"
@@ -102,6 +103,7 @@ struct Session::Impl {
 
     // Rate limits (rate_control.cpp, torrent_limits.cpp).
     std::unique_ptr<pw::session::RateControl> rates;
+    std::unique_ptr<pw::session::BandwidthGroups> groups;  // session_groups.cpp
 
     // Moves and renames (torrent_move.cpp, torrent_rename.cpp). While a torrent moves, the
     // paused Torrent stays in `torrents`; pause/resume/recheck meanwhile change what it

@@ -55,6 +55,7 @@ Torrent::Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
     init_priorities();
     bw_ = ctx.bandwidth;
     if (bw_) bw_bucket_ = bw_->add_bucket(params.honors_session_limits, params.download_limit, params.upload_limit);
+    if (bw_ && !params.bandwidth_group.empty()) bw_->set_parent(bw_bucket_, bucket_parent());
 }
 
 Torrent::~Torrent() {

@@ -106,6 +106,8 @@ public:
     void detailed_status(piecewise::TorrentStatus& s) const;
     // torrent_limits.cpp: its own rate limits (bytes/s, 0: none), from now on.
     void set_limits(std::int64_t download, std::int64_t upload, bool honors_session_limits);
+    // Moves it into bandwidth group `name` ("" none), from now on (Session::set_torrent_group).
+    void set_group(const std::string& name);
     // torrent_metrics.cpp: what status_all() adds to status() without the lists, and this
     // torrent's share of the session's gauges.
     void summary_status(piecewise::TorrentStatus& s) const;
@@ -305,6 +307,9 @@ private:
     // torrent_limits.cpp: this torrent's buckets in the session's limiter.
     void attach_bandwidth(PeerConnection& p);
     std::size_t send_high_water(const PeerConnection& p) const;
+    // Where its bucket hangs: its group's or the global bucket while it honors the
+    // session's limits, none otherwise.
+    peer::BandwidthLimiter::BucketId bucket_parent() const;
     std::shared_ptr<peer::BandwidthLimiter> bw_;
     peer::BandwidthLimiter::BucketId bw_bucket_ = peer::BandwidthLimiter::none;
     // torrent_seed_limits.cpp

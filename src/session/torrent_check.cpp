@@ -88,6 +88,21 @@ void Torrent::on_checked(std::vector<bool> have, const std::string& how) {
     // Record the check so a restart can trust it (and, after files were arranged, their
     // new stamps).
     save_resume();
+    // A client's queue holds it: paused now, before any announce or peer (resume() starts it).
+    bool hold = state_ == TorrentState::seeding ? params_.hold_if_complete
+                                                : params_.hold_if_incomplete;
+    params_.hold_if_incomplete = params_.hold_if_complete = false;
+    if (hold) {
+        paused_ = true;  // at once: never seen running
+        asio::co_spawn(
+            ctx_.io,
+            [self = shared_from_this()]() -> asio::awaitable<void> {
+                co_await self->shutdown(std::chrono::seconds(1));
+                self->settled_ = true;
+            },
+            asio::detached);
+        return;
+    }
 
     if (ctx_.lsd && !meta_.is_private) ctx_.lsd->announce(meta_.info_hash);  // BEP 14
     auto self = shared_from_this();

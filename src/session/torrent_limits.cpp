@@ -1,6 +1,7 @@
-// A torrent's rate limits: its bucket in the session's BandwidthLimiter (nested in the
-// global one while it honors the session's limits), which every connection of the
-// torrent reads and writes through.
+// A torrent's rate limits: its bucket in the session's BandwidthLimiter (nested in its
+// bandwidth group's, else the global one, while it honors the session's limits), which
+// every connection of the torrent reads and writes through.
+#include "session/bandwidth_groups.hpp"
 #include "session/torrent.hpp"
 
 namespace pw::session {
@@ -30,7 +31,19 @@ void Torrent::set_limits(std::int64_t download, std::int64_t upload, bool honors
     params_.honors_session_limits = honors_session_limits;
     if (!bw_) return;
     bw_->set_rates(bw_bucket_, params_.download_limit, params_.upload_limit);
-    bw_->set_honors_global(bw_bucket_, honors_session_limits);
+    bw_->set_parent(bw_bucket_, bucket_parent());
+}
+
+peer::BandwidthLimiter::BucketId Torrent::bucket_parent() const {
+    if (!params_.honors_session_limits) return peer::BandwidthLimiter::none;
+    if (!params_.bandwidth_group.empty() && ctx_.groups)
+        return ctx_.groups->bucket(params_.bandwidth_group);
+    return peer::BandwidthLimiter::global;
+}
+
+void Torrent::set_group(const std::string& name) {
+    params_.bandwidth_group = name;
+    if (bw_) bw_->set_parent(bw_bucket_, bucket_parent());
 }
 
 }  // namespace pw::session

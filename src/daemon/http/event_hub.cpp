@@ -127,7 +127,9 @@ asio::awaitable<void> EventHub::tick_loop() {
                 next.emplace(id, std::move(o));
                 down += st.down_rate;
                 up += st.up_rate;
-                (st.paused || st.state == piecewise::TorrentState::stopped ? paused : active)++;
+                // Queued torrents count as active, as in session-stats (Transmission's way).
+                bool stopped = st.paused || st.state == piecewise::TorrentState::stopped;
+                (stopped && !st.queued ? paused : active)++;
             }
             json::object stats{{"download_speed", static_cast<std::int64_t>(down)},
                                {"upload_speed", static_cast<std::int64_t>(up)},

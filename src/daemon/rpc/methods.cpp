@@ -10,6 +10,7 @@
 
 #include "daemon/rpc/files.hpp"
 #include "daemon/rpc/move.hpp"
+#include "daemon/rpc/queue_groups.hpp"
 #include "daemon/rpc/response.hpp"
 #include "daemon/rpc/speed_limits.hpp"
 #include "daemon/rpc/torrent_fields.hpp"
@@ -69,8 +70,9 @@ class Call {
         const auto& m = req_.method;
         if (m == "torrent_get") return torrent_get();
         if (m == "torrent_add") return torrent_add();
-        if (m == "torrent_start" || m == "torrent_start_now")
-            return each([&](TorrentId id) { return daemon_.start(id); });
+        if (m == "torrent_start") return each([&](TorrentId id) { return daemon_.start(id); });
+        if (m == "torrent_start_now")  // bypasses the queue
+            return each([&](TorrentId id) { return daemon_.start_now(id); });
         if (m == "torrent_stop") return each([&](TorrentId id) { return daemon_.stop(id); });
         if (m == "torrent_verify") return each([&](TorrentId id) { return daemon_.verify(id); });
         if (m == "torrent_reannounce")
@@ -99,6 +101,15 @@ class Call {
             return torrent_set_location(daemon_, req_.params, resolve_ids());
         if (m == "torrent_rename_path")
             return torrent_rename_path(daemon_, req_.params, resolve_ids());
+        if (auto how = queue_move_method(m)) {
+            daemon_.queue_move(*how, resolve_ids());
+            return {};
+        }
+        if (m == "group_get") return group_get(daemon_, req_);
+        if (m == "group_set") {
+            group_set(daemon_, req_);
+            return {};
+        }
         throw MethodError{ErrorCode::method_not_found, "method not supported: " + m};
     }
 
@@ -107,6 +118,7 @@ class Call {
                                      const piecewise::TorrentStatus& st, const TorrentExtras& ex,
                                      std::int64_t now) {
         if (auto v = torrent_settings_field(req_.dialect, f, ex, st, now)) return v;
+        if (auto v = torrent_queue_field(daemon_, f, id, ex)) return v;
         return torrent_field(req_.dialect, f, id, st, now);
     }
 
@@ -301,8 +313,7 @@ class Call {
         put_session_speed_fields(req_.dialect, o, daemon_.speed_limits());
         o[kk("blocklist_enabled")] = !s.blocklist_file.empty();
         o[kk("incomplete_dir_enabled")] = false;
-        o[kk("download_queue_enabled")] = false;
-        o[kk("seed_queue_enabled")] = false;
+        put_session_queue_fields(req_.dialect, o, daemon_.queue_settings());
         session_seed_values(daemon_, req_.dialect, o);
         return o;
     }
@@ -325,7 +336,13 @@ class Call {
     json::object session_set() {
         std::optional<SpeedLimits> speed;
         bool speed_set = false;
+        auto queue = daemon_.queue_settings();
+        bool queue_set = false;
         for (auto& [name, v] : req_.params) {
+            if (set_session_queue_key(name, v, queue)) {
+                queue_set = true;
+                continue;
+            }
             if (!speed) speed = daemon_.speed_limits();
             try {
                 if (set_session_speed_key(req_.dialect, name, v, *speed)) {
@@ -361,6 +378,7 @@ class Call {
             }
         }
         if (speed_set) daemon_.set_speed_limits(*speed);
+        if (queue_set) daemon_.set_queue_settings(queue);
         return {};
     }
 
@@ -435,6 +453,7 @@ class Call {
             // Seed limits, labels, trackers (applied here, key by key).
             if (torrent_set_setting(daemon_, name, v, ids)) continue;
             if (torrent_set_location_key(daemon_, name, v, ids)) continue;
+            if (torrent_set_queue_key(daemon_, name, v, ids)) continue;
             bad_params("torrent-set: " + k(name, KeyStyle::camel) + " is not supported");
         }
         torrent_set_files(ids, files);

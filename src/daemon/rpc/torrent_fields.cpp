@@ -15,6 +15,8 @@ using piecewise::TorrentState;
 using piecewise::TorrentStatus;
 
 int transmission_status(const TorrentStatus& s) {
+    // Waiting in the daemon's download (3) or seed (5) queue.
+    if (s.queued) return s.num_pieces > 0 && s.left_until_done == 0 ? 5 : 3;
     switch (s.state) {
         case TorrentState::stopped:
         case TorrentState::error:

@@ -99,6 +99,10 @@ class Store {
                              const std::string& value);
     // store_location.cpp: where a torrent's data is now (torrent-set-location).
     void set_download_dir(const std::string& info_hash, const std::string& dir);
+    // store_batch.cpp: one key of many torrents (info_hash, value) in one transaction
+    // (queue positions: a move shifts many torrents).
+    void set_torrent_settings(const std::string& key,
+                              const std::vector<std::pair<std::string, std::string>>& values);
 
   private:
     void run_writer();
