@@ -136,7 +136,7 @@ struct AddTorrentParams {
     std::string save_path = ".";   // parent directory of the torrent's name
     std::vector<std::string> peers;  // "HOST:PORT" to connect to at start
     bool upload_only = false;      // serve what is on disk, download nothing
-    double seed_ratio = -1;        // stop when uploaded/size reaches this; <0: never
+    double seed_ratio = -1;        // stop at this share ratio (swarm/seed_ratio.hpp); <0: never
     // Added stopped: no check, no peers, no announces until resume(); what is on disk is
     // taken from matching resume data only (never hashed while paused).
     bool paused = false;
@@ -154,7 +154,7 @@ struct AddTorrentParams {
     std::int64_t upload_limit = 0;
     bool honors_session_limits = true;
     // With stop_at_seed_limit, the torrent pauses itself once seeding reaches seed_ratio
-    // (uploaded >= ratio x size, when >= 0) or has moved no payload for
+    // (the share ratio reaches it, when >= 0) or has moved no payload for
     // seed_idle_minutes (when > 0); see Session::set_seed_limits.
     bool stop_at_seed_limit = false;
     int seed_idle_minutes = -1;
@@ -172,6 +172,10 @@ struct AddTorrentParams {
     bool hold_if_complete = false;
     // Its bandwidth group (Session::set_bandwidth_group); empty: none.
     std::string bandwidth_group;
+    // Totals from earlier runs (a daemon's stored downloadedEver, uploadedEver, corruptEver):
+    // TorrentStatus's downloaded, uploaded and corrupt count on from these, and the seed
+    // ratio is measured with them.
+    std::int64_t downloaded_before = 0, uploaded_before = 0, corrupt_before = 0;
 };
 
 enum class TorrentState { metadata, checking, downloading, seeding, stopped, error };
@@ -215,8 +219,10 @@ struct TorrentStatus {
     int pieces_have = 0;
     std::int64_t total_size = 0;
     std::int64_t bytes_have = 0;   // verified and written
-    std::int64_t downloaded = 0;   // payload bytes received this session
-    std::int64_t uploaded = 0;     // payload bytes sent this session
+    // Payload bytes received / sent since added (AddTorrentParams::*_before included); kept
+    // across pause/resume and recheck.
+    std::int64_t downloaded = 0;
+    std::int64_t uploaded = 0;
     double down_rate = 0;          // bytes/s
     double up_rate = 0;
     int peers = 0;                 // connected
@@ -254,6 +260,11 @@ struct TorrentStatus {
     // Never set by the Session: a client that queues torrents (the daemon) marks a paused
     // torrent that waits for a slot of its download or seed queue.
     bool queued = false;
+    // Connected peers (past the handshake) we upload to / download from now; filled by
+    // status(id) and status_all() alike (a list view asks for them for every torrent).
+    int peers_getting_from_us = 0;
+    int peers_sending_to_us = 0;
+    std::int64_t corrupt = 0;  // bytes of pieces that failed their hash check (as downloaded)
 };
 
 // A named bandwidth group (Transmission 4's): every torrent in it shares its limits

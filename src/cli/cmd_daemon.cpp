@@ -1,6 +1,7 @@
 // `piecewise daemon`: a long-running multi-torrent process driven by Transmission's RPC
 // (see src/daemon/). Foreground until SIGINT/SIGTERM or the RPC's session-close, then a
 // clean stop: `stopped` announces, resume data saved, the state database closed.
+#include <malloc.h>
 #include <pthread.h>
 #include <unistd.h>
 
@@ -69,6 +70,11 @@ std::string check_endpoint(const std::string& s) {
 }
 
 int run_daemon(DaemonOptions o) {
+#ifdef __GLIBC__
+    // A long-running process with a few busy threads: two malloc arenas instead of one per
+    // thread keep about 2 MiB less resident with 1,000 torrents (bench/RESULTS.md).
+    mallopt(M_ARENA_MAX, 2);
+#endif
     auto rpc_ep = session::parse_endpoint(o.rpc);
     auto allow = daemon::http::parse_allow_list(o.rpc_allow);
     if (!allow) return fail(2, "daemon: --rpc-allow: expected IP addresses separated by commas");

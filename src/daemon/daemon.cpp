@@ -9,6 +9,7 @@
 
 #include "meta/magnet.hpp"
 #include "meta/metainfo.hpp"
+#include "swarm/seed_ratio.hpp"
 
 namespace pw::daemon {
 
@@ -58,6 +59,7 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
     load_speed_limits();
     load_session_settings();
     load_queue_settings();
+    load_totals();
     session_ = std::make_unique<piecewise::Session>(cfg_.settings);
     apply_groups();
     std::vector<std::string> queue_order;
@@ -95,6 +97,7 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
         TorrentExtras extras;
         prepare_extras(row.info_hash, torrent, row.magnet, extras, p);
         restore_location(row.info_hash, torrent, p);
+        apply_totals(row.info_hash, p, extras);
         try {
             auto id = session_->add_torrent(p);
             hashes_[id] = row.info_hash;
@@ -115,6 +118,7 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
         if (auto it = by_hash.find(h); it != by_hash.end()) ids.push_back(it->second);
     queue_.reorder(ids);
     save_positions();  // renumbered from 0: what failed to load leaves no gap
+    loaded_totals_.clear();
     house_ = std::thread([this] { housekeeping(); });
 }
 
@@ -129,6 +133,7 @@ Daemon::~Daemon() {
         std::lock_guard lk(mu_);
         persist_moves();  // moves that ended since the last round
     }
+    if (session_) sample_totals(true);  // the last minute's statistics
     if (session_) session_->stop();
 }
 
@@ -217,6 +222,8 @@ AddResult Daemon::add(const AddRequest& req) {
     extras_[res.id] = std::move(extras);
     queue_added(res.id, req.paused, hold);
     save_positions();
+    flushed_totals_.erase(row.info_hash);
+    if (!row.torrent.empty()) count_files_added(row.torrent);
     return res;
 }
 
@@ -235,7 +242,8 @@ bool Daemon::start(TorrentId id) {
     if (st->paused && st->seed_ratio_reached) {
         auto& e = extras_[id];
         auto eff = effective_seed_limits(seed_limits_, e.seed);
-        if (eff.ratio >= 0 && double(st->uploaded) >= eff.ratio * double(st->total_size)) {
+        if (pw::swarm::seed_ratio_reached(st->uploaded, st->downloaded, st->size_when_done,
+                                          eff.ratio)) {
             e.seed.ratio_mode = 2;
             store_->set_torrent_setting(it->second, "seed_ratio_mode", "2");
             apply_seed_limits(id);
@@ -275,6 +283,8 @@ bool Daemon::remove(TorrentId id, bool delete_data) {
     // The row goes first: once acknowledged, a crash never brings the torrent back.
     store_->remove(it->second);
     if (torrent_speed_.erase(it->second)) store_->remove_torrent_limits(it->second);
+    store_->remove_totals(it->second);
+    flushed_totals_.erase(it->second);
     std::error_code ec;
     fs::remove(torrent_file_for(it->second), ec);
     session_->remove_torrent(id, delete_data);
@@ -303,25 +313,6 @@ std::vector<TorrentId> Daemon::recently_removed() {
         }
     }
     return out;
-}
-
-StatsSnapshot Daemon::stats() {
-    StatsSnapshot s;
-    for (auto id : session_->list()) {
-        auto st = status(id);
-        if (!st) continue;
-        ++s.torrents;
-        if (st->paused && !st->queued)
-            ++s.paused;
-        else
-            ++s.active;
-        s.down_rate += st->down_rate;
-        s.up_rate += st->up_rate;
-        s.downloaded += st->downloaded;
-        s.uploaded += st->uploaded;
-    }
-    s.seconds_active = now() - started_at_;
-    return s;
 }
 
 void Daemon::set_download_dir(const std::string& dir) {

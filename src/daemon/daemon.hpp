@@ -15,6 +15,7 @@
 #include <optional>
 #include <string>
 #include <thread>
+#include <chrono>
 #include <condition_variable>
 #include <vector>
 
@@ -78,6 +79,10 @@ struct TorrentExtras {
     std::vector<std::vector<std::string>> trackers;
     bool trackers_set = false;  // changed by the RPC: stored, and given to the engine
     std::string group;          // bandwidth group ("": none)
+    // daemon_stats.cpp: the totals it was (re-)added with (the engine counts its bytes on
+    // from these) and the time spent seeding / downloading, counted by the daemon.
+    state::TorrentTotals stored_totals;
+    std::int64_t seeding_ms = 0, downloading_ms = 0;
 };
 
 enum class QueueMove { top, up, down, bottom };
@@ -89,11 +94,19 @@ struct AddResult {
     bool duplicate = false;
 };
 
+// Transmission's session-stats figures (current-stats, cumulative-stats).
+struct StatsTotals {
+    std::int64_t uploaded = 0, downloaded = 0, files_added = 0, session_count = 0,
+                 seconds_active = 0;
+};
+
 struct StatsSnapshot {
     int torrents = 0, active = 0, paused = 0;
     double down_rate = 0, up_rate = 0;
     std::int64_t downloaded = 0, uploaded = 0;  // this run
     std::int64_t seconds_active = 0;            // this run
+    std::int64_t files_added = 0;               // this run
+    StatsTotals cumulative;                     // every run, this one included
 };
 
 class Daemon {
@@ -239,6 +252,19 @@ class Daemon {
         const std::vector<std::pair<piecewise::TorrentId, piecewise::TorrentStatus>>& all);
     void fill_queued(piecewise::TorrentId id, piecewise::TorrentStatus& st);
     void prepare_group(const std::string& hash, TorrentExtras& e, piecewise::AddTorrentParams& p);
+    // daemon_stats.cpp: cumulative statistics, kept in the store (written every
+    // stats_flush_every and at shutdown, by the store's writer thread).
+    void load_totals();  // constructor: before torrents are re-added; counts this session
+    // A stored torrent's totals into its params (engine counters) and extras (seconds).
+    void apply_totals(const std::string& hash, piecewise::AddTorrentParams& p, TorrentExtras& e);
+    void sample_totals(bool flush);                               // housekeeping; mu_ not held
+    void count_files_added(const std::string& torrent);           // with mu_ held
+    std::map<std::string, state::TorrentTotals> loaded_totals_;   // at startup, by hash
+    std::map<std::string, state::TorrentTotals> flushed_totals_;  // as last written
+    StatsTotals session_base_;      // cumulative-stats of the runs before this one
+    std::int64_t files_added_ = 0;  // this run
+    std::chrono::steady_clock::time_point last_sample_{};
+    std::chrono::steady_clock::time_point last_flush_{};
 };
 
 }  // namespace pw::daemon

@@ -257,6 +257,7 @@ void Daemon::housekeeping() {
         // torrent waiting in the queue.
         auto seen = queue_observe();
         auto stopped = session_->take_seed_limit_stops();
+        sample_totals(false);
         lk.lock();
         persist_moves();
         for (auto id : stopped) {

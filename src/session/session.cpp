@@ -421,6 +421,7 @@ awaitable<void> Session::Impl::resume(TorrentId id) {
     auto p = old->params();
     p.paused = false;
     p.hold_if_incomplete = p.hold_if_complete = false;
+    old->carry_totals(p);  // downloadedEver and co. go on, not from zero
     auto t = std::make_shared<pw::session::Torrent>(ctx, id, old->metainfo(), p);
     torrents[id] = t;
     t->start();  // trusts the resume data written at pause: no re-hash
@@ -444,6 +445,7 @@ awaitable<void> Session::Impl::recheck(TorrentId id) {
     if (auto now = torrents.find(id); now == torrents.end() || now->second != old) co_return;
     auto p = old->params();
     p.paused = was_paused;
+    old->carry_totals(p);
     auto t = std::make_shared<pw::session::Torrent>(ctx, id, old->metainfo(), p);
     torrents[id] = t;
     if (was_paused) {

@@ -1,4 +1,5 @@
 #include "session/torrent.hpp"
+#include "swarm/seed_ratio.hpp"
 
 #include "peer/mse_stream.hpp"
 #include "dht/dht_node.hpp"
@@ -49,6 +50,13 @@ Torrent::Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
       rng_(std::random_device{}()),
       tracker_wake_(ctx.io),
       tick_timer_(ctx.io) {
+    // The .torrent's bytes were parsed into meta_ (which keeps the info dictionary for
+    // ut_metadata): a second copy per torrent is memory for nothing.
+    params_.torrent_data.clear();
+    params_.torrent_data.shrink_to_fit();
+    downloaded_ = params.downloaded_before;
+    uploaded_ = params.uploaded_before;
+    corrupt_bytes_ = params.corrupt_before;
     storage_ = std::make_shared<storage::Storage>(meta_.files, meta_.total_size,
                                                   std::filesystem::absolute(params.save_path));
     build_trackers(params_.trackers ? *params_.trackers : meta_.trackers);
@@ -116,9 +124,11 @@ piecewise::TorrentStatus Torrent::status() const {
     if (check_progress_ && meta_.num_pieces() > 0)
         s.check_progress = double(check_progress_->pieces_done.load()) / meta_.num_pieces();
     fill_wanted_status(s);
-    s.seed_ratio_reached = seed_limit_stopped_ ||
-                           (params_.seed_ratio >= 0 && wanted_done() &&
-                            double(uploaded_) >= params_.seed_ratio * double(s.size_when_done));
+    s.corrupt = corrupt_bytes_;
+    s.seed_ratio_reached =
+        seed_limit_stopped_ ||
+        (wanted_done() &&
+         swarm::seed_ratio_reached(uploaded_, downloaded_, s.size_when_done, params_.seed_ratio));
     auto now = Clock::now();
     for (auto& t : trackers_) {
         s.trackers.push_back(t.status);

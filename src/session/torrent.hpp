@@ -112,6 +112,10 @@ public:
     // torrent's share of the session's gauges.
     void summary_status(piecewise::TorrentStatus& s) const;
     void add_gauges(piecewise::SessionStats& s) const;
+    void count_active_peers(piecewise::TorrentStatus& s) const;  // peers_getting_from_us...
+    // Its counters as the *_before of the torrent that replaces it (resume, recheck).
+    void carry_totals(piecewise::AddTorrentParams& p) const;
+    std::int64_t wanted_size() const;  // sizeWhenDone: bytes of the wanted pieces
 
     // torrent_seed_limits.cpp: seed limits and tracker list (Session::set_seed_limits, set_trackers).
     void set_seed_limits(double ratio, int idle_minutes);
@@ -268,7 +272,8 @@ private:
     swarm::Bitfield have_;
     swarm::PiecePicker picker_;
     swarm::Choker choker_;
-    std::mt19937_64 rng_;
+    // Shuffles tracker tiers only: a small engine (8 bytes; mt19937_64 is 5 KB per torrent).
+    std::minstd_rand rng_;
     std::map<int, PartialPiece> partials_;
     std::set<int> open_partials_;  // partial pieces that may still have a free block
     std::uint64_t endgame_epoch_ = 0;  // bumped when requests are released (see pick_block)
@@ -294,6 +299,7 @@ private:
     swarm::RateMeter down_rate_, up_rate_;
     std::int64_t downloaded_ = 0, uploaded_ = 0;
     int hash_failures_ = 0;
+    std::int64_t corrupt_bytes_ = 0;
     int banned_count_ = 0;
     std::shared_ptr<storage::CheckProgress> check_progress_;
     bool finished_emitted_ = false;

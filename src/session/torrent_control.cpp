@@ -127,6 +127,7 @@ void Torrent::detailed_status(piecewise::TorrentStatus& s) const {
         s.peer_list.push_back(std::move(ps));
     }
     s.pieces = std::string(have_.wire());
+    count_active_peers(s);
 }
 
 }  // namespace pw::session

@@ -457,6 +457,7 @@ void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
         return;
     }
     ++hash_failures_;
+    corrupt_bytes_ += meta_.piece_size(piece);
     ++ctx_.counters.hash_failures;
     picker_.add(piece);
     std::set<tcp::endpoint> involved(senders.begin(), senders.end());

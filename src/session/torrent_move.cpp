@@ -139,6 +139,7 @@ void Session::Impl::finish_move(TorrentId id, std::shared_ptr<pw::session::Torre
     check = check || ms.recheck;
     ms.moving = false;
     ms.error = error.empty() ? "" : "moving to " + new_dir + " failed: " + error;
+    old->carry_totals(p);  // downloadedEver and co. go on at the new place
     auto t = std::make_shared<pw::session::Torrent>(ctx, id, old->metainfo(), p);
     torrents[id] = t;
     if (p.paused) {

@@ -6,6 +6,7 @@
 #include <boost/asio/detached.hpp>
 
 #include "session/torrent.hpp"
+#include "swarm/seed_ratio.hpp"
 
 namespace pw::session {
 
@@ -65,8 +66,9 @@ void Torrent::check_seed_limits() {
     if (!params_.stop_at_seed_limit || paused_ || stopping_ || state_ != TorrentState::seeding)
         return;
     std::string why;
-    if (params_.seed_ratio >= 0 &&
-        double(uploaded_) >= params_.seed_ratio * double(meta_.total_size))
+    // The ratio torrent-get shows (swarm/seed_ratio.hpp): of the wanted pieces' size, not
+    // the whole torrent's, for a torrent that downloaded nothing.
+    if (swarm::seed_ratio_reached(uploaded_, downloaded_, wanted_size(), params_.seed_ratio))
         why = fmt::format("seed ratio {:.2f} reached", params_.seed_ratio);
     else if (params_.seed_idle_minutes > 0 &&
              now - last_activity_ >= std::chrono::minutes(params_.seed_idle_minutes))

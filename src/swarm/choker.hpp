@@ -32,7 +32,9 @@ private:
     int slots_;
     int round_ = 0;
     int optimistic_ = -1;
-    std::mt19937_64 rng_;
+    // Picks the optimistic unchoke: 8 bytes of state rather than mt19937_64's 5 KB, held
+    // once per torrent.
+    std::minstd_rand rng_;
 };
 
 }  // namespace pw::swarm

@@ -42,7 +42,6 @@ using Clock = std::chrono::steady_clock;
 namespace {
 
 constexpr int max_redirects = 5;
-constexpr std::uint64_t max_body = 2u << 20;
 constexpr std::uint32_t max_header = 16u << 10;
 constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 
@@ -126,8 +125,8 @@ struct Reply {
 // Sends the GET for `t` on a connected (and, for https, handshaken) stream and reads
 // the reply into `reply`.
 template <class Stream>
-asio::awaitable<std::optional<std::string>> exchange(Stream& stream, const Target& t,
-                                                     Reply& reply) {
+asio::awaitable<std::optional<std::string>> exchange(Stream& stream, const Target& t, Reply& reply,
+                                                     std::uint64_t body_limit) {
     http::request<http::empty_body> req{http::verb::get, t.path, 11};
     req.set(http::field::host, t.host_header);
     req.set(http::field::user_agent, "Piecewise/" PW_VERSION);
@@ -139,7 +138,7 @@ asio::awaitable<std::optional<std::string>> exchange(Stream& stream, const Targe
 
     beast::flat_buffer buffer;
     http::response_parser<http::string_body> parser;
-    parser.body_limit(max_body);
+    parser.body_limit(body_limit);
     parser.header_limit(max_header);
     auto [rec, nread] = co_await http::async_read(stream, buffer, parser, use_tuple);
     (void)nread;
@@ -195,7 +194,8 @@ asio::awaitable<std::optional<std::string>> connect(beast::tcp_stream& stream,
 asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_point deadline,
                                                   const std::optional<asio::ip::address>& bind,
                                                   const TlsSettings& tls, const std::string& device,
-                                                  const proxy::ProxyConfig& proxy, Reply& reply) {
+                                                  const proxy::ProxyConfig& proxy, Reply& reply,
+                                                  std::uint64_t body_limit) {
     std::shared_ptr<asio::ssl::context> ctx;
     if (t.tls) {
         if (auto err = co_await tls_client_context(tls, ctx)) co_return err;
@@ -216,7 +216,7 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
         if (auto err = co_await connect(stream, addresses, t.port, bind, device)) co_return err;
     }
     if (!t.tls) {
-        auto err = co_await exchange(stream, t, reply);
+        auto err = co_await exchange(stream, t, reply, body_limit);
         beast::error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         co_return err;
@@ -225,7 +225,7 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
     // for: a peer that never answers close_notify cannot hold the request.
     TlsStream tls_stream(std::move(stream), *ctx);
     if (auto err = co_await tls_handshake(tls_stream, t.host, tls.verify)) co_return err;
-    co_return co_await exchange(tls_stream, t, reply);
+    co_return co_await exchange(tls_stream, t, reply, body_limit);
 }
 
 }  // namespace
@@ -233,7 +233,8 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
 asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
                                                    std::chrono::milliseconds timeout,
                                                    TlsSettings tls, std::string bind_device,
-                                                   proxy::ProxyConfig via) {
+                                                   proxy::ProxyConfig via,
+                                                   std::uint64_t body_limit) {
     HttpTrackerReply out;
     try {
         const auto deadline = Clock::now() + timeout;
@@ -263,7 +264,8 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                 co_return out;
             }
             Reply reply;
-            if (auto err = co_await fetch(target, deadline, bind, tls, bind_device, via, reply)) {
+            if (auto err = co_await fetch(target, deadline, bind, tls, bind_device, via, reply,
+                                          body_limit)) {
                 out.failure_reason = *err;
                 co_return out;
             }

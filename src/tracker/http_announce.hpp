@@ -28,17 +28,19 @@ struct HttpTrackerReply {
     std::string failure_reason;  // non-empty: no usable reply (network, redirect, encoding)
     unsigned status = 0;         // final HTTP status
     std::string reason;          // its reason phrase, at most 100 bytes
-    std::string body;            // at most 2 MiB, identity-encoded
+    std::string body;            // at most body_limit (2 MiB), identity-encoded
 };
 
 // The transport under announce_http, for other tracker requests (scrape): GETs an
 // absolute http:// or https:// URL from `bind_ip` (textual; empty: any), following up to
 // 5 redirects, all within `timeout`. A redirect from https to http is refused. Never
 // throws. A non-empty `bind_device` keeps the connection on that network interface.
+// A body longer than `body_limit` fails ("read: body limit exceeded").
 boost::asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
                                                           std::chrono::milliseconds timeout,
                                                           TlsSettings tls = {},
                                                           std::string bind_device = {},
-                                                          proxy::ProxyConfig proxy = {});
+                                                          proxy::ProxyConfig proxy = {},
+                                                          std::uint64_t body_limit = 2u << 20);
 
 }  // namespace pw::tracker

@@ -1548,6 +1548,29 @@ case_daemon_remote_move() {
     echo "PASS: --move (bytes identical, served to libtorrent), --find, kill -9 mid-move kept the data complete"
 }
 
+# A second front-end, not Transmission's own code: Debian's python3-transmissionrpc drives
+# piecewise daemon (tests/interop/tr_rpc_client.py): add a torrent a libtorrent seeder
+# serves, list, files, stop/start, the download completes byte-identical, remove.
+case_daemon_second_frontend() {
+    need_piecewise
+    /usr/bin/python3 -c 'import transmissionrpc' 2>/dev/null ||
+        { echo "SKIP: python3-transmissionrpc missing (scripts/setup installs it)"; exit 77; }
+    single_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed; seeder_announced
+    daemon_start
+    mkdir -p "$T/down"
+    local size out; size=$(stat -c %s "$T/src/$SRC_NAME")
+    out=$(timeout $((WAIT + 120)) /usr/bin/python3 "$HERE/tr_rpc_client.py" "${DAEMON_RPC%:*}" \
+        "${DAEMON_RPC#*:}" add "$TORRENT" "$T/down" "$SRC_NAME" "$size" "$WAIT" 2>&1) ||
+        fail "transmissionrpc: $(echo "$out" | tail -5 | tr '\n' ' ')"
+    echo "$out"
+    check_same
+    out=$(timeout 60 /usr/bin/python3 "$HERE/tr_rpc_client.py" "${DAEMON_RPC%:*}" "${DAEMON_RPC#*:}" \
+        remove "$SRC_NAME" 2>&1) || fail "transmissionrpc remove: $(echo "$out" | tail -3 | tr '\n' ' ')"
+    echo "$out"
+    [[ -f $T/down/$SRC_NAME ]] || fail "remove (data kept) deleted the data"
+}
+
 # Download queue driven over the RPC (transmission-remote 3.00 has no queue options, so
 # the queue keys and queue-move-* go by curl in both dialects; adding and listing by
 # transmission-remote): three torrents, each from its own slow libtorrent seeder, with

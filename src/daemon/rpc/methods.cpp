@@ -6,6 +6,7 @@
 #include <boost/json/array.hpp>
 #include <ctime>
 #include <filesystem>
+#include <map>
 #include <set>
 
 #include "daemon/rpc/files.hpp"
@@ -13,8 +14,10 @@
 #include "daemon/rpc/queue_groups.hpp"
 #include "daemon/rpc/response.hpp"
 #include "daemon/rpc/speed_limits.hpp"
+#include "daemon/rpc/stats.hpp"
 #include "daemon/rpc/torrent_fields.hpp"
 #include "daemon/rpc/torrent_settings.hpp"
+#include "daemon/url_fetch.hpp"
 
 namespace pw::daemon::rpc {
 
@@ -59,6 +62,15 @@ std::string base64_decode(std::string_view in) {
         if (clean[i] != '=') bad_params("metainfo is not base64");
     out.resize(written);
     return out;
+}
+
+UrlFetchOptions url_fetch_options(const DaemonConfig& cfg) {
+    UrlFetchOptions o;
+    o.proxy = cfg.settings.proxy;
+    o.ca_file = cfg.settings.tracker_ca_file;
+    o.verify_tls = cfg.settings.tracker_verify_tls;
+    o.bind_interface = cfg.settings.bind_interface;
+    return o;
 }
 
 class Call {
@@ -117,6 +129,7 @@ class Call {
     std::optional<json::value> field(std::string_view f, TorrentId id,
                                      const piecewise::TorrentStatus& st, const TorrentExtras& ex,
                                      std::int64_t now) {
+        if (auto v = torrent_totals_field(f, ex, st)) return v;
         if (auto v = torrent_settings_field(req_.dialect, f, ex, st, now)) return v;
         if (auto v = torrent_queue_field(daemon_, f, id, ex)) return v;
         return torrent_field(req_.dialect, f, id, st, now);
@@ -146,8 +159,8 @@ class Call {
                 std::string h(x.get_string());
                 for (auto& c : h)
                     c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-                for (auto id : all)
-                    if (auto st = daemon_.status(id); st && st->info_hash == h) {
+                for (auto& [id, st] : all_status())
+                    if (st.info_hash == h) {
                         out.push_back(id);
                         return;
                     }
@@ -162,11 +175,9 @@ class Call {
             (v->get_string() == "recently-active" || v->get_string() == "recently_active")) {
             if (recently) *recently = true;
             auto t = static_cast<std::int64_t>(std::time(nullptr));
-            for (auto id : all)
-                if (auto st = daemon_.status(id);
-                    st &&
-                    (st->peers > 0 || st->down_rate > 0 || st->up_rate > 0 ||
-                     st->state == piecewise::TorrentState::checking || t - st->added_time < 60))
+            for (auto& [id, st] : all_status())
+                if (st.peers > 0 || st.down_rate > 0 || st.up_rate > 0 ||
+                    st.state == piecewise::TorrentState::checking || t - st.added_time < 60)
                     out.push_back(id);
             return out;
         }
@@ -178,6 +189,17 @@ class Call {
         }
         return out;
     }
+
+    // Every torrent's summary status, read once per call (one round trip to the network
+    // thread for all of them: a list view's torrent-get of 1,000 torrents stays fast).
+    const std::map<TorrentId, piecewise::TorrentStatus>& all_status() {
+        if (!all_) {
+            all_.emplace();
+            for (auto& [id, st] : daemon_.status_all()) all_->emplace(id, std::move(st));
+        }
+        return *all_;
+    }
+    std::optional<std::map<TorrentId, piecewise::TorrentStatus>> all_;
 
     template <class Fn>
     json::object each(Fn fn) {
@@ -224,24 +246,39 @@ class Call {
                     seen.insert(f);
                 }
         }
+        std::vector<std::string> names;  // the answer's keys, in the dialect's style
+        bool detailed = false;
+        for (auto& f : served) {
+            names.push_back(k(f, KeyStyle::camel));
+            detailed = detailed || needs_detailed_status(f);
+        }
         json::array torrents;
+        torrents.reserve(ids.size() + 1);
         if (table) {
             json::array header;
-            for (auto& f : served) header.push_back(json::string(k(f, KeyStyle::camel)));
+            for (auto& n : names) header.push_back(json::string(n));
             torrents.push_back(std::move(header));
         }
+        std::optional<piecewise::TorrentStatus> one;
         for (auto id : ids) {
-            auto st = daemon_.status(id);
+            const piecewise::TorrentStatus* st = nullptr;
+            if (detailed) {
+                one = daemon_.status(id);
+                st = one ? &*one : nullptr;
+            } else if (auto it = all_status().find(id); it != all_status().end()) {
+                st = &it->second;
+            }
             if (!st) continue;  // removed meanwhile
             auto ex = daemon_.extras(id).value_or(TorrentExtras{});
             if (table) {
                 json::array row;
+                row.reserve(served.size());
                 for (auto& f : served) row.push_back(*field(f, id, *st, ex, now));
                 torrents.push_back(std::move(row));
             } else {
-                json::object o;
-                for (auto& f : served)
-                    o[k(f, KeyStyle::camel)] = *field(f, id, *st, ex, now);
+                json::object o(served.size());
+                for (std::size_t i = 0; i < served.size(); ++i)
+                    o.emplace(names[i], *field(served[i], id, *st, ex, now));
                 torrents.push_back(std::move(o));
             }
         }
@@ -270,6 +307,15 @@ class Call {
             bad_params("torrent-add needs filename or metainfo");
         a.download_dir = get_string(p, "download_dir");
         a.paused = get_bool(p, "paused", !daemon_.start_added_torrents());
+        if (a.metainfo.empty() && is_http_url(a.filename)) {
+            // Fetched here, on the RPC worker: bounded in time and size (url_fetch.hpp).
+            try {
+                a.metainfo = fetch_torrent_url(a.filename, url_fetch_options(daemon_.config()));
+            } catch (const piecewise::Error& e) {
+                throw MethodError{ErrorCode::http_error, e.what()};
+            }
+            a.filename.clear();
+        }
         a.files = file_change(p);
         if (auto* l = p.if_contains("labels")) a.labels = labels_param(*l);
         AddResult r;
@@ -399,22 +445,7 @@ class Call {
         }
     }
 
-    json::object session_stats() {
-        auto s = daemon_.stats();
-        auto c = [&](std::string_view n) { return k(n, KeyStyle::camel); };
-        json::object cur{{c("uploaded_bytes"), s.uploaded},
-                         {c("downloaded_bytes"), s.downloaded},
-                         {c("session_count"), 1},
-                         {c("seconds_active"), s.seconds_active}};
-        json::object o{{c("active_torrent_count"), s.active},
-                       {c("paused_torrent_count"), s.paused},
-                       {c("torrent_count"), s.torrents},
-                       {c("download_speed"), static_cast<std::int64_t>(s.down_rate)},
-                       {c("upload_speed"), static_cast<std::int64_t>(s.up_rate)}};
-        // Totals across restarts (cumulative-stats) are not recorded yet, so not reported.
-        o[k("current_stats", KeyStyle::kebab)] = std::move(cur);
-        return o;
-    }
+    json::object session_stats() { return session_stats_result(req_.dialect, daemon_.stats()); }
 
     json::object free_space() {
         std::string path = get_string(req_.params, "path");

@@ -44,6 +44,9 @@ std::string encode_error(Dialect d, const json::value& id, ErrorCode code,
             case ErrorCode::internal_error:
                 std_msg = "Internal error";
                 break;
+            case ErrorCode::http_error:
+                std_msg = "HTTP error from backend service";  // rpc-spec.md 2.1's wording
+                break;
         }
         e["message"] = std_msg;
         e["data"] = json::object{{"error_string", message}};

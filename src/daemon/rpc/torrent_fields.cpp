@@ -7,6 +7,7 @@
 #include <boost/url/rfc/unreserved_chars.hpp>
 
 #include "daemon/rpc/response.hpp"
+#include "swarm/seed_ratio.hpp"
 
 namespace pw::daemon::rpc {
 
@@ -47,11 +48,10 @@ int tr_priority(int p) {
     return p == 0 ? 0 : p <= 2 ? -1 : p >= 6 ? 1 : 0;
 }
 
-// Transmission's tr_getRatio: -1 not available, -2 infinite.
+// The ratio a seed-ratio limit stops at (swarm/seed_ratio.hpp): -1 not available, -2
+// infinite.
 double ratio(const TorrentStatus& s) {
-    std::int64_t down = s.downloaded > 0 ? s.downloaded : s.bytes_have;
-    if (down > 0) return double(s.uploaded) / double(down);
-    return s.uploaded > 0 ? -2 : -1;
+    return pw::swarm::upload_ratio(s.uploaded, s.downloaded, s.size_when_done);
 }
 
 // 0 ok, 2 tracker error, 3 local error (Transmission's tr_stat_errtype).
@@ -121,12 +121,8 @@ std::optional<json::value> torrent_field(Dialect d, std::string_view f, piecewis
     if (f == "magnet_link") return json::value(magnet_link(s));
     if (f == "file_count") return json::value(s.files.size());
     if (f == "peers_connected") return json::value(s.peers);
-    if (f == "peers_getting_from_us" || f == "peers_sending_to_us") {
-        int n = 0;
-        for (auto& p : s.peer_list)
-            n += f == "peers_getting_from_us" ? p.uploading_to : p.downloading_from;
-        return json::value(n);
-    }
+    if (f == "peers_getting_from_us") return json::value(s.peers_getting_from_us);
+    if (f == "peers_sending_to_us") return json::value(s.peers_sending_to_us);
     if (f == "files") {
         json::array a;
         for (auto& file : s.files)
@@ -198,6 +194,11 @@ std::optional<json::value> torrent_field(Dialect d, std::string_view f, piecewis
         return json::value(std::move(out));
     }
     return std::nullopt;
+}
+
+bool needs_detailed_status(std::string_view f) {
+    return f == "files" || f == "file_stats" || f == "priorities" || f == "wanted" ||
+           f == "peers" || f == "pieces";
 }
 
 }  // namespace pw::daemon::rpc

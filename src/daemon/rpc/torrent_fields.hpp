@@ -21,4 +21,9 @@ std::optional<boost::json::value> torrent_field(Dialect d, std::string_view name
                                                 const piecewise::TorrentStatus& s,
                                                 std::int64_t now);
 
+// A field that needs the torrent's detailed status (files, peers, pieces: Session::status
+// of each torrent, a round trip each) rather than Session::status_all's summary (one round
+// trip for all torrents, what a list view's fields need).
+bool needs_detailed_status(std::string_view name);
+
 }  // namespace pw::daemon::rpc

@@ -59,6 +59,9 @@ Store::Store(const std::string& path) {
                              std::to_string(schema_version) + ")");
         exec("PRAGMA journal_mode=WAL");
         exec("PRAGMA synchronous=NORMAL");
+        // Rows are read once at startup and written one at a time: a 256 KiB page cache
+        // instead of SQLite's 2 MiB default is resident memory saved for nothing lost.
+        exec("PRAGMA cache_size=-256");
         // Reads every page: a torn or damaged file is reported now, not at the first write.
         {
             Stmt q(db_, "PRAGMA quick_check");

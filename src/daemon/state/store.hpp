@@ -60,6 +60,19 @@ struct FileOptions {
     bool sequential = false;
 };
 
+// A torrent's totals across pauses and restarts (Transmission's downloadedEver,
+// uploadedEver, secondsSeeding, secondsDownloading, corruptEver).
+struct TorrentTotals {
+    std::int64_t downloaded = 0, uploaded = 0;
+    std::int64_t seconds_seeding = 0, seconds_downloading = 0;
+    std::int64_t corrupt = 0;  // bytes of pieces that failed their hash check
+    bool operator==(const TorrentTotals&) const = default;
+};
+struct StoredTotals {
+    std::map<std::string, std::int64_t> session;    // cumulative-stats, by name
+    std::map<std::string, TorrentTotals> torrents;  // by info-hash
+};
+
 class Store {
   public:
     // Opens or creates `path`; throws StoreError (corrupt file, newer schema, I/O).
@@ -103,6 +116,14 @@ class Store {
     // (queue positions: a move shifts many torrents).
     void set_torrent_settings(const std::string& key,
                               const std::vector<std::pair<std::string, std::string>>& values);
+
+    // stats_store.cpp: cumulative statistics, in tables of their own made on first use.
+    // load_totals is at startup (it drops rows of torrents no longer stored); put_totals
+    // commits all it is given in one transaction.
+    StoredTotals load_totals();
+    void put_totals(const std::map<std::string, std::int64_t>& session,
+                    const std::map<std::string, TorrentTotals>& torrents);
+    void remove_totals(const std::string& info_hash);
 
   private:
     void run_writer();

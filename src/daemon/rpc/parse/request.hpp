@@ -28,6 +28,8 @@ enum class ErrorCode : int {
     method_not_found = -32601,
     invalid_params = -32602,
     internal_error = -32603,
+    // Transmission 4.1's own codes (rpc-spec.md 2.1): a fetch the server made failed.
+    http_error = 7,
 };
 
 struct RpcError {
