@@ -138,6 +138,12 @@ class Daemon {
     SessionSeedLimits session_seed_limits();
     void set_session_seed_limits(const SessionSeedLimits& limits);
 
+    // daemon_stream.cpp: GET /stream/. Opens a stream on file `index` (as torrent-get
+    // lists files) of the torrent with this info-hash (40 lower-case hex); no_torrent
+    // when there is none. Reads and closing go to session() directly.
+    piecewise::StreamInfo open_stream(const std::string& info_hash, int index);
+    piecewise::Session& session() { return *session_; }
+
   private:
     // daemon_settings.cpp
     std::map<piecewise::TorrentId, TorrentExtras> extras_;

@@ -42,6 +42,7 @@
 #include "session/fd_budget.hpp"
 #include "session/rate_control.hpp"
 #include "session/torrent.hpp"
+#include "session/streams.hpp"
 #include "utp/packet.hpp"
 #include "tracker/tls_client.hpp"
 
@@ -101,6 +102,9 @@ struct Session::Impl {
 
     // Rate limits (rate_control.cpp, torrent_limits.cpp).
     std::unique_ptr<pw::session::RateControl> rates;
+
+    // Streaming readers (session_stream.cpp), made by the first stream_open.
+    std::shared_ptr<pw::session::StreamRegistry> streams;
 
     explicit Impl(Settings s)
         : disk(s.disk_threads),
