@@ -1487,7 +1487,7 @@ case_daemon_stream() {
     t1=$(date +%s.%N)
     state=$(metrics_get | grep '^piecewise_torrents{state=')
     [[ $code == 206 ]] || fail "Range at 90%: HTTP $code"
-    tail -c +$((first + 1)) "$T/src/$SRC_NAME" | head -c 1000000 | cmp -s - "$T/range.bin" ||
+    [[ $(stat -c %s "$T/range.bin") == 1000000 ]] && cmp -s -i "$first:0" -n 1000000 "$T/src/$SRC_NAME" "$T/range.bin" ||
         fail "the range's bytes differ from the source"
     [[ $state == *'state="downloading"} 1'* ]] ||
         fail "the download was over before the range arrived: $(echo "$state" | tr '\n' ' ')"
