@@ -69,7 +69,8 @@ def main():
             os.remove(torrent)
     if not os.path.exists(torrent):
         subprocess.run([pw, "create", "-o", torrent, "--piece-size", str(1 << 20), "-t",
-                        f"http://{TRACKER}/announce", payload], check=True, stdout=subprocess.DEVNULL)
+                        f"http://{TRACKER}/announce", payload], check=True, stdout=subprocess.DEVNULL,
+                       stderr=subprocess.DEVNULL)
     ih = json.loads(subprocess.run([pw, "info", "--json", torrent], check=True,
                                    capture_output=True, text=True).stdout)["info_hash"]
     state = os.path.join(work, "run")
