@@ -405,6 +405,8 @@ public:
     // worker or the network thread; it must not block.
     void stream_read(StreamId stream, std::int64_t offset, std::size_t max_len,
                      std::function<void(StreamRead)> done);
+    // Streams open now (0 once the session stopped).
+    std::size_t stream_count() const;
 
 private:
     std::unique_ptr<Impl> impl_;

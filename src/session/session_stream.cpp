@@ -54,4 +54,14 @@ void Session::stream_read(StreamId stream, std::int64_t offset, std::size_t max_
     });
 }
 
+std::size_t Session::stream_count() const {
+    auto& d = *impl_;
+    if (d.stopped) return 0;
+    auto done = std::make_shared<std::promise<std::size_t>>();
+    auto fut = done->get_future();
+    asio::post(d.io, [&d, done] { done->set_value(d.streams ? d.streams->open_streams() : 0); });
+    if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return 0;
+    return fut.get();
+}
+
 }  // namespace piecewise

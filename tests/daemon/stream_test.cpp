@@ -5,6 +5,7 @@
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
@@ -248,6 +249,46 @@ TEST_F(StreamTest, SkippedFileAndMissingData) {
     r = get(url(0, added.hash), {}, bhttp::verb::head);
     EXPECT_EQ(r.result_int(), 200);
     EXPECT_EQ(r[bhttp::field::content_length], "300000");
+}
+
+TEST_F(StreamTest, ClientGoneDropsTheStream) {
+    // A torrent whose bytes never come: the response waits for its first chunk.
+    pw::meta::CreateOptions o;
+    o.piece_size = 16 << 10;
+    pw::daemon::AddRequest a;
+    fs::rename(dir / "data" / "show", dir / "data" / "third");
+    a.metainfo = pw::meta::create_torrent(dir / "data" / "third", o);
+    fs::rename(dir / "data" / "third", dir / "data" / "show");
+    a.download_dir = (dir / "empty").string();
+    fs::create_directories(a.download_dir);
+    auto added = daemon->add(a);
+    serve();  // the 60 s default wait
+    auto& session = daemon->session();
+    EXPECT_EQ(session.stream_count(), 0u);
+    {
+        asio::io_context io;
+        tcp::socket s(io);
+        s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), server->port()));
+        std::string req = "GET " + url(0, added.hash) + " HTTP/1.1\r\nHost: localhost\r\n\r\n";
+        asio::write(s, asio::buffer(req));
+        auto until = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+        while (session.stream_count() != 1 && std::chrono::steady_clock::now() < until)
+            std::this_thread::sleep_for(std::chrono::milliseconds(20));
+        EXPECT_EQ(session.stream_count(), 1u);
+    }  // the client closes its socket while the server waits for pieces
+    auto t0 = std::chrono::steady_clock::now();
+    while (session.stream_count() != 0 &&
+           std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(session.stream_count(), 0u);
+    EXPECT_LT(std::chrono::steady_clock::now() - t0, std::chrono::seconds(5));
+    // A finished response closes its stream too.
+    EXPECT_EQ(get(url(0), "bytes=0-9").result_int(), 206);
+    t0 = std::chrono::steady_clock::now();
+    while (session.stream_count() != 0 &&
+           std::chrono::steady_clock::now() - t0 < std::chrono::seconds(10))
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    EXPECT_EQ(session.stream_count(), 0u);
 }
 
 TEST(StreamMedia, ContentTypes) {

@@ -127,4 +127,7 @@ TEST_F(StreamSwarm, TwoReadersAtOnceAndClose) {
                 (r.status == StreamRead::Status::ok && r.data == data.substr(data.size() - 1)));
     auto again = read_all(l, a.id, 0, 10, 10s);
     EXPECT_TRUE(again.empty());
+    EXPECT_EQ(l.stream_count(), 1u);  // b is still open
+    l.stream_close(b.id);
+    EXPECT_EQ(l.stream_count(), 0u);
 }
