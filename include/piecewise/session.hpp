@@ -7,6 +7,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <cstdint>
 #include <memory>
 #include <optional>
@@ -324,6 +325,28 @@ struct SessionStats {
     std::uint64_t pieces_passed = 0;  // pieces downloaded, verified and written
 };
 
+// Streaming (Session::stream_open and the calls after it): a reader of one file that
+// moves the pieces it needs to the front of the download queue.
+using StreamId = int;
+struct StreamInfo {
+    enum class Status { ok, no_torrent, no_metadata, no_file };
+    Status status = Status::no_torrent;
+    StreamId id = -1;   // with ok
+    std::string path;   // as TorrentStatus::files lists it
+    std::int64_t size = 0;
+    int priority = 4;   // the file's priority (0: skipped, never fetched for a reader)
+};
+struct StreamRead {
+    // ok: `data` holds verified bytes from the offset asked (empty: at or past the end of
+    // the file); closed: the stream or its torrent is gone, or the session stopped;
+    // not_wanted: the piece is neither verified nor wanted (its file is skipped);
+    // failed: the disk read failed (`error`).
+    enum class Status { ok, closed, not_wanted, failed };
+    Status status = Status::ok;
+    std::string data;
+    std::string error;
+};
+
 class Session {
 public:
     // Throws Error if the listen address is malformed or cannot be bound, or the bind
@@ -439,6 +462,27 @@ public:
     // Puts the torrent in group `name` (created without limits when unknown; empty: no
     // group). Kept across pause/resume. false for an unknown id.
     bool set_torrent_group(TorrentId id, const std::string& name);
+    // Streaming a file while it downloads (session_stream.cpp). `file_index` counts files
+    // as TorrentStatus::files lists them (BEP 47 pad files left out). Several streams may
+    // be open at once, on one file or many. A stream's window (the bytes its reader needs
+    // now plus a read-ahead that grows with the download rate) is fetched before anything
+    // else, rarest-first and priorities notwithstanding; a skipped file (priority 0) is
+    // never fetched for a reader, its verified pieces are still read. stream_open blocks
+    // for a round trip to the network thread; the other calls only post to it.
+    StreamInfo stream_open(TorrentId id, int file_index);
+    // The reader needs bytes [offset, offset + length) of the file now.
+    void set_stream_window(StreamId stream, std::int64_t offset, std::int64_t length);
+    // Ends the stream: its window stops counting, its pending reads end with `closed`.
+    void stream_close(StreamId stream);
+    // Reads up to max_len bytes of the file at `offset` once the piece holding `offset` is
+    // verified (never unverified bytes): as many as the verified pieces from there hold.
+    // Moves the stream's window to [offset, offset + max_len). Waits as long as it takes
+    // (the caller bounds its wait and closes the stream). `done` runs once, on a disk
+    // worker or the network thread; it must not block.
+    void stream_read(StreamId stream, std::int64_t offset, std::size_t max_len,
+                     std::function<void(StreamRead)> done);
+    // Streams open now (0 once the session stopped).
+    std::size_t stream_count() const;
 
 private:
     std::unique_ptr<Impl> impl_;

@@ -188,6 +188,12 @@ class Daemon {
     void set_group(const GroupLimits& g);  // creates or replaces; throws piecewise::Error
     bool set_torrent_group(piecewise::TorrentId id, const std::string& name);
 
+    // daemon_stream.cpp: GET /stream/. Opens a stream on file `index` (as torrent-get
+    // lists files) of the torrent with this info-hash (40 lower-case hex); no_torrent
+    // when there is none. Reads and closing go to session() directly.
+    piecewise::StreamInfo open_stream(const std::string& info_hash, int index);
+    piecewise::Session& session() { return *session_; }
+
   private:
     // daemon_location.cpp
     // At startup: stored renames, and the place of the data after a crash mid-move or mid-rename.

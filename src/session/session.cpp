@@ -275,6 +275,7 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
         [&d, announce_timeout]() -> awaitable<void> {
             boost::system::error_code ec;
             d.acceptor.close(ec);
+            if (d.streams) d.streams->close_all();  // waiting readers end now
             for (auto& [id, f] : d.fetches) f->stop();
             d.fetches.clear();
             for (auto& [id, t] : d.torrents) co_await t->shutdown(announce_timeout);

@@ -44,6 +44,7 @@
 #include "session/rate_control.hpp"
 #include "session/bandwidth_groups.hpp"
 #include "session/torrent.hpp"
+#include "session/streams.hpp"
 #include "utp/packet.hpp"
 #include "tracker/tls_client.hpp"
 
@@ -126,6 +127,9 @@ struct Session::Impl {
         return it != moves.end() && it->second.moving;
     }
     awaitable<void> wait_moved(TorrentId id);  // until a move of `id` is over (bounded)
+
+    // Streaming readers (session_stream.cpp), made by the first stream_open.
+    std::shared_ptr<pw::session::StreamRegistry> streams;
 
     explicit Impl(Settings s)
         : disk(s.disk_threads),

@@ -34,6 +34,7 @@
 #include "swarm/file_priority.hpp"
 #include "swarm/lookup_schedule.hpp"
 #include "swarm/piece_picker.hpp"
+#include "swarm/stream_window.hpp"
 #include "tracker/parse/announce.hpp"
 
 namespace pw::session {
@@ -333,6 +334,24 @@ private:
     // the reason when one does not apply.
     static std::string apply_renames(
         meta::Metainfo& m, const std::vector<std::pair<std::string, std::string>>& renames);
+    // torrent_stream.cpp: streaming readers (session/streams.hpp, swarm/stream_window.hpp).
+  public:
+    // The pieces under these spans of the torrent stream are picked before any other.
+    void set_stream_focus(const std::vector<swarm::StreamSpan>& spans);
+    bool piece_verified(int piece) const {
+        return piece >= 0 && piece < have_.size() && have_.get(piece);
+    }
+    bool stream_piece_wanted(int piece) const {
+        return piece >= 0 && piece < have_.size() && piece_wanted(piece);
+    }
+    const std::shared_ptr<storage::Storage>& stream_storage() const { return storage_; }
+    double stream_rate() const { return down_rate_.rate(); }
+    // Called on the network thread each time a piece is verified and on disk.
+    std::function<void(int)> on_piece_verified;
+
+  private:
+    // pick_block: a focused piece another peer started, with a free block this peer has.
+    bool pick_focus_partial(PeerConnection& p, peer::OutRequest& out);
 };
 
 }  // namespace pw::session

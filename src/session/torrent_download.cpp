@@ -208,6 +208,8 @@ bool Torrent::pick_block(PeerConnection& p, peer::OutRequest& out) {
     //    piece this peer has, if the cache has room. pick() walks every candidate when the
     //    peer has none of them: that is remembered until a piece becomes a candidate again
     //    or the peer announces more.
+    // 1b. A piece a streaming reader waits for, started by another peer (torrent_stream.cpp).
+    if (pick_focus_partial(p, out)) return true;
     bool full = cache_full();
     while (!p.suggested.empty() && !full) {
         int s = static_cast<int>(p.suggested.front());
@@ -504,6 +506,7 @@ void Torrent::on_have_piece(int piece) {
         update_interest(*q);
     }
     finish_wanted();  // downloading -> seeding once every wanted piece is in
+    if (on_piece_verified) on_piece_verified(piece);  // streaming readers waiting for it
 }
 
 void Torrent::check_timeouts() {

@@ -135,6 +135,11 @@ int PiecePicker::top_priority() const {
 
 int PiecePicker::pick(const Bitfield& peer_has, bool peer_is_seed) const {
     if (order_.empty()) return -1;
+    for (int piece : focus_) {
+        if (piece < 0 || piece >= num_pieces()) continue;
+        if (pos_[static_cast<std::size_t>(piece)] >= 0 && (peer_is_seed || peer_has.get(piece)))
+            return piece;
+    }
     int top = top_priority();
     bool uniform = prio_count_[static_cast<std::size_t>(top)] == num_candidates();
     if (sequential_) {

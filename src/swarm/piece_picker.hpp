@@ -12,9 +12,13 @@
 // candidate; among candidates the highest priority goes first, then the rarest (or, in
 // sequential mode, the lowest index). While every candidate has the same priority and
 // the mode is rarest-first, pick() is the plain walk of the availability order.
+//
+// Focus (streaming, see swarm/stream_window.hpp): an ordered list of pieces picked before
+// everything else, whatever their priority or rarity, as long as they are candidates.
 #pragma once
 
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 #include "swarm/bitfield.hpp"
@@ -55,6 +59,12 @@ public:
         ++epoch_;
     }
     bool sequential() const { return sequential_; }
+    // Pieces to pick first, in this order (had, started and priority-0 ones are skipped).
+    void set_focus(std::vector<int> pieces) {
+        focus_ = std::move(pieces);
+        ++epoch_;
+    }
+    const std::vector<int>& focus() const { return focus_; }
     // Grows whenever a piece becomes a candidate again: a peer for which pick() found
     // nothing needs no new pick() until this changes or the peer announces new pieces.
     std::uint64_t epoch() const { return epoch_; }
@@ -72,6 +82,7 @@ private:
     std::vector<int> prio_count_;     // candidates per priority level
     bool sequential_ = false;
     mutable int seq_hint_ = 0;  // no candidate below this index
+    std::vector<int> focus_;
 };
 
 }  // namespace pw::swarm

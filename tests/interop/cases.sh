@@ -1647,6 +1647,49 @@ case_daemon_queue() {
     echo "PASS: download queue of 1: statuses 3/4, queue-move-top, completion order 1 3 2, 3 files identical, kept across restart"
 }
 
+# GET /stream/ while the daemon downloads from a rate-limited libtorrent seeder: curl
+# fetches a Range at ~90% of the file and gets the source's bytes before the download
+# is over (the range's pieces are fetched first); HEAD, 416 and 404 answers; then the
+# whole download completes intact.
+case_daemon_stream() {
+    need_piecewise
+    single_payload 32; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed --upload-limit 1000000; seeder_announced   # ~33 s for the whole file
+    daemon_start
+    local ih size sid meta first last out code t0 t1 state
+    ih=$(info_hash "$TORRENT"); size=$(stat -c %s "$T/src/$SRC_NAME")
+    sid=$(session_id)
+    meta=$(base64 -w0 "$TORRENT")
+    curl -s --max-time 10 -X POST -H "X-Transmission-Session-Id: $sid" "http://$DAEMON_RPC/transmission/rpc" \
+        -d "{\"jsonrpc\":\"2.0\",\"method\":\"torrent_add\",\"params\":{\"metainfo\":\"$meta\"},\"id\":1}" |
+        grep -q torrent_added || fail "torrent_add failed"
+    first=$((size * 9 / 10 + 4321)); last=$((first + 999999))
+    t0=$(date +%s.%N)
+    code=$(curl -s --max-time 90 -o "$T/range.bin" -w '%{http_code}' -H "Range: bytes=$first-$last" \
+        "http://$DAEMON_RPC/stream/$ih/0/$SRC_NAME")
+    t1=$(date +%s.%N)
+    state=$(metrics_get | grep '^piecewise_torrents{state=')
+    [[ $code == 206 ]] || fail "Range at 90%: HTTP $code"
+    [[ $(stat -c %s "$T/range.bin") == 1000000 ]] && cmp -s -i "$first:0" -n 1000000 "$T/src/$SRC_NAME" "$T/range.bin" ||
+        fail "the range's bytes differ from the source"
+    [[ $state == *'state="downloading"} 1'* ]] ||
+        fail "the download was over before the range arrived: $(echo "$state" | tr '\n' ' ')"
+    echo "1 MB at 90% of $size bytes in $("$PW_PY" -c "print(round($t1 - $t0, 2))") s, while still downloading"
+    out=$(curl -s -I --max-time 10 "http://$DAEMON_RPC/stream/$ih/0")
+    [[ $out == *"HTTP/1.1 200"* && $out == *"Accept-Ranges: bytes"* && $out == *"Content-Length: $size"* ]] ||
+        fail "HEAD: $out"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 -H "Range: bytes=$size-" "http://$DAEMON_RPC/stream/$ih/0")
+    [[ $code == 416 ]] || fail "Range past the end: HTTP $code"
+    code=$(curl -s -o /dev/null -w '%{http_code}' --max-time 10 "http://$DAEMON_RPC/stream/$ih/1")
+    [[ $code == 404 ]] || fail "file index 1 of a one-file torrent: HTTP $code"
+    wait_until "$WAIT" bash -c "curl -s --max-time 10 http://$DAEMON_RPC/metrics | grep -q '^piecewise_torrents{state=\"seeding\"} 1\$'" ||
+        fail "not seeding within $WAIT s"
+    check_same
+    curl -s --max-time 30 "http://$DAEMON_RPC/stream/$ih/0" | cmp -s - "$T/src/$SRC_NAME" || fail "whole-file GET differs"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: /stream/ served a range at 90% during the download, HEAD/416/404 right, whole file intact"
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {

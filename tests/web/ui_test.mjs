@@ -152,6 +152,8 @@ async function main() {
     }));
     if (fileRow[1] !== name) fail(`files tab: ${JSON.stringify(fileRow)}`);
     log('files tab lists', JSON.stringify(fileRow));
+    const streamHref = await page.evaluate(() => document.querySelector('#files a.stream')?.getAttribute('href'));
+    if (!/^\/stream\/[0-9a-f]{40}\/0\//.test(streamHref || '')) fail(`files tab stream link: ${streamHref}`);
     // A DOM click (not a pointer at coordinates): the same change event, no race with layout.
     await page.evaluate(() => document.querySelector('#files input[type=checkbox]').click());
     const outcome = await waitFor('the file selection answer', async () => {

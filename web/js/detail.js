@@ -9,7 +9,7 @@ const FIELDS = {
   general: ['id', 'name', 'hash_string', 'total_size', 'size_when_done', 'have_valid', 'percent_done', 'status', 'error', 'error_string',
     'download_dir', 'added_date', 'uploaded_ever', 'downloaded_ever', 'upload_ratio', 'piece_count', 'piece_size', 'magnet_link',
     'peers_connected', 'eta', 'comment', 'creator', 'is_private', 'labels'],
-  files: ['id', 'files', 'file_stats', 'wanted', 'priorities'],
+  files: ['id', 'files', 'file_stats', 'wanted', 'priorities', 'hash_string'],
   peers: ['id', 'peers'],
   trackers: ['id', 'tracker_stats'],
   pieces: ['id', 'pieces', 'piece_count', 'percent_done'],
@@ -107,9 +107,18 @@ export class Detail {
           this.setFiles(t.id, k, i, null);
         });
         const name = el('td', { text: f.name });
+        // GET /stream/<hash>/<index>/<name>: plays or opens it while it downloads.
+        const play = el('td');
+        if (t.hash_string) {
+          const base = f.name.split('/').pop();
+          play.append(el('a', {
+            class: 'stream', text: 'stream', target: '_blank', rel: 'noopener',
+            href: `/stream/${t.hash_string}/${i}/${encodeURIComponent(base)}`,
+          }));
+        }
         const size = el('td', { class: 'c-num', text: fmt.size(f.length) });
         const done = el('td');
-        return { tr: el('tr', {}, el('td', {}, box), name, size, done, el('td', {}, sel)), box, sel, done };
+        return { tr: el('tr', {}, el('td', {}, box), name, size, done, el('td', {}, sel), play), box, sel, done };
       });
       $('files').replaceChildren(...this.fileRows.map((r) => r.tr));
     }

@@ -15,6 +15,7 @@
 #include "daemon/http/access.hpp"
 #include "daemon/http/event_hub.hpp"
 #include "daemon/http/metrics.hpp"
+#include "daemon/http/stream.hpp"
 #include "daemon/http/web_assets.hpp"
 
 namespace pw::daemon::http {
@@ -37,6 +38,7 @@ struct Server::Impl {
     asio::io_context io;
     tcp::acceptor acceptor{io};
     asio::thread_pool rpc_pool{1};  // engine calls block: never on the server thread
+    std::shared_ptr<IoGate> gate = std::make_shared<IoGate>(io);  // engine callbacks -> io
     std::thread thread;
     bool stopped = false;
     int connections = 0;
@@ -102,12 +104,13 @@ struct Server::Impl {
         return std::nullopt;
     }
 
-    enum class Route { rpc, asset, events, metrics, none };
+    enum class Route { rpc, asset, events, metrics, none, stream };
     static Route route_of(std::string_view target) {
         if (target == "/transmission/rpc" || target == "/transmission/rpc/") return Route::rpc;
         auto path = target.substr(0, target.find('?'));
         if (path == "/events") return Route::events;
         if (path == "/metrics") return Route::metrics;
+        if (path.starts_with("/stream/")) return Route::stream;
         if (find_web_asset(path)) return Route::asset;
         return Route::none;
     }
@@ -253,6 +256,13 @@ struct Server::Impl {
                 if (rec) break;
                 auto req = parser.release();
                 auto route = route_of(req.target());
+                if (route == Route::stream) {
+                    StreamConfig sc;
+                    sc.wait = cfg.stream_wait;
+                    if (!co_await serve_stream(stream, req, methods.daemon(), rpc_pool, gate, sc))
+                        break;
+                    continue;
+                }
                 if (route == Route::events && req.method() == bhttp::verb::head) {
                     res = reply(req, bhttp::status::ok, "", "text/event-stream; charset=utf-8");
                 } else if (route == Route::events) {
@@ -366,6 +376,7 @@ void Server::stop() {
         boost::system::error_code ec;
         d.acceptor.close(ec);
     });
+    d.gate->close();
     d.rpc_pool.join();
     d.io.stop();
     if (d.thread.joinable()) d.thread.join();

@@ -1,7 +1,7 @@
 // The daemon's HTTP/1.1 server (Boost.Beast, coroutines) on its own io_context thread:
 // POST /transmission/rpc and /transmission/rpc/ (rpc-spec.md 2.2); GET / and the web UI's
 // files (web_assets.hpp), GET /events (server-sent events, event_hub.hpp) and GET /metrics
-// (Prometheus, metrics.hpp). Every request passes the checks of access.hpp (the session
+// (Prometheus, metrics.hpp), GET|HEAD /stream/<info-hash>/<file> (stream.hpp). Every request passes the checks of access.hpp (the session
 // id only for the RPC: the others are GETs that change nothing, and EventSource cannot
 // send headers); the body goes to rpc::Methods on a separate worker thread, so a
 // slow engine call never stalls accepting or reading. Limits: header 16 KiB, body
@@ -11,6 +11,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/thread_pool.hpp>
+#include <chrono>
 #include <functional>
 #include <memory>
 #include <optional>
@@ -30,6 +31,8 @@ struct ServerConfig {
     std::uint32_t header_limit = 16u << 10;
     std::chrono::seconds read_timeout{30};
     bool metrics_per_torrent = false;  // /metrics: per-torrent series too
+    // GET /stream/ (stream.hpp): how long each chunk may wait for its pieces.
+    std::chrono::milliseconds stream_wait{std::chrono::seconds(60)};
 };
 
 class Server {
