@@ -28,6 +28,7 @@
 #include "piecewise/session.hpp"
 #include "session/context.hpp"
 #include "storage/checker.hpp"
+#include "storage/resume.hpp"
 #include "storage/storage.hpp"
 #include "swarm/choker.hpp"
 #include "swarm/file_priority.hpp"
@@ -98,6 +99,7 @@ public:
     bool settled() const { return paused_ && settled_; }
     void reannounce();
     bool paused() const { return paused_; }
+    bool errored() const { return state_ == piecewise::TorrentState::error; }
     const meta::Metainfo& metainfo() const { return meta_; }
     const piecewise::AddTorrentParams& params() const { return params_; }
     std::filesystem::path resume_file() const { return resume_path(); }
@@ -311,6 +313,19 @@ private:
     std::int64_t activity_bytes_ = 0;                  // downloaded_ + uploaded_ when last seen
     bool seed_limit_stopped_ = false;
     bool seed_limit_stop_pending_ = false;
+
+    // torrent_file_watch.cpp: files changed behind our back (storage/file_change.hpp).
+    void watch_files();  // from tick(): stamps some settled files on the disk pool
+    bool file_settled(int file) const;  // every piece touching it verified and written
+    // A failed read: its file is suspect (the resume data stops vouching for it, so a
+    // restart hashes it again), and the torrent stops.
+    void fail_storage(const storage::StorageError& err);
+    void fail_file(int file, const std::string& why);
+    std::vector<std::optional<storage::FileStamp>> watch_base_;  // per file, once settled
+    std::vector<char> suspect_;                                  // per file
+    std::size_t watch_cursor_ = 0;
+    bool watch_running_ = false;
+    int watch_epoch_ = 0;  // bumped when files are arranged: stamps taken before are void
 };
 
 }  // namespace pw::session
