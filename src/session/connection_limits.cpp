@@ -11,7 +11,8 @@ struct ConnectionLimits::State {
     int half_open = 0;
     std::map<Address, int> per_ip;
     std::uint64_t next_seq = 0;
-    std::map<std::uint64_t, Entry*> pending;  // by accept order: oldest first
+    std::map<std::uint64_t, Entry*> pending;  // sent nothing yet, by accept order: oldest first
+    std::map<std::uint64_t, Entry*> spoke;    // pending that sent bytes, by accept order
 };
 
 struct ConnectionLimits::Entry {
@@ -20,6 +21,7 @@ struct ConnectionLimits::Entry {
     bool counted = true;
     bool half_open = false;
     bool in_pending = false;
+    bool spoke = false;  // in State::spoke rather than State::pending
     std::uint64_t seq = 0;
     Clock::time_point since{};
     std::function<void()> on_evict;
@@ -38,7 +40,7 @@ struct ConnectionLimits::Entry {
     void leave_pending() {
         if (!in_pending) return;
         in_pending = false;
-        st->pending.erase(seq);
+        (spoke ? st->spoke : st->pending).erase(seq);
     }
     ~Entry() { uncount(); }
 };
@@ -56,6 +58,13 @@ void ConnectionLimits::Slot::on_evict(std::function<void()> fn) {
 
 void ConnectionLimits::Slot::handshaken() {
     if (entry_) entry_->leave_pending();
+}
+
+void ConnectionLimits::Slot::spoke() {
+    if (!entry_ || !entry_->in_pending || entry_->spoke) return;
+    entry_->st->pending.erase(entry_->seq);
+    entry_->spoke = true;
+    entry_->st->spoke.emplace(entry_->seq, entry_.get());
 }
 
 ConnectionLimits::ConnectionLimits(Caps caps) : st_(std::make_shared<State>()) {
@@ -110,10 +119,17 @@ ConnectionLimits::Slot ConnectionLimits::outgoing(const Address& ip) {
 }
 
 bool ConnectionLimits::evict_pending(Clock::time_point now, Clock::duration grace) {
-    if (st_->pending.empty()) return false;
-    Entry* e = st_->pending.begin()->second;
-    // Without a way to close it (its owner has not started yet), it keeps its place.
-    if (now - e->since < grace || !e->on_evict) return false;
+    // Without a way to close it (its owner has not started yet), one keeps its place.
+    auto ripe = [&](const std::map<std::uint64_t, Entry*>& m, Clock::duration wait) -> Entry* {
+        if (m.empty()) return nullptr;
+        Entry* e = m.begin()->second;
+        return now - e->since >= wait && e->on_evict ? e : nullptr;
+    };
+    // One that spoke gets four times the grace: a real peer's MSE negotiation and
+    // handshake take a few round trips, longer on a loaded network thread.
+    Entry* e = ripe(st_->pending, grace);
+    if (!e) e = ripe(st_->spoke, 4 * grace);
+    if (!e) return false;
     auto close = std::move(e->on_evict);
     e->uncount();  // may not touch `e` after the callback: it may destroy the Slot
     if (close) close();
@@ -127,7 +143,7 @@ int ConnectionLimits::half_open() const {
     return st_->half_open;
 }
 int ConnectionLimits::pending() const {
-    return static_cast<int>(st_->pending.size());
+    return static_cast<int>(st_->pending.size() + st_->spoke.size());
 }
 int ConnectionLimits::from(const Address& ip) const {
     auto it = st_->per_ip.find(ip);

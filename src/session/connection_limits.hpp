@@ -50,6 +50,9 @@ class ConnectionLimits {
         void connected();
         // Incoming: the BitTorrent handshake arrived (no longer evictable as pending).
         void handshaken();
+        // Incoming: its first bytes arrived (an MSE key or the start of a handshake). It
+        // stays pending, but is evicted only after every pending one that sent nothing.
+        void spoke();
         // Incoming: how evict_pending() closes this connection (replaces the one given to
         // incoming()).
         void on_evict(std::function<void()> fn);
@@ -77,7 +80,10 @@ class ConnectionLimits {
     Slot outgoing(const Address& ip);
 
     // Closes the oldest pending incoming connection that has waited at least `grace`
-    // (its place is given back at once); false when there is none.
+    // (its place is given back at once), one that sent nothing yet before any that spoke,
+    // which must have waited 4 x `grace`: under a flood of silent connections a real peer
+    // still negotiating (MSE takes a few round trips) keeps its place. False when there
+    // is none.
     bool evict_pending(Clock::time_point now, Clock::duration grace);
 
     int open() const;       // connections holding a place

@@ -415,8 +415,12 @@ awaitable<void> Session::Impl::resume(TorrentId id) {
         co_return;
     }
     auto it = torrents.find(id);
-    if (it == torrents.end() || !it->second->paused()) co_return;
+    if (it == torrents.end()) co_return;
     auto old = it->second;
+    // A torrent stopped by an error (a full disk, a file changed on disk) starts afresh
+    // too, from the resume data its shutdown records (which vouches only for what it can).
+    if (!old->paused() && !old->errored()) co_return;
+    if (!old->paused()) co_await old->pause(std::chrono::seconds(3));
     if (!co_await wait_settled(old)) co_return;
     if (auto now = torrents.find(id); now == torrents.end() || now->second != old) co_return;  // removed or resumed meanwhile
     auto p = old->params();

@@ -274,6 +274,7 @@ struct Session::Impl {
         std::string first(protocol.size(), '\0');
         auto [ec, n] = co_await asio::async_read(sock, asio::buffer(first), use_nothrow);
         if (ec || !sock.is_open()) co_return;
+        slot.spoke();  // evicted after the silent ones, if the listener needs places
         pw::peer::Transport transport;
         std::string hs;
         std::optional<pw::Sha1Digest> skey;

@@ -172,6 +172,7 @@ void Torrent::tick() {
         if (dht_schedule_.due(ticks_, every)) dht_lookup();
     }
     if (ticks_ % 60 == 5) send_pex();
+    if (ticks_ % 5 == 2) watch_files();
     check_seed_limits();
 }
 

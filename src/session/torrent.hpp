@@ -29,6 +29,7 @@
 #include "session/context.hpp"
 #include "storage/checker.hpp"
 #include "storage/parse/relocation.hpp"
+#include "storage/resume.hpp"
 #include "storage/storage.hpp"
 #include "swarm/choker.hpp"
 #include "swarm/file_priority.hpp"
@@ -100,6 +101,7 @@ public:
     bool settled() const { return paused_ && settled_; }
     void reannounce();
     bool paused() const { return paused_; }
+    bool errored() const { return state_ == piecewise::TorrentState::error; }
     const meta::Metainfo& metainfo() const { return meta_; }
     const piecewise::AddTorrentParams& params() const { return params_; }
     std::filesystem::path resume_file() const { return resume_path(); }
@@ -352,6 +354,18 @@ private:
   private:
     // pick_block: a focused piece another peer started, with a free block this peer has.
     bool pick_focus_partial(PeerConnection& p, peer::OutRequest& out);
+    // torrent_file_watch.cpp: files changed behind our back (storage/file_change.hpp).
+    void watch_files();  // from tick(): stamps some settled files on the disk pool
+    bool file_settled(int file) const;  // every piece touching it verified and written
+    // A failed read: its file is suspect (the resume data stops vouching for it, so a
+    // restart hashes it again), and the torrent stops.
+    void fail_storage(const storage::StorageError& err);
+    void fail_file(int file, const std::string& why);
+    std::vector<std::optional<storage::FileStamp>> watch_base_;  // per file, once settled
+    std::vector<char> suspect_;                                  // per file
+    std::size_t watch_cursor_ = 0;
+    bool watch_running_ = false;
+    int watch_epoch_ = 0;  // bumped when files are arranged: stamps taken before are void
 };
 
 }  // namespace pw::session

@@ -10,6 +10,7 @@
 
 #include "lsd/local_discovery.hpp"
 #include "session/torrent.hpp"
+#include "storage/file_change.hpp"
 #include "storage/resume.hpp"
 
 namespace pw::session {
@@ -141,8 +142,11 @@ void Torrent::save_resume() {
     auto files = meta_.files;
     ++disk_jobs_;
     auto self = shared_from_this();
-    ctx_.disk.post([self, storage, file, files, r = std::move(r)]() mutable {
+    ctx_.disk.post([self, storage, file, files, r = std::move(r), suspect = suspect_]() mutable {
         r.files = storage::stamp_files(files, storage->root());
+        // A file whose reads failed or that changed behind our back: not vouched for.
+        for (std::size_t i = 0; i < suspect.size() && i < r.files.size(); ++i)
+            if (suspect[i]) r.files[i] = storage::suspect_stamp;
         r.parts = storage::stamp_file(storage->parts_path());
         storage::save_resume_file(file, r);
         asio::post(self->ctx_.io, [self] { --self->disk_jobs_; });

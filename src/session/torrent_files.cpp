@@ -106,6 +106,8 @@ void Torrent::set_file_priorities(std::vector<int> prios) {
 
 void Torrent::post_arrange() {
     arranged_prio_ = file_prio_;
+    ++watch_epoch_;  // files may move: the watch starts over
+    watch_base_.clear();
     ++disk_jobs_;
     auto self = shared_from_this();
     auto storage = storage_;

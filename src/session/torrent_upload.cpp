@@ -125,14 +125,15 @@ void Torrent::serve(PeerConnection& p) {
         auto storage = storage_;
         auto conn = p.shared_from_this();
         std::int64_t offset = std::int64_t(run[0].piece) * meta_.piece_length + run[0].begin;
-        ctx_.disk.post([this, self, storage, conn, run = std::move(run), offset, run_bytes]() mutable {
+        ctx_.disk.post_urgent([this, self, storage, conn, run = std::move(run), offset, run_bytes]() mutable {
             std::shared_ptr<char[]> buf(new char[static_cast<std::size_t>(run_bytes)]);
             auto err = storage->read(offset, buf.get(), static_cast<std::size_t>(run_bytes));
             asio::post(ctx_.io, [self, conn, run = std::move(run), buf = std::move(buf), err] {
                 --self->disk_jobs_;
                 --conn->reads_in_flight;
                 if (err) {
-                    self->fail_torrent(err.message());
+                    // Nothing read is sent: a short read never goes out as a piece.
+                    self->fail_storage(err);
                     return;
                 }
                 // BEP 6 lets requests being processed complete after a choke.

@@ -134,9 +134,17 @@ class Checker {
         std::int64_t pos = piece_start(cur);
         std::int64_t piece_end = pos + piece_size(cur);
         const std::int64_t end = piece_start(last - 1) + piece_size(last - 1);
+        // After a failed read, no read crosses a piece's end: a file that cannot be read
+        // must not take the pieces of its readable neighbours down with it.
+        bool by_piece = false;
         while (cur < last && !cancelled()) {
             std::int64_t len = std::min(kExtent, end - pos);
+            if (by_piece) len = std::min(len, piece_end - pos);
             if (storage_.read(pos, buf, static_cast<std::size_t>(len))) {
+                if (!by_piece && len > piece_end - pos) {
+                    by_piece = true;  // read this piece alone again
+                    continue;
+                }
                 // This piece cannot be read; the next one starts a fresh read.
                 hasher.finish();
                 decide(cur++, false);

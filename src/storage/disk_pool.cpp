@@ -40,9 +40,18 @@ void DiskPool::post(std::function<void()> job) {
     cv_.notify_one();
 }
 
+void DiskPool::post_urgent(std::function<void()> job) {
+    if (!job) return;
+    {
+        std::lock_guard lock(mu_);
+        urgent_.push_back(std::move(job));
+    }
+    cv_.notify_one();
+}
+
 std::size_t DiskPool::queued() const {
     std::lock_guard lock(mu_);
-    return jobs_.size();
+    return jobs_.size() + urgent_.size();
 }
 
 void DiskPool::run() {
@@ -50,11 +59,12 @@ void DiskPool::run() {
         std::function<void()> job;
         {
             std::unique_lock lock(mu_);
-            cv_.wait(lock, [this] { return stop_ || !jobs_.empty(); });
-            // Stopping still drains the queue, including jobs that running jobs post.
-            if (jobs_.empty()) return;
-            job = std::move(jobs_.front());
-            jobs_.pop_front();
+            cv_.wait(lock, [this] { return stop_ || !jobs_.empty() || !urgent_.empty(); });
+            // Stopping still drains the queues, including jobs that running jobs post.
+            auto& q = !urgent_.empty() ? urgent_ : jobs_;
+            if (q.empty()) return;
+            job = std::move(q.front());
+            q.pop_front();
         }
         // A failing job must not take the worker (and with it the process) down.
         try {

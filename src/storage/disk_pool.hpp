@@ -20,6 +20,10 @@ public:
     DiskPool& operator=(const DiskPool&) = delete;
 
     void post(std::function<void()> job);
+    // A job that someone waits on now (a read for a peer's request): run before every
+    // queued post()ed job, in its own FIFO order. A slow disk then delays uploads by one
+    // write at most, not by the whole queue of piece writes (bounded by the cache).
+    void post_urgent(std::function<void()> job);
     std::size_t queued() const;
     unsigned size() const { return static_cast<unsigned>(threads_.size()); }
 
@@ -28,6 +32,7 @@ private:
     mutable std::mutex mu_;
     std::condition_variable cv_;
     std::deque<std::function<void()>> jobs_;
+    std::deque<std::function<void()>> urgent_;
     bool stop_ = false;
     std::vector<std::thread> threads_;
 };

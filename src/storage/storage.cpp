@@ -47,12 +47,12 @@ std::error_code errno_code(int e) {
 // `v` is consumed. A read that hits end of file gives StorageErrc::unexpected_eof; a write
 // that makes no progress gives EIO.
 template <bool Write>
-std::error_code transfer_all(int fd, std::vector<iovec>& v, std::int64_t off) {
+std::error_code transfer_all(FileIo& io, int fd, std::vector<iovec>& v, std::int64_t off) {
     std::size_t i = 0;
     while (i < v.size() && v[i].iov_len == 0) ++i;
     while (i < v.size()) {
         int count = static_cast<int>(std::min<std::size_t>(v.size() - i, IOV_MAX));
-        ssize_t n = Write ? ::pwritev(fd, &v[i], count, off) : ::preadv(fd, &v[i], count, off);
+        ssize_t n = Write ? io.pwritev(fd, &v[i], count, off) : io.preadv(fd, &v[i], count, off);
         if (n < 0) {
             if (errno == EINTR) continue;
             return errno_code(errno);
@@ -73,9 +73,9 @@ std::error_code transfer_all(int fd, std::vector<iovec>& v, std::int64_t off) {
     return {};
 }
 
-int open_retry(const char* path, int flags) {
+int open_retry(FileIo& io, const char* path, int flags) {
     int fd;
-    do fd = ::open(path, flags, 0644);
+    do fd = io.open(path, flags, 0644);
     while (fd < 0 && errno == EINTR);
     return fd;
 }
@@ -105,11 +105,14 @@ std::string StorageError::message() const {
     return m + ": " + ec.message();
 }
 
+// Closed through the Storage's FileIo, which outlives it: an OpenFile is only held by
+// the Storage and by its calls in progress.
 struct Storage::OpenFile {
+    FileIo* io;
     int fd;
     bool writable;
-    OpenFile(int f, bool w) : fd(f), writable(w) {}
-    ~OpenFile() { ::close(fd); }
+    OpenFile(FileIo* i, int f, bool w) : io(i), fd(f), writable(w) {}
+    ~OpenFile() { io->close(fd); }
     OpenFile(const OpenFile&) = delete;
     OpenFile& operator=(const OpenFile&) = delete;
 };
@@ -119,8 +122,10 @@ struct Storage::Slot {
     std::list<int>::iterator lru;  // valid while `file` is set
 };
 
-Storage::Storage(std::vector<meta::FileEntry> files, std::int64_t total_size, fs::path root)
-    : files_(std::move(files)),
+Storage::Storage(std::vector<meta::FileEntry> files, std::int64_t total_size, fs::path root,
+                 std::shared_ptr<FileIo> io)
+    : io_(io ? std::move(io) : default_file_io()),
+      files_(std::move(files)),
       total_size_(total_size),
       root_(std::move(root)),
       slots_(files_.size() + 1),
@@ -201,12 +206,12 @@ Storage::FileRef Storage::fd(int file, bool create, StorageError& err) {
         }
     }
     int flags = O_CLOEXEC | (create ? O_RDWR | O_CREAT : O_RDONLY);
-    int raw = open_retry(p.c_str(), flags);
+    int raw = open_retry(*io_, p.c_str(), flags);
     if (raw < 0 && (errno == EMFILE || errno == ENFILE) && !lru_.empty()) {
         // Out of descriptors: let go of every cached one (those in use close when done).
         for (int f : lru_) slots_[f].file.reset();
         lru_.clear();
-        raw = open_retry(p.c_str(), flags);
+        raw = open_retry(*io_, p.c_str(), flags);
     }
     if (raw < 0) {
         err = {errno_code(errno), p.string(), "open"};
@@ -214,7 +219,7 @@ Storage::FileRef Storage::fd(int file, bool create, StorageError& err) {
     }
     // A read-only descriptor being replaced stays open for whoever still holds it.
     if (slot.file) lru_.erase(slot.lru);
-    slot.file = std::make_shared<const OpenFile>(raw, create);
+    slot.file = std::make_shared<const OpenFile>(io_.get(), raw, create);
     lru_.push_front(file);
     slot.lru = lru_.begin();
     while (lru_.size() > max_open_) {
@@ -256,7 +261,7 @@ StorageError Storage::write(std::int64_t offset, std::span<const iovec> bufs) {
                           slot == file ? file_offset : files_[file].offset + file_offset;
                       FileRef f = fd(slot, true, err);
                       if (!f) return false;
-                      if (auto ec = transfer_all<true>(f->fd, v, at))
+                      if (auto ec = transfer_all<true>(*io_, f->fd, v, at))
                           err = {ec, slot_path(slot).string(), "write"};
                       return !err;
                   });
@@ -290,7 +295,7 @@ StorageError Storage::read(std::int64_t offset, char* out, std::size_t len) {
                       FileRef f = fd(slot, false, err);
                       if (!f) return false;
                       v.assign(1, iovec{dst, n});
-                      if (auto ec = transfer_all<false>(f->fd, v, at))
+                      if (auto ec = transfer_all<false>(*io_, f->fd, v, at))
                           err = {ec, slot_path(slot).string(), "read"};
                       return !err;
                   });
@@ -308,9 +313,9 @@ StorageError Storage::create_empty_files() {
         fs::create_directories(p.parent_path(), ec);
         if (ec) return {ec, p.parent_path().string(), "mkdir"};
         if (files_[i].length != 0) continue;
-        int raw = open_retry(p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC);
+        int raw = open_retry(*io_, p.c_str(), O_WRONLY | O_CREAT | O_CLOEXEC);
         if (raw < 0) return {errno_code(errno), p.string(), "open"};
-        ::close(raw);
+        io_->close(raw);
     }
     return {};
 }
@@ -357,9 +362,9 @@ StorageError Storage::unpark(int file,
         if (!dst) return err;
         buf.resize(static_cast<std::size_t>(e - b));
         std::vector<iovec> v{{buf.data(), buf.size()}};
-        if (auto ec = transfer_all<false>(src->fd, v, b)) return {ec, parts_path_.string(), "read"};
+        if (auto ec = transfer_all<false>(*io_, src->fd, v, b)) return {ec, parts_path_.string(), "read"};
         v.assign(1, iovec{buf.data(), buf.size()});
-        if (auto ec = transfer_all<true>(dst->fd, v, b - fe.offset))
+        if (auto ec = transfer_all<true>(*io_, dst->fd, v, b - fe.offset))
             return {ec, full_path(file).string(), "write"};
     }
     u = 0;

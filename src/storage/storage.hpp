@@ -26,6 +26,7 @@
 #include <vector>
 
 #include "meta/metainfo.hpp"
+#include "storage/file_io.hpp"
 
 namespace pw::storage {
 
@@ -56,8 +57,11 @@ struct Slice {
 
 class Storage {
 public:
-    // `root` is the download directory; each FileEntry::path is relative to it.
-    Storage(std::vector<meta::FileEntry> files, std::int64_t total_size, std::filesystem::path root);
+    // `root` is the download directory; each FileEntry::path is relative to it. `io`: the
+    // file calls to make (null: default_file_io(), the system's unless a test replaced
+    // them); it must be thread-safe.
+    Storage(std::vector<meta::FileEntry> files, std::int64_t total_size, std::filesystem::path root,
+            std::shared_ptr<FileIo> io = nullptr);
     ~Storage();
     Storage(const Storage&) = delete;
     Storage& operator=(const Storage&) = delete;
@@ -128,6 +132,7 @@ public:
     template <class Fn>
     void for_each_part(std::int64_t offset, std::int64_t length, Fn&& fn) const;
 
+    std::shared_ptr<FileIo> io_;  // never null
     std::vector<meta::FileEntry> files_;
     std::int64_t total_size_;
     std::filesystem::path root_;

@@ -146,3 +146,23 @@ TEST(ConnectionLimits, PendingWithoutACloserIsNotEvicted) {
     EXPECT_FALSE(l.evict_pending(t0 + 10s, 500ms));
     EXPECT_EQ(l.open(), 1);
 }
+
+// Issue 14's flood: the pending connections that sent nothing go first; one that spoke
+// (a real peer in the middle of its MSE negotiation) only after 4 x the grace.
+TEST(ConnectionLimits, SilentPendingGoBeforeThoseThatSpoke) {
+    ConnectionLimits l({3, 0, 0});
+    std::vector<int> closed;
+    auto honest = l.incoming(make_address("127.0.0.2"), t0, [&] { closed.push_back(1); });
+    auto silent = l.incoming(make_address("127.0.0.3"), t0 + 100ms, [&] { closed.push_back(2); });
+    honest.spoke();
+    honest.spoke();  // once only
+    EXPECT_EQ(l.pending(), 2);
+    EXPECT_FALSE(l.evict_pending(t0 + 500ms, 500ms));  // the silent one is not ripe yet
+    EXPECT_TRUE(l.evict_pending(t0 + 600ms, 500ms));   // it goes first, though younger
+    EXPECT_EQ(closed, std::vector<int>{2});
+    EXPECT_FALSE(l.evict_pending(t0 + 1900ms, 500ms));  // the speaker gets 2 s
+    EXPECT_TRUE(l.evict_pending(t0 + 2s, 500ms));
+    EXPECT_EQ(closed, (std::vector<int>{2, 1}));
+    EXPECT_EQ(l.pending(), 0);
+    EXPECT_EQ(l.open(), 0);  // both places given back
+}

@@ -1690,6 +1690,16 @@ case_daemon_stream() {
     echo "PASS: /stream/ served a range at 90% during the download, HEAD/416/404 right, whole file intact"
 }
 
+# Connection flood (issue 14): tests/interop/flood_test.sh scaled to fit the harness
+# (3,000 connections from 3,000 addresses for 30 s, half handshaking and stalling, half
+# silent, while `piecewise get` fetches 64 MiB): the leecher finishes under the flood,
+# byte-identical, and the seeder stays within its descriptor cap. About 40 s.
+case_flood() {
+    need_piecewise
+    PW_FLOOD_INSIDE=1 PW_FLOOD_MIB=64 PW_FLOOD_SECONDS=30 \
+        timeout -k 5 60 bash "$HERE/flood_test.sh" "$PW_BIN" || die "flood_test failed"
+}
+
 list_cases() { declare -F | awk '{print $3}' | sed -n 's/^case_//p'; }
 
 main() {

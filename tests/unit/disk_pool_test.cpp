@@ -100,3 +100,28 @@ TEST(DiskPoolTest, SurvivesThrowingJobs) {
     EXPECT_NE(err.find("boom"), std::string::npos);
     EXPECT_NE(err.find("unknown exception"), std::string::npos);
 }
+
+// Urgent jobs (reads a peer waits on) run before the queued ones, in their own order.
+TEST(DiskPool, UrgentJobsGoFirst) {
+    std::mutex mu;
+    std::vector<int> order;
+    std::promise<void> release;
+    auto gate = release.get_future().share();
+    {
+        pw::storage::DiskPool pool(1);
+        pool.post([gate] { gate.wait(); });  // holds the only worker
+        for (int i = 0; i < 3; ++i)
+            pool.post([&, i] {
+                std::lock_guard lk(mu);
+                order.push_back(i);
+            });
+        for (int i = 10; i < 12; ++i)
+            pool.post_urgent([&, i] {
+                std::lock_guard lk(mu);
+                order.push_back(i);
+            });
+        EXPECT_GE(pool.queued(), 5u);  // 6 while the worker has not taken the gate yet
+        release.set_value();
+    }  // the destructor drains the queues
+    EXPECT_EQ(order, (std::vector<int>{10, 11, 0, 1, 2}));
+}
