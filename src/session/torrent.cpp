@@ -135,6 +135,7 @@ wire::Handshake Torrent::our_handshake() const {
     h.set_extensions();
     h.set_fast();                                              // BEP 6
     if (ctx_.dht && !meta_.is_private) h.reserved[7] |= 0x01;  // BEP 5: we run a DHT node
+    if (meta_.format != meta::Format::v1) h.set_v2();         // BEP 52
     return h;
 }
 

@@ -24,6 +24,7 @@
 
 #include "crypto/sha1.hpp"
 #include "meta/metainfo.hpp"
+#include "meta/piece_hasher.hpp"
 #include "peer/peer_connection.hpp"
 #include "piecewise/session.hpp"
 #include "session/context.hpp"
@@ -51,7 +52,7 @@ struct PartialPiece {
     int hashed_blocks = 0;  // blocks [0, hashed_blocks) are fed to `hasher`
     bool hashing = false;   // complete: being checked and written on the disk pool
     std::unique_ptr<char[]> data;
-    std::unique_ptr<crypto::Sha1> hasher;  // SHA-1 of the received prefix
+    std::unique_ptr<meta::PieceHasher> hasher;  // v1/v2 hash of the received prefix
     std::vector<std::uint8_t> state;
     std::vector<std::uint8_t> requests;  // how many peers each block is requested from
     std::vector<tcp::endpoint> senders;  // who sent each received block
