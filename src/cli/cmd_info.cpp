@@ -50,8 +50,7 @@ void print_text(const meta::Metainfo& m) {
               << "format:        " << meta::format_name(m.format) << "\n";
     if (m.format != meta::Format::v2) std::cout << "info hash:     " << m.info_hash.hex() << "\n";
     if (m.info_hash_v2) std::cout << "info hash v2:  " << m.info_hash_v2->hex() << "\n";
-    std::cout
-              << "piece length:  " << human_size(m.piece_length) << "\n"
+    std::cout << "piece length:  " << human_size(m.piece_length) << "\n"
               << "pieces:        " << m.num_pieces() << "\n"
               << "total size:    " << human_size(m.total_size) << "\n"
               << "private:       " << (m.is_private ? "yes" : "no") << "\n";

@@ -22,8 +22,8 @@
 #include <ctime>
 #include <limits>
 #include <mutex>
-#include <stdexcept>
 #include <span>
+#include <stdexcept>
 #include <thread>
 
 #include "bencode/bencode.hpp"
