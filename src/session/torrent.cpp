@@ -233,7 +233,10 @@ void Torrent::attach_incoming(peer::PeerStream s, const wire::Handshake& theirs,
     peers_.push_back(p);
     attach_bandwidth(*p);
     p->set_transport(std::move(t));
-    p->start(our_handshake(), theirs, meta_.info_hash);
+    // A hybrid answers in the swarm the peer named (BEP 52: v1 or truncated v2 hash).
+    wire::Handshake ours = our_handshake();
+    if (has_info_hash(theirs.info_hash)) ours.info_hash = theirs.info_hash;
+    p->start(ours, theirs, ours.info_hash);
 }
 
 bool Torrent::on_handshake(PeerConnection& p) {
@@ -459,6 +462,7 @@ void Torrent::dht_lookup() {
             if (auto self = weak.lock(); self && !self->stopping_)
                 self->dht_schedule_.finished(self->ticks_, st.announced > 0);
         });
+    dht_lookup_v2();
 }
 
 }  // namespace pw::session

@@ -18,6 +18,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <vector>
@@ -120,6 +121,10 @@ public:
 
     piecewise::TorrentId id() const { return id_; }
     const Sha1Digest& info_hash() const { return meta_.info_hash; }
+    // torrent_v2.cpp. A hybrid torrent (BEP 52) is in two swarms: its v1 info-hash and its
+    // v2 info-hash truncated to 20 bytes; peers may name either in their handshake.
+    std::optional<Sha1Digest> v2_swarm() const;
+    bool has_info_hash(const Sha1Digest& ih) const;
     piecewise::TorrentStatus status() const;
     bool checking() const { return state_ == piecewise::TorrentState::checking && !stopping_; }
     bool accepting() const { return state_ == piecewise::TorrentState::downloading ||
@@ -312,6 +317,10 @@ private:
     std::int64_t activity_bytes_ = 0;                  // downloaded_ + uploaded_ when last seen
     bool seed_limit_stopped_ = false;
     bool seed_limit_stop_pending_ = false;
+
+    // torrent_v2.cpp: the second swarm of a hybrid (announce, DHT lookup).
+    boost::asio::awaitable<void> announce_v2_swarm(std::string url, tracker::Event ev);
+    void dht_lookup_v2();
 };
 
 }  // namespace pw::session
