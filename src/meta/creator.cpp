@@ -319,8 +319,7 @@ std::string create_torrent(const fs::path& path, const CreateOptions& opts) {
     if (v2 && (piece_len < kMinPiece || (piece_len & (piece_len - 1)) != 0))
         fail("a v2 or hybrid torrent needs a power-of-two piece size of at least 16384 bytes");
     if (v2) {
-        // BEP 52: each non-empty file starts a piece; BEP 47 pads fill the gaps (not after
-        // the last file, as libtorrent does).
+        // BEP 52: each non-empty file starts a piece; BEP 47 pads fill the gaps.
         std::vector<InputFile> laid;
         laid.reserve(files.size() * 2);
         std::int64_t pos = 0;
@@ -339,6 +338,17 @@ std::string create_torrent(const fs::path& path, const CreateOptions& opts) {
             f.offset = pos;
             pos += f.length;
             laid.push_back(std::move(f));
+        }
+        // A hybrid's v1 half ends with a pad to the piece boundary too, as libtorrent 2.0
+        // writes it (same info dictionary, so the same info-hashes as libtorrent's).
+        if (opts.format == Format::hybrid && multi && pos % piece_len != 0) {
+            InputFile pad;
+            pad.pad = true;
+            pad.offset = pos;
+            pad.length = piece_len - pos % piece_len;
+            pad.components = {".pad", std::to_string(pad.length)};
+            pos += pad.length;
+            laid.push_back(std::move(pad));
         }
         files = std::move(laid);
         total = pos;
