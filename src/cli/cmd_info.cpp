@@ -47,8 +47,10 @@ std::string utc_time(std::int64_t t) {
 
 void print_text(const meta::Metainfo& m) {
     std::cout << "name:          " << m.name << "\n"
-              << "info hash:     " << m.info_hash.hex() << "\n"
-              << "piece length:  " << human_size(m.piece_length) << "\n"
+              << "format:        " << meta::format_name(m.format) << "\n";
+    if (m.format != meta::Format::v2) std::cout << "info hash:     " << m.info_hash.hex() << "\n";
+    if (m.info_hash_v2) std::cout << "info hash v2:  " << m.info_hash_v2->hex() << "\n";
+    std::cout << "piece length:  " << human_size(m.piece_length) << "\n"
               << "pieces:        " << m.num_pieces() << "\n"
               << "total size:    " << human_size(m.total_size) << "\n"
               << "private:       " << (m.is_private ? "yes" : "no") << "\n";
@@ -105,7 +107,17 @@ void print_json(const meta::Metainfo& m) {
 
     json::object o;
     o["name"] = m.name;
-    o["info_hash"] = m.info_hash.hex();
+    // BEP 52: a v2-only torrent has no v1 info-hash (its truncated v2 hash is only a
+    // swarm name), so it is null rather than something no v1 client would find.
+    if (m.format == meta::Format::v2)
+        o["info_hash"] = nullptr;
+    else
+        o["info_hash"] = m.info_hash.hex();
+    if (m.info_hash_v2)
+        o["info_hash_v2"] = m.info_hash_v2->hex();
+    else
+        o["info_hash_v2"] = nullptr;
+    o["format"] = meta::format_name(m.format);
     o["piece_length"] = m.piece_length;
     o["num_pieces"] = m.num_pieces();
     o["total_size"] = m.total_size;

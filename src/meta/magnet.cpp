@@ -67,6 +67,7 @@ Magnet parse_magnet(std::string_view uri) {
     if (uri.size() > max_uri) throw MetainfoError("magnet: link too long");
     Magnet m;
     bool have_hash = false;
+    bool have_btmh = false;
     std::string_view q = uri.substr(8);
     while (!q.empty()) {
         auto amp = q.find('&');
@@ -80,6 +81,7 @@ Magnet parse_magnet(std::string_view uri) {
         if (key == "xt") {
             std::string lower = value;
             std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
+            if (lower.rfind("urn:btmh:", 0) == 0) have_btmh = true;  // BEP 52 v2: see below
             if (lower.rfind("urn:btih:", 0) != 0) continue;  // btmh (v2) and others: not used here
             std::string_view h = std::string_view(value).substr(9);
             Sha1Digest d;
@@ -111,6 +113,10 @@ Magnet parse_magnet(std::string_view uri) {
             m.select_only.insert(m.select_only.end(), more.begin(), more.end());
         }
     }
+    // A hybrid's magnet carries both hashes and works through its v1 half; a v2-only one
+    // would need the piece layers from peers (BEP 52 hash requests).
+    if (!have_hash && have_btmh)
+        throw MetainfoError("magnet: v2 magnet links (xt=urn:btmh) are not supported yet");
     if (!have_hash) throw MetainfoError("magnet: no urn:btih info-hash (xt)");
     return m;
 }

@@ -22,6 +22,7 @@
 #include <unordered_set>
 
 #include "bencode/bencode.hpp"
+#include "meta/metainfo_detail.hpp"
 
 namespace pw::meta {
 
@@ -275,8 +276,7 @@ void parse_files(const Node& info, const ParseLimits& lim, Metainfo& m) {
         FileEntry f;
         f.path = m.name;
         f.length = length.as_int();
-        auto attr = info.find_string("attr");
-        f.pad = attr && attr->find('p') != std::string_view::npos;
+        detail::read_attributes(info, "'info'", lim.max_path_component, f);
         m.files.push_back(std::move(f));
         m.total_size = length.as_int();
         return;
@@ -296,11 +296,9 @@ void parse_files(const Node& info, const ParseLimits& lim, Metainfo& m) {
         std::string where = "file " + std::to_string(index++);
         if (!fn.is_dict()) fail(where + " is not a dictionary");
         FileEntry f;
-        auto attr = fn.find_string("attr");
-        f.pad = attr && attr->find('p') != std::string_view::npos;
-        bool symlink = attr && attr->find('l') != std::string_view::npos;
+        detail::read_attributes(fn, where, lim.max_path_component, f);
         Node len = fn.find("length");
-        if (len || !symlink) f.length = require_int(fn, "length", where);
+        if (len || !f.symlink) f.length = require_int(fn, "length", where);
         if (f.length < 0) fail(where + " has a negative length");
         if (f.length > kMax - total) fail("total size overflows");
         f.offset = total;
@@ -323,11 +321,21 @@ void parse_files(const Node& info, const ParseLimits& lim, Metainfo& m) {
     make_paths_unique(m.files, lim.max_path_component);
 }
 
-Metainfo parse_info_node(const Node& info, const ParseLimits& lim) {
+Metainfo parse_info_node(const Node& info, const Node& layers, const ParseLimits& lim) {
     if (!info.is_dict()) fail("'info' is not a dictionary");
     Metainfo m;
     m.info_bytes = std::string(info.raw());
     m.info_hash = crypto::sha1(info.raw());
+    // BEP 52: the version is checked before anything else so that a newer format is
+    // reported as such rather than as some other malformation.
+    bool v2 = false;
+    if (Node mv = info.find("meta version")) {
+        if (!mv.is_int()) fail("'meta version' is not an integer");
+        if (mv.as_int() != 2)
+            fail("unsupported 'meta version' " + std::to_string(mv.as_int()) +
+                 " (this client reads versions 1 and 2)");
+        v2 = true;
+    }
 
     Node name = info.find("name");
     if (name && !name.is_string()) fail("'info' 'name' is not a string");
@@ -344,6 +352,16 @@ Metainfo parse_info_node(const Node& info, const ParseLimits& lim) {
     m.piece_length = pl;
 
     Node pieces = info.find("pieces");
+    if (v2 && (pl < (16 << 10) || (pl & (pl - 1)) != 0))
+        fail("'piece length' " + std::to_string(pl) +
+             " of a v2 torrent is not a power of two of at least 16384");
+    if (v2 && !pieces) {
+        m.format = Format::v2;
+        detail::parse_v2(info, layers, lim, m);
+        Node priv = info.find("private");
+        m.is_private = priv.is_int() && priv.as_int() == 1;
+        return m;
+    }
     if (!pieces) fail("'info' has no 'pieces'");
     if (!pieces.is_string()) fail("'info' 'pieces' is not a string");
     std::string_view ph = pieces.as_string();
@@ -360,6 +378,10 @@ Metainfo parse_info_node(const Node& info, const ParseLimits& lim) {
     m.piece_hashes.reserve(ph.size() / 20);
     for (std::size_t i = 0; i < ph.size(); i += 20)
         m.piece_hashes.push_back(Sha1Digest::from_bytes(ph.substr(i, 20)));
+    if (v2) {
+        m.format = Format::hybrid;
+        detail::parse_v2(info, layers, lim, m);
+    }
 
     Node priv = info.find("private");
     m.is_private = priv.is_int() && priv.as_int() == 1;
@@ -367,6 +389,30 @@ Metainfo parse_info_node(const Node& info, const ParseLimits& lim) {
 }
 
 }  // namespace
+
+namespace detail {
+
+void fail(const std::string& why) {
+    meta::fail(why);
+}
+
+void make_paths_unique(std::vector<FileEntry>& files, std::size_t max_len) {
+    meta::make_paths_unique(files, max_len);
+}
+
+}  // namespace detail
+
+const char* format_name(Format f) {
+    switch (f) {
+        case Format::v2:
+            return "v2";
+        case Format::hybrid:
+            return "hybrid";
+        case Format::v1:
+            break;
+    }
+    return "v1";
+}
 
 std::string sanitize_component(std::string_view in, std::size_t max_len) {
     if (max_len == 0) max_len = 1;
@@ -401,6 +447,7 @@ std::string sanitize_component(std::string_view in, std::size_t max_len) {
 
 std::int64_t Metainfo::piece_size(int piece) const {
     if (piece < 0 || piece >= num_pieces()) return 0;
+    if (format == Format::v2 && !v2_spans.empty()) return v2_piece(piece).data_len;
     if (piece < num_pieces() - 1) return piece_length;
     return total_size - piece_length * static_cast<std::int64_t>(num_pieces() - 1);
 }
@@ -416,7 +463,7 @@ Metainfo parse(std::string_view torrent_file, const ParseLimits& lim) {
     if (!root.is_dict()) fail("top level is not a dictionary");
     Node info = root.find("info");
     if (!info) fail("'info' dictionary missing");
-    Metainfo m = parse_info_node(info, lim);
+    Metainfo m = parse_info_node(info, root.find("piece layers"), lim);
     m.trackers = parse_trackers(root);
     m.url_list = parse_url_list(root);
     if (auto c = utf8_string(root, "comment")) m.comment = valid_utf8(*c);
@@ -432,7 +479,7 @@ Metainfo parse_info(std::string_view info_dict, const ParseLimits& lim) {
     } catch (const bencode::DecodeError& e) {
         fail(e.what());
     }
-    return parse_info_node(doc.root(), lim);
+    return parse_info_node(doc.root(), Node(), lim);
 }
 
 Metainfo load(const std::filesystem::path& file) {

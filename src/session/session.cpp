@@ -139,7 +139,7 @@ std::uint16_t Session::listen_port() const { return impl_->ctx.listen_port; }
 
 bool Session::Impl::known(const pw::Sha1Digest& ih) const {
     for (auto& [id, t] : torrents)
-        if (t->info_hash() == ih) return true;
+        if (t->has_info_hash(ih)) return true;
     for (auto& [id, f] : fetches)
         if (f->info_hash() == ih) return true;
     for (auto& [id, pm] : paused_magnets)

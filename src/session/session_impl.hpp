@@ -139,7 +139,7 @@ struct Session::Impl {
     // A neighbour announced an info-hash by local service discovery.
     void on_local_peer(const pw::Sha1Digest& ih, const tcp::endpoint& ep) {
         for (auto& [id, t] : torrents)
-            if (t->info_hash() == ih) t->add_peer(ep);
+            if (t->has_info_hash(ih)) t->add_peer(ep);
         for (auto& [id, f] : fetches)
             if (f->info_hash() == ih) f->add_peer(ep);
     }
@@ -246,8 +246,10 @@ struct Session::Impl {
             if (fresh) it->second = pw::crypto::mse_req2_hash(ih);
             return it->second == req2;
         };
-        for (auto& [id, t] : torrents)
+        for (auto& [id, t] : torrents) {
             if (matches(t->info_hash())) return t->info_hash();
+            if (auto sw = t->v2_swarm(); sw && matches(*sw)) return *sw;  // hybrid (BEP 52)
+        }
         for (auto& [id, f] : fetches)
             if (matches(f->info_hash())) return f->info_hash();
         return std::nullopt;
@@ -314,7 +316,7 @@ struct Session::Impl {
         transport.pending = hs.substr(pw::wire::handshake_size);
         std::shared_ptr<pw::session::Torrent> torrent;
         for (auto& [id, t] : torrents)
-            if (t->info_hash() == h->info_hash) torrent = t;
+            if (t->has_info_hash(h->info_hash)) torrent = t;
         if (!torrent) {
             for (auto& [id, f] : fetches)
                 if (f->info_hash() == h->info_hash) {

@@ -146,6 +146,7 @@ wire::Handshake Torrent::our_handshake() const {
     h.set_extensions();
     h.set_fast();                                              // BEP 6
     if (ctx_.dht && !meta_.is_private) h.reserved[7] |= 0x01;  // BEP 5: we run a DHT node
+    if (meta_.format != meta::Format::v1) h.set_v2();         // BEP 52
     return h;
 }
 
@@ -244,7 +245,10 @@ void Torrent::attach_incoming(peer::PeerStream s, const wire::Handshake& theirs,
     peers_.push_back(p);
     attach_bandwidth(*p);
     p->set_transport(std::move(t));
-    p->start(our_handshake(), theirs, meta_.info_hash);
+    // A hybrid answers in the swarm the peer named (BEP 52: v1 or truncated v2 hash).
+    wire::Handshake ours = our_handshake();
+    if (has_info_hash(theirs.info_hash)) ours.info_hash = theirs.info_hash;
+    p->start(ours, theirs, ours.info_hash);
 }
 
 bool Torrent::on_handshake(PeerConnection& p) {
@@ -470,6 +474,7 @@ void Torrent::dht_lookup() {
             if (auto self = weak.lock(); self && !self->stopping_)
                 self->dht_schedule_.finished(self->ticks_, st.announced > 0);
         });
+    dht_lookup_v2();
 }
 
 }  // namespace pw::session

@@ -18,12 +18,14 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <random>
 #include <set>
 #include <vector>
 
 #include "crypto/sha1.hpp"
 #include "meta/metainfo.hpp"
+#include "meta/piece_hasher.hpp"
 #include "peer/peer_connection.hpp"
 #include "piecewise/session.hpp"
 #include "session/context.hpp"
@@ -54,7 +56,7 @@ struct PartialPiece {
     int hashed_blocks = 0;  // blocks [0, hashed_blocks) are fed to `hasher`
     bool hashing = false;   // complete: being checked and written on the disk pool
     std::unique_ptr<char[]> data;
-    std::unique_ptr<crypto::Sha1> hasher;  // SHA-1 of the received prefix
+    std::unique_ptr<meta::PieceHasher> hasher;  // v1/v2 hash of the received prefix
     std::vector<std::uint8_t> state;
     std::vector<std::uint8_t> requests;  // how many peers each block is requested from
     std::vector<tcp::endpoint> senders;  // who sent each received block
@@ -129,6 +131,10 @@ public:
 
     piecewise::TorrentId id() const { return id_; }
     const Sha1Digest& info_hash() const { return meta_.info_hash; }
+    // torrent_v2.cpp. A hybrid torrent (BEP 52) is in two swarms: its v1 info-hash and its
+    // v2 info-hash truncated to 20 bytes; peers may name either in their handshake.
+    std::optional<Sha1Digest> v2_swarm() const;
+    bool has_info_hash(const Sha1Digest& ih) const;
     piecewise::TorrentStatus status() const;
     bool checking() const { return state_ == piecewise::TorrentState::checking && !stopping_; }
     bool accepting() const { return state_ == piecewise::TorrentState::downloading ||
@@ -366,6 +372,9 @@ private:
     std::size_t watch_cursor_ = 0;
     bool watch_running_ = false;
     int watch_epoch_ = 0;  // bumped when files are arranged: stamps taken before are void
+    // torrent_v2.cpp: the second swarm of a hybrid (announce, DHT lookup).
+    boost::asio::awaitable<void> announce_v2_swarm(std::string url, tracker::Event ev);
+    void dht_lookup_v2();
 };
 
 }  // namespace pw::session

@@ -164,7 +164,7 @@ void Torrent::start_piece(PeerConnection& p, int piece, peer::OutRequest& out) {
     pp.piece = piece;
     pp.num_blocks = static_cast<int>((psize + wire::block_size - 1) / wire::block_size);
     pp.data.reset(new char[static_cast<std::size_t>(psize)]);
-    pp.hasher = std::make_unique<crypto::Sha1>();
+    pp.hasher = std::make_unique<meta::PieceHasher>(meta_, piece);
     pp.state.assign(static_cast<std::size_t>(pp.num_blocks), PartialPiece::free_block);
     pp.requests.assign(static_cast<std::size_t>(pp.num_blocks), 0);
     pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
@@ -398,7 +398,7 @@ void Torrent::piece_complete(PartialPiece& pp) {
     std::int64_t size = meta_.piece_size(piece);
     std::int64_t offset = std::int64_t(piece) * meta_.piece_length;
     // Every block is in, so the incremental hash covers the whole piece.
-    bool ok = pp.hasher->finish() == meta_.piece_hashes[static_cast<std::size_t>(piece)];
+    bool ok = pp.hasher->finish();
     pp.hasher.reset();
     std::shared_ptr<char[]> data(pp.data.release());
     std::vector<tcp::endpoint> senders = pp.senders;

@@ -92,6 +92,12 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
                     it->status.leechers = sc.incomplete;
                 }
             }
+            if (v2_swarm()) {  // a hybrid joins its v2 swarm at the same tracker
+                co_await announce_v2_swarm(url, ev);
+                if (stopping_) co_return false;
+                it = std::find_if(trackers_.begin(), trackers_.end(), [&](auto& t) { return t.url == url; });
+                if (it == trackers_.end()) continue;
+            }
             // BEP 12: the tracker that answered moves to the front of its tier.
             std::rotate(trackers_.begin() + static_cast<std::ptrdiff_t>(tier_begin), it, it + 1);
             connect_more();
@@ -152,11 +158,17 @@ awaitable<void> Torrent::announce_stopped(std::chrono::milliseconds timeout) {
         // A download that finished just before the stop still reports its completion.
         std::optional<tracker::AnnounceRequest> completed;
         if (completed_pending_) completed = make_request(t.url, tracker::Event::completed);
+        std::optional<tracker::AnnounceRequest> v2_stop;  // a hybrid leaves both swarms
+        if (auto sw = v2_swarm()) {
+            v2_stop = req;
+            v2_stop->info_hash = *sw;
+        }
         asio::co_spawn(
             ctx_.io,
-            [req, completed, timeout, pending, tls, via = ctx_.proxy]() -> awaitable<void> {
+            [req, completed, v2_stop, timeout, pending, tls, via = ctx_.proxy]() -> awaitable<void> {
                 if (completed) co_await tracker::announce(*completed, timeout, tls, via);
                 co_await tracker::announce(req, timeout, tls, via);
+                if (v2_stop) co_await tracker::announce(*v2_stop, timeout, tls, via);
                 if (--pending->count == 0) pending->timer.cancel();
             },
             asio::detached);

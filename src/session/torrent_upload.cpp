@@ -5,6 +5,9 @@
 // preadv) into one buffer, and each block is sent straight from that buffer.
 #include <boost/asio/post.hpp>
 
+#include <algorithm>
+#include <cstring>
+
 #include "session/torrent.hpp"
 
 namespace pw::session {
@@ -60,6 +63,9 @@ void Torrent::handle_request(PeerConnection& p, const wire::Message& m) {
         return;
     }
     std::int64_t psize = meta_.piece_size(static_cast<int>(m.index));
+    // libtorrent's v2 and hybrid pieces on the wire include the alignment padding after a
+    // file (the torrent's tail too): those bytes are served as zeros (BEP 47).
+    if (meta_.format != meta::Format::v1) psize = meta_.piece_length;
     if (m.length == 0 || m.length > max_block_request ||
         std::int64_t(m.begin) + std::int64_t(m.length) > psize) {
         p.close("request past the end of the piece or of bad length");
@@ -125,9 +131,14 @@ void Torrent::serve(PeerConnection& p) {
         auto storage = storage_;
         auto conn = p.shared_from_this();
         std::int64_t offset = std::int64_t(run[0].piece) * meta_.piece_length + run[0].begin;
-        ctx_.disk.post_urgent([this, self, storage, conn, run = std::move(run), offset, run_bytes]() mutable {
+        const std::int64_t total = meta_.total_size;
+        ctx_.disk.post_urgent([this, self, storage, conn, run = std::move(run), offset, run_bytes, total]() mutable {
             std::shared_ptr<char[]> buf(new char[static_cast<std::size_t>(run_bytes)]);
-            auto err = storage->read(offset, buf.get(), static_cast<std::size_t>(run_bytes));
+            // Past the end of the stream: v2 tail padding, zeros (see handle_request).
+            std::int64_t avail = std::clamp<std::int64_t>(total - offset, 0, run_bytes);
+            std::memset(buf.get() + avail, 0, static_cast<std::size_t>(run_bytes - avail));
+            storage::StorageError err;
+            if (avail > 0) err = storage->read(offset, buf.get(), static_cast<std::size_t>(avail));
             asio::post(ctx_.io, [self, conn, run = std::move(run), buf = std::move(buf), err] {
                 --self->disk_jobs_;
                 --conn->reads_in_flight;

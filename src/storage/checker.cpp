@@ -4,7 +4,9 @@
 // threads take in turn. Within a chunk each run of pieces whose bytes all exist is read
 // front to back in 4 MiB extents, so the disk sees large sequential reads whatever the
 // piece size, and each piece's SHA-1 is fed as its bytes pass by. Memory stays at one
-// extent buffer per thread even for very large pieces.
+// extent buffer per thread even for very large pieces. A piece is hashed by
+// meta::PieceHasher: SHA-1 (v1), its Merkle root (v2), both (hybrid). The stream of a v2
+// torrent holds pads between files; they read as zeros and the v2 hash ignores them.
 #include "storage/checker.hpp"
 
 #include <sys/stat.h>
@@ -13,9 +15,10 @@
 #include <exception>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <thread>
 
-#include "crypto/sha1.hpp"
+#include "meta/piece_hasher.hpp"
 
 namespace pw::storage {
 
@@ -32,7 +35,7 @@ class Checker {
           storage_(storage),
           progress_(progress),
           known_(known),
-          result_(m.piece_hashes.size(), 0) {}
+          result_(static_cast<std::size_t>(m.num_pieces()), 0) {}
 
     std::vector<bool> run(unsigned threads) {
         const int n = m_.num_pieces();
@@ -97,7 +100,6 @@ class Checker {
     void work() {
         try {
             std::unique_ptr<char[]> buf;
-            crypto::Sha1 hasher;
             for (;;) {
                 int c = next_chunk_++;
                 if (c >= chunks_ || cancelled()) return;
@@ -117,7 +119,7 @@ class Checker {
                            !(known_ && (*known_)[static_cast<std::size_t>(q)] >= 0))
                         ++q;
                     if (!buf) buf = std::make_unique<char[]>(kExtent);
-                    hash_run(p, q, buf.get(), hasher);
+                    hash_run(p, q, buf.get());
                     p = q;
                 }
             }
@@ -129,8 +131,9 @@ class Checker {
     }
 
     // Hashes pieces [first, last), all readable, with sequential extent reads.
-    void hash_run(int first, int last, char* buf, crypto::Sha1& hasher) {
+    void hash_run(int first, int last, char* buf) {
         int cur = first;
+        std::optional<meta::PieceHasher> hasher(std::in_place, m_, cur);
         std::int64_t pos = piece_start(cur);
         std::int64_t piece_end = pos + piece_size(cur);
         const std::int64_t end = piece_start(last - 1) + piece_size(last - 1);
@@ -146,21 +149,24 @@ class Checker {
                     continue;
                 }
                 // This piece cannot be read; the next one starts a fresh read.
-                hasher.finish();
                 decide(cur++, false);
                 if (cur < last) {
                     pos = piece_start(cur);
                     piece_end = pos + piece_size(cur);
+                    hasher.emplace(m_, cur);
                 }
                 continue;
             }
             for (std::int64_t off = 0; off < len;) {
                 std::int64_t take = std::min(len - off, piece_end - (pos + off));
-                hasher.update(buf + off, static_cast<std::size_t>(take));
+                hasher->update(buf + off, static_cast<std::size_t>(take));
                 off += take;
                 if (pos + off == piece_end) {
-                    decide(cur, hasher.finish() == m_.piece_hashes[static_cast<std::size_t>(cur)]);
-                    if (++cur < last) piece_end += piece_size(cur);
+                    decide(cur, hasher->finish());
+                    if (++cur < last) {
+                        piece_end += piece_size(cur);
+                        hasher.emplace(m_, cur);
+                    }
                 }
             }
             pos += len;
@@ -184,7 +190,7 @@ class Checker {
 
 std::vector<bool> check_pieces(const meta::Metainfo& m, Storage& storage, unsigned threads,
                                CheckProgress* progress, const std::vector<signed char>* known) {
-    if (known && known->size() != m.piece_hashes.size()) known = nullptr;
+    if (known && known->size() != static_cast<std::size_t>(m.num_pieces())) known = nullptr;
     return Checker(m, storage, progress, known).run(threads);
 }
 

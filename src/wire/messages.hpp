@@ -35,6 +35,9 @@ struct Handshake {
     void set_fast(bool on = true) {  // BEP 6: reserved[7] |= 0x04
         reserved[7] = on ? (reserved[7] | 0x04) : (reserved[7] & ~0x04);
     }
+    // BEP 52: "the 4th most significant bit in the last byte" says the peer speaks v2.
+    bool supports_v2() const { return reserved[7] & 0x10; }
+    void set_v2(bool on = true) { reserved[7] = on ? (reserved[7] | 0x10) : (reserved[7] & ~0x10); }
 };
 
 // "\x13BitTorrent protocol" + reserved + info_hash + peer_id.

@@ -5,7 +5,8 @@
                     [--upload-limit BYTES_PER_S]
     lt_peer.py get  TORRENT --dir DIR --listen 127.0.0.3:6881 [--peer H:P]... [--timeout S]
     lt_peer.py check TORRENT --dir DIR [--hashing-threads N] [--timeout S]
-    lt_peer.py infohash TORRENT
+    lt_peer.py infohash TORRENT [--v2]
+    lt_peer.py create SRC --out TORRENT --format v2|hybrid|v1 [--piece-size N]
 
 `seed` checks DIR/<name> (or trusts it with --seed-mode) and serves until SIGINT/SIGTERM
 or the timeout. `get` downloads into DIR and exits 0 once every piece is verified
@@ -18,6 +19,10 @@ stdout every --interval seconds; tracker and peer errors are printed as they com
 hashes everything), waits for torrent_checked_alert and prints
 "lt-check: checked H/N pieces in S s" (timed from add_torrent); it never contacts a
 tracker or peer. --hashing-threads sets libtorrent's hashing_threads (default 1).
+
+`infohash --v2` prints the v2 info-hash (64 hex; "none" for a v1 torrent). `create` makes
+a torrent of SRC (file or directory) with libtorrent's own creator (BEP 52 v2-only or
+hybrid with lt.create_torrent's flags), no tracker, creation date 0.
 
 Exit: 0 done (or seeder stopped by a signal; for `check`: every piece good), 1 failure or
 timeout, 2 bad usage.
@@ -128,9 +133,32 @@ def check(info, args):
     return 0 if st.num_pieces == info.num_pieces() else 1
 
 
+def create(args):
+    """Writes a torrent of args.torrent (the source path) made by libtorrent itself."""
+    import os
+    src = os.path.abspath(args.torrent)
+    fs = lt.file_storage()
+    lt.add_files(fs, src)
+    flags = {"v1": lt.create_torrent.v1_only, "v2": lt.create_torrent.v2_only, "hybrid": 0}
+    ct = lt.create_torrent(fs, args.piece_size, flags=flags[args.format])
+    lt.set_piece_hashes(ct, os.path.dirname(src))
+    meta = ct.generate()
+    meta[b"creation date"] = 0
+    with open(args.out, "wb") as f:
+        f.write(lt.bencode(meta))
+    ih = lt.torrent_info(args.out).info_hashes()
+    print(f"lt-create: {args.format} v1 {ih.v1 if ih.has_v1() else 'none'} "
+          f"v2 {ih.v2.to_bytes().hex() if ih.has_v2() else 'none'}", flush=True)
+    return 0
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("mode", choices=["seed", "get", "check", "infohash"])
+    ap.add_argument("mode", choices=["seed", "get", "check", "infohash", "create"])
+    ap.add_argument("--v2", action="store_true", help="infohash: print the v2 info-hash")
+    ap.add_argument("--out", help="create: the .torrent to write")
+    ap.add_argument("--format", choices=["v1", "v2", "hybrid"], default="v2")
+    ap.add_argument("--piece-size", type=int, default=0)
     ap.add_argument("torrent")
     ap.add_argument("--dir", default=".")
     ap.add_argument("--listen", type=parse_hostport, default=("127.0.0.1", 6881))
@@ -151,13 +179,19 @@ def main():
                     help="libtorrent hashing_threads (0: libtorrent's default)")
     args = ap.parse_args()
 
+    if args.mode == "create":
+        return create(args)
     try:
         info = lt.torrent_info(args.torrent)
     except RuntimeError as e:
         print(f"lt_peer: cannot load {args.torrent}: {e}", file=sys.stderr)
         return 2
     if args.mode == "infohash":
-        print(str(info.info_hashes().v1))
+        ih = info.info_hashes()
+        if args.v2:
+            print(ih.v2.to_bytes().hex() if ih.has_v2() else "none")
+        else:
+            print(str(ih.v1))
         return 0
 
     stop = {"signal": None}
