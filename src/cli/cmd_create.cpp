@@ -22,6 +22,7 @@ struct CreateArgs {
     std::int64_t piece_size = 0;
     bool is_private = false;
     std::string comment;
+    std::vector<std::string> web_seeds;
 };
 
 // Progress on stderr: a line rewritten in place on a terminal, otherwise one line
@@ -59,6 +60,13 @@ int run_create(const CreateArgs& a) {
         (a.piece_size < (16 << 10) || (a.piece_size & (a.piece_size - 1)) != 0))
         return fail(2, "--piece-size must be a power of two of at least 16384 bytes (got " +
                            std::to_string(a.piece_size) + ")");
+    for (const auto& u : a.web_seeds) {
+        auto scheme_ok = [&](std::string_view sc) {
+            return u.size() > sc.size() && u.compare(0, sc.size(), sc) == 0;
+        };
+        if (!scheme_ok("http://") && !scheme_ok("https://"))
+            return fail(2, "--web-seed needs an http:// or https:// URL (got '" + u + "')");
+    }
     std::error_code ec;
     if (!fs::exists(a.path, ec)) return fail(2, a.path + ": no such file or directory");
 
@@ -74,6 +82,7 @@ int run_create(const CreateArgs& a) {
     opts.piece_size = a.piece_size;
     opts.is_private = a.is_private;
     opts.comment = a.comment;
+    opts.web_seeds = a.web_seeds;
     auto printer = std::make_shared<ProgressPrinter>();
     opts.progress = [printer](std::int64_t done, std::int64_t total) { (*printer)(done, total); };
 
@@ -131,6 +140,10 @@ Command add_create(CLI::App& root) {
                     "Piece size in bytes: a power of two >= 16384 (default: automatic)");
     app->add_flag("--private", args->is_private, "Set the private flag (BEP 27)");
     app->add_option("--comment", args->comment, "Comment stored in the torrent");
+    app->add_option("--web-seed", args->web_seeds,
+                    "Web seed URL, http:// or https:// (repeatable; BEP 19 url-list). For a "
+                    "directory, the URL of the folder that holds it (ending in '/')")
+        ->allow_extra_args(false);
     return Command{app, [args] { return run_create(*args); }};
 }
 

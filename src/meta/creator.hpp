@@ -1,4 +1,4 @@
-// Building .torrent files from files on disk (BEP 3, BEP 12, BEP 27).
+// Building .torrent files from files on disk (BEP 3, BEP 12, BEP 19 url-list, BEP 27).
 #pragma once
 
 #include <cstdint>
@@ -17,6 +17,7 @@ struct CreateOptions {
     std::string created_by = "Piecewise/" PW_VERSION;
     std::int64_t creation_date = -1;  // -1: now; 0: omit
     unsigned threads = 0;             // 0: all cores
+    std::vector<std::string> web_seeds;  // BEP 19 url-list, in order
     // Called from the hashing threads' coordinator with (pieces done, pieces total).
     std::function<void(std::int64_t, std::int64_t)> progress;
 };

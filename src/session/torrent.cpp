@@ -53,6 +53,7 @@ Torrent::Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
                                                   std::filesystem::absolute(params.save_path));
     build_trackers(params_.trackers ? *params_.trackers : meta_.trackers);
     init_priorities();
+    init_web_seeds();
     bw_ = ctx.bandwidth;
     if (bw_) bw_bucket_ = bw_->add_bucket(params.honors_session_limits, params.download_limit, params.upload_limit);
 }
@@ -152,6 +153,7 @@ void Torrent::tick() {
     connect_more();
     check_timeouts();
     for (auto& q : std::vector(peers_)) request_more(*q);
+    web_seed_tick();
     if (ticks_ % 10 == 0) rechoke();
     if (pieces_since_resume_ > 0 && ticks_ % 30 == 0) save_resume();
     // DHT: look for peers (and announce ourselves) at start, then every 15 minutes, or
@@ -422,6 +424,7 @@ boost::asio::awaitable<void> Torrent::shutdown(std::chrono::milliseconds timeout
     tracker_wake_.cancel();
     if (check_progress_) check_progress_->cancel = true;
     for (auto& p : std::vector(peers_)) p->close("shutting down");
+    close_web_seeds();
     co_await announce_stopped(timeout);
     // Let hash checks, writes and reads in flight finish, then record what is on disk.
     asio::steady_timer t(ctx_.io);

@@ -27,6 +27,7 @@
 #include "peer/peer_connection.hpp"
 #include "piecewise/session.hpp"
 #include "session/context.hpp"
+#include "session/web_seed_state.hpp"
 #include "storage/checker.hpp"
 #include "storage/storage.hpp"
 #include "swarm/choker.hpp"
@@ -311,6 +312,23 @@ private:
     std::int64_t activity_bytes_ = 0;                  // downloaded_ + uploaded_ when last seen
     bool seed_limit_stopped_ = false;
     bool seed_limit_stop_pending_ = false;
+
+    // torrent_web_seed.cpp: web seeds (BEP 19), see session/web_seed_state.hpp.
+    struct WebRun;
+    void init_web_seeds();  // from the url-list, in the constructor
+    void web_seed_tick();   // from tick(): starts connections of seeds not backing off
+    void close_web_seeds();
+    bool web_seed_banned(const WebSeedState& ws) const;
+    std::string web_seed_name(const tcp::endpoint& key) const;  // its URL; empty: not one
+    boost::asio::awaitable<void> web_seed_loop(std::shared_ptr<WebSeedState> ws,
+                                               std::shared_ptr<peer::WebSeedClient> client);
+    bool web_seed_pick(WebRun& run);
+    boost::asio::awaitable<peer::WebSeedResult> web_seed_fetch(WebSeedState& ws,
+                                                               peer::WebSeedClient& client,
+                                                               WebRun& run);
+    void web_seed_block(WebSeedState& ws, WebRun& run, int piece, int block, const char* data);
+    void web_seed_release(WebRun& run);
+    std::vector<std::shared_ptr<WebSeedState>> web_seeds_;
 };
 
 }  // namespace pw::session

@@ -481,7 +481,9 @@ void Torrent::ban(const tcp::endpoint& key, const std::string& why) {
     kp.banned = true;
     ++banned_count_;
     ++ctx_.counters.peers_banned;
-    emit(EventType::peer_banned, fmt::format("{}:{}: {}", key.address().to_string(), key.port(), why));
+    std::string who = web_seed_name(key);  // a web seed stands in blame under its key
+    if (who.empty()) who = fmt::format("{}:{}", key.address().to_string(), key.port());
+    emit(EventType::peer_banned, fmt::format("{}: {}", who, why));
     for (auto& q : std::vector(peers_))
         if (q->peer_key == key) {
             banned_ids_.insert(q->their_handshake().peer_id);
