@@ -1,15 +1,15 @@
 // Web seeds (BEP 19): HTTP mirrors as extra, permanently unchoked seeds.
 //
-// Each web seed runs up to Settings::web_seed_connections connections (coroutines on
-// the network thread), each fetching one run at a time: the free blocks of a partial
-// piece nobody is fetching, or else a run of whole pieces that no peer has started (the
-// picker's best candidate, extended forward over following candidates up to
-// `max_run_bytes`), so web seeds and peers never fetch the same block outside the
-// endgame, where peers may duplicate a web seed's blocks as they duplicate each other's.
-// The run's bytes are planned into ranged GETs per file (swarm/web_seed_plan.hpp) and
-// land block by block in the same PartialPiece buffers and incremental hashes peers
-// fill, so verification, writing and blame are the peers' (torrent_download.cpp): a
-// failed piece names the web seed's key among its senders (session/web_seed_state.hpp).
+// Each web seed runs up to 3 connections (coroutines on the network thread), each
+// fetching one run at a time: the missing blocks of a partial piece nobody is fetching,
+// or else a run of whole pieces no peer has started (the picker's best candidate,
+// extended over the following candidates up to 4 MiB, or 1 MiB while peers are
+// sending). So web seeds and peers never fetch the same block outside the endgame, where
+// peers may duplicate a web seed's blocks as they duplicate each other's. A run's bytes
+// are planned into ranged GETs per file (swarm/web_seed_plan.hpp) and land block by
+// block in the same PartialPiece buffers and incremental hashes that peers fill, so
+// verification, writing and blame are the peers' (torrent_download.cpp): a failed
+// piece names the web seed's key among its senders (session/web_seed_state.hpp).
 //
 // Back-off: a failed request waits 5 s doubling to 5 min; 503/429 waits Retry-After
 // (else 30 s); 404/410 waits 5 min. A banned web seed is closed and never used again.
@@ -34,6 +34,7 @@ using piecewise::TorrentState;
 
 namespace {
 constexpr std::int64_t max_run_bytes = 4 << 20;
+constexpr std::int64_t short_run_bytes = 1 << 20;
 constexpr auto busy_default = std::chrono::seconds(30);
 constexpr auto not_found_wait = std::chrono::minutes(5);
 constexpr auto error_wait_max = std::chrono::minutes(5);
@@ -141,12 +142,18 @@ bool Torrent::web_seed_pick(WebRun& run) {
         run.begin = base + std::int64_t(lo) * bs;
         run.end = std::min(meta_.total_size, base + (std::int64_t(hi) + 1) * bs);
     };
-    // 1. Free blocks of a partial piece (abandoned by a peer or by a failed request).
+    // 1. A partial piece nobody is fetching any more (abandoned by a peer that choked or
+    //    stalled, or by a failed request): its missing blocks. A piece a peer is still
+    //    working through also has free blocks between its requests; it is left to that
+    //    peer, so that a bad piece has one sender whenever possible.
     for (auto& [idx, pp] : partials_) {
         if (pp.hashing) continue;
-        bool has_free = std::any_of(pp.state.begin(), pp.state.end(),
-                                    [](auto s) { return s == PartialPiece::free_block; });
-        if (!has_free) continue;
+        bool has_free = false, in_flight = false;
+        for (auto st : pp.state) {
+            has_free = has_free || st == PartialPiece::free_block;
+            in_flight = in_flight || st == PartialPiece::requested;
+        }
+        if (!has_free || in_flight) continue;
         run.first = idx;
         run.count = 1;
         run.claimed.resize(1);
@@ -159,7 +166,13 @@ bool Torrent::web_seed_pick(WebRun& run) {
     if (picker_.num_candidates() == 0 || cache_full()) return false;
     int first = picker_.pick(swarm::Bitfield(), true);
     if (first < 0) return false;
-    int max_count = static_cast<int>(std::max<std::int64_t>(1, max_run_bytes / meta_.piece_length));
+    // Long runs mean few requests (BEP 19 asks for that), but pieces a slow mirror holds
+    // are pieces peers cannot fetch: while peers are sending, runs stay short.
+    bool peers_sending = std::any_of(peers_.begin(), peers_.end(), [](const auto& q) {
+        return !q->closed() && q->am_interested && !q->peer_choking;
+    });
+    std::int64_t run_bytes = peers_sending ? short_run_bytes : max_run_bytes;
+    int max_count = static_cast<int>(std::max<std::int64_t>(1, run_bytes / meta_.piece_length));
     run.first = first;
     run.count = 0;
     for (int piece = first; piece < meta_.num_pieces() && run.count < max_count; ++piece) {

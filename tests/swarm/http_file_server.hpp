@@ -4,6 +4,8 @@
 // destructor) closes every socket and joins every thread, so a test never leaks them.
 #pragma once
 
+#include <sys/socket.h>
+
 #include <atomic>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/write.hpp>
@@ -48,12 +50,14 @@ class HttpFileServer {
     void stop() {
         if (stopped_.exchange(true)) return;
         boost::system::error_code ec;
-        acceptor_.close(ec);
+        // close() alone does not wake a thread blocked in accept(); shutdown() does.
+        ::shutdown(acceptor_.native_handle(), SHUT_RDWR);
         {
             std::lock_guard lk(mu_);
             for (auto& s : sockets_) s->shutdown(tcp::socket::shutdown_both, ec), s->close(ec);
         }
         if (accept_thread_.joinable()) accept_thread_.join();
+        acceptor_.close(ec);
         for (auto& t : threads_) t.join();
     }
 
