@@ -88,7 +88,9 @@ void Torrent::web_seed_tick() {
             continue;
         }
         if (ws->retry_at > now) continue;
-        while (ws->active < connections_per_seed) {
+        // co_spawn may run the new connection inline up to its first wait, and one with
+        // nothing to fetch ends there: count the spawns, not `active`.
+        for (int n = connections_per_seed - ws->active; n > 0; --n) {
             peer::WebSeedLimits lim;
             lim.idle = request_idle;
             lim.min_rate = request_min_rate;

@@ -116,7 +116,11 @@ TEST_F(WebSeed, CorruptWebSeedAndHonestPeerFinishes) {
     });
     auto t = torrent(dir / "seed" / "payload.bin", {server.url("/payload.bin")});
     Session seed(loopback("127.0.0.2", dir / "r-seed"));
-    seed.add_torrent(params(t, dir / "seed", {}, true));
+    // A slow honest peer: the web seed's bad blocks arrive first and are used, rather
+    // than lost to the peer's endgame duplicates of the blocks the web seed holds.
+    auto seeding = params(t, dir / "seed", {}, true);
+    seeding.upload_limit = 256 << 10;
+    seed.add_torrent(seeding);
     Session leech(loopback("127.0.0.3", dir / "r-leech"));
     auto id = leech.add_torrent(params(t, dir / "dl", {endpoint("127.0.0.2", seed)}));
     ASSERT_TRUE(wait_for([&] { return complete(leech, id); }, limit));
@@ -160,7 +164,11 @@ TEST_F(WebSeed, MixedPieceBlamedByBlockHashes) {
     });
     auto t = torrent(dir / "seed" / "payload.bin", {server.url("/payload.bin")});
     Session seed(loopback("127.0.0.2", dir / "r-seed"));
-    seed.add_torrent(params(t, dir / "seed", {}, true));
+    // A slow honest peer: the web seed's bad blocks arrive first and are used, rather
+    // than lost to the peer's endgame duplicates of the blocks the web seed holds.
+    auto seeding = params(t, dir / "seed", {}, true);
+    seeding.upload_limit = 256 << 10;
+    seed.add_torrent(seeding);
     Session leech(loopback("127.0.0.3", dir / "r-leech"));
     auto id = leech.add_torrent(params(t, dir / "dl", {endpoint("127.0.0.2", seed)}));
     ASSERT_TRUE(wait_for([&] { return complete(leech, id); }, limit));
