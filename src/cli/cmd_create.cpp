@@ -23,6 +23,7 @@ struct CreateArgs {
     bool is_private = false;
     std::string comment;
     std::string format = "v1";
+    std::vector<std::string> web_seeds;
 };
 
 // Progress on stderr: a line rewritten in place on a terminal, otherwise one line
@@ -60,6 +61,13 @@ int run_create(const CreateArgs& a) {
         (a.piece_size < (16 << 10) || (a.piece_size & (a.piece_size - 1)) != 0))
         return fail(2, "--piece-size must be a power of two of at least 16384 bytes (got " +
                            std::to_string(a.piece_size) + ")");
+    for (const auto& u : a.web_seeds) {
+        auto scheme_ok = [&](std::string_view sc) {
+            return u.size() > sc.size() && u.compare(0, sc.size(), sc) == 0;
+        };
+        if (!scheme_ok("http://") && !scheme_ok("https://"))
+            return fail(2, "--web-seed needs an http:// or https:// URL (got '" + u + "')");
+    }
     std::error_code ec;
     if (!fs::exists(a.path, ec)) return fail(2, a.path + ": no such file or directory");
 
@@ -81,6 +89,7 @@ int run_create(const CreateArgs& a) {
     opts.piece_size = a.piece_size;
     opts.is_private = a.is_private;
     opts.comment = a.comment;
+    opts.web_seeds = a.web_seeds;
     auto printer = std::make_shared<ProgressPrinter>();
     opts.progress = [printer](std::int64_t done, std::int64_t total) { (*printer)(done, total); };
 
@@ -147,6 +156,10 @@ Command add_create(CLI::App& root) {
                     "fails on the empty keys of the v2 file tree; fixed in 4.0) and aria2 1.36 "
                     "computes a wrong v1 info-hash for them")
         ->check(CLI::IsMember({"v1", "v2", "hybrid"}));
+    app->add_option("--web-seed", args->web_seeds,
+                    "Web seed URL, http:// or https:// (repeatable; BEP 19 url-list). For a "
+                    "directory, the URL of the folder that holds it (ending in '/')")
+        ->allow_extra_args(false);
     return Command{app, [args] { return run_create(*args); }};
 }
 

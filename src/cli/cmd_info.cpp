@@ -2,11 +2,13 @@
 #include <boost/json.hpp>
 #include <cstdio>
 #include <ctime>
+#include <fstream>
 #include <iostream>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "meta/metainfo.hpp"
+#include "meta/url_list.hpp"
 
 namespace pw::cli {
 
@@ -45,7 +47,7 @@ std::string utc_time(std::int64_t t) {
     return buf;
 }
 
-void print_text(const meta::Metainfo& m) {
+void print_text(const meta::Metainfo& m, const std::vector<std::string>& warnings) {
     std::cout << "name:          " << m.name << "\n"
               << "format:        " << meta::format_name(m.format) << "\n";
     if (m.format != meta::Format::v2) std::cout << "info hash:     " << m.info_hash.hex() << "\n";
@@ -69,6 +71,7 @@ void print_text(const meta::Metainfo& m) {
         std::cout << "web seeds:\n";
         for (const auto& u : m.url_list) std::cout << "  " << u << "\n";
     }
+    for (const auto& w : warnings) std::cout << "warning:       " << w << "\n";
     std::cout << "files:         " << m.files.size() << "\n";
     std::size_t shown = 0;
     for (const auto& f : m.files) {
@@ -82,7 +85,7 @@ void print_text(const meta::Metainfo& m) {
     }
 }
 
-void print_json(const meta::Metainfo& m) {
+void print_json(const meta::Metainfo& m, const std::vector<std::string>& warnings) {
     namespace json = boost::json;
     json::array files;
     for (const auto& f : m.files) {
@@ -130,6 +133,9 @@ void print_json(const meta::Metainfo& m) {
     o["tiers"] = std::move(tiers);
     o["url_list"] = std::move(web_seeds);
     o["files"] = std::move(files);
+    json::array warn;
+    for (const auto& w : warnings) warn.push_back(json::value(w));
+    o["warnings"] = std::move(warn);
     std::cout << json::serialize(o) << "\n";
 }
 
@@ -140,10 +146,14 @@ int run_info(const InfoArgs& a) {
     } catch (const meta::MetainfoError& e) {
         return fail(2, e.what());
     }
+    // What parsing ignored (the url-list's unusable entries), from the file's bytes.
+    std::ifstream in(a.torrent, std::ios::binary);
+    std::string bytes((std::istreambuf_iterator<char>(in)), {});
+    auto warnings = meta::read_url_list(bytes).warnings;
     if (a.json)
-        print_json(m);
+        print_json(m, warnings);
     else
-        print_text(m);
+        print_text(m, warnings);
     std::cout.flush();
     if (!std::cout) return fail(1, "cannot write to standard output");
     return 0;

@@ -170,7 +170,9 @@ void Daemon::set_queue_settings(const queue::QueueSettings& s) {
 bool Daemon::queue_start(TorrentId id, const piecewise::TorrentStatus& st) {
     queue_.set_wanted(id, true);
     queue_dirty_ = true;
-    if (!st.paused) return true;  // running already (a start-now only lifts the queue)
+    // Running already (a start-now only lifts the queue). An errored torrent is not
+    // paused but stopped: starting it is how the user resumes it once the cause is fixed.
+    if (!st.paused && st.state != TorrentState::error) return true;
     if (!queue_.forced(id) && !queue_.has_slot(complete(st), queue::Clock::now()))
         return true;  // queued: the housekeeping starts it when a slot frees
     if (!session_->resume(id)) return false;

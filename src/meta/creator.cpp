@@ -391,6 +391,9 @@ std::string create_torrent(const fs::path& path, const CreateOptions& opts) {
             top["announce-list"] = std::move(tiers);
         }
     }
+    if (opts.web_seeds.size() == 1) top["url-list"] = opts.web_seeds.front();
+    if (opts.web_seeds.size() > 1)
+        top["url-list"] = List(opts.web_seeds.begin(), opts.web_seeds.end());
     if (!opts.comment.empty()) top["comment"] = opts.comment;
     if (!opts.created_by.empty()) top["created by"] = opts.created_by;
     if (opts.creation_date != 0) {

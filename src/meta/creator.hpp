@@ -1,5 +1,5 @@
-// Building .torrent files from files on disk (BEP 3, BEP 12, BEP 27), as v1, v2 (BEP 52)
-// or hybrid (both, with BEP 47 pad files aligning every file to a piece).
+// Building .torrent files from files on disk (BEP 3, BEP 12, BEP 19 url-list, BEP 27), as
+// v1, v2 (BEP 52) or hybrid (both, with BEP 47 pad files aligning every file to a piece).
 #pragma once
 
 #include <cstdint>
@@ -21,6 +21,7 @@ struct CreateOptions {
     std::int64_t creation_date = -1;  // -1: now; 0: omit
     unsigned threads = 0;             // 0: all cores
     Format format = Format::v1;       // v2 and hybrid need a power-of-two piece size >= 16 KiB
+    std::vector<std::string> web_seeds;  // BEP 19 url-list, in order
     // Called from the hashing threads' coordinator with (pieces done, pieces total).
     std::function<void(std::int64_t, std::int64_t)> progress;
 };

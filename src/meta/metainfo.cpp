@@ -23,6 +23,7 @@
 
 #include "bencode/bencode.hpp"
 #include "meta/metainfo_detail.hpp"
+#include "meta/url_list.hpp"
 
 namespace pw::meta {
 
@@ -249,19 +250,6 @@ std::vector<std::vector<std::string>> parse_trackers(const Node& root) {
     return tiers;
 }
 
-std::vector<std::string> parse_url_list(const Node& root) {
-    std::vector<std::string> out;
-    Node n = root.find("url-list");
-    auto add = [&](const Node& u) {
-        if (u.is_string() && is_web_seed_url(u.as_string()) &&
-            std::find(out.begin(), out.end(), u.as_string()) == out.end())
-            out.emplace_back(u.as_string());
-    };
-    if (n.is_string()) add(n);
-    for (const Node& u : n.elements()) add(u);
-    return out;
-}
-
 void parse_files(const Node& info, const ParseLimits& lim, Metainfo& m) {
     Node length = info.find("length");
     Node files = info.find("files");
@@ -465,7 +453,7 @@ Metainfo parse(std::string_view torrent_file, const ParseLimits& lim) {
     if (!info) fail("'info' dictionary missing");
     Metainfo m = parse_info_node(info, root.find("piece layers"), lim);
     m.trackers = parse_trackers(root);
-    m.url_list = parse_url_list(root);
+    m.url_list = parse_url_list(root).urls;
     if (auto c = utf8_string(root, "comment")) m.comment = valid_utf8(*c);
     if (auto c = root.find_string("created by")) m.created_by = valid_utf8(*c);
     if (auto d = root.find_int("creation date")) m.creation_date = *d;

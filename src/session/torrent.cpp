@@ -61,6 +61,7 @@ Torrent::Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
                                                   std::filesystem::absolute(params.save_path));
     build_trackers(params_.trackers ? *params_.trackers : meta_.trackers);
     init_priorities();
+    init_web_seeds();
     bw_ = ctx.bandwidth;
     if (bw_) bw_bucket_ = bw_->add_bucket(params.honors_session_limits, params.download_limit, params.upload_limit);
     if (bw_ && !params.bandwidth_group.empty()) bw_->set_parent(bw_bucket_, bucket_parent());
@@ -164,6 +165,7 @@ void Torrent::tick() {
     connect_more();
     check_timeouts();
     for (auto& q : std::vector(peers_)) request_more(*q);
+    web_seed_tick();
     if (ticks_ % 10 == 0) rechoke();
     if (pieces_since_resume_ > 0 && ticks_ % 30 == 0) save_resume();
     // DHT: look for peers (and announce ourselves) at start, then every 15 minutes, or
@@ -438,6 +440,7 @@ boost::asio::awaitable<void> Torrent::shutdown(std::chrono::milliseconds timeout
     tracker_wake_.cancel();
     if (check_progress_) check_progress_->cancel = true;
     for (auto& p : std::vector(peers_)) p->close("shutting down");
+    close_web_seeds();
     co_await announce_stopped(timeout);
     // Let hash checks, writes and reads in flight finish, then record what is on disk.
     asio::steady_timer t(ctx_.io);

@@ -29,6 +29,7 @@
 #include "peer/peer_connection.hpp"
 #include "piecewise/session.hpp"
 #include "session/context.hpp"
+#include "session/web_seed_state.hpp"
 #include "storage/checker.hpp"
 #include "storage/parse/relocation.hpp"
 #include "storage/resume.hpp"
@@ -181,6 +182,8 @@ private:
     bool pick_allowed_fast(PeerConnection& p, peer::OutRequest& out);  // BEP 6, while choked
     void take_block(PartialPiece& pp, int b, peer::OutRequest& out);
     int next_free_block(PartialPiece& pp);
+    // A new partial piece: out of the picker, buffer and hasher made, counted in the cache.
+    PartialPiece& new_partial(int piece);
     void start_piece(PeerConnection& p, int piece, peer::OutRequest& out);
     bool cache_full() const;
     void release_requests(PeerConnection& p, bool send_cancel);
@@ -375,6 +378,22 @@ private:
     // torrent_v2.cpp: the second swarm of a hybrid (announce, DHT lookup).
     boost::asio::awaitable<void> announce_v2_swarm(std::string url, tracker::Event ev);
     void dht_lookup_v2();
+    // torrent_web_seed.cpp: web seeds (BEP 19), see session/web_seed_state.hpp.
+    struct WebRun;
+    void init_web_seeds();  // from the url-list, in the constructor
+    void web_seed_tick();   // from tick(): starts connections of seeds not backing off
+    void close_web_seeds();
+    bool web_seed_banned(const WebSeedState& ws) const;
+    std::string web_seed_name(const tcp::endpoint& key) const;  // its URL; empty: not one
+    boost::asio::awaitable<void> web_seed_loop(std::shared_ptr<WebSeedState> ws,
+                                               std::shared_ptr<peer::WebSeedClient> client);
+    bool web_seed_pick(WebRun& run);
+    boost::asio::awaitable<peer::WebSeedResult> web_seed_fetch(WebSeedState& ws,
+                                                               peer::WebSeedClient& client,
+                                                               WebRun& run);
+    void web_seed_block(WebSeedState& ws, WebRun& run, int piece, int block, const char* data);
+    void web_seed_release(WebRun& run);
+    std::vector<std::shared_ptr<WebSeedState>> web_seeds_;
 };
 
 }  // namespace pw::session

@@ -157,7 +157,7 @@ bool Torrent::cache_full() const {
     return cache_used_ + meta_.piece_length > ctx_.settings.cache_bytes && !partials_.empty();
 }
 
-void Torrent::start_piece(PeerConnection& p, int piece, peer::OutRequest& out) {
+PartialPiece& Torrent::new_partial(int piece) {
     std::int64_t psize = meta_.piece_size(piece);
     picker_.remove(piece);
     PartialPiece& pp = partials_[piece];
@@ -170,6 +170,11 @@ void Torrent::start_piece(PeerConnection& p, int piece, peer::OutRequest& out) {
     pp.senders.assign(static_cast<std::size_t>(pp.num_blocks), tcp::endpoint());
     cache_used_ += psize;
     ++ctx_.counters.pieces_picked;
+    return pp;
+}
+
+void Torrent::start_piece(PeerConnection& p, int piece, peer::OutRequest& out) {
+    PartialPiece& pp = new_partial(piece);
     pp.free_hint = 1;
     if (pp.num_blocks > 1) open_partials_.insert(piece);
     p.current_piece = piece;
@@ -485,7 +490,9 @@ void Torrent::ban(const tcp::endpoint& key, const std::string& why) {
     kp.banned = true;
     ++banned_count_;
     ++ctx_.counters.peers_banned;
-    emit(EventType::peer_banned, fmt::format("{}: {}", format_endpoint(key), why));
+    std::string who = web_seed_name(key);  // a web seed stands in blame under its key
+    if (who.empty()) who = format_endpoint(key);
+    emit(EventType::peer_banned, fmt::format("{}: {}", who, why));
     for (auto& q : std::vector(peers_))
         if (q->peer_key == key) {
             banned_ids_.insert(q->their_handshake().peer_id);

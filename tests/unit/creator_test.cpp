@@ -103,6 +103,20 @@ TEST_F(CreatorTest, SingleFileRoundTrip) {
     EXPECT_FALSE(doc.root().find("announce-list"));
     EXPECT_FALSE(doc.root().find("creation date"));
     EXPECT_FALSE(doc.root().find("info").find("private"));
+    EXPECT_FALSE(doc.root().find("url-list"));
+}
+
+TEST_F(CreatorTest, WebSeedsWritten) {
+    write("payload.bin", 40000, 2);
+    CreateOptions o = fixed_options(16384);
+    o.web_seeds = {"http://127.0.0.1:8080/payload.bin"};
+    Metainfo one = parse(create_torrent(root_ / "payload.bin", o));
+    EXPECT_EQ(one.url_list, o.web_seeds);
+    auto doc1 = bencode::decode(create_torrent(root_ / "payload.bin", o));
+    EXPECT_TRUE(doc1.root().find("url-list").is_string());  // one URL: the plain BEP 19 form
+    o.web_seeds = {"http://127.0.0.1:8080/", "https://127.0.0.1:8443/mirror/"};
+    Metainfo two = parse(create_torrent(root_ / "payload.bin", o));
+    EXPECT_EQ(two.url_list, o.web_seeds);
 }
 
 TEST_F(CreatorTest, DeterministicAcrossThreadCounts) {

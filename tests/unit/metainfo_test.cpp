@@ -9,6 +9,7 @@
 #include <fstream>
 
 #include "bencode/bencode.hpp"
+#include "meta/url_list.hpp"
 
 namespace pw::meta {
 namespace {
@@ -199,6 +200,23 @@ TEST(Metainfo, UrlList) {
     Metainfo many = parse(torrent(
         single_info(), Dict{{"url-list", List{"https://127.0.0.1/x", 3, "udp://127.0.0.1/", ""}}}));
     EXPECT_EQ(many.url_list, std::vector<std::string>{"https://127.0.0.1/x"});
+    auto warn = read_url_list(torrent(
+        single_info(), Dict{{"url-list", List{"https://127.0.0.1/x", 3, "udp://127.0.0.1/", ""}}}));
+    ASSERT_EQ(warn.warnings.size(), 1u);  // the udp:// entry and the 3; the empty one is silent
+    EXPECT_NE(warn.warnings[0].find("ignored 2"), std::string::npos);
+    EXPECT_TRUE(read_url_list(torrent(single_info(), Dict{{"url-list", "http://127.0.0.1/f"}}))
+                    .warnings.empty());
+    EXPECT_TRUE(read_url_list("not bencode").urls.empty());
+}
+
+TEST(Metainfo, UrlListBounded) {
+    List urls;
+    for (int i = 0; i < 100; ++i) urls.push_back("http://127.0.0.1/" + std::to_string(i));
+    urls.push_back("http://127.0.0.1/" + std::string(3000, 'a'));
+    Metainfo m = parse(torrent(single_info(), Dict{{"url-list", urls}}));
+    EXPECT_EQ(m.url_list.size(), 64u);
+    EXPECT_EQ(m.url_list[63], "http://127.0.0.1/63");
+    EXPECT_EQ(read_url_list(torrent(single_info(), Dict{{"url-list", urls}})).warnings.size(), 2u);
 }
 
 TEST(Metainfo, Private) {
