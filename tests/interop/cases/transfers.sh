@@ -1,0 +1,166 @@
+# Interop cases: downloads and uploads between piecewise and libtorrent, Transmission and
+# aria2 (TCP and uTP, trackers and direct peers, file selection).
+# Sourced by tests/interop/cases.sh, which holds the shared helpers and addresses.
+# shellcheck shell=bash
+
+# libtorrent seeds, piecewise downloads.
+case_lt_to_pw_tracker() {
+    need_piecewise
+    multi_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed; seeder_announced; pw_get; check_same
+}
+
+case_lt_to_pw_peer() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create   # no tracker in the torrent
+    lt_seed; pw_get --peer "$SEEDER"; check_same
+}
+
+# piecewise seeds, libtorrent downloads.
+case_pw_to_lt_tracker() {
+    need_piecewise
+    multi_payload "$LT_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; pw_seed; seeder_announced; lt_get; check_same; stop_pw_seed
+}
+
+case_pw_to_lt_peer() {
+    need_piecewise
+    # mktorrent insists on an announce URL: this one has no tracker behind it, so the
+    # seeder must keep serving while its announces fail.
+    single_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:9/announce"
+    pw_seed; lt_get --peer "$SEEDER"; check_same; stop_pw_seed
+}
+
+# Transmission seeds, piecewise downloads: Transmission only accepts connections, so
+# piecewise learns its address from the tracker and dials it.
+case_tr_to_pw_tracker() {
+    need_piecewise
+    single_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; seed_dir_with_payload
+    tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    tr_add "$TORRENT" "$T/seed"
+    tr_wait_seeding "$(check_wait)" || fail "Transmission did not seed: $(tr_progress_line)"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
+    pw_get; check_same
+}
+
+# piecewise seeds, Transmission downloads. Transmission never dials 127.x and
+# opentracker's interval is 30 minutes, so Transmission announces first; the seeder's
+# `started` announce then returns Transmission's address and the seeder must dial it.
+case_pw_to_tr_tracker() {
+    need_piecewise
+    single_payload "$TR_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker
+    tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    mkdir -p "$T/down"; tr_add "$TORRENT" "$T/down"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
+    pw_seed
+    tr_wait_complete "$WAIT" || fail "Transmission did not complete: $(tr_progress_line)"
+    check_same; stop_pw_seed
+}
+
+# libtorrent seeds, piecewise downloads; the torrent's only tracker is opentracker's UDP
+# port (BEP 15), so both sides announce over UDP and nothing else introduces them.
+case_pw_udp_tracker() {
+    need_piecewise
+    single_payload "$LT_MIB"; mktorrent_for "udp://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed; seeder_announced; pw_get; check_same
+}
+
+# aria2 (1.36) -----------------------------------------------------------------------
+# aria2 sends a whole BITFIELD again, instead of HAVEs, whenever 20 or more new pieces
+# wait to be announced: 48 MiB in 256 KiB pieces downloads fast enough on loopback for
+# that to happen many times. Kept on loopback: no DHT, no LPD, no PEX, bound to its own
+# 127.0.0.x address, which it also announces.
+ARIA_ADDR=127.0.0.5
+ARIA_PORT=6881
+ARIA_MIB=${ARIA_MIB:-48}
+ARIA_OPTS=(--no-conf=true --interface="$ARIA_ADDR" --listen-port="$ARIA_PORT"
+    --bt-external-ip="$ARIA_ADDR" --disable-ipv6=true --enable-dht=false --enable-dht6=false
+    --bt-enable-lpd=false --enable-peer-exchange=false --check-integrity=true
+    --file-allocation=none --summary-interval=0 --console-log-level=warn --log-level=info)
+
+need_aria2() { command -v aria2c >/dev/null || { echo "SKIP: aria2c not installed"; exit 77; }; }
+
+# piecewise seeds, aria2 downloads (and stops seeding at once: --seed-time=0).
+case_pw_to_aria2() {
+    need_piecewise; need_aria2
+    single_payload "$ARIA_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; pw_seed; seeder_announced
+    mkdir -p "$T/down"
+    local rc
+    timeout -k 5 "$WAIT" aria2c "${ARIA_OPTS[@]}" --log="$T/aria2.log" --seed-time=0 \
+        --dir="$T/down" "$TORRENT" >"$T/aria2-get.out" 2>&1
+    rc=$?
+    [[ $rc == 124 ]] && fail "aria2c did not finish within $WAIT s"
+    [[ $rc == 0 ]] || fail "aria2c exited $rc: $(tail -3 "$T/aria2-get.out" | tr '\n' ' ')"
+    # The point of the case: aria2 sent the seeder more than one bitfield per connection.
+    local bitfields
+    bitfields=$(grep -c "To: ${SEEDER%:*}:[0-9]* bitfield" "$T/aria2.log")
+    echo "aria2 sent $bitfields bitfields to the seeder"
+    ((bitfields >= 2)) || fail "aria2 sent only $bitfields bitfield(s): the case tests nothing"
+    check_same; stop_pw_seed
+}
+
+# aria2 seeds (after checking the payload), piecewise downloads.
+case_aria2_to_pw() {
+    need_piecewise; need_aria2
+    single_payload "$ARIA_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; seed_dir_with_payload
+    spawn "$T/aria2-seed.out" timeout -k 5 $((WAIT + START_WAIT + ANNOUNCE_WAIT + $(check_wait))) \
+        aria2c "${ARIA_OPTS[@]}" --log="$T/aria2.log" --seed-ratio=0.0 --dir="$T/seed" "$TORRENT"
+    tracker_lists "$ARIA_ADDR:$ARIA_PORT" "aria2"
+    pw_get; check_same
+}
+
+# file_indices NAME...: the indices (comma-separated) of the torrent's files whose paths end
+# in one of NAMEs, from piecewise info --json.
+file_indices() {
+    "$PW_BIN" info --json "$TORRENT" | "$PW_PY" -c '
+import json, sys
+names = tuple(sys.argv[1:])
+files = json.load(sys.stdin)["files"]
+print(",".join(str(i) for i, f in enumerate(files) if f["path"].endswith(names)))' "$@"
+}
+
+# get --files: only the chosen files of a multi-file torrent from a libtorrent seeder;
+# they are byte-identical, the other file (and its folder) is never created.
+case_lt_to_pw_files() {
+    need_piecewise
+    multi_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    local idx bad out rc
+    idx=$(file_indices one.bin tiny.txt); [[ $idx =~ ^[0-9]+,[0-9]+$ ]] || fail "file indices: '$idx'"
+    # A list naming no file of the torrent, or not a list, is refused before anything starts.
+    for bad in 3 "0,x" "2-1" ","; do
+        out=$(timeout 20 "$PW_BIN" get --no-dht --files "$bad" -o "$T/bad" --listen "$LEECHER" "$TORRENT" 2>&1); rc=$?
+        [[ $rc == 2 && $out == *--files* ]] || fail "--files '$bad': exit $rc: $out"
+    done
+    [[ -e $T/bad ]] && fail "a refused --files created $T/bad"
+    tracker; lt_seed; seeder_announced
+    pw_get --files "$idx" --sequential
+    cmp "$T/src/album/one.bin" "$T/down/album/one.bin" || fail "one.bin differs"
+    cmp "$T/src/album/tiny.txt" "$T/down/album/tiny.txt" || fail "tiny.txt differs"
+    [[ -e "$T/down/album/disc 2" ]] && fail "the unselected file's folder was created: $(ls -la "$T/down/album")"
+    echo "PASS: files $idx of 3 byte-identical, the third never created"
+}
+
+# uTP (BEP 29) only, both sides: libtorrent with TCP off seeds to piecewise --no-tcp,
+# and downloads from it.
+case_lt_to_pw_utp() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create
+    lt_seed --utp-only; pw_get --no-tcp --peer "$SEEDER"; check_same
+}
+
+# udp_bound HOST PORT: a UDP socket is bound there (a uTP-only seeder has no TCP listener).
+udp_bound() {
+    ss -Hlun "sport = :$2" 2>/dev/null | awk '{ print $4 }' | grep -qE "^(\\[?::\\]?|0\\.0\\.0\\.0|\\*|$1)(%[^:]*)?:$2\$"
+}
+
+case_pw_to_lt_utp() {
+    need_piecewise
+    single_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:9/announce"
+    PW_OPTS+=(--no-tcp)
+    SEED_PROBE=udp_bound
+    pw_seed; lt_get --utp-only --peer "$SEEDER"; check_same; stop_pw_seed
+}
