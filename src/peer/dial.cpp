@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 
 #include "net/bind_device.hpp"
+#include "net/deadline.hpp"
 #include "proxy/socks5_client.hpp"
 
 namespace pw::peer {
@@ -25,18 +26,15 @@ asio::awaitable<std::optional<tcp::socket>> dial(asio::io_context& io, tcp::endp
         sock.bind(tcp::endpoint(bind, 0), ec);
         if (ec) co_return std::nullopt;
     }
-    asio::steady_timer timer(io);
-    timer.expires_after(timeout);
+    net::Deadline deadline(io.get_executor());
     bool timed_out = false;
-    timer.async_wait([&sock, &timed_out](boost::system::error_code e) {
-        if (!e) {
-            timed_out = true;
-            boost::system::error_code ignored;
-            sock.close(ignored);
-        }
+    deadline.arm(timeout, [&sock, &timed_out] {
+        timed_out = true;
+        boost::system::error_code ignored;
+        sock.close(ignored);
     });
     auto [cec] = co_await sock.async_connect(to, asio::as_tuple(asio::use_awaitable));
-    timer.cancel();
+    deadline.cancel();
     if (cec || timed_out || !sock.is_open()) co_return std::nullopt;
     co_return std::optional<tcp::socket>(std::move(sock));
 }

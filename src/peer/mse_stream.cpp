@@ -5,6 +5,7 @@
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
 
+#include "net/deadline.hpp"
 #include "peer/dial.hpp"
 
 namespace pw::peer {
@@ -23,13 +24,10 @@ std::string key_of(const tcp::endpoint& ep) {
 // the socket, which ends any pending read or write.
 asio::awaitable<bool> drive(PeerStream& s, crypto::MseHandshake& h, std::string first,
                             std::chrono::milliseconds timeout) {
-    asio::steady_timer timer(s.get_executor());
-    timer.expires_after(timeout);
-    timer.async_wait([&s](boost::system::error_code e) {
-        if (!e) {
-            boost::system::error_code ignored;
-            s.close(ignored);
-        }
+    net::Deadline deadline(s.get_executor());
+    deadline.arm(timeout, [&s] {
+        boost::system::error_code ignored;
+        s.close(ignored);
     });
     using Status = crypto::MseHandshake::Status;
     if (!first.empty()) h.feed(first);
@@ -50,7 +48,7 @@ asio::awaitable<bool> drive(PeerStream& s, crypto::MseHandshake& h, std::string 
         if (ec) break;
         h.feed(std::string_view(buf, n));
     }
-    timer.cancel();
+    deadline.cancel();
     if (!ok || !s.is_open()) {
         boost::system::error_code ignored;
         s.close(ignored);

@@ -39,6 +39,7 @@
 #include "filter/parse/blocklist.hpp"
 #include "lsd/local_discovery.hpp"
 #include "net/bind_device.hpp"
+#include "net/deadline.hpp"
 #include "session/metadata_fetch.hpp"
 #include "session/fd_budget.hpp"
 #include "session/rate_control.hpp"
@@ -267,11 +268,12 @@ struct Session::Impl {
             boost::system::error_code e;
             sock.close(e);
         });
-        asio::steady_timer timer(io);
-        timer.expires_after(handshake_timeout);
-        timer.async_wait([&sock](boost::system::error_code e) {
-            if (!e) sock.close();
-        });
+        auto close_sock = [&sock] {
+            boost::system::error_code e;
+            sock.close(e);
+        };
+        pw::net::Deadline deadline(io.get_executor());
+        deadline.arm(handshake_timeout, close_sock);
         static constexpr std::string_view protocol = "\023BitTorrent protocol";
         std::string first(protocol.size(), '\0');
         auto [ec, n] = co_await asio::async_read(sock, asio::buffer(first), use_nothrow);
@@ -285,7 +287,7 @@ struct Session::Impl {
             hs = first;
         } else {
             if (policy == Encryption::disable) co_return;  // encrypted handshake refused
-            timer.cancel();
+            deadline.cancel();
             auto r = co_await pw::peer::mse_respond(
                 sock, std::move(first), [this](const pw::Sha1Digest& h) { return find_skey(h); },
                 pw::peer::mse_methods(policy), pw::peer::mse_timeout);
@@ -295,10 +297,7 @@ struct Session::Impl {
             // The BitTorrent handshake came as IA, or follows.
             hs = std::move(transport.pending);
             transport.pending.clear();
-            timer.expires_after(handshake_timeout);
-            timer.async_wait([&sock](boost::system::error_code e) {
-                if (!e) sock.close();
-            });
+            deadline.arm(handshake_timeout, close_sock);
         }
         while (hs.size() < pw::wire::handshake_size) {
             char more[pw::wire::handshake_size];
@@ -308,7 +307,7 @@ struct Session::Impl {
             if (transport.dec) transport.dec->process(more, rn);
             hs.append(more, rn);
         }
-        timer.cancel();
+        deadline.cancel();
         if (!sock.is_open()) co_return;
         auto h =
             pw::wire::decode_handshake(std::string_view(hs).substr(0, pw::wire::handshake_size));
@@ -328,6 +327,7 @@ struct Session::Impl {
         }
         // A torrent still checking its data takes the peer once it knows what it has.
         if (torrent->checking()) slot.handshaken();
+        asio::steady_timer timer(io);
         for (int i = 0; i < 300 && torrent->checking() && sock.is_open(); ++i) {
             timer.expires_after(std::chrono::milliseconds(100));
             co_await timer.async_wait(use_nothrow);
@@ -344,13 +344,10 @@ struct Session::Impl {
             if (wec || !sock.is_open()) co_return;
             transport.handshake_sent = true;
             if (transport.pending.empty()) {
-                timer.expires_after(std::chrono::seconds(2));
-                timer.async_wait([&sock](boost::system::error_code e) {
-                    if (!e) sock.close();
-                });
+                deadline.arm(std::chrono::seconds(2), close_sock);
                 char more[4096];
                 auto [rec, rn] = co_await sock.async_read_some(asio::buffer(more), use_nothrow);
-                timer.cancel();
+                deadline.cancel();
                 if (rec || !sock.is_open()) co_return;
                 if (transport.dec) transport.dec->process(more, rn);
                 transport.pending.append(more, rn);

@@ -2,6 +2,11 @@
 // method in both dialects, bad types, missing fields, unknown ids, restarts.
 #include "daemon/rpc/methods.hpp"
 
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include "daemon/rpc/port_test.hpp"
+
 #include "rpc_fixture.hpp"
 
 namespace {
@@ -140,10 +145,28 @@ TEST_F(RpcTest, SessionMethods) {
     EXPECT_TRUE(rpc->close_requested());
 }
 
+TEST_F(RpcTest, PortTestConnectsToTheOwnListenerOnly) {
+    // The daemon listens on 127.0.0.1 (IPv4 only): open there, not on IPv6.
+    auto r = jrpc("port_test", "{}");
+    EXPECT_TRUE(r.at("port_is_open").as_bool());
+    EXPECT_EQ(r.at("ip_protocol"), "ipv4");
+    EXPECT_TRUE(legacy("port-test", "{}").at("port-is-open").as_bool());
+    r = jrpc("port_test", R"({"ip_protocol":"ipv6"})");
+    EXPECT_FALSE(r.at("port_is_open").as_bool());
+    EXPECT_EQ(r.at("ip_protocol"), "ipv6");
+    // A port nobody listens on (bound, then closed): refused, so not open.
+    boost::asio::io_context io;
+    boost::asio::ip::tcp::acceptor a(io, {boost::asio::ip::make_address("127.0.0.1"), 0});
+    auto port = a.local_endpoint().port();
+    a.close();
+    EXPECT_FALSE(pw::daemon::rpc::port_test("0.0.0.0:1", port, std::nullopt).port_is_open);
+}
+
 TEST_F(RpcTest, UnsupportedAndBadInputAreErrorsNeverSuccess) {
     EXPECT_NE(legacy_error("blocklist-update", "{}").find("not supported"), std::string::npos);
     EXPECT_EQ(jrpc_error("blocklist_update", "{}"), -32601);
-    EXPECT_EQ(jrpc_error("port_test", "{}"), -32601);
+    EXPECT_EQ(jrpc_error("port_test", R"({"ip_protocol":"ipx"})"), -32602);
+    EXPECT_EQ(jrpc_error("port_test", R"({"ip_protocol":4})"), -32602);
     EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1],"seedRatioMode":1})"),
               -32602);  // no torrent 1
     EXPECT_EQ(jrpc_error("torrent_get", R"({"fields":"id"})"), -32602);

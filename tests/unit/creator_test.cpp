@@ -112,7 +112,8 @@ TEST_F(CreatorTest, WebSeedsWritten) {
     o.web_seeds = {"http://127.0.0.1:8080/payload.bin"};
     Metainfo one = parse(create_torrent(root_ / "payload.bin", o));
     EXPECT_EQ(one.url_list, o.web_seeds);
-    auto doc1 = bencode::decode(create_torrent(root_ / "payload.bin", o));
+    const std::string t1 = create_torrent(root_ / "payload.bin", o);  // the document views it
+    auto doc1 = bencode::decode(t1);
     EXPECT_TRUE(doc1.root().find("url-list").is_string());  // one URL: the plain BEP 19 form
     o.web_seeds = {"http://127.0.0.1:8080/", "https://127.0.0.1:8443/mirror/"};
     Metainfo two = parse(create_torrent(root_ / "payload.bin", o));

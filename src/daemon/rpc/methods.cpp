@@ -11,6 +11,7 @@
 
 #include "daemon/rpc/files.hpp"
 #include "daemon/rpc/move.hpp"
+#include "daemon/rpc/port_test.hpp"
 #include "daemon/rpc/queue_groups.hpp"
 #include "daemon/rpc/response.hpp"
 #include "daemon/rpc/speed_limits.hpp"
@@ -102,13 +103,9 @@ class Call {
         }
         if (m == "free_space") return free_space();
         if (m == "torrent_set") return torrent_set();
-        if (m == "port_test")
-            throw MethodError{
-                ErrorCode::method_not_found,
-                "port-test is not supported: it needs a third-party service to connect back"};
+        if (m == "port_test") return port_test_method();
         if (m == "blocklist_update")
             throw MethodError{ErrorCode::method_not_found, "blocklist-update is not supported"};
-        if (m == "torrent_set") return torrent_set();
         if (m == "torrent_set_location")
             return torrent_set_location(daemon_, req_.params, resolve_ids());
         if (m == "torrent_rename_path")
@@ -459,6 +456,25 @@ class Call {
         o[k("size_bytes", KeyStyle::kebab)] =
             static_cast<std::int64_t>(sv.f_bavail) * std::int64_t(sv.f_frsize);
         o["total_size"] = static_cast<std::int64_t>(sv.f_blocks) * std::int64_t(sv.f_frsize);
+        return o;
+    }
+
+    // port-test: a local check of the peer listener (see port_test.hpp).
+    json::object port_test_method() {
+        std::optional<std::string> proto;
+        if (auto* v = req_.params.if_contains("ip_protocol")) {
+            if (!v->is_string()) bad_params("ip_protocol must be a string");
+            proto = std::string(v->get_string());
+        }
+        PortTestResult r;
+        try {
+            r = port_test(daemon_.config().settings.listen, daemon_.peer_port(), proto);
+        } catch (const ParamError& e) {
+            bad_params(e.what());
+        }
+        json::object o;
+        o[k("port_is_open", KeyStyle::kebab)] = r.port_is_open;
+        o[k("ip_protocol", KeyStyle::kebab)] = r.ip_protocol;
         return o;
     }
 
