@@ -81,7 +81,13 @@ struct WebSeedClient::Conn {
     std::unique_ptr<beast::tcp_stream> plain;
     std::unique_ptr<tracker::TlsStream> secure;
     std::shared_ptr<asio::ssl::context> ctx;
-    beast::flat_buffer buf;
+    // Beast reads as much as the buffer has room for, at least 512 bytes and at most
+    // 64 KiB: a buffer that starts small would cost a system call per half kilobyte.
+    beast::flat_buffer buf = [] {
+        beast::flat_buffer b;
+        b.reserve(chunk_size);
+        return b;
+    }();
     bool reused = false;  // served a fetch before: a failed write may be the server's idle close
 
     beast::tcp_stream& lowest() { return secure ? beast::get_lowest_layer(*secure) : *plain; }
