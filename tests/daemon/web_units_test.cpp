@@ -74,6 +74,7 @@ TEST(Metrics, RendersFamiliesOnceWithHelpAndType) {
                         "piecewise_payload_bytes_total{direction=\"up\"} 20\n"),
               std::string::npos);
     EXPECT_NE(text.find("piecewise_torrents{state=\"seeding\"} 3\n"), std::string::npos);
+    EXPECT_NE(text.find("piecewise_torrents{state=\"queued\"} 0\n"), std::string::npos);
     EXPECT_NE(text.find("piecewise_tracker_announces_total{outcome=\"failed\"} 2\n"),
               std::string::npos);
     EXPECT_NE(text.find("piecewise_pieces_passed_total 9\n"), std::string::npos);
@@ -90,6 +91,15 @@ TEST(Metrics, RendersFamiliesOnceWithHelpAndType) {
     while ((pos = text.find("# HELP ", pos)) != std::string::npos) ++helps, ++pos;
     EXPECT_EQ(types, helps);
     EXPECT_EQ(text.back(), '\n');
+}
+
+TEST(Metrics, QueuedTorrentsAreNotCountedAsStopped) {
+    http::MetricsInput in;
+    in.session.torrents_by_state[static_cast<int>(piecewise::TorrentState::stopped)] = 3;
+    in.queued = 2;
+    auto text = http::render_metrics(in);
+    EXPECT_NE(text.find("piecewise_torrents{state=\"stopped\"} 1\n"), std::string::npos);
+    EXPECT_NE(text.find("piecewise_torrents{state=\"queued\"} 2\n"), std::string::npos);
 }
 
 TEST(Metrics, PerTorrentLabelsAreEscaped) {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
+
 namespace pw::daemon::http {
 
 using piecewise::TorrentState;
@@ -90,10 +92,14 @@ std::string render_metrics(const MetricsInput& in) {
     w.sample("piecewise_payload_rate_bytes_per_second", "direction=\"up\"", num(in.up_rate));
 
     w.family("piecewise_torrents", "gauge", "Torrents by state.");
-    for (int st = 0; st < 6; ++st)
+    const int stopped = static_cast<int>(TorrentState::stopped);
+    for (int st = 0; st < 6; ++st) {
+        int n = s.torrents_by_state[st];
+        if (st == stopped) n = std::max(0, n - in.queued);
         w.sample("piecewise_torrents",
-                 fmt::format("state=\"{}\"", state_name(static_cast<TorrentState>(st))),
-                 s.torrents_by_state[st]);
+                 fmt::format("state=\"{}\"", state_name(static_cast<TorrentState>(st))), n);
+    }
+    w.sample("piecewise_torrents", "state=\"queued\"", in.queued);
 
     w.single("piecewise_peers_connected", "gauge", "Peer connections past the handshake.",
              s.peers_connected);

@@ -28,6 +28,9 @@ struct MetricsInput {
     piecewise::SessionStats session;
     double down_rate = 0, up_rate = 0;  // sum over the torrents, bytes/s
     std::int64_t uptime_s = 0;
+    // Torrents the engine reports stopped that the daemon's queue holds to start later:
+    // exported as state="queued" and left out of state="stopped".
+    int queued = 0;
     bool per_torrent = false;
     std::vector<TorrentMetrics> torrents;  // used with per_torrent
 };

@@ -148,6 +148,7 @@ struct Server::Impl {
         for (auto& [id, st] : d.status_all()) {
             in.down_rate += st.down_rate;
             in.up_rate += st.up_rate;
+            if (st.queued) ++in.queued;
             if (!in.per_torrent) continue;
             TorrentMetrics t;
             t.info_hash = st.info_hash;
