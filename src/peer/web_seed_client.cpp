@@ -14,6 +14,7 @@
 #include <tuple>
 
 #include "net/bind_device.hpp"
+#include "net/http_target.hpp"
 #include "swarm/parse/web_seed_response.hpp"
 #include "tracker/resolve.hpp"
 
@@ -30,37 +31,7 @@ constexpr auto use_tuple = asio::as_tuple(asio::use_awaitable);
 constexpr std::size_t chunk_size = 256u << 10;
 constexpr std::uint32_t max_header = 16u << 10;
 
-struct Target {
-    bool tls = false;
-    std::string host;  // no brackets
-    std::uint16_t port = 0;
-    std::string host_header;
-    std::string path;
-};
-
-std::optional<std::string> parse_target(const boost::urls::url_view& url, Target& t) {
-    t.tls = url.scheme_id() == boost::urls::scheme::https;
-    if (!t.tls && url.scheme_id() != boost::urls::scheme::http)
-        return "unsupported URL scheme '" + std::string(url.scheme()) + "'";
-    if (!url.has_authority() || url.encoded_host().empty()) return "URL has no host";
-    const std::uint16_t default_port = t.tls ? 443 : 80;
-    std::uint16_t port = default_port;
-    if (url.has_port() && !url.port().empty()) {
-        std::string_view d = url.port();
-        unsigned v = 0;
-        auto [end, ec] = std::from_chars(d.data(), d.data() + d.size(), v);
-        if (ec != std::errc() || end != d.data() + d.size() || v == 0 || v > 65535)
-            return "URL has an invalid port";
-        port = static_cast<std::uint16_t>(v);
-    }
-    t.host = url.host_address();
-    t.port = port;
-    t.host_header = std::string(url.encoded_host());
-    if (port != default_port) t.host_header += ":" + std::to_string(port);
-    t.path = std::string(url.encoded_target());
-    if (t.path.empty() || t.path[0] != '/') t.path.insert(0, "/");
-    return std::nullopt;
-}
+using Target = net::HttpTarget;
 
 std::string describe(const char* stage, const beast::error_code& ec) {
     if (ec == beast::error::timeout || ec == asio::error::operation_aborted)
@@ -219,7 +190,7 @@ asio::awaitable<WebSeedResult> WebSeedClient::fetch_once(const std::string& url,
     auto parsed = boost::urls::parse_uri(url);
     if (!parsed) co_return failed("invalid URL: " + parsed.error().message());
     Target t;
-    if (auto err = parse_target(*parsed, t)) co_return failed(*err);
+    if (auto err = net::parse_http_target(*parsed, t, "URL")) co_return failed(*err);
     const auto deadline =
         Clock::now() + lim_.idle +
         std::chrono::milliseconds(length * 1000 / std::max<std::int64_t>(1, lim_.min_rate));

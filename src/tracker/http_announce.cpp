@@ -27,6 +27,7 @@
 
 #include "bencode/bencode.hpp"
 #include "net/bind_device.hpp"
+#include "net/http_target.hpp"
 #include "proxy/socks5_client.hpp"
 #include "tracker/resolve.hpp"
 #include "tracker/tls_client.hpp"
@@ -57,41 +58,7 @@ std::string describe(const char* stage, const boost::system::error_code& ec) {
     return std::string(stage) + ": " + ec.message();
 }
 
-// Where one request goes, taken from an absolute http:// or https:// URL.
-struct Target {
-    bool tls = false;  // https
-    std::string host;  // for the resolver and the certificate check: no brackets
-    std::uint16_t port = 0;
-    std::string host_header;
-    std::string path;  // origin-form request target
-};
-
-// Fills `t` from `url`, or returns why it cannot be used.
-std::optional<std::string> parse_target(const boost::urls::url_view& url, Target& t) {
-    t.tls = url.scheme_id() == boost::urls::scheme::https;
-    if (!t.tls && url.scheme_id() != boost::urls::scheme::http)
-        return "unsupported tracker URL scheme '" + std::string(url.scheme()) + "'";
-    if (!url.has_authority() || url.encoded_host().empty()) return "tracker URL has no host";
-    const std::uint16_t default_port = t.tls ? 443 : 80;
-    std::uint16_t port = default_port;
-    if (url.has_port() && !url.port().empty()) {
-        // port_number() wraps values above 65535, so read the digits here.
-        const std::string_view digits = url.port();
-        unsigned value = 0;
-        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), value);
-        if (ec != std::errc() || end != digits.data() + digits.size() || value == 0 ||
-            value > 65535)
-            return "tracker URL has an invalid port";
-        port = static_cast<std::uint16_t>(value);
-    }
-    t.host = url.host_address();
-    t.port = port;
-    t.host_header = std::string(url.encoded_host());
-    if (port != default_port) t.host_header += ":" + std::to_string(port);
-    t.path = std::string(url.encoded_target());
-    if (t.path.empty() || t.path[0] != '/') t.path.insert(0, "/");
-    return std::nullopt;
-}
+using Target = net::HttpTarget;
 
 bool is_redirect(http::status s) {
     return s == http::status::moved_permanently || s == http::status::found ||
@@ -259,7 +226,7 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
         }
         for (int hop = 0;; ++hop) {
             Target target;
-            if (auto err = parse_target(current, target)) {
+            if (auto err = net::parse_http_target(current, target, "tracker URL")) {
                 out.failure_reason = *err;
                 co_return out;
             }
