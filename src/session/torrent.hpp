@@ -184,6 +184,12 @@ private:
     int next_free_block(PartialPiece& pp);
     // A new partial piece: out of the picker, buffer and hasher made, counted in the cache.
     PartialPiece& new_partial(int piece);
+    // A block that arrived for a partial piece, from a peer (`except`: its connection,
+    // whose request is gone already) or a web seed (`except` null): copied in, hashed as
+    // far as the blocks before it allow, `from` recorded for blame, cancelled at the peers
+    // that still have it requested (endgame), and the piece checked once complete.
+    void store_block(PartialPiece& pp, int b, const char* data, const tcp::endpoint& from,
+                     const PeerConnection* except);
     void start_piece(PeerConnection& p, int piece, peer::OutRequest& out);
     bool cache_full() const;
     void release_requests(PeerConnection& p, bool send_cancel);

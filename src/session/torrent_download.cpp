@@ -365,35 +365,40 @@ void Torrent::handle_block(PeerConnection& p, const wire::Message& m) {
         PartialPiece& pp = it->second;
         int b = static_cast<int>(m.begin / wire::block_size);
         if (pp.requests[b] > 0) --pp.requests[b];
-        if (pp.state[b] != PartialPiece::received) {
-            std::memcpy(pp.data.get() + m.begin, m.payload.data(), m.payload.size());
-            pp.state[b] = PartialPiece::received;
-            pp.senders[b] = p.peer_key;
-            ++pp.received_count;
-            while (pp.hashed_blocks < pp.num_blocks &&
-                   pp.state[pp.hashed_blocks] == PartialPiece::received) {
-                auto at = std::size_t(pp.hashed_blocks) * wire::block_size;
-                pp.hasher->update(pp.data.get() + at, block_length(pp.piece, pp.hashed_blocks));
-                ++pp.hashed_blocks;
-            }
-            // Endgame duplicates: cancel the same block at the other peers.
-            if (pp.requests[b] > 0) {
-                for (auto& q : peers_) {
-                    if (q.get() == &p) continue;
-                    auto r = std::find_if(q->requests_out.begin(), q->requests_out.end(), [&](auto& x) {
-                        return x.piece == m.index && x.begin == m.begin;
-                    });
-                    if (r == q->requests_out.end()) continue;
-                    q->send_cancel(r->piece, r->begin, r->length);
-                    remember_cancelled(*q, *r);
-                    q->requests_out.erase(r);
-                    --pp.requests[b];
-                }
-            }
-            if (pp.received_count == pp.num_blocks) piece_complete(pp);
-        }
+        if (pp.state[b] != PartialPiece::received)
+            store_block(pp, b, m.payload.data(), p.peer_key, &p);
     }
     request_more(p);
+}
+
+void Torrent::store_block(PartialPiece& pp, int b, const char* data, const tcp::endpoint& from,
+                          const PeerConnection* except) {
+    std::memcpy(pp.data.get() + std::int64_t(b) * wire::block_size, data,
+                block_length(pp.piece, b));
+    pp.state[b] = PartialPiece::received;
+    pp.senders[b] = from;
+    ++pp.received_count;
+    while (pp.hashed_blocks < pp.num_blocks &&
+           pp.state[pp.hashed_blocks] == PartialPiece::received) {
+        auto at = std::size_t(pp.hashed_blocks) * wire::block_size;
+        pp.hasher->update(pp.data.get() + at, block_length(pp.piece, pp.hashed_blocks));
+        ++pp.hashed_blocks;
+    }
+    // Endgame duplicates: cancel the same block at the peers that still have it requested.
+    const auto piece = static_cast<std::uint32_t>(pp.piece);
+    const auto begin = static_cast<std::uint32_t>(b) * wire::block_size;
+    for (auto& q : peers_) {
+        if (pp.requests[b] == 0) break;
+        if (q.get() == except) continue;
+        auto r = std::find_if(q->requests_out.begin(), q->requests_out.end(),
+                              [&](auto& x) { return x.piece == piece && x.begin == begin; });
+        if (r == q->requests_out.end()) continue;
+        q->send_cancel(r->piece, r->begin, r->length);
+        remember_cancelled(*q, *r);
+        q->requests_out.erase(r);
+        --pp.requests[b];
+    }
+    if (pp.received_count == pp.num_blocks) piece_complete(pp);
 }
 
 void Torrent::piece_complete(PartialPiece& pp) {

@@ -203,31 +203,7 @@ void Torrent::web_seed_block(WebSeedState& ws, WebRun& run, int piece, int b, co
     downloaded_ += len;
     ctx_.counters.payload_down += static_cast<std::uint64_t>(len);
     if (pp.state[b] == PartialPiece::received) return;  // a peer was faster (endgame)
-    std::memcpy(pp.data.get() + std::int64_t(b) * wire::block_size, data,
-                static_cast<std::size_t>(len));
-    pp.state[b] = PartialPiece::received;
-    pp.senders[b] = ws.key;
-    ++pp.received_count;
-    while (pp.hashed_blocks < pp.num_blocks &&
-           pp.state[pp.hashed_blocks] == PartialPiece::received) {
-        auto at = std::size_t(pp.hashed_blocks) * wire::block_size;
-        pp.hasher->update(pp.data.get() + at, block_length(pp.piece, pp.hashed_blocks));
-        ++pp.hashed_blocks;
-    }
-    // Peers that duplicated this block in the endgame need not send it any more.
-    auto begin = static_cast<std::uint32_t>(b) * wire::block_size;
-    for (auto& q : peers_) {
-        if (pp.requests[b] == 0) break;
-        auto r = std::find_if(q->requests_out.begin(), q->requests_out.end(), [&](auto& x) {
-            return x.piece == static_cast<std::uint32_t>(piece) && x.begin == begin;
-        });
-        if (r == q->requests_out.end()) continue;
-        q->send_cancel(r->piece, r->begin, r->length);
-        remember_cancelled(*q, *r);
-        q->requests_out.erase(r);
-        --pp.requests[b];
-    }
-    if (pp.received_count == pp.num_blocks) piece_complete(pp);
+    store_block(pp, b, data, ws.key, nullptr);
 }
 
 void Torrent::web_seed_release(WebRun& run) {
