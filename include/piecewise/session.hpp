@@ -154,6 +154,13 @@ struct AddTorrentParams {
     std::int64_t download_limit = 0;
     std::int64_t upload_limit = 0;
     bool honors_session_limits = true;
+    // Transmission's bandwidthPriority: -1 low, 0 normal, 1 high (clamped). Under a rate
+    // limit, the connections of a higher-priority torrent are given bandwidth first; what
+    // they cannot use goes to the others.
+    int bandwidth_priority = 0;
+    // Connected peers at most (Transmission's peer-limit); <= 0: the session's
+    // Settings::max_peers_per_torrent, which incoming peers may exceed by a few.
+    int max_peers = 0;
     // With stop_at_seed_limit, the torrent pauses itself once seeding reaches seed_ratio
     // (the share ratio reaches it, when >= 0) or has moved no payload for
     // seed_idle_minutes (when > 0); see Session::set_seed_limits.
@@ -251,6 +258,8 @@ struct TorrentStatus {
     std::int64_t download_limit = 0;
     std::int64_t upload_limit = 0;
     bool honors_session_limits = true;
+    int bandwidth_priority = 0;  // AddTorrentParams::bandwidth_priority
+    int max_peers = 0;           // the peer limit in force
     // BEP 3 bitfield of the verified pieces (high bit of the first byte is piece 0); filled
     // by status(id) only (not by status_all()), empty before the metadata.
     std::string pieces;
@@ -409,6 +418,11 @@ public:
     // A torrent's own limits (bytes/s, 0: none) and whether the session's apply to it too;
     // kept across pause/resume and recheck. false for an unknown id.
     bool set_torrent_limits(TorrentId id, std::int64_t download, std::int64_t upload, bool honors_session_limits);
+    // AddTorrentParams::bandwidth_priority and max_peers, from now on (lowering the peer
+    // limit closes the peers over it, those longest without payload first). Kept across
+    // pause/resume. false for an unknown id.
+    bool set_bandwidth_priority(TorrentId id, int priority);
+    bool set_peer_limit(TorrentId id, int max_peers);
     // Seeding limits (Transmission's seedRatioLimit / seedIdleLimit): once the torrent is
     // complete and its upload reaches ratio x size (ratio >= 0), or it moved no payload
     // for idle_minutes (> 0) while seeding, it pauses itself and is reported by

@@ -203,6 +203,8 @@ AddResult Daemon::add(const AddRequest& req) {
     TorrentExtras extras;
     prepare_extras(row.info_hash, row.torrent, row.magnet, extras, p);
     extras.labels = req.labels;
+    if (req.bandwidth_priority) p.bandwidth_priority = extras.bandwidth_priority = *req.bandwidth_priority;
+    if (req.peer_limit) p.max_peers = extras.peer_limit = *req.peer_limit;
     queue::Hold hold;
     if (!req.paused) hold = queue_.holds(queue::Clock::now());
     p.hold_if_incomplete = hold.if_incomplete;
@@ -214,6 +216,11 @@ AddResult Daemon::add(const AddRequest& req) {
         store_->set_file_options(row.info_hash, {p.file_priorities, p.sequential});
         if (!req.labels.empty())
             store_->set_torrent_setting(row.info_hash, "labels", encode_strings(req.labels));
+        if (req.bandwidth_priority)
+            store_->set_torrent_setting(row.info_hash, "bandwidth_priority",
+                                        std::to_string(extras.bandwidth_priority));
+        if (req.peer_limit)
+            store_->set_torrent_setting(row.info_hash, "peer_limit", std::to_string(extras.peer_limit));
     } catch (...) {
         session_->remove_torrent(res.id, false);
         throw;

@@ -61,6 +61,9 @@ std::vector<int> apply_file_change(std::vector<int> prios, const FileChange& c);
 // file of the metainfo (pad files 0), as Session takes them.
 std::vector<int> with_pad_files(const std::vector<int>& listed, const std::vector<bool>& is_pad);
 
+// The highest per-torrent peer limit the RPC accepts (Transmission's peer-limit).
+constexpr int max_peer_limit = 10'000;
+
 struct AddRequest {
     std::string filename;      // local path of a .torrent, or a magnet link
     std::string metainfo;      // .torrent bytes (already base64-decoded)
@@ -68,6 +71,8 @@ struct AddRequest {
     bool paused = false;
     FileChange files;  // files-wanted/-unwanted, priority-*, sequential
     std::vector<std::string> labels;
+    std::optional<int> bandwidth_priority;  // -1, 0, 1
+    std::optional<int> peer_limit;          // > 0
 };
 
 // What the daemon keeps per torrent beside the engine's state (torrent-set settings).
@@ -79,6 +84,8 @@ struct TorrentExtras {
     std::vector<std::vector<std::string>> trackers;
     bool trackers_set = false;  // changed by the RPC: stored, and given to the engine
     std::string group;          // bandwidth group ("": none)
+    int bandwidth_priority = 0; // -1 low, 0 normal, 1 high
+    int peer_limit = 0;         // 0: the session's peer-limit-per-torrent
     // daemon_stats.cpp: the totals it was (re-)added with (the engine counts its bytes on
     // from these) and the time spent seeding / downloading, counted by the daemon.
     state::TorrentTotals stored_totals;
@@ -155,6 +162,9 @@ class Daemon {
     std::optional<TorrentExtras> extras(piecewise::TorrentId id);
     bool set_seed_limits(piecewise::TorrentId id, const TorrentSeedLimits& limits);
     bool set_labels(piecewise::TorrentId id, const std::vector<std::string>& labels);
+    // Stored, then given to the engine (Session::set_bandwidth_priority / set_peer_limit).
+    bool set_bandwidth_priority(piecewise::TorrentId id, int priority);
+    bool set_peer_limit(piecewise::TorrentId id, int max_peers);
     // Throws piecewise::Error for a URL that is not a tracker's.
     bool set_trackers(piecewise::TorrentId id, const std::vector<std::vector<std::string>>& tiers);
     SessionSeedLimits session_seed_limits();

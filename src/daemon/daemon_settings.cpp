@@ -2,6 +2,7 @@
 // seed limits: kept in memory, committed to the store's key/value tables before a change
 // is acknowledged, given to the engine through Session. Also the housekeeping thread that
 // records torrents the engine stopped at a seed limit as paused (a restart keeps them so).
+#include <algorithm>
 #include <chrono>
 #include <iostream>
 
@@ -137,6 +138,18 @@ void Daemon::prepare_extras(const std::string& hash, const std::string& torrent,
             else
                 bad("seed_idle_mode");
         }
+        if (auto* v = get("bandwidth_priority")) {
+            if (auto i = to_int(*v); i && *i >= -1 && *i <= 1)
+                e.bandwidth_priority = *i;
+            else
+                bad("bandwidth_priority");
+        }
+        if (auto* v = get("peer_limit")) {
+            if (auto i = to_int(*v); i && *i >= 0 && *i <= max_peer_limit)
+                e.peer_limit = *i;
+            else
+                bad("peer_limit");
+        }
         if (auto* v = get("labels")) {
             if (auto l = decode_strings(*v))
                 e.labels = *l;
@@ -157,6 +170,8 @@ void Daemon::prepare_extras(const std::string& hash, const std::string& torrent,
     p.seed_ratio = eff.ratio;
     p.seed_idle_minutes = eff.idle_minutes;
     if (e.trackers_set) p.trackers = e.trackers;
+    p.bandwidth_priority = e.bandwidth_priority;
+    p.max_peers = e.peer_limit;
     prepare_group(hash, e, p);
 }
 
@@ -194,6 +209,26 @@ bool Daemon::set_labels(TorrentId id, const std::vector<std::string>& labels) {
     store_->set_torrent_setting(h->second, "labels", encode_strings(labels));
     extras_[id].labels = labels;
     return true;
+}
+
+bool Daemon::set_bandwidth_priority(TorrentId id, int priority) {
+    std::lock_guard lk(mu_);
+    auto h = hashes_.find(id);
+    if (h == hashes_.end()) return false;
+    priority = std::clamp(priority, -1, 1);
+    store_->set_torrent_setting(h->second, "bandwidth_priority", std::to_string(priority));
+    extras_[id].bandwidth_priority = priority;
+    return session_->set_bandwidth_priority(id, priority);
+}
+
+bool Daemon::set_peer_limit(TorrentId id, int max_peers) {
+    std::lock_guard lk(mu_);
+    auto h = hashes_.find(id);
+    if (h == hashes_.end()) return false;
+    max_peers = std::clamp(max_peers, 0, max_peer_limit);
+    store_->set_torrent_setting(h->second, "peer_limit", std::to_string(max_peers));
+    extras_[id].peer_limit = max_peers;
+    return session_->set_peer_limit(id, max_peers);
 }
 
 bool Daemon::set_trackers(TorrentId id, const std::vector<std::vector<std::string>>& tiers) {

@@ -42,6 +42,10 @@ class BandwidthLimiter : public std::enable_shared_from_this<BandwidthLimiter> {
     void remove_bucket(BucketId b);
     void set_rates(BucketId b, std::int64_t down_rate, std::int64_t up_rate);
     void set_honors_global(BucketId b, bool honors);
+    // -1 low, 0 normal, 1 high, both directions (swarm::BandwidthQueue::set_priority).
+    void set_priority(BucketId b, int priority) {
+        for (auto& q : queue_) q.set_priority(b, priority);
+    }
     // Any parent (a bandwidth group's bucket, global, or none), both directions.
     void set_parent(BucketId b, BucketId parent);
     // The session's limits (bytes/s, 0: none).

@@ -243,6 +243,8 @@ std::optional<TorrentStatus> Session::status(TorrentId id) const {
                 st->download_limit = p->download_limit;
                 st->upload_limit = p->upload_limit;
                 st->honors_session_limits = p->honors_session_limits;
+                st->bandwidth_priority = p->bandwidth_priority;
+                st->max_peers = p->max_peers > 0 ? p->max_peers : d.ctx.settings.max_peers_per_torrent;
             }
         }
         done->set_value(std::move(st));

@@ -1,6 +1,8 @@
 // Session's control calls (list, remove, pause/resume, recheck, reannounce, encryption,
 // file priorities, sequential), rate limits, monitoring (session_stats, status_all) and
 // seed limits and tracker lists: each posts to the network thread (see session_impl.hpp).
+#include <algorithm>
+
 #include "session/session_impl.hpp"
 
 namespace piecewise {
@@ -239,6 +241,28 @@ bool Session::set_seed_limits(TorrentId id, double ratio, int idle_minutes) {
             p.seed_ratio = ratio;
             p.seed_idle_minutes = idle_minutes;
         });
+    });
+}
+
+bool Session::set_bandwidth_priority(TorrentId id, int priority) {
+    priority = std::clamp(priority, -1, 1);
+    return on_network(*impl_, impl_->stopped, [id, priority](Impl& d) {
+        if (auto t = d.torrents.find(id); t != d.torrents.end()) {
+            t->second->set_bandwidth_priority(priority);
+            return true;
+        }
+        return on_magnet_params(d, id, [&](AddTorrentParams& p) { p.bandwidth_priority = priority; });
+    });
+}
+
+bool Session::set_peer_limit(TorrentId id, int max_peers) {
+    max_peers = std::max(max_peers, 0);
+    return on_network(*impl_, impl_->stopped, [id, max_peers](Impl& d) {
+        if (auto t = d.torrents.find(id); t != d.torrents.end()) {
+            t->second->set_peer_limit(max_peers);
+            return true;
+        }
+        return on_magnet_params(d, id, [&](AddTorrentParams& p) { p.max_peers = max_peers; });
     });
 }
 

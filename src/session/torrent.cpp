@@ -65,6 +65,7 @@ Torrent::Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
     bw_ = ctx.bandwidth;
     if (bw_) bw_bucket_ = bw_->add_bucket(params.honors_session_limits, params.download_limit, params.upload_limit);
     if (bw_ && !params.bandwidth_group.empty()) bw_->set_parent(bw_bucket_, bucket_parent());
+    if (bw_) bw_->set_priority(bw_bucket_, params.bandwidth_priority);
 }
 
 Torrent::~Torrent() {
@@ -122,6 +123,8 @@ piecewise::TorrentStatus Torrent::status() const {
     s.download_limit = params_.download_limit;
     s.upload_limit = params_.upload_limit;
     s.honors_session_limits = params_.honors_session_limits;
+    s.bandwidth_priority = params_.bandwidth_priority;
+    s.max_peers = peer_limit();
     if (check_progress_ && meta_.num_pieces() > 0)
         s.check_progress = double(check_progress_->pieces_done.load()) / meta_.num_pieces();
     fill_wanted_status(s);
@@ -183,7 +186,7 @@ void Torrent::connect_more() {
     if (!accepting()) return;
     // Seeds dial too: some clients (Transmission on loopback, peers behind NAT) only
     // accept connections, and a leecher that announced first is found only this way.
-    int room = ctx_.settings.max_peers_per_torrent - static_cast<int>(peers_.size()) - connecting_;
+    int room = peer_limit() - static_cast<int>(peers_.size()) - connecting_;
     auto now = Clock::now();
     for (auto& [ep, kp] : known_) {
         if (room <= 0 || connecting_ >= max_connecting) break;
@@ -233,10 +236,10 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slo
 
 void Torrent::attach_incoming(peer::PeerStream s, const wire::Handshake& theirs, peer::Transport t,
                               std::shared_ptr<void> slot, bool talking) {
-    // Incoming peers may take 10 slots beyond the limit; past that, one that holds its slot
-    // without being of use gives it up to the newcomer.
+    // Incoming peers may take a few slots beyond the limit (incoming_slack()); past that, one
+    // that holds its slot without being of use gives it up to the newcomer.
     if (!accepting() || stopping_ ||
-        (live_peers() >= ctx_.settings.max_peers_per_torrent + 10 && !evict_idle_peer(talking))) {
+        (live_peers() >= peer_limit() + incoming_slack() && !evict_idle_peer(talking))) {
         boost::system::error_code ec;
         s.close(ec);
         return;

@@ -112,6 +112,8 @@ public:
     void detailed_status(piecewise::TorrentStatus& s) const;
     // torrent_limits.cpp: its own rate limits (bytes/s, 0: none), from now on.
     void set_limits(std::int64_t download, std::int64_t upload, bool honors_session_limits);
+    void set_bandwidth_priority(int priority);  // -1, 0, 1
+    void set_peer_limit(int max_peers);         // <= 0: the session's
     // Moves it into bandwidth group `name` ("" none), from now on (Session::set_torrent_group).
     void set_group(const std::string& name);
     // torrent_metrics.cpp: what status_all() adds to status() without the lists, and this
@@ -269,6 +271,10 @@ private:
     bool evict_idle_peer(bool for_talker = false);
     PeerConnection* eviction_candidate(bool for_talker, const char** why) const;
     int live_peers() const;  // peers not closed yet
+    // Connected peers at most, and how many more incoming ones may take (a few beyond the
+    // session's default; none beyond a limit set for this torrent).
+    int peer_limit() const;
+    int incoming_slack() const { return params_.max_peers > 0 ? 0 : 10; }
 
     // torrent_check.cpp
     void begin_check();

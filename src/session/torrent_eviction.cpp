@@ -1,5 +1,7 @@
-// Idle-peer eviction: when the torrent's peer slots are full, the peer that holds its slot
-// most uselessly (swarm/eviction.hpp) is closed in favour of a newcomer.
+// The torrent's peer slots: its limit, and idle-peer eviction: when the slots are full, the
+// peer that holds its slot most uselessly (swarm/eviction.hpp) is closed in favour of a
+// newcomer.
+#include <algorithm>
 #include <vector>
 
 #include "session/torrent.hpp"
@@ -49,9 +51,27 @@ PeerConnection* Torrent::eviction_candidate(bool for_talker, const char** why) c
     return who[pick->index];
 }
 
+int Torrent::peer_limit() const {
+    return params_.max_peers > 0 ? params_.max_peers : ctx_.settings.max_peers_per_torrent;
+}
+
+void Torrent::set_peer_limit(int max_peers) {
+    params_.max_peers = std::max(max_peers, 0);
+    std::vector<PeerConnection*> live;
+    for (auto& p : peers_)
+        if (!p->closed()) live.push_back(p.get());
+    int excess = static_cast<int>(live.size()) - peer_limit();
+    if (excess <= 0) return;
+    // Those longest without payload (or that never sent any) go first.
+    std::stable_sort(live.begin(), live.end(), [](PeerConnection* a, PeerConnection* b) {
+        return a->last_payload < b->last_payload;
+    });
+    for (int i = 0; i < excess; ++i) live[std::size_t(i)]->close("peer limit lowered");
+}
+
 bool Torrent::has_room() const {
     if (!accepting() || stopping_) return false;
-    return live_peers() < ctx_.settings.max_peers_per_torrent + 10 ||
+    return live_peers() < peer_limit() + incoming_slack() ||
            eviction_candidate(false, nullptr) != nullptr;
 }
 

@@ -34,6 +34,11 @@ void Torrent::set_limits(std::int64_t download, std::int64_t upload, bool honors
     bw_->set_parent(bw_bucket_, bucket_parent());
 }
 
+void Torrent::set_bandwidth_priority(int priority) {
+    params_.bandwidth_priority = std::clamp(priority, -1, 1);
+    if (bw_) bw_->set_priority(bw_bucket_, params_.bandwidth_priority);
+}
+
 peer::BandwidthLimiter::BucketId Torrent::bucket_parent() const {
     if (!params_.honors_session_limits) return peer::BandwidthLimiter::none;
     if (!params_.bandwidth_group.empty() && ctx_.groups)

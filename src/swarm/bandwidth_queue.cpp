@@ -47,6 +47,16 @@ void BandwidthQueue::set_parent(BucketId id, BucketId parent) {
     if (auto it = buckets_.find(id); it != buckets_.end()) it->second.parent = parent;
 }
 
+void BandwidthQueue::set_priority(BucketId id, int priority) {
+    if (auto it = buckets_.find(id); it != buckets_.end())
+        it->second.priority = std::clamp(priority, -1, 1);
+}
+
+int BandwidthQueue::priority(BucketId id) const {
+    auto it = buckets_.find(id);
+    return it == buckets_.end() ? 0 : it->second.priority;
+}
+
 std::int64_t BandwidthQueue::rate(BucketId id) const {
     auto it = buckets_.find(id);
     return it == buckets_.end() ? 0 : it->second.tokens.rate();
@@ -59,6 +69,11 @@ std::int64_t BandwidthQueue::chain_rate(BucketId id) const {
         if (v > 0 && (r == 0 || v < r)) r = v;
     }
     return r;
+}
+
+bool BandwidthQueue::bucket_limited(BucketId id) const {
+    auto it = buckets_.find(id);
+    return it != buckets_.end() && !it->second.tokens.unlimited();
 }
 
 bool BandwidthQueue::chain_limited(BucketId id) const {
@@ -123,7 +138,7 @@ void BandwidthQueue::give_back(BucketId id, std::int64_t n) {
 }
 
 void BandwidthQueue::wait(WaiterId w, BucketId id, std::int64_t want) {
-    Waiter x{w, chain_of(id), std::max<std::int64_t>(want, 1)};
+    Waiter x{w, chain_of(id), std::max<std::int64_t>(want, 1), 0, priority(id)};
     for (auto b : x.chain) ++buckets_.at(b).waiting;
     waiters_.push_back(std::move(x));
 }
@@ -147,30 +162,20 @@ void BandwidthQueue::cancel(WaiterId w) {
         }
 }
 
-std::vector<BandwidthQueue::Grant> BandwidthQueue::distribute(Clock::time_point now) {
-    std::vector<Grant> out;
-    if (waiters_.empty()) return out;
-    for (auto& [id, b] : buckets_) b.tokens.refill(now);
-    auto limited_bucket = [&](BucketId b) {
-        auto it = buckets_.find(b);
-        return it != buckets_.end() && !it->second.tokens.unlimited();
-    };
-    // Waiters whose chain has no limit left (a limit was lifted) get what they want.
-    for (auto& w : waiters_)
-        if (std::none_of(w.chain.begin(), w.chain.end(), limited_bucket)) w.got = w.want;
-
+void BandwidthQueue::share_out(int priority) {
     // Water-filling: each round every unsatisfied waiter gets an equal share of each of
     // its buckets' tokens (the smallest share along its chain).
     std::vector<std::size_t> active;
     for (std::size_t i = 0; i < waiters_.size(); ++i)
-        if (waiters_[i].got < waiters_[i].want) active.push_back(i);
+        if (waiters_[i].priority == priority && waiters_[i].got < waiters_[i].want)
+            active.push_back(i);
     std::map<BucketId, std::int64_t> count, share;
     for (int round = 0; round < max_fair_rounds && !active.empty(); ++round) {
         count.clear();
         share.clear();
         for (auto i : active)
             for (auto b : waiters_[i].chain)
-                if (limited_bucket(b)) ++count[b];
+                if (bucket_limited(b)) ++count[b];
         for (auto& [b, n] : count) share[b] = buckets_.at(b).tokens.tokens() / n;
         bool progress = false;
         std::vector<std::size_t> next;
@@ -178,7 +183,7 @@ std::vector<BandwidthQueue::Grant> BandwidthQueue::distribute(Clock::time_point 
             auto& w = waiters_[i];
             std::int64_t g = w.want - w.got;
             for (auto b : w.chain)
-                if (limited_bucket(b)) g = std::min(g, share[b]);
+                if (bucket_limited(b)) g = std::min(g, share[b]);
             // A share too small to release the waiter stays for the queue-order pass:
             // spread thin, every waiter would hold a few bytes and none could move.
             if (g > 0 && w.got + g >= std::min(w.want, min_grant)) {
@@ -199,6 +204,18 @@ std::vector<BandwidthQueue::Grant> BandwidthQueue::distribute(Clock::time_point 
         charge(w.chain, g);
         w.got += g;
     }
+}
+
+std::vector<BandwidthQueue::Grant> BandwidthQueue::distribute(Clock::time_point now) {
+    std::vector<Grant> out;
+    if (waiters_.empty()) return out;
+    for (auto& [id, b] : buckets_) b.tokens.refill(now);
+    // Waiters whose chain has no limit left (a limit was lifted) get what they want.
+    for (auto& w : waiters_)
+        if (std::none_of(w.chain.begin(), w.chain.end(), [this](BucketId b) { return bucket_limited(b); })) w.got = w.want;
+
+    // Higher priorities first; each hands on what its waiters could not use.
+    for (int p = 1; p >= -1; --p) share_out(p);
     // Released waiters leave; the others keep their places (one pass, no erase per waiter).
     std::deque<Waiter> still;
     for (auto& w : waiters_) {

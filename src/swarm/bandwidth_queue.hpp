@@ -10,7 +10,10 @@
 // waiter cannot use (it wants less, or a tighter bucket of its own holds it back) going
 // to the others, then the remainder in queue order. A waiter is released once it holds min(want,
 // min_grant) bytes, so grants are never a few bytes; a connection that comes back for more queues
-// behind the others.
+// behind the others. Buckets carry a priority (Transmission's bandwidthPriority: -1 low,
+// 0 normal, 1 high), which their waiters take: distribute() serves the waiters of a higher
+// priority first (fairly among themselves) and hands what they cannot use to the next one,
+// so a high-priority torrent gets bandwidth first and nothing is left unused.
 //
 // Pure: no I/O, no clock of its own (the caller passes the time). Rate 0 is unlimited;
 // take() on a chain without any limit answers `want` at once.
@@ -42,6 +45,9 @@ class BandwidthQueue {
     void remove_bucket(BucketId id);
     void set_rate(BucketId id, std::int64_t rate, Clock::time_point now);
     void set_parent(BucketId id, BucketId parent);
+    // -1 low, 0 normal (the default), 1 high; for waits from now on.
+    void set_priority(BucketId id, int priority);
+    int priority(BucketId id) const;
     std::int64_t rate(BucketId id) const;
     // The tightest rate on the chain from `id` up; 0: none.
     std::int64_t chain_rate(BucketId id) const;
@@ -71,18 +77,23 @@ class BandwidthQueue {
         TokenBucket tokens;
         BucketId parent = none;
         int waiting = 0;  // waiters whose chain holds this bucket
+        int priority = 0;
     };
     struct Waiter {
         WaiterId id;
         std::vector<BucketId> chain;  // at wait() time
         std::int64_t want;
         std::int64_t got = 0;
+        int priority = 0;  // its bucket's, at wait() time
     };
+    bool bucket_limited(BucketId id) const;
     bool chain_limited(BucketId id) const;
     std::vector<BucketId> chain_of(BucketId id) const;  // the limited buckets, bottom up
     std::int64_t chain_tokens(const std::vector<BucketId>& chain) const;
     void charge(const std::vector<BucketId>& chain, std::int64_t n);
     void release(std::size_t index);  // removes waiters_[index] and its counts
+    // Water-filling, then queue order, over the waiters of one priority.
+    void share_out(int priority);
 
     std::unordered_map<BucketId, Bucket> buckets_;
     int limited_buckets_ = 0;

@@ -138,7 +138,7 @@ TEST_F(RpcFiles, AddWithSelectionSetAndRestart) {
     legacy_error("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"files-wanted":[-1]})");
     legacy_error("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"priority-high":"x"})");
     EXPECT_NE(
-        legacy_error("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"peer-limit":5})")
+        legacy_error("torrent-set", R"({"ids":[)" + std::to_string(id) + R"(],"noSuchKey":5})")
             .find("not supported"),
         std::string::npos);
     t = get(id);

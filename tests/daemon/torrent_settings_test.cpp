@@ -1,5 +1,5 @@
-// torrent-set / torrent-get / session-set / session-get for seed limits, labels and
-// trackers, both dialects, bad types, unknown ids, restarts; a ratio limit that stops a
+// torrent-set / torrent-get / session-set / session-get for seed limits, labels,
+// bandwidth priority, peer limits and trackers, both dialects, bad types, unknown ids, restarts; a ratio limit that stops a
 // seeding torrent (and a manual start that lifts it, as Transmission does).
 #include <gtest/gtest.h>
 
@@ -74,6 +74,53 @@ TEST_F(Settings, LabelsOnAddAndSetSurviveRestart) {
     jrpc("torrent_set", R"({"ids":[1],"labels":[]})");
     EXPECT_TRUE(get1(R"(["labels"])").at("labels").as_array().empty());
     EXPECT_EQ(jrpc_error("torrent_add", R"({"filename":"x.torrent","labels":"a"})"), -32602);
+}
+
+TEST_F(Settings, BandwidthPriorityAndPeerLimitOnAddAndSetSurviveRestart) {
+    namespace b64 = boost::beast::detail::base64;
+    std::string enc(b64::encoded_size(torrent_bytes.size()), '\0');
+    enc.resize(b64::encode(enc.data(), torrent_bytes.data(), torrent_bytes.size()));
+    auto a = legacy("torrent-add", R"({"metainfo":")" + enc + R"(","paused":true,"download-dir":")" +
+                                       (dir / "data").string() +
+                                       R"(","bandwidthPriority":1,"peer-limit":7})");
+    ASSERT_TRUE(a.contains("torrent-added"));
+    const char* fields = R"(["bandwidthPriority","peer-limit"])";
+    auto t = get1(fields);
+    EXPECT_EQ(t.at("bandwidthPriority"), 1);
+    EXPECT_EQ(t.at("peer-limit"), 7);
+    legacy("torrent-set", R"({"ids":[1],"bandwidthPriority":-1,"peer-limit":3})");
+    t = get1(fields);
+    EXPECT_EQ(t.at("bandwidthPriority"), -1);
+    EXPECT_EQ(t.at("peer-limit"), 3);
+    auto j = jrpc("torrent_get", R"({"ids":[1],"fields":["bandwidth_priority","peer_limit"]})");
+    EXPECT_EQ(j.at("torrents").at(0).at("bandwidth_priority"), -1);
+    EXPECT_EQ(j.at("torrents").at(0).at("peer_limit"), 3);
+    restart();
+    t = get1(fields);
+    EXPECT_EQ(t.at("bandwidthPriority"), -1);
+    EXPECT_EQ(t.at("peer-limit"), 3);
+    jrpc("torrent_set", R"({"ids":1,"bandwidth_priority":0,"peer_limit":120})");
+    t = get1(fields);
+    EXPECT_EQ(t.at("bandwidthPriority"), 0);
+    EXPECT_EQ(t.at("peer-limit"), 120);
+    // Out of range or of the wrong type: refused, nothing changed.
+    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1],"bandwidth_priority":2})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1],"bandwidth_priority":"high"})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1],"peer_limit":0})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1],"peer_limit":100000})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[9],"peer_limit":5})"), -32602);
+    EXPECT_EQ(jrpc_error("torrent_add", R"({"filename":"x.torrent","bandwidth_priority":3})"),
+              -32602);
+    t = get1(fields);
+    EXPECT_EQ(t.at("bandwidthPriority"), 0);
+    EXPECT_EQ(t.at("peer-limit"), 120);
+}
+
+TEST_F(Settings, PeerLimitDefaultsToTheSessionsPerTorrentLimit) {
+    add_file(true);
+    auto t = get1(R"(["bandwidthPriority","peer-limit"])");
+    EXPECT_EQ(t.at("bandwidthPriority"), 0);
+    EXPECT_EQ(t.at("peer-limit"), legacy("session-get").at("peer-limit-per-torrent"));
 }
 
 TEST_F(Settings, TrackersAddReplaceRemoveListAndRestart) {

@@ -157,6 +157,44 @@ TEST(BandwidthQueue, TorrentThatDoesNotHonorSessionLimits) {
     EXPECT_NEAR(double(moved[1]), 3'000'000, 3'000'000 * 0.05);
 }
 
+TEST(BandwidthQueue, HighPriorityTorrentsAreServedFirst) {
+    BandwidthQueue q(t0);
+    q.set_rate(BandwidthQueue::global, 1'000'000, t0);
+    q.add_bucket(1, BandwidthQueue::global, 0, t0);
+    q.add_bucket(2, BandwidthQueue::global, 0, t0);
+    q.add_bucket(3, BandwidthQueue::global, 0, t0);
+    q.set_priority(1, 1);
+    q.set_priority(3, -1);
+    EXPECT_EQ(q.priority(1), 1);
+    EXPECT_EQ(q.priority(2), 0);
+    // Two connections each; the high-priority torrent wants more than the budget.
+    auto moved = simulate(q, {1, 1, 2, 2, 3, 3}, 64 * 1024, t0, 10s);
+    std::int64_t high = moved[0] + moved[1], normal = moved[2] + moved[3],
+                 low = moved[4] + moved[5];
+    EXPECT_GT(high, 9'000'000);
+    EXPECT_LT(normal + low, 1'000'000);
+    EXPECT_NEAR(double(moved[0]), double(moved[1]), 1'000'000);  // fair within the class
+}
+
+TEST(BandwidthQueue, WhatHighPriorityCannotUseGoesToTheOthers) {
+    BandwidthQueue q(t0);
+    q.set_rate(BandwidthQueue::global, 1'000'000, t0);
+    q.add_bucket(1, BandwidthQueue::global, 200'000, t0);  // high, held to 200 kB/s
+    q.add_bucket(2, BandwidthQueue::global, 0, t0);
+    q.add_bucket(3, BandwidthQueue::global, 0, t0);
+    q.set_priority(1, 1);
+    q.set_priority(3, -1);
+    q.set_priority(2, 5);  // out of range: clamped to high
+    EXPECT_EQ(q.priority(2), 1);
+    q.set_priority(2, 0);
+    auto moved = simulate(q, {1, 2, 3}, 64 * 1024, t0, 10s);
+    EXPECT_NEAR(double(moved[0]), 2'000'000, 2'000'000 * 0.05);
+    // Normal takes the rest before low gets anything much; nothing is left unused.
+    EXPECT_GT(moved[1], 7'000'000);
+    EXPECT_LT(moved[2], 1'000'000);
+    EXPECT_GE(moved[0] + moved[1] + moved[2], 9'800'000);
+}
+
 TEST(BandwidthQueue, ChangingTheLimitAtRunTime) {
     BandwidthQueue q(t0);
     q.set_rate(BandwidthQueue::global, 100'000, t0);

@@ -140,6 +140,36 @@ TEST_F(ConnCap, SilentHandshakersDoNotLockOutALeecher) {
     EXPECT_LE(seed->status(1)->peers, 14);  // never more than its slots
 }
 
+// A torrent's own peer limit (Transmission's peer-limit): no slack for incoming peers
+// beyond it, and lowering it closes the peers over it.
+TEST_F(ConnCap, TorrentPeerLimitCapsAndLoweringClosesPeers) {
+    auto seed = seeder("127.50.0.1", loopback("127.50.0.1", dir / "resume-seed"));
+    ASSERT_TRUE(seed->set_peer_limit(1, 6));
+    EXPECT_EQ(seed->status(1)->max_peers, 6);
+    std::vector<std::unique_ptr<MuteConnection>> peers;
+    for (int i = 0; i < 8; ++i) {
+        peers.push_back(
+            std::make_unique<MuteConnection>(addr(1, i + 1), "127.50.0.1", seed->listen_port()));
+        ASSERT_TRUE(peers.back()->ok);
+        peers.back()->handshake(meta.info_hash, addr(1, i + 1));
+    }
+    ASSERT_TRUE(wait_for([&] { return seed->status(1)->peers == 6; }, std::chrono::seconds(10)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(seed->status(1)->peers, 6);  // the two beyond the limit are not taken
+    ASSERT_TRUE(seed->set_peer_limit(1, 2));
+    ASSERT_TRUE(wait_for([&] { return seed->status(1)->peers == 2; }, std::chrono::seconds(5)));
+    // Four closed by the lower limit; the two that were never taken are closed when their
+    // 2 s chance to talk (and take an idle peer's slot) runs out.
+    int closed = 0;
+    for (auto& c : peers)
+        if (c->closed(std::chrono::milliseconds(2500))) ++closed;
+    EXPECT_EQ(closed, 6);
+    // Back to the session's default.
+    ASSERT_TRUE(seed->set_peer_limit(1, 0));
+    EXPECT_EQ(seed->status(1)->max_peers, piecewise::Settings{}.max_peers_per_torrent);
+    EXPECT_FALSE(seed->set_peer_limit(99, 3));
+}
+
 // The session-wide cap: beyond it connections are closed at once, unless one that has not
 // sent its handshake for 0.5 s can give up its place.
 TEST_F(ConnCap, GlobalCapRefusesThenEvictsMuteConnections) {

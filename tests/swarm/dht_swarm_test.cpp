@@ -29,7 +29,9 @@ constexpr int router_count = 3;
 DhtSettings swarm_settings() {
     DhtSettings s;
     s.max_queries_per_second_per_ip = 1'000'000;
-    s.query_timeout = 500ms;
+    // Generous for 120 nodes on one thread of a loaded 2-core machine under ASan: a reply
+    // that is merely late must not count as a dead node (the routing table drops those).
+    s.query_timeout = 2s;
     s.lookup_timeout = 10s;
     s.maintenance_interval = 250ms;
     s.bootstrap_retry = 500ms;
@@ -89,7 +91,7 @@ struct Swarm {
 TEST(DhtSwarm, AnnounceThenFindAcrossHundredNodes) {
     Swarm sw(node_count);
     auto t0 = std::chrono::steady_clock::now();
-    ASSERT_TRUE(run_until(sw.io, 20s, [&] { return sw.min_table() >= 8; }))
+    ASSERT_TRUE(run_until(sw.io, 60s, [&] { return sw.min_table() >= 8; }))
         << "smallest routing table: " << sw.min_table();
     // Let bootstrap lookups and verification pings settle a little.
     run_until(sw.io, 1s, [] { return false; });

@@ -1,5 +1,6 @@
 // Rate limits on real loopback connections: a seeder's global upload limit shared by
-// its leechers, a torrent's own limit nested under the global one, a download limit
+// its leechers, a torrent's own limit nested under the global one, bandwidth priority
+// between two torrents under it, a download limit
 // changed while the transfer runs, and the data still arrives intact. Rates are
 // measured at the receiving side over a few seconds, after a warm-up.
 #include <gtest/gtest.h>
@@ -123,6 +124,48 @@ TEST_F(RateLimit, TorrentLimitUnderTheGlobalOne) {
     double rb = measure([&] { return received(lb, ib); }, 1000ms, 2000ms);
     std::cout << "B alone " << rb << " B/s\n";
     EXPECT_NEAR(rb, 2'000'000, 500'000);
+    ASSERT_TRUE(wait_for([&] { return complete(la, ia); }, 30s));
+    EXPECT_EQ(read_file(dir / "la" / "a.bin"), da);
+}
+
+TEST_F(RateLimit, HighPriorityTorrentGetsTheBandwidthFirst) {
+    std::string da = random_bytes(20 << 20, 15), db = random_bytes(20 << 20, 16);
+    write_file(dir / "seed" / "a.bin", da);
+    write_file(dir / "seed" / "b.bin", db);
+    auto ta = make_torrent(dir / "seed" / "a.bin", dir / "a.torrent", 64 << 10);
+    auto tb = make_torrent(dir / "seed" / "b.bin", dir / "b.torrent", 64 << 10);
+    auto ss = settings("127.0.0.2", "rs");
+    ss.rate_limits.upload_rate_limit = 1'500'000;
+    Session seed(ss);
+    auto pa = params(ta, dir / "seed", {}, true);
+    pa.bandwidth_priority = 1;  // torrent A: high
+    auto sa = seed.add_torrent(pa);
+    auto sb = seed.add_torrent(params(tb, dir / "seed", {}, true));
+    EXPECT_EQ(seed.status(sa)->bandwidth_priority, 1);
+    EXPECT_EQ(seed.status(sb)->bandwidth_priority, 0);
+    Session la(settings("127.0.0.3", "ra")), lb(settings("127.0.0.4", "rb"));
+    auto ia = la.add_torrent(params(ta, dir / "la", {endpoint("127.0.0.2", seed)}));
+    auto ib = lb.add_torrent(params(tb, dir / "lb", {endpoint("127.0.0.2", seed)}));
+    auto rates = [&] {
+        std::this_thread::sleep_for(1500ms);
+        auto a0 = received(la, ia), b0 = received(lb, ib);
+        auto t0 = std::chrono::steady_clock::now();
+        std::this_thread::sleep_for(3000ms);
+        double s = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+        return std::pair{double(received(la, ia) - a0) / s, double(received(lb, ib) - b0) / s};
+    };
+    auto [a, b] = rates();
+    std::cout << "A high " << a << " B/s, B normal " << b << " B/s\n";
+    EXPECT_GT(a, 3 * b);
+    EXPECT_NEAR(a + b, 1'500'000, 375'000);  // nothing of the limit left unused
+    // A set to low: now B comes first.
+    ASSERT_TRUE(seed.set_bandwidth_priority(sa, -1));
+    EXPECT_EQ(seed.status(sa)->bandwidth_priority, -1);
+    std::tie(a, b) = rates();
+    std::cout << "A low " << a << " B/s, B normal " << b << " B/s\n";
+    EXPECT_GT(b, 3 * a);
+    EXPECT_FALSE(seed.set_bandwidth_priority(12345, 1));
+    ASSERT_TRUE(seed.set_torrent_limits(sa, 0, 0, false));  // A runs free to finish the check
     ASSERT_TRUE(wait_for([&] { return complete(la, ia); }, 30s));
     EXPECT_EQ(read_file(dir / "la" / "a.bin"), da);
 }

@@ -246,7 +246,10 @@ class Call {
         std::vector<std::string> names;  // the answer's keys, in the dialect's style
         bool detailed = false;
         for (auto& f : served) {
-            names.push_back(k(f, KeyStyle::camel));
+            // torrent-get keys are camelCase in the legacy dialect, except these three
+            // (rpc-spec-legacy-4.0.6.md 3.3).
+            bool kebab = f == "file_count" || f == "peer_limit" || f == "primary_mime_type";
+            names.push_back(k(f, kebab ? KeyStyle::kebab : KeyStyle::camel));
             detailed = detailed || needs_detailed_status(f);
         }
         json::array torrents;
@@ -292,8 +295,7 @@ class Call {
     json::object torrent_add() {
         const auto& p = req_.params;
         // Options piecewise does not have yet are refused rather than ignored.
-        for (const char* unsupported : {"cookies", "bandwidth_priority", "peer_limit",
-                                        "sequential_download_from_piece"})
+        for (const char* unsupported : {"cookies", "sequential_download_from_piece"})
             if (p.contains(unsupported))
                 bad_params(k(unsupported, KeyStyle::kebab) + " is not supported yet");
         AddRequest a;
@@ -315,6 +317,8 @@ class Call {
         }
         a.files = file_change(p);
         if (auto* l = p.if_contains("labels")) a.labels = labels_param(*l);
+        if (auto* v = p.if_contains("bandwidth_priority")) a.bandwidth_priority = bandwidth_priority_param(*v);
+        if (auto* v = p.if_contains("peer_limit")) a.peer_limit = peer_limit_param(*v);
         AddResult r;
         try {
             r = daemon_.add(a);

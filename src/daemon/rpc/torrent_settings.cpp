@@ -107,6 +107,14 @@ std::vector<std::string> labels_param(const json::value& v) {
     return *out;
 }
 
+int bandwidth_priority_param(const json::value& v) {
+    return int(get_int(v, "bandwidthPriority", -1, 1));
+}
+
+int peer_limit_param(const json::value& v) {
+    return int(get_int(v, "peer-limit", 1, max_peer_limit));
+}
+
 bool torrent_set_setting(Daemon& d, std::string_view key, const json::value& v,
                          const std::vector<TorrentId>& ids) {
     auto for_each = [&](auto fn) {
@@ -136,6 +144,12 @@ bool torrent_set_setting(Daemon& d, std::string_view key, const json::value& v,
     } else if (key == "seed_idle_mode") {
         int m = int(get_int(v, "seedIdleMode", 0, 2));
         seed([&](TorrentSeedLimits& s) { s.idle_mode = m; });
+    } else if (key == "bandwidth_priority") {
+        int p = bandwidth_priority_param(v);
+        for_each([&](TorrentId id, TorrentExtras&) { d.set_bandwidth_priority(id, p); });
+    } else if (key == "peer_limit") {
+        int n = peer_limit_param(v);
+        for_each([&](TorrentId id, TorrentExtras&) { d.set_peer_limit(id, n); });
     } else if (key == "labels") {
         auto labels = labels_param(v);
         for_each([&](TorrentId id, TorrentExtras&) { d.set_labels(id, labels); });
@@ -198,6 +212,8 @@ std::optional<json::value> torrent_settings_field(Dialect d, std::string_view f,
     if (f == "seed_ratio_mode") return json::value(e.seed.ratio_mode);
     if (f == "seed_idle_limit") return json::value(e.seed.idle_minutes);
     if (f == "seed_idle_mode") return json::value(e.seed.idle_mode);
+    if (f == "bandwidth_priority") return json::value(s.bandwidth_priority);
+    if (f == "peer_limit") return json::value(s.max_peers);
     if (f == "labels") {
         json::array a;
         for (auto& l : e.labels) a.emplace_back(l);

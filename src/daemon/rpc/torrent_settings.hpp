@@ -1,6 +1,6 @@
 // RPC for the daemon's per-torrent settings and seed limits (rpc-spec-legacy-4.0.6.md
 // 3.2 torrent-set and 3.3 torrent-get, 4.1 session-set/-get): seedRatioLimit/Mode,
-// seedIdleLimit/Mode, labels, trackerAdd/Remove/Replace and trackerList (Transmission
+// seedIdleLimit/Mode, bandwidthPriority, peer-limit, labels, trackerAdd/Remove/Replace and trackerList (Transmission
 // 4), and the torrent-get fields that show them (trackers and trackerStats with stable
 // tracker ids: positions in the torrent's announce list); the session's seedRatioLimit(ed)
 // and idle-seeding-limit(-enabled). Keys arrive in snake_case (see parse/request.hpp).
@@ -43,5 +43,8 @@ void session_seed_values(Daemon& d, Dialect dialect, boost::json::object& out);
 
 // torrent-add `labels`: checked list (throws ParamError).
 std::vector<std::string> labels_param(const boost::json::value& v);
+// bandwidthPriority (-1, 0, 1) and peer-limit (1..max_peer_limit); throw ParamError.
+int bandwidth_priority_param(const boost::json::value& v);
+int peer_limit_param(const boost::json::value& v);
 
 }  // namespace pw::daemon::rpc
