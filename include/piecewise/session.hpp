@@ -423,6 +423,11 @@ public:
     // pause/resume. false for an unknown id.
     bool set_bandwidth_priority(TorrentId id, int priority);
     bool set_peer_limit(TorrentId id, int max_peers);
+    // Settings::max_connections (fitted to the descriptor limit, as at start) and
+    // Settings::max_peers_per_torrent (for torrents without their own limit), from now
+    // on; peers over a lowered limit are closed, those longest without payload first. A value <= 0 leaves that one
+    // as it is. false once the session stopped.
+    bool set_peer_limits(int max_connections, int max_peers_per_torrent);
     // Seeding limits (Transmission's seedRatioLimit / seedIdleLimit): once the torrent is
     // complete and its upload reaches ratio x size (ratio >= 0), or it moved no payload
     // for idle_minutes (> 0) while seeding, it pauses itself and is reported by

@@ -47,6 +47,7 @@ struct DaemonOptions {
     bool metrics_per_torrent = false;
     std::string watch_dir;
     int max_connections = 500;
+    bool max_connections_given = false;  // else a stored session-set peer-limit-global wins
     bool utp = true;
     bool tcp = true;
     std::string download_root;
@@ -110,6 +111,7 @@ int run_daemon(DaemonOptions o) {
     cfg.max_down = o.max_down;
     cfg.max_up = o.max_up;
     cfg.settings.max_connections = o.max_connections;
+    cfg.max_connections_given = o.max_connections_given;
     cfg.settings.utp = o.utp;
     cfg.settings.tcp = o.tcp;
     if (!o.download_root.empty())
@@ -223,9 +225,11 @@ Command add_daemon(CLI::App& root) {
                     "Add .torrent files dropped into this directory (renamed *.added, or "
                     "*.invalid with the reason logged)");
     app->add_option("--max-connections", o->max_connections,
-                    "Peer connections open at once (lowered to fit the descriptor limit)")
+                    "Peer connections open at once (lowered to fit the descriptor limit; "
+                    "replaces a peer-limit-global set through the RPC)")
         ->capture_default_str()
-        ->check(CLI::Range(1, 1000000));
+        ->check(CLI::Range(1, 1000000))
+        ->each([o](const std::string&) { o->max_connections_given = true; });
     add_transport_flags(app, o->utp, o->tcp);
     app->add_option("--download-root", o->download_root,
                     "Confine download-dir and torrent-set-location to this directory tree");

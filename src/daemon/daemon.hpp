@@ -36,7 +36,7 @@ struct DaemonConfig {
     std::optional<std::int64_t> max_down, max_up;
     // Given on the command line: replaces the value a session-set stored (as
     // transmission-daemon's flags replace settings.json). Otherwise the stored one wins.
-    bool download_dir_given = false, encryption_given = false;
+    bool download_dir_given = false, encryption_given = false, max_connections_given = false;
     // --download-root: download-dir and torrent-set-location must lie inside (empty: anywhere).
     std::string download_root;
 };
@@ -165,6 +165,9 @@ class Daemon {
     // Stored, then given to the engine (Session::set_bandwidth_priority / set_peer_limit).
     bool set_bandwidth_priority(piecewise::TorrentId id, int priority);
     bool set_peer_limit(piecewise::TorrentId id, int max_peers);
+    // session-set peer-limit-global / peer-limit-per-torrent (<= 0: unchanged): stored,
+    // then given to the engine (Session::set_peer_limits).
+    void set_peer_limits(int global, int per_torrent);
     // Throws piecewise::Error for a URL that is not a tracker's.
     bool set_trackers(piecewise::TorrentId id, const std::vector<std::vector<std::string>>& tiers);
     SessionSeedLimits session_seed_limits();

@@ -89,6 +89,15 @@ void Daemon::load_session_settings() {
         store_->set_setting("encryption", encryption_name(cfg_.settings.encryption));
     else if (auto* v = get("encryption"))
         if (auto e = parse_encryption_name(*v)) cfg_.settings.encryption = *e;
+    // session-set's peer-limit-global (unless --max-connections was given) and
+    // peer-limit-per-torrent.
+    if (cfg_.max_connections_given)
+        store_->set_setting("peer_limit_global", std::to_string(cfg_.settings.max_connections));
+    else if (auto* v = get("peer_limit_global"))
+        if (auto i = to_int(*v); i && *i > 0 && *i <= max_peer_limit) cfg_.settings.max_connections = *i;
+    if (auto* v = get("peer_limit_per_torrent"))
+        if (auto i = to_int(*v); i && *i > 0 && *i <= max_peer_limit)
+            cfg_.settings.max_peers_per_torrent = *i;
     stored_extras_ = store_->load_torrent_settings();
 }
 
@@ -269,6 +278,21 @@ void Daemon::set_encryption(piecewise::Encryption policy) {
     store_->set_setting("encryption", encryption_name(policy));
     session_->set_encryption(policy);
     cfg_.settings.encryption = policy;
+}
+
+void Daemon::set_peer_limits(int global, int per_torrent) {
+    std::lock_guard lk(mu_);
+    if (global > 0) {
+        global = std::min(global, max_peer_limit);
+        store_->set_setting("peer_limit_global", std::to_string(global));
+        cfg_.settings.max_connections = global;
+    }
+    if (per_torrent > 0) {
+        per_torrent = std::min(per_torrent, max_peer_limit);
+        store_->set_setting("peer_limit_per_torrent", std::to_string(per_torrent));
+        cfg_.settings.max_peers_per_torrent = per_torrent;
+    }
+    session_->set_peer_limits(global, per_torrent);
 }
 
 bool Daemon::start_added_torrents() {

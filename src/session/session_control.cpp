@@ -3,6 +3,7 @@
 // seed limits and tracker lists: each posts to the network thread (see session_impl.hpp).
 #include <algorithm>
 
+#include "session/fd_budget.hpp"
 #include "session/session_impl.hpp"
 
 namespace piecewise {
@@ -263,6 +264,38 @@ bool Session::set_peer_limit(TorrentId id, int max_peers) {
             return true;
         }
         return on_magnet_params(d, id, [&](AddTorrentParams& p) { p.max_peers = max_peers; });
+    });
+}
+
+bool Session::set_peer_limits(int max_connections, int max_peers_per_torrent) {
+    return on_network(*impl_, impl_->stopped, [=](Impl& d) {
+        if (max_peers_per_torrent > 0) {
+            d.ctx.settings.max_peers_per_torrent = max_peers_per_torrent;
+            for (auto& [id, t] : d.torrents)
+                if (t->own_peer_limit() == 0) t->set_peer_limit(0);
+        }
+        if (max_connections > 0) {
+            d.ctx.settings.max_connections = max_connections;
+            int budget = pw::session::connection_budget(max_connections,
+                                                        pw::session::raise_fd_limit());
+            d.limits.set_max_connections(budget);
+            // Peers over the new cap are closed, those longest without payload first,
+            // whichever torrent they belong to.
+            std::vector<pw::peer::PeerConnection*> live;
+            for (auto& [id, t] : d.torrents) {
+                auto l = t->live_peer_list();
+                live.insert(live.end(), l.begin(), l.end());
+            }
+            int excess = static_cast<int>(live.size()) - budget;
+            if (excess > 0) {
+                std::stable_sort(live.begin(), live.end(), [](auto* a, auto* b) {
+                    return a->last_payload < b->last_payload;
+                });
+                for (int i = 0; i < excess; ++i)
+                    live[std::size_t(i)]->close("session peer limit lowered");
+            }
+        }
+        return true;
     });
 }
 

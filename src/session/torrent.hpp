@@ -114,6 +114,8 @@ public:
     void set_limits(std::int64_t download, std::int64_t upload, bool honors_session_limits);
     void set_bandwidth_priority(int priority);  // -1, 0, 1
     void set_peer_limit(int max_peers);         // <= 0: the session's
+    int own_peer_limit() const { return params_.max_peers; }  // 0: the session's
+    std::vector<PeerConnection*> live_peer_list() const;  // peers not closed yet
     // Moves it into bandwidth group `name` ("" none), from now on (Session::set_torrent_group).
     void set_group(const std::string& name);
     // torrent_metrics.cpp: what status_all() adds to status() without the lists, and this

@@ -55,11 +55,16 @@ int Torrent::peer_limit() const {
     return params_.max_peers > 0 ? params_.max_peers : ctx_.settings.max_peers_per_torrent;
 }
 
-void Torrent::set_peer_limit(int max_peers) {
-    params_.max_peers = std::max(max_peers, 0);
+std::vector<PeerConnection*> Torrent::live_peer_list() const {
     std::vector<PeerConnection*> live;
     for (auto& p : peers_)
         if (!p->closed()) live.push_back(p.get());
+    return live;
+}
+
+void Torrent::set_peer_limit(int max_peers) {
+    params_.max_peers = std::max(max_peers, 0);
+    auto live = live_peer_list();
     int excess = static_cast<int>(live.size()) - peer_limit();
     if (excess <= 0) return;
     // Those longest without payload (or that never sent any) go first.

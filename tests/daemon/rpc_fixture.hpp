@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <filesystem>
 #include <fstream>
+#include <optional>
 #include <random>
 #include <thread>
 
@@ -55,10 +56,15 @@ struct DaemonRpc : ::testing::Test {
         c.settings.dht = false;
         c.settings.disk_threads = 2;
         c.download_dir_given = download_dir_given;
+        if (max_connections) {
+            c.settings.max_connections = *max_connections;
+            c.max_connections_given = true;
+        }
         daemon = std::make_unique<Daemon>(c);
         rpc = std::make_unique<Methods>(*daemon);
     }
     bool download_dir_given = false;  // as if --download-dir was on the command line
+    std::optional<int> max_connections;  // as if --max-connections was given
     void restart() {
         rpc.reset();
         daemon.reset();

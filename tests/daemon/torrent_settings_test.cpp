@@ -123,6 +123,35 @@ TEST_F(Settings, PeerLimitDefaultsToTheSessionsPerTorrentLimit) {
     EXPECT_EQ(t.at("peer-limit"), legacy("session-get").at("peer-limit-per-torrent"));
 }
 
+TEST_F(Settings, SessionPeerLimitsSetStoredAndReplacedByTheCommandLine) {
+    add_file(true);
+    auto s = legacy("session-get");
+    EXPECT_EQ(s.at("peer-limit-global"), piecewise::Settings{}.max_connections);
+    EXPECT_EQ(s.at("peer-limit-per-torrent"), piecewise::Settings{}.max_peers_per_torrent);
+    legacy("session-set", R"({"peer-limit-global":300,"peer-limit-per-torrent":25})");
+    s = legacy("session-get");
+    EXPECT_EQ(s.at("peer-limit-global"), 300);
+    EXPECT_EQ(s.at("peer-limit-per-torrent"), 25);
+    // A torrent without its own limit follows the session's; one with its own keeps it.
+    EXPECT_EQ(get1(R"(["peer-limit"])").at("peer-limit"), 25);
+    auto j = jrpc("session_get", R"({"fields":["peer_limit_global","peer_limit_per_torrent"]})");
+    EXPECT_EQ(j.at("peer_limit_global"), 300);
+    EXPECT_EQ(j.at("peer_limit_per_torrent"), 25);
+    EXPECT_EQ(jrpc_error("session_set", R"({"peer_limit_global":0})"), -32602);
+    EXPECT_EQ(jrpc_error("session_set", R"({"peer_limit_per_torrent":"many"})"), -32602);
+    restart();
+    s = legacy("session-get");
+    EXPECT_EQ(s.at("peer-limit-global"), 300);
+    EXPECT_EQ(s.at("peer-limit-per-torrent"), 25);
+    EXPECT_EQ(get1(R"(["peer-limit"])").at("peer-limit"), 25);
+    // --max-connections on the command line replaces the stored global limit.
+    max_connections = 120;
+    restart();
+    s = legacy("session-get");
+    EXPECT_EQ(s.at("peer-limit-global"), 120);
+    EXPECT_EQ(s.at("peer-limit-per-torrent"), 25);
+}
+
 TEST_F(Settings, TrackersAddReplaceRemoveListAndRestart) {
     add_file(true);  // a .torrent without trackers
     EXPECT_TRUE(get1(R"(["trackers"])").at("trackers").as_array().empty());

@@ -170,6 +170,33 @@ TEST_F(ConnCap, TorrentPeerLimitCapsAndLoweringClosesPeers) {
     EXPECT_FALSE(seed->set_peer_limit(99, 3));
 }
 
+// The session's limits (Transmission's peer-limit-per-torrent and peer-limit-global),
+// lowered while peers are connected: the peers over either are closed.
+TEST_F(ConnCap, SessionPeerLimitsLoweredCloseThePeersOverThem) {
+    auto seed = seeder("127.50.0.5", loopback("127.50.0.5", dir / "resume-seed"));
+    std::vector<std::unique_ptr<MuteConnection>> peers;
+    for (int i = 0; i < 12; ++i) {
+        peers.push_back(
+            std::make_unique<MuteConnection>(addr(5, i + 1), "127.50.0.5", seed->listen_port()));
+        ASSERT_TRUE(peers.back()->ok);
+        ASSERT_TRUE(peers.back()->handshake(meta.info_hash, addr(5, i + 1))) << i;
+    }
+    ASSERT_TRUE(wait_for([&] { return seed->status(1)->peers == 12; }, std::chrono::seconds(10)));
+    ASSERT_TRUE(seed->set_peer_limits(0, 10));
+    EXPECT_EQ(seed->status(1)->max_peers, 10);
+    ASSERT_TRUE(wait_for([&] { return seed->status(1)->peers == 10; }, std::chrono::seconds(5)));
+    ASSERT_TRUE(seed->set_peer_limits(8, 0));
+    ASSERT_TRUE(wait_for([&] { return seed->status(1)->peers == 8; }, std::chrono::seconds(5)));
+    int closed = 0;
+    for (auto& c : peers)
+        if (c->closed(std::chrono::milliseconds(500))) ++closed;
+    EXPECT_EQ(closed, 4);
+    // At the cap (8 is the least it takes) a newcomer is refused.
+    MuteConnection refused(addr(5, 20), "127.50.0.5", seed->listen_port());
+    ASSERT_TRUE(refused.ok);
+    EXPECT_FALSE(refused.handshake(meta.info_hash, addr(5, 20)));
+}
+
 // The session-wide cap: beyond it connections are closed at once, unless one that has not
 // sent its handshake for 0.5 s can give up its place.
 TEST_F(ConnCap, GlobalCapRefusesThenEvictsMuteConnections) {

@@ -355,6 +355,7 @@ class Call {
                               : s.encryption == piecewise::Encryption::disable ? "tolerated"
                                                                               : "preferred";
         o[kk("peer_limit_per_torrent")] = s.max_peers_per_torrent;
+        o[kk("peer_limit_global")] = s.max_connections;
         o[kk("cache_size_mb")] = s.cache_bytes >> 20;
         o[kk("start_added_torrents")] = daemon_.start_added_torrents();
         put_session_speed_fields(req_.dialect, o, daemon_.speed_limits());
@@ -385,6 +386,7 @@ class Call {
         bool speed_set = false;
         auto queue = daemon_.queue_settings();
         bool queue_set = false;
+        int peer_global = 0, peer_per_torrent = 0;
         for (auto& [name, v] : req_.params) {
             if (set_session_queue_key(name, v, queue)) {
                 queue_set = true;
@@ -407,6 +409,10 @@ class Call {
                 } catch (const piecewise::Error& e) {
                     bad_params(e.what());
                 }
+            } else if (name == "peer_limit_global") {
+                peer_global = peer_limit_param(v, "peer-limit-global");
+            } else if (name == "peer_limit_per_torrent") {
+                peer_per_torrent = peer_limit_param(v, "peer-limit-per-torrent");
             } else if (name == "start_added_torrents") {
                 daemon_.set_start_added_torrents(get_bool(req_.params, "start_added_torrents", true));
             } else if (name == "encryption") {
@@ -426,6 +432,7 @@ class Call {
         }
         if (speed_set) daemon_.set_speed_limits(*speed);
         if (queue_set) daemon_.set_queue_settings(queue);
+        if (peer_global || peer_per_torrent) daemon_.set_peer_limits(peer_global, peer_per_torrent);
         return {};
     }
 

@@ -111,8 +111,8 @@ int bandwidth_priority_param(const json::value& v) {
     return int(get_int(v, "bandwidthPriority", -1, 1));
 }
 
-int peer_limit_param(const json::value& v) {
-    return int(get_int(v, "peer-limit", 1, max_peer_limit));
+int peer_limit_param(const json::value& v, std::string_view name) {
+    return int(get_int(v, name, 1, max_peer_limit));
 }
 
 bool torrent_set_setting(Daemon& d, std::string_view key, const json::value& v,

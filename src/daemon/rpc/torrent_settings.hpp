@@ -45,6 +45,7 @@ void session_seed_values(Daemon& d, Dialect dialect, boost::json::object& out);
 std::vector<std::string> labels_param(const boost::json::value& v);
 // bandwidthPriority (-1, 0, 1) and peer-limit (1..max_peer_limit); throw ParamError.
 int bandwidth_priority_param(const boost::json::value& v);
-int peer_limit_param(const boost::json::value& v);
+// `name` for the error message (also session-set's peer-limit-global/-per-torrent).
+int peer_limit_param(const boost::json::value& v, std::string_view name = "peer-limit");
 
 }  // namespace pw::daemon::rpc
