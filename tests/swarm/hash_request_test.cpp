@@ -142,3 +142,23 @@ TEST_F(HashRequests, MalformedHashMessagesClose) {
         EXPECT_TRUE(c.closed_by_peer());
     }
 }
+
+// A btmh magnet alone (the seed given as a peer, not in the link): the metadata is checked
+// by SHA-256, the piece layer fetched by hash requests, and the saved .torrent has it.
+TEST_F(HashRequests, BtmhMagnetDownloadsWithTheLayersFetched) {
+    piecewise::Session leecher(loopback("127.0.52.3", dir / "rl"));
+    piecewise::AddTorrentParams p;
+    p.magnet = "magnet:?xt=urn:btmh:1220" + meta.info_hash_v2->hex() + "&dn=payload.bin";
+    p.peers = {endpoint("127.0.52.2", *seed)};
+    p.save_path = (dir / "dl").string();
+    p.save_torrent = (dir / "fetched.torrent").string();
+    auto id = leecher.add_torrent(p);
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, std::chrono::seconds(60)));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    ASSERT_TRUE(wait_for([&] { return fs::exists(dir / "fetched.torrent"); }, std::chrono::seconds(5)));
+    auto fetched = pw::meta::load(dir / "fetched.torrent");
+    EXPECT_EQ(fetched.info_hash_v2, meta.info_hash_v2);
+    EXPECT_EQ(fetched.piece_hashes_v2, meta.piece_hashes_v2);
+    EXPECT_GT(seed->session_stats().hash_requests_served, 0u);
+    leecher.stop();
+}
