@@ -5,6 +5,7 @@
 
 #include "meta/creator.hpp"
 #include "meta/merkle.hpp"
+#include "fake_peer.hpp"
 #include "script_peer.hpp"
 #include "swarm_util.hpp"
 #include "wire/hash_messages.hpp"
@@ -12,6 +13,14 @@
 using namespace swarm_test;
 
 namespace {
+
+bool has_event(std::vector<piecewise::Event>& log, piecewise::Session& s, piecewise::EventType t,
+               const std::string& text) {
+    for (auto& e : s.pop_events()) log.push_back(e);
+    for (auto& e : log)
+        if (e.type == t && e.message.find(text) != std::string::npos) return true;
+    return false;
+}
 
 std::array<std::uint8_t, 8> v2_reserved() {
     pw::wire::Handshake h;
@@ -161,4 +170,38 @@ TEST_F(HashRequests, BtmhMagnetDownloadsWithTheLayersFetched) {
     EXPECT_EQ(fetched.piece_hashes_v2, meta.piece_hashes_v2);
     EXPECT_GT(seed->session_stats().hash_requests_served, 0u);
     leecher.stop();
+}
+
+// A peer that serves the true metadata but piece-layer hashes that do not prove out
+// against the pieces root is banned; the layer then comes from an honest seed.
+TEST_F(HashRequests, PeerSendingBadLayerHashesIsBanned) {
+    FakePeer liar("127.0.52.5", meta, std::string(), {.bad_layer_hashes = true});
+    auto ls = loopback("127.0.52.4", dir / "rl");
+    ls.encryption = piecewise::Encryption::disable;  // the fake peer speaks plaintext only
+    piecewise::Session leecher(ls);
+    piecewise::AddTorrentParams p;
+    p.magnet = "magnet:?xt=urn:btmh:1220" + meta.info_hash_v2->hex() + "&x.pe=127.0.52.5:" +
+               std::to_string(liar.port());
+    p.save_path = (dir / "dl").string();
+    auto id = leecher.add_torrent(p);
+    std::vector<piecewise::Event> log;
+    ASSERT_TRUE(wait_for([&] {
+        return has_event(log, leecher, piecewise::EventType::peer_banned, "do not match the pieces root");
+    }, std::chrono::seconds(30)));
+    EXPECT_GT(liar.metadata_sent(), 0);
+    EXPECT_GT(liar.hashes_sent(), 0);
+    EXPECT_FALSE(complete(leecher, id));
+    auto ss = loopback("127.0.52.6", dir / "rs2");
+    ss.encryption = piecewise::Encryption::disable;
+    piecewise::Session honest(ss);
+    piecewise::AddTorrentParams hp;
+    hp.torrent_file = (dir / "t.torrent").string();
+    hp.save_path = (dir / "src").string();
+    hp.upload_only = true;
+    hp.peers = {endpoint("127.0.52.4", leecher)};
+    honest.add_torrent(hp);
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, std::chrono::seconds(60)));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    leecher.stop();
+    honest.stop();
 }
