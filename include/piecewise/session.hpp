@@ -332,6 +332,8 @@ struct SessionStats {
     std::uint64_t dht_queries_sent = 0, dht_queries_served = 0, dht_responses = 0, dht_timeouts = 0;
     std::uint64_t pieces_picked = 0;  // pieces the picker started downloading
     std::uint64_t pieces_passed = 0;  // pieces downloaded, verified and written
+    std::uint64_t hash_requests_served = 0;    // BEP 52 hash requests answered with hashes
+    std::uint64_t hash_requests_rejected = 0;  // BEP 52 hash requests answered with a reject
 };
 
 // Streaming (Session::stream_open and the calls after it): a reader of one file that

@@ -244,6 +244,7 @@ int run_torrent(const RunOptions& o) {
         session->wait_for_events(std::chrono::milliseconds(100));
     }
     auto final_status = session->status(id);
+    const auto stats = session->session_stats();
     session->stop();
     if (!o.quiet) {
         if (tty) std::fputs("\r\033[K", stdout);
@@ -252,6 +253,10 @@ int run_torrent(const RunOptions& o) {
         if (final_status && status == 0)
             std::printf("done: %s downloaded, %s uploaded\n", human_bytes(double(final_status->downloaded)).c_str(),
                         human_bytes(double(final_status->uploaded)).c_str());
+        if (o.verbose && stats.hash_requests_served + stats.hash_requests_rejected > 0)
+            std::printf("BEP 52 hash requests: %llu served, %llu rejected\n",
+                        static_cast<unsigned long long>(stats.hash_requests_served),
+                        static_cast<unsigned long long>(stats.hash_requests_rejected));
         std::fflush(stdout);
     }
     if (status != 0) return fail(status, reason);

@@ -67,7 +67,7 @@ Magnet parse_magnet(std::string_view uri) {
     if (uri.size() > max_uri) throw MetainfoError("magnet: link too long");
     Magnet m;
     bool have_hash = false;
-    bool have_btmh = false;
+    std::optional<Sha256Digest> btmh;
     std::string_view q = uri.substr(8);
     while (!q.empty()) {
         auto amp = q.find('&');
@@ -81,8 +81,17 @@ Magnet parse_magnet(std::string_view uri) {
         if (key == "xt") {
             std::string lower = value;
             std::transform(lower.begin(), lower.end(), lower.begin(), [](unsigned char c) { return std::tolower(c); });
-            if (lower.rfind("urn:btmh:", 0) == 0) have_btmh = true;  // BEP 52 v2: see below
-            if (lower.rfind("urn:btih:", 0) != 0) continue;  // btmh (v2) and others: not used here
+            if (lower.rfind("urn:btmh:", 0) == 0) {
+                // BEP 52: a multihash, 0x12 (SHA-256) 0x20 (32 bytes) then the digest.
+                std::string_view mh = std::string_view(lower).substr(9);
+                Sha256Digest d;
+                if (mh.size() != 68 || mh.substr(0, 4) != "1220" || !Sha256Digest::from_hex(mh.substr(4), d))
+                    throw MetainfoError("magnet: btmh must be 1220 followed by 64 hex (SHA-256)");
+                if (btmh && *btmh != d) throw MetainfoError("magnet: two different btmh info-hashes");
+                btmh = d;
+                continue;
+            }
+            if (lower.rfind("urn:btih:", 0) != 0) continue;  // other hashes: not used
             std::string_view h = std::string_view(value).substr(9);
             Sha1Digest d;
             if (!Sha1Digest::from_hex(h, d) && !decode_base32(h, d))
@@ -113,16 +122,21 @@ Magnet parse_magnet(std::string_view uri) {
             m.select_only.insert(m.select_only.end(), more.begin(), more.end());
         }
     }
-    // A hybrid's magnet carries both hashes and works through its v1 half; a v2-only one
-    // would need the piece layers from peers (BEP 52 hash requests).
-    if (!have_hash && have_btmh)
-        throw MetainfoError("magnet: v2 magnet links (xt=urn:btmh) are not supported yet");
-    if (!have_hash) throw MetainfoError("magnet: no urn:btih info-hash (xt)");
+    m.info_hash_v2 = btmh;
+    if (!have_hash && btmh) {
+        m.info_hash = btmh->truncated();  // BEP 52: the v2 swarm's 20-byte name
+        m.has_btih = false;
+        have_hash = true;
+    }
+    if (!have_hash) throw MetainfoError("magnet: no urn:btih or urn:btmh info-hash (xt)");
     return m;
 }
 
 std::string make_magnet(const Magnet& m) {
-    std::string s = "magnet:?xt=urn:btih:" + m.info_hash.hex();
+    std::string s = "magnet:?";
+    if (m.has_btih) s += "xt=urn:btih:" + m.info_hash.hex();
+    if (m.info_hash_v2) s += std::string(m.has_btih ? "&" : "") + "xt=urn:btmh:1220" + m.info_hash_v2->hex();
+    if (!m.has_btih && !m.info_hash_v2) s += "xt=urn:btih:" + m.info_hash.hex();
     if (!m.name.empty()) s += "&dn=" + encode_component(m.name);
     for (const auto& t : m.trackers) s += "&tr=" + encode_component(t);
     for (const auto& p : m.peers) s += "&x.pe=" + encode_component(p);

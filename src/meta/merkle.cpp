@@ -123,3 +123,81 @@ Sha256Digest MerkleHasher::finish() {
 }
 
 }  // namespace pw::meta
+
+namespace pw::meta {
+
+MerkleTree::MerkleTree(std::span<const Sha256Digest> layer, int level) : level_(level) {
+    std::vector<Sha256Digest> base(layer.begin(), layer.end());
+    base.resize(static_cast<std::size_t>(next_pow2(std::max<std::size_t>(base.size(), 1))),
+                merkle_pad(level));
+    layers_.push_back(std::move(base));
+    while (layers_.back().size() > 1) {
+        const auto& below = layers_.back();
+        std::vector<Sha256Digest> up(below.size() / 2);
+        for (std::size_t i = 0; i < up.size(); ++i) up[i] = merkle_parent(below[2 * i], below[2 * i + 1]);
+        layers_.push_back(std::move(up));
+    }
+}
+
+std::uint64_t MerkleTree::width(int level) const {
+    return layers_[static_cast<std::size_t>(level - level_)].size();
+}
+
+const Sha256Digest& MerkleTree::node(int level, std::uint64_t i) const {
+    return layers_[static_cast<std::size_t>(level - level_)][static_cast<std::size_t>(i)];
+}
+
+namespace {
+bool is_pow2(std::uint64_t n) { return n != 0 && (n & (n - 1)) == 0; }
+}  // namespace
+
+std::optional<std::vector<Sha256Digest>> merkle_proof(const MerkleTree& tree, int base,
+                                                      std::uint64_t index, std::uint64_t count,
+                                                      int proof_layers) {
+    if (base < tree.base_level() || base >= tree.root_level()) return std::nullopt;
+    if (count < 2 || !is_pow2(count) || index % count != 0) return std::nullopt;
+    const std::uint64_t w = tree.width(base);
+    if (count > w || index > w - count) return std::nullopt;
+    if (proof_layers < 0 || proof_layers >= tree.root_level() - base) return std::nullopt;
+    std::vector<Sha256Digest> out;
+    out.reserve(static_cast<std::size_t>(count) + 64);
+    for (std::uint64_t i = 0; i < count; ++i) out.push_back(tree.node(base, index + i));
+    // The subtree the hashes span has its root log2(count) levels up; one uncle per level
+    // from there while proof layers remain.
+    int level = base + log2_exact(count);
+    std::uint64_t at = index / count;
+    for (int p = log2_exact(count) - 1; p < proof_layers; ++p) {
+        out.push_back(tree.node(level, at ^ 1));
+        at /= 2;
+        ++level;
+    }
+    return out;
+}
+
+bool merkle_verify(const Sha256Digest& root, int root_level, int base, std::uint64_t index,
+                   std::uint64_t count, std::span<const Sha256Digest> hashes) {
+    if (base < 0 || root_level > 63 || base >= root_level) return false;
+    if (count < 2 || !is_pow2(count) || index % count != 0 || hashes.size() < count) return false;
+    const int span_levels = log2_exact(count);
+    const auto uncles = hashes.size() - count;
+    if (static_cast<std::uint64_t>(base) + span_levels + uncles != static_cast<std::uint64_t>(root_level))
+        return false;
+    const std::uint64_t width = std::uint64_t{1} << (root_level - base);
+    if (count > width || index > width - count) return false;
+    std::vector<Sha256Digest> layer(hashes.begin(), hashes.begin() + static_cast<std::ptrdiff_t>(count));
+    while (layer.size() > 1) {
+        std::vector<Sha256Digest> up(layer.size() / 2);
+        for (std::size_t i = 0; i < up.size(); ++i) up[i] = merkle_parent(layer[2 * i], layer[2 * i + 1]);
+        layer = std::move(up);
+    }
+    Sha256Digest cur = layer[0];
+    std::uint64_t at = index / count;
+    for (std::size_t u = 0; u < uncles; ++u) {
+        const auto& uncle = hashes[count + u];
+        cur = (at & 1) ? merkle_parent(uncle, cur) : merkle_parent(cur, uncle);
+        at /= 2;
+    }
+    return cur == root;
+}
+
+}  // namespace pw::meta

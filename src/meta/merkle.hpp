@@ -6,10 +6,14 @@
 // file is the root of its tree; the `piece layer` is the layer whose every hash covers
 // `piece length` bytes. A file of at most one piece has no piece layer: its only piece
 // hash is its root, whose tree is only as wide as the next power of two of its blocks.
+//
+// MerkleTree, merkle_proof and merkle_verify serve and check BEP 52 `hashes` messages: a
+// run of hashes of one layer plus the uncle hashes that prove them against the root.
 #pragma once
 
 #include <cstddef>
 #include <cstdint>
+#include <optional>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -65,5 +69,38 @@ class MerkleHasher {
     std::int64_t in_block_ = 0;  // bytes of the current block hashed so far
     std::vector<Sha256Digest> done_;
 };
+
+// The part of a file's tree from one known layer up to the root: built from the hashes at
+// `level` levels above the leaves (e.g. a piece layer), padded with merkle_pad(level) to
+// the next power of two.
+class MerkleTree {
+  public:
+    MerkleTree(std::span<const Sha256Digest> layer, int level);  // layer non-empty
+    int base_level() const { return level_; }
+    int root_level() const { return level_ + static_cast<int>(layers_.size()) - 1; }
+    const Sha256Digest& root() const { return layers_.back().front(); }
+    // Nodes at `level` (base_level() <= level <= root_level()), padding included.
+    std::uint64_t width(int level) const;
+    const Sha256Digest& node(int level, std::uint64_t i) const;  // i < width(level)
+
+  private:
+    int level_;
+    std::vector<std::vector<Sha256Digest>> layers_;  // layers_[0]: the padded base layer
+};
+
+// The hashes of a BEP 52 `hashes` answer from `tree`: `count` hashes of layer `base` from
+// `index`, then the uncle hashes of proof layers log2(count) .. proof_layers - 1 above the
+// base (the first log2(count) - 1 proof layers are implied by the hashes). nullopt when
+// the tree does not hold that layer, the run is misaligned or runs past the layer, or the
+// proof would reach the root (proof_layers must stay below root_level() - base).
+std::optional<std::vector<Sha256Digest>> merkle_proof(const MerkleTree& tree, int base,
+                                                      std::uint64_t index, std::uint64_t count,
+                                                      int proof_layers);
+
+// Checks `hashes` (count hashes of layer `base` from `index`, then uncles, the one closest
+// to the root last) against `root`, the root of a tree whose root is `root_level` levels
+// above the leaves. True when the hashes and uncles lead exactly to the root and hash to it.
+bool merkle_verify(const Sha256Digest& root, int root_level, int base, std::uint64_t index,
+                   std::uint64_t count, std::span<const Sha256Digest> hashes);
 
 }  // namespace pw::meta

@@ -101,6 +101,10 @@ struct ParseLimits {
     std::size_t max_files = 1'000'000;
     std::int64_t max_piece_length = 256ll << 20;
     std::size_t max_path_component = 255;  // bytes; longer names are shortened
+    // A v2-only info dictionary without its piece layers (a btmh magnet's metadata) is
+    // accepted with `piece_hashes_v2` empty: the layers are fetched from peers (BEP 52
+    // hash requests), then the whole is parsed again with them.
+    bool allow_missing_layers = false;
 };
 
 // Parses and validates a whole .torrent file. Throws MetainfoError.
@@ -108,6 +112,10 @@ Metainfo parse(std::string_view torrent_file, const ParseLimits& = {});
 // Parses a bare info dictionary (from ut_metadata). Throws MetainfoError; a v2-only info
 // dictionary needs its piece layers from the .torrent file, so it is refused.
 Metainfo parse_info(std::string_view info_dict, const ParseLimits& = {});
+// BEP 52 `piece layers` of a v2 or hybrid torrent with its piece hashes, bencoded: one
+// entry per file larger than a piece, its pieces root -> its piece layer. Empty when no
+// file needs one or the hashes are not known.
+std::string encode_piece_layers(const Metainfo& m);
 // Reads and parses a file. Throws MetainfoError (also for I/O failures).
 Metainfo load(const std::filesystem::path& file);
 

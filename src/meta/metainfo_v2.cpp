@@ -8,6 +8,8 @@
 // pieces root, and piece counts are checked before anything is allocated from them.
 #include <algorithm>
 #include <limits>
+#include <map>
+#include <string>
 
 #include "meta/merkle.hpp"
 #include "meta/metainfo_detail.hpp"
@@ -272,7 +274,8 @@ void parse_v2(const Node& info, const Node& layers, const ParseLimits& lim, Meta
     for (const auto& t : files) need_layers = need_layers || t.entry.length > pl;
     if (need_layers && !layers) {
         if (m.format == Format::hybrid) return;  // from a magnet: verified by its v1 hashes
-        fail("v2 torrent has no 'piece layers' (v2 magnet links are not supported yet)");
+        if (lim.allow_missing_layers) return;     // from a btmh magnet: layers come later
+        fail("v2 torrent has no 'piece layers'");
     }
     if (need_layers && !layers.is_dict()) fail("'piece layers' is not a dictionary");
     std::vector<Sha256Digest> hashes;
@@ -288,6 +291,26 @@ void parse_v2(const Node& info, const Node& layers, const ParseLimits& lim, Meta
 }
 
 }  // namespace detail
+
+std::string encode_piece_layers(const Metainfo& m) {
+    if (m.piece_hashes_v2.empty()) return {};
+    std::map<Sha256Digest, std::string> layers;  // sorted keys, as bencoding wants
+    for (const auto& s : m.v2_spans) {
+        if (s.num_pieces < 2) continue;
+        std::string bytes;
+        bytes.reserve(static_cast<std::size_t>(s.num_pieces) * 32);
+        for (int i = 0; i < s.num_pieces; ++i)
+            bytes += m.piece_hashes_v2[static_cast<std::size_t>(s.first_piece + i)].view();
+        layers.emplace(m.files[static_cast<std::size_t>(s.file)].pieces_root, std::move(bytes));
+    }
+    if (layers.empty()) return {};
+    std::string out = "d";
+    for (const auto& [root, bytes] : layers) {
+        bencode::put_string(out, root.view());
+        bencode::put_string(out, bytes);
+    }
+    return out + "e";
+}
 
 V2PieceShape Metainfo::v2_piece(int piece) const {
     auto it = std::upper_bound(v2_spans.begin(), v2_spans.end(), piece,

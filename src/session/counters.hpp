@@ -16,6 +16,8 @@ struct SessionCounters {
     std::uint64_t announces_failed = 0;
     std::uint64_t pieces_picked = 0;  // pieces started (chosen by the picker)
     std::uint64_t pieces_passed = 0;  // pieces verified and written
+    std::uint64_t hash_requests_served = 0;    // BEP 52 hash requests answered with hashes
+    std::uint64_t hash_requests_rejected = 0;  // BEP 52 hash requests answered with a reject
 };
 
 }  // namespace pw::session

@@ -13,7 +13,9 @@
 #include "peer/mse_stream.hpp"
 #include "session/endpoint.hpp"
 #include "tracker/client.hpp"
+#include "meta/merkle.hpp"
 #include "wire/ext_messages.hpp"
+#include "wire/hash_messages.hpp"
 
 namespace pw::session {
 
@@ -78,6 +80,7 @@ void MetadataFetch::tick() {
     for (std::size_t i = 0; i < state_.size(); ++i)
         if (state_[i] == 1 && now - requested_at_[i] > piece_timeout) state_[i] = 0;
     for (auto& p : std::vector(peers_)) request_from(*p);
+    if (layers_for_) layers_tick();
     auto self = shared_from_this();
     tick_timer_.expires_after(std::chrono::seconds(1));
     tick_timer_.async_wait([self](boost::system::error_code ec) {
@@ -126,6 +129,7 @@ wire::Handshake MetadataFetch::our_handshake() const {
     h.info_hash = magnet_.info_hash;
     h.peer_id = ctx_.peer_id;
     h.set_extensions();
+    if (magnet_.info_hash_v2) h.set_v2();  // BEP 52
     return h;
 }
 
@@ -188,7 +192,13 @@ bool MetadataFetch::on_handshake(PeerConnection& p) {
 }
 
 void MetadataFetch::on_message(PeerConnection& p, const wire::Message& m) {
-    if (m.id != wire::MsgId::extended || finished_) return;
+    if (finished_) return;
+    if (m.id == wire::MsgId::hash_request || m.id == wire::MsgId::hashes ||
+        m.id == wire::MsgId::hash_reject) {
+        on_hash_message(p, m);
+        return;
+    }
+    if (m.id != wire::MsgId::extended || layers_for_) return;
     if (m.ext_id == 0) {
         auto eh = wire::decode_ext_handshake(m.payload);
         if (!eh) return;
@@ -272,18 +282,23 @@ void MetadataFetch::verify() {
     for (const auto& s : suspects_) earlier.emplace_back(s.piece, s.hash);
     std::weak_ptr<MetadataFetch> weak = weak_from_this();
     asio::io_context& io = ctx_.io;
-    ctx_.disk.post([data, earlier = std::move(earlier), expected = magnet_.info_hash, weak, &io] {
+    ctx_.disk.post([data, earlier = std::move(earlier), expected = magnet_.info_hash,
+                    has_btih = magnet_.has_btih, expected_v2 = magnet_.info_hash_v2, weak, &io] {
         auto piece = [&](std::size_t i) {
             return std::string_view(*data).substr(i * wire::metadata_block, wire::metadata_block);
         };
         auto r = std::make_shared<VerifyResult>();
-        r->matches = crypto::sha1(*data) == expected;
+        // BEP 52: a btmh names the SHA-256 of the info dictionary; a btih its SHA-1.
+        r->matches = (!has_btih || crypto::sha1(*data) == expected) &&
+                     (!expected_v2 || crypto::sha256(*data) == *expected_v2);
         if (!r->matches) {
             std::size_t n = (data->size() + wire::metadata_block - 1) / wire::metadata_block;
             for (std::size_t i = 0; i < n; ++i) r->piece_hashes.push_back(crypto::sha1(piece(i)));
         } else {
             try {
-                r->meta = meta::parse_info(*data);
+                meta::ParseLimits lim;
+                lim.allow_missing_layers = expected_v2.has_value();
+                r->meta = meta::parse_info(*data, lim);
             } catch (const std::exception& e) {  // MetainfoError, or anything else
                 r->parse_error = e.what();
             }
@@ -348,6 +363,14 @@ void MetadataFetch::on_verified(std::string data, VerifyResult r) {
                    fmt::format("{}: sent metadata that does not match the info-hash",
                                format_endpoint(liar))});
     }
+    if (m.format == meta::Format::v2 && m.piece_hashes_v2.empty()) {
+        start_layers(std::move(m));
+        return;
+    }
+    finish(std::move(m));
+}
+
+void MetadataFetch::finish(meta::Metainfo m) {
     for (const auto& t : magnet_.trackers) m.trackers.push_back({t});
     finished_ = true;
     std::vector<tcp::endpoint> useful;
@@ -388,7 +411,13 @@ void MetadataFetch::on_closed(PeerConnection& p, const std::string&) {
     }
     for (std::size_t i = 0; i < state_.size(); ++i)
         if (state_[i] == 1) state_[i] = 0;  // re-ask whoever is left
-    for (auto& q : std::vector(peers_)) request_from(*q);
+    for (auto& f : layers_)
+        for (auto& c : f.chunks)
+            if (c.state == 1 && c.from == p.peer_key) c.state = 0;
+    for (auto& q : std::vector(peers_)) {
+        request_from(*q);
+        if (layers_for_) request_layers(*q);
+    }
 }
 
 asio::awaitable<void> MetadataFetch::tracker_loop() {
@@ -423,6 +452,170 @@ asio::awaitable<void> MetadataFetch::tracker_loop() {
         }
         tracker_timer_.expires_after(std::chrono::seconds(30));
         co_await tracker_timer_.async_wait(use_nothrow);
+    }
+}
+
+// ---- BEP 52 piece layers (v2-only torrents from btmh magnets) ----
+
+namespace {
+constexpr std::uint32_t layer_chunk = 512;  // hashes per request (BEP 52: SHOULD NOT exceed)
+constexpr int layer_requests_per_peer = 4;
+constexpr auto layer_timeout = std::chrono::seconds(15);
+constexpr auto reject_backoff = std::chrono::seconds(5);
+}  // namespace
+
+void MetadataFetch::start_layers(meta::Metainfo m) {
+    const int base =
+        meta::log2_exact(static_cast<std::uint64_t>(m.piece_length / meta::kMerkleBlock));
+    layers_.clear();
+    for (const auto& s : m.v2_spans) {
+        if (s.num_pieces < 2) continue;  // its root is its only piece hash
+        FileLayer f;
+        f.root = m.files[static_cast<std::size_t>(s.file)].pieces_root;
+        f.num_pieces = s.num_pieces;
+        f.base = base;
+        const std::uint64_t width = meta::next_pow2(static_cast<std::uint64_t>(s.num_pieces));
+        f.root_level = base + meta::log2_exact(width);
+        f.hashes.resize(static_cast<std::size_t>(s.num_pieces));
+        const auto len = static_cast<std::uint32_t>(std::min<std::uint64_t>(layer_chunk, width));
+        for (std::uint32_t i = 0; i < static_cast<std::uint32_t>(s.num_pieces); i += len)
+            f.chunks.push_back(LayerChunk{i, len, 0, {}, {}});
+        layers_.push_back(std::move(f));
+    }
+    layers_for_ = std::move(m);
+    for (auto& p : std::vector(peers_)) request_layers(*p);
+}
+
+void MetadataFetch::request_layers(PeerConnection& p) {
+    // Every peer here answered a handshake naming the v2 swarm (a v2-only torrent's only
+    // swarm), so it is asked whether or not it set the v2 bit (libtorrent 2.0 does not
+    // always); one that cannot serve rejects or hangs up, and the request goes elsewhere.
+    if (!layers_for_ || p.closed() || p.choke_id == 0) return;
+    auto now = Clock::now();
+    if (auto it = hash_backoff_.find(p.peer_key); it != hash_backoff_.end() && it->second > now) return;
+    int mine = 0;
+    for (auto& f : layers_)
+        for (auto& c : f.chunks) mine += c.state == 1 && c.from == p.peer_key;
+    std::string out;
+    for (auto& f : layers_) {
+        for (auto& c : f.chunks) {
+            if (mine >= layer_requests_per_peer) break;
+            if (c.state != 0) continue;
+            wire::HashRequest r;
+            r.pieces_root = f.root;
+            r.base = static_cast<std::uint32_t>(f.base);
+            r.index = c.index;
+            r.length = c.length;
+            r.proof_layers = static_cast<std::uint32_t>(f.root_level - f.base - 1);
+            wire::put_hash_request(out, r);
+            c.state = 1;
+            c.at = now;
+            c.from = p.peer_key;
+            ++mine;
+        }
+    }
+    if (!out.empty()) {
+        p.send_raw(out);
+        p.flush();
+    }
+}
+
+void MetadataFetch::layers_tick() {
+    auto now = Clock::now();
+    for (auto& f : layers_)
+        for (auto& c : f.chunks)
+            if (c.state == 1 && now - c.at > layer_timeout) c.state = 0;
+    for (auto& p : std::vector(peers_)) request_layers(*p);
+}
+
+void MetadataFetch::on_hash_message(PeerConnection& p, const wire::Message& m) {
+    const char* why = nullptr;
+    if (m.id == wire::MsgId::hash_request) {
+        // We hold no layers yet: every request is rejected (BEP 52: always answered).
+        wire::HashRequest r;
+        if (!wire::decode_hash_request(m.payload, r, why)) {
+            p.close(std::string("bad hash request: ") + why);
+            return;
+        }
+        std::string out;
+        wire::put_hash_reject(out, r);
+        p.send_raw(out);
+        p.flush();
+        return;
+    }
+    wire::HashesMsg hm;
+    if (m.id == wire::MsgId::hash_reject) {
+        if (!wire::decode_hash_request(m.payload, hm.req, why)) {
+            p.close(std::string("bad hash reject: ") + why);
+            return;
+        }
+    } else if (!wire::decode_hashes(m.payload, hm, why)) {
+        p.close(std::string("bad hashes message: ") + why);
+        return;
+    }
+    if (!layers_for_) return;  // nothing asked
+    const auto& r = hm.req;
+    FileLayer* file = nullptr;
+    LayerChunk* chunk = nullptr;
+    for (auto& f : layers_) {
+        if (f.root != r.pieces_root || static_cast<std::uint32_t>(f.base) != r.base) continue;
+        for (auto& c : f.chunks)
+            if (c.index == r.index && c.length == r.length && c.state == 1 && c.from == p.peer_key) {
+                file = &f;
+                chunk = &c;
+            }
+    }
+    if (!chunk) return;  // not ours, or already given to someone else
+    if (m.id == wire::MsgId::hash_reject) {
+        chunk->state = 0;
+        hash_backoff_[p.peer_key] = Clock::now() + reject_backoff;
+        for (auto& q : std::vector(peers_))
+            if (q.get() != &p) request_layers(*q);
+        return;
+    }
+    if (r.proof_layers != static_cast<std::uint32_t>(file->root_level - file->base - 1) ||
+        !meta::merkle_verify(file->root, file->root_level, file->base, r.index, r.length, hm.hashes)) {
+        chunk->state = 0;
+        known_[p.peer_key].banned = true;
+        ctx_.emit({piecewise::EventType::peer_banned, id_,
+                   fmt::format("{}: sent piece-layer hashes that do not match the pieces root",
+                               format_endpoint(p.peer_key))});
+        p.close("sent piece-layer hashes that do not match the pieces root");
+        return;
+    }
+    for (std::uint32_t i = 0; i < r.length && r.index + i < static_cast<std::uint32_t>(file->num_pieces); ++i)
+        file->hashes[r.index + i] = hm.hashes[i];
+    chunk->state = 2;
+    for (const auto& f : layers_)
+        for (const auto& c : f.chunks)
+            if (c.state != 2) {
+                request_layers(p);
+                return;
+            }
+    // Every layer is in: the torrent as a whole .torrent would have it, parsed again so
+    // that its layers pass the same checks as any other.
+    meta::Metainfo with_layers = std::move(*layers_for_);
+    layers_for_.reset();
+    with_layers.piece_hashes_v2.clear();
+    for (const auto& s : with_layers.v2_spans) {
+        if (s.num_pieces < 2) {
+            with_layers.piece_hashes_v2.push_back(with_layers.files[static_cast<std::size_t>(s.file)].pieces_root);
+            continue;
+        }
+        for (const auto& f : layers_)
+            if (f.root == with_layers.files[static_cast<std::size_t>(s.file)].pieces_root) {
+                with_layers.piece_hashes_v2.insert(with_layers.piece_hashes_v2.end(), f.hashes.begin(),
+                                                   f.hashes.end());
+                break;
+            }
+    }
+    try {
+        meta::Metainfo full = meta::parse("d4:info" + with_layers.info_bytes + "12:piece layers" +
+                                          meta::encode_piece_layers(with_layers) + "e");
+        finish(std::move(full));
+    } catch (const std::exception& e) {
+        finished_ = true;
+        ctx_.emit({piecewise::EventType::storage_error, id_, std::string("piece layers: ") + e.what()});
     }
 }
 

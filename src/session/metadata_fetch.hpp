@@ -6,6 +6,13 @@
 // posted back; see DESIGN.md "Threads"). A wrong result bans the peers that sent it and
 // starts over. Once it verifies, `done` receives the parsed metainfo and the
 // addresses of the peers that were useful, and the session turns it into a Torrent.
+//
+// A btmh magnet (BEP 52) checks the metadata by SHA-256 against its v2 hash (and by SHA-1
+// against its btih when it has one too). A v2-only torrent's info dictionary lacks the
+// piece layers: each file larger than one piece gets its layer from v2 peers by `hash
+// request`s (up to 512 hashes each, with the uncles up to the root), every answer checked
+// against the file's pieces root before it is kept. The torrent is then parsed again
+// with its layers, so it starts exactly as one loaded from a complete .torrent would.
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -73,6 +80,30 @@ private:
     void on_verified(std::string data, VerifyResult r);
     void choose_solo();
     wire::Handshake our_handshake() const;
+    void finish(meta::Metainfo m);  // hands the torrent to `done` and closes the peers
+
+    // BEP 52 piece layers of a v2-only torrent from a btmh magnet.
+    struct LayerChunk {
+        std::uint32_t index = 0, length = 0;  // in hashes of the piece layer
+        std::uint8_t state = 0;               // 0 missing, 1 requested, 2 received
+        peer::Clock::time_point at{};
+        tcp::endpoint from;
+    };
+    struct FileLayer {
+        Sha256Digest root;
+        int num_pieces = 0;
+        int base = 0;        // the piece layer's height above the leaves
+        int root_level = 0;  // the root's height above the leaves
+        std::vector<Sha256Digest> hashes;  // num_pieces, once every chunk is in
+        std::vector<LayerChunk> chunks;
+    };
+    void start_layers(meta::Metainfo m);
+    void request_layers(peer::PeerConnection& p);
+    void on_hash_message(peer::PeerConnection& p, const wire::Message& m);
+    void layers_tick();
+    std::optional<meta::Metainfo> layers_for_;  // verified metadata waiting for its layers
+    std::vector<FileLayer> layers_;
+    std::map<tcp::endpoint, peer::Clock::time_point> hash_backoff_;  // peers that rejected
 
     Context& ctx_;
     piecewise::TorrentId id_;

@@ -164,6 +164,12 @@ void Session::Impl::save_torrent_file(const pw::meta::Metainfo& m, const std::st
     }
     pw::bencode::put_string(out, "info");
     out += m.info_bytes;
+    // BEP 52: a v2 torrent is complete only with its piece layers (fetched by hash
+    // requests for a btmh magnet).
+    if (std::string layers = pw::meta::encode_piece_layers(m); !layers.empty()) {
+        pw::bencode::put_string(out, "piece layers");
+        out += layers;
+    }
     out += 'e';
     disk.post([this, out = std::move(out), path, id] {
         std::string tmp = path + ".part";
@@ -330,6 +336,10 @@ void Session::Impl::start_fetch(TorrentId id, const pw::meta::Magnet& magnet, co
     fetches[id] = f;
     fetch_params[id] = params;
     f->start();
+    // Peers given with the magnet (get --peer, AddTorrentParams::peers) serve the
+    // metadata too, as the magnet's own x.pe do.
+    for (const auto& s : params.peers)
+        if (auto ep = pw::session::parse_endpoint(s)) f->add_peer(*ep);
 }
 
 TorrentStatus Session::Impl::paused_magnet_status(const PausedMagnet& pm) const {

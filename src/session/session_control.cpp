@@ -167,6 +167,8 @@ SessionStats Session::session_stats() const {
         s.announces_failed = c.announces_failed;
         s.pieces_picked = c.pieces_picked;
         s.pieces_passed = c.pieces_passed;
+        s.hash_requests_served = c.hash_requests_served;
+        s.hash_requests_rejected = c.hash_requests_rejected;
         for (auto& [id, t] : d.torrents) {
             ++s.torrents_by_state[static_cast<int>(t->status().state)];
             t->add_gauges(s);

@@ -369,6 +369,11 @@ void Torrent::on_message(PeerConnection& p, const wire::Message& m) {
             if (ctx_.dht && !meta_.is_private && m.port != 0)
                 ctx_.dht->add_node(boost::asio::ip::udp::endpoint(p.remote().address(), m.port));
             break;
+        case MsgId::hash_request:
+        case MsgId::hashes:
+        case MsgId::hash_reject:
+            handle_hash_message(p, m);
+            break;
         case MsgId::extended:
             if (m.ext_id == ext_metadata_id) {
                 serve_metadata(p, m.payload);

@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "crypto/sha1.hpp"
+#include "meta/merkle.hpp"
 #include "meta/metainfo.hpp"
 #include "meta/piece_hasher.hpp"
 #include "peer/peer_connection.hpp"
@@ -392,6 +393,12 @@ private:
     // torrent_v2.cpp: the second swarm of a hybrid (announce, DHT lookup).
     boost::asio::awaitable<void> announce_v2_swarm(std::string url, tracker::Event ev);
     void dht_lookup_v2();
+    // torrent_v2.cpp: BEP 52 hash request / hashes / hash reject. Requests are answered
+    // from the piece layers (a tree per file, built on first use); a malformed message
+    // closes the peer.
+    void handle_hash_message(PeerConnection& p, const wire::Message& m);
+    std::shared_ptr<const meta::MerkleTree> merkle_tree_for(const Sha256Digest& pieces_root);
+    std::map<Sha256Digest, std::shared_ptr<const meta::MerkleTree>> merkle_trees_;
     // torrent_web_seed.cpp: web seeds (BEP 19), see session/web_seed_state.hpp.
     struct WebRun;
     void init_web_seeds();  // from the url-list, in the constructor

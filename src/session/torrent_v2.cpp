@@ -3,6 +3,10 @@
 // that name it in their handshake are accepted (session_impl.hpp routes them here).
 // Outgoing connections always use the v1 hash: every peer of either swarm of a hybrid
 // holds the same info dictionary and so answers to both.
+//
+// BEP 52 hash requests are answered here from the torrent's piece layers: a peer that
+// joined by a v2 magnet link fetches each file's piece layer this way before it can check
+// any piece.
 #include <fmt/format.h>
 
 #include <boost/asio/as_tuple.hpp>
@@ -11,6 +15,7 @@
 #include "dht/dht_node.hpp"
 #include "session/torrent.hpp"
 #include "tracker/client.hpp"
+#include "wire/hash_messages.hpp"
 
 namespace pw::session {
 
@@ -62,6 +67,64 @@ void Torrent::dht_lookup_v2() {
             self->connect_more();
         },
         [](const dht::LookupStats&) {});
+}
+
+std::shared_ptr<const meta::MerkleTree> Torrent::merkle_tree_for(const Sha256Digest& root) {
+    if (meta_.piece_hashes_v2.empty() || root == Sha256Digest{}) return nullptr;
+    if (auto it = merkle_trees_.find(root); it != merkle_trees_.end()) return it->second;
+    for (const auto& s : meta_.v2_spans) {
+        // A file of one piece has no piece layer: its root is its only piece hash.
+        if (s.num_pieces < 2 || meta_.files[static_cast<std::size_t>(s.file)].pieces_root != root)
+            continue;
+        const auto first = meta_.piece_hashes_v2.begin() + s.first_piece;
+        std::vector<Sha256Digest> layer(first, first + s.num_pieces);
+        const int level = meta::log2_exact(static_cast<std::uint64_t>(meta_.piece_length / meta::kMerkleBlock));
+        auto tree = std::make_shared<const meta::MerkleTree>(layer, level);
+        if (tree->root() != root) return nullptr;  // cannot happen for a parsed torrent
+        merkle_trees_.emplace(root, tree);
+        return tree;
+    }
+    return nullptr;
+}
+
+void Torrent::handle_hash_message(PeerConnection& p, const wire::Message& m) {
+    const char* why = nullptr;
+    if (m.id == wire::MsgId::hashes) {
+        wire::HashesMsg msg;
+        if (!wire::decode_hashes(m.payload, msg, why)) {
+            p.close(std::string("bad hashes message: ") + why);
+            return;
+        }
+        // We never ask for hashes here: a well-formed answer is ignored.
+        return;
+    }
+    wire::HashRequest req;
+    if (!wire::decode_hash_request(m.payload, req, why)) {
+        p.close(std::string(m.id == wire::MsgId::hash_reject ? "bad hash reject: "
+                                                             : "bad hash request: ") + why);
+        return;
+    }
+    if (m.id == wire::MsgId::hash_reject) return;  // nothing asked, nothing to release
+
+    // Answer from the piece layers; reject what they cannot give (leaf layers, files of
+    // one piece, torrents known without their layers) and anything past a full send queue.
+    constexpr std::size_t max_queue = 4u << 20;
+    std::string out;
+    std::optional<std::vector<Sha256Digest>> hashes;
+    if (p.send_queue_bytes() < max_queue) {
+        if (auto tree = merkle_tree_for(req.pieces_root))
+            hashes = meta::merkle_proof(*tree, static_cast<int>(req.base), req.index, req.length,
+                                        static_cast<int>(req.proof_layers));
+    }
+    if (hashes) {
+        wire::put_hashes(out, req, *hashes);
+        ++ctx_.counters.hash_requests_served;
+    } else {
+        wire::put_hash_reject(out, req);
+        ++ctx_.counters.hash_requests_rejected;
+    }
+    p.send_raw(out);
+    p.flush();
 }
 
 }  // namespace pw::session

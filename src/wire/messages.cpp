@@ -92,6 +92,13 @@ const char* check_length(std::uint8_t id, std::uint32_t len) {
             return len == 3 ? nullptr : "port message is not 3 bytes";
         case static_cast<std::uint8_t>(MsgId::extended):
             return len >= 2 ? nullptr : "extended message too short";
+        case static_cast<std::uint8_t>(MsgId::hash_request):
+            return len == 49 ? nullptr : "hash request message is not 49 bytes";
+        case static_cast<std::uint8_t>(MsgId::hash_reject):
+            return len == 49 ? nullptr : "hash reject message is not 49 bytes";
+        case static_cast<std::uint8_t>(MsgId::hashes):
+            return len >= 49 && (len - 49) % 32 == 0 ? nullptr
+                                                     : "hashes message is not 49 + 32n bytes";
         default:
             return nullptr;
     }
@@ -180,6 +187,11 @@ ParseResult parse_message(std::string_view buf, std::uint32_t max_length, Messag
         case static_cast<std::uint8_t>(MsgId::extended):
             out.ext_id = static_cast<std::uint8_t>(body[0]);
             out.payload = std::string_view(body + 1, body_len - 1);
+            break;
+        case static_cast<std::uint8_t>(MsgId::hash_request):
+        case static_cast<std::uint8_t>(MsgId::hashes):
+        case static_cast<std::uint8_t>(MsgId::hash_reject):
+            out.payload = std::string_view(body, body_len);
             break;
         default:
             out.known = false;

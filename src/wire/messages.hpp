@@ -1,5 +1,6 @@
 // The peer wire protocol (BEP 3), the Fast Extension's messages (BEP 6: have all/none,
-// suggest, reject, allowed fast) and the extension protocol handshake (BEP 10).
+// suggest, reject, allowed fast) and the extension protocol handshake (BEP 10). BEP 52's
+// hash messages are framed here; their payloads are decoded by wire/hash_messages.hpp.
 // Pure: bytes in, messages out; bytes out from messages. No sockets here. Whether a
 // peer may send a BEP 6 message (both handshakes set the bit) is the caller's check.
 #pragma once
@@ -62,6 +63,9 @@ enum class MsgId : std::uint8_t {
     reject = 0x10,        // BEP 6
     allowed_fast = 0x11,  // BEP 6
     extended = 20,        // BEP 10
+    hash_request = 21,    // BEP 52 (wire/hash_messages.hpp)
+    hashes = 22,          // BEP 52
+    hash_reject = 23,     // BEP 52
 };
 
 // One decoded message. Views point into the buffer passed to the decoder.
@@ -73,7 +77,8 @@ struct Message {
     std::uint32_t length = 0;  // request, cancel, reject
     std::uint16_t port = 0;    // port
     std::uint8_t ext_id = 0;   // extended: 0 = handshake
-    std::string_view payload;  // bitfield bits, piece block data, extended payload, unknown ids
+    std::string_view payload;  // bitfield bits, piece block data, extended payload, BEP 52 hash
+                               // messages (after the id), unknown ids
     std::uint8_t raw_id = 0;   // the id byte as received (for unknown ids)
     bool known = true;         // false for ids this codec does not know (to be ignored)
 };

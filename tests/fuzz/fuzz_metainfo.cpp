@@ -2,7 +2,9 @@
 // layers and hybrids; the corpus holds libtorrent-made v2 and hybrid torrents). Any input
 // either fails with MetainfoError or yields a consistent torrent whose every file path is
 // relative and free of "..", "." and empty components, whose v2 pieces each lie inside
-// one file, and whose pieces all verify or fail without crashing.
+// one file, and whose pieces all verify or fail without crashing. A v2 torrent's piece
+// layers encoded back parse to the same hashes; an info dictionary parsed for a btmh
+// magnet (layers allowed to be missing) is consistent too.
 #include <cstddef>
 #include <cstdint>
 #include <cstdlib>
@@ -85,9 +87,31 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     pw::meta::ParseLimits lim;
     lim.max_path_component = 16 + size % 64;  // small limits exercise shortening
     try {
-        check_metainfo(pw::meta::parse(in, lim), lim);
+        auto m = pw::meta::parse(in, lim);
+        check_metainfo(m, lim);
+        // The piece layers encoded back (as --save-torrent writes them) parse to the same
+        // piece hashes.
+        if (m.format == pw::meta::Format::v2 && in.size() < 4096) {
+            auto again = pw::meta::parse(
+                "d4:info" + m.info_bytes + "12:piece layers" +
+                    [&] { auto l = pw::meta::encode_piece_layers(m); return l.empty() ? std::string("de") : l; }() + "e",
+                lim);
+            check(again.piece_hashes_v2 == m.piece_hashes_v2);
+        }
     } catch (const pw::meta::MetainfoError& e) {
         check(std::string_view(e.what()).find('\n') == std::string_view::npos);
+    }
+    // A btmh magnet's info dictionary: a v2-only one may come without its layers.
+    try {
+        pw::meta::ParseLimits lax = lim;
+        lax.allow_missing_layers = true;
+        auto m = pw::meta::parse_info(in, lax);
+        if (m.format == pw::meta::Format::v2 && m.piece_hashes_v2.empty()) {
+            check(!m.v2_spans.empty() && pw::meta::encode_piece_layers(m).empty());
+        } else {
+            check_metainfo(m, lax);
+        }
+    } catch (const pw::meta::MetainfoError&) {
     }
     try {
         check_metainfo(pw::meta::parse_info(in, lim), lim);

@@ -3,7 +3,7 @@
 
     lt_peer.py seed TORRENT --dir DIR --listen 127.0.0.2:6881 [--peer H:P]... [--timeout S]
                     [--upload-limit BYTES_PER_S]
-    lt_peer.py get  TORRENT --dir DIR --listen 127.0.0.3:6881 [--peer H:P]... [--timeout S]
+    lt_peer.py get  TORRENT|MAGNET --dir DIR --listen 127.0.0.3:6881 [--peer H:P]... [--timeout S]
     lt_peer.py check TORRENT --dir DIR [--hashing-threads N] [--timeout S]
     lt_peer.py infohash TORRENT [--v2]
     lt_peer.py create SRC --out TORRENT --format v2|hybrid|v1 [--piece-size N]
@@ -14,6 +14,10 @@ or the timeout. `get` downloads into DIR and exits 0 once every piece is verifie
 makes libtorrent dial that address directly (connect_peer). Once the start-up check is
 over it prints "<tag>: checked H/N pieces in S s, seeding|downloading". Progress goes to
 stdout every --interval seconds; tracker and peer errors are printed as they come.
+
+`get` also takes a magnet link (btih, btmh or both): libtorrent fetches the metadata
+(and, for v2, the piece layers by BEP 52 hash requests) from its peers first; --peer
+addresses are dialled at once.
 
 `check` adds the torrent with its data already in DIR (no resume data, so libtorrent
 hashes everything), waits for torrent_checked_alert and prints
@@ -181,11 +185,17 @@ def main():
 
     if args.mode == "create":
         return create(args)
-    try:
-        info = lt.torrent_info(args.torrent)
-    except RuntimeError as e:
-        print(f"lt_peer: cannot load {args.torrent}: {e}", file=sys.stderr)
+    magnet = args.torrent.startswith("magnet:")
+    if magnet and args.mode != "get":
+        print("lt_peer: only get takes a magnet link", file=sys.stderr)
         return 2
+    info = None
+    if not magnet:
+        try:
+            info = lt.torrent_info(args.torrent)
+        except RuntimeError as e:
+            print(f"lt_peer: cannot load {args.torrent}: {e}", file=sys.stderr)
+            return 2
     if args.mode == "infohash":
         ih = info.info_hashes()
         if args.v2:
@@ -216,8 +226,15 @@ def main():
         pc = ses.get_peer_class(ses.local_peer_class_id)
         pc["upload_limit"] = args.upload_limit
         ses.set_peer_class(ses.local_peer_class_id, pc)
-    atp = lt.add_torrent_params()
-    atp.ti = info
+    if magnet:
+        try:
+            atp = lt.parse_magnet_uri(args.torrent)
+        except RuntimeError as e:
+            print(f"lt_peer: bad magnet link: {e}", file=sys.stderr)
+            return 2
+    else:
+        atp = lt.add_torrent_params()
+        atp.ti = info
     atp.save_path = args.dir
     flags = atp.flags & ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
     if args.mode == "seed" and args.seed_mode:
@@ -225,14 +242,18 @@ def main():
     atp.flags = flags
     h = ses.add_torrent(atp)
     tag = f"lt-{args.mode}@{args.listen[0]}:{args.listen[1]}"
-    print(f"{tag}: {info.name()} {info.total_size()} bytes, {info.num_pieces()} pieces, "
-          f"info-hash {info.info_hashes().v1}", flush=True)
+    if magnet:
+        print(f"{tag}: magnet {args.torrent}", flush=True)
+    else:
+        print(f"{tag}: {info.name()} {info.total_size()} bytes, {info.num_pieces()} pieces, "
+              f"info-hash {info.info_hashes().v1}", flush=True)
 
     start = time.monotonic()
     deadline = start + args.timeout
     next_report = start
     peers_added = False
-    checked = args.mode == "seed" and args.seed_mode
+    # A magnet has nothing to check before it has its metadata: dial peers at once.
+    checked = (args.mode == "seed" and args.seed_mode) or magnet
     done_at = None
     failed = None
     while True:
@@ -249,7 +270,8 @@ def main():
                               lt.torrent_error_alert, lt.hash_failed_alert,
                               lt.listen_failed_alert, lt.peer_disconnected_alert,
                               lt.tracker_reply_alert, lt.peer_connect_alert,
-                              lt.listen_succeeded_alert)):
+                              lt.listen_succeeded_alert, lt.metadata_received_alert,
+                              lt.metadata_failed_alert)):
                 print(f"{tag}: {type(a).__name__}: {a.message()}", flush=True)
             if isinstance(a, (lt.file_error_alert, lt.torrent_error_alert)):
                 failed = a.message()
@@ -267,7 +289,8 @@ def main():
             peers_added = True
             # One line that harnesses wait for: the start-up check is over (it announces
             # to the trackers and dials --peer addresses from now on).
-            print(f"{tag}: checked {st.num_pieces}/{info.num_pieces()} pieces in "
+            total = info.num_pieces() if info else "?"
+            print(f"{tag}: checked {st.num_pieces}/{total} pieces in "
                   f"{now - start:.2f} s, {'seeding' if st.is_seeding else 'downloading'}",
                   flush=True)
         if args.mode == "get" and st.is_seeding and done_at is None:

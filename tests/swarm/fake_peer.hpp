@@ -16,6 +16,7 @@
 
 #include "meta/metainfo.hpp"
 #include "wire/ext_messages.hpp"
+#include "wire/hash_messages.hpp"
 #include "wire/messages.hpp"
 
 namespace swarm_test {
@@ -27,6 +28,9 @@ public:
         int drop_after_blocks = -1;   // close the connection after sending this many blocks
         bool bad_metadata = false;    // offer ut_metadata (BEP 9) and send garbage of the right size
         int block_delay_ms = 0;       // pause after each block sent (a slow seeder)
+        // Offer the true metadata, then answer BEP 52 hash requests with all-zero hashes
+        // (the right number of them, so only the Merkle proof can tell).
+        bool bad_layer_hashes = false;
     };
 
     FakePeer(const std::string& ip, pw::meta::Metainfo m, std::string payload, Behaviour b)
@@ -54,6 +58,7 @@ public:
     int blocks_sent() const { return blocks_sent_; }
     int connections() const { return connections_; }
     int metadata_sent() const { return metadata_sent_; }
+    int hashes_sent() const { return hashes_sent_; }
 
 private:
     static void set_timeout(int fd) {
@@ -102,14 +107,15 @@ private:
         ours.info_hash = meta_.info_hash;
         std::string id = "-FK0001-fakepeer0000";
         std::memcpy(ours.peer_id.data(), id.data(), 20);
-        if (b_.bad_metadata) ours.set_extensions();
+        const bool offers_metadata = b_.bad_metadata || b_.bad_layer_hashes;
+        if (offers_metadata) ours.set_extensions();
         std::string out = pw::wire::encode_handshake(ours);
         std::string bits((meta_.num_pieces() + 7) / 8, '\xff');
         if (meta_.num_pieces() % 8)
             bits.back() = static_cast<char>(0xff << (8 - meta_.num_pieces() % 8));
         pw::wire::put_bitfield(out, bits);
         pw::wire::put_simple(out, pw::wire::MsgId::unchoke);
-        if (b_.bad_metadata) {
+        if (offers_metadata) {
             pw::wire::ExtHandshake eh;
             eh.m.emplace_back("ut_metadata", 3);
             eh.metadata_size = static_cast<std::int64_t>(meta_.info_bytes.size());
@@ -126,14 +132,27 @@ private:
             if (len > (1u << 20)) return;
             std::string body(len, '\0');
             if (len && !read_exact(fd, body.data(), len)) return;
-            if (b_.bad_metadata && len >= 2 && body[0] == 20 && body[1] == 3) {
+            if (b_.bad_layer_hashes && len == 49 && body[0] == 21) {
+                pw::wire::HashRequest r;
+                const char* why = nullptr;
+                if (!pw::wire::decode_hash_request(std::string_view(body).substr(1), r, why)) return;
+                std::vector<pw::Sha256Digest> zeros(r.length + pw::wire::uncle_count(r.length, r.proof_layers));
+                std::string msg;
+                pw::wire::put_hashes(msg, r, zeros);
+                if (!send_all(fd, msg)) return;
+                ++hashes_sent_;
+                continue;
+            }
+            if (offers_metadata && len >= 2 && body[0] == 20 && body[1] == 3) {
                 // A ut_metadata request: answer with garbage (Piecewise's own id is 2).
                 auto req = pw::wire::decode_metadata_msg(std::string_view(body).substr(2));
                 if (!req) return;
                 auto size = static_cast<std::int64_t>(meta_.info_bytes.size());
                 auto begin = req->piece * 16384;
                 if (begin >= size) return;
-                std::string junk(static_cast<std::size_t>(std::min<std::int64_t>(16384, size - begin)), 'x');
+                const auto n = static_cast<std::size_t>(std::min<std::int64_t>(16384, size - begin));
+                std::string junk = b_.bad_metadata ? std::string(n, 'x')
+                                                   : meta_.info_bytes.substr(static_cast<std::size_t>(begin), n);
                 std::string msg;
                 pw::wire::put_extended(msg, 2, pw::wire::encode_metadata_data(req->piece, size, junk));
                 if (!send_all(fd, msg)) return;
@@ -171,6 +190,7 @@ private:
     std::atomic<int> blocks_sent_{0};
     std::atomic<int> connections_{0};
     std::atomic<int> metadata_sent_{0};
+    std::atomic<int> hashes_sent_{0};
     std::thread thread_;
 };
 

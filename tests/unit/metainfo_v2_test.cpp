@@ -143,6 +143,20 @@ TEST(MetainfoV2, LibtorrentSingleFile) {
         EXPECT_TRUE(piece_matches(h, p, piece));
     }
     EXPECT_THROW(parse_info(v2.info_bytes), MetainfoError);  // v2 magnet: no layers
+    // Unless the layers are to be fetched: then the files are known, the hashes not, and
+    // the info dictionary with the layers encoded back parses to the same torrent.
+    ParseLimits lim;
+    lim.allow_missing_layers = true;
+    Metainfo bare = parse_info(v2.info_bytes, lim);
+    EXPECT_TRUE(bare.piece_hashes_v2.empty());
+    EXPECT_EQ(bare.v2_spans.size(), v2.v2_spans.size());
+    EXPECT_EQ(bare.files[0].pieces_root, v2.files[0].pieces_root);
+    EXPECT_EQ(encode_piece_layers(bare), "");
+    std::string layers = encode_piece_layers(v2);
+    ASSERT_FALSE(layers.empty());
+    Metainfo again = parse("d4:info" + v2.info_bytes + "12:piece layers" + layers + "e");
+    EXPECT_EQ(again.piece_hashes_v2, v2.piece_hashes_v2);
+    EXPECT_EQ(again.info_hash_v2, v2.info_hash_v2);
 }
 
 // A v2 torrent built here: files (tree path components, size, seed) with 32 KiB pieces.
@@ -334,16 +348,34 @@ TEST(MetainfoV2, HybridHalvesMustAgree) {
 TEST(MetainfoV2, Magnets) {
     const std::string v2 =
         "urn:btmh:1220adc579a98ace7c26ed6c08f39fb28d743f86d8d19f4d86024ec8cef2f5792582";
-    try {
-        parse_magnet("magnet:?xt=" + v2);
-        ADD_FAILURE() << "a v2-only magnet was accepted";
-    } catch (const MetainfoError& e) {
-        EXPECT_NE(std::string(e.what()).find("v2 magnet links"), std::string::npos);
-    }
-    // A hybrid's magnet works through its v1 half.
+    // v2 only: the swarm is named by the v2 hash truncated to 20 bytes (BEP 52).
+    Magnet v = parse_magnet("magnet:?xt=" + v2 + "&dn=x");
+    ASSERT_TRUE(v.info_hash_v2);
+    EXPECT_EQ(v.info_hash_v2->hex(), v2.substr(13));
+    EXPECT_FALSE(v.has_btih);
+    EXPECT_EQ(v.info_hash, v.info_hash_v2->truncated());
+    Magnet back = parse_magnet(make_magnet(v));
+    EXPECT_EQ(back.info_hash_v2, v.info_hash_v2);
+    EXPECT_FALSE(back.has_btih);
+    EXPECT_EQ(make_magnet(v).find("btih"), std::string::npos);
+    // Upper-case hex is accepted; other multihashes, lengths and two different ones are not.
+    std::string upper = v2;
+    for (auto& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    EXPECT_EQ(parse_magnet("magnet:?xt=" + upper).info_hash_v2, v.info_hash_v2);
+    EXPECT_THROW(parse_magnet("magnet:?xt=urn:btmh:1114" + v2.substr(13)), MetainfoError);
+    EXPECT_THROW(parse_magnet("magnet:?xt=" + v2.substr(0, v2.size() - 2)), MetainfoError);
+    std::string other = v2;
+    other.back() = other.back() == '0' ? '1' : '0';
+    EXPECT_THROW(parse_magnet("magnet:?xt=" + v2 + "&xt=" + other), MetainfoError);
+    // A hybrid's magnet: the btih names the swarm, the btmh checks the metadata too.
     Magnet m =
         parse_magnet("magnet:?xt=urn:btih:11e99ff2c5352dfe4bd2f0a9642aabe003a5c21b&xt=" + v2);
     EXPECT_EQ(m.info_hash.hex(), "11e99ff2c5352dfe4bd2f0a9642aabe003a5c21b");
+    EXPECT_TRUE(m.has_btih);
+    ASSERT_TRUE(m.info_hash_v2);
+    back = parse_magnet(make_magnet(m));
+    EXPECT_EQ(back.info_hash, m.info_hash);
+    EXPECT_EQ(back.info_hash_v2, m.info_hash_v2);
 }
 
 }  // namespace
