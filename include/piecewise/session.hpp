@@ -76,6 +76,14 @@ struct Settings {
     std::string dht_state_file;  // empty: <state dir>/dht.state
     // Local service discovery (BEP 14): multicast on the local network; off by default.
     bool lsd = false;
+    // Port mapping by NAT-PMP (RFC 6886); off by default, and nothing is probed unless on.
+    // Asks the gateway to forward the peer port (TCP, and UDP when the UDP socket is open)
+    // to this host, renews the mappings at half their lifetime, maps again when the gateway
+    // lost them, and deletes them when the session stops. Reported as port_mapped and
+    // port_mapping_error events. The gateway is natpmp_gateway ("IP" or "IP:PORT", IPv4;
+    // for tests) or, when empty, the default IPv4 gateway of /proc/net/route (port 5351).
+    bool natpmp = false;
+    std::string natpmp_gateway;
     Encryption encryption = Encryption::prefer;
     // An IP blocklist (P2P plaintext or eMule DAT, either optionally gzip-compressed):
     // peers in its ranges are never dialled, are disconnected as they connect, and are
@@ -305,6 +313,12 @@ enum class EventType {
     storage_move_failed,
     // rename_path finished: "OLD -> NEW".
     path_renamed,
+    // NAT-PMP (Settings::natpmp): "port mapping: external address 203.0.113.7", "port
+    // mapping: TCP 6881 -> external 203.0.113.7:6881, lifetime 7200 s", "port mapping: TCP
+    // 6881 removed".
+    port_mapped,
+    // NAT-PMP failed or the gateway lost the mappings: "port mapping: ..." with the reason.
+    port_mapping_error,
 };
 
 struct Event {

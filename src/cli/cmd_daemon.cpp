@@ -38,6 +38,8 @@ struct DaemonOptions {
     bool dht = true;
     std::vector<std::string> dht_bootstrap;
     bool lsd = false;
+    bool natpmp = false;
+    std::string natpmp_gateway;
     bool pex = true;
     std::string encryption;  // prefer | require | disable; empty: the stored one or prefer
     std::string blocklist;
@@ -94,6 +96,8 @@ int run_daemon(DaemonOptions o) {
     cfg.settings.dht = o.dht;
     if (!o.dht_bootstrap.empty()) cfg.settings.dht_bootstrap = o.dht_bootstrap;
     cfg.settings.lsd = o.lsd;
+    cfg.settings.natpmp = o.natpmp;
+    cfg.settings.natpmp_gateway = o.natpmp_gateway;
     cfg.settings.pex = o.pex;
     cfg.settings.encryption = o.encryption == "require"   ? piecewise::Encryption::require
                               : o.encryption == "disable" ? piecewise::Encryption::disable
@@ -204,6 +208,7 @@ Command add_daemon(CLI::App& root) {
         "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
     app->add_flag("--lsd", o->lsd,
                   "Local service discovery (BEP 14 multicast on the local network)");
+    add_natpmp_flags(app, o->natpmp, o->natpmp_gateway);
     app->add_flag("!--no-pex", o->pex, "Do not exchange peer lists with peers (BEP 11)");
     app->add_option("--encryption", o->encryption,
                     "Protocol encryption (MSE/RC4): prefer (default; falls back to plaintext), "

@@ -5,6 +5,7 @@
 #include "cli/rate_flags.hpp"
 #include "cli/run_torrent.hpp"
 #include "session/endpoint.hpp"
+#include "session/port_mapping.hpp"
 
 namespace pw::cli {
 
@@ -21,6 +22,7 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
     app->add_option("--dht-bootstrap", o.dht_bootstrap,
                     "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
     app->add_flag("--lsd", o.lsd, "Local service discovery (BEP 14 multicast on the local network)");
+    add_natpmp_flags(app, o.natpmp, o.natpmp_gateway);
     app->add_flag("!--no-pex", o.pex, "Do not exchange peer lists with peers (BEP 11)");
     app->add_option("--encryption", o.encryption,
                     "Protocol encryption (MSE/RC4): prefer (default; falls back to plaintext), "
@@ -33,6 +35,19 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
                     "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
                     "(turns the DHT off)");
     add_transport_flags(app, o.utp, o.tcp);
+}
+
+void add_natpmp_flags(CLI::App* app, bool& natpmp, std::string& gateway) {
+    app->add_flag("--natpmp", natpmp,
+                  "Ask the default gateway by NAT-PMP (RFC 6886) to forward the peer port (TCP and "
+                  "UDP) here; renewed while running, removed on exit");
+    // For tests: the gateway to ask instead of the default route's.
+    app->add_option("--natpmp-gateway", gateway, "NAT-PMP gateway IP[:PORT] (default: the default route's)")
+        ->check([](const std::string& s) {
+            return session::parse_gateway(s) ? std::string()
+                                             : "expected an IPv4 address, optionally :PORT, got '" + s + "'";
+        })
+        ->group("");
 }
 
 void add_transport_flags(CLI::App* app, bool& utp, bool& tcp) {

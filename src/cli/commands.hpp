@@ -30,5 +30,7 @@ int fail(int status, const std::string& msg);
 
 // --no-utp / --no-tcp (cmd_get.cpp), for get, seed and daemon.
 void add_transport_flags(CLI::App* app, bool& utp, bool& tcp);
+// --natpmp and the hidden --natpmp-gateway IP[:PORT] (cmd_get.cpp), for get, seed and daemon.
+void add_natpmp_flags(CLI::App* app, bool& natpmp, std::string& gateway);
 
 }  // namespace pw::cli

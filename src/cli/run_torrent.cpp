@@ -87,6 +87,8 @@ int run_torrent(const RunOptions& o) {
     settings.dht = o.dht;
     if (!o.dht_bootstrap.empty()) settings.dht_bootstrap = o.dht_bootstrap;
     settings.lsd = o.lsd;
+    settings.natpmp = o.natpmp;
+    settings.natpmp_gateway = o.natpmp_gateway;
     settings.pex = o.pex;
     settings.encryption = o.encryption == "require"   ? piecewise::Encryption::require
                           : o.encryption == "disable" ? piecewise::Encryption::disable
@@ -178,7 +180,8 @@ int run_torrent(const RunOptions& o) {
             bool show = o.verbose || e.type == EventType::piece_failed ||
                         e.type == EventType::metadata_received || e.type == EventType::blocklist_loaded ||
                         e.type == EventType::peer_banned || e.type == EventType::storage_error ||
-                        e.type == EventType::tracker_error || e.type == EventType::torrent_finished;
+                        e.type == EventType::tracker_error || e.type == EventType::torrent_finished ||
+                        e.type == EventType::port_mapped || e.type == EventType::port_mapping_error;
             if (e.type == EventType::storage_error && stopped_by && stopped_by->state == piecewise::TorrentState::error &&
                 stopped_by->error == e.message)
                 show = false;
@@ -248,6 +251,10 @@ int run_torrent(const RunOptions& o) {
     session->stop();
     if (!o.quiet) {
         if (tty) std::fputs("\r\033[K", stdout);
+        // The port mappings were removed (or not) as the session stopped.
+        for (auto& e : session->pop_events())
+            if (e.type == piecewise::EventType::port_mapped || e.type == piecewise::EventType::port_mapping_error)
+                std::printf("%s\n", e.message.c_str());
         if (final_status)
             std::printf("%s\n", progress_line(*final_status).c_str());
         if (final_status && status == 0)

@@ -26,6 +26,8 @@ struct RunOptions {
     bool dht = true;
     std::vector<std::string> dht_bootstrap;  // empty: the session's default routers
     bool lsd = false;
+    bool natpmp = false;         // Settings::natpmp
+    std::string natpmp_gateway;  // Settings::natpmp_gateway (hidden option, for tests)
     bool pex = true;
     std::string encryption = "prefer";  // prefer | require | disable
     bool all_tiers = false;

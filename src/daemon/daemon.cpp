@@ -135,6 +135,7 @@ Daemon::~Daemon() {
     }
     if (session_) sample_totals(true);  // the last minute's statistics
     if (session_) session_->stop();
+    if (session_) log_session_events();  // the mappings removed as the session stopped
 }
 
 AddResult Daemon::add(const AddRequest& req) {

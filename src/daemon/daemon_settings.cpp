@@ -306,6 +306,12 @@ void Daemon::set_start_added_torrents(bool on) {
     start_added_ = on;
 }
 
+void Daemon::log_session_events() {
+    for (const auto& e : session_->pop_events())
+        if (e.type == piecewise::EventType::port_mapped || e.type == piecewise::EventType::port_mapping_error)
+            std::cerr << "piecewise daemon: " << e.message << std::endl;
+}
+
 void Daemon::housekeeping() {
     std::unique_lock lk(mu_);
     while (!house_stop_) {
@@ -317,6 +323,7 @@ void Daemon::housekeeping() {
         auto seen = queue_observe();
         auto stopped = session_->take_seed_limit_stops();
         sample_totals(false);
+        log_session_events();
         lk.lock();
         persist_moves();
         for (auto id : stopped) {

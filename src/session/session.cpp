@@ -119,6 +119,15 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         if (!d.lsd->start(why)) throw Error("local service discovery: " + why);
         d.ctx.lsd = d.lsd.get();
     }
+    if (settings.natpmp) {
+        std::string why;
+        if (auto gw = pw::session::gateway_endpoint(settings, why)) {
+            d.port_mapping = std::make_unique<pw::session::PortMapping>(
+                d.io, *gw, ep->address(), device, d.ctx.listen_port, settings.tcp, d.udp.is_open(), d.ctx.emit);
+            if (!d.port_mapping->start(why)) d.port_mapping.reset();
+        }
+        if (!d.port_mapping) d.emit({EventType::port_mapping_error, -1, why});
+    }
     if (auto why = pw::session::RateControl::check(settings.rate_limits); !why.empty()) throw SettingsError(why);
     ::tzset();  // the alt-speed clock reads local time on the network thread: no file I/O there
     d.ctx.bandwidth = std::make_shared<pw::peer::BandwidthLimiter>(d.io.get_executor());
@@ -287,6 +296,7 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
             for (auto& [id, f] : d.fetches) f->stop();
             d.fetches.clear();
             for (auto& [id, t] : d.torrents) co_await t->shutdown(announce_timeout);
+            if (d.port_mapping) co_await d.port_mapping->shutdown(pw::session::port_unmap_budget);
             if (d.dht) d.dht->stop();
             if (d.lsd) d.lsd->stop();
             if (d.rates) d.rates->stop();

@@ -41,6 +41,7 @@
 #include "net/bind_device.hpp"
 #include "net/deadline.hpp"
 #include "session/metadata_fetch.hpp"
+#include "session/port_mapping.hpp"
 #include "session/fd_budget.hpp"
 #include "session/rate_control.hpp"
 #include "session/bandwidth_groups.hpp"
@@ -87,6 +88,7 @@ struct Session::Impl {
     std::unique_ptr<pw::peer::UtpManager> utp;
 
     std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
+    std::unique_ptr<pw::session::PortMapping> port_mapping;  // Settings::natpmp
 
     // Session control (session_control.cpp).
     struct PausedMagnet {
