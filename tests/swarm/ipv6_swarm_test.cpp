@@ -218,3 +218,29 @@ TEST_F(Ipv6, ExtHandshakeIpv6BecomesAPeer) {
     ASSERT_TRUE(wait_for([&] { return complete(leech, lid); }, limit));
     EXPECT_TRUE(same_data("leech"));
 }
+
+// PEX over IPv6 (BEP 11 added6): two leechers on ::1 that each know only the seed learn
+// of each other from the seed's first PEX message (about 5 s after they connect).
+TEST_F(Ipv6, PexAdded6) {
+    Session seed(settings("[::1]:0", "seed"));
+    seed.add_torrent(params(dir / "seed", {}, true));
+    auto a_s = settings("[::1]:0", "a");
+    a_s.rate_limits.download_rate_limit = 64 << 10;  // both still leeching when PEX comes
+    auto b_s = settings("[::1]:0", "b");
+    b_s.rate_limits.download_rate_limit = 64 << 10;
+    Session a(a_s), b(b_s);
+    auto aid = a.add_torrent(params(dir / "a", {v6_endpoint(seed)}, false));
+    auto bid = b.add_torrent(params(dir / "b", {v6_endpoint(seed)}, false));
+    auto knows_two = [](const Session& s, piecewise::TorrentId id) {
+        auto st = s.status(id);
+        return st && st->known_peers >= 2;
+    };
+    EXPECT_TRUE(wait_for([&] { return knows_two(a, aid) && knows_two(b, bid); }, std::chrono::seconds(30)));
+    // And they connect to each other: each has two peers, both at ::1.
+    EXPECT_TRUE(wait_for(
+        [&] {
+            auto sa = a.status(aid);
+            return sa && sa->peer_list.size() >= 2 && peers_at(a, aid, "::1");
+        },
+        std::chrono::seconds(20)));
+}
