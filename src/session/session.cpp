@@ -61,7 +61,7 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     auto ep = pw::session::parse_endpoint(settings.listen);
     if (!ep) throw Error("bad listen address '" + settings.listen + "' (expected HOST:PORT)");
     // A second listener: the other family, the same port. The IPv4 one becomes the main
-    // listener (DHT, LSD and trackers use it); see Settings::listen2.
+    // listener (the DHT and LSD use it); see Settings::listen2.
     std::optional<tcp::endpoint> ep2;
     if (!settings.listen2.empty()) {
         ep2 = pw::session::parse_endpoint(settings.listen2);
