@@ -2,9 +2,9 @@
 // a session with two listeners (Settings::listen2, an IPv4 and an IPv6 address on one
 // port) serving a leecher of each family; an in-process tracker reached over IPv6 that
 // answers with compact peers6 (BEP 7); BEP 10's "ipv6" handshake value making the other
-// address a known peer; the listener pair's configuration errors. Needs ::1 on lo (the
-// test network namespace has it once lo is up). A lone [::] listener, dual-stack, sees an
-// IPv4 peer as its IPv4 address.
+// address a known peer; PEX added6 (BEP 11); the listener pair's configuration errors; a
+// lone [::] listener (dual-stack) seeing an IPv4 peer as its IPv4 address. Needs ::1 on
+// lo (the test network namespace has it once lo is up).
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
