@@ -48,6 +48,14 @@ struct Settings {
     // "[::1]:6881"). Port 0 picks a free port. Outgoing connections and tracker requests
     // bind to this address when it is not a wildcard.
     std::string listen = "0.0.0.0:6881";
+    // A second listener, of the other address family than `listen` (an IPv6 address beside
+    // an IPv4 one, or the reverse), on the same port (or port 0: the one `listen` got);
+    // empty: none. TCP and uTP are accepted on both; the IPv6 socket is then IPv6-only.
+    // The IPv4 address is the main one: the DHT (IPv4 only, no BEP 32) and local service
+    // discovery use its UDP socket. Outgoing connections leave from the listen address of
+    // the peer's family (uTP through that family's socket); tracker requests and web
+    // seeds are then not bound to a source address (a tracker may have either family).
+    std::string listen2;
     // Where fast-resume files are kept; empty: $XDG_STATE_HOME/piecewise/resume
     // (or ~/.local/state/piecewise/resume).
     std::string resume_dir;

@@ -34,7 +34,7 @@ struct DaemonOptions {
     std::string download_dir;
     std::string rpc_auth;
     std::string rpc_allow = "127.0.0.1,::1";
-    std::string listen = "0.0.0.0:51413";
+    std::vector<std::string> listen{"0.0.0.0:51413"};  // at most two: IPv4 and IPv6
     bool dht = true;
     std::vector<std::string> dht_bootstrap;
     bool lsd = false;
@@ -92,7 +92,10 @@ int run_daemon(DaemonOptions o) {
         fs::absolute(o.download_dir.empty() ? default_download_dir() : o.download_dir).string();
     cfg.download_dir_given = !o.download_dir.empty();
     cfg.encryption_given = !o.encryption.empty();
-    cfg.settings.listen = o.listen;
+    if (o.listen.empty() || o.listen.size() > 2)
+        return fail(2, "daemon: --listen: give one address, or two (an IPv4 and an IPv6 one)");
+    cfg.settings.listen = o.listen[0];
+    if (o.listen.size() == 2) cfg.settings.listen2 = o.listen[1];
     cfg.settings.dht = o.dht;
     if (!o.dht_bootstrap.empty()) cfg.settings.dht_bootstrap = o.dht_bootstrap;
     cfg.settings.lsd = o.lsd;
@@ -198,8 +201,11 @@ Command add_daemon(CLI::App& root) {
     app->add_option("--rpc-allow", o->rpc_allow,
                     "Client addresses allowed to use the RPC, comma-separated")
         ->capture_default_str();
-    app->add_option("--listen", o->listen, "Listen address for peers (IP:PORT)")
+    app->add_option("--listen", o->listen,
+                    "Listen address for peers (IP:PORT or [IPv6]:PORT); twice: an IPv4 and an IPv6 "
+                    "address on the same port")
         ->capture_default_str()
+        ->allow_extra_args(false)
         ->check(check_endpoint);
     app->add_flag("--dht,!--no-dht", o->dht,
                   "Use the mainline DHT (on by default; never for private torrents)");

@@ -74,7 +74,12 @@ Command add_get(CLI::App& root) {
     auto* app = root.add_subcommand("get", "Download a torrent, then seed it");
     app->add_option("-o,--output", o->dir, "Directory that receives the torrent's files")->capture_default_str();
     app->add_option("--peer", o->peers, "Connect to this peer (IP:PORT); repeatable")->check(check_endpoint);
-    app->add_option("--listen", o->listen, "Listen address for peers (IP:PORT)")->capture_default_str()->check(check_endpoint);
+    app->add_option("--listen", o->listen,
+                    "Listen address for peers (IP:PORT or [IPv6]:PORT); twice: an IPv4 and an IPv6 "
+                    "address on the same port")
+        ->capture_default_str()
+        ->allow_extra_args(false)
+        ->check(check_endpoint);
     auto* no_seed = app->add_flag("--no-seed", o->no_seed, "Exit as soon as the download is complete");
     app->add_option("--seed-ratio", o->seed_ratio, "Seed until uploaded/size reaches R, then exit")
         ->check(CLI::NonNegativeNumber)
@@ -107,7 +112,12 @@ Command add_seed(CLI::App& root) {
     o->upload_only = true;
     auto* app = root.add_subcommand("seed", "Check data on disk against a torrent and serve it");
     app->add_option("-d,--dir", o->dir, "Directory that holds the torrent's files")->capture_default_str();
-    app->add_option("--listen", o->listen, "Listen address for peers (IP:PORT)")->capture_default_str()->check(check_endpoint);
+    app->add_option("--listen", o->listen,
+                    "Listen address for peers (IP:PORT or [IPv6]:PORT); twice: an IPv4 and an IPv6 "
+                    "address on the same port")
+        ->capture_default_str()
+        ->allow_extra_args(false)
+        ->check(check_endpoint);
     app->add_flag("-q,--quiet", o->quiet, "No progress output");
     app->add_flag("-v,--verbose", o->verbose, "Show peer and tracker events");
     app->add_option("--resume-dir", o->resume_dir, "Where fast-resume data is kept");

@@ -82,7 +82,10 @@ void install_stop_signals() {
 int run_torrent(const RunOptions& o) {
     install_stop_signals();
     piecewise::Settings settings;
-    settings.listen = o.listen;
+    if (o.listen.empty() || o.listen.size() > 2)
+        return fail(2, "--listen: give one address, or two (an IPv4 and an IPv6 one)");
+    settings.listen = o.listen[0];
+    if (o.listen.size() == 2) settings.listen2 = o.listen[1];
     settings.resume_dir = o.resume_dir;
     settings.dht = o.dht;
     if (!o.dht_bootstrap.empty()) settings.dht_bootstrap = o.dht_bootstrap;

@@ -14,7 +14,8 @@ namespace pw::cli {
 struct RunOptions {
     std::string torrent;
     std::string dir = ".";
-    std::string listen = "0.0.0.0:6881";
+    // --listen, given at most twice: one IPv4 and one IPv6 address (Settings::listen2).
+    std::vector<std::string> listen{"0.0.0.0:6881"};
     std::vector<std::string> peers;
     bool upload_only = false;  // seed: serve what is on disk
     bool no_seed = false;      // get: exit once complete

@@ -8,6 +8,8 @@
 #include <boost/asio/write.hpp>
 #include <cstring>
 
+#include "session/endpoint.hpp"
+
 namespace pw::peer {
 
 namespace asio = boost::asio;
@@ -34,7 +36,8 @@ PeerConnection::PeerConnection(PeerStream socket, std::weak_ptr<PeerHandler> han
       flood_limit_(static_cast<std::uint32_t>(std::max(5000, num_pieces + 1000))),
       wake_(socket_.get_executor(), Clock::time_point::max()) {
     boost::system::error_code ec;
-    remote_ = socket_.remote_endpoint(ec);
+    // An IPv4 peer reached on a dual-stack socket is keyed by its IPv4 address.
+    remote_ = session::unmapped(socket_.remote_endpoint(ec));
     peer_key = remote_;
     rbuf_.resize(read_chunk);
     socket_.set_option(tcp::no_delay(true), ec);

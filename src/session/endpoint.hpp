@@ -23,6 +23,17 @@ inline std::optional<boost::asio::ip::tcp::endpoint> parse_endpoint(std::string_
     return boost::asio::ip::tcp::endpoint(addr, static_cast<std::uint16_t>(port));
 }
 
+// An IPv4-mapped IPv6 address (::ffff:a.b.c.d, as a dual-stack socket sees an IPv4
+// peer) as the IPv4 address; any other address as it is.
+inline boost::asio::ip::address unmapped(const boost::asio::ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+        return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, a.to_v6());
+    return a;
+}
+inline boost::asio::ip::tcp::endpoint unmapped(const boost::asio::ip::tcp::endpoint& ep) {
+    return {unmapped(ep.address()), ep.port()};
+}
+
 inline std::string format_endpoint(const boost::asio::ip::tcp::endpoint& ep) {
     auto a = ep.address().to_string();
     if (ep.address().is_v6()) a = "[" + a + "]";

@@ -102,7 +102,8 @@ piecewise::TorrentStatus MetadataFetch::status() const {
     return s;
 }
 
-void MetadataFetch::add_peer(const tcp::endpoint& ep) {
+void MetadataFetch::add_peer(const tcp::endpoint& given) {
+    const tcp::endpoint ep = unmapped(given);
     if (ep.port() == 0 || ep.address().is_unspecified() || known_.size() >= 2000) return;
     if (ctx_.blocked(ep.address())) return;  // every peer source of the fetch comes here
     known_.try_emplace(ep);
@@ -114,7 +115,7 @@ void MetadataFetch::connect_more() {
     for (auto& [ep, k] : known_) {
         if (static_cast<int>(peers_.size()) + connecting_ >= max_peers || connecting_ >= 10) break;
         if (k.connected || k.banned || k.next_attempt > now || ctx_.blocked(ep.address())) continue;
-        if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;
+        if (ctx_.is_self(ep)) continue;
         auto why = ctx_.limits->check_outgoing(ep.address());
         if (why == ConnectionLimits::Refusal::per_ip) continue;
         if (why != ConnectionLimits::Refusal::none) break;  // session-wide caps: later
@@ -135,10 +136,10 @@ wire::Handshake MetadataFetch::our_handshake() const {
 
 asio::awaitable<void> MetadataFetch::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot) {
     auto self = shared_from_this();
-    auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
+    auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_for(ep.address()), std::chrono::seconds(10),
                                            magnet_.info_hash, wire::encode_handshake(our_handshake()),
                                            ctx_.settings.encryption, ctx_.encryption_memory,
-                                           ctx_.proxy, ctx_.settings.bind_interface, ctx_.utp_dial());
+                                           ctx_.proxy, ctx_.settings.bind_interface, ctx_.utp_dial(ep.address()));
     auto& sock = dialed.dialled;
     --connecting_;
     if (!dialed.error.empty())
@@ -187,6 +188,8 @@ bool MetadataFetch::on_handshake(PeerConnection& p) {
     eh.v = "Piecewise " PW_VERSION;
     eh.p = ctx_.listen_port;
     eh.m.emplace_back("ut_metadata", our_metadata_id);
+    eh.ipv6 = ctx_.compact_listen_address(true);
+    if (ctx_.second_listener) eh.ipv4 = ctx_.compact_listen_address(false);
     p.send_extended(0, wire::encode_ext_handshake(eh));
     return true;
 }
@@ -433,7 +436,7 @@ asio::awaitable<void> MetadataFetch::tracker_loop() {
             r.event = tracker::Event::started;
             r.numwant = ctx_.settings.numwant;
             r.key = ctx_.tracker_key;
-            if (!ctx_.bind_address.is_unspecified()) r.bind_ip = ctx_.bind_address.to_string();
+            r.bind_ip = ctx_.tracker_bind_ip();
             auto resp =
                 co_await tracker::announce(r,
                                            std::chrono::duration_cast<std::chrono::milliseconds>(

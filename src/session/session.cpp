@@ -60,6 +60,23 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
 
     auto ep = pw::session::parse_endpoint(settings.listen);
     if (!ep) throw Error("bad listen address '" + settings.listen + "' (expected HOST:PORT)");
+    // A second listener: the other family, the same port. The IPv4 one becomes the main
+    // listener (the DHT and LSD use it); see Settings::listen2.
+    std::optional<tcp::endpoint> ep2;
+    if (!settings.listen2.empty()) {
+        ep2 = pw::session::parse_endpoint(settings.listen2);
+        if (!ep2) throw Error("bad listen address '" + settings.listen2 + "' (expected HOST:PORT)");
+        *ep = pw::session::unmapped(*ep);
+        *ep2 = pw::session::unmapped(*ep2);
+        if (ep->address().is_v6() == ep2->address().is_v6())
+            throw Error("two listen addresses must be one IPv4 and one IPv6 address, got " +
+                        settings.listen + " and " + settings.listen2);
+        if (ep2->port() != 0 && ep2->port() != ep->port())
+            throw Error("two listen addresses must have the same port (trackers, PEX and the extension "
+                        "handshake tell peers one port), got " + settings.listen + " and " + settings.listen2);
+        ep2->port(ep->port());
+        if (ep->address().is_v6()) std::swap(*ep, *ep2);
+    }
     const std::string& device = settings.bind_interface;
     if (auto why = pw::net::check_interface(device); !why.empty()) throw Error("bind interface: " + why);
     if (!settings.blocklist_file.empty()) {
@@ -67,16 +84,29 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         d.ctx.blocklist = load_blocklist(settings.blocklist_file, summary);
         d.emit({EventType::blocklist_loaded, -1, summary});
     }
-    boost::system::error_code ec;
-    d.acceptor.open(ep->protocol(), ec);
-    if (!ec && (ec = pw::net::bind_to_device(d.acceptor, device)))
-        throw Error("cannot bind the peer listener to interface '" + device + "': " + ec.message());
-    if (!ec) d.acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-    if (!ec) d.acceptor.bind(*ep, ec);
-    if (!ec) d.acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw Error("cannot listen on " + settings.listen + ": " + ec.message());
+    // With two listeners the IPv6 sockets are IPv6-only, so that [::] and 0.0.0.0 can
+    // share the port.
+    auto open_listener = [&](tcp::acceptor& acc, const tcp::endpoint& at) {
+        boost::system::error_code ec;
+        acc.open(at.protocol(), ec);
+        if (!ec && (ec = pw::net::bind_to_device(acc, device)))
+            throw Error("cannot bind the peer listener to interface '" + device + "': " + ec.message());
+        if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
+        if (!ec && ep2 && at.address().is_v6()) acc.set_option(asio::ip::v6_only(true), ec);
+        if (!ec) acc.bind(at, ec);
+        if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
+        if (ec) throw Error("cannot listen on " + pw::session::format_endpoint(at) + ": " + ec.message());
+    };
+    open_listener(d.acceptor, *ep);
     d.ctx.listen_port = d.acceptor.local_endpoint().port();
     d.ctx.bind_address = ep->address();
+    if (ep2) {
+        ep2->port(d.ctx.listen_port);
+        open_listener(d.acceptor2, *ep2);
+        d.ctx.bind_address2 = ep2->address();
+        d.ctx.second_listener = true;
+    }
+    boost::system::error_code ec;
     if (!settings.proxy.empty()) {
         auto parsed = pw::proxy::parse_proxy_url(settings.proxy);
         if (auto* why = std::get_if<std::string>(&parsed)) throw Error("bad proxy: " + *why);
@@ -92,9 +122,26 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         if (!ec && (ec = pw::net::bind_to_device(d.udp, device)))
             throw Error("cannot bind the DHT's UDP socket to interface '" + device + "': " + ec.message());
         if (!ec) d.udp.bind(uep, ec);
-        if (ec) throw Error("cannot bind UDP " + settings.listen + " for the DHT: " + ec.message());
-        if (settings.utp) d.start_utp();
-        asio::co_spawn(d.io, d.udp_loop(), asio::detached);
+        if (ec)
+            throw Error("cannot bind UDP " + pw::session::format_endpoint(*ep) + " for the DHT: " + ec.message());
+        if (settings.utp) {
+            d.utp = d.start_utp(d.udp);
+            d.ctx.utp = d.utp.get();
+        }
+        asio::co_spawn(d.io, d.udp_loop(d.udp, d.utp), asio::detached);
+    }
+    // The second listener's UDP socket carries uTP only (no BEP 32 DHT).
+    if (ep2 && settings.utp && !d.ctx.proxy.enabled()) {
+        asio::ip::udp::endpoint uep(ep2->address(), d.ctx.listen_port);
+        d.udp2.open(uep.protocol(), ec);
+        if (!ec && (ec = pw::net::bind_to_device(d.udp2, device)))
+            throw Error("cannot bind the uTP socket to interface '" + device + "': " + ec.message());
+        if (!ec) d.udp2.set_option(asio::ip::v6_only(true), ec);
+        if (!ec) d.udp2.bind(uep, ec);
+        if (ec) throw Error("cannot bind UDP " + pw::session::format_endpoint(*ep2) + " for uTP: " + ec.message());
+        d.utp2 = d.start_utp(d.udp2);
+        d.ctx.utp2 = d.utp2.get();
+        asio::co_spawn(d.io, d.udp_loop(d.udp2, d.utp2), asio::detached);
     }
     if (settings.dht && !d.ctx.proxy.enabled()) {
         pw::dht::DhtSettings ds;
@@ -135,10 +182,14 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     d.rates->start();
     d.groups = std::make_unique<pw::session::BandwidthGroups>(d.ctx.bandwidth);
     d.ctx.groups = d.groups.get();
-    if (settings.tcp)
-        asio::co_spawn(d.io, d.accept_loop(), asio::detached);
-    else
-        d.acceptor.close(ec);  // uTP only: TCP connections are refused (the port stays ours on UDP)
+    if (settings.tcp) {
+        asio::co_spawn(d.io, d.accept_loop(d.acceptor), asio::detached);
+        if (d.acceptor2.is_open()) asio::co_spawn(d.io, d.accept_loop(d.acceptor2), asio::detached);
+    } else {
+        // uTP only: TCP connections are refused (the port stays ours on UDP)
+        d.acceptor.close(ec);
+        d.acceptor2.close(ec);
+    }
     d.thread = std::thread([impl = impl_.get()] { impl->io.run(); });
 }
 
@@ -292,6 +343,7 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
         [&d, announce_timeout]() -> awaitable<void> {
             boost::system::error_code ec;
             d.acceptor.close(ec);
+            d.acceptor2.close(ec);
             if (d.streams) d.streams->close_all();  // waiting readers end now
             for (auto& [id, f] : d.fetches) f->stop();
             d.fetches.clear();
@@ -301,7 +353,9 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
             if (d.lsd) d.lsd->stop();
             if (d.rates) d.rates->stop();
             if (d.utp) d.utp->stop();
+            if (d.utp2) d.utp2->stop();
             d.udp.close(ec);
+            d.udp2.close(ec);
         },
         [done](std::exception_ptr) { done->set_value(); });
     fut.wait_for(announce_timeout * 2 + std::chrono::seconds(35));

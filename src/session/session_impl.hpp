@@ -8,6 +8,7 @@
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
@@ -74,6 +75,7 @@ struct Session::Impl {
     pw::session::Context ctx;
     pw::session::ConnectionLimits limits;
     tcp::acceptor acceptor{io};
+    tcp::acceptor acceptor2{io};  // Settings::listen2 (the IPv6 one of two); closed: none
     std::map<TorrentId, std::shared_ptr<pw::session::Torrent>> torrents;
     std::map<TorrentId, std::shared_ptr<pw::session::MetadataFetch>> fetches;
     int next_id = 1;
@@ -86,6 +88,9 @@ struct Session::Impl {
     asio::ip::udp::socket udp{io};
     std::unique_ptr<pw::dht::DhtNode> dht;
     std::unique_ptr<pw::peer::UtpManager> utp;
+    // The second listener's UDP socket, for uTP only (the DHT is IPv4, on `udp`).
+    asio::ip::udp::socket udp2{io};
+    std::unique_ptr<pw::peer::UtpManager> utp2;
 
     std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
     std::unique_ptr<pw::session::PortMapping> port_mapping;  // Settings::natpmp
@@ -136,7 +141,7 @@ struct Session::Impl {
 
     explicit Impl(Settings s)
         : disk(s.disk_threads),
-          ctx{io, disk, s, {}, {}, 0, {}, {}, {}, nullptr, nullptr, {}, nullptr, {}, {}, {}},
+          ctx{io, disk, s, {}, {}, 0, {}, {}, false, {}, {}, nullptr, nullptr, {}, nullptr, {}, {}, {}},
           limits({s.max_connections, s.max_half_open, s.max_connections_per_ip}) {}
 
     // A neighbour announced an info-hash by local service discovery.
@@ -147,38 +152,40 @@ struct Session::Impl {
             if (f->info_hash() == ih) f->add_peer(ep);
     }
 
-    // Datagrams on the shared UDP port: KRPC (first byte 'd') goes to the DHT.
-    awaitable<void> udp_loop() {
+    // Datagrams on a UDP port: KRPC (first byte 'd') goes to the DHT (on `udp` only),
+    // uTP to that socket's manager `mgr`.
+    awaitable<void> udp_loop(asio::ip::udp::socket& sock, std::unique_ptr<pw::peer::UtpManager>& mgr) {
         std::vector<char> buf(65536);
-        while (udp.is_open()) {
+        const bool dht_socket = &sock == &udp;
+        while (sock.is_open()) {
             asio::ip::udp::endpoint from;
-            auto [ec, n] = co_await udp.async_receive_from(asio::buffer(buf), from, use_nothrow);
-            if (!udp.is_open()) break;
+            auto [ec, n] = co_await sock.async_receive_from(asio::buffer(buf), from, use_nothrow);
+            if (!sock.is_open()) break;
             if (ec) continue;
             std::string_view dgram(buf.data(), n);
             if (n > 0 && buf[0] == 'd') {
-                if (dht) dht->on_packet(from, dgram);
-            } else if (utp && pw::utp::looks_like_utp(dgram)) {
-                utp->on_datagram(from, dgram);
+                if (dht && dht_socket) dht->on_packet(from, dgram);
+            } else if (mgr && pw::utp::looks_like_utp(dgram)) {
+                mgr->on_datagram(from, dgram);
             }
             // The end of a batch: uTP sends its delayed ACKs.
             boost::system::error_code aec;
-            if (utp && udp.is_open() && udp.available(aec) == 0) utp->flush();
+            if (mgr && sock.is_open() && sock.available(aec) == 0) mgr->flush();
         }
     }
 
     bool known(const pw::Sha1Digest& ih) const;
     // uTP on the shared UDP socket: incoming connections go through the same handshake
     // (and MSE) as TCP ones.
-    void start_utp() {
+    std::unique_ptr<pw::peer::UtpManager> start_utp(asio::ip::udp::socket& sock) {
         boost::system::error_code ec;
-        udp.non_blocking(true, ec);
-        udp.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
-        udp.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
+        sock.non_blocking(true, ec);
+        sock.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+        sock.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
         pw::peer::UtpOptions o;
-        utp = std::make_unique<pw::peer::UtpManager>(io, udp, o);
-        utp->set_accept([this](pw::peer::UtpStream s) {
-            const auto addr = s.remote_endpoint().address();
+        auto m = std::make_unique<pw::peer::UtpManager>(io, sock, o);
+        m->set_accept([this](pw::peer::UtpStream s) {
+            const auto addr = pw::session::unmapped(s.remote_endpoint().address());
             if (ctx.blocked(addr)) return;  // closed as it goes
             // The same connection caps as the TCP listener's.
             using Refusal = pw::session::ConnectionLimits::Refusal;
@@ -189,7 +196,7 @@ struct Session::Impl {
             auto slot = limits.incoming(addr, std::chrono::steady_clock::now(), {});
             asio::co_spawn(io, handshake(pw::peer::PeerStream(std::move(s)), std::move(slot)), asio::detached);
         });
-        ctx.utp = utp.get();
+        return m;
     }
     void save_torrent_file(const pw::meta::Metainfo& m, const std::string& path, TorrentId id);
 
@@ -202,7 +209,8 @@ struct Session::Impl {
         ev_cv.notify_all();
     }
 
-    awaitable<void> accept_loop() {
+    // Connections on `acceptor` or `acceptor2`.
+    awaitable<void> accept_loop(tcp::acceptor& acceptor) {
         int failures = 0;
         while (acceptor.is_open()) {
             auto [ec, sock] = co_await acceptor.async_accept(use_nothrow);
@@ -217,7 +225,8 @@ struct Session::Impl {
             }
             failures = 0;
             // A blocked address is closed before a byte of its handshake is read.
-            auto remote = sock.remote_endpoint(ec);
+            // An IPv4 peer on a dual-stack socket counts as its IPv4 address (caps, filters).
+            auto remote = pw::session::unmapped(sock.remote_endpoint(ec));
             if (ec || ctx.blocked(remote.address())) {
                 sock.close(ec);
                 continue;

@@ -154,8 +154,10 @@ wire::Handshake Torrent::our_handshake() const {
     return h;
 }
 
-void Torrent::add_peer(const tcp::endpoint& ep) {
+void Torrent::add_peer(const tcp::endpoint& given) {
     // Every peer source (trackers, DHT, PEX, LSD, --peer, a magnet's x.pe) comes here.
+    // An IPv4-mapped IPv6 address is the IPv4 peer (one entry, dialled over IPv4).
+    const tcp::endpoint ep = unmapped(given);
     if (ep.port() == 0 || ctx_.blocked(ep.address())) return;
     if (ep.address().is_unspecified() || ep.address().is_multicast()) return;
     if (known_.size() >= max_known_peers && !known_.count(ep)) return;
@@ -193,7 +195,7 @@ void Torrent::connect_more() {
         if (kp.connected || kp.banned || kp.self || kp.next_attempt > now || ctx_.blocked(ep.address()))
             continue;
         if (kp.seed && (is_seed() || params_.upload_only)) continue;  // nothing to trade
-        if (ep.port() == ctx_.listen_port && ep.address() == ctx_.bind_address) continue;  // us
+        if (ctx_.is_self(ep)) continue;  // us
         auto why = ctx_.limits->check_outgoing(ep.address());
         if (why == ConnectionLimits::Refusal::per_ip) continue;
         if (why != ConnectionLimits::Refusal::none) break;  // session-wide caps: next tick
@@ -206,10 +208,10 @@ void Torrent::connect_more() {
 
 awaitable<void> Torrent::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot) {
     auto self = shared_from_this();
-    auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_address, std::chrono::seconds(10),
+    auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_for(ep.address()), std::chrono::seconds(10),
                                            meta_.info_hash, wire::encode_handshake(our_handshake()),
                                            ctx_.settings.encryption, ctx_.encryption_memory,
-                                           ctx_.proxy, ctx_.settings.bind_interface, ctx_.utp_dial());
+                                           ctx_.proxy, ctx_.settings.bind_interface, ctx_.utp_dial(ep.address()));
     auto& sock = dialed.dialled;
     --connecting_;
     if (!dialed.error.empty())
@@ -302,6 +304,8 @@ bool Torrent::on_handshake(PeerConnection& p) {
         eh.m.emplace_back("ut_metadata", ext_metadata_id);
         if (!meta_.is_private && ctx_.settings.pex) eh.m.emplace_back("ut_pex", ext_pex_id);
         eh.metadata_size = static_cast<std::int64_t>(meta_.info_bytes.size());
+        eh.ipv6 = ctx_.compact_listen_address(true);
+        if (ctx_.second_listener) eh.ipv4 = ctx_.compact_listen_address(false);
         std::string payload = wire::encode_ext_handshake(eh);
         p.send_extended(0, payload);
     }
@@ -387,6 +391,7 @@ void Torrent::on_message(PeerConnection& p, const wire::Message& m) {
                         if (name == "ut_metadata") p.ext_ut_metadata = static_cast<std::uint8_t>(id);
                         if (name == "ut_pex") p.ext_ut_pex = static_cast<std::uint8_t>(id);
                     }
+                    learn_other_address(p, *eh);
                     if (eh->p != 0 && !p.outgoing()) {
                         p.listen_port = eh->p;
                         tcp::endpoint key(p.remote().address(), eh->p);

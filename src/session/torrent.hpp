@@ -236,6 +236,9 @@ private:
     static constexpr std::uint8_t ext_metadata_id = 2;
     void serve_metadata(PeerConnection& p, std::string_view payload);
     void handle_pex(PeerConnection& p, std::string_view payload);
+    // BEP 10 "ipv4"/"ipv6": the peer's address of the other family than the connection's
+    // becomes a known peer (at its listen port), not for private torrents (BEP 27).
+    void learn_other_address(const PeerConnection& p, const wire::ExtHandshake& eh);
     void send_pex();
 
     // torrent_tracker.cpp

@@ -44,8 +44,23 @@ void Torrent::handle_pex(PeerConnection& p, std::string_view payload) {
         } else {
             addr = boost::asio::ip::address_v4({a.addr[0], a.addr[1], a.addr[2], a.addr[3]});
         }
-        if ((a.flags & 0x04) && ctx_.utp) ctx_.utp->learn(addr);  // BEP 11: speaks uTP
+        if (auto* u = ctx_.utp_for(addr); u && (a.flags & 0x04)) u->learn(addr);  // BEP 11: speaks uTP
         add_peer(tcp::endpoint(addr, a.port));
+    }
+}
+
+void Torrent::learn_other_address(const PeerConnection& p, const wire::ExtHandshake& eh) {
+    if (meta_.is_private) return;
+    const std::uint16_t port = eh.p != 0 ? eh.p : (p.outgoing() ? p.remote().port() : 0);
+    if (port == 0) return;
+    const bool remote_v6 = p.remote().address().is_v6() && !p.remote().address().to_v6().is_v4_mapped();
+    if (!remote_v6 && eh.ipv6.size() == 16) {
+        boost::asio::ip::address_v6::bytes_type b;
+        std::copy(eh.ipv6.begin(), eh.ipv6.end(), b.begin());
+        add_peer(tcp::endpoint(boost::asio::ip::address_v6(b), port));
+    } else if (remote_v6 && eh.ipv4.size() == 4) {
+        auto u = [&](int i) { return static_cast<unsigned char>(eh.ipv4[i]); };
+        add_peer(tcp::endpoint(boost::asio::ip::address_v4({u(0), u(1), u(2), u(3)}), port));
     }
 }
 

@@ -31,7 +31,7 @@ tracker::AnnounceRequest Torrent::make_request(const std::string& url, tracker::
     r.event = ev;
     r.numwant = ev == tracker::Event::stopped ? 0 : ctx_.settings.numwant;
     r.key = ctx_.tracker_key;
-    if (!ctx_.bind_address.is_unspecified()) r.bind_ip = ctx_.bind_address.to_string();
+    r.bind_ip = ctx_.tracker_bind_ip();
     r.bind_device = ctx_.settings.bind_interface;
     for (auto& t : trackers_)
         if (t.url == url) r.tracker_id = t.tracker_id;

@@ -95,7 +95,7 @@ void Torrent::web_seed_tick() {
             lim.idle = request_idle;
             lim.min_rate = request_min_rate;
             lim.proxy = ctx_.proxy;
-            lim.bind = ctx_.bind_address;
+            lim.bind = ctx_.second_listener ? boost::asio::ip::address() : ctx_.bind_address;
             lim.device = ctx_.settings.bind_interface;
             auto client = std::make_shared<peer::WebSeedClient>(
                 ctx_.io.get_executor(),

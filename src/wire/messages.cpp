@@ -271,6 +271,8 @@ std::string encode_ext_handshake(const ExtHandshake& h) {
     if (h.reqq > 0) d.emplace("reqq", bencode::Value(h.reqq));
     if (h.metadata_size > 0) d.emplace("metadata_size", bencode::Value(h.metadata_size));
     if (!h.yourip.empty()) d.emplace("yourip", bencode::Value(h.yourip));
+    if (h.ipv4.size() == 4) d.emplace("ipv4", bencode::Value(h.ipv4));
+    if (h.ipv6.size() == 16) d.emplace("ipv6", bencode::Value(h.ipv6));
     return bencode::encode(bencode::Value(std::move(d)));
 }
 
@@ -307,6 +309,8 @@ std::optional<ExtHandshake> decode_ext_handshake(std::string_view payload) {
     if (auto q = root.find_int("reqq"); q && *q > 0) h.reqq = std::min(*q, max_reqq);
     if (auto s = root.find_int("metadata_size"); s && *s > 0 && *s <= max_metadata_size)
         h.metadata_size = *s;
+    if (auto a = root.find_string("ipv4"); a && a->size() == 4) h.ipv4 = std::string(*a);
+    if (auto a = root.find_string("ipv6"); a && a->size() == 16) h.ipv6 = std::string(*a);
     if (auto ip = root.find_string("yourip"); ip && (ip->size() == 4 || ip->size() == 16))
         h.yourip = std::string(*ip);
     return h;

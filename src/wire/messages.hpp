@@ -120,6 +120,10 @@ struct ExtHandshake {
     std::int64_t reqq = 0;                       // request queue size the peer accepts, 0 if absent
     std::int64_t metadata_size = 0;              // BEP 9, 0 if absent
     std::string yourip;                          // compact address as the peer sees us, if given
+    // The peer's own addresses (BEP 10 "ipv4"/"ipv6"): 4 or 16 bytes, empty when absent or
+    // of another length.
+    std::string ipv4;
+    std::string ipv6;
 };
 std::string encode_ext_handshake(const ExtHandshake& h);
 // Tolerant of unknown keys and of wrong types (ignored); nullopt only if not a bencoded dict.

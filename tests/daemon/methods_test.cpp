@@ -160,6 +160,15 @@ TEST_F(RpcTest, PortTestConnectsToTheOwnListenerOnly) {
     auto port = a.local_endpoint().port();
     a.close();
     EXPECT_FALSE(pw::daemon::rpc::port_test("0.0.0.0:1", port, std::nullopt).port_is_open);
+    // Two listeners (--listen twice): "ipv6" tests the IPv6 one.
+    boost::asio::ip::tcp::acceptor a6(io, {boost::asio::ip::make_address("::1"), 0});
+    auto port6 = a6.local_endpoint().port();
+    const std::string v6 = "[::1]:" + std::to_string(port6);
+    auto t6 = pw::daemon::rpc::port_test("127.0.0.1:" + std::to_string(port6), port6, "ipv6",
+                                         std::chrono::seconds(2), v6);
+    EXPECT_TRUE(t6.port_is_open);
+    EXPECT_EQ(t6.ip_protocol, "ipv6");
+    EXPECT_FALSE(pw::daemon::rpc::port_test("127.0.0.1:" + std::to_string(port6), port6, "ipv6").port_is_open);
 }
 
 TEST_F(RpcTest, UnsupportedAndBadInputAreErrorsNeverSuccess) {

@@ -94,10 +94,13 @@ void fuzz_ext_handshake(std::string_view data) {
     if (!h) return;
     check(h->m.size() <= 64 && h->v.size() <= 100);
     check(h->yourip.empty() || h->yourip.size() == 4 || h->yourip.size() == 16);
+    check(h->ipv4.empty() || h->ipv4.size() == 4);
+    check(h->ipv6.empty() || h->ipv6.size() == 16);
     auto again = decode_ext_handshake(encode_ext_handshake(*h));
     check(again.has_value());
     check(again->v == h->v && again->p == h->p && again->reqq == h->reqq &&
-          again->metadata_size == h->metadata_size && again->yourip == h->yourip);
+          again->metadata_size == h->metadata_size && again->yourip == h->yourip &&
+          again->ipv4 == h->ipv4 && again->ipv6 == h->ipv6);
     check(again->m.size() <= h->m.size());
 }
 

@@ -111,7 +111,7 @@ seeder_announced() { tracker_lists "$SEEDER" "the seeder"; }
 # the seeder exits.
 wait_seed_ready() {
     local name=$1 logf=$2 re=$3 rc
-    wait_alive "$SEED_PID" "$START_WAIT" "${SEED_PROBE:-port_listening}" "${SEEDER%:*}" "${SEEDER#*:}"
+    wait_alive "$SEED_PID" "$START_WAIT" "${SEED_PROBE:-port_listening}" "${SEEDER%:*}" "${SEEDER##*:}"
     rc=$?
     ((rc == 2)) && fail "$name exited before it listened on $SEEDER"
     ((rc == 0)) || fail "$name did not listen on $SEEDER within ${START_WAIT}s"

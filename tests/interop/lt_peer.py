@@ -49,8 +49,10 @@ def parse_hostport(text):
 
 def make_session(listen, utp, encrypt, hashing_threads=0, plaintext_only=False):
     host, port = listen
+    # An IPv6 address is bracketed in listen_interfaces ("[::1]:6881").
+    bracketed = f"[{host}]" if ":" in host else host
     settings = {
-        "listen_interfaces": f"{host}:{port}",
+        "listen_interfaces": f"{bracketed}:{port}",
         # Outgoing peer connections leave from the listen address, so that the other
         # side sees this peer at its own 127.0.0.x.
         "outgoing_interfaces": host,

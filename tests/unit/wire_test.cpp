@@ -342,6 +342,27 @@ TEST(WireExtHandshake, RoundTrip) {
     EXPECT_EQ(d->yourip, h.yourip);
 }
 
+TEST(WireExtHandshake, OwnAddressesRoundTripAndWrongLengthsAreDropped) {
+    ExtHandshake h;
+    h.ipv4 = bytes({10, 0, 0, 7});
+    h.ipv6 = bytes({0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1});
+    std::string enc = encode_ext_handshake(h);
+    EXPECT_EQ(enc, "d4:ipv44:" + h.ipv4 + "4:ipv616:" + h.ipv6 + "1:mdee");
+    auto d = decode_ext_handshake(enc);
+    ASSERT_TRUE(d);
+    EXPECT_EQ(d->ipv4, h.ipv4);
+    EXPECT_EQ(d->ipv6, h.ipv6);
+    // BEP 10: 4 and 16 bytes; anything else (or another type) is ignored.
+    d = decode_ext_handshake("d4:ipv45:abcde4:ipv64:abcd1:mdee");
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(d->ipv4.empty());
+    EXPECT_TRUE(d->ipv6.empty());
+    d = decode_ext_handshake("d4:ipv4i1e4:ipv6le1:mdee");
+    ASSERT_TRUE(d);
+    EXPECT_TRUE(d->ipv4.empty());
+    EXPECT_TRUE(d->ipv6.empty());
+}
+
 TEST(WireExtHandshake, MinimalEncodingHasOnlyM) {
     EXPECT_EQ(encode_ext_handshake(ExtHandshake{}), "d1:mdee");
     auto d = decode_ext_handshake("d1:mdee");

@@ -479,7 +479,8 @@ class Call {
         }
         PortTestResult r;
         try {
-            r = port_test(daemon_.config().settings.listen, daemon_.peer_port(), proto);
+            const auto& st = daemon_.config().settings;
+            r = port_test(st.listen, daemon_.peer_port(), proto, std::chrono::seconds(2), st.listen2);
         } catch (const ParamError& e) {
             bad_params(e.what());
         }

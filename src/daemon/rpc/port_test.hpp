@@ -21,9 +21,12 @@ struct PortTestResult {
 
 // `listen`: the session's listen address ("0.0.0.0:6881", "[::1]:7000"); `port`: the port
 // actually bound. `ip_protocol`: "ipv4", "ipv6" or nullopt (the listener's own family);
-// anything else throws ParamError. A family the listener does not use is not open.
+// anything else throws ParamError. `listen2`: the second listener's address (the other
+// family, same port; empty: none), tested when `ip_protocol` names its family. A family no
+// listener uses is not open.
 PortTestResult port_test(std::string_view listen, std::uint16_t port,
                          const std::optional<std::string>& ip_protocol,
-                         std::chrono::milliseconds timeout = std::chrono::seconds(2));
+                         std::chrono::milliseconds timeout = std::chrono::seconds(2),
+                         std::string_view listen2 = {});
 
 }  // namespace pw::daemon::rpc
