@@ -8,10 +8,12 @@ namespace pw::dht {
 namespace {
 constexpr std::size_t max_verifying = 64;    // pings to unknown queriers in flight
 // Peers in one get_peers reply. BEP 32 keeps a datagram within 1024 bytes: 8 nodes and
-// 8 nodes6 take 512, so 20 IPv6 values (20 bytes each with their length prefix) fit
-// beside them; 50 IPv4 values (8 bytes each) fit beside one family's nodes.
+// 8 nodes6 take 529 with their keys, the token, id and the rest under 100, leaving
+// about 400 for "values": 16 IPv6 values (21 bytes each with their length prefix), or
+// 40 IPv4 ones (8 bytes each); 50 IPv4 values when only one family's nodes are sent.
 constexpr std::size_t max_values_sent = 50;
-constexpr std::size_t max_values6_sent = 20;
+constexpr std::size_t max_values_sent_both = 40;
+constexpr std::size_t max_values6_sent = 16;
 
 std::string_view ip_bytes(const Endpoint& ep) {
     return ep.ip_bytes();
@@ -66,8 +68,12 @@ void DhtNode::Impl::handle_query(const Endpoint& from, const Message& q) {
             break;
         case Method::get_peers:
             r.token = tokens.make(ip_bytes(from));
-            r.values = store.get(q.target, v6 ? max_values6_sent : max_values_sent, now);
             add_nodes();
+            r.values = store.get(q.target,
+                                 v6                                          ? max_values6_sent
+                                 : !r.nodes.empty() && !r.nodes6.empty() ? max_values_sent_both
+                                                                             : max_values_sent,
+                                 now);
             break;
         case Method::announce_peer: {
             if (!tokens.verify(ip_bytes(from), q.token)) {

@@ -56,6 +56,7 @@ struct Client {
     udp::socket sock;
     NodeId id = random_node_id();
     std::deque<Message> replies;  // responses and errors
+    std::size_t last_reply_size = 0;
     std::array<char, 65536> buf{};
     udp::endpoint from;
 
@@ -75,6 +76,7 @@ struct Client {
         if (!d.ok) return;
         if (d.message.type != MessageType::query) {
             replies.push_back(d.message);
+            last_reply_size = data.size();
             return;
         }
         Message pong;
@@ -269,6 +271,64 @@ TEST(Dht6Test, DualStackHonoursWant) {
     ASSERT_TRUE(nodes && nodes6);
     EXPECT_EQ(nodes->size(), compact_node_size);
     EXPECT_EQ(nodes6->size(), compact_node6_size);
+}
+
+// BEP 32: no datagram over 1024 bytes, even with full "nodes" and "nodes6" and many
+// stored peers.
+TEST(Dht6Test, FullRepliesFitIn1024Bytes) {
+    asio::io_context io;
+    DhtSettings s = fast();
+    s.max_queries_per_second_per_ip = 100000;
+    DualNode n(io, s);
+    auto ep4 = n.s4.local_endpoint(), ep6 = n.s6.local_endpoint();
+    std::vector<std::unique_ptr<Client>> clients;
+    for (int i = 0; i < 10; ++i) {
+        clients.push_back(std::make_unique<Client>(io, lo4));
+        ASSERT_TRUE(clients.back()->ask(io, ep4, find_node(random_node_id())));
+        clients.push_back(std::make_unique<Client>(io, lo6));
+        ASSERT_TRUE(clients.back()->ask(io, ep6, find_node(random_node_id())));
+    }
+    ASSERT_TRUE(run_until(io, 3s, [&] {
+        return n.node->routing_table_size(false) >= 8 && n.node->routing_table_size(true) >= 8;
+    }));
+    pw::Sha1Digest ih = random_node_id();
+    for (int fam = 0; fam < 2; ++fam) {
+        Client& c = *clients[static_cast<std::size_t>(fam)];
+        auto to = fam ? ep6 : ep4;
+        Message g;
+        g.method = Method::get_peers;
+        g.transaction = "gt";
+        g.target = ih;
+        auto gr = c.ask(io, to, g);
+        ASSERT_TRUE(gr);
+        for (int port = 1; port <= 60; ++port) {
+            Message a;
+            a.method = Method::announce_peer;
+            a.transaction = "an";
+            a.target = ih;
+            a.port = static_cast<std::uint16_t>(port);
+            a.token = gr->token;
+            auto ar = c.ask(io, to, a);
+            ASSERT_TRUE(ar && ar->type == MessageType::response);
+        }
+    }
+    EXPECT_EQ(n.node->stats().peers_stored, 120u);
+    for (int fam = 0; fam < 2; ++fam)
+        for (std::uint8_t want : {std::uint8_t(0), std::uint8_t(want_n4 | want_n6)}) {
+            Client& c = *clients[static_cast<std::size_t>(fam)];
+            Message g;
+            g.method = Method::get_peers;
+            g.transaction = "gw";
+            g.target = ih;
+            g.want = want;
+            auto gr = c.ask(io, fam ? ep6 : ep4, g);
+            ASSERT_TRUE(gr);
+            EXPECT_LE(c.last_reply_size, 1024u) << "family " << fam << " want " << int(want);
+            EXPECT_FALSE(gr->values.empty());
+            for (const Endpoint& v : gr->values) EXPECT_EQ(v.v6, fam == 1);
+            EXPECT_EQ(gr->nodes.size(), fam == 0 || want ? 8u : 0u);
+            EXPECT_EQ(gr->nodes6.size(), fam == 1 || want ? 8u : 0u);
+        }
 }
 
 TEST(Dht6Test, LookupOverIpv6FindsAnnouncedPeer) {
