@@ -50,9 +50,9 @@ void report(const dht::DhtNode& node) {
     if (node.serves(false) && node.serves(true))
         std::cout << " (IPv4 " << node.routing_table_size(false) << ", IPv6 "
                   << node.routing_table_size(true) << ")";
-    std::cout << ", queries served " << st.queries_served << " (rate-limited "
-              << st.rate_limited << ", malformed " << st.malformed << "), peers stored "
-              << st.peers_stored << " for " << st.hashes_stored << " info-hashes" << std::endl;
+    std::cout << ", queries served " << st.queries_served << " (rate-limited " << st.rate_limited
+              << ", malformed " << st.malformed << "), peers stored " << st.peers_stored << " for "
+              << st.hashes_stored << " info-hashes" << std::endl;
 }
 
 int run_dht_node(const DhtNodeOptions& o) {
@@ -119,7 +119,8 @@ int run_dht_node(const DhtNodeOptions& o) {
 
 Command add_dht_node(CLI::App& root) {
     auto o = std::make_shared<DhtNodeOptions>();
-    auto* app = root.add_subcommand("dht-node", "Run a standalone mainline DHT node (BEP 5, IPv6: BEP 32)");
+    auto* app =
+        root.add_subcommand("dht-node", "Run a standalone mainline DHT node (BEP 5, IPv6: BEP 32)");
     app->add_option("--listen", o->listen, "UDP address to serve on, IP:PORT")
         ->required()
         ->check(check_listen);

@@ -96,8 +96,7 @@ class DhtNode {
     DhtNode(boost::asio::io_context& io, udp::socket& socket, DhtSettings s);
     // Dual-stack with two sockets (either may be null, not both): the IPv4 DHT on
     // socket4, the IPv6 DHT on socket6. Packets are routed by their source's family.
-    DhtNode(boost::asio::io_context& io, udp::socket* socket4, udp::socket* socket6,
-            DhtSettings s);
+    DhtNode(boost::asio::io_context& io, udp::socket* socket4, udp::socket* socket6, DhtSettings s);
     ~DhtNode();  // stops, then waits until the state file is written
     DhtNode(const DhtNode&) = delete;
     DhtNode& operator=(const DhtNode&) = delete;
@@ -137,8 +136,8 @@ class DhtNode {
     void init(boost::asio::io_context& io, udp::socket* socket4, udp::socket* socket6,
               DhtSettings s);
     Impl* family(const udp::endpoint& ep) const;  // the half serving ep's family, or null
-    std::shared_ptr<Impl> impl_;   // the IPv4 DHT, or null
-    std::shared_ptr<Impl> impl6_;  // the IPv6 DHT, or null
+    std::shared_ptr<Impl> impl_;                  // the IPv4 DHT, or null
+    std::shared_ptr<Impl> impl6_;                 // the IPv6 DHT, or null
 };
 
 }  // namespace pw::dht

@@ -139,7 +139,7 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
     std::set<Endpoint> verifying;  // queriers we pinged to check before inserting
 
     std::vector<Endpoint> bootstrap_endpoints;  // resolved settings.bootstrap
-    std::vector<NodeInfo> saved_nodes;              // from the state file
+    std::vector<NodeInfo> saved_nodes;          // from the state file
     std::vector<std::shared_ptr<Search>> searches;
     std::shared_ptr<Search> bootstrap_search;
     std::size_t refresh_searches = 0;

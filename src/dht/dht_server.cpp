@@ -6,7 +6,7 @@
 namespace pw::dht {
 
 namespace {
-constexpr std::size_t max_verifying = 64;    // pings to unknown queriers in flight
+constexpr std::size_t max_verifying = 64;  // pings to unknown queriers in flight
 // Peers in one get_peers reply. BEP 32 keeps a datagram within 1024 bytes: 8 nodes and
 // 8 nodes6 take 529 with their keys, the token, id and the rest under 100, leaving
 // about 400 for "values": 16 IPv6 values (21 bytes each with their length prefix), or
@@ -70,9 +70,9 @@ void DhtNode::Impl::handle_query(const Endpoint& from, const Message& q) {
             r.token = tokens.make(ip_bytes(from));
             add_nodes();
             r.values = store.get(q.target,
-                                 v6                                          ? max_values6_sent
+                                 v6                                      ? max_values6_sent
                                  : !r.nodes.empty() && !r.nodes6.empty() ? max_values_sent_both
-                                                                             : max_values_sent,
+                                                                         : max_values_sent,
                                  now);
             break;
         case Method::announce_peer: {

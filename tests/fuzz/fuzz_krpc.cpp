@@ -1,6 +1,6 @@
-// libFuzzer target for the KRPC codec (BEP 5, BEP 43, BEP 32 nodes6/want/IPv6 values). Besides "no crash", it checks the
-// decoder's promises: bounded node and value lists, exact id sizes, no port 0, and that
-// every accepted message re-encodes into one that decodes to the same fields.
+// libFuzzer target for the KRPC codec (BEP 5, BEP 43, BEP 32 nodes6/want/IPv6 values). Besides "no
+// crash", it checks the decoder's promises: bounded node and value lists, exact id sizes, no port
+// 0, and that every accepted message re-encodes into one that decodes to the same fields.
 #include <cstddef>
 #include <cstdint>
 #include <string_view>
@@ -44,8 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         (m.method == Method::find_node || m.method == Method::get_peers) && a.want != m.want)
         __builtin_trap();
     if (m.type == MessageType::response &&
-        (a.nodes != m.nodes || a.nodes6 != m.nodes6 || a.values != m.values ||
-         a.token != m.token))
+        (a.nodes != m.nodes || a.nodes6 != m.nodes6 || a.values != m.values || a.token != m.token))
         __builtin_trap();
     if (m.type == MessageType::error && (a.error_code != m.error_code)) __builtin_trap();
     return 0;

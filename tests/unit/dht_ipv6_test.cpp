@@ -352,11 +352,12 @@ TEST(Dht6Test, LookupOverIpv6FindsAnnouncedPeer) {
     pw::Sha1Digest ih = random_node_id();
     bool announced = false;
     LookupStats ann_stats;
-    nodes[0]->node().get_peers_with_stats(ih, 7777, [](std::vector<udp::endpoint>) {},
-                                          [&](const LookupStats& st) {
-                                              ann_stats = st;
-                                              announced = true;
-                                          });
+    nodes[0]->node().get_peers_with_stats(
+        ih, 7777, [](std::vector<udp::endpoint>) {},
+        [&](const LookupStats& st) {
+            ann_stats = st;
+            announced = true;
+        });
     ASSERT_TRUE(run_until(io, 8s, [&] { return announced; }));
     EXPECT_GT(ann_stats.announced, 0u);
 

@@ -226,7 +226,8 @@ TEST(Krpc, RoundTripNodesAndNodes6) {
         n4.endpoint.ip = {10, 0, 0, static_cast<std::uint8_t>(i + 1)};
         n4.endpoint.port = static_cast<std::uint16_t>(7000 + i);
         n6.id.bytes.fill(static_cast<std::uint8_t>(100 + i));
-        n6.endpoint = v6_endpoint(static_cast<std::uint8_t>(i + 1), static_cast<std::uint16_t>(8000 + i));
+        n6.endpoint =
+            v6_endpoint(static_cast<std::uint8_t>(i + 1), static_cast<std::uint16_t>(8000 + i));
         r.nodes.push_back(n4);
         r.nodes6.push_back(n6);
         r.values.push_back(i % 2 ? n4.endpoint : n6.endpoint);
@@ -277,40 +278,55 @@ TEST(Krpc, WantDecodedAndEncoded) {
 }
 
 TEST(Krpc, MalformedInputsRejected) {
-    const std::string bad[] = {
-        "",
-        "garbage",
-        "i42e",
-        "le",
-        "d1:t2:aae",                                                      // no y
-        "d1:t2:aa1:y1:xe",                                                // bad y
-        "d1:y1:qe",                                                       // no t
-        "d1:t0:1:y1:qe",                                                  // empty t
-        "d1:t17:aaaaaaaaaaaaaaaaa1:y1:re",                                // t too long
-        "d1:q4:ping1:t2:aa1:y1:qe",                                       // no a
-        "d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe",                         // short id
-        "d1:ad2:id20:abcdefghij0123456789e1:t2:aa1:y1:qe",                // no q
-        "d1:ad2:id20:abcdefghij0123456789e1:q9:find_node1:t2:aa1:y1:qe",  // no target
-        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti0e5:token1:xe"
-        "1:q13:announce_peer1:t2:aa1:y1:qe",  // port 0
-        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti70000e5:token1:xe"
-        "1:q13:announce_peer1:t2:aa1:y1:qe",  // port too big
-        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti6881ee"
-        "1:q13:announce_peer1:t2:aa1:y1:qe",  // no token
-        "d1:rd2:id20:abcdefghij01234567895:nodes25:aaaaaaaaaaaaaaaaaaaaaaaaae1:t2:aa1:y1:re",  // 25
-        "d1:rd2:id20:abcdefghij01234567896:valuesl5:abcdeee1:t2:aa1:y1:re",  // 5-byte value
-        "d1:rd2:id20:abcdefghij01234567896:valuesi1ee1:t2:aa1:y1:re",        // values not list
-        "d1:rd2:id20:abcdefghij01234567896:valuesl17:aaaaaaaaaaaaaaaaaee1:t2:aa1:y1:re",  // 17
-        "d1:rd2:id20:abcdefghij01234567896:valuesl19:aaaaaaaaaaaaaaaaaaaee1:t2:aa1:y1:re",  // 19
-        "d1:rd2:id20:abcdefghij01234567896:nodes626:aaaaaaaaaaaaaaaaaaaaaaaaaae1:t2:aa1:y1:re",  // 26
-        "d1:rd2:id20:abcdefghij01234567896:nodes6i1ee1:t2:aa1:y1:re",  // nodes6 not a string
-        "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:want2:n4e"
-        "1:q9:find_node1:t2:aa1:y1:qe",  // want not a list
-        "d1:rde1:t2:aa1:y1:re",                                              // response without id
-        "d1:eli201ee1:t2:aa1:y1:ee",  // error without message
-        "d1:ei201e1:t2:aa1:y1:ee",    // error not a list
-        "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe trailing",
-    };
+    const std::
+        string
+            bad
+                [] =
+                    {
+                        "",
+                        "garbage",
+                        "i42e",
+                        "le",
+                        "d1:t2:aae",                                        // no y
+                        "d1:t2:aa1:y1:xe",                                  // bad y
+                        "d1:y1:qe",                                         // no t
+                        "d1:t0:1:y1:qe",                                    // empty t
+                        "d1:t17:aaaaaaaaaaaaaaaaa1:y1:re",                  // t too long
+                        "d1:q4:ping1:t2:aa1:y1:qe",                         // no a
+                        "d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe",           // short id
+                        "d1:ad2:id20:abcdefghij0123456789e1:t2:aa1:y1:qe",  // no q
+                        "d1:ad2:id20:abcdefghij0123456789e1:q9:find_node1:t2:aa1:y1:qe",  // no
+                                                                                          // target
+                        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:"
+                        "porti0e5:token1:xe"
+                        "1:q13:announce_peer1:t2:aa1:y1:qe",  // port 0
+                        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:"
+                        "porti70000e5:token1:xe"
+                        "1:q13:announce_peer1:t2:aa1:y1:qe",  // port too big
+                        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:"
+                        "porti6881ee"
+                        "1:q13:announce_peer1:t2:aa1:y1:qe",  // no token
+                        "d1:rd2:id20:abcdefghij01234567895:nodes25:aaaaaaaaaaaaaaaaaaaaaaaaae1:t2:"
+                        "aa1:y1:re",                                                         // 25
+                        "d1:rd2:id20:abcdefghij01234567896:valuesl5:abcdeee1:t2:aa1:y1:re",  // 5-byte
+                                                                                             // value
+                        "d1:rd2:id20:abcdefghij01234567896:valuesi1ee1:t2:aa1:y1:re",  // values not
+                                                                                       // list
+                        "d1:rd2:id20:abcdefghij01234567896:valuesl17:aaaaaaaaaaaaaaaaaee1:t2:aa1:"
+                        "y1:re",  // 17
+                        "d1:rd2:id20:abcdefghij01234567896:valuesl19:aaaaaaaaaaaaaaaaaaaee1:t2:aa1:"
+                        "y1:re",  // 19
+                        "d1:rd2:id20:abcdefghij01234567896:nodes626:aaaaaaaaaaaaaaaaaaaaaaaaaae1:"
+                        "t2:aa1:y1:re",                                                // 26
+                        "d1:rd2:id20:abcdefghij01234567896:nodes6i1ee1:t2:aa1:y1:re",  // nodes6 not
+                                                                                       // a string
+                        "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:want2:n4e"
+                        "1:q9:find_node1:t2:aa1:y1:qe",  // want not a list
+                        "d1:rde1:t2:aa1:y1:re",          // response without id
+                        "d1:eli201ee1:t2:aa1:y1:ee",     // error without message
+                        "d1:ei201e1:t2:aa1:y1:ee",       // error not a list
+                        "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe trailing",
+                    };
     for (const std::string& s : bad) {
         auto r = decode_message(s);
         EXPECT_FALSE(r.ok) << "accepted: " << s;
@@ -339,7 +355,8 @@ TEST(Krpc, HugeNodeListIsCapped) {
     EXPECT_EQ(r.message.nodes.size(), max_nodes_decoded);
 
     std::string nodes6;
-    for (int i = 0; i < 500; ++i) nodes6 += std::string(20, static_cast<char>(i)) + std::string(15, '\0') + "\x01\x1a\xe1"s;
+    for (int i = 0; i < 500; ++i)
+        nodes6 += std::string(20, static_cast<char>(i)) + std::string(15, '\0') + "\x01\x1a\xe1"s;
     wire = "d1:rd2:id20:abcdefghij01234567896:nodes6" + std::to_string(nodes6.size()) + ":" +
            nodes6 + "e1:t2:aa1:y1:re";
     r = decode_message(wire);

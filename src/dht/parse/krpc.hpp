@@ -59,7 +59,7 @@ inline constexpr std::size_t compact_node6_size = 38;
 inline constexpr std::size_t compact_peer_size = 6;
 inline constexpr std::size_t compact_peer6_size = 18;
 inline constexpr std::size_t max_transaction_size = 16;
-inline constexpr std::size_t max_nodes_decoded = 64;  // entries kept from "nodes", "nodes6"
+inline constexpr std::size_t max_nodes_decoded = 64;    // entries kept from "nodes", "nodes6"
 inline constexpr std::size_t max_values_decoded = 256;  // peers kept from one "values"
 
 struct Message {
