@@ -273,6 +273,28 @@ TEST(Dht6Test, DualStackHonoursWant) {
     EXPECT_EQ(nodes6->size(), compact_node6_size);
 }
 
+// BEP 32 "Bootstrapping": a dual-stack node whose IPv4 table is empty asks its IPv6
+// contacts for IPv4 nodes too (want n4 n6), and pings those it hears of; the ones that
+// answer fill its IPv4 table although it was given no IPv4 address at all.
+TEST(Dht6Test, DualStackLearnsTheOtherFamilyWhileSmall) {
+    asio::io_context io;
+    DualNode b(io, fast());
+    Client c4(io, lo4);
+    ASSERT_TRUE(c4.ask(io, b.s4.local_endpoint(), find_node(random_node_id())));
+    ASSERT_TRUE(run_until(io, 2s, [&] { return b.node->routing_table_size(false) == 1; }));
+
+    DhtSettings sa = fast();
+    sa.bootstrap = {"[::1]:" + std::to_string(b.s6.local_endpoint().port())};
+    DualNode a(io, sa);
+    ASSERT_TRUE(run_until(io, 3s, [&] {
+        return a.node->routing_table_size(true) >= 1 && a.node->routing_table_size(false) >= 1;
+    }));
+    std::set<udp::endpoint> known;
+    for (const auto& ep : a.node->routing_table_endpoints()) known.insert(ep);
+    EXPECT_TRUE(known.count(c4.sock.local_endpoint()));
+    EXPECT_TRUE(known.count(b.s6.local_endpoint()));
+}
+
 // BEP 32: no datagram over 1024 bytes, even with full "nodes" and "nodes6" and many
 // stored peers.
 TEST(Dht6Test, FullRepliesFitIn1024Bytes) {
