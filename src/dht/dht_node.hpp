@@ -1,5 +1,6 @@
-// A mainline DHT node (BEP 5) with the read-only mode of BEP 43, as a component that
-// lives on the caller's io_context and shares the caller's UDP socket.
+// A mainline DHT node (BEP 5) with the read-only mode of BEP 43 and the IPv6 DHT of
+// BEP 32, as a component that lives on the caller's io_context and shares the caller's
+// UDP socket(s).
 //
 // The owner binds the socket, reads it, and hands every datagram that is a KRPC message
 // (first byte 'd') to on_packet(); the node sends through the same socket. Everything
