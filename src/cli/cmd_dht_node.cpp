@@ -46,18 +46,20 @@ std::string check_host_port(const std::string& s) {
 
 void report(const dht::DhtNode& node) {
     dht::DhtStats st = node.stats();
-    std::cout << "piecewise dht-node: routing table " << node.routing_table_size()
-              << " nodes, queries served " << st.queries_served << " (rate-limited "
-              << st.rate_limited << ", malformed " << st.malformed << "), peers stored "
-              << st.peers_stored << " for " << st.hashes_stored << " info-hashes" << std::endl;
+    std::cout << "piecewise dht-node: routing table " << node.routing_table_size() << " nodes";
+    if (node.serves(false) && node.serves(true))
+        std::cout << " (IPv4 " << node.routing_table_size(false) << ", IPv6 "
+                  << node.routing_table_size(true) << ")";
+    std::cout << ", queries served " << st.queries_served << " (rate-limited " << st.rate_limited
+              << ", malformed " << st.malformed << "), peers stored " << st.peers_stored << " for "
+              << st.hashes_stored << " info-hashes" << std::endl;
 }
 
 int run_dht_node(const DhtNodeOptions& o) {
     namespace asio = boost::asio;
-    auto listen = *session::parse_endpoint(o.listen);
-    if (!listen.address().is_v4() &&
-        !(listen.address().is_v6() && listen.address().to_v6().is_v4_mapped()))
-        return fail(2, "dht-node: --listen must be an IPv4 address (BEP 32 is not supported)");
+    // An IPv4 address serves the IPv4 DHT, an IPv6 one the IPv6 DHT (BEP 32), and [::]
+    // both (a dual-stack socket).
+    auto listen = session::unmapped(*session::parse_endpoint(o.listen));
     dht::DhtSettings s;
     s.bootstrap = o.bootstrap;
     s.state_file = o.state;
@@ -117,7 +119,8 @@ int run_dht_node(const DhtNodeOptions& o) {
 
 Command add_dht_node(CLI::App& root) {
     auto o = std::make_shared<DhtNodeOptions>();
-    auto* app = root.add_subcommand("dht-node", "Run a standalone mainline DHT node (BEP 5)");
+    auto* app =
+        root.add_subcommand("dht-node", "Run a standalone mainline DHT node (BEP 5, IPv6: BEP 32)");
     app->add_option("--listen", o->listen, "UDP address to serve on, IP:PORT")
         ->required()
         ->check(check_listen);

@@ -1,9 +1,10 @@
-// DhtNode: transport, transactions, maintenance and persistence (BEP 5, BEP 43).
+// DhtNode: transport, transactions, maintenance and persistence (BEP 5, BEP 43, BEP 32).
 #include "dht/dht_node.hpp"
 
 #include <openssl/rand.h>
 
 #include <algorithm>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/post.hpp>
 #include <charconv>
 
@@ -36,25 +37,32 @@ NodeId choose_id(const DhtSettings& s, const std::optional<std::string>& state) 
 }
 }  // namespace
 
-std::optional<Ipv4Endpoint> to_ipv4(const udp::endpoint& ep) {
+Endpoint to_endpoint(const udp::endpoint& ep) {
     asio::ip::address a = ep.address();
     if (a.is_v6() && a.to_v6().is_v4_mapped())
         a = asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6());
-    if (!a.is_v4()) return std::nullopt;
-    Ipv4Endpoint out;
-    out.ip = a.to_v4().to_bytes();
+    Endpoint out;
     out.port = ep.port();
+    if (a.is_v4()) {
+        auto b = a.to_v4().to_bytes();
+        std::copy(b.begin(), b.end(), out.ip.begin());
+    } else {
+        out.ip = a.to_v6().to_bytes();
+        out.v6 = true;
+    }
     return out;
 }
 
-udp::endpoint to_udp(const Ipv4Endpoint& ep) {
-    return udp::endpoint(asio::ip::address_v4(ep.ip), ep.port);
+udp::endpoint to_udp(const Endpoint& ep) {
+    if (ep.v6) return udp::endpoint(asio::ip::address_v6(ep.ip), ep.port);
+    return udp::endpoint(asio::ip::address_v4({ep.ip[0], ep.ip[1], ep.ip[2], ep.ip[3]}), ep.port);
 }
 
-DhtNode::Impl::Impl(asio::io_context& io_, udp::socket& socket_, DhtSettings s,
+DhtNode::Impl::Impl(asio::io_context& io_, udp::socket& socket_, bool v6_, DhtSettings s,
                     const std::optional<std::string>& state)
     : io(io_),
       socket(socket_),
+      v6(v6_),
       settings(std::move(s)),
       id(choose_id(settings, state)),
       table(id),
@@ -66,6 +74,9 @@ DhtNode::Impl::Impl(asio::io_context& io_, udp::socket& socket_, DhtSettings s,
     std::uint16_t r = 0;
     RAND_bytes(reinterpret_cast<unsigned char*>(&r), sizeof r);
     next_transaction = r;
+    boost::system::error_code ec;
+    auto local = socket.local_endpoint(ec);
+    socket_v6 = ec ? v6 : local.address().is_v6();
     if (state) load_state(*state);
 }
 
@@ -75,18 +86,22 @@ void DhtNode::Impl::log(const std::string& line) const {
 
 // ---- persistence ----
 
+// {"id", "nodes": the IPv4 table, "nodes6": the IPv6 table}; a dual-stack node writes
+// both from its IPv4 half.
 std::string DhtNode::Impl::encode_state() const {
     bencode::Dict d;
     d["id"] = bencode::Value(id.view());
-    d["nodes"] = bencode::Value(compact_nodes(table.all_nodes()));
+    d[v6 ? "nodes6" : "nodes"] = bencode::Value(compact_nodes(table.all_nodes()));
+    if (auto other = sibling.lock())
+        d[other->v6 ? "nodes6" : "nodes"] = bencode::Value(compact_nodes(other->table.all_nodes()));
     return bencode::encode(bencode::Value(std::move(d)));
 }
 
 void DhtNode::Impl::load_state(const std::string& data) {
     try {
         auto doc = bencode::decode(data);
-        auto nodes = doc.root().find_string("nodes");
-        if (nodes && parse_compact_nodes(*nodes, saved_nodes, 2000))
+        auto nodes = doc.root().find_string(v6 ? "nodes6" : "nodes");
+        if (nodes && parse_compact_nodes(*nodes, saved_nodes, 2000, v6))
             log("loaded " + std::to_string(saved_nodes.size()) + " nodes from " +
                 settings.state_file);
         else
@@ -97,7 +112,7 @@ void DhtNode::Impl::load_state(const std::string& data) {
 }
 
 void DhtNode::Impl::save_state_file() {
-    if (settings.state_file.empty()) return;
+    if (settings.state_file.empty() || !saves_state) return;
     if (!writer) {
         // Write errors are logged on the network thread, if the node is still there.
         writer = std::make_unique<StateFileWriter>(
@@ -157,19 +172,22 @@ void DhtNode::Impl::resolve_bootstrap() {
         if (host.size() >= 2 && host.front() == '[' && host.back() == ']')
             host = host.substr(1, host.size() - 2);
         ++*pending_count;
+        // Any family is resolved; this DHT keeps the addresses of its own (so an IPv4
+        // literal is silently not ours in the IPv6 DHT, and the other way round).
         resolver.async_resolve(
-            udp::v4(), host, port,
+            host, port,
             [weak, pending_count, hp](const boost::system::error_code& ec,
                                       udp::resolver::results_type results) {
                 auto self = weak.lock();
                 if (!self || !self->running) return;
                 if (ec) self->log("cannot resolve bootstrap " + hp + ": " + ec.message());
                 for (const auto& r : results)
-                    if (auto ep = to_ipv4(r.endpoint());
-                        ep && std::find(self->bootstrap_endpoints.begin(),
-                                        self->bootstrap_endpoints.end(),
-                                        *ep) == self->bootstrap_endpoints.end())
-                        self->bootstrap_endpoints.push_back(*ep);
+                    if (Endpoint ep = to_endpoint(r.endpoint());
+                        ep.v6 == self->v6 && ep.port != 0 &&
+                        std::find(self->bootstrap_endpoints.begin(),
+                                  self->bootstrap_endpoints.end(),
+                                  ep) == self->bootstrap_endpoints.end())
+                        self->bootstrap_endpoints.push_back(ep);
                 if (--*pending_count == 0) self->bootstrap();
             });
     }
@@ -178,13 +196,18 @@ void DhtNode::Impl::resolve_bootstrap() {
 
 // ---- transport ----
 
-void DhtNode::Impl::send(const Ipv4Endpoint& to, const Message& m) {
+void DhtNode::Impl::send(const Endpoint& to, const Message& m) {
     auto buf = std::make_shared<std::string>(encode_message(m));
-    socket.async_send_to(asio::buffer(*buf), to_udp(to),
+    udp::endpoint dest = to_udp(to);
+    // IPv4 over a dual-stack IPv6 socket goes to the IPv4-mapped address.
+    if (socket_v6 && !to.v6)
+        dest = udp::endpoint(asio::ip::make_address_v6(asio::ip::v4_mapped, dest.address().to_v4()),
+                             to.port);
+    socket.async_send_to(asio::buffer(*buf), dest,
                          [buf](const boost::system::error_code&, std::size_t) {});
 }
 
-void DhtNode::Impl::query(const Ipv4Endpoint& to, std::optional<NodeId> expected_id, Message m,
+void DhtNode::Impl::query(const Endpoint& to, std::optional<NodeId> expected_id, Message m,
                           ReplyHandler on_reply) {
     if (!running || pending.size() >= settings.max_outstanding_queries || to.port == 0) {
         ++counters.dropped_sends;
@@ -208,7 +231,7 @@ void DhtNode::Impl::query(const Ipv4Endpoint& to, std::optional<NodeId> expected
     arm_sweep();
 }
 
-void DhtNode::Impl::ping(const Ipv4Endpoint& to, std::optional<NodeId> expected_id) {
+void DhtNode::Impl::ping(const Endpoint& to, std::optional<NodeId> expected_id) {
     Message m;
     m.method = Method::ping;
     query(to, expected_id, std::move(m), nullptr);
@@ -251,8 +274,8 @@ void DhtNode::Impl::sweep() {
 
 void DhtNode::Impl::on_packet(const udp::endpoint& from_ep, std::string_view data) {
     if (!running) return;
-    auto from = to_ipv4(from_ep);
-    if (!from || from->port == 0 || data.size() > max_datagram) {
+    Endpoint from = to_endpoint(from_ep);
+    if (from.v6 != v6 || from.port == 0 || data.size() > max_datagram) {
         ++counters.malformed;
         return;
     }
@@ -260,20 +283,19 @@ void DhtNode::Impl::on_packet(const udp::endpoint& from_ep, std::string_view dat
     if (!r.ok) {
         ++counters.malformed;
         if (r.has_transaction && r.message.type == MessageType::query && !settings.read_only &&
-            limiter.allow(std::string_view(reinterpret_cast<const char*>(from->ip.data()), 4),
-                          Clock::now())) {
+            limiter.allow(from.ip_bytes(), Clock::now())) {
             ++counters.queries_served;
-            reply_error(*from, r.message.transaction, protocol_error, r.error);
+            reply_error(from, r.message.transaction, protocol_error, r.error);
         }
         return;
     }
     if (r.message.type == MessageType::query)
-        handle_query(*from, r.message);
+        handle_query(from, r.message);
     else
-        handle_reply(*from, r.message);
+        handle_reply(from, r.message);
 }
 
-void DhtNode::Impl::handle_reply(const Ipv4Endpoint& from, const Message& m) {
+void DhtNode::Impl::handle_reply(const Endpoint& from, const Message& m) {
     auto unsolicited = [&] { ++counters.unsolicited; };
     if (m.transaction.size() != 2) return unsolicited();
     std::uint16_t t =
@@ -342,28 +364,105 @@ void DhtNode::Impl::run_refresh_queue() {
     }
 }
 
+// ---- the two families (BEP 32) ----
+
+std::vector<NodeInfo> DhtNode::Impl::closest_of_family(bool family_v6, const NodeId& target) const {
+    if (family_v6 == v6) return table.closest(target, RoutingTable::k);
+    if (auto other = sibling.lock()) return other->table.closest(target, RoutingTable::k);
+    return {};
+}
+
+std::uint8_t DhtNode::Impl::want_for_queries() const {
+    std::uint8_t own = v6 ? want_n6 : want_n4;
+    auto other = sibling.lock();
+    if (!other || other->table.size() >= RoutingTable::k) return own;
+    return own | (v6 ? want_n4 : want_n6);
+}
+
+void DhtNode::Impl::learn_nodes(const std::vector<NodeInfo>& nodes) {
+    if (!running || table.size() >= RoutingTable::k) return;
+    std::size_t sent = 0;
+    for (const NodeInfo& n : nodes) {
+        if (sent >= 4 || verifying.size() >= 64) break;
+        if (n.endpoint.v6 != v6 || n.id == id || table.find(n.id) || verifying.count(n.endpoint))
+            continue;
+        verifying.insert(n.endpoint);
+        ping(n.endpoint, n.id);
+        ++sent;
+    }
+}
+
 // ---- public API ----
 
+namespace {
+// The families a lone socket serves: its own; an IPv6 socket bound to [::] that is not
+// IPv6-only (dual-stack) serves IPv4 too, through IPv4-mapped addresses.
+struct Families {
+    bool v4 = false, v6 = false;
+};
+Families families_of(udp::socket& socket) {
+    boost::system::error_code ec;
+    udp::endpoint local = socket.local_endpoint(ec);
+    if (ec || local.address().is_v4()) return {true, false};
+    asio::ip::v6_only only(false);
+    socket.get_option(only, ec);
+    if (!ec && !only.value() && local.address().is_unspecified()) return {true, true};
+    return {false, true};
+}
+}  // namespace
+
 DhtNode::DhtNode(asio::io_context& io, udp::socket& socket, DhtSettings s) {
+    Families f = families_of(socket);
+    init(io, f.v4 ? &socket : nullptr, f.v6 ? &socket : nullptr, std::move(s));
+}
+
+DhtNode::DhtNode(asio::io_context& io, udp::socket* socket4, udp::socket* socket6, DhtSettings s) {
+    init(io, socket4, socket6, std::move(s));
+}
+
+void DhtNode::init(asio::io_context& io, udp::socket* socket4, udp::socket* socket6,
+                   DhtSettings s) {
     std::optional<std::string> state;
     if (!s.state_file.empty()) state = read_state_file(s.state_file, max_state_file);
-    impl_ = std::make_shared<Impl>(io, socket, std::move(s), state);
+    if (socket4) {
+        impl_ = std::make_shared<Impl>(io, *socket4, false, s, state);
+        s.node_id = impl_->id;  // BEP 32: the same id in both DHTs
+    }
+    if (socket6) {
+        impl6_ = std::make_shared<Impl>(io, *socket6, true, std::move(s), state);
+        if (impl_) {
+            impl6_->saves_state = false;  // the IPv4 half writes both tables
+            impl_->sibling = impl6_;
+            impl6_->sibling = impl_;
+        }
+    }
+    if (!impl_ && !impl6_) throw std::invalid_argument("DhtNode: no socket");
 }
 
 DhtNode::~DhtNode() {
-    impl_->stop();
-    impl_->finish_writes();  // the save of stop() reaches the file before we return
+    for (Impl* i : {impl6_.get(), impl_.get()})
+        if (i) i->stop();
+    // The save of stop() reaches the file before we return.
+    for (Impl* i : {impl6_.get(), impl_.get()})
+        if (i) i->finish_writes();
 }
 
 void DhtNode::start() {
-    impl_->start();
+    for (Impl* i : {impl_.get(), impl6_.get()})
+        if (i) i->start();
 }
 void DhtNode::stop() {
-    impl_->stop();
+    // The IPv6 half stops first: the IPv4 half's save includes its table.
+    for (Impl* i : {impl6_.get(), impl_.get()})
+        if (i) i->stop();
+}
+
+DhtNode::Impl* DhtNode::family(const udp::endpoint& ep) const {
+    return to_endpoint(ep).v6 ? impl6_.get() : impl_.get();
 }
 
 void DhtNode::on_packet(const udp::endpoint& from, std::string_view data) {
-    impl_->on_packet(from, data);
+    if (Impl* i = family(from)) i->on_packet(from, data);
 }
 
 void DhtNode::get_peers(const Sha1Digest& info_hash, std::uint16_t announce_port,
@@ -378,8 +477,39 @@ void DhtNode::get_peers(const Sha1Digest& info_hash, std::uint16_t announce_port
 void DhtNode::get_peers_with_stats(const Sha1Digest& info_hash, std::uint16_t announce_port,
                                    std::function<void(std::vector<udp::endpoint>)> on_peers,
                                    std::function<void(const LookupStats&)> done) {
-    if (!impl_->running) return;
-    auto s = impl_->start_search(info_hash, true);
+    std::vector<Impl*> running;
+    for (Impl* i : {impl_.get(), impl6_.get()})
+        if (i && i->running) running.push_back(i);
+    if (running.empty()) return;
+    if (running.size() == 1)
+        return running[0]->get_peers(info_hash, announce_port, std::move(on_peers),
+                                     std::move(done));
+    // Both families: one lookup in each; `done` once both ended, with their figures
+    // combined (hops and elapsed: the larger; counts: summed).
+    struct Joint {
+        std::size_t left = 2;
+        LookupStats stats;
+        std::function<void(const LookupStats&)> done;
+    };
+    auto joint = std::make_shared<Joint>();
+    joint->done = std::move(done);
+    for (Impl* i : running)
+        i->get_peers(info_hash, announce_port, on_peers, [joint](const LookupStats& st) {
+            LookupStats& j = joint->stats;
+            j.hops = std::max(j.hops, st.hops);
+            j.queries += st.queries;
+            j.responses += st.responses;
+            j.peers += st.peers;
+            j.announced += st.announced;
+            j.elapsed = std::max(j.elapsed, st.elapsed);
+            if (--joint->left == 0 && joint->done) joint->done(j);
+        });
+}
+
+void DhtNode::Impl::get_peers(const Sha1Digest& info_hash, std::uint16_t announce_port,
+                              std::function<void(std::vector<udp::endpoint>)> on_peers,
+                              std::function<void(const LookupStats&)> done) {
+    auto s = start_search(info_hash, true);
     s->announce_port = announce_port;
     s->on_peers = std::move(on_peers);
     s->done = std::move(done);
@@ -387,11 +517,11 @@ void DhtNode::get_peers_with_stats(const Sha1Digest& info_hash, std::uint16_t an
     // are found too. They are handed over from the event loop, before the lookup starts,
     // so the caller is never re-entered and gets them before `done`.
     std::vector<udp::endpoint> own;
-    for (const Ipv4Endpoint& v : impl_->store.get(info_hash, 50, Clock::now()))
+    for (const Endpoint& v : store.get(info_hash, 50, Clock::now()))
         if (s->peers_seen.insert(v).second) own.push_back(to_udp(v));
-    if (own.empty()) return impl_->step(s);
+    if (own.empty()) return step(s);
     s->stats.peers += own.size();
-    asio::post(impl_->io, [weak = impl_->weak_from_this(), s, own = std::move(own)]() mutable {
+    asio::post(io, [weak = weak_from_this(), s, own = std::move(own)]() mutable {
         auto self = weak.lock();
         if (!self || !self->running) return;
         if (s->on_peers) s->on_peers(std::move(own));
@@ -400,35 +530,56 @@ void DhtNode::get_peers_with_stats(const Sha1Digest& info_hash, std::uint16_t an
 }
 
 void DhtNode::add_node(const udp::endpoint& ep) {
-    if (auto v4 = to_ipv4(ep); v4 && v4->port != 0 && impl_->running)
-        impl_->ping(*v4, std::nullopt);
+    Endpoint e = to_endpoint(ep);
+    if (Impl* i = family(ep); i && e.port != 0 && i->running) i->ping(e, std::nullopt);
 }
 
 std::size_t DhtNode::routing_table_size() const {
-    return impl_->table.size();
+    return (impl_ ? impl_->table.size() : 0) + (impl6_ ? impl6_->table.size() : 0);
+}
+std::size_t DhtNode::routing_table_size(bool v6) const {
+    const Impl* i = v6 ? impl6_.get() : impl_.get();
+    return i ? i->table.size() : 0;
+}
+bool DhtNode::serves(bool v6) const {
+    return (v6 ? impl6_ : impl_) != nullptr;
 }
 std::uint64_t DhtNode::queries_served() const {
-    return impl_->counters.queries_served;
+    return stats().queries_served;
 }
 const Sha1Digest& DhtNode::id() const {
-    return impl_->id;
+    return impl_ ? impl_->id : impl6_->id;
 }
 
 DhtStats DhtNode::stats() const {
-    DhtStats s = impl_->counters;
-    s.peers_stored = impl_->store.peer_count();
-    s.hashes_stored = impl_->store.hash_count();
+    DhtStats s;
+    for (const Impl* i : {impl_.get(), impl6_.get()}) {
+        if (!i) continue;
+        const DhtStats& c = i->counters;
+        s.queries_served += c.queries_served;
+        s.queries_sent += c.queries_sent;
+        s.responses += c.responses;
+        s.timeouts += c.timeouts;
+        s.rate_limited += c.rate_limited;
+        s.malformed += c.malformed;
+        s.unsolicited += c.unsolicited;
+        s.dropped_sends += c.dropped_sends;
+        s.peers_stored += i->store.peer_count();
+        s.hashes_stored += i->store.hash_count();
+    }
     return s;
 }
 
 std::vector<udp::endpoint> DhtNode::routing_table_endpoints() const {
     std::vector<udp::endpoint> out;
-    for (const NodeInfo& n : impl_->table.all_nodes()) out.push_back(to_udp(n.endpoint));
+    for (const Impl* i : {impl_.get(), impl6_.get()})
+        if (i)
+            for (const NodeInfo& n : i->table.all_nodes()) out.push_back(to_udp(n.endpoint));
     return out;
 }
 
 std::string DhtNode::save_state() const {
-    return impl_->encode_state();
+    return (impl_ ? impl_ : impl6_)->encode_state();
 }
 
 }  // namespace pw::dht

@@ -1,5 +1,6 @@
-// A mainline DHT node (BEP 5) with the read-only mode of BEP 43, as a component that
-// lives on the caller's io_context and shares the caller's UDP socket.
+// A mainline DHT node (BEP 5) with the read-only mode of BEP 43 and the IPv6 DHT of
+// BEP 32, as a component that lives on the caller's io_context and shares the caller's
+// UDP socket(s).
 //
 // The owner binds the socket, reads it, and hands every datagram that is a KRPC message
 // (first byte 'd') to on_packet(); the node sends through the same socket. Everything
@@ -13,8 +14,14 @@
 //   replies, and the source of a query it answers (or pings back to verify).
 // - Incoming queries are rate-limited per source IP (token bucket, drop beyond); tokens
 //   are HMAC-SHA1(secret, IP) with the secret rotated every 5 minutes; the peer store
-//   and every table are bounded. IPv4 only (BEP 32 is not implemented): datagrams from
-//   other address families are dropped.
+//   and every table are bounded.
+// - IPv6 (BEP 32): the IPv4 and the IPv6 DHT are separate, each with its own routing
+//   table, peer store and lookups, under one node id. A node serves the family of its
+//   socket (a dual-stack [::] socket that is not IPv6-only: both), or both with two
+//   sockets. Queries carry "want" (our family; both while the other table is small),
+//   replies honour the querier's "want" ("nodes"/"nodes6"), get_peers "values" hold
+//   peers of the query's family, and a lookup runs in every family served. Datagrams of
+//   a family the node does not serve are dropped.
 // - read_only (BEP 43): queries are never answered and our queries carry ro=1.
 // - After stop() (and in the destructor) no callback is called again; only `log` may
 //   still report a failed save of the state file, on the io_context's thread.
@@ -86,7 +93,11 @@ class DhtNode {
   public:
     using udp = boost::asio::ip::udp;
 
+    // The socket must be bound: its family (see above) decides what the node serves.
     DhtNode(boost::asio::io_context& io, udp::socket& socket, DhtSettings s);
+    // Dual-stack with two sockets (either may be null, not both): the IPv4 DHT on
+    // socket4, the IPv6 DHT on socket6. Packets are routed by their source's family.
+    DhtNode(boost::asio::io_context& io, udp::socket* socket4, udp::socket* socket6, DhtSettings s);
     ~DhtNode();  // stops, then waits until the state file is written
     DhtNode(const DhtNode&) = delete;
     DhtNode& operator=(const DhtNode&) = delete;
@@ -95,10 +106,10 @@ class DhtNode {
     void stop();   // queues the state file's save; pending lookups end without callbacks
     void on_packet(const udp::endpoint& from, std::string_view data);
 
-    // Iterative get_peers lookup (alpha = 3, k = 8). on_peers gets each batch of new peers
-    // as it arrives; done is called once, when the lookup converged or lookup_timeout
-    // passed. If announce_port != 0, announce_peer goes to the 8 closest nodes that gave
-    // tokens before done is called.
+    // Iterative get_peers lookup (alpha = 3, k = 8), in each family served. on_peers gets
+    // each batch of new peers as it arrives; done is called once, when every lookup
+    // converged or lookup_timeout passed. If announce_port != 0, announce_peer goes to
+    // the 8 closest nodes that gave tokens (per family) before done is called.
     void get_peers(const Sha1Digest& info_hash, std::uint16_t announce_port,
                    std::function<void(std::vector<udp::endpoint>)> on_peers,
                    std::function<void()> done);
@@ -109,18 +120,25 @@ class DhtNode {
     // Pings the node (e.g. from a peer's PORT message); it joins the table if it answers.
     void add_node(const udp::endpoint& ep);
 
-    std::size_t routing_table_size() const;
+    std::size_t routing_table_size() const;  // both families
+    std::size_t routing_table_size(bool v6) const;
+    bool serves(bool v6) const;  // whether the node runs that family's DHT
     std::uint64_t queries_served() const;
     const Sha1Digest& id() const;
     DhtStats stats() const;
     std::vector<udp::endpoint> routing_table_endpoints() const;
-    // The state file's contents: bencoded {"id": our id, "nodes": compact node info}.
+    // The state file's contents: bencoded {"id": our id, "nodes": compact node info,
+    // "nodes6": the IPv6 table's}.
     std::string save_state() const;
 
     struct Impl;
 
   private:
-    std::shared_ptr<Impl> impl_;
+    void init(boost::asio::io_context& io, udp::socket* socket4, udp::socket* socket6,
+              DhtSettings s);
+    Impl* family(const udp::endpoint& ep) const;  // the half serving ep's family, or null
+    std::shared_ptr<Impl> impl_;                  // the IPv4 DHT, or null
+    std::shared_ptr<Impl> impl6_;                 // the IPv6 DHT, or null
 };
 
 }  // namespace pw::dht

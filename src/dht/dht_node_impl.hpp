@@ -2,6 +2,12 @@
 // maintenance, persistence), dht_server.cpp (answering queries) and dht_search.cpp
 // (iterative lookups). Asynchronous handlers hold a weak_ptr to it, so they do nothing
 // once the DhtNode is gone.
+//
+// One Impl is one address family's DHT (BEP 32: the IPv4 and the IPv6 DHT are
+// independent, each with its own routing table, peer store and lookups). A dual-stack
+// DhtNode has two, with the same node id, each knowing the other as `sibling`: a query's
+// "want" may ask for the other family's nodes, and nodes6/nodes of the other family in
+// replies are handed to the sibling to ping.
 #pragma once
 
 #include <boost/asio/ip/udp.hpp>
@@ -20,9 +26,9 @@
 
 namespace pw::dht {
 
-// Ipv4Endpoint <-> asio endpoint. to_ipv4 accepts IPv4 and IPv4-mapped IPv6.
-std::optional<Ipv4Endpoint> to_ipv4(const boost::asio::ip::udp::endpoint& ep);
-boost::asio::ip::udp::endpoint to_udp(const Ipv4Endpoint& ep);
+// Endpoint <-> asio endpoint. to_endpoint turns IPv4-mapped IPv6 addresses into IPv4.
+Endpoint to_endpoint(const boost::asio::ip::udp::endpoint& ep);
+boost::asio::ip::udp::endpoint to_udp(const Endpoint& ep);
 
 // One running lookup: get_peers for the caller, or find_node for bootstrap and refresh.
 struct Search {
@@ -33,7 +39,7 @@ struct Search {
     std::uint16_t announce_port = 0;
     std::function<void(std::vector<boost::asio::ip::udp::endpoint>)> on_peers;
     std::function<void(const LookupStats&)> done;
-    std::set<Ipv4Endpoint> peers_seen;
+    std::set<Endpoint> peers_seen;
     Clock::time_point started, deadline;
     bool finished = false;  // no further get_peers/find_node queries
     std::size_t announces_pending = 0;
@@ -48,26 +54,27 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
     using ReplyHandler = std::function<void(const Message*)>;
 
     struct Pending {
-        Ipv4Endpoint to;
+        Endpoint to;
         std::optional<NodeId> expected_id;  // the id we believe answers at `to`
         Clock::time_point deadline;
         ReplyHandler on_reply;
     };
 
     // state: the state file's contents, read by DhtNode's constructor.
-    Impl(boost::asio::io_context& io, udp::socket& socket, DhtSettings s,
+    // v6: the family this Impl serves over `socket`.
+    Impl(boost::asio::io_context& io, udp::socket& socket, bool v6, DhtSettings s,
          const std::optional<std::string>& state);
 
     // dht_node.cpp
     void start();
     void stop();
     void on_packet(const udp::endpoint& from, std::string_view data);
-    void send(const Ipv4Endpoint& to, const Message& m);
+    void send(const Endpoint& to, const Message& m);
     // Sends a query (id, "v", "ro" and the transaction filled in here).
-    void query(const Ipv4Endpoint& to, std::optional<NodeId> expected_id, Message m,
+    void query(const Endpoint& to, std::optional<NodeId> expected_id, Message m,
                ReplyHandler on_reply);
-    void ping(const Ipv4Endpoint& to, std::optional<NodeId> expected_id);
-    void handle_reply(const Ipv4Endpoint& from, const Message& m);
+    void ping(const Endpoint& to, std::optional<NodeId> expected_id);
+    void handle_reply(const Endpoint& from, const Message& m);
     void arm_sweep();
     void sweep();
     void maintenance();
@@ -81,9 +88,24 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
     void log(const std::string& line) const;
 
     // dht_server.cpp
-    void handle_query(const Ipv4Endpoint& from, const Message& m);
-    void reply_error(const Ipv4Endpoint& from, const std::string& transaction, int code,
+    void handle_query(const Endpoint& from, const Message& m);
+    void reply_error(const Endpoint& from, const std::string& transaction, int code,
                      const std::string& text);
+
+    // The nodes of `family` (v6 or not) closest to target, from this table or the
+    // sibling's; empty if neither serves that family.
+    std::vector<NodeInfo> closest_of_family(bool family_v6, const NodeId& target) const;
+    // The "want" our find_node/get_peers queries carry: our own family, plus the other
+    // one while the sibling's table is not yet a full bucket (BEP 32 "Bootstrapping").
+    std::uint8_t want_for_queries() const;
+    // Nodes of our family named in a reply over the sibling's: pinged, at most a few at a
+    // time and only while our table is small.
+    void learn_nodes(const std::vector<NodeInfo>& nodes);
+
+    // One get_peers lookup in this family (DhtNode::get_peers_with_stats).
+    void get_peers(const Sha1Digest& info_hash, std::uint16_t announce_port,
+                   std::function<void(std::vector<udp::endpoint>)> on_peers,
+                   std::function<void(const LookupStats&)> done);
 
     // dht_search.cpp
     std::shared_ptr<Search> start_search(const NodeId& target, bool get_peers);
@@ -96,6 +118,10 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
 
     boost::asio::io_context& io;
     udp::socket& socket;
+    bool v6;                 // the family of this DHT
+    bool socket_v6 = false;  // the socket's family (an IPv6 socket may carry IPv4 too)
+    std::weak_ptr<Impl> sibling;
+    bool saves_state = true;  // false for the IPv6 half of a dual-stack node
     DhtSettings settings;
     NodeId id;
     RoutingTable table;
@@ -110,10 +136,10 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
 
     std::uint16_t next_transaction = 0;
     std::unordered_map<std::uint16_t, Pending> pending;
-    std::set<Ipv4Endpoint> verifying;  // queriers we pinged to check before inserting
+    std::set<Endpoint> verifying;  // queriers we pinged to check before inserting
 
-    std::vector<Ipv4Endpoint> bootstrap_endpoints;  // resolved settings.bootstrap
-    std::vector<NodeInfo> saved_nodes;              // from the state file
+    std::vector<Endpoint> bootstrap_endpoints;  // resolved settings.bootstrap
+    std::vector<NodeInfo> saved_nodes;          // from the state file
     std::vector<std::shared_ptr<Search>> searches;
     std::shared_ptr<Search> bootstrap_search;
     std::size_t refresh_searches = 0;

@@ -17,7 +17,7 @@ std::shared_ptr<Search> DhtNode::Impl::start_search(const NodeId& target, bool g
     for (const NodeInfo& n : table.closest(target, 2 * RoutingTable::k)) s->lookup.add_seed(n);
     if (table.size() < RoutingTable::k) {
         for (const NodeInfo& n : saved_nodes) s->lookup.add_seed(n);
-        for (const Ipv4Endpoint& ep : bootstrap_endpoints) s->lookup.add_seed_endpoint(ep);
+        for (const Endpoint& ep : bootstrap_endpoints) s->lookup.add_seed_endpoint(ep);
     }
     searches.push_back(s);
     return s;
@@ -38,10 +38,11 @@ void DhtNode::Impl::step(std::shared_ptr<Search> s) {
         Message m;
         m.method = s->get_peers ? Method::get_peers : Method::find_node;
         m.target = s->lookup.target();
+        m.want = want_for_queries();
         std::optional<NodeId> expected;
         if (c.id_known) expected = c.node.id;
         if (s->get_peers) ++s->stats.queries;
-        Ipv4Endpoint ep = c.node.endpoint;
+        Endpoint ep = c.node.endpoint;
         query(ep, expected, std::move(m), [weak = weak_from_this(), s, ep](const Message* r) {
             auto self = weak.lock();
             if (!self || !self->running || s->finished) return;
@@ -58,10 +59,12 @@ void DhtNode::Impl::step(std::shared_ptr<Search> s) {
                 if (accepted) {
                     ++s->stats.responses;
                     s->max_hops = std::max(s->max_hops, hop);
-                    s->lookup.add_nodes(ep, r->nodes);
+                    s->lookup.add_nodes(ep, self->v6 ? r->nodes6 : r->nodes);
+                    if (auto other = self->sibling.lock())
+                        other->learn_nodes(other->v6 ? r->nodes6 : r->nodes);
                     if (s->get_peers && !r->values.empty()) {
                         std::vector<boost::asio::ip::udp::endpoint> fresh;
-                        for (const Ipv4Endpoint& v : r->values)
+                        for (const Endpoint& v : r->values)
                             if (s->peers_seen.size() < max_peers_per_search &&
                                 s->peers_seen.insert(v).second)
                                 fresh.push_back(to_udp(v));

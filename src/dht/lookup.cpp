@@ -14,7 +14,7 @@ Lookup::Lookup(const NodeId& target, const NodeId& own_id, std::size_t k, std::s
       max_candidates_(std::max(max_candidates, k)),
       max_queries_(max_queries) {}
 
-Lookup::Candidate* Lookup::find(const Ipv4Endpoint& ep) {
+Lookup::Candidate* Lookup::find(const Endpoint& ep) {
     for (Candidate& c : cands_)
         if (c.node.endpoint == ep) return &c;
     return nullptr;
@@ -48,12 +48,12 @@ void Lookup::add_seed(const NodeInfo& n) {
     sort_and_trim();
 }
 
-void Lookup::add_seed_endpoint(const Ipv4Endpoint& ep) {
+void Lookup::add_seed_endpoint(const Endpoint& ep) {
     insert(Candidate{NodeInfo{NodeId{}, ep}, false, State::fresh, {}, 0});
     sort_and_trim();
 }
 
-void Lookup::add_nodes(const Ipv4Endpoint& from, const std::vector<NodeInfo>& nodes) {
+void Lookup::add_nodes(const Endpoint& from, const std::vector<NodeInfo>& nodes) {
     int h = hops(from);
     for (const NodeInfo& n : nodes) insert(Candidate{n, true, State::fresh, {}, h + 1});
     sort_and_trim();
@@ -75,7 +75,7 @@ std::vector<Lookup::Candidate> Lookup::next() {
     return out;
 }
 
-void Lookup::on_response(const Ipv4Endpoint& ep, const NodeId& id, const std::string& token) {
+void Lookup::on_response(const Endpoint& ep, const NodeId& id, const std::string& token) {
     Candidate* c = find(ep);
     if (!c || c->state != State::in_flight) return;
     --in_flight_;
@@ -94,7 +94,7 @@ void Lookup::on_response(const Ipv4Endpoint& ep, const NodeId& id, const std::st
     sort_and_trim();
 }
 
-void Lookup::on_failure(const Ipv4Endpoint& ep) {
+void Lookup::on_failure(const Endpoint& ep) {
     Candidate* c = find(ep);
     if (!c || c->state != State::in_flight) return;
     --in_flight_;
@@ -114,7 +114,7 @@ bool Lookup::done() const {
     return true;
 }
 
-int Lookup::hops(const Ipv4Endpoint& ep) const {
+int Lookup::hops(const Endpoint& ep) const {
     for (const Candidate& c : cands_)
         if (c.node.endpoint == ep) return c.hops;
     return -1;

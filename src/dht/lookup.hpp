@@ -36,27 +36,27 @@ class Lookup {
 
     // Seeds: nodes from our table (id known) or bootstrap addresses (id unknown).
     void add_seed(const NodeInfo& n);
-    void add_seed_endpoint(const Ipv4Endpoint& ep);
+    void add_seed_endpoint(const Endpoint& ep);
     // Nodes named in the reply of `from`.
-    void add_nodes(const Ipv4Endpoint& from, const std::vector<NodeInfo>& nodes);
+    void add_nodes(const Endpoint& from, const std::vector<NodeInfo>& nodes);
 
     // Candidates to query now; they become in flight.
     std::vector<Candidate> next();
     // `id` is the id the node answered with; a known id that differs counts as failure.
-    void on_response(const Ipv4Endpoint& ep, const NodeId& id, const std::string& token);
-    void on_failure(const Ipv4Endpoint& ep);
+    void on_response(const Endpoint& ep, const NodeId& id, const std::string& token);
+    void on_failure(const Endpoint& ep);
 
     bool done() const;
     std::size_t in_flight() const { return in_flight_; }
     std::size_t queries_sent() const { return queries_; }
     // Hops of the candidate at ep (-1 if unknown).
-    int hops(const Ipv4Endpoint& ep) const;
+    int hops(const Endpoint& ep) const;
     // Up to n answered candidates, closest first; with_token: only those that gave a token.
     std::vector<Candidate> closest_responded(std::size_t n, bool with_token) const;
     const std::vector<Candidate>& candidates() const { return cands_; }
 
   private:
-    Candidate* find(const Ipv4Endpoint& ep);
+    Candidate* find(const Endpoint& ep);
     bool has_id(const NodeId& id) const;
     void insert(Candidate c);
     void sort_and_trim();

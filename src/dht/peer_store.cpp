@@ -6,7 +6,7 @@
 
 namespace pw::dht {
 
-bool PeerStore::add(const Sha1Digest& info_hash, const Ipv4Endpoint& peer, Clock::time_point now) {
+bool PeerStore::add(const Sha1Digest& info_hash, const Endpoint& peer, Clock::time_point now) {
     auto it = peers_.find(info_hash);
     if (it == peers_.end()) {
         if (peers_.size() >= max_hashes_ || max_peers_ == 0) return false;
@@ -29,9 +29,9 @@ bool PeerStore::add(const Sha1Digest& info_hash, const Ipv4Endpoint& peer, Clock
     return true;
 }
 
-std::vector<Ipv4Endpoint> PeerStore::get(const Sha1Digest& info_hash, std::size_t max,
+std::vector<Endpoint> PeerStore::get(const Sha1Digest& info_hash, std::size_t max,
                                          Clock::time_point now) const {
-    std::vector<Ipv4Endpoint> out;
+    std::vector<Endpoint> out;
     auto it = peers_.find(info_hash);
     if (it == peers_.end()) return out;
     for (const Entry& e : it->second)

@@ -22,9 +22,9 @@ class PeerStore {
         : max_peers_(max_peers_per_hash), max_hashes_(max_hashes) {}
 
     // False when refused (store full of other info-hashes).
-    bool add(const Sha1Digest& info_hash, const Ipv4Endpoint& peer, Clock::time_point now);
+    bool add(const Sha1Digest& info_hash, const Endpoint& peer, Clock::time_point now);
     // Up to `max` live peers for the info-hash, a random selection when there are more.
-    std::vector<Ipv4Endpoint> get(const Sha1Digest& info_hash, std::size_t max,
+    std::vector<Endpoint> get(const Sha1Digest& info_hash, std::size_t max,
                                   Clock::time_point now) const;
     void expire(Clock::time_point now);
 
@@ -33,7 +33,7 @@ class PeerStore {
 
   private:
     struct Entry {
-        Ipv4Endpoint peer;
+        Endpoint peer;
         Clock::time_point added;
     };
     std::size_t max_peers_;

@@ -57,7 +57,7 @@ const RoutingEntry* RoutingTable::find(const NodeId& id) const {
     return const_cast<RoutingTable*>(this)->find_mutable(id);
 }
 
-bool RoutingTable::endpoint_in_use(const Ipv4Endpoint& ep) const {
+bool RoutingTable::endpoint_in_use(const Endpoint& ep) const {
     for (const Bucket& b : buckets_)
         for (const RoutingEntry& e : b.nodes)
             if (e.node.endpoint == ep) return true;
@@ -126,11 +126,11 @@ RoutingTable::Insert RoutingTable::node_responded(const NodeInfo& n, Clock::time
     }
 }
 
-void RoutingTable::node_queried(const NodeId& id, const Ipv4Endpoint& ep, Clock::time_point now) {
+void RoutingTable::node_queried(const NodeId& id, const Endpoint& ep, Clock::time_point now) {
     if (RoutingEntry* e = find_mutable(id); e && e->node.endpoint == ep) e->last_query = now;
 }
 
-void RoutingTable::node_failed(const NodeId& id, const Ipv4Endpoint& ep, Clock::time_point now) {
+void RoutingTable::node_failed(const NodeId& id, const Endpoint& ep, Clock::time_point now) {
     Bucket& b = buckets_[bucket_index(id)];
     auto it = std::find_if(b.nodes.begin(), b.nodes.end(), [&](const RoutingEntry& e) {
         return e.node.id == id && e.node.endpoint == ep;

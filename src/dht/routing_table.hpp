@@ -57,10 +57,10 @@ class RoutingTable {
     // The node answered one of our queries.
     Insert node_responded(const NodeInfo& n, Clock::time_point now);
     // The node sent us a query: refreshes a node already in the table, inserts nothing.
-    void node_queried(const NodeId& id, const Ipv4Endpoint& ep, Clock::time_point now);
+    void node_queried(const NodeId& id, const Endpoint& ep, Clock::time_point now);
     // A query of ours to this node timed out. A node that turns bad is replaced by the
     // newest replacement of its bucket, if there is one.
-    void node_failed(const NodeId& id, const Ipv4Endpoint& ep, Clock::time_point now);
+    void node_failed(const NodeId& id, const Endpoint& ep, Clock::time_point now);
 
     // Whether node_responded for this id would land in the table itself (room, a bad
     // node to replace, or a split), as opposed to the replacement cache.
@@ -88,7 +88,7 @@ class RoutingTable {
     bool can_split(std::size_t index) const;
     void split_last();
     RoutingEntry* find_mutable(const NodeId& id);
-    bool endpoint_in_use(const Ipv4Endpoint& ep) const;
+    bool endpoint_in_use(const Endpoint& ep) const;
 
     NodeId own_;
     std::vector<Bucket> buckets_;

@@ -130,17 +130,21 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         }
         asio::co_spawn(d.io, d.udp_loop(d.udp, d.utp), asio::detached);
     }
-    // The second listener's UDP socket carries uTP only (no BEP 32 DHT).
-    if (ep2 && settings.utp && !d.ctx.proxy.enabled()) {
+    // The second listener's UDP socket carries uTP and the IPv6 DHT (BEP 32).
+    if (ep2 && (settings.utp || settings.dht) && !d.ctx.proxy.enabled()) {
         asio::ip::udp::endpoint uep(ep2->address(), d.ctx.listen_port);
         d.udp2.open(uep.protocol(), ec);
         if (!ec && (ec = pw::net::bind_to_device(d.udp2, device)))
-            throw Error("cannot bind the uTP socket to interface '" + device + "': " + ec.message());
+            throw Error("cannot bind the UDP socket to interface '" + device + "': " + ec.message());
         if (!ec) d.udp2.set_option(asio::ip::v6_only(true), ec);
         if (!ec) d.udp2.bind(uep, ec);
-        if (ec) throw Error("cannot bind UDP " + pw::session::format_endpoint(*ep2) + " for uTP: " + ec.message());
-        d.utp2 = d.start_utp(d.udp2);
-        d.ctx.utp2 = d.utp2.get();
+        if (ec)
+            throw Error("cannot bind UDP " + pw::session::format_endpoint(*ep2) + " for uTP and the DHT: " +
+                        ec.message());
+        if (settings.utp) {
+            d.utp2 = d.start_utp(d.udp2);
+            d.ctx.utp2 = d.utp2.get();
+        }
         asio::co_spawn(d.io, d.udp_loop(d.udp2, d.utp2), asio::detached);
     }
     if (settings.dht && !d.ctx.proxy.enabled()) {
@@ -151,7 +155,12 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
                             : settings.dht_state_file;
         std::error_code fec;
         std::filesystem::create_directories(std::filesystem::path(ds.state_file).parent_path(), fec);
-        d.dht = std::make_unique<pw::dht::DhtNode>(d.io, d.udp, ds);
+        // With two listeners, the IPv4 DHT runs on the main socket and the IPv6 one on the
+        // second; one listener's socket serves its family (both for a dual-stack [::]).
+        if (d.udp2.is_open())
+            d.dht = std::make_unique<pw::dht::DhtNode>(d.io, &d.udp, &d.udp2, ds);
+        else
+            d.dht = std::make_unique<pw::dht::DhtNode>(d.io, d.udp, ds);
         d.ctx.dht = d.dht.get();
         asio::post(d.io, [impl = impl_.get()] { impl->dht->start(); });
     }

@@ -152,11 +152,11 @@ struct Session::Impl {
             if (f->info_hash() == ih) f->add_peer(ep);
     }
 
-    // Datagrams on a UDP port: KRPC (first byte 'd') goes to the DHT (on `udp` only),
-    // uTP to that socket's manager `mgr`.
+    // Datagrams on a UDP port: KRPC (first byte 'd') goes to the DHT (IPv4 on `udp`, IPv6
+    // on `udp2` with two listeners: the DHT routes by the sender's family), uTP to that
+    // socket's manager `mgr`.
     awaitable<void> udp_loop(asio::ip::udp::socket& sock, std::unique_ptr<pw::peer::UtpManager>& mgr) {
         std::vector<char> buf(65536);
-        const bool dht_socket = &sock == &udp;
         while (sock.is_open()) {
             asio::ip::udp::endpoint from;
             auto [ec, n] = co_await sock.async_receive_from(asio::buffer(buf), from, use_nothrow);
@@ -164,7 +164,7 @@ struct Session::Impl {
             if (ec) continue;
             std::string_view dgram(buf.data(), n);
             if (n > 0 && buf[0] == 'd') {
-                if (dht && dht_socket) dht->on_packet(from, dgram);
+                if (dht) dht->on_packet(from, dgram);
             } else if (mgr && pw::utp::looks_like_utp(dgram)) {
                 mgr->on_datagram(from, dgram);
             }

@@ -3,8 +3,9 @@
 // port) serving a leecher of each family; an in-process tracker reached over IPv6 that
 // answers with compact peers6 (BEP 7); BEP 10's "ipv6" handshake value making the other
 // address a known peer; PEX added6 (BEP 11); the listener pair's configuration errors; a
-// lone [::] listener (dual-stack) seeing an IPv4 peer as its IPv4 address. Needs ::1 on
-// lo (the test network namespace has it once lo is up).
+// lone [::] listener (dual-stack) seeing an IPv4 peer as its IPv4 address; the DHT over
+// IPv6 (BEP 32), alone and on the second listener. Needs ::1 on lo (the test network
+// namespace has it once lo is up).
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -253,6 +254,65 @@ TEST_F(Ipv6, DualStackWildcardUnmapsIpv4Peers) {
     Session leech(l_s);
     auto lid = leech.add_torrent(params(dir / "leech", {endpoint("127.0.0.1", seed)}, false));
     EXPECT_TRUE(wait_for([&] { return peers_at(seed, sid, "127.0.0.3"); }, std::chrono::seconds(20)));
+    ASSERT_TRUE(wait_for([&] { return complete(leech, lid); }, limit));
+    EXPECT_TRUE(same_data("leech"));
+}
+
+// The DHT over IPv6 only (BEP 32): three sessions listening on [::1] alone (so their DHT
+// is the IPv6 one), bootstrapping from one of them by "[::1]:port". The seed announces
+// over the IPv6 DHT; the leecher, holding only a magnet, finds it there, fetches the
+// metadata and downloads.
+TEST_F(Ipv6, DhtMagnetOverIpv6Only) {
+    auto meta = pw::meta::load(torrent);
+    auto dht_settings = [&](const std::string& name, std::vector<std::string> boot) {
+        auto s = settings("[::1]:0", name);
+        s.dht = true;
+        s.dht_bootstrap = std::move(boot);
+        return s;
+    };
+    Session boot(dht_settings("boot", {}));
+    Session seed(dht_settings("seed", {v6_endpoint(boot)}));
+    auto sid = seed.add_torrent(params(dir / "seed", {}, true));
+    ASSERT_TRUE(wait_for([&] { return complete(seed, sid); }, limit));
+    ASSERT_TRUE(wait_for([&] { return seed.session_stats().dht_nodes >= 1; }, limit));
+    std::this_thread::sleep_for(std::chrono::seconds(2));  // its first DHT announce
+    Session leech(dht_settings("leech", {v6_endpoint(boot)}));
+    AddTorrentParams p;
+    p.magnet = "magnet:?xt=urn:btih:" + meta.info_hash.hex();
+    p.save_path = (dir / "leech").string();
+    auto lid = leech.add_torrent(p);
+    ASSERT_TRUE(wait_for([&] { return complete(leech, lid); }, limit));
+    EXPECT_TRUE(same_data("leech"));
+    EXPECT_GE(boot.session_stats().dht_queries_served, 2u);
+}
+
+// Two listeners each (127.0.0.x and ::1): the IPv6 DHT runs on the second listener's UDP
+// socket, next to uTP. Only an IPv6 bootstrap address is given, so the IPv4 DHT stays
+// empty and the seed can only be found through the IPv6 one; the leecher reaches it over
+// uTP on that same socket (TCP off), so KRPC and uTP share it.
+TEST_F(Ipv6, DhtOnTheSecondListenerBesideUtp) {
+    auto meta = pw::meta::load(torrent);
+    auto dht_settings = [&](const std::string& ip4, const std::string& name,
+                            std::vector<std::string> boot) {
+        auto s = settings(ip4 + ":0", name);
+        s.listen2 = "[::1]:0";
+        s.dht = true;
+        s.dht_bootstrap = std::move(boot);
+        return s;
+    };
+    Session boot(dht_settings("127.0.0.21", "boot", {}));
+    Session seed(dht_settings("127.0.0.22", "seed", {v6_endpoint(boot)}));
+    auto sid = seed.add_torrent(params(dir / "seed", {}, true));
+    ASSERT_TRUE(wait_for([&] { return complete(seed, sid); }, limit));
+    ASSERT_TRUE(wait_for([&] { return seed.session_stats().dht_nodes >= 1; }, limit));
+    std::this_thread::sleep_for(std::chrono::seconds(2));
+    auto ls = dht_settings("127.0.0.23", "leech", {v6_endpoint(boot)});
+    ls.tcp = false;
+    Session leech(ls);
+    AddTorrentParams p;
+    p.magnet = "magnet:?xt=urn:btih:" + meta.info_hash.hex();
+    p.save_path = (dir / "leech").string();
+    auto lid = leech.add_torrent(p);
     ASSERT_TRUE(wait_for([&] { return complete(leech, lid); }, limit));
     EXPECT_TRUE(same_data("leech"));
 }

@@ -1,5 +1,5 @@
-// KRPC codec (BEP 5, BEP 43): the examples of BEP 5, round trips of every message,
-// and malformed input.
+// KRPC codec (BEP 5, BEP 43, BEP 32): the examples of BEP 5, round trips of every
+// message, nodes6/want/IPv6 values, and malformed input.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -71,7 +71,8 @@ TEST(Krpc, Bep5GetPeersResponseWithValues) {
     EXPECT_EQ(r.message.type, MessageType::response);
     EXPECT_EQ(r.message.token, "aoeusnth");
     ASSERT_EQ(r.message.values.size(), 2u);
-    EXPECT_EQ(r.message.values[0].ip, (std::array<std::uint8_t, 4>{'a', 'x', 'j', 'e'}));
+    EXPECT_EQ(r.message.values[0].ip_bytes(), "axje");
+    EXPECT_FALSE(r.message.values[0].v6);
     EXPECT_EQ(r.message.values[0].port, ('.' << 8) | 'u');
 }
 
@@ -173,48 +174,159 @@ TEST(Krpc, UnknownMethodAndExtraKeysTolerated) {
     EXPECT_EQ(r.message.version, "LT\x01\x02"s);
 }
 
-TEST(Krpc, Ipv6ValuesSkippedPortZeroDropped) {
-    std::string v6(18, 'x');
+TEST(Krpc, HybridValuesParsedPortZeroDropped) {
+    // BEP 32: a "values" list may mix 6-byte IPv4 and 18-byte IPv6 peers.
+    std::string v6 = "\x20\x01\x0d\xb8"s + std::string(11, '\0') + "\x01\x1a\xe2"s;
     std::string zero_port = "\x7f\x00\x00\x01\x00\x00"s;
     std::string ok = "\x7f\x00\x00\x01\x1a\xe1"s;
     std::string wire = "d1:rd2:id20:abcdefghij01234567896:valuesl18:" + v6 + "6:" + zero_port +
                        "6:" + ok + "ee1:t2:aa1:y1:re";
     auto r = decode_message(wire);
     ASSERT_TRUE(r.ok) << r.error;
-    ASSERT_EQ(r.message.values.size(), 1u);
-    EXPECT_EQ(r.message.values[0].port, 6881);
-    EXPECT_EQ(r.message.values[0].to_string(), "127.0.0.1:6881");
+    ASSERT_EQ(r.message.values.size(), 2u);
+    EXPECT_TRUE(r.message.values[0].v6);
+    EXPECT_EQ(r.message.values[0].to_string(), "[2001:db8::1]:6882");
+    EXPECT_EQ(r.message.values[0].ip_bytes().size(), 16u);
+    EXPECT_EQ(compact_endpoint(r.message.values[0]), v6);
+    EXPECT_FALSE(r.message.values[1].v6);
+    EXPECT_EQ(r.message.values[1].to_string(), "127.0.0.1:6881");
+}
+
+namespace {
+Endpoint v6_endpoint(std::uint8_t last, std::uint16_t port) {
+    Endpoint ep;
+    ep.ip[15] = last;  // ::last
+    ep.port = port;
+    ep.v6 = true;
+    return ep;
+}
+}  // namespace
+
+TEST(Krpc, Nodes6DecodedAsIpv6) {
+    std::string node6 = std::string(20, 'n') + std::string(15, '\0') + "\x01\x1a\xe1"s;
+    std::string wire = "d1:rd2:id20:abcdefghij01234567896:nodes638:" + node6 + "e1:t2:aa1:y1:re";
+    auto r = decode_message(wire);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_TRUE(r.message.nodes.empty());
+    ASSERT_EQ(r.message.nodes6.size(), 1u);
+    EXPECT_EQ(r.message.nodes6[0].id, id_of(std::string(20, 'n')));
+    EXPECT_EQ(r.message.nodes6[0].endpoint, v6_endpoint(1, 6881));
+    EXPECT_EQ(r.message.nodes6[0].endpoint.to_string(), "[::1]:6881");
+}
+
+TEST(Krpc, RoundTripNodesAndNodes6) {
+    Message r;
+    r.type = MessageType::response;
+    r.transaction = "t6";
+    r.id = id_of("01234567890123456789");
+    r.token = "tok";
+    for (int i = 0; i < 8; ++i) {
+        NodeInfo n4, n6;
+        n4.id.bytes.fill(static_cast<std::uint8_t>(i));
+        n4.endpoint.ip = {10, 0, 0, static_cast<std::uint8_t>(i + 1)};
+        n4.endpoint.port = static_cast<std::uint16_t>(7000 + i);
+        n6.id.bytes.fill(static_cast<std::uint8_t>(100 + i));
+        n6.endpoint =
+            v6_endpoint(static_cast<std::uint8_t>(i + 1), static_cast<std::uint16_t>(8000 + i));
+        r.nodes.push_back(n4);
+        r.nodes6.push_back(n6);
+        r.values.push_back(i % 2 ? n4.endpoint : n6.endpoint);
+    }
+    std::string wire = encode_message(r);
+    EXPECT_NE(wire.find("6:nodes6304:"), std::string::npos);  // 8 x 38 bytes
+    EXPECT_NE(wire.find("5:nodes208:"), std::string::npos);   // 8 x 26 bytes
+    Message d = roundtrip(r);
+    EXPECT_EQ(d.nodes, r.nodes);
+    EXPECT_EQ(d.nodes6, r.nodes6);
+    EXPECT_EQ(d.values, r.values);
+    EXPECT_EQ(compact_nodes(r.nodes6).size(), 8 * compact_node6_size);
+}
+
+TEST(Krpc, WantDecodedAndEncoded) {
+    auto both = decode_message(
+        "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:wantl2:n42:n6ee"
+        "1:q9:find_node1:t2:aa1:y1:qe");
+    ASSERT_TRUE(both.ok) << both.error;
+    EXPECT_EQ(both.message.want, want_n4 | want_n6);
+    auto six = decode_message(
+        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:wantl2:n6ee"
+        "1:q9:get_peers1:t2:aa1:y1:qe");
+    ASSERT_TRUE(six.ok) << six.error;
+    EXPECT_EQ(six.message.want, want_n6);
+    // Unknown flags and non-string entries are ignored; no "want" is 0.
+    auto odd = decode_message(
+        "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:wantl2:n9i4eee"
+        "1:q9:find_node1:t2:aa1:y1:qe");
+    ASSERT_TRUE(odd.ok) << odd.error;
+    EXPECT_EQ(odd.message.want, 0);
+
+    Message q;
+    q.transaction = "qq";
+    q.id = id_of("abcdefghij0123456789");
+    q.method = Method::get_peers;
+    q.target = id_of("mnopqrstuvwxyz123456");
+    q.want = want_n4 | want_n6;
+    EXPECT_NE(encode_message(q).find("4:wantl2:n42:n6e"), std::string::npos);
+    EXPECT_EQ(roundtrip(q).want, want_n4 | want_n6);
+    q.want = want_n6;
+    EXPECT_NE(encode_message(q).find("4:wantl2:n6e"), std::string::npos);
+    q.want = 0;
+    EXPECT_EQ(encode_message(q).find("4:want"), std::string::npos);
+    q.method = Method::ping;  // only find_node and get_peers carry it
+    q.want = want_n4;
+    EXPECT_EQ(encode_message(q).find("4:want"), std::string::npos);
 }
 
 TEST(Krpc, MalformedInputsRejected) {
-    const std::string bad[] = {
-        "",
-        "garbage",
-        "i42e",
-        "le",
-        "d1:t2:aae",                                                      // no y
-        "d1:t2:aa1:y1:xe",                                                // bad y
-        "d1:y1:qe",                                                       // no t
-        "d1:t0:1:y1:qe",                                                  // empty t
-        "d1:t17:aaaaaaaaaaaaaaaaa1:y1:re",                                // t too long
-        "d1:q4:ping1:t2:aa1:y1:qe",                                       // no a
-        "d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe",                         // short id
-        "d1:ad2:id20:abcdefghij0123456789e1:t2:aa1:y1:qe",                // no q
-        "d1:ad2:id20:abcdefghij0123456789e1:q9:find_node1:t2:aa1:y1:qe",  // no target
-        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti0e5:token1:xe"
-        "1:q13:announce_peer1:t2:aa1:y1:qe",  // port 0
-        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti70000e5:token1:xe"
-        "1:q13:announce_peer1:t2:aa1:y1:qe",  // port too big
-        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:porti6881ee"
-        "1:q13:announce_peer1:t2:aa1:y1:qe",  // no token
-        "d1:rd2:id20:abcdefghij01234567895:nodes25:aaaaaaaaaaaaaaaaaaaaaaaaae1:t2:aa1:y1:re",  // 25
-        "d1:rd2:id20:abcdefghij01234567896:valuesl5:abcdeee1:t2:aa1:y1:re",  // 5-byte value
-        "d1:rd2:id20:abcdefghij01234567896:valuesi1ee1:t2:aa1:y1:re",        // values not list
-        "d1:rde1:t2:aa1:y1:re",                                              // response without id
-        "d1:eli201ee1:t2:aa1:y1:ee",  // error without message
-        "d1:ei201e1:t2:aa1:y1:ee",    // error not a list
-        "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe trailing",
-    };
+    const std::
+        string
+            bad
+                [] =
+                    {
+                        "",
+                        "garbage",
+                        "i42e",
+                        "le",
+                        "d1:t2:aae",                                        // no y
+                        "d1:t2:aa1:y1:xe",                                  // bad y
+                        "d1:y1:qe",                                         // no t
+                        "d1:t0:1:y1:qe",                                    // empty t
+                        "d1:t17:aaaaaaaaaaaaaaaaa1:y1:re",                  // t too long
+                        "d1:q4:ping1:t2:aa1:y1:qe",                         // no a
+                        "d1:ad2:id3:abce1:q4:ping1:t2:aa1:y1:qe",           // short id
+                        "d1:ad2:id20:abcdefghij0123456789e1:t2:aa1:y1:qe",  // no q
+                        "d1:ad2:id20:abcdefghij0123456789e1:q9:find_node1:t2:aa1:y1:qe",  // no
+                                                                                          // target
+                        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:"
+                        "porti0e5:token1:xe"
+                        "1:q13:announce_peer1:t2:aa1:y1:qe",  // port 0
+                        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:"
+                        "porti70000e5:token1:xe"
+                        "1:q13:announce_peer1:t2:aa1:y1:qe",  // port too big
+                        "d1:ad2:id20:abcdefghij01234567899:info_hash20:mnopqrstuvwxyz1234564:"
+                        "porti6881ee"
+                        "1:q13:announce_peer1:t2:aa1:y1:qe",  // no token
+                        "d1:rd2:id20:abcdefghij01234567895:nodes25:aaaaaaaaaaaaaaaaaaaaaaaaae1:t2:"
+                        "aa1:y1:re",                                                         // 25
+                        "d1:rd2:id20:abcdefghij01234567896:valuesl5:abcdeee1:t2:aa1:y1:re",  // 5-byte
+                                                                                             // value
+                        "d1:rd2:id20:abcdefghij01234567896:valuesi1ee1:t2:aa1:y1:re",  // values not
+                                                                                       // list
+                        "d1:rd2:id20:abcdefghij01234567896:valuesl17:aaaaaaaaaaaaaaaaaee1:t2:aa1:"
+                        "y1:re",  // 17
+                        "d1:rd2:id20:abcdefghij01234567896:valuesl19:aaaaaaaaaaaaaaaaaaaee1:t2:aa1:"
+                        "y1:re",  // 19
+                        "d1:rd2:id20:abcdefghij01234567896:nodes626:aaaaaaaaaaaaaaaaaaaaaaaaaae1:"
+                        "t2:aa1:y1:re",                                                // 26
+                        "d1:rd2:id20:abcdefghij01234567896:nodes6i1ee1:t2:aa1:y1:re",  // nodes6 not
+                                                                                       // a string
+                        "d1:ad2:id20:abcdefghij01234567896:target20:mnopqrstuvwxyz1234564:want2:n4e"
+                        "1:q9:find_node1:t2:aa1:y1:qe",  // want not a list
+                        "d1:rde1:t2:aa1:y1:re",          // response without id
+                        "d1:eli201ee1:t2:aa1:y1:ee",     // error without message
+                        "d1:ei201e1:t2:aa1:y1:ee",       // error not a list
+                        "d1:ad2:id20:abcdefghij0123456789e1:q4:ping1:t2:aa1:y1:qe trailing",
+                    };
     for (const std::string& s : bad) {
         auto r = decode_message(s);
         EXPECT_FALSE(r.ok) << "accepted: " << s;
@@ -241,6 +353,15 @@ TEST(Krpc, HugeNodeListIsCapped) {
     auto r = decode_message(wire);
     ASSERT_TRUE(r.ok) << r.error;
     EXPECT_EQ(r.message.nodes.size(), max_nodes_decoded);
+
+    std::string nodes6;
+    for (int i = 0; i < 500; ++i)
+        nodes6 += std::string(20, static_cast<char>(i)) + std::string(15, '\0') + "\x01\x1a\xe1"s;
+    wire = "d1:rd2:id20:abcdefghij01234567896:nodes6" + std::to_string(nodes6.size()) + ":" +
+           nodes6 + "e1:t2:aa1:y1:re";
+    r = decode_message(wire);
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.message.nodes6.size(), max_nodes_decoded);
 }
 
 TEST(Krpc, DeepNestingRejectedCheaply) {

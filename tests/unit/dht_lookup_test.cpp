@@ -11,8 +11,8 @@ using namespace pw::dht;
 
 namespace {
 
-Ipv4Endpoint ep(std::uint16_t port) {
-    return Ipv4Endpoint{{127, 0, 0, 1}, port};
+Endpoint ep(std::uint16_t port) {
+    return Endpoint{{127, 0, 0, 1}, port};
 }
 
 // A simulated network of n nodes: each answers with the 8 nodes closest to the target
@@ -30,7 +30,7 @@ struct World {
         copy.resize(std::min(k, copy.size()));
         return copy;
     }
-    const NodeInfo* at(const Ipv4Endpoint& e) const {
+    const NodeInfo* at(const Endpoint& e) const {
         for (const auto& n : nodes)
             if (n.endpoint == e) return &n;
         return nullptr;

@@ -304,8 +304,8 @@ TEST(DhtNodeTest, UnsolicitedNodeListsAreNeverContacted) {
     fake.type = MessageType::response;
     fake.id = random_node_id();
     for (int i = 0; i < 8; ++i)
-        fake.nodes.push_back({random_node_id(), Ipv4Endpoint{{127, 0, 0, 1}, trap.port()}});
-    fake.values.push_back(Ipv4Endpoint{{127, 0, 0, 1}, trap.port()});
+        fake.nodes.push_back({random_node_id(), Endpoint{{127, 0, 0, 1}, trap.port()}});
+    fake.values.push_back(Endpoint{{127, 0, 0, 1}, trap.port()});
     attacker.flood(
         io, ep,
         [&](int i) {

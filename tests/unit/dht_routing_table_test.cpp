@@ -24,8 +24,8 @@ NodeId id_at(int prefix, std::uint8_t n) {
     return id;
 }
 
-Ipv4Endpoint ep(std::uint16_t port, std::uint8_t host = 1) {
-    return Ipv4Endpoint{{127, 0, 0, host}, port};
+Endpoint ep(std::uint16_t port, std::uint8_t host = 1) {
+    return Endpoint{{127, 0, 0, host}, port};
 }
 
 }  // namespace

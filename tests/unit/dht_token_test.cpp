@@ -37,22 +37,22 @@ TEST(DhtPeerStore, ExpiryAndCaps) {
     h2.bytes[0] = 2;
     h3.bytes[0] = 3;
     for (std::uint16_t p = 1; p <= 5; ++p)
-        EXPECT_TRUE(store.add(h1, Ipv4Endpoint{{127, 0, 0, 1}, p}, now + std::chrono::seconds(p)));
+        EXPECT_TRUE(store.add(h1, Endpoint{{127, 0, 0, 1}, p}, now + std::chrono::seconds(p)));
     auto got = store.get(h1, 100, now + 10s);
     ASSERT_EQ(got.size(), 3u);  // capped; the oldest (ports 1, 2) were replaced
     for (const auto& ep : got) EXPECT_GE(ep.port, 3);
     EXPECT_EQ(store.get(h1, 2, now + 10s).size(), 2u);
-    EXPECT_TRUE(store.add(h2, Ipv4Endpoint{{127, 0, 0, 2}, 9}, now));
-    EXPECT_FALSE(store.add(h3, Ipv4Endpoint{{127, 0, 0, 3}, 9}, now));  // max_hashes
+    EXPECT_TRUE(store.add(h2, Endpoint{{127, 0, 0, 2}, 9}, now));
+    EXPECT_FALSE(store.add(h3, Endpoint{{127, 0, 0, 3}, 9}, now));  // max_hashes
     EXPECT_EQ(store.hash_count(), 2u);
     // Re-announcing refreshes; entries expire after 30 minutes.
-    store.add(h2, Ipv4Endpoint{{127, 0, 0, 2}, 9}, now + 20min);
+    store.add(h2, Endpoint{{127, 0, 0, 2}, 9}, now + 20min);
     EXPECT_TRUE(store.get(h1, 100, now + 31min).empty());
     EXPECT_EQ(store.get(h2, 100, now + 31min).size(), 1u);
     store.expire(now + 31min);
     EXPECT_EQ(store.hash_count(), 1u);
     EXPECT_EQ(store.peer_count(), 1u);
-    EXPECT_TRUE(store.add(h3, Ipv4Endpoint{{127, 0, 0, 3}, 9}, now + 31min));
+    EXPECT_TRUE(store.add(h3, Endpoint{{127, 0, 0, 3}, 9}, now + 31min));
 }
 
 TEST(DhtRateLimiter, BurstThenRefill) {

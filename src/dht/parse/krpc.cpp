@@ -1,6 +1,7 @@
-// KRPC codec (BEP 5, BEP 43 "ro").
+// KRPC codec (BEP 5, BEP 43 "ro", BEP 32 "nodes6"/"want"/IPv6 values).
 #include "dht/parse/krpc.hpp"
 
+#include <boost/asio/ip/address_v6.hpp>
 #include <cstring>
 
 #include "bencode/bencode.hpp"
@@ -52,6 +53,17 @@ bool decode_query(bencode::Node root, Message& m, std::string& error) {
         return false;
     }
     if (!read_id(a, "id", m.id, error)) return false;
+    if (bencode::Node want = a.find("want")) {
+        if (!want.is_list()) {
+            error = "\"want\" is not a list";
+            return false;
+        }
+        for (bencode::Node w : want.elements()) {
+            if (!w.is_string()) continue;
+            if (w.as_string() == "n4") m.want |= want_n4;
+            if (w.as_string() == "n6") m.want |= want_n6;
+        }
+    }
     switch (m.method) {
         case Method::ping:
         case Method::unknown:
@@ -95,6 +107,13 @@ bool decode_response(bencode::Node root, Message& m, std::string& error) {
             return false;
         }
     }
+    if (bencode::Node nodes6 = r.find("nodes6")) {
+        if (!nodes6.is_string() ||
+            !parse_compact_nodes(nodes6.as_string(), m.nodes6, max_nodes_decoded, true)) {
+            error = "\"nodes6\" is not a multiple of 38 bytes";
+            return false;
+        }
+    }
     if (bencode::Node token = r.find("token")) {
         if (!token.is_string() || token.as_string().size() > 64) {
             error = "bad \"token\"";
@@ -113,12 +132,11 @@ bool decode_response(bencode::Node root, Message& m, std::string& error) {
                 return false;
             }
             std::string_view s = v.as_string();
-            if (s.size() == 18) continue;  // IPv6 peer (BEP 32): not used
-            if (s.size() != compact_peer_size) {
-                error = "\"values\" entry is not 6 bytes";
+            if (s.size() != compact_peer_size && s.size() != compact_peer6_size) {
+                error = "\"values\" entry is not 6 or 18 bytes";
                 return false;
             }
-            Ipv4Endpoint ep = parse_compact_endpoint(s);
+            Endpoint ep = parse_compact_endpoint(s);
             if (ep.port == 0) continue;
             if (m.values.size() < max_values_decoded) m.values.push_back(ep);
         }
@@ -141,7 +159,12 @@ bool decode_error(bencode::Node root, Message& m, std::string& error) {
 
 }  // namespace
 
-std::string Ipv4Endpoint::to_string() const {
+std::string_view Endpoint::ip_bytes() const {
+    return {reinterpret_cast<const char*>(ip.data()), v6 ? 16u : 4u};
+}
+
+std::string Endpoint::to_string() const {
+    if (v6) return "[" + boost::asio::ip::address_v6(ip).to_string() + "]:" + std::to_string(port);
     return std::to_string(ip[0]) + "." + std::to_string(ip[1]) + "." + std::to_string(ip[2]) + "." +
            std::to_string(ip[3]) + ":" + std::to_string(port);
 }
@@ -162,26 +185,27 @@ const char* method_name(Method m) {
     return "unknown";
 }
 
-std::string compact_endpoint(const Ipv4Endpoint& ep) {
-    std::string s(6, '\0');
-    std::memcpy(s.data(), ep.ip.data(), 4);
-    s[4] = static_cast<char>(ep.port >> 8);
-    s[5] = static_cast<char>(ep.port & 0xff);
+std::string compact_endpoint(const Endpoint& ep) {
+    std::string s(ep.ip_bytes());
+    s += static_cast<char>(ep.port >> 8);
+    s += static_cast<char>(ep.port & 0xff);
     return s;
 }
 
-Ipv4Endpoint parse_compact_endpoint(std::string_view six) {
-    Ipv4Endpoint ep;
-    if (six.size() != 6) return ep;
-    std::memcpy(ep.ip.data(), six.data(), 4);
-    ep.port = static_cast<std::uint16_t>((static_cast<std::uint8_t>(six[4]) << 8) |
-                                         static_cast<std::uint8_t>(six[5]));
+Endpoint parse_compact_endpoint(std::string_view data) {
+    Endpoint ep;
+    if (data.size() != compact_peer_size && data.size() != compact_peer6_size) return ep;
+    std::size_t n = data.size() - 2;
+    ep.v6 = n == 16;
+    std::memcpy(ep.ip.data(), data.data(), n);
+    ep.port = static_cast<std::uint16_t>((static_cast<std::uint8_t>(data[n]) << 8) |
+                                         static_cast<std::uint8_t>(data[n + 1]));
     return ep;
 }
 
 std::string compact_nodes(const std::vector<NodeInfo>& nodes) {
     std::string s;
-    s.reserve(nodes.size() * compact_node_size);
+    s.reserve(nodes.size() * compact_node6_size);
     for (const NodeInfo& n : nodes) {
         s.append(n.id.view());
         s += compact_endpoint(n.endpoint);
@@ -189,12 +213,14 @@ std::string compact_nodes(const std::vector<NodeInfo>& nodes) {
     return s;
 }
 
-bool parse_compact_nodes(std::string_view data, std::vector<NodeInfo>& out, std::size_t max) {
-    if (data.size() % compact_node_size != 0) return false;
-    for (std::size_t off = 0; off < data.size() && out.size() < max; off += compact_node_size) {
+bool parse_compact_nodes(std::string_view data, std::vector<NodeInfo>& out, std::size_t max,
+                         bool v6) {
+    const std::size_t size = v6 ? compact_node6_size : compact_node_size;
+    if (data.size() % size != 0) return false;
+    for (std::size_t off = 0; off < data.size() && out.size() < max; off += size) {
         NodeInfo n;
         n.id = Sha1Digest::from_bytes(data.substr(off, 20));
-        n.endpoint = parse_compact_endpoint(data.substr(off + 20, 6));
+        n.endpoint = parse_compact_endpoint(data.substr(off + 20, size - 20));
         if (n.endpoint.port == 0) continue;
         out.push_back(n);
     }
@@ -269,6 +295,12 @@ std::string encode_message(const Message& m) {
             if (m.method == Method::find_node) a["target"] = Value(m.target.view());
             if (m.method == Method::get_peers || m.method == Method::announce_peer)
                 a["info_hash"] = Value(m.target.view());
+            if ((m.method == Method::find_node || m.method == Method::get_peers) && m.want != 0) {
+                List want;
+                if (m.want & want_n4) want.emplace_back("n4");
+                if (m.want & want_n6) want.emplace_back("n6");
+                a["want"] = Value(std::move(want));
+            }
             if (m.method == Method::announce_peer) {
                 a["port"] = Value(static_cast<std::int64_t>(m.port));
                 a["token"] = Value(m.token);
@@ -282,10 +314,11 @@ std::string encode_message(const Message& m) {
             Dict r;
             r["id"] = Value(m.id.view());
             if (!m.nodes.empty()) r["nodes"] = Value(compact_nodes(m.nodes));
+            if (!m.nodes6.empty()) r["nodes6"] = Value(compact_nodes(m.nodes6));
             if (!m.token.empty()) r["token"] = Value(m.token);
             if (!m.values.empty()) {
                 List values;
-                for (const Ipv4Endpoint& ep : m.values) values.emplace_back(compact_endpoint(ep));
+                for (const Endpoint& ep : m.values) values.emplace_back(compact_endpoint(ep));
                 r["values"] = Value(std::move(values));
             }
             top["r"] = Value(std::move(r));

@@ -1,12 +1,14 @@
 // KRPC messages of the mainline DHT (BEP 5): ping, find_node, get_peers, announce_peer
-// queries, their responses and errors; the read-only flag `ro` of BEP 43.
+// queries, their responses and errors; the read-only flag `ro` of BEP 43; the IPv6
+// extensions of BEP 32 ("nodes6", the "want" argument, 18-byte IPv6 "values").
 // Pure: bytes in, a Message out, and back. No sockets.
 //
 // Decoding is strict about what it uses and tolerant of what it does not: unknown keys
 // are ignored, but node ids, targets and info-hashes must be exactly 20 bytes, "nodes"
-// a multiple of 26 bytes (compact node info), each IPv4 "values" entry 6 bytes (18-byte
-// IPv6 entries of BEP 32 are skipped), ports 1..65535 and the transaction id at most
-// max_transaction_size bytes. Lists are capped so a huge reply costs bounded memory.
+// a multiple of 26 bytes (compact IPv4 node info), "nodes6" a multiple of 38 (compact
+// IPv6 node info), each "values" entry 6 (IPv4) or 18 (IPv6) bytes, "want" a list
+// (strings other than "n4"/"n6" are ignored), ports 1..65535 and the transaction id at
+// most max_transaction_size bytes. Lists are capped so a huge reply costs bounded memory.
 #pragma once
 
 #include <array>
@@ -21,18 +23,22 @@ namespace pw::dht {
 
 using NodeId = Sha1Digest;
 
-// An IPv4 address (network byte order as 4 bytes) and port.
-struct Ipv4Endpoint {
-    std::array<std::uint8_t, 4> ip{};
+// An IPv4 or IPv6 address (network byte order) and port. An IPv4 address fills the
+// first 4 bytes of `ip` (the rest stay zero) and has v6 = false.
+struct Endpoint {
+    std::array<std::uint8_t, 16> ip{};
     std::uint16_t port = 0;
-    auto operator<=>(const Ipv4Endpoint&) const = default;
-    std::string to_string() const;  // "a.b.c.d:port"
+    bool v6 = false;
+    auto operator<=>(const Endpoint&) const = default;
+    std::string_view ip_bytes() const;  // 4 or 16 bytes
+    std::string to_string() const;      // "a.b.c.d:port" or "[v6]:port"
 };
 
-// One entry of "compact node info": 20-byte id, then the 6-byte endpoint.
+// One entry of "compact node info": 20-byte id, then the 6-byte (IPv4, "nodes") or
+// 18-byte (IPv6, "nodes6") endpoint.
 struct NodeInfo {
     NodeId id;
-    Ipv4Endpoint endpoint;
+    Endpoint endpoint;
     bool operator==(const NodeInfo&) const = default;
 };
 
@@ -48,9 +54,12 @@ enum ErrorCode : int {
 };
 
 inline constexpr std::size_t compact_node_size = 26;
+inline constexpr std::uint8_t want_n4 = 1, want_n6 = 2;
+inline constexpr std::size_t compact_node6_size = 38;
 inline constexpr std::size_t compact_peer_size = 6;
+inline constexpr std::size_t compact_peer6_size = 18;
 inline constexpr std::size_t max_transaction_size = 16;
-inline constexpr std::size_t max_nodes_decoded = 64;    // entries kept from one "nodes"
+inline constexpr std::size_t max_nodes_decoded = 64;    // entries kept from "nodes", "nodes6"
 inline constexpr std::size_t max_values_decoded = 256;  // peers kept from one "values"
 
 struct Message {
@@ -67,10 +76,14 @@ struct Message {
     std::uint16_t port = 0;     // announce_peer
     bool implied_port = false;  // announce_peer
     std::string token;          // announce_peer argument, get_peers response value
+    // find_node/get_peers "want" (BEP 32): a mask of want_n4 and want_n6; 0 when absent
+    // (or naming neither), which asks for the family the query came over.
+    std::uint8_t want = 0;
 
     // Responses.
-    std::vector<NodeInfo> nodes;
-    std::vector<Ipv4Endpoint> values;
+    std::vector<NodeInfo> nodes;   // "nodes": IPv4 entries only
+    std::vector<NodeInfo> nodes6;  // "nodes6": IPv6 entries only
+    std::vector<Endpoint> values;  // IPv4 and IPv6 peers, in the order received
 
     // Errors.
     int error_code = 0;
@@ -89,19 +102,22 @@ struct DecodeResult {
 // Decodes one datagram. Never throws.
 DecodeResult decode_message(std::string_view datagram);
 
-// Encodes a message. Queries carry "a" (with the arguments its method takes), responses
-// "r" (id, then nodes/values/token when non-empty), errors "e". "v" is written when
-// non-empty and "ro" when read_only.
+// Encodes a message. Queries carry "a" (with the arguments its method takes, and "want"
+// for find_node/get_peers when non-zero), responses "r" (id, then nodes/nodes6/values/
+// token when non-empty), errors "e". "v" is written when non-empty and "ro" when
+// read_only. `nodes` must hold IPv4 entries and `nodes6` IPv6 ones.
 std::string encode_message(const Message& m);
 
-// Compact forms: 6-byte peer, 26-byte node.
-std::string compact_endpoint(const Ipv4Endpoint& ep);
-Ipv4Endpoint parse_compact_endpoint(std::string_view six);  // requires size 6
+// Compact forms: 6-byte (IPv4) or 18-byte (IPv6) peer, 26- or 38-byte node.
+std::string compact_endpoint(const Endpoint& ep);
+// Requires size 6 or 18 (anything else gives port 0).
+Endpoint parse_compact_endpoint(std::string_view data);
 std::string compact_nodes(const std::vector<NodeInfo>& nodes);
-// Parses concatenated compact node info; false if the size is not a multiple of 26.
-// At most `max` entries are kept; entries with port 0 are skipped.
+// Parses concatenated compact node info of one family (26-byte entries, or 38-byte ones
+// with v6); false if the size is not a multiple of the entry size. At most `max`
+// entries are kept; entries with port 0 are skipped.
 bool parse_compact_nodes(std::string_view data, std::vector<NodeInfo>& out,
-                         std::size_t max = max_nodes_decoded);
+                         std::size_t max = max_nodes_decoded, bool v6 = false);
 
 const char* method_name(Method m);
 

@@ -15,7 +15,7 @@ write_lt_dht() {
 import signal, sys, time
 import libtorrent as lt
 mode, torrent, save, listen, boot, timeout = sys.argv[1:7]
-host = listen.rpartition(":")[0]
+host = listen.rpartition(":")[0].strip("[]")
 ses = lt.session({
     "listen_interfaces": listen, "outgoing_interfaces": host,
     "enable_dht": True, "dht_bootstrap_nodes": boot,
@@ -109,7 +109,7 @@ write_lt_magnet() {
 import sys, time
 import libtorrent as lt
 uri, save, listen, boot, timeout = sys.argv[1:6]
-host = listen.rpartition(":")[0]
+host = listen.rpartition(":")[0].strip("[]")
 ses = lt.session({
     "listen_interfaces": listen, "outgoing_interfaces": host,
     "enable_dht": True, "dht_bootstrap_nodes": boot,
