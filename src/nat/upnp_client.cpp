@@ -124,11 +124,14 @@ struct UpnpClient::State : std::enable_shared_from_this<UpnpClient::State> {
         HttpReply out;
         beast::tcp_stream stream(io);
         streams.insert(&stream);
+        // The frame may be destroyed after the state (an io_context torn down mid-exchange).
         struct Unregister {
-            std::set<beast::tcp_stream*>& set;
+            std::weak_ptr<State> owner;
             beast::tcp_stream* s;
-            ~Unregister() { set.erase(s); }
-        } unregister{streams, &stream};
+            ~Unregister() {
+                if (auto o = owner.lock()) o->streams.erase(s);
+            }
+        } unregister{weak_from_this(), &stream};
         const std::string where = url.host_header();
 
         boost::system::error_code ec;
@@ -212,12 +215,12 @@ struct UpnpClient::State : std::enable_shared_from_this<UpnpClient::State> {
                 ssdp.set_option(asio::ip::multicast::outbound_interface(settings.bind_address), ec);
         }
         struct Closer {
-            udp::socket& s;
+            std::weak_ptr<State> owner;
             ~Closer() {
                 boost::system::error_code ignored;
-                s.close(ignored);
+                if (auto o = owner.lock()) o->ssdp.close(ignored);
             }
-        } closer{ssdp};
+        } closer{weak_from_this()};
         if (ec) {
             error = "SSDP socket: " + ec.message();
             co_return std::nullopt;
