@@ -92,6 +92,15 @@ struct Settings {
     // for tests) or, when empty, the default IPv4 gateway of /proc/net/route (port 5351).
     bool natpmp = false;
     std::string natpmp_gateway;
+    // Port mapping by UPnP IGD (WANIPConnection / WANPPPConnection); off by default, and
+    // nothing is sent unless on. Finds the gateway by SSDP (M-SEARCH to 239.255.255.250:1900)
+    // or, when upnp_igd is set, fetches that description URL (http://...) directly; maps the
+    // peer port like natpmp (both may be on), with a 3600 s lease renewed at half (permanent
+    // when the gateway only takes those), and deletes the mappings when the session stops.
+    // Same events as natpmp, with "port mapping (UPnP): ..." messages. A malformed upnp_igd
+    // is a SettingsError.
+    bool upnp = false;
+    std::string upnp_igd;
     Encryption encryption = Encryption::prefer;
     // An IP blocklist (P2P plaintext or eMule DAT, either optionally gzip-compressed):
     // peers in its ranges are never dialled, are disconnected as they connect, and are
@@ -323,9 +332,11 @@ enum class EventType {
     path_renamed,
     // NAT-PMP (Settings::natpmp): "port mapping: external address 203.0.113.7", "port
     // mapping: TCP 6881 -> external 203.0.113.7:6881, lifetime 7200 s", "port mapping: TCP
-    // 6881 removed".
+    // 6881 removed". UPnP (Settings::upnp): the same with "port mapping (UPnP): " and
+    // "lease 3600 s" or "permanent".
     port_mapped,
-    // NAT-PMP failed or the gateway lost the mappings: "port mapping: ..." with the reason.
+    // NAT-PMP or UPnP failed, or the gateway lost the mappings: "port mapping: ..." or
+    // "port mapping (UPnP): ..." with the reason.
     port_mapping_error,
 };
 

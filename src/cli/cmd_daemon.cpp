@@ -40,6 +40,8 @@ struct DaemonOptions {
     bool lsd = false;
     bool natpmp = false;
     std::string natpmp_gateway;
+    bool upnp = false;
+    std::string upnp_igd;
     bool pex = true;
     std::string encryption;  // prefer | require | disable; empty: the stored one or prefer
     std::string blocklist;
@@ -101,6 +103,8 @@ int run_daemon(DaemonOptions o) {
     cfg.settings.lsd = o.lsd;
     cfg.settings.natpmp = o.natpmp;
     cfg.settings.natpmp_gateway = o.natpmp_gateway;
+    cfg.settings.upnp = o.upnp;
+    cfg.settings.upnp_igd = o.upnp_igd;
     cfg.settings.pex = o.pex;
     cfg.settings.encryption = o.encryption == "require"   ? piecewise::Encryption::require
                               : o.encryption == "disable" ? piecewise::Encryption::disable
@@ -215,6 +219,7 @@ Command add_daemon(CLI::App& root) {
     app->add_flag("--lsd", o->lsd,
                   "Local service discovery (BEP 14 multicast on the local network)");
     add_natpmp_flags(app, o->natpmp, o->natpmp_gateway);
+    add_upnp_flags(app, o->upnp, o->upnp_igd);
     app->add_flag("!--no-pex", o->pex, "Do not exchange peer lists with peers (BEP 11)");
     app->add_option("--encryption", o->encryption,
                     "Protocol encryption (MSE/RC4): prefer (default; falls back to plaintext), "

@@ -5,6 +5,7 @@
 #include "cli/rate_flags.hpp"
 #include "cli/run_torrent.hpp"
 #include "session/endpoint.hpp"
+#include "nat/parse/upnp_message.hpp"
 #include "session/port_mapping.hpp"
 
 namespace pw::cli {
@@ -23,6 +24,7 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
                     "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
     app->add_flag("--lsd", o.lsd, "Local service discovery (BEP 14 multicast on the local network)");
     add_natpmp_flags(app, o.natpmp, o.natpmp_gateway);
+    add_upnp_flags(app, o.upnp, o.upnp_igd);
     app->add_flag("!--no-pex", o.pex, "Do not exchange peer lists with peers (BEP 11)");
     app->add_option("--encryption", o.encryption,
                     "Protocol encryption (MSE/RC4): prefer (default; falls back to plaintext), "
@@ -48,6 +50,19 @@ void add_natpmp_flags(CLI::App* app, bool& natpmp, std::string& gateway) {
                                              : "expected an IPv4 address, optionally :PORT, got '" + s + "'";
         })
         ->group("");
+}
+
+void add_upnp_flags(CLI::App* app, bool& upnp, std::string& igd) {
+    auto* flag = app->add_flag("--upnp", upnp,
+                               "Ask the gateway by UPnP IGD (found by SSDP) to forward the peer port (TCP and "
+                               "UDP) here; renewed while running, removed on exit");
+    app->add_option("--upnp-igd", igd,
+                    "With --upnp: the gateway's description URL (http://IP:PORT/...) instead of an SSDP search")
+        ->check([](const std::string& s) {
+            std::string why;
+            return nat::parse_http_url(s, why) ? std::string() : why;
+        })
+        ->needs(flag);
 }
 
 void add_transport_flags(CLI::App* app, bool& utp, bool& tcp) {

@@ -92,6 +92,8 @@ int run_torrent(const RunOptions& o) {
     settings.lsd = o.lsd;
     settings.natpmp = o.natpmp;
     settings.natpmp_gateway = o.natpmp_gateway;
+    settings.upnp = o.upnp;
+    settings.upnp_igd = o.upnp_igd;
     settings.pex = o.pex;
     settings.encryption = o.encryption == "require"   ? piecewise::Encryption::require
                           : o.encryption == "disable" ? piecewise::Encryption::disable

@@ -29,6 +29,8 @@ struct RunOptions {
     bool lsd = false;
     bool natpmp = false;         // Settings::natpmp
     std::string natpmp_gateway;  // Settings::natpmp_gateway (hidden option, for tests)
+    bool upnp = false;           // Settings::upnp
+    std::string upnp_igd;        // Settings::upnp_igd
     bool pex = true;
     std::string encryption = "prefer";  // prefer | require | disable
     bool all_tiers = false;

@@ -228,7 +228,7 @@ class Daemon {
     void load_session_settings();
     void apply_seed_limits(piecewise::TorrentId id);  // with mu_ held
     void housekeeping();
-    // Prints the session's port-mapping events (Settings::natpmp) on stderr; the other
+    // Prints the session's port-mapping events (Settings::natpmp, upnp) on stderr; the other
     // events are dropped (the daemon reports through the RPC). Housekeeping; mu_ not held.
     void log_session_events();
     std::thread house_;

@@ -184,6 +184,15 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         }
         if (!d.port_mapping) d.emit({EventType::port_mapping_error, -1, why});
     }
+    if (settings.upnp) {
+        d.upnp_mapping = std::make_unique<pw::session::UpnpMapping>(d.io, settings, ep->address(), device,
+                                                                    d.ctx.listen_port, d.udp.is_open(), d.ctx.emit);
+        std::string why;
+        if (!d.upnp_mapping->start(why)) {
+            d.upnp_mapping.reset();
+            d.emit({EventType::port_mapping_error, -1, "port mapping (UPnP): " + why});
+        }
+    }
     if (auto why = pw::session::RateControl::check(settings.rate_limits); !why.empty()) throw SettingsError(why);
     ::tzset();  // the alt-speed clock reads local time on the network thread: no file I/O there
     d.ctx.bandwidth = std::make_shared<pw::peer::BandwidthLimiter>(d.io.get_executor());
@@ -358,6 +367,7 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
             d.fetches.clear();
             for (auto& [id, t] : d.torrents) co_await t->shutdown(announce_timeout);
             if (d.port_mapping) co_await d.port_mapping->shutdown(pw::session::port_unmap_budget);
+            if (d.upnp_mapping) co_await d.upnp_mapping->shutdown(pw::session::port_unmap_budget);
             if (d.dht) d.dht->stop();
             if (d.lsd) d.lsd->stop();
             if (d.rates) d.rates->stop();

@@ -43,6 +43,7 @@
 #include "net/deadline.hpp"
 #include "session/metadata_fetch.hpp"
 #include "session/port_mapping.hpp"
+#include "session/upnp_mapping.hpp"
 #include "session/fd_budget.hpp"
 #include "session/rate_control.hpp"
 #include "session/bandwidth_groups.hpp"
@@ -94,6 +95,7 @@ struct Session::Impl {
 
     std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
     std::unique_ptr<pw::session::PortMapping> port_mapping;  // Settings::natpmp
+    std::unique_ptr<pw::session::UpnpMapping> upnp_mapping;  // Settings::upnp
 
     // Session control (session_control.cpp).
     struct PausedMagnet {

@@ -145,6 +145,18 @@ TEST_F(RpcTest, SessionMethods) {
     EXPECT_TRUE(rpc->close_requested());
 }
 
+TEST_F(RpcTest, PortForwardingEnabledSaysWhetherNatPmpOrUpnpIsOn) {
+    EXPECT_EQ(legacy("session-get").at("port-forwarding-enabled"), false);
+    // UPnP on, aimed at a closed port on 127.0.0.1: the mapping fails, the setting shows.
+    tweak = [](piecewise::Settings& s) {
+        s.upnp = true;
+        s.upnp_igd = "http://127.0.0.1:9/desc.xml";
+    };
+    restart();
+    EXPECT_EQ(legacy("session-get").at("port-forwarding-enabled"), true);
+    EXPECT_EQ(jrpc("session_get").at("port_forwarding_enabled"), true);
+}
+
 TEST_F(RpcTest, PortTestConnectsToTheOwnListenerOnly) {
     // The daemon listens on 127.0.0.1 (IPv4 only): open there, not on IPv6.
     auto r = jrpc("port_test", "{}");

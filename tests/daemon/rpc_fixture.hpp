@@ -9,6 +9,7 @@
 #include <boost/json/serialize.hpp>
 #include <filesystem>
 #include <fstream>
+#include <functional>
 #include <optional>
 #include <random>
 #include <thread>
@@ -60,9 +61,11 @@ struct DaemonRpc : ::testing::Test {
             c.settings.max_connections = *max_connections;
             c.max_connections_given = true;
         }
+        if (tweak) tweak(c.settings);
         daemon = std::make_unique<Daemon>(c);
         rpc = std::make_unique<Methods>(*daemon);
     }
+    std::function<void(piecewise::Settings&)> tweak;  // session settings, before the daemon starts
     bool download_dir_given = false;  // as if --download-dir was on the command line
     std::optional<int> max_connections;  // as if --max-connections was given
     void restart() {

@@ -1,15 +1,26 @@
-// Settings::natpmp end to end: a Session maps its TCP and UDP peer port on a fake NAT-PMP
-// gateway (RFC 6886) on 127.0.0.1, reports it as events, and deletes both mappings when it
-// stops; the gateway option's parsing.
+// Settings::natpmp and Settings::upnp end to end: a Session maps its TCP and UDP peer port
+// on a fake NAT-PMP gateway (RFC 6886) and a fake UPnP IGD (UPnP Device Architecture 1.1),
+// both on 127.0.0.1, reports it as events, and deletes the mappings when it stops; the
+// gateway options' parsing.
 #include <gtest/gtest.h>
 
+#include <boost/asio/as_tuple.hpp>
+#include <boost/asio/co_spawn.hpp>
+#include <boost/asio/detached.hpp>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
+#include <boost/asio/use_awaitable.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http.hpp>
+#include <map>
 #include <mutex>
 #include <thread>
 #include <vector>
 
 #include "nat/parse/natpmp_message.hpp"
+#include "nat/parse/upnp_xml.hpp"
 #include "session/port_mapping.hpp"
 #include "swarm_util.hpp"
 
@@ -81,6 +92,81 @@ struct Gateway {
     std::thread thread;
 };
 
+// A UPnP IGD on 127.0.0.1 serving /desc.xml and SOAP on /ctl in its own thread: grants
+// every AddPortMapping; records each SOAP action with its arguments, and each description
+// fetch as "(description)".
+struct Igd {
+    struct Call {
+        std::string action;
+        std::map<std::string, std::string> args;
+    };
+    Igd() : acceptor(io, asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+        asio::co_spawn(io, accept(), asio::detached);
+        thread = std::thread([this] { io.run(); });
+    }
+    ~Igd() {
+        io.stop();
+        thread.join();
+    }
+    std::string url() const {
+        return "http://127.0.0.1:" + std::to_string(acceptor.local_endpoint().port()) + "/desc.xml";
+    }
+    asio::awaitable<void> accept() {
+        for (;;) {
+            auto [ec, sock] = co_await acceptor.async_accept(asio::as_tuple(asio::use_awaitable));
+            if (ec) co_return;
+            asio::co_spawn(io, serve(std::move(sock)), asio::detached);
+        }
+    }
+    asio::awaitable<void> serve(asio::ip::tcp::socket sock) {
+        namespace http = boost::beast::http;
+        boost::beast::tcp_stream stream(std::move(sock));
+        boost::beast::flat_buffer b;
+        http::request<http::string_body> req;
+        auto [ec, n] = co_await http::async_read(stream, b, req, asio::as_tuple(asio::use_awaitable));
+        if (ec) co_return;
+        http::response<http::string_body> res{http::status::ok, 11};
+        const std::string type = "urn:schemas-upnp-org:service:WANIPConnection:1";
+        if (req.target() == "/desc.xml") {
+            res.body() = "<?xml version=\"1.0\"?><root><device><serviceList><service><serviceType>" + type +
+                         "</serviceType><controlURL>/ctl</controlURL></service></serviceList></device></root>";
+            std::lock_guard lk(mu);
+            calls.push_back({"(description)", {}});
+        } else {
+            Call c;
+            std::string h(req["SOAPAction"]);
+            if (auto k = h.find('#'); k != std::string::npos) c.action = h.substr(k + 1, h.size() - k - 2);
+            for (auto& e : pw::nat::scan_xml(req.body()).elements)
+                if (e.depth == 3) c.args[e.name] = e.text;
+            std::string inner = c.action == "GetExternalIPAddress"
+                                    ? "<NewExternalIPAddress>192.0.2.9</NewExternalIPAddress>"
+                                    : "";
+            res.body() = "<s:Envelope><s:Body><u:" + c.action + "Response xmlns:u=\"" + type + "\">" + inner +
+                         "</u:" + c.action + "Response></s:Body></s:Envelope>";
+            std::lock_guard lk(mu);
+            calls.push_back(std::move(c));
+        }
+        res.prepare_payload();
+        co_await http::async_write(stream, res, asio::as_tuple(asio::use_awaitable));
+    }
+    std::size_t count(const std::string& action, const std::string& protocol = {}) {
+        std::lock_guard lk(mu);
+        std::size_t k = 0;
+        for (auto& c : calls) k += c.action == action && (protocol.empty() || c.args["NewProtocol"] == protocol);
+        return k;
+    }
+    std::vector<Call> snapshot() {
+        std::lock_guard lk(mu);
+        return calls;
+    }
+
+    asio::io_context io;
+    asio::ip::tcp::acceptor acceptor;
+    std::mutex mu;
+    std::vector<Call> calls;
+    std::thread thread;
+};
+
 bool has_event(const std::vector<piecewise::Event>& events, piecewise::EventType t, const std::string& text) {
     for (auto& e : events)
         if (e.type == t && e.message == text) return true;
@@ -149,4 +235,66 @@ TEST(PortMapping, ParsesTheGatewayOption) {
     EXPECT_FALSE(parse_gateway("224.0.0.1"));
     EXPECT_FALSE(parse_gateway("::1"));
     EXPECT_FALSE(parse_gateway("gateway.local"));
+}
+
+TEST(PortMapping, SessionMapsByUpnpAndNatPmpTogetherAndDeletesOnStop) {
+    Gateway gw;
+    Igd igd;
+    auto dir = temp_dir("upnp");
+    auto s = loopback("127.0.0.1", dir / "resume");
+    s.natpmp = true;
+    s.natpmp_gateway = "127.0.0.1:" + std::to_string(gw.socket.local_endpoint().port());
+    s.upnp = true;
+    s.upnp_igd = igd.url();
+    piecewise::Session session(s);
+    const auto port = session.listen_port();
+    const std::string p = std::to_string(port);
+    std::vector<piecewise::Event> events;
+    ASSERT_TRUE(wait_for(
+        [&] {
+            for (auto& e : session.pop_events()) events.push_back(e);
+            return igd.count("AddPortMapping", "TCP") == 1 && igd.count("AddPortMapping", "UDP") == 1 &&
+                   gw.count(1, port, false) == 1 && gw.count(2, port, false) == 1 && events.size() >= 6;
+        },
+        std::chrono::seconds(10)));
+    for (auto& c : igd.snapshot()) {
+        if (c.action != "AddPortMapping") continue;
+        EXPECT_EQ(c.args["NewInternalPort"], p);
+        EXPECT_EQ(c.args["NewExternalPort"], p);
+        EXPECT_EQ(c.args["NewInternalClient"], "127.0.0.1");
+        EXPECT_EQ(c.args["NewLeaseDuration"], "3600");
+    }
+    EXPECT_TRUE(has_event(events, piecewise::EventType::port_mapped,
+                          "port mapping (UPnP): external address 192.0.2.9"));
+    EXPECT_TRUE(has_event(events, piecewise::EventType::port_mapped,
+                          "port mapping (UPnP): TCP " + p + " -> external 192.0.2.9:" + p + ", lease 3600 s"));
+    EXPECT_TRUE(has_event(events, piecewise::EventType::port_mapped,
+                          "port mapping (UPnP): UDP " + p + " -> external 192.0.2.9:" + p + ", lease 3600 s"));
+    EXPECT_TRUE(has_event(events, piecewise::EventType::port_mapped,
+                          "port mapping: TCP " + p + " -> external 198.51.100.4:" + p + ", lifetime 7200 s"));
+    session.stop();
+    EXPECT_EQ(igd.count("DeletePortMapping", "TCP"), 1u);
+    EXPECT_EQ(igd.count("DeletePortMapping", "UDP"), 1u);
+    EXPECT_EQ(gw.count(2, port, true), 1u);
+    auto after = session.pop_events();
+    EXPECT_TRUE(has_event(after, piecewise::EventType::port_mapped, "port mapping (UPnP): TCP " + p + " removed"));
+    EXPECT_TRUE(has_event(after, piecewise::EventType::port_mapped, "port mapping (UPnP): UDP " + p + " removed"));
+    fs::remove_all(dir);
+}
+
+TEST(PortMapping, UpnpOffByDefaultAndBadIgdUrlIsASettingsError) {
+    Igd igd;
+    auto dir = temp_dir("upnp-off");
+    auto s = loopback("127.0.0.1", dir / "resume");
+    s.upnp_igd = igd.url();
+    {
+        piecewise::Session session(s);  // upnp off: the IGD hears nothing
+        std::this_thread::sleep_for(std::chrono::milliseconds(300));
+        session.stop();
+    }
+    EXPECT_TRUE(igd.snapshot().empty());
+    s.upnp = true;
+    s.upnp_igd = "https://127.0.0.1/desc.xml";
+    EXPECT_THROW(piecewise::Session{s}, piecewise::SettingsError);
+    fs::remove_all(dir);
 }

@@ -345,7 +345,7 @@ class Call {
         o[kk("download_dir")] = cfg.download_dir;
         o[kk("peer_port")] = daemon_.peer_port();
         o[kk("peer_port_random_on_start")] = false;
-        o[kk("port_forwarding_enabled")] = s.natpmp;  // NAT-PMP (no UPnP)
+        o[kk("port_forwarding_enabled")] = s.natpmp || s.upnp;  // NAT-PMP or UPnP IGD
         o[kk("dht_enabled")] = s.dht;
         o[kk("pex_enabled")] = s.pex;
         o[kk("lpd_enabled")] = s.lsd;
