@@ -427,7 +427,8 @@ private:
     bool start_leaf_check(int piece, const std::shared_ptr<char[]>& data,
                           std::vector<Sha1Digest> block_hashes, std::vector<tcp::endpoint> senders);
     // Asks the next peer. `busy`: every peer that could answer has its fill of our leaf
-    // requests (the check waits); `none`: no peer left to ask.
+    // requests, or peers are still connecting or have not sent what they have (the check
+    // waits); `none`: no peer left to ask.
     enum class LeafAsk { asked, busy, none };
     LeafAsk ask_leaf_hashes(int piece, LeafCheck& lc);
     void leaf_check_failed(int piece);  // whole-piece blame after all

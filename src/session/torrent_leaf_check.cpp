@@ -5,8 +5,9 @@
 // leaf: exactly the senders of the bad blocks are banned, the good blocks are kept and
 // only the bad ones are downloaded again. A peer whose hashes do not prove out is banned
 // too. At most two such requests are outstanding per peer (a check waits up to 10 s for a
-// peer with room), each is given 10 s, three peers are tried; then, or when no v2 peer
-// has the piece, it is blamed as a whole (torrent_download.cpp) as before.
+// peer with room, or for peers still connecting or yet to send their bitfield), each is
+// given 10 s, three peers are tried; then, or when no v2 peer has the piece, it is blamed
+// as a whole (torrent_download.cpp) as before.
 //
 // The other side is here too: leaf hash requests for a piece we have are answered by
 // reading it on the disk pool and hashing its blocks (meta/leaf_check.hpp), at most two
@@ -79,7 +80,11 @@ Torrent::LeafAsk Torrent::ask_leaf_hashes(int piece, LeafCheck& lc) {
         }
     }
     if (!best) {
-        if (!busy) return LeafAsk::none;
+        // A peer still connecting or yet to say what it has may turn out to serve them.
+        bool may_come = connecting_ > 0;
+        for (auto& q : peers_)
+            if (!q->closed() && !q->got_bitfield && !q->seed) may_come = true;
+        if (!busy && !may_come) return LeafAsk::none;
         if (!lc.waiting) lc.deadline = Clock::now() + leaf_timeout;
         lc.waiting = true;
         return LeafAsk::busy;
