@@ -300,6 +300,10 @@ struct TorrentStatus {
     int peers_getting_from_us = 0;
     int peers_sending_to_us = 0;
     std::int64_t corrupt = 0;  // bytes of pieces that failed their hash check (as downloaded)
+    // Bytes asked for again after hash failures: of a v2 or hybrid piece narrowed to its bad
+    // 16 KiB blocks by BEP 52 leaf hashes only those blocks, otherwise the whole piece.
+    std::int64_t refetched = 0;
+    int failures_narrowed = 0;  // failed pieces narrowed to their bad blocks that way
 };
 
 // A named bandwidth group (Transmission 4's): every torrent in it shares its limits
@@ -367,6 +371,10 @@ struct SessionStats {
     std::uint64_t pieces_passed = 0;  // pieces downloaded, verified and written
     std::uint64_t hash_requests_served = 0;    // BEP 52 hash requests answered with hashes
     std::uint64_t hash_requests_rejected = 0;  // BEP 52 hash requests answered with a reject
+    // Bytes asked for again after hash failures (TorrentStatus::refetched), and failed
+    // pieces narrowed to their bad blocks by BEP 52 leaf hashes.
+    std::uint64_t refetched_bytes = 0;
+    std::uint64_t failures_narrowed = 0;
 };
 
 // Streaming (Session::stream_open and the calls after it): a reader of one file that

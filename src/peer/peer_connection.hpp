@@ -136,6 +136,7 @@ public:
     std::uint8_t ext_ut_metadata = 0;  // the peer's id for ut_metadata (BEP 9), 0: unsupported
     std::uint8_t ext_ut_pex = 0;       // the peer's id for ut_pex (BEP 11), 0: unsupported
     int metadata_requests = 0;         // ut_metadata requests it made of us
+    int leaf_reads = 0;                // its BEP 52 leaf hash requests being read from disk
     std::vector<tcp::endpoint> pex_sent;  // peers we told it about (BEP 11 `added`)
     Clock::time_point last_pex_in{};
     swarm::RateMeter down;         // payload we receive

@@ -18,6 +18,8 @@ struct SessionCounters {
     std::uint64_t pieces_passed = 0;  // pieces verified and written
     std::uint64_t hash_requests_served = 0;    // BEP 52 hash requests answered with hashes
     std::uint64_t hash_requests_rejected = 0;  // BEP 52 hash requests answered with a reject
+    std::uint64_t refetched_bytes = 0;    // bytes asked for again after hash failures
+    std::uint64_t failures_narrowed = 0;  // failed pieces narrowed to blocks by leaf hashes
 };
 
 }  // namespace pw::session

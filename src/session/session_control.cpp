@@ -168,6 +168,8 @@ SessionStats Session::session_stats() const {
         s.pieces_picked = c.pieces_picked;
         s.pieces_passed = c.pieces_passed;
         s.hash_requests_served = c.hash_requests_served;
+        s.refetched_bytes = c.refetched_bytes;
+        s.failures_narrowed = c.failures_narrowed;
         s.hash_requests_rejected = c.hash_requests_rejected;
         for (auto& [id, t] : d.torrents) {
             ++s.torrents_by_state[static_cast<int>(t->status().state)];

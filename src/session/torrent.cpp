@@ -119,6 +119,8 @@ piecewise::TorrentStatus Torrent::status() const {
     }
     s.known_peers = static_cast<int>(known_.size());
     s.hash_failures = hash_failures_;
+    s.refetched = refetched_bytes_;
+    s.failures_narrowed = failures_narrowed_;
     s.banned_peers = banned_count_;
     s.download_limit = params_.download_limit;
     s.upload_limit = params_.upload_limit;
@@ -169,6 +171,7 @@ void Torrent::tick() {
     ++ticks_;
     connect_more();
     check_timeouts();
+    leaf_check_tick();
     for (auto& q : std::vector(peers_)) request_more(*q);
     web_seed_tick();
     if (ticks_ % 10 == 0) rechoke();

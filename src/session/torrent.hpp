@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "crypto/sha1.hpp"
+#include "meta/leaf_check.hpp"
 #include "meta/merkle.hpp"
 #include "meta/metainfo.hpp"
 #include "meta/piece_hasher.hpp"
@@ -41,6 +42,7 @@
 #include "swarm/piece_picker.hpp"
 #include "swarm/stream_window.hpp"
 #include "tracker/parse/announce.hpp"
+#include "wire/hash_messages.hpp"
 
 namespace pw::session {
 
@@ -208,7 +210,11 @@ private:
     void on_piece_checked(int piece, bool ok, storage::StorageError err,
                           std::vector<Sha1Digest> block_hashes,
                           std::vector<tcp::endpoint> senders,
-                          std::vector<tcp::endpoint> liars);
+                          std::vector<tcp::endpoint> liars, std::shared_ptr<char[]> data);
+    // A failed piece as a whole: back to the picker, smart-ban record, the sole sender
+    // banned or strikes for each sender. Its partial is gone already.
+    void piece_failed_whole(int piece, const std::vector<Sha1Digest>& block_hashes,
+                            const std::vector<tcp::endpoint>& senders);
     void on_have_piece(int piece);
     void ban(const tcp::endpoint& key, const std::string& why);
     void check_timeouts();
@@ -329,6 +335,8 @@ private:
     swarm::RateMeter down_rate_, up_rate_;
     std::int64_t downloaded_ = 0, uploaded_ = 0;
     int hash_failures_ = 0;
+    std::int64_t refetched_bytes_ = 0;
+    int failures_narrowed_ = 0;
     std::int64_t corrupt_bytes_ = 0;
     int banned_count_ = 0;
     std::shared_ptr<storage::CheckProgress> check_progress_;
@@ -402,6 +410,38 @@ private:
     void handle_hash_message(PeerConnection& p, const wire::Message& m);
     std::shared_ptr<const meta::MerkleTree> merkle_tree_for(const Sha256Digest& pieces_root);
     std::map<Sha256Digest, std::shared_ptr<const meta::MerkleTree>> merkle_trees_;
+    // torrent_leaf_check.cpp: a failed v2/hybrid piece narrowed to its bad 16 KiB blocks
+    // by BEP 52 leaf hashes asked of a v2 peer (see leaf_check.hpp). The piece's partial
+    // stays (hashing) while the hashes are awaited; only its bad blocks are freed again.
+    struct LeafCheck {
+        meta::LeafRequest req;
+        std::vector<Sha1Digest> block_hashes;  // for the whole-piece fallback
+        std::vector<tcp::endpoint> senders;
+        std::set<tcp::endpoint> asked;         // peers asked so far
+        std::weak_ptr<PeerConnection> asking;  // the one asked now; none: waiting for one
+        Clock::time_point deadline{};          // for its answer, or for a peer to be free
+        bool waiting = false;                  // for a peer to be free
+    };
+    // Starts narrowing a failed piece (its bytes in `data`); false when it cannot be (one
+    // leaf, no v2 peer to ask), and the caller blames the whole piece.
+    bool start_leaf_check(int piece, const std::shared_ptr<char[]>& data,
+                          std::vector<Sha1Digest> block_hashes, std::vector<tcp::endpoint> senders);
+    // Asks the next peer. `busy`: every peer that could answer has its fill of our leaf
+    // requests, or peers are still connecting or have not sent what they have (the check
+    // waits); `none`: no peer left to ask.
+    enum class LeafAsk { asked, busy, none };
+    LeafAsk ask_leaf_hashes(int piece, LeafCheck& lc);
+    void leaf_check_failed(int piece);  // whole-piece blame after all
+    void ask_waiting_leaf_checks();     // after an answer: a peer may have room again
+    void leaf_check_tick();                          // from tick(): timeouts, closed peers
+    // A `hashes` or `hash reject` that may answer one of our leaf requests; false: not ours.
+    bool handle_leaf_answer(PeerConnection& p, const wire::HashRequest& req,
+                            const std::vector<Sha256Digest>* hashes);
+    // Serves a base-layer (leaf) hash request for a piece we have: read and hashed on the
+    // disk pool; false when it is not such a request (the caller rejects it).
+    bool serve_leaf_hashes(PeerConnection& p, const wire::HashRequest& req);
+    std::map<int, LeafCheck> leaf_checks_;
+    int leaf_reads_ = 0;  // leaf hash requests being read from disk now
     // torrent_web_seed.cpp: web seeds (BEP 19), see session/web_seed_state.hpp.
     struct WebRun;
     void init_web_seeds();  // from the url-list, in the constructor

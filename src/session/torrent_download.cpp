@@ -439,10 +439,13 @@ void Torrent::piece_complete(PartialPiece& pp) {
                     crypto::sha1(std::string_view(data.get() + begin, static_cast<std::size_t>(len))));
             }
         }
+        // A failed piece's bytes go back: a v2 piece may be narrowed to its bad blocks.
+        if (ok) data.reset();
         asio::post(ctx_.io, [self, piece, ok, err, block_hashes = std::move(block_hashes),
-                             senders = std::move(senders), liars = std::move(liars)]() mutable {
+                             senders = std::move(senders), liars = std::move(liars),
+                             data = std::move(data)]() mutable {
             self->on_piece_checked(piece, ok, err, std::move(block_hashes), std::move(senders),
-                                   std::move(liars));
+                                   std::move(liars), std::move(data));
         });
     });
 }
@@ -450,8 +453,25 @@ void Torrent::piece_complete(PartialPiece& pp) {
 void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
                                std::vector<Sha1Digest> block_hashes,
                                std::vector<tcp::endpoint> senders,
-                               std::vector<tcp::endpoint> liars) {
+                               std::vector<tcp::endpoint> liars, std::shared_ptr<char[]> data) {
     --disk_jobs_;
+    if (!ok && !err) {
+        ++hash_failures_;
+        corrupt_bytes_ += meta_.piece_size(piece);
+        ++ctx_.counters.hash_failures;
+        std::set<tcp::endpoint> involved(senders.begin(), senders.end());
+        emit(EventType::piece_failed, fmt::format("piece {} failed its hash check ({} peer(s) sent it)",
+                                                  piece, involved.size()));
+        if (state_ != TorrentState::error && !stopping_) {
+            // BEP 52: the piece stays while its leaf hashes are fetched to find the bad blocks.
+            if (data && start_leaf_check(piece, data, block_hashes, senders)) return;
+            cache_used_ -= meta_.piece_size(piece);
+            partials_.erase(piece);
+            open_partials_.erase(piece);
+            piece_failed_whole(piece, block_hashes, senders);
+            return;
+        }
+    }
     cache_used_ -= meta_.piece_size(piece);
     partials_.erase(piece);
     open_partials_.erase(piece);
@@ -468,14 +488,15 @@ void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
         for (auto& q : std::vector(peers_)) request_more(*q);
         return;
     }
-    ++hash_failures_;
-    corrupt_bytes_ += meta_.piece_size(piece);
-    ++ctx_.counters.hash_failures;
+    picker_.add(piece);  // failed while stopping: nothing more to do
+}
+
+void Torrent::piece_failed_whole(int piece, const std::vector<Sha1Digest>& block_hashes,
+                                 const std::vector<tcp::endpoint>& senders) {
     picker_.add(piece);
+    refetched_bytes_ += meta_.piece_size(piece);
+    ctx_.counters.refetched_bytes += static_cast<std::uint64_t>(meta_.piece_size(piece));
     std::set<tcp::endpoint> involved(senders.begin(), senders.end());
-    emit(EventType::piece_failed,
-         fmt::format("piece {} failed its hash check ({} peer(s) sent it)", piece, involved.size()));
-    if (state_ == TorrentState::error || stopping_) return;
     auto& record = failed_blocks_[piece];
     record.clear();
     for (std::size_t b = 0; b < senders.size() && b < block_hashes.size(); ++b)

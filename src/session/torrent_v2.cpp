@@ -95,7 +95,9 @@ void Torrent::handle_hash_message(PeerConnection& p, const wire::Message& m) {
             p.close(std::string("bad hashes message: ") + why);
             return;
         }
-        // We never ask for hashes here: a well-formed answer is ignored.
+        // Only leaf hashes of failed pieces are asked for here (torrent_leaf_check.cpp);
+        // any other well-formed answer is ignored.
+        handle_leaf_answer(p, msg.req, &msg.hashes);
         return;
     }
     wire::HashRequest req;
@@ -104,10 +106,14 @@ void Torrent::handle_hash_message(PeerConnection& p, const wire::Message& m) {
                                                              : "bad hash request: ") + why);
         return;
     }
-    if (m.id == wire::MsgId::hash_reject) return;  // nothing asked, nothing to release
+    if (m.id == wire::MsgId::hash_reject) {
+        handle_leaf_answer(p, req, nullptr);
+        return;
+    }
 
-    // Answer from the piece layers; reject what they cannot give (leaf layers, files of
-    // one piece, torrents known without their layers) and anything past a full send queue.
+    // Answer from the piece layers, leaf layers from the disk (a piece we have, see
+    // torrent_leaf_check.cpp); reject what neither can give (files of one piece above
+    // their leaves, torrents known without their layers) and anything past a full send queue.
     constexpr std::size_t max_queue = 4u << 20;
     std::string out;
     std::optional<std::vector<Sha256Digest>> hashes;
@@ -115,6 +121,7 @@ void Torrent::handle_hash_message(PeerConnection& p, const wire::Message& m) {
         if (auto tree = merkle_tree_for(req.pieces_root))
             hashes = meta::merkle_proof(*tree, static_cast<int>(req.base), req.index, req.length,
                                         static_cast<int>(req.proof_layers));
+        if (!hashes && serve_leaf_hashes(p, req)) return;  // answered after the read
     }
     if (hashes) {
         wire::put_hashes(out, req, *hashes);

@@ -67,6 +67,8 @@ TEST(Metrics, RendersFamiliesOnceWithHelpAndType) {
     in.session.torrents_by_state[static_cast<int>(piecewise::TorrentState::seeding)] = 3;
     in.session.announces_failed = 2;
     in.session.pieces_passed = 9;
+    in.session.refetched_bytes = 16384;
+    in.session.failures_narrowed = 1;
     in.down_rate = 1.5;
     auto text = http::render_metrics(in);
     EXPECT_NE(text.find("# TYPE piecewise_payload_bytes_total counter\n"
@@ -78,6 +80,8 @@ TEST(Metrics, RendersFamiliesOnceWithHelpAndType) {
     EXPECT_NE(text.find("piecewise_tracker_announces_total{outcome=\"failed\"} 2\n"),
               std::string::npos);
     EXPECT_NE(text.find("piecewise_pieces_passed_total 9\n"), std::string::npos);
+    EXPECT_NE(text.find("piecewise_refetched_bytes_total 16384\n"), std::string::npos);
+    EXPECT_NE(text.find("piecewise_hash_failures_narrowed_total 1\n"), std::string::npos);
     EXPECT_NE(text.find("piecewise_payload_rate_bytes_per_second{direction=\"down\"} 1.500\n"),
               std::string::npos);
     // Without the DHT its series are absent, not zero; no per-torrent series by default.

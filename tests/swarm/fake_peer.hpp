@@ -31,6 +31,8 @@ public:
         // Offer the true metadata, then answer BEP 52 hash requests with all-zero hashes
         // (the right number of them, so only the Merkle proof can tell).
         bool bad_layer_hashes = false;
+        int corrupt_block = -1;       // flip bytes only in this 16 KiB block of each piece
+        bool v2 = false;              // set the BEP 52 bit in its handshake
     };
 
     FakePeer(const std::string& ip, pw::meta::Metainfo m, std::string payload, Behaviour b)
@@ -105,10 +107,14 @@ private:
         if (!pw::wire::decode_handshake(std::string_view(hs, sizeof hs))) return;
         pw::wire::Handshake ours;
         ours.info_hash = meta_.info_hash;
+        // Its own id per listening port: a ban by peer id does not catch another fake peer.
         std::string id = "-FK0001-fakepeer0000";
+        const std::string port_digits = std::to_string(port_);
+        id.replace(id.size() - port_digits.size(), port_digits.size(), port_digits);
         std::memcpy(ours.peer_id.data(), id.data(), 20);
         const bool offers_metadata = b_.bad_metadata || b_.bad_layer_hashes;
         if (offers_metadata) ours.set_extensions();
+        if (b_.v2) ours.set_v2();
         std::string out = pw::wire::encode_handshake(ours);
         std::string bits((meta_.num_pieces() + 7) / 8, '\xff');
         if (meta_.num_pieces() % 8)
@@ -169,7 +175,7 @@ private:
             std::int64_t off = std::int64_t(index) * meta_.piece_length + begin;
             if (off + length > static_cast<std::int64_t>(payload_.size())) return;
             std::string data = payload_.substr(static_cast<std::size_t>(off), length);
-            if (b_.corrupt)
+            if (b_.corrupt || (b_.corrupt_block >= 0 && begin == std::uint32_t(b_.corrupt_block) * 16384))
                 for (std::size_t i = 0; i < data.size(); i += 997) data[i] = static_cast<char>(~data[i]);
             std::string msg;
             pw::wire::put_piece_header(msg, index, begin, length);

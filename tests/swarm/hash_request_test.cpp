@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "meta/creator.hpp"
+#include "meta/leaf_check.hpp"
 #include "meta/merkle.hpp"
 #include "fake_peer.hpp"
 #include "script_peer.hpp"
@@ -106,8 +107,8 @@ TEST_F(HashRequests, UnservableRequestsRejected) {
     ASSERT_TRUE(c.handshake(meta.info_hash, v2_reserved()));
     auto other_root = request(2, 0, 2, 0);
     other_root.pieces_root.bytes[0] ^= 1;
-    // Leaves (below the piece layer), an unknown root, past the layer, a proof to the root.
-    for (auto req : {request(0, 0, 4, 0), other_root, request(2, 32, 2, 0),
+    // Leaves wider than a piece, an unknown root, past the layer, a proof to the root.
+    for (auto req : {request(0, 0, 8, 0), other_root, request(2, 32, 2, 0),
                      request(2, 0, 2, static_cast<std::uint32_t>(root_level - 2))}) {
         std::string out;
         pw::wire::put_hash_request(out, req);
@@ -204,4 +205,104 @@ TEST_F(HashRequests, PeerSendingBadLayerHashesIsBanned) {
     EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
     leecher.stop();
     honest.stop();
+}
+
+// Leaf hashes (base layer 0) of a piece the seed has come back proven against its piece
+// hash; a run inside one piece with uncles up to below the root proves against the root.
+TEST_F(HashRequests, LeafHashesServedFromTheDisk) {
+    RawClient c("127.0.52.2", seed->listen_port());
+    ASSERT_TRUE(c.ok());
+    ASSERT_TRUE(c.handshake(meta.info_hash, v2_reserved()));
+    const auto leaves = pw::meta::leaf_hashes(data);
+    for (auto [index, length, proof] : {std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>{8, 4, 1},
+                                        {72, 4, 1}, {2, 2, static_cast<std::uint32_t>(root_level - 1)}}) {
+        std::string out;
+        auto req = request(0, index, length, proof);
+        pw::wire::put_hash_request(out, req);
+        ASSERT_TRUE(c.send(out));
+        auto m = c.wait_for_id(static_cast<std::uint8_t>(pw::wire::MsgId::hashes));
+        ASSERT_TRUE(m) << index;
+        pw::wire::HashesMsg hm;
+        const char* why = nullptr;
+        ASSERT_TRUE(pw::wire::decode_hashes(m->body, hm, why)) << why;
+        EXPECT_EQ(hm.req, req);
+        for (std::uint32_t i = 0; i < length; ++i)
+            EXPECT_EQ(hm.hashes[i], index + i < leaves.size() ? leaves[index + i] : pw::Sha256Digest{});
+        if (proof + 1 == static_cast<std::uint32_t>(root_level)) {
+            EXPECT_TRUE(pw::meta::merkle_verify(meta.files[0].pieces_root, root_level, 0, index, length, hm.hashes));
+        } else {
+            EXPECT_TRUE(pw::meta::leaves_prove_piece(meta, static_cast<int>(index / 4),
+                                                     std::span(hm.hashes).first(length)));
+        }
+    }
+    // Leaves of a piece past the file, and a run wider than a piece, are rejected.
+    for (auto req : {request(0, 76, 4, 1), request(0, 0, 8, 2)}) {
+        std::string out;
+        pw::wire::put_hash_request(out, req);
+        ASSERT_TRUE(c.send(out));
+        EXPECT_TRUE(c.wait_for_id(static_cast<std::uint8_t>(pw::wire::MsgId::hash_reject)));
+    }
+}
+
+// A peer that corrupts one 16 KiB block of each 64 KiB piece it serves, and an honest v2
+// seed: each failed piece is narrowed to its bad block by leaf hashes the seed serves, the
+// corrupt peer alone is banned, and only one block per failed piece is fetched again.
+TEST_F(HashRequests, CorruptBlockFoundByLeafHashes) {
+    FakePeer liar("127.0.52.7", meta, data, {.corrupt_block = 1});
+    piecewise::Session leecher(loopback("127.0.52.8", dir / "rl"));
+    piecewise::AddTorrentParams p;
+    p.torrent_file = (dir / "t.torrent").string();
+    p.save_path = (dir / "dl").string();
+    p.peers = {"127.0.52.7:" + std::to_string(liar.port()), endpoint("127.0.52.2", *seed)};
+    auto id = leecher.add_torrent(p);
+    std::vector<piecewise::Event> log;
+    ASSERT_TRUE(wait_for([&] { return complete(leecher, id); }, std::chrono::seconds(60)));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    EXPECT_GT(liar.blocks_sent(), 0);
+    auto st = leecher.status(id);
+    ASSERT_GE(st->hash_failures, 1);
+    EXPECT_EQ(st->failures_narrowed, st->hash_failures);
+    EXPECT_EQ(st->refetched, std::int64_t(st->hash_failures) * 16384);
+    EXPECT_LT(st->refetched, std::int64_t(st->hash_failures) * meta.piece_length);
+    EXPECT_EQ(st->banned_peers, 1);
+    EXPECT_TRUE(has_event(log, leecher, piecewise::EventType::peer_banned, "leaf hash differs"));
+    for (auto& e : log) {
+        if (e.type == piecewise::EventType::peer_banned) {
+            EXPECT_NE(e.message.find("127.0.52.7"), std::string::npos) << e.message;
+        }
+    }
+    auto ss = leecher.session_stats();
+    EXPECT_EQ(ss.refetched_bytes, static_cast<std::uint64_t>(st->refetched));
+    EXPECT_EQ(ss.failures_narrowed, static_cast<std::uint64_t>(st->failures_narrowed));
+    EXPECT_GT(seed->session_stats().hash_requests_served, 0u);
+    leecher.stop();
+}
+
+// No peer serves leaf hashes (the honest one is not a v2 peer, the corrupt one answers
+// with hashes that do not prove out and is banned for it): the failed piece is blamed and
+// fetched again as a whole, as for v1.
+TEST_F(HashRequests, WithoutLeafHashesTheWholePieceIsBlamed) {
+    FakePeer liar("127.0.52.9", meta, data, {.bad_layer_hashes = true, .corrupt_block = 2, .v2 = true});
+    FakePeer honest("127.0.52.10", meta, data, {});
+    auto ls = loopback("127.0.52.11", dir / "rl");
+    ls.encryption = piecewise::Encryption::disable;
+    piecewise::Session leecher(ls);
+    piecewise::AddTorrentParams p;
+    p.torrent_file = (dir / "t.torrent").string();
+    p.save_path = (dir / "dl").string();
+    p.peers = {"127.0.52.9:" + std::to_string(liar.port()), "127.0.52.10:" + std::to_string(honest.port())};
+    auto id = leecher.add_torrent(p);
+    std::vector<piecewise::Event> log;
+    bool done = wait_for([&] { return complete(leecher, id); }, std::chrono::seconds(60));
+    has_event(log, leecher, piecewise::EventType::peer_banned, "");
+    ASSERT_TRUE(done);
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    auto st = leecher.status(id);
+    ASSERT_GE(st->hash_failures, 1);
+    EXPECT_EQ(st->failures_narrowed, 0);
+    EXPECT_GE(st->refetched, std::int64_t(st->hash_failures) * (meta.piece_length - 5000));
+    EXPECT_EQ(st->banned_peers, 1);
+    EXPECT_TRUE(has_event(log, leecher, piecewise::EventType::peer_banned, "127.0.52.9"));
+    EXPECT_GT(liar.hashes_sent(), 0);
+    leecher.stop();
 }

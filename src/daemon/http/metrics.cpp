@@ -109,6 +109,12 @@ std::string render_metrics(const MetricsInput& in) {
              "Peers banned for bad data or protocol abuse.", s.peers_banned);
     w.single("piecewise_hash_failures_total", "counter", "Pieces that failed their hash check.",
              s.hash_failures);
+    w.single("piecewise_hash_failures_narrowed_total", "counter",
+             "Failed v2 pieces narrowed to their bad 16 KiB blocks by BEP 52 leaf hashes.",
+             s.failures_narrowed);
+    w.single("piecewise_refetched_bytes_total", "counter",
+             "Bytes downloaded again after hash failures (bad blocks, or whole pieces).",
+             s.refetched_bytes);
 
     w.single("piecewise_pieces_picked_total", "counter", "Pieces the picker started downloading.",
              s.pieces_picked);
