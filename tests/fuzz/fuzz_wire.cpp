@@ -1,5 +1,5 @@
 // libFuzzer target for the peer wire codec: the message parser run over the input as a
-// stream (BEP 3, 5, 6 and 10 messages), the BEP 3 handshake decoder, the BEP 10
+// stream (BEP 3, 5, 6, 10 and 52 messages), the BEP 3 handshake decoder, the BEP 10
 // extension handshake decoder and the BEP 6 allowed fast set generator.
 // Beyond "no crash", it checks that every parsed known message re-encodes to exactly
 // the bytes it came from, and that a decoded extension handshake survives a round trip.
@@ -67,6 +67,15 @@ std::string reencode(const Message& m) {
         case MsgId::extended:
             put_extended(out, m.ext_id, m.payload);
             break;
+        case MsgId::hash_request:  // BEP 52: the body is kept whole (wire/hash_messages.hpp
+        case MsgId::hashes:        // decodes it; fuzz_hash_messages covers that)
+        case MsgId::hash_reject: {
+            auto len = static_cast<std::uint32_t>(m.payload.size() + 1);
+            for (int shift = 24; shift >= 0; shift -= 8) out.push_back(static_cast<char>(len >> shift));
+            out.push_back(static_cast<char>(m.id));
+            out.append(m.payload);
+            break;
+        }
     }
     return out;
 }
