@@ -36,27 +36,32 @@ bool leaves_prove_piece(const Metainfo& m, int piece, std::span<const Sha256Dige
     return merkle_root(leaves, r->length, 0) == m.piece_hashes_v2[static_cast<std::size_t>(piece)];
 }
 
-std::vector<int> bad_blocks(const Metainfo& m, int piece, std::string_view data,
-                            std::span<const Sha256Digest> leaves) {
-    std::vector<int> bad;
+ReceivedLeaves received_leaves(const Metainfo& m, int piece, std::string_view data) {
     const V2PieceShape shape = m.v2_piece(piece);
     const auto data_len = static_cast<std::size_t>(std::min<std::int64_t>(
         shape.data_len, static_cast<std::int64_t>(data.size())));
+    ReceivedLeaves got;
+    got.leaves = leaf_hashes(data.substr(0, data_len));
     const std::size_t nblocks = (data.size() + kMerkleBlock - 1) / kMerkleBlock;
-    for (std::size_t b = 0; b < nblocks; ++b) {
-        const std::size_t begin = b * kMerkleBlock;
-        const std::size_t end = std::min(data.size(), begin + kMerkleBlock);
-        bool ok = true;
-        if (begin < data_len) {
-            const std::size_t dend = std::min(end, data_len);
-            ok = b < leaves.size() &&
-                 crypto::sha256(data.substr(begin, dend - begin)) == leaves[b];
-        }
-        // Hybrid padding (BEP 47) is zeros.
-        for (std::size_t i = std::max(begin, data_len); ok && i < end; ++i) ok = data[i] == 0;
+    got.padding_zero.resize(nblocks, true);
+    for (std::size_t i = data_len; i < data.size(); ++i)
+        if (data[i] != 0) got.padding_zero[i / kMerkleBlock] = false;
+    return got;
+}
+
+std::vector<int> bad_blocks(const ReceivedLeaves& got, std::span<const Sha256Digest> leaves) {
+    std::vector<int> bad;
+    for (std::size_t b = 0; b < got.padding_zero.size(); ++b) {
+        bool ok = got.padding_zero[b];
+        if (b < got.leaves.size()) ok = ok && b < leaves.size() && got.leaves[b] == leaves[b];
         if (!ok) bad.push_back(static_cast<int>(b));
     }
     return bad;
+}
+
+std::vector<int> bad_blocks(const Metainfo& m, int piece, std::string_view data,
+                            std::span<const Sha256Digest> leaves) {
+    return bad_blocks(received_leaves(m, piece, data), leaves);
 }
 
 std::vector<Sha256Digest> piece_leaf_hashes(const Metainfo& m, int piece, std::string_view data) {

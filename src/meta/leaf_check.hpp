@@ -38,9 +38,20 @@ std::optional<LeafRequest> leaf_request(const Metainfo& m, int piece);
 // v2 hash.
 bool leaves_prove_piece(const Metainfo& m, int piece, std::span<const Sha256Digest> leaves);
 
-// The blocks of `data` (the whole piece, Metainfo::piece_size bytes) that do not match
-// `leaves` (proven with leaves_prove_piece): a block whose data part hashes to another
-// leaf, or whose hybrid padding part is not zero.
+// What bad_blocks needs of a received piece: the leaf hash of each block's data part
+// (blocks that hold file data only) and whether each block's hybrid padding part (BEP 47)
+// is zeros. Hashes the whole piece: computed on the disk pool with the piece check.
+struct ReceivedLeaves {
+    std::vector<Sha256Digest> leaves;
+    std::vector<bool> padding_zero;  // one per block
+};
+ReceivedLeaves received_leaves(const Metainfo& m, int piece, std::string_view data);
+
+// The blocks of a received piece that do not match `leaves` (proven with
+// leaves_prove_piece): a block whose data part hashes to another leaf, or whose hybrid
+// padding part is not zero. No hashing.
+std::vector<int> bad_blocks(const ReceivedLeaves& got, std::span<const Sha256Digest> leaves);
+// The same from the piece's bytes (Metainfo::piece_size of them).
 std::vector<int> bad_blocks(const Metainfo& m, int piece, std::string_view data,
                             std::span<const Sha256Digest> leaves);
 

@@ -210,7 +210,8 @@ private:
     void on_piece_checked(int piece, bool ok, storage::StorageError err,
                           std::vector<Sha1Digest> block_hashes,
                           std::vector<tcp::endpoint> senders,
-                          std::vector<tcp::endpoint> liars, std::shared_ptr<char[]> data);
+                          std::vector<tcp::endpoint> liars, std::shared_ptr<char[]> data,
+                          std::optional<meta::ReceivedLeaves> got);
     // A failed piece as a whole: back to the picker, smart-ban record, the sole sender
     // banned or strikes for each sender. Its partial is gone already.
     void piece_failed_whole(int piece, const std::vector<Sha1Digest>& block_hashes,
@@ -417,6 +418,7 @@ private:
         meta::LeafRequest req;
         std::vector<Sha1Digest> block_hashes;  // for the whole-piece fallback
         std::vector<tcp::endpoint> senders;
+        meta::ReceivedLeaves got;              // of the bytes received (from the disk pool)
         std::set<tcp::endpoint> asked;         // peers asked so far
         std::weak_ptr<PeerConnection> asking;  // the one asked now; none: waiting for one
         Clock::time_point deadline{};          // for its answer, or for a peer to be free
@@ -424,7 +426,7 @@ private:
     };
     // Starts narrowing a failed piece (its bytes in `data`); false when it cannot be (one
     // leaf, no v2 peer to ask), and the caller blames the whole piece.
-    bool start_leaf_check(int piece, const std::shared_ptr<char[]>& data,
+    bool start_leaf_check(int piece, const std::shared_ptr<char[]>& data, meta::ReceivedLeaves got,
                           std::vector<Sha1Digest> block_hashes, std::vector<tcp::endpoint> senders);
     // Asks the next peer. `busy`: every peer that could answer has its fill of our leaf
     // requests, or peers are still connecting or have not sent what they have (the check

@@ -421,6 +421,7 @@ void Torrent::piece_complete(PartialPiece& pp) {
         storage::StorageError err;
         std::vector<Sha1Digest> block_hashes;
         std::vector<tcp::endpoint> liars;
+        std::optional<meta::ReceivedLeaves> got;
         auto nblocks = (size + wire::block_size - 1) / wire::block_size;
         if (ok) {
             err = storage->write(offset, data.get(), static_cast<std::size_t>(size));
@@ -438,14 +439,18 @@ void Torrent::piece_complete(PartialPiece& pp) {
                 block_hashes.push_back(
                     crypto::sha1(std::string_view(data.get() + begin, static_cast<std::size_t>(len))));
             }
+            // BEP 52: the blocks' leaf hashes, to compare with a peer's once it sends them.
+            if (meta::leaf_request(meta_, piece))
+                got = meta::received_leaves(meta_, piece,
+                                            std::string_view(data.get(), static_cast<std::size_t>(size)));
         }
         // A failed piece's bytes go back: a v2 piece may be narrowed to its bad blocks.
         if (ok) data.reset();
         asio::post(ctx_.io, [self, piece, ok, err, block_hashes = std::move(block_hashes),
                              senders = std::move(senders), liars = std::move(liars),
-                             data = std::move(data)]() mutable {
+                             data = std::move(data), got = std::move(got)]() mutable {
             self->on_piece_checked(piece, ok, err, std::move(block_hashes), std::move(senders),
-                                   std::move(liars), std::move(data));
+                                   std::move(liars), std::move(data), std::move(got));
         });
     });
 }
@@ -453,7 +458,8 @@ void Torrent::piece_complete(PartialPiece& pp) {
 void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
                                std::vector<Sha1Digest> block_hashes,
                                std::vector<tcp::endpoint> senders,
-                               std::vector<tcp::endpoint> liars, std::shared_ptr<char[]> data) {
+                               std::vector<tcp::endpoint> liars, std::shared_ptr<char[]> data,
+                               std::optional<meta::ReceivedLeaves> got) {
     --disk_jobs_;
     if (!ok && !err) {
         ++hash_failures_;
@@ -464,7 +470,8 @@ void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
                                                   piece, involved.size()));
         if (state_ != TorrentState::error && !stopping_) {
             // BEP 52: the piece stays while its leaf hashes are fetched to find the bad blocks.
-            if (data && start_leaf_check(piece, data, block_hashes, senders)) return;
+            if (data && got && start_leaf_check(piece, data, std::move(*got), block_hashes, senders))
+                return;
             cache_used_ -= meta_.piece_size(piece);
             partials_.erase(piece);
             open_partials_.erase(piece);

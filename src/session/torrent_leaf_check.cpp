@@ -2,7 +2,8 @@
 // of blaming every peer that sent part of the piece, the piece's leaf hashes (one per
 // 16 KiB block) are asked of a v2 peer with a `hash request` for base layer 0, proven
 // against the piece-layer hash we trust, and each received block is compared to its
-// leaf: exactly the senders of the bad blocks are banned, the good blocks are kept and
+// leaf (the blocks' own leaf hashes come with the failed check from the disk pool, so the
+// network thread hashes no piece data): exactly the senders of the bad blocks are banned, the good blocks are kept and
 // only the bad ones are downloaded again. A peer whose hashes do not prove out is banned
 // too. At most two such requests are outstanding per peer (a check waits up to 10 s for a
 // peer with room, or for peers still connecting or yet to send their bitfield), each is
@@ -33,7 +34,7 @@ constexpr int max_reads = 8;              // all peers' together
 }  // namespace
 
 bool Torrent::start_leaf_check(int piece, const std::shared_ptr<char[]>& data,
-                               std::vector<Sha1Digest> block_hashes,
+                               meta::ReceivedLeaves got, std::vector<Sha1Digest> block_hashes,
                                std::vector<tcp::endpoint> senders) {
     auto req = meta::leaf_request(meta_, piece);
     if (!req) return false;
@@ -43,6 +44,7 @@ bool Torrent::start_leaf_check(int piece, const std::shared_ptr<char[]>& data,
     lc.req = *req;
     lc.block_hashes = std::move(block_hashes);
     lc.senders = std::move(senders);
+    lc.got = std::move(got);
     if (ask_leaf_hashes(piece, lc) == LeafAsk::none) {
         leaf_checks_.erase(piece);
         return false;
@@ -180,8 +182,7 @@ bool Torrent::handle_leaf_answer(PeerConnection& p, const wire::HashRequest& req
         return true;
     }
     PartialPiece& pp = pit->second;
-    const auto size = static_cast<std::size_t>(meta_.piece_size(piece));
-    const auto bad = meta::bad_blocks(meta_, piece, std::string_view(pp.data.get(), size), leaves);
+    const auto bad = meta::bad_blocks(lc.got, leaves);
     if (bad.empty()) {
         // Every block matches its leaf: a hybrid whose v1 hash disagrees with its v2 tree.
         leaf_check_failed(piece);
@@ -200,13 +201,9 @@ bool Torrent::handle_leaf_answer(PeerConnection& p, const wire::HashRequest& req
         --pp.received_count;
         bytes += block_length(piece, b);
     }
+    // The blocks kept are hashed again one at a time as the missing ones arrive (store_block).
     pp.hasher = std::make_unique<meta::PieceHasher>(meta_, piece);
     pp.hashed_blocks = 0;
-    while (pp.hashed_blocks < pp.num_blocks && pp.state[pp.hashed_blocks] == PartialPiece::received) {
-        auto at = std::size_t(pp.hashed_blocks) * wire::block_size;
-        pp.hasher->update(pp.data.get() + at, block_length(piece, pp.hashed_blocks));
-        ++pp.hashed_blocks;
-    }
     pp.free_hint = bad.front();
     pp.hashing = false;
     open_partials_.insert(piece);
