@@ -1,4 +1,5 @@
-// DhtNode: transport, transactions, maintenance and persistence (BEP 5, BEP 43, BEP 32).
+// DhtNode: transport, transactions, maintenance and persistence (BEP 5, BEP 43, BEP 32),
+// and BEP 42's external address and id enforcement.
 #include "dht/dht_node.hpp"
 
 #include <openssl/rand.h>
@@ -68,6 +69,7 @@ DhtNode::Impl::Impl(asio::io_context& io_, udp::socket& socket_, bool v6_, DhtSe
       table(id),
       store(settings.max_peers_per_hash, settings.max_hashes),
       limiter(settings.max_queries_per_second_per_ip),
+      voter(settings.external_ip_votes),
       sweep_timer(io_),
       maintenance_timer(io_),
       resolver(io_) {
@@ -92,8 +94,10 @@ std::string DhtNode::Impl::encode_state() const {
     bencode::Dict d;
     d["id"] = bencode::Value(id.view());
     d[v6 ? "nodes6" : "nodes"] = bencode::Value(compact_nodes(table.all_nodes()));
-    if (auto other = sibling.lock())
+    if (auto other = sibling.lock()) {
         d[other->v6 ? "nodes6" : "nodes"] = bencode::Value(compact_nodes(other->table.all_nodes()));
+        if (other->id != id) d["id6"] = bencode::Value(other->id.view());
+    }
     return bencode::encode(bencode::Value(std::move(d)));
 }
 
@@ -311,11 +315,39 @@ void DhtNode::Impl::handle_reply(const Endpoint& from, const Message& m) {
     if (m.type == MessageType::response) {
         if (p.expected_id && *p.expected_id != m.id) {
             table.node_failed(*p.expected_id, from, now);
+        } else if (!admits(m.id, from)) {
+            ++counters.nonconforming;
         } else if (!m.read_only) {
             table.node_responded(NodeInfo{m.id, from}, now);
         }
     }
+    // BEP 42: the address this node saw our query come from is a vote on ours.
+    if (m.ip && m.ip->v6 == v6 && voter.vote(from.ip_bytes(), m.ip->ip_bytes()))
+        on_external_address(*voter.winner(), "the DHT's votes");
+    if (!running) return;
     if (p.on_reply) p.on_reply(&m);
+}
+
+bool DhtNode::Impl::admits(const NodeId& node, const Endpoint& at) const {
+    return !settings.enforce_node_id || bep42_valid(node, at.ip_bytes());
+}
+
+void DhtNode::Impl::on_external_address(std::string_view ip, const std::string& source) {
+    if ((ip.size() == 16) != v6 || bep42_valid(id, ip)) return;
+    Endpoint shown;
+    std::copy(ip.begin(), ip.end(), shown.ip.begin());
+    shown.v6 = v6;
+    std::string addr = shown.to_string();
+    addr.resize(addr.rfind(':'));
+    id = bep42_random_node_id(ip);
+    ++counters.id_changes;
+    log("external address " + addr + " (from " + source + "): new node id " + id.hex());
+    table = table.with_own_id(id, Clock::now());
+    if (!running) return;
+    // Our new neighbourhood learns of us: look our id up again, then refresh.
+    refreshed_after_bootstrap = false;
+    if (!bootstrap_search) bootstrap();
+    save_state_file();
 }
 
 // ---- maintenance ----
@@ -384,7 +416,8 @@ void DhtNode::Impl::learn_nodes(const std::vector<NodeInfo>& nodes) {
     std::size_t sent = 0;
     for (const NodeInfo& n : nodes) {
         if (sent >= 4 || verifying.size() >= 64) break;
-        if (n.endpoint.v6 != v6 || n.id == id || table.find(n.id) || verifying.count(n.endpoint))
+        if (n.endpoint.v6 != v6 || n.id == id || table.find(n.id) || verifying.count(n.endpoint) ||
+            !admits(n.id, n.endpoint))
             continue;
         verifying.insert(n.endpoint);
         ping(n.endpoint, n.id);
@@ -424,11 +457,21 @@ void DhtNode::init(asio::io_context& io, udp::socket* socket4, udp::socket* sock
                    DhtSettings s) {
     std::optional<std::string> state;
     if (!s.state_file.empty()) state = read_state_file(s.state_file, max_state_file);
+    const bool explicit_id = s.node_id.has_value();
     if (socket4) {
         impl_ = std::make_shared<Impl>(io, *socket4, false, s, state);
         s.node_id = impl_->id;  // BEP 32: the same id in both DHTs
     }
     if (socket6) {
+        // The IPv6 DHT's own BEP 42 id, when the state file has one.
+        if (impl_ && state && !explicit_id) {
+            try {
+                auto doc = bencode::decode(*state);
+                if (auto id6 = doc.root().find_string("id6"); id6 && id6->size() == 20)
+                    s.node_id = Sha1Digest::from_bytes(*id6);
+            } catch (const bencode::DecodeError&) {
+            }
+        }
         impl6_ = std::make_shared<Impl>(io, *socket6, true, std::move(s), state);
         if (impl_) {
             impl6_->saves_state = false;  // the IPv4 half writes both tables
@@ -529,6 +572,12 @@ void DhtNode::Impl::get_peers(const Sha1Digest& info_hash, std::uint16_t announc
     });
 }
 
+void DhtNode::set_external_address(const asio::ip::address& a) {
+    Endpoint e = to_endpoint(udp::endpoint(a, 0));
+    if (Impl* i = e.v6 ? impl6_.get() : impl_.get())
+        i->on_external_address(e.ip_bytes(), "the external address " + a.to_string());
+}
+
 void DhtNode::add_node(const udp::endpoint& ep) {
     Endpoint e = to_endpoint(ep);
     if (Impl* i = family(ep); i && e.port != 0 && i->running) i->ping(e, std::nullopt);
@@ -550,6 +599,9 @@ std::uint64_t DhtNode::queries_served() const {
 const Sha1Digest& DhtNode::id() const {
     return impl_ ? impl_->id : impl6_->id;
 }
+const Sha1Digest& DhtNode::id(bool v6) const {
+    return (v6 ? impl6_ : impl_)->id;
+}
 
 DhtStats DhtNode::stats() const {
     DhtStats s;
@@ -564,6 +616,8 @@ DhtStats DhtNode::stats() const {
         s.malformed += c.malformed;
         s.unsolicited += c.unsolicited;
         s.dropped_sends += c.dropped_sends;
+        s.nonconforming += c.nonconforming;
+        s.id_changes += c.id_changes;
         s.peers_stored += i->store.peer_count();
         s.hashes_stored += i->store.hash_count();
     }

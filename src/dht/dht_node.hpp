@@ -22,6 +22,18 @@
 //   replies honour the querier's "want" ("nodes"/"nodes6"), get_peers "values" hold
 //   peers of the query's family, and a lookup runs in every family served. Datagrams of
 //   a family the node does not serve are dropped.
+// - BEP 42: our replies (and errors) carry "ip", the querier's address as we see it.
+//   The "ip" of replies to our queries are votes on our external address (IpVoter:
+//   external_ip_votes distinct addresses must agree); the winner, or an address given
+//   to set_external_address() (e.g. by the NAT mapper), gives that family's DHT a new
+//   id derived from it unless the current one already passes BEP 42's check for it
+//   (which every id does for local-network addresses). A new id rebuilds the routing
+//   table around it and looks it up again. The two families start with one id; a
+//   derived id belongs to its family only (saved as "id6" for the IPv6 DHT).
+//   With enforce_node_id, a node whose id fails the check for its address (local
+//   networks and loopback exempt) never enters the routing table; it is still queried
+//   and answered, the nodes it names are followed, but its get_peers token is ignored
+//   and its reply does not count toward a lookup's end (BEP 42 "Enforcement").
 // - read_only (BEP 43): queries are never answered and our queries carry ro=1.
 // - After stop() (and in the destructor) no callback is called again; only `log` may
 //   still report a failed save of the state file, on the io_context's thread.
@@ -54,6 +66,8 @@ struct DhtSettings {
     std::string state_file;
 
     std::optional<Sha1Digest> node_id;              // our id; default: from state_file, else random
+    bool enforce_node_id = true;                    // BEP 42: only conforming ids in the table
+    std::size_t external_ip_votes = 4;              // BEP 42 "ip" votes that decide our address
     std::chrono::milliseconds query_timeout{2000};  // one KRPC query
     std::chrono::milliseconds lookup_timeout{
         30000};  // one lookup (announces add <= 1 query_timeout)
@@ -76,6 +90,8 @@ struct DhtStats {
     std::uint64_t malformed = 0;      // datagrams that were not valid KRPC
     std::uint64_t unsolicited = 0;    // replies matching no query of ours
     std::uint64_t dropped_sends = 0;  // queries not sent: too many outstanding
+    std::uint64_t nonconforming = 0;  // replies whose id failed BEP 42's check (enforced)
+    std::uint64_t id_changes = 0;     // new ids derived from our external address
     std::size_t peers_stored = 0, hashes_stored = 0;
 };
 
@@ -119,16 +135,20 @@ class DhtNode {
                               std::function<void(const LookupStats&)> done);
     // Pings the node (e.g. from a peer's PORT message); it joins the table if it answers.
     void add_node(const udp::endpoint& ep);
+    // Our external address of that family, known for certain (a port mapping's report):
+    // the family's DHT takes an id derived from it (BEP 42) unless its id already fits.
+    void set_external_address(const boost::asio::ip::address& a);
 
     std::size_t routing_table_size() const;  // both families
     std::size_t routing_table_size(bool v6) const;
     bool serves(bool v6) const;  // whether the node runs that family's DHT
     std::uint64_t queries_served() const;
-    const Sha1Digest& id() const;
+    const Sha1Digest& id() const;  // the IPv4 DHT's id (the IPv6 one's without IPv4)
+    const Sha1Digest& id(bool v6) const;  // that family's; requires serves(v6)
     DhtStats stats() const;
     std::vector<udp::endpoint> routing_table_endpoints() const;
     // The state file's contents: bencoded {"id": our id, "nodes": compact node info,
-    // "nodes6": the IPv6 table's}.
+    // "nodes6": the IPv6 table's, "id6": the IPv6 DHT's id when it differs}.
     std::string save_state() const;
 
     struct Impl;

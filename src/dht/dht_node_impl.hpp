@@ -17,6 +17,7 @@
 #include <unordered_map>
 
 #include "dht/dht_node.hpp"
+#include "dht/ip_voter.hpp"
 #include "dht/lookup.hpp"
 #include "dht/peer_store.hpp"
 #include "dht/rate_limiter.hpp"
@@ -86,6 +87,11 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
     void load_state(const std::string& data);
     std::string encode_state() const;
     void log(const std::string& line) const;
+    // BEP 42: whether a node with this id at this address may enter the table.
+    bool admits(const NodeId& node, const Endpoint& at) const;
+    // Our external address (its 4 or 16 bytes) is `ip`, learnt from `source`: a new id
+    // derived from it unless ours already passes the check.
+    void on_external_address(std::string_view ip, const std::string& source);
 
     // dht_server.cpp
     void handle_query(const Endpoint& from, const Message& m);
@@ -128,6 +134,7 @@ struct DhtNode::Impl : std::enable_shared_from_this<DhtNode::Impl> {
     TokenIssuer tokens;
     PeerStore store;
     RateLimiter limiter;
+    IpVoter voter;
     boost::asio::steady_timer sweep_timer;
     boost::asio::steady_timer maintenance_timer;
     udp::resolver resolver;

@@ -50,12 +50,10 @@ void DhtNode::Impl::step(std::shared_ptr<Search> s) {
                 s->lookup.on_failure(ep);
             } else {
                 int hop = s->lookup.hops(ep) + 1;
-                s->lookup.on_response(ep, r->id, r->token);
-                bool accepted = std::any_of(
-                    s->lookup.candidates().begin(), s->lookup.candidates().end(),
-                    [&](const Lookup::Candidate& c) {
-                        return c.node.endpoint == ep && c.state == Lookup::State::responded;
-                    });
+                // BEP 42: a nonconforming node's token is ignored and its reply does not
+                // end the lookup; the nodes and peers it names are still used.
+                s->lookup.on_response(ep, r->id, r->token, self->admits(r->id, ep));
+                bool accepted = s->lookup.answered(ep);
                 if (accepted) {
                     ++s->stats.responses;
                     s->max_hops = std::max(s->max_hops, hop);

@@ -1,4 +1,5 @@
-// DhtNode: answering queries (BEP 5 "DHT Queries"; BEP 43 read-only mode; BEP 32 "want").
+// DhtNode: answering queries (BEP 5 "DHT Queries"; BEP 43 read-only mode; BEP 32 "want";
+// BEP 42 "ip" in every answer).
 #include <string>
 
 #include "dht/dht_node_impl.hpp"
@@ -28,6 +29,7 @@ void DhtNode::Impl::reply_error(const Endpoint& from, const std::string& transac
     e.version = settings.version;
     e.error_code = code;
     e.error_message = text;
+    e.ip = from;
     send(from, e);
 }
 
@@ -46,13 +48,14 @@ void DhtNode::Impl::handle_query(const Endpoint& from, const Message& q) {
     // table only if it answers. Read-only queriers (BEP 43) are never added.
     table.node_queried(q.id, from, now);
     bool verify = !q.read_only && !table.find(q.id) && table.has_room_for(q.id, now) &&
-                  verifying.size() < max_verifying && !verifying.count(from);
+                  verifying.size() < max_verifying && !verifying.count(from) && admits(q.id, from);
 
     Message r;
     r.type = MessageType::response;
     r.transaction = q.transaction;
     r.version = settings.version;
     r.id = id;
+    r.ip = from;
     // BEP 32: "want" names the families of nodes asked for; without it, the family the
     // query came over.
     auto add_nodes = [&] {

@@ -32,7 +32,8 @@ void Lookup::sort_and_trim() {
     });
     // Drop the farthest candidates that are not in flight or answered.
     for (std::size_t i = cands_.size(); i-- > 0 && cands_.size() > max_candidates_;) {
-        if (cands_[i].state == State::fresh || cands_[i].state == State::failed)
+        if (cands_[i].state == State::fresh || cands_[i].state == State::failed ||
+            cands_[i].state == State::noncompliant)
             cands_.erase(cands_.begin() + static_cast<std::ptrdiff_t>(i));
     }
 }
@@ -64,7 +65,7 @@ std::vector<Lookup::Candidate> Lookup::next() {
     std::size_t window = 0;
     for (Candidate& c : cands_) {
         if (in_flight_ >= alpha_ || queries_ >= max_queries_ || window >= k_) break;
-        if (c.state == State::failed) continue;
+        if (c.state == State::failed || c.state == State::noncompliant) continue;
         ++window;
         if (c.state != State::fresh) continue;
         c.state = State::in_flight;
@@ -75,7 +76,8 @@ std::vector<Lookup::Candidate> Lookup::next() {
     return out;
 }
 
-void Lookup::on_response(const Endpoint& ep, const NodeId& id, const std::string& token) {
+void Lookup::on_response(const Endpoint& ep, const NodeId& id, const std::string& token,
+                         bool compliant) {
     Candidate* c = find(ep);
     if (!c || c->state != State::in_flight) return;
     --in_flight_;
@@ -89,8 +91,8 @@ void Lookup::on_response(const Endpoint& ep, const NodeId& id, const std::string
     }
     c->node.id = id;
     c->id_known = true;
-    c->state = State::responded;
-    c->token = token;
+    c->state = compliant ? State::responded : State::noncompliant;
+    if (compliant) c->token = token;
     sort_and_trim();
 }
 
@@ -107,11 +109,18 @@ bool Lookup::done() const {
     std::size_t window = 0;
     for (const Candidate& c : cands_) {
         if (window >= k_) break;
-        if (c.state == State::failed) continue;
+        if (c.state == State::failed || c.state == State::noncompliant) continue;
         ++window;
         if (c.state == State::fresh) return false;
     }
     return true;
+}
+
+bool Lookup::answered(const Endpoint& ep) const {
+    for (const Candidate& c : cands_)
+        if (c.node.endpoint == ep)
+            return c.state == State::responded || c.state == State::noncompliant;
+    return false;
 }
 
 int Lookup::hops(const Endpoint& ep) const {

@@ -8,6 +8,10 @@
 // query goes to); an id can be unknown for seeds such as bootstrap routers. Memory is
 // bounded: at most max_candidates are kept (the farthest unqueried ones are dropped)
 // and at most max_queries are ever handed out.
+//
+// BEP 42 "Enforcement": a reply reported as not compliant (its id does not match its
+// address) counts for nothing but the nodes it names: its token is dropped (never a
+// storage target) and it does not count toward the termination condition.
 #pragma once
 
 #include <cstddef>
@@ -20,7 +24,8 @@ namespace pw::dht {
 
 class Lookup {
   public:
-    enum class State { fresh, in_flight, responded, failed };
+    // noncompliant: answered, but with an id its address does not allow (BEP 42).
+    enum class State { fresh, in_flight, responded, failed, noncompliant };
     struct Candidate {
         NodeInfo node;
         bool id_known = true;
@@ -43,12 +48,17 @@ class Lookup {
     // Candidates to query now; they become in flight.
     std::vector<Candidate> next();
     // `id` is the id the node answered with; a known id that differs counts as failure.
-    void on_response(const Endpoint& ep, const NodeId& id, const std::string& token);
+    // compliant = false: the id failed BEP 42's check; the candidate becomes
+    // noncompliant (see above).
+    void on_response(const Endpoint& ep, const NodeId& id, const std::string& token,
+                     bool compliant = true);
     void on_failure(const Endpoint& ep);
 
     bool done() const;
     std::size_t in_flight() const { return in_flight_; }
     std::size_t queries_sent() const { return queries_; }
+    // Whether the candidate at ep answered (compliant or not): its nodes are usable.
+    bool answered(const Endpoint& ep) const;
     // Hops of the candidate at ep (-1 if unknown).
     int hops(const Endpoint& ep) const;
     // Up to n answered candidates, closest first; with_token: only those that gave a token.

@@ -10,6 +10,22 @@ RoutingTable::RoutingTable(const NodeId& own, Clock::time_point now) : own_(own)
     buckets_.back().last_changed = now;
 }
 
+RoutingTable RoutingTable::with_own_id(const NodeId& own, Clock::time_point now) const {
+    RoutingTable t(own, now);
+    auto reinsert = [&](const RoutingEntry& e) {
+        if (t.node_responded(e.node, e.last_response) != Insert::added) return;
+        if (RoutingEntry* n = t.find_mutable(e.node.id)) {
+            n->last_query = e.last_query;
+            n->fail_count = e.fail_count;
+        }
+    };
+    for (const Bucket& b : buckets_)
+        for (const RoutingEntry& e : b.nodes) reinsert(e);
+    for (const Bucket& b : buckets_)
+        for (const RoutingEntry& e : b.replacements) reinsert(e);
+    return t;
+}
+
 std::size_t RoutingTable::bucket_index(const NodeId& id) const {
     auto cpl = static_cast<std::size_t>(common_prefix_bits(own_, id));
     return std::min(cpl, buckets_.size() - 1);

@@ -54,6 +54,11 @@ class RoutingTable {
 
     const NodeId& own_id() const { return own_; }
 
+    // The same nodes in a table around another own id (a new BEP 42 id): every node and
+    // replacement is inserted again as by node_responded at its last response, keeping
+    // its last query and failure count; those that no longer fit are dropped.
+    RoutingTable with_own_id(const NodeId& own, Clock::time_point now) const;
+
     // The node answered one of our queries.
     Insert node_responded(const NodeInfo& n, Clock::time_point now);
     // The node sent us a query: refreshes a node already in the table, inserts nothing.

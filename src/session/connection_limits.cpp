@@ -15,6 +15,15 @@ struct ConnectionLimits::State {
     std::map<std::uint64_t, Entry*> spoke;    // pending that sent bytes, by accept order
 };
 
+ConnectionLimits::Address ConnectionLimits::cap_key(const Address& ip) {
+    if (ip.is_v4()) return ip;
+    auto v6 = ip.to_v6();
+    if (v6.is_v4_mapped()) return boost::asio::ip::make_address_v4(boost::asio::ip::v4_mapped, v6);
+    auto b = v6.to_bytes();
+    for (std::size_t i = 8; i < b.size(); ++i) b[i] = 0;
+    return boost::asio::ip::address_v6(b);
+}
+
 struct ConnectionLimits::Entry {
     std::shared_ptr<State> st;
     Address ip;
@@ -96,25 +105,25 @@ ConnectionLimits::Slot ConnectionLimits::incoming(const Address& ip, Clock::time
                                                   std::function<void()> on_evict) {
     auto e = std::make_shared<Entry>();
     e->st = st_;
-    e->ip = ip;
+    e->ip = cap_key(ip);
     e->since = now;
     e->on_evict = std::move(on_evict);
     e->seq = st_->next_seq++;
     e->in_pending = true;
     st_->pending.emplace(e->seq, e.get());
     ++st_->open;
-    ++st_->per_ip[ip];
+    ++st_->per_ip[e->ip];
     return Slot(std::move(e));
 }
 
 ConnectionLimits::Slot ConnectionLimits::outgoing(const Address& ip) {
     auto e = std::make_shared<Entry>();
     e->st = st_;
-    e->ip = ip;
+    e->ip = cap_key(ip);
     e->half_open = true;
     ++st_->open;
     ++st_->half_open;
-    ++st_->per_ip[ip];
+    ++st_->per_ip[e->ip];
     return Slot(std::move(e));
 }
 
@@ -146,7 +155,7 @@ int ConnectionLimits::pending() const {
     return static_cast<int>(st_->pending.size() + st_->spoke.size());
 }
 int ConnectionLimits::from(const Address& ip) const {
-    auto it = st_->per_ip.find(ip);
+    auto it = st_->per_ip.find(cap_key(ip));
     return it == st_->per_ip.end() ? 0 : it->second;
 }
 

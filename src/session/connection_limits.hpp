@@ -1,6 +1,8 @@
 // The session's connection budget: how many peer connections may be open at once (all
 // torrents together), how many outgoing connects may be in progress (half-open), and how
-// many connections one IP address may hold. Issue 14: a flood of 3,000 connections was
+// many connections one IP address may hold (an IPv6 peer: its /64 prefix, the block one
+// subscriber gets, so that one host cannot take every place with addresses of its own
+// subnet; an IPv4-mapped IPv6 address counts as its IPv4 address). Issue 14: a flood of 3,000 connections was
 // accepted whole and took up to 1,830 descriptors.
 //
 // Every connection holds a Slot from the moment its socket exists (accepted, or dial
@@ -30,7 +32,7 @@ class ConnectionLimits {
     struct Caps {
         int max_connections = 500;  // every peer connection, pending and half-open included
         int max_half_open = 50;     // outgoing connects in progress; <= 0: no limit
-        int max_per_ip = 8;         // connections with one remote IP; <= 0: no limit
+        int max_per_ip = 8;         // connections with one remote IP (IPv6: /64); <= 0: no limit
     };
 
     enum class Refusal { none, total, per_ip, half_open };
@@ -89,7 +91,11 @@ class ConnectionLimits {
     int open() const;       // connections holding a place
     int half_open() const;  // outgoing connects in progress
     int pending() const;    // incoming connections whose handshake has not arrived
-    int from(const Address& ip) const;
+    int from(const Address& ip) const;  // connections counted against ip's cap
+
+    // What the per-IP cap counts by: an IPv4 address itself, an IPv6 address's /64
+    // prefix (the low 64 bits zeroed), an IPv4-mapped address's IPv4 address.
+    static Address cap_key(const Address& ip);
 
   private:
     std::shared_ptr<State> st_;

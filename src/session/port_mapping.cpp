@@ -59,7 +59,8 @@ std::optional<udp::endpoint> gateway_endpoint(const piecewise::Settings& s, std:
 
 PortMapping::PortMapping(asio::io_context& io, udp::endpoint gateway, const asio::ip::address& bind_address,
                          const std::string& device, std::uint16_t port, bool tcp, bool udp,
-                         std::function<void(piecewise::Event)> emit) {
+                         std::function<void(piecewise::Event)> emit,
+                         std::function<void(const asio::ip::address&)> on_external) {
     nat::NatPmpSettings ns;
     ns.gateway = gateway;
     if (bind_address.is_v4() && !bind_address.is_unspecified()) ns.bind_address = bind_address.to_v4();
@@ -68,8 +69,12 @@ PortMapping::PortMapping(asio::io_context& io, udp::endpoint gateway, const asio
     if (tcp) mappings.push_back({nat::MapProtocol::tcp, port});
     if (udp) mappings.push_back({nat::MapProtocol::udp, port});
     client_ = std::make_unique<nat::NatPmpClient>(
-        io, ns, std::move(mappings), [emit = std::move(emit)](const nat::NatPmpReport& r) {
+        io, ns, std::move(mappings),
+        [emit = std::move(emit), on_external = std::move(on_external)](const nat::NatPmpReport& r) {
             using K = nat::NatPmpReport::Kind;
+            if (on_external && (r.kind == K::external_address || r.kind == K::mapped) &&
+                !r.external_address.is_unspecified())
+                on_external(asio::ip::address(r.external_address));
             bool bad = r.kind == K::error || r.kind == K::gateway_reset;
             emit({bad ? piecewise::EventType::port_mapping_error : piecewise::EventType::port_mapped, -1,
                   nat::describe(r)});

@@ -12,6 +12,8 @@
 // - PortMapping maps TCP `port` when `tcp`, UDP `port` when `udp`, bound to `bind_address`
 //   (the listen address when it is IPv4 and not a wildcard) and `device`.
 // - shutdown() deletes the mappings within `budget` (on the network thread).
+// - on_external (may be empty) gets the gateway's external address each time it reports
+//   one (the DHT derives its BEP 42 node id from it).
 #pragma once
 
 #include <boost/asio/awaitable.hpp>
@@ -46,7 +48,8 @@ class PortMapping {
   public:
     PortMapping(boost::asio::io_context& io, boost::asio::ip::udp::endpoint gateway,
                 const boost::asio::ip::address& bind_address, const std::string& device, std::uint16_t port,
-                bool tcp, bool udp, std::function<void(piecewise::Event)> emit);
+                bool tcp, bool udp, std::function<void(piecewise::Event)> emit,
+                std::function<void(const boost::asio::ip::address&)> on_external = {});
     ~PortMapping();
     PortMapping(const PortMapping&) = delete;
     PortMapping& operator=(const PortMapping&) = delete;

@@ -179,14 +179,20 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         std::string why;
         if (auto gw = pw::session::gateway_endpoint(settings, why)) {
             d.port_mapping = std::make_unique<pw::session::PortMapping>(
-                d.io, *gw, ep->address(), device, d.ctx.listen_port, settings.tcp, d.udp.is_open(), d.ctx.emit);
+                d.io, *gw, ep->address(), device, d.ctx.listen_port, settings.tcp, d.udp.is_open(), d.ctx.emit,
+                [impl = impl_.get()](const asio::ip::address& a) {
+                    if (impl->dht) impl->dht->set_external_address(a);
+                });
             if (!d.port_mapping->start(why)) d.port_mapping.reset();
         }
         if (!d.port_mapping) d.emit({EventType::port_mapping_error, -1, why});
     }
     if (settings.upnp) {
         d.upnp_mapping = std::make_unique<pw::session::UpnpMapping>(d.io, settings, ep->address(), device,
-                                                                    d.ctx.listen_port, d.udp.is_open(), d.ctx.emit);
+                                                                    d.ctx.listen_port, d.udp.is_open(), d.ctx.emit,
+                                                                    [impl = impl_.get()](const asio::ip::address& a) {
+                                                                        if (impl->dht) impl->dht->set_external_address(a);
+                                                                    });
         std::string why;
         if (!d.upnp_mapping->start(why)) {
             d.upnp_mapping.reset();

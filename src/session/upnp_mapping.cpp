@@ -9,7 +9,8 @@ namespace asio = boost::asio;
 
 UpnpMapping::UpnpMapping(asio::io_context& io, const piecewise::Settings& s, const asio::ip::address& bind_address,
                          const std::string& device, std::uint16_t port, bool udp,
-                         std::function<void(piecewise::Event)> emit) {
+                         std::function<void(piecewise::Event)> emit,
+                         std::function<void(const asio::ip::address&)> on_external) {
     nat::UpnpSettings us;
     if (!s.upnp_igd.empty()) {
         std::string why;
@@ -23,7 +24,12 @@ UpnpMapping::UpnpMapping(asio::io_context& io, const piecewise::Settings& s, con
     if (s.tcp) mappings.push_back({nat::MapProtocol::tcp, port});
     if (udp) mappings.push_back({nat::MapProtocol::udp, port});
     client_ = std::make_unique<nat::UpnpClient>(
-        io, us, std::move(mappings), [emit = std::move(emit)](const nat::UpnpReport& r) {
+        io, us, std::move(mappings),
+        [emit = std::move(emit), on_external = std::move(on_external)](const nat::UpnpReport& r) {
+            using K = nat::UpnpReport::Kind;
+            if (on_external && (r.kind == K::external_address || r.kind == K::mapped) &&
+                !r.external_address.is_unspecified())
+                on_external(asio::ip::address(r.external_address));
             emit({r.kind == nat::UpnpReport::Kind::error ? piecewise::EventType::port_mapping_error
                                                          : piecewise::EventType::port_mapped,
                   -1, nat::describe(r)});

@@ -30,8 +30,11 @@ namespace pw::session {
 
 class UpnpMapping {
   public:
+    // on_external (may be empty) gets the gateway's external address each time it reports
+    // one (the DHT derives its BEP 42 node id from it).
     UpnpMapping(boost::asio::io_context& io, const piecewise::Settings& s, const boost::asio::ip::address& bind_address,
-                const std::string& device, std::uint16_t port, bool udp, std::function<void(piecewise::Event)> emit);
+                const std::string& device, std::uint16_t port, bool udp, std::function<void(piecewise::Event)> emit,
+                std::function<void(const boost::asio::ip::address&)> on_external = {});
     ~UpnpMapping();
     UpnpMapping(const UpnpMapping&) = delete;
     UpnpMapping& operator=(const UpnpMapping&) = delete;

@@ -166,3 +166,36 @@ TEST(ConnectionLimits, SilentPendingGoBeforeThoseThatSpoke) {
     EXPECT_EQ(l.pending(), 0);
     EXPECT_EQ(l.open(), 0);  // both places given back
 }
+
+TEST(ConnectionLimits, Ipv6CountsPerSlash64) {
+    ConnectionLimits l({100, 0, 2});
+    std::vector<ConnectionLimits::Slot> slots;
+    // Two addresses of one /64: its two places, in and out alike.
+    slots.push_back(l.incoming(make_address("2001:db8:1:2::10"), t0, {}));
+    ASSERT_EQ(l.check_outgoing(make_address("2001:db8:1:2:ffff:ffff:ffff:ffff")), Refusal::none);
+    slots.push_back(l.outgoing(make_address("2001:db8:1:2:ffff:ffff:ffff:ffff")));
+    EXPECT_EQ(l.from(make_address("2001:db8:1:2::99")), 2);
+    EXPECT_EQ(l.check_incoming(make_address("2001:db8:1:2::11")), Refusal::per_ip);
+    EXPECT_EQ(l.check_outgoing(make_address("2001:db8:1:2:abcd::1")), Refusal::per_ip);
+    // The neighbouring /64s are not affected.
+    EXPECT_EQ(l.check_incoming(make_address("2001:db8:1:3::10")), Refusal::none);
+    EXPECT_EQ(l.check_incoming(make_address("2001:db8:1:1:ffff:ffff:ffff:ffff")), Refusal::none);
+    EXPECT_EQ(l.from(make_address("2001:db8:1:3::10")), 0);
+    // A place given back frees the prefix's count.
+    slots[0].release();
+    EXPECT_EQ(l.from(make_address("2001:db8:1:2::10")), 1);
+    EXPECT_EQ(l.check_incoming(make_address("2001:db8:1:2::12")), Refusal::none);
+    slots.clear();
+    EXPECT_EQ(l.from(make_address("2001:db8:1:2::10")), 0);
+}
+
+TEST(ConnectionLimits, Ipv4CountsPerAddressAndMappedAsIpv4) {
+    ConnectionLimits l({100, 0, 1});
+    auto a = l.incoming(make_address("127.0.0.5"), t0, {});
+    EXPECT_EQ(l.check_incoming(make_address("127.0.0.6")), Refusal::none);  // no prefix for IPv4
+    EXPECT_EQ(l.check_incoming(make_address("::ffff:127.0.0.5")), Refusal::per_ip);
+    EXPECT_EQ(l.from(make_address("::ffff:127.0.0.5")), 1);
+    EXPECT_EQ(ConnectionLimits::cap_key(make_address("::ffff:10.1.2.3")), make_address("10.1.2.3"));
+    EXPECT_EQ(ConnectionLimits::cap_key(make_address("2001:db8::1:2:3:4")), make_address("2001:db8::"));
+    EXPECT_EQ(ConnectionLimits::cap_key(make_address("::1")), make_address("::"));
+}

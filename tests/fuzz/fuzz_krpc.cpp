@@ -1,4 +1,4 @@
-// libFuzzer target for the KRPC codec (BEP 5, BEP 43, BEP 32 nodes6/want/IPv6 values). Besides "no
+// libFuzzer target for the KRPC codec (BEP 5, BEP 43, BEP 32 nodes6/want/IPv6 values, BEP 42 ip). Besides "no
 // crash", it checks the decoder's promises: bounded node and value lists, exact id sizes, no port
 // 0, and that every accepted message re-encodes into one that decodes to the same fields.
 #include <cstddef>
@@ -35,7 +35,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     DecodeResult again = decode_message(encode_message(m));
     if (!again.ok) __builtin_trap();
     const Message& a = again.message;
-    if (a.type != m.type || a.transaction != m.transaction || a.read_only != m.read_only)
+    if (a.type != m.type || a.transaction != m.transaction || a.read_only != m.read_only ||
+        a.ip != m.ip)
         __builtin_trap();
     if (m.type != MessageType::error && a.id != m.id) __builtin_trap();
     if (m.type == MessageType::query && (a.method != m.method || a.method_name != m.method_name))

@@ -2,8 +2,12 @@
 // per-IP cap, eviction of connections that have not sent their handshake, and eviction of
 // peers that handshook and then said nothing, so that an honest leecher still gets in.
 // Every connection comes from its own 127.x address unless the test is about one address.
+// The IPv6 per-/64 test needs addresses of 2001:db8:64::/64 and 2001:db8:65::/64 on lo: it
+// adds them itself inside a namespace of its own (PW_NETNS=1), and skips when it cannot
+// bind them.
 #include <gtest/gtest.h>
 
+#include <cstdlib>
 #include <memory>
 #include <vector>
 
@@ -31,6 +35,20 @@ struct MuteConnection {
         a.sin_family = AF_INET;
         a.sin_port = htons(port);
         ::inet_pton(AF_INET, ip.c_str(), &a.sin_addr);
+        ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    }
+    // From an IPv6 address to [ip]:port.
+    MuteConnection(const std::string& local_ip6, const std::string& ip6, std::uint16_t port, bool) {
+        fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+        set_rcv_timeout(fd);
+        sockaddr_in6 l{};
+        l.sin6_family = AF_INET6;
+        ::inet_pton(AF_INET6, local_ip6.c_str(), &l.sin6_addr);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&l), sizeof l) != 0) return;
+        sockaddr_in6 a{};
+        a.sin6_family = AF_INET6;
+        a.sin6_port = htons(port);
+        ::inet_pton(AF_INET6, ip6.c_str(), &a.sin6_addr);
         ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
     }
     ~MuteConnection() { ::close(fd); }
@@ -244,4 +262,58 @@ TEST_F(ConnCap, PerIpCap) {
     MuteConnection other("127.50.5.2", "127.50.0.4", seed->listen_port());
     EXPECT_TRUE(other.handshake(meta.info_hash, "127.50.5.2"));
     EXPECT_FALSE(fourth.handshake(meta.info_hash, "127.50.5.1"));
+}
+
+namespace {
+// Whether this IPv6 address can be bound (it is on an interface).
+bool can_bind6(const std::string& ip6) {
+    int fd = ::socket(AF_INET6, SOCK_STREAM, 0);
+    sockaddr_in6 l{};
+    l.sin6_family = AF_INET6;
+    ::inet_pton(AF_INET6, ip6.c_str(), &l.sin6_addr);
+    bool ok = fd >= 0 && ::bind(fd, reinterpret_cast<sockaddr*>(&l), sizeof l) == 0;
+    if (fd >= 0) ::close(fd);
+    return ok;
+}
+// The test's addresses: the seeder's, four of its /64 and one of the next /64.
+const char* const v6_addresses[] = {"2001:db8:64::1",        "2001:db8:64::a", "2001:db8:64::b",
+                                    "2001:db8:64::c:d",      "2001:db8:64:0:ffff::1",
+                                    "2001:db8:65::1"};
+bool have_v6_addresses() {
+    auto all = [] {
+        for (const char* a : v6_addresses)
+            if (!can_bind6(a)) return false;
+        return true;
+    };
+    if (all()) return true;
+    // Only in a network namespace of the test run's own (scripts/test sets PW_NETNS).
+    if (!std::getenv("PW_NETNS")) return false;
+    for (const char* a : v6_addresses)
+        if (!can_bind6(a) &&
+            std::system(("ip -6 addr add " + std::string(a) + "/64 dev lo nodad 2>/dev/null").c_str()) != 0)
+            return false;
+    return all();
+}
+}  // namespace
+
+// IPv6 peers are capped per /64: three connections from three addresses of one /64 fill a
+// cap of 3, a fourth from yet another address of it is closed, another /64 gets in.
+TEST_F(ConnCap, PerIpCapCountsIpv6PerSlash64) {
+    if (!have_v6_addresses()) GTEST_SKIP() << "the test's 2001:db8:64::/64 and :65::/64 addresses are not on lo";
+    auto s = loopback("127.50.0.5", dir / "resume-seed");
+    s.listen = "[2001:db8:64::1]:0";
+    s.max_connections_per_ip = 3;
+    auto seed = seeder("127.50.0.5", s);
+    std::vector<std::unique_ptr<MuteConnection>> from_one;
+    for (const char* src : {"2001:db8:64::a", "2001:db8:64::b", "2001:db8:64::c:d"}) {
+        from_one.push_back(std::make_unique<MuteConnection>(src, "2001:db8:64::1", seed->listen_port(), true));
+        ASSERT_TRUE(from_one.back()->ok) << src;
+    }
+    MuteConnection fourth("2001:db8:64:0:ffff::1", "2001:db8:64::1", seed->listen_port(), true);
+    ASSERT_TRUE(fourth.ok);
+    EXPECT_TRUE(fourth.closed(std::chrono::seconds(2)));
+    for (auto& m : from_one) EXPECT_FALSE(m->closed(std::chrono::milliseconds(10)));
+    MuteConnection other("2001:db8:65::1", "2001:db8:64::1", seed->listen_port(), true);
+    ASSERT_TRUE(other.ok);
+    EXPECT_TRUE(other.handshake(meta.info_hash, "2001:db8:65::1"));
 }

@@ -368,3 +368,43 @@ TEST(Krpc, DeepNestingRejectedCheaply) {
     std::string deep = "d1:t2:aa1:y1:q1:x" + std::string(5000, 'l') + std::string(5000, 'e') + "e";
     EXPECT_FALSE(decode_message(deep).ok);
 }
+
+TEST(Krpc, Bep42IpFieldRoundTrips) {
+    // A reply carrying the requester's address at the top level (BEP 42 "Bootstrapping").
+    auto r = decode_message("d2:ip6:\x7c\x1f\x4b\x15\x1a\xe1"
+                            "1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re"s);
+    ASSERT_TRUE(r.ok) << r.error;
+    ASSERT_TRUE(r.message.ip.has_value());
+    EXPECT_EQ(r.message.ip->to_string(), "124.31.75.21:6881");
+
+    Message e;
+    e.type = MessageType::error;
+    e.transaction = "ab";
+    e.error_code = 203;
+    e.error_message = "x";
+    Endpoint v6;
+    v6.v6 = true;
+    v6.ip = {0x20, 0x01, 0x0d, 0xb8, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 7};
+    v6.port = 51413;
+    e.ip = v6;
+    std::string wire = encode_message(e);
+    EXPECT_NE(wire.find("2:ip18:"), std::string::npos);
+    Message back = roundtrip(e);
+    ASSERT_TRUE(back.ip.has_value());
+    EXPECT_EQ(*back.ip, v6);
+
+    Message q;
+    q.type = MessageType::query;
+    q.method = Method::ping;
+    q.transaction = "aa";
+    EXPECT_EQ(encode_message(q).find("2:ip"), std::string::npos);
+    EXPECT_FALSE(roundtrip(q).ip.has_value());
+}
+
+TEST(Krpc, Bep42IpOfAnotherSizeIsIgnored) {
+    for (std::string ip : {"4:abcd"s, "0:"s, "7:abcdefg"s, "i5e"s}) {
+        auto r = decode_message("d2:ip" + ip + "1:rd2:id20:mnopqrstuvwxyz123456e1:t2:aa1:y1:re");
+        ASSERT_TRUE(r.ok) << ip << ": " << r.error;
+        EXPECT_FALSE(r.message.ip.has_value()) << ip;
+    }
+}

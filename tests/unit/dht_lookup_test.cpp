@@ -163,3 +163,37 @@ TEST(DhtLookup, RoundWithNothingCloserDoesNotStop) {
     }
     EXPECT_EQ(l.queries_sent(), 9u);
 }
+
+// BEP 42 "Enforcement": a noncompliant reply's nodes are followed, but its token is not
+// a storage target and it does not count toward the k closest that end the lookup.
+TEST(DhtLookup, NoncompliantRepliesGiveNodesButNoTokenAndDoNotEndTheLookup) {
+    World w(60);
+    NodeId target = random_node_id();
+    Lookup l(target, random_node_id());
+    for (const auto& n : w.nodes) l.add_seed(n);
+    auto truth = w.closest(target, 9);
+    const Endpoint bad = truth[0].endpoint;  // the closest node is noncompliant
+    int rounds = 0;
+    while (!l.done() && rounds < 1000) {
+        for (const auto& c : l.next()) {
+            const NodeInfo* n = w.at(c.node.endpoint);
+            ASSERT_NE(n, nullptr);
+            l.on_response(n->endpoint, n->id, "tok", !(n->endpoint == bad));
+            EXPECT_TRUE(l.answered(n->endpoint));
+        }
+        ++rounds;
+    }
+    ASSERT_TRUE(l.done());
+    auto best = l.closest_responded(8, true);
+    ASSERT_EQ(best.size(), 8u);
+    // The noncompliant node is skipped: the storage targets are the next 8, and all of
+    // them were asked (the noncompliant one did not fill a place in the window).
+    for (std::size_t i = 0; i < 8; ++i) EXPECT_EQ(best[i].node.id, truth[i + 1].id);
+    for (const auto& c : l.candidates())
+        if (c.node.endpoint == bad) {
+            EXPECT_EQ(c.state, Lookup::State::noncompliant);
+            EXPECT_TRUE(c.token.empty());
+        }
+    EXPECT_TRUE(l.closest_responded(8, false).size() == 8u);
+    EXPECT_FALSE(l.answered(ep(1)));
+}

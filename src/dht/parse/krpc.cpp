@@ -1,4 +1,4 @@
-// KRPC codec (BEP 5, BEP 43 "ro", BEP 32 "nodes6"/"want"/IPv6 values).
+// KRPC codec (BEP 5, BEP 43 "ro", BEP 32 "nodes6"/"want"/IPv6 values, BEP 42 "ip").
 #include "dht/parse/krpc.hpp"
 
 #include <boost/asio/ip/address_v6.hpp>
@@ -260,6 +260,9 @@ DecodeResult decode_message(std::string_view datagram) {
     if (auto v = root.find_string("v"); v && v->size() <= 16) m.version = std::string(*v);
     auto ro = root.find_int("ro");
     m.read_only = ro && *ro == 1;
+    if (auto ip = root.find_string("ip"); ip && (ip->size() == compact_peer_size ||
+                                                ip->size() == compact_peer6_size))
+        m.ip = parse_compact_endpoint(*ip);
 
     bool ok = false;
     switch (m.type) {
@@ -285,6 +288,7 @@ std::string encode_message(const Message& m) {
     top["t"] = Value(m.transaction);
     if (!m.version.empty()) top["v"] = Value(m.version);
     if (m.read_only) top["ro"] = Value(1);
+    if (m.ip) top["ip"] = Value(compact_endpoint(*m.ip));
     switch (m.type) {
         case MessageType::query: {
             top["y"] = Value("q");

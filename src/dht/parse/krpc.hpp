@@ -1,6 +1,7 @@
 // KRPC messages of the mainline DHT (BEP 5): ping, find_node, get_peers, announce_peer
 // queries, their responses and errors; the read-only flag `ro` of BEP 43; the IPv6
-// extensions of BEP 32 ("nodes6", the "want" argument, 18-byte IPv6 "values").
+// extensions of BEP 32 ("nodes6", the "want" argument, 18-byte IPv6 "values"); the
+// top-level "ip" of BEP 42 (the requester's address as the responder saw it).
 // Pure: bytes in, a Message out, and back. No sockets.
 //
 // Decoding is strict about what it uses and tolerant of what it does not: unknown keys
@@ -13,6 +14,7 @@
 
 #include <array>
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -67,6 +69,9 @@ struct Message {
     std::string transaction;  // "t"
     std::string version;      // "v", empty if absent
     bool read_only = false;   // "ro" = 1 (BEP 43)
+    // "ip" (BEP 42, any message type): a compact 6- or 18-byte endpoint, the address the
+    // sender saw the datagram it answers come from. Other sizes are ignored.
+    std::optional<Endpoint> ip;
 
     // Queries: method and arguments ("a"). Responses: "r". Both carry "id".
     Method method = Method::unknown;
@@ -104,8 +109,8 @@ DecodeResult decode_message(std::string_view datagram);
 
 // Encodes a message. Queries carry "a" (with the arguments its method takes, and "want"
 // for find_node/get_peers when non-zero), responses "r" (id, then nodes/nodes6/values/
-// token when non-empty), errors "e". "v" is written when non-empty and "ro" when
-// read_only. `nodes` must hold IPv4 entries and `nodes6` IPv6 ones.
+// token when non-empty), errors "e". "v" is written when non-empty, "ro" when
+// read_only and "ip" when set. `nodes` must hold IPv4 entries and `nodes6` IPv6 ones.
 std::string encode_message(const Message& m);
 
 // Compact forms: 6-byte (IPv4) or 18-byte (IPv6) peer, 26- or 38-byte node.
