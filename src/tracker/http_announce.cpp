@@ -234,8 +234,10 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                 co_return out;
             }
             Reply reply;
+            // Named, not a temporary inside co_await (g++ 12 destroys those twice).
+            const std::string hop_cookie = current.host() == first_host ? cookie : std::string();
             if (auto err = co_await fetch(target, deadline, bind, tls, bind_device, via, reply,
-                                          body_limit, current.host() == first_host ? cookie : std::string())) {
+                                          body_limit, hop_cookie)) {
                 out.failure_reason = *err;
                 co_return out;
             }
