@@ -436,6 +436,18 @@ public:
     bool recheck(TorrentId id);
     // Announces to the trackers now (and looks the torrent up in the DHT).
     bool reannounce(TorrentId id);
+    // Replaces the IP blocklist (Settings::blocklist_file) with the union of `lists`, each
+    // the bytes of a blocklist in any format Settings::blocklist_file takes; no list: no
+    // blocklist. Connected peers now in it are closed, and from now on its addresses are
+    // never dialled nor let in. Parsed on the caller's thread; throws Error (naming the
+    // list by its index in `lists`) for a list that is unusable or holds no range, the
+    // blocklist in force then unchanged. Returns the number of ranges (after merging).
+    std::size_t set_blocklist(const std::vector<std::string>& lists);
+    // The ranges in one such list (after merging); throws Error as set_blocklist does.
+    static std::size_t check_blocklist(const std::string& list);
+    // PEX (Settings::pex) on or off for the peers that connect from now on. false once
+    // the session stopped.
+    bool set_pex(bool on);
     // Changes Settings::encryption for the connections made or accepted from now on (open
     // connections keep what they negotiated). false once the session stopped.
     bool set_encryption(Encryption policy);

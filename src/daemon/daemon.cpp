@@ -60,7 +60,9 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
     load_session_settings();
     load_queue_settings();
     load_totals();
+    load_blocklist_settings();
     session_ = std::make_unique<piecewise::Session>(cfg_.settings);
+    apply_blocklist();
     apply_groups();
     std::vector<std::string> queue_order;
     auto holds = startup_holds(rows, queue_order);

@@ -41,6 +41,16 @@ struct DaemonConfig {
     std::string download_root;
 };
 
+// session-get's blocklist-url, blocklist-enabled and blocklist-size (rules in force).
+struct BlocklistInfo {
+    std::string url;
+    bool enabled = false;
+    std::size_t size = 0;
+};
+
+// The largest blocklist blocklist-update downloads (compressed or not).
+constexpr std::uint64_t max_blocklist_download = 64u << 20;
+
 // Transmission's file lists (torrent-add, torrent-set): indices of the torrent's files as
 // torrent-get lists them. A list that is present but empty means every file.
 struct FileList {
@@ -177,6 +187,23 @@ class Daemon {
     bool start_added_torrents();
     void set_start_added_torrents(bool on);
 
+    // daemon_blocklist.cpp. Two lists make the IP blocklist while blocklist-enabled is on
+    // (as the files of transmission-daemon's blocklists directory): the --blocklist file
+    // (Settings::blocklist_file, read again at each change) and the list blocklist-update
+    // downloaded, kept as blocklist.bin in the state directory. --blocklist turns
+    // blocklist-enabled on at start. Each setter is committed to the store first.
+    BlocklistInfo blocklist();
+    void set_blocklist_url(const std::string& url);
+    // Applies the lists (on) or drops the blocklist (off); throws piecewise::Error when a
+    // list is unusable (the setting is then unchanged).
+    void set_blocklist_enabled(bool on);
+    // The downloaded list replaced by `data` (any format Session::set_blocklist takes):
+    // in force at once while enabled, then saved. Throws piecewise::Error for a bad list or
+    // a failed write, the old list then still in force. Returns the rules in force.
+    std::size_t update_blocklist(const std::string& data);
+    // pex-enabled: Session::set_pex, stored.
+    void set_pex(bool on);
+
     // daemon_location.cpp: torrent-set-location and torrent-rename-path. `dir` as
     // check_dir() takes it. The move goes on in the background: the new location is
     // committed once the engine finished it (see persist_moves()); the target is recorded
@@ -215,6 +242,15 @@ class Daemon {
     void persist_moves();  // housekeeping, with mu_ held: records finished moves
     std::map<piecewise::TorrentId, std::string> pending_moves_;  // id -> target
     std::map<piecewise::TorrentId, std::vector<std::pair<std::string, std::string>>> renames_;
+
+    // daemon_blocklist.cpp (with mu_ held)
+    BlocklistInfo blocklist_;
+    void load_blocklist_settings();  // before the session starts
+    void apply_blocklist();          // after it started: the stored downloaded list
+    // The lists in force when enabled: the --blocklist file's bytes, then `downloaded`
+    // (empty: none). Throws piecewise::Error.
+    std::vector<std::string> blocklist_lists(const std::string& downloaded) const;
+    std::string blocklist_path() const;
 
     // daemon_settings.cpp
     std::map<piecewise::TorrentId, TorrentExtras> extras_;

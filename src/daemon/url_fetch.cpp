@@ -24,6 +24,14 @@ bool is_http_url(std::string_view s) {
     return starts("http://") || starts("https://");
 }
 
+std::string check_cookies(std::string_view c) {
+    if (c.size() > max_cookies_length)
+        return "cookies longer than " + std::to_string(max_cookies_length) + " bytes";
+    for (char ch : c)
+        if (ch == '\r' || ch == '\n' || ch == '\0') return "cookies must not hold CR, LF or NUL";
+    return {};
+}
+
 std::string fetch_torrent_url(const std::string& url, const UrlFetchOptions& o) {
     // Never echo more than a line of what the client sent.
     const std::string shown = url.size() > 200 ? url.substr(0, 200) + "..." : url;
@@ -43,7 +51,7 @@ std::string fetch_torrent_url(const std::string& url, const UrlFetchOptions& o) 
         asio::co_spawn(io,
                        tracker::http_tracker_get(url, "", o.timeout,
                                                  tracker::TlsSettings{o.ca_file, o.verify_tls},
-                                                 o.bind_interface, via, o.max_bytes),
+                                                 o.bind_interface, via, o.max_bytes, o.cookies),
                        [&](std::exception_ptr e, tracker::HttpTrackerReply r) {
                            if (e)
                                error = "internal error";

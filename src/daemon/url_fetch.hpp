@@ -22,7 +22,16 @@ struct UrlFetchOptions {
     std::string ca_file;         // Settings::tracker_ca_file
     bool verify_tls = true;      // Settings::tracker_verify_tls
     std::string bind_interface;  // Settings::bind_interface
+    // torrent-add's `cookies` ("name=value; name2=value2"), sent as the Cookie header;
+    // checked by check_cookies.
+    std::string cookies;
 };
+
+// The longest `cookies` value taken.
+constexpr std::size_t max_cookies_length = 8192;
+// Empty when `c` may be sent as a Cookie header (no CR, LF or NUL, at most
+// max_cookies_length bytes), else the reason.
+std::string check_cookies(std::string_view c);
 
 // True for the URLs fetch_torrent_url takes (scheme http or https, any case).
 bool is_http_url(std::string_view s);
@@ -31,5 +40,9 @@ bool is_http_url(std::string_view s);
 // URL: "cannot fetch URL ...: HTTP 404 Not Found", "...: connect: Connection refused",
 // "...: larger than 10 MiB", "...: timed out".
 std::string fetch_torrent_url(const std::string& url, const UrlFetchOptions& o);
+// The same for any file (blocklist-update): "cannot fetch URL ..." as above.
+inline std::string fetch_url(const std::string& url, const UrlFetchOptions& o) {
+    return fetch_torrent_url(url, o);
+}
 
 }  // namespace pw::daemon

@@ -329,3 +329,48 @@ bool Session::set_trackers(TorrentId id, std::vector<std::vector<std::string>> t
 }
 
 }  // namespace piecewise
+
+namespace piecewise {
+
+std::size_t Session::check_blocklist(const std::string& list) {
+    auto r = pw::filter::parse_blocklist(list);
+    if (!r.error.empty()) throw Error("blocklist: " + r.error);
+    if (r.ranges.empty())
+        throw Error(fmt::format("blocklist: no IP range in it ({} of {} lines skipped)", r.skipped, r.lines));
+    return r.ranges.size();
+}
+
+std::size_t Session::set_blocklist(const std::vector<std::string>& lists) {
+    std::vector<pw::filter::Range4> v4;
+    std::vector<pw::filter::Range6> v6;
+    for (std::size_t i = 0; i < lists.size(); ++i) {
+        auto r = pw::filter::parse_blocklist(lists[i]);
+        if (!r.error.empty()) throw Error(fmt::format("blocklist {}: {}", i + 1, r.error));
+        if (r.ranges.empty())
+            throw Error(fmt::format("blocklist {}: no IP range in it ({} of {} lines skipped)", i + 1,
+                                    r.skipped, r.lines));
+        v4.insert(v4.end(), r.ranges.v4().begin(), r.ranges.v4().end());
+        v6.insert(v6.end(), r.ranges.v6().begin(), r.ranges.v6().end());
+    }
+    std::shared_ptr<const pw::filter::IpRanges> ranges;
+    if (!lists.empty()) ranges = std::make_shared<const pw::filter::IpRanges>(std::move(v4), std::move(v6));
+    std::size_t n = ranges ? ranges->size() : 0;
+    on_network(*impl_, impl_->stopped, [ranges](Impl& d) {
+        d.ctx.blocklist = ranges;
+        // Connected peers the new list blocks are closed now.
+        for (auto& [id, t] : d.torrents)
+            for (auto* p : t->live_peer_list())
+                if (d.ctx.blocked(p->peer_key.address())) p->close("blocked by the IP blocklist");
+        return true;
+    });
+    return n;
+}
+
+bool Session::set_pex(bool on) {
+    return on_network(*impl_, impl_->stopped, [on](Impl& d) {
+        d.ctx.settings.pex = on;
+        return true;
+    });
+}
+
+}  // namespace piecewise

@@ -93,12 +93,13 @@ struct Reply {
 // the reply into `reply`.
 template <class Stream>
 asio::awaitable<std::optional<std::string>> exchange(Stream& stream, const Target& t, Reply& reply,
-                                                     std::uint64_t body_limit) {
+                                                     std::uint64_t body_limit, const std::string& cookie) {
     http::request<http::empty_body> req{http::verb::get, t.path, 11};
     req.set(http::field::host, t.host_header);
     req.set(http::field::user_agent, "Piecewise/" PW_VERSION);
     req.set(http::field::accept_encoding, "identity");
     req.set(http::field::connection, "close");
+    if (!cookie.empty()) req.set(http::field::cookie, cookie);
     auto [wec, written] = co_await http::async_write(stream, req, use_tuple);
     (void)written;
     if (wec) co_return describe("send", wec);
@@ -162,7 +163,7 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
                                                   const std::optional<asio::ip::address>& bind,
                                                   const TlsSettings& tls, const std::string& device,
                                                   const proxy::ProxyConfig& proxy, Reply& reply,
-                                                  std::uint64_t body_limit) {
+                                                  std::uint64_t body_limit, const std::string& cookie) {
     std::shared_ptr<asio::ssl::context> ctx;
     if (t.tls) {
         if (auto err = co_await tls_client_context(tls, ctx)) co_return err;
@@ -183,7 +184,7 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
         if (auto err = co_await connect(stream, addresses, t.port, bind, device)) co_return err;
     }
     if (!t.tls) {
-        auto err = co_await exchange(stream, t, reply, body_limit);
+        auto err = co_await exchange(stream, t, reply, body_limit, cookie);
         beast::error_code ignored;
         stream.socket().shutdown(tcp::socket::shutdown_both, ignored);
         co_return err;
@@ -192,7 +193,7 @@ asio::awaitable<std::optional<std::string>> fetch(const Target& t, Clock::time_p
     // for: a peer that never answers close_notify cannot hold the request.
     TlsStream tls_stream(std::move(stream), *ctx);
     if (auto err = co_await tls_handshake(tls_stream, t.host, tls.verify)) co_return err;
-    co_return co_await exchange(tls_stream, t, reply, body_limit);
+    co_return co_await exchange(tls_stream, t, reply, body_limit, cookie);
 }
 
 }  // namespace
@@ -201,7 +202,7 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                                                    std::chrono::milliseconds timeout,
                                                    TlsSettings tls, std::string bind_device,
                                                    proxy::ProxyConfig via,
-                                                   std::uint64_t body_limit) {
+                                                   std::uint64_t body_limit, std::string cookie) {
     HttpTrackerReply out;
     try {
         const auto deadline = Clock::now() + timeout;
@@ -214,6 +215,8 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
             }
             current = *parsed;
         }
+        // The cookie goes to the URL's own host only, never to a redirect elsewhere.
+        const std::string first_host(current.host());
         std::optional<asio::ip::address> bind;
         if (!bind_ip.empty()) {
             beast::error_code ec;
@@ -231,8 +234,10 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                 co_return out;
             }
             Reply reply;
+            // Named, not a temporary inside co_await (g++ 12 destroys those twice).
+            const std::string hop_cookie = current.host() == first_host ? cookie : std::string();
             if (auto err = co_await fetch(target, deadline, bind, tls, bind_device, via, reply,
-                                          body_limit)) {
+                                          body_limit, hop_cookie)) {
                 out.failure_reason = *err;
                 co_return out;
             }

@@ -35,12 +35,15 @@ struct HttpTrackerReply {
 // absolute http:// or https:// URL from `bind_ip` (textual; empty: any), following up to
 // 5 redirects, all within `timeout`. A redirect from https to http is refused. Never
 // throws. A non-empty `bind_device` keeps the connection on that network interface.
-// A body longer than `body_limit` fails ("read: body limit exceeded").
+// A body longer than `body_limit` fails ("read: body limit exceeded"). A non-empty `cookie`
+// is sent as the Cookie header to the URL's host (not to a redirect to another host); the
+// caller checks it holds no CR or LF.
 boost::asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string bind_ip,
                                                           std::chrono::milliseconds timeout,
                                                           TlsSettings tls = {},
                                                           std::string bind_device = {},
                                                           proxy::ProxyConfig proxy = {},
-                                                          std::uint64_t body_limit = 2u << 20);
+                                                          std::uint64_t body_limit = 2u << 20,
+                                                          std::string cookie = {});
 
 }  // namespace pw::tracker

@@ -184,8 +184,9 @@ TEST_F(RpcTest, PortTestConnectsToTheOwnListenerOnly) {
 }
 
 TEST_F(RpcTest, UnsupportedAndBadInputAreErrorsNeverSuccess) {
-    EXPECT_NE(legacy_error("blocklist-update", "{}").find("not supported"), std::string::npos);
-    EXPECT_EQ(jrpc_error("blocklist_update", "{}"), -32601);
+    // No blocklist-url set: an error, not a pretended update.
+    EXPECT_NE(legacy_error("blocklist-update", "{}").find("blocklist-url is not set"), std::string::npos);
+    EXPECT_EQ(jrpc_error("blocklist_update", "{}"), -32602);
     EXPECT_EQ(jrpc_error("port_test", R"({"ip_protocol":"ipx"})"), -32602);
     EXPECT_EQ(jrpc_error("port_test", R"({"ip_protocol":4})"), -32602);
     EXPECT_EQ(jrpc_error("torrent_set", R"({"ids":[1],"seedRatioMode":1})"),

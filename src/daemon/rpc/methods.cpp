@@ -104,8 +104,7 @@ class Call {
         if (m == "free_space") return free_space();
         if (m == "torrent_set") return torrent_set();
         if (m == "port_test") return port_test_method();
-        if (m == "blocklist_update")
-            throw MethodError{ErrorCode::method_not_found, "blocklist-update is not supported"};
+        if (m == "blocklist_update") return blocklist_update();
         if (m == "torrent_set_location")
             return torrent_set_location(daemon_, req_.params, resolve_ids());
         if (m == "torrent_rename_path")
@@ -295,7 +294,7 @@ class Call {
     json::object torrent_add() {
         const auto& p = req_.params;
         // Options piecewise does not have yet are refused rather than ignored.
-        for (const char* unsupported : {"cookies", "sequential_download_from_piece"})
+        for (const char* unsupported : {"sequential_download_from_piece"})
             if (p.contains(unsupported))
                 bad_params(k(unsupported, KeyStyle::kebab) + " is not supported yet");
         AddRequest a;
@@ -306,10 +305,14 @@ class Call {
             bad_params("torrent-add needs filename or metainfo");
         a.download_dir = get_string(p, "download_dir");
         a.paused = get_bool(p, "paused", !daemon_.start_added_torrents());
+        std::string cookies = get_string(p, "cookies");
+        if (auto why = check_cookies(cookies); !why.empty()) bad_params(why);
         if (a.metainfo.empty() && is_http_url(a.filename)) {
             // Fetched here, on the RPC worker: bounded in time and size (url_fetch.hpp).
             try {
-                a.metainfo = fetch_torrent_url(a.filename, url_fetch_options(daemon_.config()));
+                auto o = url_fetch_options(daemon_.config());
+                o.cookies = cookies;
+                a.metainfo = fetch_torrent_url(a.filename, o);
             } catch (const piecewise::Error& e) {
                 throw MethodError{ErrorCode::http_error, e.what()};
             }
@@ -359,7 +362,10 @@ class Call {
         o[kk("cache_size_mb")] = s.cache_bytes >> 20;
         o[kk("start_added_torrents")] = daemon_.start_added_torrents();
         put_session_speed_fields(req_.dialect, o, daemon_.speed_limits());
-        o[kk("blocklist_enabled")] = !s.blocklist_file.empty();
+        auto bl = daemon_.blocklist();
+        o[kk("blocklist_enabled")] = bl.enabled;
+        o[kk("blocklist_url")] = bl.url;
+        o[kk("blocklist_size")] = static_cast<std::int64_t>(bl.size);
         o[kk("incomplete_dir_enabled")] = false;
         put_session_queue_fields(req_.dialect, o, daemon_.queue_settings());
         session_seed_values(daemon_, req_.dialect, o);
@@ -415,6 +421,21 @@ class Call {
                 peer_per_torrent = peer_limit_param(v, "peer-limit-per-torrent");
             } else if (name == "start_added_torrents") {
                 daemon_.set_start_added_torrents(get_bool(req_.params, "start_added_torrents", true));
+            } else if (name == "blocklist_url") {
+                if (!v.is_string()) bad_params("blocklist-url must be a string");
+                std::string url(v.get_string());
+                if (!url.empty() && !is_http_url(url))
+                    bad_params("blocklist-url must be an http:// or https:// URL");
+                if (url.size() > 4096) bad_params("blocklist-url is longer than 4096 bytes");
+                daemon_.set_blocklist_url(url);
+            } else if (name == "blocklist_enabled") {
+                try {
+                    daemon_.set_blocklist_enabled(get_bool(req_.params, "blocklist_enabled", true));
+                } catch (const piecewise::Error& e) {
+                    throw MethodError{ErrorCode::internal_error, e.what()};
+                }
+            } else if (name == "pex_enabled") {
+                daemon_.set_pex(get_bool(req_.params, "pex_enabled", true));
             } else if (name == "encryption") {
                 if (!v.is_string()) bad_params("encryption must be a string");
                 std::string_view e = v.get_string();
@@ -451,6 +472,26 @@ class Call {
             for (auto& [name, v] : req_.params) set_torrent_speed_key(req_.dialect, name, v, *l);
             daemon_.set_torrent_speed_limits(id, *l);
         }
+    }
+
+    // blocklist-update: fetches blocklist-url, replaces the downloaded list (kept in the
+    // state directory) and answers the number of rules in force.
+    json::object blocklist_update() {
+        auto bl = daemon_.blocklist();
+        if (bl.url.empty()) throw MethodError{ErrorCode::invalid_params, "blocklist-update: blocklist-url is not set"};
+        auto o = url_fetch_options(daemon_.config());
+        o.max_bytes = max_blocklist_download;
+        o.timeout = std::chrono::seconds(60);
+        std::size_t n = 0;
+        try {
+            std::string data = fetch_url(bl.url, o);
+            n = daemon_.update_blocklist(data);
+        } catch (const piecewise::Error& e) {
+            throw MethodError{ErrorCode::http_error, std::string("blocklist-update: ") + e.what()};
+        }
+        json::object out;
+        out[k("blocklist_size", KeyStyle::kebab)] = static_cast<std::int64_t>(n);
+        return out;
     }
 
     json::object session_stats() { return session_stats_result(req_.dialect, daemon_.stats()); }

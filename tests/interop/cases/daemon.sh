@@ -461,3 +461,29 @@ case_daemon_queue() {
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
     echo "PASS: download queue of 1: statuses 3/4, queue-move-top, completion order 1 3 2, 3 files identical, kept across restart"
 }
+
+# blocklist-update driven by transmission-remote: blocklist-url set over the RPC to a list an
+# HTTP server on 127.0.0.1 serves, `--blocklist-update` answers its size, session-get
+# reports url/enabled/size, and a restart keeps the downloaded list.
+case_daemon_blocklist() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    mkdir -p "$T/www"
+    printf 'a:10.1.0.0-10.1.0.255\nb:10.2.0.0-10.2.0.255\n' > "$T/www/list.p2p"
+    spawn "$T/http.log" "$PW_PY" -m http.server --bind 127.0.0.1 --directory "$T/www" 9094
+    local http_pid=$SPAWNED out
+    wait_alive "$http_pid" "$START_WAIT" port_listening 127.0.0.1 9094 || fail "http.server did not listen"
+    daemon_start
+    sl_rpc_call '{"method":"session-set","arguments":{"blocklist-url":"http://127.0.0.1:9094/list.p2p","blocklist-enabled":true}}' >/dev/null
+    out=$(remote --blocklist-update); [[ $out == *success* || $out == *2* ]] || fail "--blocklist-update: $out"
+    local sess='{"method":"session-get","arguments":{"fields":["blocklist-url","blocklist-enabled","blocklist-size"]}}'
+    out=$(sl_rpc_arg "$sess" "a['blocklist-enabled'], a['blocklist-size']")
+    [[ $out == "True 2" ]] || fail "session-get after --blocklist-update: $out"
+    remote -si | grep -qi blocklist || fail "-si shows no blocklist: $(remote -si)"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    daemon_start
+    out=$(sl_rpc_arg "$sess" "a['blocklist-enabled'], a['blocklist-size']")
+    [[ $out == "True 2" ]] || fail "session-get after restart: $out"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: transmission-remote --blocklist-update: 2 rules, kept across a restart"
+}
