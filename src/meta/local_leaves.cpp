@@ -8,17 +8,24 @@ namespace pw::meta {
 
 LocalVerdict local_verdict(const ReceivedLeaves& got, std::span<const Sha256Digest> proven) {
     LocalVerdict v;
+    auto padding_bad = [&](std::size_t b) { return b < got.padding_zero.size() && !got.padding_zero[b]; };
     if (!proven.empty()) {
         v.bad = bad_blocks(got, proven);
+        for (int b : v.bad) {
+            const auto i = static_cast<std::size_t>(b);
+            if (i < got.leaves.size() && (i >= proven.size() || got.leaves[i] != proven[i]))
+                v.leaf_differs.push_back(b);
+        }
     } else if (got.data_matches) {
         // Every data leaf is right: only non-zero padding can be bad.
         for (std::size_t b = 0; b < got.padding_zero.size(); ++b)
-            if (!got.padding_zero[b]) v.bad.push_back(static_cast<int>(b));
+            if (padding_bad(b)) v.bad.push_back(static_cast<int>(b));
     } else if (got.leaves.size() == 1) {
         // The one data block's leaf is pinned by the piece hash, and it does not match.
         v.bad.push_back(0);
+        v.leaf_differs.push_back(0);
         for (std::size_t b = 1; b < got.padding_zero.size(); ++b)
-            if (!got.padding_zero[b]) v.bad.push_back(static_cast<int>(b));
+            if (padding_bad(b)) v.bad.push_back(static_cast<int>(b));
     } else {
         return v;  // ask
     }

@@ -35,10 +35,13 @@ struct LocalVerdict {
     };
     Kind kind = Kind::ask;
     std::vector<int> bad;
+    std::vector<int> leaf_differs;  // those of `bad` whose data differs from the leaf (the
+                                    // others hold non-zero BEP 47 padding)
 };
 
 // The verdict on a failed piece from what it received (received_leaves) and, if not
-// empty, its leaf hashes proven earlier (exactly the piece's leaf count of them).
+// empty, its proven leaf hashes (exactly the piece's leaf count of them: kept from
+// earlier, or just received from a peer and proven).
 LocalVerdict local_verdict(const ReceivedLeaves& got, std::span<const Sha256Digest> proven);
 
 // Proven leaf hashes of pieces that failed, by piece, until they pass. Bounded: at most

@@ -436,8 +436,8 @@ private:
     void keep_failed_bytes(PartialPiece& pp, const std::shared_ptr<char[]>& data);
     // Frees the bad blocks of a failed piece whose partial holds its bytes, bans their
     // senders, and fetches only them again.
-    void narrow_to_blocks(PartialPiece& pp, const std::vector<int>& bad,
-                          const std::vector<tcp::endpoint>& senders, const meta::ReceivedLeaves& got);
+    void narrow_to_blocks(PartialPiece& pp, const meta::LocalVerdict& v,
+                          const std::vector<tcp::endpoint>& senders);
     // Asks the next peer. `busy`: every peer that could answer has its fill of our leaf
     // requests, or peers are still connecting or have not sent what they have (the check
     // waits); `none`: no peer left to ask.

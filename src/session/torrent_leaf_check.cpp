@@ -55,7 +55,7 @@ bool Torrent::narrow_failed_piece(int piece, const std::shared_ptr<char[]>& data
             break;
     }
     keep_failed_bytes(pit->second, data);
-    narrow_to_blocks(pit->second, v.bad, senders, got);
+    narrow_to_blocks(pit->second, v, senders);
     return true;
 }
 
@@ -85,17 +85,15 @@ void Torrent::keep_failed_bytes(PartialPiece& pp, const std::shared_ptr<char[]>&
     std::memcpy(pp.data.get(), data.get(), size);
 }
 
-void Torrent::narrow_to_blocks(PartialPiece& pp, const std::vector<int>& bad,
-                               const std::vector<tcp::endpoint>& senders,
-                               const meta::ReceivedLeaves& got) {
+void Torrent::narrow_to_blocks(PartialPiece& pp, const meta::LocalVerdict& v,
+                               const std::vector<tcp::endpoint>& senders) {
     const int piece = pp.piece;
     // Only the bad blocks go back to the pool; the hash restarts over the blocks kept.
-    // A bad block whose padding is zeros is bad by its leaf hash; else (at least) by its padding.
-    std::map<tcp::endpoint, bool> liars;  // sender -> one of its blocks' leaf hash differs
+    std::map<tcp::endpoint, bool> liars;  // sender -> one of its blocks' data differs from its leaf
     std::int64_t bytes = 0;
-    for (int b : bad) {
+    for (int b : v.bad) {
         const auto i = static_cast<std::size_t>(b);
-        const bool by_leaf = i >= got.padding_zero.size() || got.padding_zero[i];
+        const bool by_leaf = std::find(v.leaf_differs.begin(), v.leaf_differs.end(), b) != v.leaf_differs.end();
         if (i < senders.size() && senders[i] != tcp::endpoint()) liars[senders[i]] |= by_leaf;
         pp.state[i] = PartialPiece::free_block;
         pp.senders[i] = tcp::endpoint();
@@ -105,7 +103,7 @@ void Torrent::narrow_to_blocks(PartialPiece& pp, const std::vector<int>& bad,
     // The blocks kept are hashed again one at a time as the missing ones arrive (store_block).
     pp.hasher = std::make_unique<meta::PieceHasher>(meta_, piece);
     pp.hashed_blocks = 0;
-    pp.free_hint = bad.front();
+    pp.free_hint = v.bad.front();
     pp.hashing = false;
     open_partials_.insert(piece);
     ++endgame_epoch_;
@@ -246,17 +244,16 @@ bool Torrent::handle_leaf_answer(PeerConnection& p, const wire::HashRequest& req
     }
     // Proven leaves stay true: a later failure of this piece is judged by them at once.
     proven_leaves_.put(piece, std::vector<Sha256Digest>(leaves.begin(), leaves.end()));
-    const auto bad = meta::bad_blocks(lc.got, leaves);
-    if (bad.empty()) {
+    const meta::LocalVerdict v = meta::local_verdict(lc.got, leaves);
+    if (v.kind != meta::LocalVerdict::Kind::blocks) {
         // Every block matches its leaf: a hybrid whose v1 hash disagrees with its v2 tree.
         leaf_check_failed(piece);
         ask_waiting_leaf_checks();
         return true;
     }
     const std::vector<tcp::endpoint> senders = std::move(lc.senders);
-    const meta::ReceivedLeaves got = std::move(lc.got);
     leaf_checks_.erase(it);
-    narrow_to_blocks(pit->second, bad, senders, got);
+    narrow_to_blocks(pit->second, v, senders);
     ask_waiting_leaf_checks();
     return true;
 }

@@ -75,6 +75,7 @@ TEST_P(LocalLeaves, OneDataBlockIsPinnedByThePieceHash) {
         auto v = local_verdict(received_leaves(m_, piece, bytes), {});
         EXPECT_EQ(v.kind, LocalVerdict::Kind::blocks) << piece;
         EXPECT_EQ(v.bad, std::vector<int>{0});
+        EXPECT_EQ(v.leaf_differs, std::vector<int>{0});
         if (hybrid()) {
             // The hybrid's piece runs on in padding: a non-zero pad byte too.
             ASSERT_EQ(bytes.size(), static_cast<std::size_t>(m_.piece_length));
@@ -82,6 +83,7 @@ TEST_P(LocalLeaves, OneDataBlockIsPinnedByThePieceHash) {
             v = local_verdict(received_leaves(m_, piece, bytes), {});
             EXPECT_EQ(v.kind, LocalVerdict::Kind::blocks);
             EXPECT_EQ(v.bad, (std::vector<int>{0, 3}));
+            EXPECT_EQ(v.leaf_differs, std::vector<int>{0});  // block 3: padding only
         }
     }
 }
@@ -101,6 +103,7 @@ TEST_P(LocalLeaves, MatchingDataLeavesOnlyPaddingToBlame) {
     auto v = local_verdict(got, {});
     EXPECT_EQ(v.kind, LocalVerdict::Kind::blocks);
     EXPECT_EQ(v.bad, (std::vector<int>{0, 1}));
+    EXPECT_TRUE(v.leaf_differs.empty());  // block 0's data is right, its padding is not
 }
 
 TEST_P(LocalLeaves, SeveralDataBlocksNeedLeavesFromAPeerUnlessProvenBefore) {
@@ -117,6 +120,7 @@ TEST_P(LocalLeaves, SeveralDataBlocksNeedLeavesFromAPeerUnlessProvenBefore) {
     v = local_verdict(got, leaves);
     EXPECT_EQ(v.kind, LocalVerdict::Kind::blocks);
     EXPECT_EQ(v.bad, std::vector<int>{2});
+    EXPECT_EQ(v.leaf_differs, std::vector<int>{2});
     // Proven leaves and blocks that all match them: nothing to blame block by block.
     EXPECT_EQ(local_verdict(received_leaves(m_, piece, piece_bytes(piece)), leaves).kind,
               LocalVerdict::Kind::data_sound);
