@@ -46,6 +46,11 @@ ReceivedLeaves received_leaves(const Metainfo& m, int piece, std::string_view da
     got.padding_zero.resize(nblocks, true);
     for (std::size_t i = data_len; i < data.size(); ++i)
         if (data[i] != 0) got.padding_zero[i / kMerkleBlock] = false;
+    if (piece >= 0 && static_cast<std::size_t>(piece) < m.piece_hashes_v2.size() && shape.leaves > 0 &&
+        got.leaves.size() <= static_cast<std::size_t>(shape.leaves))
+        got.data_matches =
+            merkle_root(got.leaves, static_cast<std::uint64_t>(shape.leaves), 0) ==
+            m.piece_hashes_v2[static_cast<std::size_t>(piece)];
     return got;
 }
 
@@ -76,37 +81,68 @@ std::vector<Sha256Digest> piece_leaf_hashes(const Metainfo& m, int piece, std::s
 
 std::optional<std::vector<Sha256Digest>> leaf_proof(std::span<const Sha256Digest> leaves,
                                                     const MerkleTree* upper,
-                                                    std::uint64_t piece_in_file,
+                                                    std::uint64_t first_piece,
                                                     std::uint64_t leaves_per_piece,
                                                     std::uint64_t index, std::uint64_t count,
                                                     int proof_layers) {
     const auto per = leaves_per_piece;
-    if (per < 2 || (per & (per - 1)) != 0 || leaves.size() != per) return std::nullopt;
-    if (count < 2 || (count & (count - 1)) != 0 || count > per || index % count != 0)
-        return std::nullopt;
-    if (index / per != piece_in_file) return std::nullopt;
+    auto pow2 = [](std::uint64_t n) { return n != 0 && (n & (n - 1)) == 0; };
+    if (per < 2 || !pow2(per) || leaves.empty() || leaves.size() % per != 0) return std::nullopt;
+    const std::uint64_t n = leaves.size() / per;  // pieces given
+    if (!pow2(n) || first_piece % n != 0) return std::nullopt;
+    if (count < 2 || !pow2(count) || index % count != 0) return std::nullopt;
+    // The run lies inside the pieces given.
+    const std::uint64_t begin = first_piece * per;
+    if (index < begin || count > n * per || index - begin > n * per - count) return std::nullopt;
     const int k = log2_exact(per);  // the piece layer
     if (upper && upper->base_level() != k) return std::nullopt;
-    if (upper && piece_in_file >= upper->width(k)) return std::nullopt;
-    if (!upper && piece_in_file != 0) return std::nullopt;
+    if (upper && (first_piece >= upper->width(k) || n > upper->width(k) - first_piece))
+        return std::nullopt;
+    if (!upper && (first_piece != 0 || n != 1)) return std::nullopt;
     const int root_level = upper ? upper->root_level() : k;
     if (proof_layers < 0 || proof_layers >= root_level) return std::nullopt;
-    const MerkleTree piece_tree(leaves, 0);
-    const std::uint64_t in_piece = index - piece_in_file * per;
-    std::vector<Sha256Digest> out(leaves.begin() + static_cast<std::ptrdiff_t>(in_piece),
-                                  leaves.begin() + static_cast<std::ptrdiff_t>(in_piece + count));
+    const MerkleTree given(leaves, 0);  // n * per leaves: no padding added
+    const int top = given.root_level();  // the pieces' common subtree
+    const std::uint64_t in_given = index - begin;
+    std::vector<Sha256Digest> out(leaves.begin() + static_cast<std::ptrdiff_t>(in_given),
+                                  leaves.begin() + static_cast<std::ptrdiff_t>(in_given + count));
     int level = log2_exact(count);
     std::uint64_t at = index / count;  // node of the run's subtree at `level`, in the file
     for (int p = level - 1; p < proof_layers; ++p) {
         const std::uint64_t sib = at ^ 1;
-        if (level < k)
-            out.push_back(piece_tree.node(level, sib - piece_in_file * (per >> level)));
+        if (level < top)
+            out.push_back(given.node(level, sib - (begin >> level)));
         else
             out.push_back(upper->node(level, sib));
         at /= 2;
         ++level;
     }
     return out;
+}
+
+std::optional<LeafServePlan> leaf_serve_plan(const Metainfo& m, const V2Span& span,
+                                             std::uint64_t index, std::uint64_t count,
+                                             int proof_layers) {
+    if (span.num_pieces < 1 || span.length <= 0) return std::nullopt;
+    const auto per = static_cast<std::uint64_t>(piece_leaves(span.length, m.piece_length));
+    if (per < 2) return std::nullopt;  // one leaf per piece: no leaf run lies in a piece
+    auto pow2 = [](std::uint64_t n) { return n != 0 && (n & (n - 1)) == 0; };
+    if (count < 2 || !pow2(count) || index % count != 0) return std::nullopt;
+    const std::uint64_t layer_pieces = next_pow2(static_cast<std::uint64_t>(span.num_pieces));
+    const int root_level = log2_exact(per) + log2_exact(layer_pieces);
+    if (proof_layers < 0 || proof_layers >= root_level) return std::nullopt;
+    if (count > per && count > kMaxLeafRun) return std::nullopt;
+    LeafServePlan plan;
+    plan.leaves_per_piece = per;
+    plan.run_pieces = count > per ? count / per : 1;
+    plan.first_in_file = index / per;
+    if (plan.first_in_file >= layer_pieces || plan.run_pieces > layer_pieces - plan.first_in_file)
+        return std::nullopt;  // past the layer
+    const auto real = static_cast<std::uint64_t>(span.num_pieces);
+    if (plan.first_in_file >= real) return std::nullopt;  // only padding: no piece of ours
+    plan.read_pieces = static_cast<int>(std::min(plan.run_pieces, real - plan.first_in_file));
+    plan.first_piece = span.first_piece + static_cast<int>(plan.first_in_file);
+    return plan;
 }
 
 }  // namespace pw::meta

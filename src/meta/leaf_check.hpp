@@ -40,10 +40,13 @@ bool leaves_prove_piece(const Metainfo& m, int piece, std::span<const Sha256Dige
 
 // What bad_blocks needs of a received piece: the leaf hash of each block's data part
 // (blocks that hold file data only) and whether each block's hybrid padding part (BEP 47)
-// is zeros. Hashes the whole piece: computed on the disk pool with the piece check.
+// is zeros; and whether those leaves, with the zero leaves past the file's end, hash to
+// the piece's v2 hash (then every data block is right). Hashes the whole piece: computed
+// on the disk pool with the piece check.
 struct ReceivedLeaves {
     std::vector<Sha256Digest> leaves;
     std::vector<bool> padding_zero;  // one per block
+    bool data_matches = false;
 };
 ReceivedLeaves received_leaves(const Metainfo& m, int piece, std::string_view data);
 
@@ -59,17 +62,43 @@ std::vector<int> bad_blocks(const Metainfo& m, int piece, std::string_view data,
 // file's data in the piece, then zero hashes up to the piece's leaf count.
 std::vector<Sha256Digest> piece_leaf_hashes(const Metainfo& m, int piece, std::string_view data);
 
-// The hashes of a `hashes` answer to a base-0 request whose run lies inside one piece:
-// `leaves` that piece's leaf hashes (piece_leaf_hashes), `upper` the file's tree from the
-// piece layer up (null for a file of one piece), `piece_in_file` the piece's place in its
-// file, `leaves_per_piece` its leaf count. Same answer as merkle_proof() on the file's
-// whole tree; nullopt for what that would refuse or what lies outside the piece.
+// The hashes of a `hashes` answer to a base-0 request from the leaf hashes of the pieces
+// its run covers: `leaves` those of `n` consecutive pieces of one file (n a power of two,
+// n * leaves_per_piece of them, piece_leaf_hashes of each; pieces past the file's end,
+// inside its padded layer, are zero hashes), the first of them `first_piece` of the file
+// (a multiple of n); `upper` the file's tree from the piece layer up (null for a file of
+// one piece). Uncles below the pieces' common subtree come from `leaves`, the others from
+// `upper`. Same answer as merkle_proof() on the file's whole tree; nullopt for what that
+// would refuse or for a run that leaves the pieces given.
 std::optional<std::vector<Sha256Digest>> leaf_proof(std::span<const Sha256Digest> leaves,
                                                     const MerkleTree* upper,
-                                                    std::uint64_t piece_in_file,
+                                                    std::uint64_t first_piece,
                                                     std::uint64_t leaves_per_piece,
                                                     std::uint64_t index, std::uint64_t count,
                                                     int proof_layers);
+
+// The longest run of leaves served across pieces: BEP 52 says a request SHOULD NOT ask
+// for more than 512 hashes, and such a run is read from the disk and hashed (8 MiB).
+inline constexpr std::uint64_t kMaxLeafRun = 512;
+
+// What answering a base-0 hash request for the file of `span` takes: the pieces its run
+// covers. A run inside one piece needs that piece; a longer one (at most kMaxLeafRun
+// leaves, BEP 52 allows runs of any power of two) needs every piece it covers, of which
+// those past the file's end (inside its padded layer) are zero leaves and not read.
+// nullopt when the run is not a valid request for this file's tree (misaligned, past the
+// layer, a proof reaching the root: what merkle_proof would refuse), covers no piece of
+// the file, or is longer than kMaxLeafRun across pieces. Whether we have the pieces is the
+// caller's to check.
+struct LeafServePlan {
+    int first_piece = 0;               // torrent index of the first piece to read
+    int read_pieces = 0;               // pieces of the file to read, from first_piece
+    std::uint64_t first_in_file = 0;   // the run's first piece, counted in its file
+    std::uint64_t run_pieces = 1;      // pieces the run covers, padding included
+    std::uint64_t leaves_per_piece = 0;
+};
+std::optional<LeafServePlan> leaf_serve_plan(const Metainfo& m, const V2Span& span,
+                                             std::uint64_t index, std::uint64_t count,
+                                             int proof_layers);
 
 // The file span of a piece of a v2 or hybrid torrent; null when none holds it.
 const V2Span* span_of_piece(const Metainfo& m, int piece);

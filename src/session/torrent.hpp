@@ -25,6 +25,7 @@
 
 #include "crypto/sha1.hpp"
 #include "meta/leaf_check.hpp"
+#include "meta/local_leaves.hpp"
 #include "meta/merkle.hpp"
 #include "meta/metainfo.hpp"
 #include "meta/piece_hasher.hpp"
@@ -424,10 +425,19 @@ private:
         Clock::time_point deadline{};          // for its answer, or for a peer to be free
         bool waiting = false;                  // for a peer to be free
     };
-    // Starts narrowing a failed piece (its bytes in `data`); false when it cannot be (one
-    // leaf, no v2 peer to ask), and the caller blames the whole piece.
+    // Narrows a failed piece (its bytes in `data`) to its bad blocks: at once when its
+    // leaves are known here (meta/local_leaves.hpp), else by asking a peer. False when it
+    // cannot be (its blocks all match, no v2 peer to ask): the caller blames the whole piece.
+    bool narrow_failed_piece(int piece, const std::shared_ptr<char[]>& data, meta::ReceivedLeaves got,
+                             std::vector<Sha1Digest> block_hashes, std::vector<tcp::endpoint> senders);
     bool start_leaf_check(int piece, const std::shared_ptr<char[]>& data, meta::ReceivedLeaves got,
                           std::vector<Sha1Digest> block_hashes, std::vector<tcp::endpoint> senders);
+    // The partial of a failed piece takes its bytes back (they went to the disk pool).
+    void keep_failed_bytes(PartialPiece& pp, const std::shared_ptr<char[]>& data);
+    // Frees the bad blocks of a failed piece whose partial holds its bytes, bans their
+    // senders, and fetches only them again.
+    void narrow_to_blocks(PartialPiece& pp, const meta::LocalVerdict& v,
+                          const std::vector<tcp::endpoint>& senders);
     // Asks the next peer. `busy`: every peer that could answer has its fill of our leaf
     // requests, or peers are still connecting or have not sent what they have (the check
     // waits); `none`: no peer left to ask.
@@ -443,6 +453,7 @@ private:
     // disk pool; false when it is not such a request (the caller rejects it).
     bool serve_leaf_hashes(PeerConnection& p, const wire::HashRequest& req);
     std::map<int, LeafCheck> leaf_checks_;
+    meta::ProvenLeaves proven_leaves_;  // of failed pieces, until they pass
     int leaf_reads_ = 0;  // leaf hash requests being read from disk now
     // torrent_web_seed.cpp: web seeds (BEP 19), see session/web_seed_state.hpp.
     struct WebRun;

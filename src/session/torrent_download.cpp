@@ -439,8 +439,9 @@ void Torrent::piece_complete(PartialPiece& pp) {
                 block_hashes.push_back(
                     crypto::sha1(std::string_view(data.get() + begin, static_cast<std::size_t>(len))));
             }
-            // BEP 52: the blocks' leaf hashes, to compare with a peer's once it sends them.
-            if (meta::leaf_request(meta_, piece))
+            // BEP 52: the blocks' leaf hashes, to judge them by (meta/local_leaves.hpp) or
+            // to compare with a peer's once it sends them.
+            if (!meta_.piece_hashes_v2.empty() && meta::span_of_piece(meta_, piece))
                 got = meta::received_leaves(meta_, piece,
                                             std::string_view(data.get(), static_cast<std::size_t>(size)));
         }
@@ -470,7 +471,7 @@ void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
                                                   piece, involved.size()));
         if (state_ != TorrentState::error && !stopping_) {
             // BEP 52: the piece stays while its leaf hashes are fetched to find the bad blocks.
-            if (data && got && start_leaf_check(piece, data, std::move(*got), block_hashes, senders))
+            if (data && got && narrow_failed_piece(piece, data, std::move(*got), block_hashes, senders))
                 return;
             cache_used_ -= meta_.piece_size(piece);
             partials_.erase(piece);
@@ -490,6 +491,7 @@ void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
     for (auto& l : liars) ban(l, "sent corrupt data (smart-ban)");
     if (ok) {
         failed_blocks_.erase(piece);
+        proven_leaves_.erase(piece);
         on_have_piece(piece);
         // The cache has room again: peers that ran dry can ask for more.
         for (auto& q : std::vector(peers_)) request_more(*q);

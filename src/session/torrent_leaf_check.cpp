@@ -1,18 +1,24 @@
 // BEP 52 block-level blame for a v2 or hybrid piece that failed its hash check. Instead
-// of blaming every peer that sent part of the piece, the piece's leaf hashes (one per
-// 16 KiB block) are asked of a v2 peer with a `hash request` for base layer 0, proven
-// against the piece-layer hash we trust, and each received block is compared to its
-// leaf (the blocks' own leaf hashes come with the failed check from the disk pool, so the
-// network thread hashes no piece data): exactly the senders of the bad blocks are banned, the good blocks are kept and
-// only the bad ones are downloaded again. A peer whose hashes do not prove out is banned
-// too. At most two such requests are outstanding per peer (a check waits up to 10 s for a
-// peer with room, or for peers still connecting or yet to send their bitfield), each is
-// given 10 s, three peers are tried; then, or when no v2 peer has the piece, it is blamed
-// as a whole (torrent_download.cpp) as before.
+// of blaming every peer that sent part of the piece, each received block is compared to
+// its leaf hash (the blocks' own leaf hashes come with the failed check from the disk
+// pool, so the network thread hashes no piece data): exactly the senders of the bad
+// blocks are banned, the good blocks are kept and only the bad ones are downloaded again.
 //
-// The other side is here too: leaf hash requests for a piece we have are answered by
-// reading it on the disk pool and hashing its blocks (meta/leaf_check.hpp), at most two
-// per peer and eight per torrent at a time; anything else is rejected.
+// Where the leaves are known without a peer (meta/local_leaves.hpp: leaves proven for
+// this piece before, a data part that matches the piece hash so only padding can be bad,
+// a piece of one data block) the piece is narrowed at once. Otherwise they are asked of a
+// v2 peer with a `hash request` for base layer 0 and proven against the piece-layer hash
+// we trust; proven leaves are kept until the piece passes. A peer whose hashes do not
+// prove out is banned. At most two such requests are outstanding per peer (a check waits
+// up to 10 s for a peer with room, or for peers still connecting or yet to send their
+// bitfield), each is given 10 s, three peers are tried; then, or when no v2 peer has the
+// piece, it is blamed as a whole (torrent_download.cpp) as before.
+//
+// The other side is here too: leaf hash requests are answered by reading the pieces
+// their run covers on the disk pool and hashing their blocks (meta/leaf_check.hpp): a run
+// inside one piece we have, or a run of up to 512 leaves over several pieces, all of
+// which we have; at most two reads per peer and eight per torrent at a time; anything
+// else is rejected.
 #include <fmt/format.h>
 
 #include <boost/asio/post.hpp>
@@ -33,6 +39,26 @@ constexpr int max_reads_per_peer = 2;     // its leaf requests we are reading fo
 constexpr int max_reads = 8;              // all peers' together
 }  // namespace
 
+bool Torrent::narrow_failed_piece(int piece, const std::shared_ptr<char[]>& data,
+                                  meta::ReceivedLeaves got, std::vector<Sha1Digest> block_hashes,
+                                  std::vector<tcp::endpoint> senders) {
+    auto pit = partials_.find(piece);
+    if (pit == partials_.end() || leaf_checks_.count(piece)) return false;
+    const meta::LocalVerdict v = meta::local_verdict(got, proven_leaves_.find(piece));
+    switch (v.kind) {
+        case meta::LocalVerdict::Kind::ask:
+            return start_leaf_check(piece, data, std::move(got), std::move(block_hashes),
+                                    std::move(senders));
+        case meta::LocalVerdict::Kind::data_sound:
+            return false;  // every block matches: a hybrid whose halves disagree
+        case meta::LocalVerdict::Kind::blocks:
+            break;
+    }
+    keep_failed_bytes(pit->second, data);
+    narrow_to_blocks(pit->second, v, senders);
+    return true;
+}
+
 bool Torrent::start_leaf_check(int piece, const std::shared_ptr<char[]>& data,
                                meta::ReceivedLeaves got, std::vector<Sha1Digest> block_hashes,
                                std::vector<tcp::endpoint> senders) {
@@ -49,11 +75,46 @@ bool Torrent::start_leaf_check(int piece, const std::shared_ptr<char[]>& data,
         leaf_checks_.erase(piece);
         return false;
     }
-    // The partial keeps the piece's bytes (they went to the disk pool for the check).
-    const auto size = static_cast<std::size_t>(meta_.piece_size(piece));
-    pit->second.data.reset(new char[size]);
-    std::memcpy(pit->second.data.get(), data.get(), size);
+    keep_failed_bytes(pit->second, data);
     return true;
+}
+
+void Torrent::keep_failed_bytes(PartialPiece& pp, const std::shared_ptr<char[]>& data) {
+    const auto size = static_cast<std::size_t>(meta_.piece_size(pp.piece));
+    pp.data.reset(new char[size]);
+    std::memcpy(pp.data.get(), data.get(), size);
+}
+
+void Torrent::narrow_to_blocks(PartialPiece& pp, const meta::LocalVerdict& v,
+                               const std::vector<tcp::endpoint>& senders) {
+    const int piece = pp.piece;
+    // Only the bad blocks go back to the pool; the hash restarts over the blocks kept.
+    std::map<tcp::endpoint, bool> liars;  // sender -> one of its blocks' data differs from its leaf
+    std::int64_t bytes = 0;
+    for (int b : v.bad) {
+        const auto i = static_cast<std::size_t>(b);
+        const bool by_leaf = std::find(v.leaf_differs.begin(), v.leaf_differs.end(), b) != v.leaf_differs.end();
+        if (i < senders.size() && senders[i] != tcp::endpoint()) liars[senders[i]] |= by_leaf;
+        pp.state[i] = PartialPiece::free_block;
+        pp.senders[i] = tcp::endpoint();
+        --pp.received_count;
+        bytes += block_length(piece, b);
+    }
+    // The blocks kept are hashed again one at a time as the missing ones arrive (store_block).
+    pp.hasher = std::make_unique<meta::PieceHasher>(meta_, piece);
+    pp.hashed_blocks = 0;
+    pp.free_hint = v.bad.front();
+    pp.hashing = false;
+    open_partials_.insert(piece);
+    ++endgame_epoch_;
+    ++failures_narrowed_;
+    ++ctx_.counters.failures_narrowed;
+    refetched_bytes_ += bytes;
+    ctx_.counters.refetched_bytes += static_cast<std::uint64_t>(bytes);
+    for (const auto& [l, data_bad] : liars)
+        ban(l, data_bad ? fmt::format("sent a corrupt block of piece {} (its BEP 52 leaf hash differs)", piece)
+                        : fmt::format("sent a block of piece {} whose BEP 47 padding is not zeros", piece));
+    for (auto& q : std::vector(peers_)) request_more(*q);
 }
 
 Torrent::LeafAsk Torrent::ask_leaf_hashes(int piece, LeafCheck& lc) {
@@ -181,9 +242,10 @@ bool Torrent::handle_leaf_answer(PeerConnection& p, const wire::HashRequest& req
         ask_waiting_leaf_checks();
         return true;
     }
-    PartialPiece& pp = pit->second;
-    const auto bad = meta::bad_blocks(lc.got, leaves);
-    if (bad.empty()) {
+    // Proven leaves stay true: a later failure of this piece is judged by them at once.
+    proven_leaves_.put(piece, std::vector<Sha256Digest>(leaves.begin(), leaves.end()));
+    const meta::LocalVerdict v = meta::local_verdict(lc.got, leaves);
+    if (v.kind != meta::LocalVerdict::Kind::blocks) {
         // Every block matches its leaf: a hybrid whose v1 hash disagrees with its v2 tree.
         leaf_check_failed(piece);
         ask_waiting_leaf_checks();
@@ -191,31 +253,8 @@ bool Torrent::handle_leaf_answer(PeerConnection& p, const wire::HashRequest& req
     }
     const std::vector<tcp::endpoint> senders = std::move(lc.senders);
     leaf_checks_.erase(it);
-    // Only the bad blocks go back to the pool; the hash restarts over the blocks kept.
-    std::set<tcp::endpoint> liars;
-    std::int64_t bytes = 0;
-    for (int b : bad) {
-        if (static_cast<std::size_t>(b) < senders.size()) liars.insert(senders[static_cast<std::size_t>(b)]);
-        pp.state[static_cast<std::size_t>(b)] = PartialPiece::free_block;
-        pp.senders[static_cast<std::size_t>(b)] = tcp::endpoint();
-        --pp.received_count;
-        bytes += block_length(piece, b);
-    }
-    // The blocks kept are hashed again one at a time as the missing ones arrive (store_block).
-    pp.hasher = std::make_unique<meta::PieceHasher>(meta_, piece);
-    pp.hashed_blocks = 0;
-    pp.free_hint = bad.front();
-    pp.hashing = false;
-    open_partials_.insert(piece);
-    ++endgame_epoch_;
-    ++failures_narrowed_;
-    ++ctx_.counters.failures_narrowed;
-    refetched_bytes_ += bytes;
-    ctx_.counters.refetched_bytes += static_cast<std::uint64_t>(bytes);
-    for (const auto& l : liars)
-        ban(l, fmt::format("sent a corrupt block of piece {} (its BEP 52 leaf hash differs)", piece));
+    narrow_to_blocks(pit->second, v, senders);
     ask_waiting_leaf_checks();
-    for (auto& q : std::vector(peers_)) request_more(*q);
     return true;
 }
 
@@ -228,17 +267,14 @@ bool Torrent::serve_leaf_hashes(PeerConnection& p, const wire::HashRequest& req)
             span = &s;
             break;
         }
-    if (!span) return false;
-    const auto per = static_cast<std::uint64_t>(meta::piece_leaves(span->length, meta_.piece_length));
-    if (per < 2 || req.length > per) return false;
-    const std::uint64_t in_file = req.index / per;
-    if (in_file >= static_cast<std::uint64_t>(span->num_pieces)) return false;
-    const int piece = span->first_piece + static_cast<int>(in_file);
-    if (!have_.get(piece) || storage_ == nullptr) return false;
+    if (!span || storage_ == nullptr) return false;
+    const auto plan = meta::leaf_serve_plan(meta_, *span, req.index, req.length,
+                                            static_cast<int>(req.proof_layers));
+    if (!plan) return false;
+    for (int i = 0; i < plan->read_pieces; ++i)
+        if (!have_.get(plan->first_piece + i)) return false;
     std::shared_ptr<const meta::MerkleTree> upper;
     if (span->num_pieces > 1 && !(upper = merkle_tree_for(req.pieces_root))) return false;
-    const int root_level = upper ? upper->root_level() : meta::log2_exact(per);
-    if (static_cast<int>(req.proof_layers) >= root_level) return false;
     if (p.leaf_reads >= max_reads_per_peer || leaf_reads_ >= max_reads) return false;
     ++p.leaf_reads;
     ++leaf_reads_;
@@ -246,18 +282,29 @@ bool Torrent::serve_leaf_hashes(PeerConnection& p, const wire::HashRequest& req)
     auto self = shared_from_this();
     auto conn = p.shared_from_this();
     auto storage = storage_;
-    const std::int64_t offset = std::int64_t(piece) * meta_.piece_length;
-    const auto size = static_cast<std::size_t>(meta_.piece_size(piece));
-    ctx_.disk.post([this, self, conn, storage, upper, req, piece, per, in_file, offset, size] {
-        std::string buf(size, '\0');
-        storage::StorageError err = storage->read(offset, buf.data(), size);
+    ctx_.disk.post([this, self, conn, storage, upper, req, plan = *plan] {
+        // The pieces one by one, each checked against its piece hash: what we serve is
+        // what we verified, and a changed file answers nothing.
+        std::vector<Sha256Digest> leaves;
+        leaves.reserve(static_cast<std::size_t>(plan.run_pieces * plan.leaves_per_piece));
+        std::string buf;
+        bool ok = true;
+        for (int i = 0; ok && i < plan.read_pieces; ++i) {
+            const int piece = plan.first_piece + i;
+            buf.assign(static_cast<std::size_t>(meta_.piece_size(piece)), '\0');
+            ok = !storage->read(std::int64_t(piece) * meta_.piece_length, buf.data(), buf.size());
+            if (!ok) break;
+            auto got = meta::piece_leaf_hashes(meta_, piece, buf);
+            ok = meta::leaves_prove_piece(meta_, piece, got);
+            leaves.insert(leaves.end(), got.begin(), got.end());
+        }
         std::optional<std::vector<Sha256Digest>> hashes;
-        if (!err) {
-            // What we serve is what we verified: a changed file answers nothing.
-            auto leaves = meta::piece_leaf_hashes(meta_, piece, buf);
-            if (meta::leaves_prove_piece(meta_, piece, leaves))
-                hashes = meta::leaf_proof(leaves, upper.get(), in_file, per, req.index, req.length,
-                                          static_cast<int>(req.proof_layers));
+        if (ok) {
+            // Pieces of the run past the file's end: zero leaves (BEP 52 padding).
+            leaves.resize(static_cast<std::size_t>(plan.run_pieces * plan.leaves_per_piece),
+                          Sha256Digest{});
+            hashes = meta::leaf_proof(leaves, upper.get(), plan.first_in_file, plan.leaves_per_piece,
+                                      req.index, req.length, static_cast<int>(req.proof_layers));
         }
         asio::post(ctx_.io, [self, conn, req, hashes = std::move(hashes)] {
             --self->disk_jobs_;

@@ -111,9 +111,10 @@ void Torrent::handle_hash_message(PeerConnection& p, const wire::Message& m) {
         return;
     }
 
-    // Answer from the piece layers, leaf layers from the disk (a piece we have, see
-    // torrent_leaf_check.cpp); reject what neither can give (files of one piece above
-    // their leaves, torrents known without their layers) and anything past a full send queue.
+    // Answer from the piece layers, leaf layers from the disk (the pieces a run covers,
+    // all of which we have, see torrent_leaf_check.cpp); reject what neither can give
+    // (files of one piece above their leaves, torrents known without their layers) and
+    // anything past a full send queue.
     constexpr std::size_t max_queue = 4u << 20;
     std::string out;
     std::optional<std::vector<Sha256Digest>> hashes;

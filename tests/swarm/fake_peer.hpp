@@ -33,6 +33,7 @@ public:
         bool bad_layer_hashes = false;
         int corrupt_block = -1;       // flip bytes only in this 16 KiB block of each piece
         bool v2 = false;              // set the BEP 52 bit in its handshake
+        bool corrupt_once = false;    // flip bytes in the first block it sends, and no other
     };
 
     FakePeer(const std::string& ip, pw::meta::Metainfo m, std::string payload, Behaviour b)
@@ -175,7 +176,8 @@ private:
             std::int64_t off = std::int64_t(index) * meta_.piece_length + begin;
             if (off + length > static_cast<std::int64_t>(payload_.size())) return;
             std::string data = payload_.substr(static_cast<std::size_t>(off), length);
-            if (b_.corrupt || (b_.corrupt_block >= 0 && begin == std::uint32_t(b_.corrupt_block) * 16384))
+            if (b_.corrupt || (b_.corrupt_block >= 0 && begin == std::uint32_t(b_.corrupt_block) * 16384) ||
+                (b_.corrupt_once && !corrupted_once_.exchange(true)))
                 for (std::size_t i = 0; i < data.size(); i += 997) data[i] = static_cast<char>(~data[i]);
             std::string msg;
             pw::wire::put_piece_header(msg, index, begin, length);
@@ -197,6 +199,7 @@ private:
     std::atomic<int> connections_{0};
     std::atomic<int> metadata_sent_{0};
     std::atomic<int> hashes_sent_{0};
+    std::atomic<bool> corrupted_once_{false};
     std::thread thread_;
 };
 

@@ -107,8 +107,8 @@ TEST_F(HashRequests, UnservableRequestsRejected) {
     ASSERT_TRUE(c.handshake(meta.info_hash, v2_reserved()));
     auto other_root = request(2, 0, 2, 0);
     other_root.pieces_root.bytes[0] ^= 1;
-    // Leaves wider than a piece, an unknown root, past the layer, a proof to the root.
-    for (auto req : {request(0, 0, 8, 0), other_root, request(2, 32, 2, 0),
+    // Leaves past their layer, an unknown root, past the layer, a proof to the root.
+    for (auto req : {request(0, 0, 256, 0), other_root, request(2, 32, 2, 0),
                      request(2, 0, 2, static_cast<std::uint32_t>(root_level - 2))}) {
         std::string out;
         pw::wire::put_hash_request(out, req);
@@ -207,40 +207,56 @@ TEST_F(HashRequests, PeerSendingBadLayerHashesIsBanned) {
     honest.stop();
 }
 
-// Leaf hashes (base layer 0) of a piece the seed has come back proven against its piece
-// hash; a run inside one piece with uncles up to below the root proves against the root.
+// Leaf hashes (base layer 0) come back read from the disk: a run inside one piece, with
+// uncles proving it against its piece hash or up to below the root; runs of several pieces
+// (BEP 52 allows any power of two; ours go up to 512 leaves), padding pieces past the
+// file's end included, and libtorrent's form of the request (one piece, proof layers
+// above the piece layer). Each answer equals the proof over the file's whole tree.
 TEST_F(HashRequests, LeafHashesServedFromTheDisk) {
     RawClient c("127.0.52.2", seed->listen_port());
     ASSERT_TRUE(c.ok());
     ASSERT_TRUE(c.handshake(meta.info_hash, v2_reserved()));
     const auto leaves = pw::meta::leaf_hashes(data);
-    for (auto [index, length, proof] : {std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>{8, 4, 1},
-                                        {72, 4, 1}, {2, 2, static_cast<std::uint32_t>(root_level - 1)}}) {
+    const pw::meta::MerkleTree whole(leaves, 0);
+    ASSERT_EQ(whole.root(), meta.files[0].pieces_root);
+    ASSERT_EQ(whole.root_level(), root_level);  // 7: 128 leaves, 32 pieces wide
+    const auto top = static_cast<std::uint32_t>(root_level - 1);
+    using Req = std::tuple<std::uint32_t, std::uint32_t, std::uint32_t>;
+    for (auto [index, length, proof] :
+         {Req{8, 4, 1}, Req{72, 4, 1}, Req{2, 2, top}, Req{8, 4, 3} /* libtorrent's: 2k-1 */,
+          Req{0, 8, 2}, Req{16, 16, top}, Req{64, 64, top}, Req{0, 128, top}, Req{32, 32, 4}}) {
         std::string out;
         auto req = request(0, index, length, proof);
         pw::wire::put_hash_request(out, req);
         ASSERT_TRUE(c.send(out));
         auto m = c.wait_for_id(static_cast<std::uint8_t>(pw::wire::MsgId::hashes));
-        ASSERT_TRUE(m) << index;
+        ASSERT_TRUE(m) << index << " " << length;
         pw::wire::HashesMsg hm;
         const char* why = nullptr;
         ASSERT_TRUE(pw::wire::decode_hashes(m->body, hm, why)) << why;
         EXPECT_EQ(hm.req, req);
         for (std::uint32_t i = 0; i < length; ++i)
             EXPECT_EQ(hm.hashes[i], index + i < leaves.size() ? leaves[index + i] : pw::Sha256Digest{});
-        if (proof + 1 == static_cast<std::uint32_t>(root_level)) {
+        auto want = pw::meta::merkle_proof(whole, 0, index, length, static_cast<int>(proof));
+        ASSERT_TRUE(want);
+        EXPECT_EQ(hm.hashes, *want) << index << " " << length;
+        if (proof == top) {
             EXPECT_TRUE(pw::meta::merkle_verify(meta.files[0].pieces_root, root_level, 0, index, length, hm.hashes));
-        } else {
-            EXPECT_TRUE(pw::meta::leaves_prove_piece(meta, static_cast<int>(index / 4),
-                                                     std::span(hm.hashes).first(length)));
         }
     }
-    // Leaves of a piece past the file, and a run wider than a piece, are rejected.
-    for (auto req : {request(0, 76, 4, 1), request(0, 0, 8, 2)}) {
+    // Leaves of a piece past the file, a run of padding pieces only, a run past the layer,
+    // a proof reaching the root: rejected.
+    for (auto req : {request(0, 76, 4, 1), request(0, 96, 32, 0), request(0, 0, 256, 0),
+                     request(0, 0, 8, static_cast<std::uint32_t>(root_level))}) {
         std::string out;
         pw::wire::put_hash_request(out, req);
         ASSERT_TRUE(c.send(out));
-        EXPECT_TRUE(c.wait_for_id(static_cast<std::uint8_t>(pw::wire::MsgId::hash_reject)));
+        auto m = c.wait_for_id(static_cast<std::uint8_t>(pw::wire::MsgId::hash_reject));
+        ASSERT_TRUE(m) << req.index << " " << req.length;
+        pw::wire::HashRequest back;
+        const char* why = nullptr;
+        ASSERT_TRUE(pw::wire::decode_hash_request(m->body, back, why)) << why;
+        EXPECT_EQ(back, req);
     }
 }
 

@@ -1,7 +1,8 @@
 // Web seeds (BEP 19) in whole downloads: from a web seed alone (single- and multi-file,
 // byte-identical), a corrupt web seed beside an honest peer (the download finishes, the
-// web seed is banned), and a busy web seed (503 with Retry-After is waited out). The HTTP
-// server runs in-process on 127.0.0.1 (http_file_server.hpp).
+// web seed is banned; in a piece both sent to, its bad block is found by smart-ban for v1
+// and by BEP 52 leaf hashes for a hybrid), and a busy web seed (503 with Retry-After is
+// waited out). The HTTP server runs in-process on 127.0.0.1 (http_file_server.hpp).
 #include <gtest/gtest.h>
 
 #include <boost/beast/http.hpp>
@@ -26,9 +27,10 @@ struct WebSeed : ::testing::Test {
     void TearDown() override { fs::remove_all(dir); }
 
     fs::path torrent(const fs::path& content, std::vector<std::string> web_seeds,
-                     std::int64_t piece = 32 << 10) {
+                     std::int64_t piece = 32 << 10, pw::meta::Format format = pw::meta::Format::v1) {
         pw::meta::CreateOptions o;
         o.piece_size = piece;
+        o.format = format;
         o.creation_date = 0;
         o.web_seeds = std::move(web_seeds);
         write_file(dir / "t.torrent", pw::meta::create_torrent(content, o));
@@ -183,6 +185,61 @@ TEST_F(WebSeed, MixedPieceBlamedByBlockHashes) {
     EXPECT_TRUE(has_event(log, piecewise::EventType::piece_failed, "2 peer(s)"));
     EXPECT_TRUE(has_event(log, piecewise::EventType::peer_banned, "smart-ban"));
     EXPECT_FALSE(has_event(log, piecewise::EventType::peer_banned, "127.0.0.2"));
+}
+
+TEST_F(WebSeed, MixedHybridPieceBlamedByLeafHashes) {
+    // As above for a hybrid torrent: each range brings one corrupt block and half of the
+    // next, and the honest Piecewise seed finishes the piece. The failed piece is narrowed
+    // by the seed's BEP 52 leaf hashes at once: the web seed's block is the bad one, the
+    // web seed is banned and never asked again, the peer is kept, only that block is
+    // fetched again, and the download finishes (libtorrent 2.0.8 bans both and stalls).
+    std::string data = random_bytes(2 << 20, 43);
+    write_file(dir / "seed" / "payload.bin", data);
+    HttpFileServer server(dir / "seed", [&](auto& s, const HttpFileServer::Request& req) {
+        std::string range(req[boost::beast::http::field::range]);
+        auto dash = range.find('-');
+        auto first = std::stoll(range.substr(6, dash - 6));
+        auto last = std::stoll(range.substr(dash + 1));
+        std::string body = data.substr(static_cast<std::size_t>(first),
+                                       static_cast<std::size_t>(last - first + 1));
+        std::string head = "HTTP/1.1 206 Partial Content\r\nContent-Range: bytes " +
+                           std::to_string(first) + "-" + std::to_string(last) + "/" +
+                           std::to_string(data.size()) +
+                           "\r\nContent-Length: " + std::to_string(body.size()) + "\r\n\r\n";
+        body.resize(std::min<std::size_t>(body.size(), 16384 + 8192));
+        body[100] ^= 0x01;
+        boost::system::error_code ec;
+        boost::asio::write(s, boost::asio::buffer(head + body), ec);
+        return false;
+    });
+    auto t = torrent(dir / "seed" / "payload.bin", {server.url("/payload.bin")}, 64 << 10,
+                     pw::meta::Format::hybrid);
+    Session seed(loopback("127.0.0.2", dir / "r-seed"));
+    auto seeding = params(t, dir / "seed", {}, true);
+    seeding.upload_limit = 256 << 10;
+    seed.add_torrent(seeding);
+    Session leech(loopback("127.0.0.3", dir / "r-leech"));
+    auto id = leech.add_torrent(params(t, dir / "dl", {endpoint("127.0.0.2", seed)}));
+    std::vector<piecewise::Event> log;
+    ASSERT_TRUE(wait_for([&] { return complete(leech, id); }, limit)) << dump(drain(leech, log));
+    EXPECT_EQ(read_file(dir / "dl" / "payload.bin"), data);
+    drain(leech, log);
+    EXPECT_TRUE(has_event(log, piecewise::EventType::peer_banned, "web seed " + server.url()))
+        << dump(log);
+    EXPECT_TRUE(has_event(log, piecewise::EventType::peer_banned, "leaf hash differs")) << dump(log);
+    EXPECT_TRUE(has_event(log, piecewise::EventType::piece_failed, "2 peer(s)")) << dump(log);
+    EXPECT_FALSE(has_event(log, piecewise::EventType::peer_banned, "127.0.0.2"));
+    auto st = leech.status(id);
+    ASSERT_TRUE(st);
+    EXPECT_EQ(st->banned_peers, 1);
+    ASSERT_GE(st->hash_failures, 1);
+    EXPECT_EQ(st->failures_narrowed, st->hash_failures);
+    // The web seed's blocks of each failed piece (at most two of its four), not the piece.
+    EXPECT_LE(st->refetched, std::int64_t(st->hash_failures) * 16384 * 2);
+    EXPECT_GT(seed.session_stats().hash_requests_served, 0u);
+    int after_ban = server.requests();
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(server.requests(), after_ban);
 }
 
 TEST_F(WebSeed, BusyWebSeedRetryAfterIsWaited) {

@@ -164,6 +164,83 @@ TEST_P(LeafCheck, LeafProofOfOnePieceEqualsTheWholeTreeProof) {
     }
 }
 
+// Every base-0 request for every file: the serving plan takes what the whole tree can
+// prove (and covers a piece of the file), the proof built from the leaves of the pieces
+// the plan names (zero leaves for padding pieces) equals the whole tree's, and a run of
+// padding pieces only is refused. Pieces given that do not hold the run are refused too.
+TEST_P(LeafCheck, LeafRunsAcrossPiecesEqualTheWholeTreeProof) {
+    int across = 0, padded = 0;
+    for (const auto& s : m_.v2_spans) {
+        const std::string& f = contents_[file_index(s.file)];
+        const auto per = static_cast<std::uint64_t>(piece_leaves(s.length, m_.piece_length));
+        const MerkleTree whole(leaf_hashes(f), 0);
+        ASSERT_EQ(whole.root(), m_.files[static_cast<std::size_t>(s.file)].pieces_root);
+        std::optional<MerkleTree> upper;
+        if (s.num_pieces > 1)
+            upper.emplace(std::span(m_.piece_hashes_v2).subspan(static_cast<std::size_t>(s.first_piece),
+                                                                 static_cast<std::size_t>(s.num_pieces)),
+                          log2_exact(per));
+        const std::uint64_t width = whole.width(0);
+        for (std::uint64_t count = 2; count <= 2 * width; count *= 2)
+            for (std::uint64_t index = 0; index < 2 * width; index += count)
+                for (int proof = 0; proof <= whole.root_level(); ++proof) {
+                    auto plan = leaf_serve_plan(m_, s, index, count, proof);
+                    auto want = per >= 2 ? merkle_proof(whole, 0, index, count, proof) : std::nullopt;
+                    const bool only_padding =
+                        per >= 2 && index / per >= static_cast<std::uint64_t>(s.num_pieces);
+                    ASSERT_EQ(plan.has_value(), want.has_value() && !only_padding)
+                        << s.file << " " << index << " " << count << " " << proof;
+                    if (!plan) continue;
+                    EXPECT_EQ(plan->leaves_per_piece, per);
+                    EXPECT_EQ(plan->first_in_file, index / per);
+                    EXPECT_EQ(plan->run_pieces, std::max<std::uint64_t>(1, count / per));
+                    EXPECT_EQ(plan->first_piece, s.first_piece + static_cast<int>(index / per));
+                    std::vector<Sha256Digest> leaves;
+                    for (int i = 0; i < plan->read_pieces; ++i) {
+                        auto l = piece_leaf_hashes(m_, plan->first_piece + i, piece_bytes(plan->first_piece + i));
+                        ASSERT_TRUE(leaves_prove_piece(m_, plan->first_piece + i, l));
+                        leaves.insert(leaves.end(), l.begin(), l.end());
+                    }
+                    if (static_cast<std::uint64_t>(plan->read_pieces) < plan->run_pieces) ++padded;
+                    leaves.resize(static_cast<std::size_t>(plan->run_pieces * per), Sha256Digest{});
+                    auto got = leaf_proof(leaves, upper ? &*upper : nullptr, plan->first_in_file, per,
+                                          index, count, proof);
+                    ASSERT_TRUE(got) << s.file << " " << index << " " << count << " " << proof;
+                    EXPECT_EQ(*got, *want);
+                    if (count > per) ++across;
+                    // The same leaves given as a run of pieces starting elsewhere do not hold it.
+                    if (plan->run_pieces * 2 <= (upper ? upper->width(log2_exact(per)) : 1)) {
+                        EXPECT_FALSE(leaf_proof(leaves, &*upper, plan->first_in_file ^ plan->run_pieces, per,
+                                                index, count, proof));
+                    }
+                }
+    }
+    EXPECT_GT(across, 0);
+    EXPECT_GT(padded, 0);
+}
+
+// Runs longer than kMaxLeafRun leaves across pieces are not served; inside one piece the
+// piece's own leaf count is the limit.
+TEST(LeafServePlan, LongRunsAcrossPiecesAreRefused) {
+    Metainfo m;
+    m.piece_length = 64 << 10;  // 4 leaves per piece
+    V2Span s;
+    s.length = std::int64_t{4096} * (64 << 10);  // 4096 pieces: 16384 leaves, root level 14
+    s.num_pieces = 4096;
+    for (std::uint64_t count : {std::uint64_t{512}, std::uint64_t{1024}, std::uint64_t{8192}}) {
+        auto plan = leaf_serve_plan(m, s, 0, count, 10);
+        EXPECT_EQ(plan.has_value(), count <= kMaxLeafRun) << count;
+    }
+    m.piece_length = 16 << 20;  // 1024 leaves per piece: a run of 1024 lies in one piece
+    s.length = std::int64_t{4} * (16 << 20);
+    s.num_pieces = 4;
+    auto in_piece = leaf_serve_plan(m, s, 2048, 1024, 3);
+    ASSERT_TRUE(in_piece);
+    EXPECT_EQ(in_piece->first_in_file, 2u);
+    EXPECT_EQ(in_piece->read_pieces, 1);
+    EXPECT_FALSE(leaf_serve_plan(m, s, 0, 2048, 3));
+}
+
 INSTANTIATE_TEST_SUITE_P(Formats, LeafCheck, ::testing::Values(Format::v2, Format::hybrid),
                          [](const auto& info) { return std::string(format_name(info.param)); });
 
