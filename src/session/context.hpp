@@ -8,6 +8,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "peer/bandwidth_limiter.hpp"
 #include "peer/mse_stream.hpp"
@@ -69,6 +70,13 @@ struct Context {
     std::string tracker_bind_ip() const {
         if (second_listener || bind_address.is_unspecified()) return {};
         return bind_address.to_string();
+    }
+    // The sources of an announce (tracker::announce_from, BEP 7): with two listeners and
+    // no proxy, each listen address (a wildcard one standing for its family), so that the
+    // tracker records both our IPv4 and our IPv6 endpoint; otherwise tracker_bind_ip().
+    std::vector<std::string> tracker_sources() const {
+        if (!second_listener || proxy.enabled()) return {tracker_bind_ip()};
+        return {bind_address.to_string(), bind_address2.to_string()};
     }
     // True when `ep` is one of our own listen endpoints (a tracker or PEX gave us back).
     bool is_self(const boost::asio::ip::tcp::endpoint& ep) const {

@@ -437,13 +437,11 @@ asio::awaitable<void> MetadataFetch::tracker_loop() {
             r.numwant = ctx_.settings.numwant;
             r.key = ctx_.tracker_key;
             r.bind_ip = ctx_.tracker_bind_ip();
-            auto resp =
-                co_await tracker::announce(r,
-                                           std::chrono::duration_cast<std::chrono::milliseconds>(
-                                               ctx_.settings.tracker_timeout),
-                                           tracker::TlsSettings{ctx_.settings.tracker_ca_file,
-                                                                ctx_.settings.tracker_verify_tls},
-                                           ctx_.proxy);
+            auto sources = ctx_.tracker_sources();
+            const auto timeout =
+                std::chrono::duration_cast<std::chrono::milliseconds>(ctx_.settings.tracker_timeout);
+            const tracker::TlsSettings tls{ctx_.settings.tracker_ca_file, ctx_.settings.tracker_verify_tls};
+            auto resp = co_await tracker::announce_from(r, sources, timeout, tls, ctx_.proxy);
             if (stopped_ || finished_) co_return;
             trackers_[i].last_error = resp.failure_reason;
             trackers_[i].peers_returned = static_cast<int>(resp.peers.size());

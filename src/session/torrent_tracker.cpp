@@ -52,7 +52,10 @@ awaitable<bool> Torrent::announce_round(tracker::Event ev) {
         bool tier_done = false;
         for (; i < trackers_.size() && trackers_[i].tier == tier && !tier_done; ++i) {
             std::string url = trackers_[i].url;
-            auto resp = co_await tracker::announce(make_request(url, ev), timeout, tls, ctx_.proxy);
+            auto req = make_request(url, ev);
+            auto sources = ctx_.tracker_sources();  // named: no temporaries inside co_await (g++ 12)
+            auto resp = co_await tracker::announce_from(std::move(req), std::move(sources), timeout, tls,
+                                                        ctx_.proxy);
             if (stopping_) co_return false;
             auto it = std::find_if(trackers_.begin(), trackers_.end(), [&](auto& t) { return t.url == url; });
             if (it == trackers_.end()) continue;
@@ -165,10 +168,11 @@ awaitable<void> Torrent::announce_stopped(std::chrono::milliseconds timeout) {
         }
         asio::co_spawn(
             ctx_.io,
-            [req, completed, v2_stop, timeout, pending, tls, via = ctx_.proxy]() -> awaitable<void> {
-                if (completed) co_await tracker::announce(*completed, timeout, tls, via);
-                co_await tracker::announce(req, timeout, tls, via);
-                if (v2_stop) co_await tracker::announce(*v2_stop, timeout, tls, via);
+            [req, completed, v2_stop, timeout, pending, tls, via = ctx_.proxy,
+             from = ctx_.tracker_sources()]() -> awaitable<void> {
+                if (completed) co_await tracker::announce_from(*completed, from, timeout, tls, via);
+                co_await tracker::announce_from(req, from, timeout, tls, via);
+                if (v2_stop) co_await tracker::announce_from(*v2_stop, from, timeout, tls, via);
                 if (--pending->count == 0) pending->timer.cancel();
             },
             asio::detached);

@@ -41,7 +41,8 @@ awaitable<void> Torrent::announce_v2_swarm(std::string url, tracker::Event ev) {
     const tracker::TlsSettings tls{ctx_.settings.tracker_ca_file, ctx_.settings.tracker_verify_tls};
     tracker::AnnounceRequest req = make_request(url, ev);
     req.info_hash = *sw;
-    auto resp = co_await tracker::announce(req, timeout, tls, ctx_.proxy);
+    auto sources = ctx_.tracker_sources();
+    auto resp = co_await tracker::announce_from(req, sources, timeout, tls, ctx_.proxy);
     if (stopping_) co_return;
     if (!resp.failure_reason.empty()) {
         emit(piecewise::EventType::tracker_error, url + " (v2 swarm): " + resp.failure_reason);

@@ -1,6 +1,7 @@
 // Tracker dispatch by URL scheme.
 #include "tracker/client.hpp"
 
+#include <algorithm>
 #include <vector>
 
 #include "tracker/http_announce.hpp"
@@ -43,6 +44,37 @@ boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
     AnnounceResponse r;
     r.failure_reason = unsupported(scheme);
     co_return r;
+}
+
+boost::asio::awaitable<AnnounceResponse> announce_from(AnnounceRequest req,
+                                                       std::vector<std::string> sources,
+                                                       std::chrono::milliseconds timeout,
+                                                       TlsSettings tls, proxy::ProxyConfig proxy) {
+    if (sources.size() < 2) co_return co_await announce(std::move(req), timeout, std::move(tls), std::move(proxy));
+    AnnounceResponse merged;
+    bool ok = false;
+    std::string failures;
+    for (const auto& source : sources) {
+        AnnounceRequest one = req;
+        one.bind_ip = source;
+        AnnounceResponse r = co_await announce(std::move(one), timeout, tls, proxy);
+        if (!r.failure_reason.empty()) {
+            if (!failures.empty()) failures += "; ";
+            failures += "from " + source + ": " + r.failure_reason;
+            continue;
+        }
+        if (!ok) {
+            merged = std::move(r);
+            ok = true;
+            continue;
+        }
+        if (merged.warning_message.empty()) merged.warning_message = std::move(r.warning_message);
+        for (auto& p : r.peers)
+            if (std::find(merged.peers.begin(), merged.peers.end(), p) == merged.peers.end())
+                merged.peers.push_back(std::move(p));
+    }
+    if (!ok) merged.failure_reason = std::move(failures);
+    co_return merged;
 }
 
 boost::asio::awaitable<ScrapeResult> scrape(std::string announce_url, Sha1Digest info_hash,

@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "crypto/sha1.hpp"
 #include "proxy/parse/proxy_url.hpp"
@@ -25,6 +26,19 @@ boost::asio::awaitable<AnnounceResponse> announce(AnnounceRequest req,
                                                   std::chrono::milliseconds timeout,
                                                   TlsSettings tls = {},
                                                   proxy::ProxyConfig proxy = {});
+
+// BEP 7: a peer announces once from each local address it listens on, so that the
+// tracker records every address it can be reached at (an IPv4 and an IPv6 one). Sends
+// `req` from each of `sources` in turn (bind_ip values, see AnnounceRequest), each
+// within `timeout`; with fewer than two sources, a single announce from req.bind_ip.
+// The reply merges them: the peers of all (each once), the rest from the first that
+// succeeded; it fails only when every announce failed (a source of a family the
+// tracker has no address of fails like any other).
+boost::asio::awaitable<AnnounceResponse> announce_from(AnnounceRequest req,
+                                                       std::vector<std::string> sources,
+                                                       std::chrono::milliseconds timeout,
+                                                       TlsSettings tls = {},
+                                                       proxy::ProxyConfig proxy = {});
 
 // Swarm counts of one torrent; -1 where unknown. failure_reason non-empty: the scrape
 // failed (the tracker does not support it, is unreachable, or does not list the torrent).

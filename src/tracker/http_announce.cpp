@@ -225,7 +225,7 @@ asio::awaitable<HttpTrackerReply> http_tracker_get(std::string url, std::string 
                 out.failure_reason = "invalid bind address '" + bind_ip + "'";
                 co_return out;
             }
-            if (!a.is_unspecified()) bind = a;
+            bind = a;  // unspecified: a source address of that family, the system's choice
         }
         for (int hop = 0;; ++hop) {
             Target target;

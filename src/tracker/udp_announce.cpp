@@ -156,7 +156,7 @@ asio::awaitable<std::optional<std::string>> open_call(std::string_view url,
         boost::system::error_code ec;
         auto a = asio::ip::make_address(bind_ip, ec);
         if (ec) co_return "invalid bind address '" + bind_ip + "'";
-        if (!a.is_unspecified()) bind = a;
+        bind = a;  // unspecified: a source address of that family, the system's choice
     }
     if (via.enabled()) {
         proxy::ProxyConfig cfg = via;

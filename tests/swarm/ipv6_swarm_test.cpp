@@ -4,8 +4,9 @@
 // answers with compact peers6 (BEP 7); BEP 10's "ipv6" handshake value making the other
 // address a known peer; PEX added6 (BEP 11); the listener pair's configuration errors; a
 // lone [::] listener (dual-stack) seeing an IPv4 peer as its IPv4 address; the DHT over
-// IPv6 (BEP 32), alone and on the second listener. Needs ::1 on lo (the test network
-// namespace has it once lo is up).
+// IPv6 (BEP 32), alone and on the second listener; a seed with two listeners announcing
+// from each (BEP 7, live in tests/interop/bep7_netns_test.sh). Needs ::1 on lo (the test
+// network namespace has it once lo is up).
 #include <gtest/gtest.h>
 
 #include <boost/asio/io_context.hpp>
@@ -46,6 +47,42 @@ class Tracker6 {  // an in-process `piecewise tracker` (HTTP) on [::1]
   private:
     asio::io_context io_;
     std::unique_ptr<pw::tracker::TrackerServer> server_;
+    std::thread thread_;
+};
+
+// One tracker on 127.0.0.1 and ::1 at one port: two HTTP front ends of `piecewise
+// tracker` over one swarm store (TrackerState), as a tracker host with both families.
+class DualTracker {
+  public:
+    DualTracker() {
+        state_ = std::make_shared<pw::tracker::TrackerState>(std::chrono::seconds(1800),
+                                                             pw::tracker::StoreLimits{},
+                                                             pw::tracker::Clock::now());
+        auto at = [](const char* ip, std::uint16_t port) {
+            return asio::ip::tcp::endpoint(asio::ip::make_address(ip), port);
+        };
+        v4_ = std::make_shared<pw::tracker::HttpServer>(io_, state_, at("127.0.0.1", 0),
+                                                        pw::tracker::HttpLimits{});
+        v6_ = std::make_shared<pw::tracker::HttpServer>(io_, state_, at("::1", v4_->port()),
+                                                        pw::tracker::HttpLimits{});
+        v4_->start();
+        v6_->start();
+        thread_ = std::thread([this] { io_.run(); });
+    }
+    ~DualTracker() {
+        asio::post(io_, [this] {
+            v4_->stop();
+            v6_->stop();
+        });
+        io_.stop();
+        thread_.join();
+    }
+    std::uint16_t port() const { return v4_->port(); }
+
+  private:
+    asio::io_context io_;
+    std::shared_ptr<pw::tracker::TrackerState> state_;
+    std::shared_ptr<pw::tracker::HttpServer> v4_, v6_;
     std::thread thread_;
 };
 
@@ -315,4 +352,51 @@ TEST_F(Ipv6, DhtOnTheSecondListenerBesideUtp) {
     auto lid = leech.add_torrent(p);
     ASSERT_TRUE(wait_for([&] { return complete(leech, lid); }, limit));
     EXPECT_TRUE(same_data("leech"));
+}
+
+// BEP 7 live (tests/interop/bep7_netns_test.sh runs it in a namespace of its own whose
+// /etc/hosts gives "dual.tracker.test" both 127.0.0.1 and ::1; skipped where the name
+// does not have both): a seed with two listeners announces from each of them, so the
+// tracker, on both and reached by that name, records the seed's IPv4 and IPv6 endpoints.
+// A leecher with only an IPv4 listener finds the seed through the tracker alone, and is
+// given both endpoints; a leecher with only IPv6 finds it too.
+TEST_F(Ipv6, Bep7LiveTwoListenersAnnounceFromEach) {
+    constexpr const char* host = "dual.tracker.test";
+    asio::io_context io;
+    boost::system::error_code ec;
+    auto found = asio::ip::tcp::resolver(io).resolve(host, "", ec);
+    bool v4 = false, v6 = false;
+    if (!ec)
+        for (auto& e : found) (e.endpoint().address().is_v4() ? v4 : v6) = true;
+    if (!v4 || !v6) GTEST_SKIP() << host << " does not resolve to both families here";
+
+    DualTracker tracker;
+    auto url = std::string("http://") + host + ":" + std::to_string(tracker.port()) + "/announce";
+    auto t = make_torrent(dir / "seed" / "payload.bin", dir / "dual.torrent", 64 << 10, {url});
+    auto seed_s = settings("127.0.0.1:0", "seed");
+    seed_s.listen2 = "[::1]:0";
+    Session seed(seed_s);
+    auto sid = seed.add_torrent(params(dir / "seed", {}, true, t));
+    // Both announces are made before the tracker's status shows the reply.
+    ASSERT_TRUE(wait_for(
+        [&] {
+            auto st = seed.status(sid);
+            return st && !st->trackers.empty() && st->trackers[0].seeders >= 1 &&
+                   st->trackers[0].last_error.empty();
+        },
+        std::chrono::seconds(20)));
+
+    auto l4_s = settings("127.0.0.2:0", "l4");
+    Session leech4(l4_s);
+    auto id4 = leech4.add_torrent(params(dir / "l4", {}, false, t));
+    ASSERT_TRUE(wait_for([&] { return complete(leech4, id4); }, limit));
+    EXPECT_TRUE(same_data("l4"));
+    auto st4 = leech4.status(id4);
+    ASSERT_TRUE(st4 && !st4->trackers.empty());
+    EXPECT_EQ(st4->trackers[0].peers_returned, 2) << "the seed's IPv4 and IPv6 endpoints";
+
+    Session leech6(settings("[::1]:0", "l6"));
+    auto id6 = leech6.add_torrent(params(dir / "l6", {}, false, t));
+    ASSERT_TRUE(wait_for([&] { return complete(leech6, id6); }, limit));
+    EXPECT_TRUE(same_data("l6"));
 }

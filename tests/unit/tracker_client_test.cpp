@@ -371,6 +371,37 @@ TEST_F(TrackerClient, UdpBindsToTheRequestedAddress) {
     EXPECT_NE(do_announce(req).failure_reason.find("family"), std::string::npos);
 }
 
+// BEP 7: one announce from each source; a source of a family the tracker lacks fails
+// quietly beside one that worked, and the reply is the working one's. An unspecified
+// source keeps the announce to its family.
+TEST_F(TrackerClient, AnnounceFromEachSource) {
+    auto t = start_udp();
+    t->reply.peers = {{"127.0.0.2", 6881}};
+    AnnounceRequest req = request(t->url());
+    auto run_from = [&](std::vector<std::string> sources) {
+        return run(announce_from(req, std::move(sources), 3s), 3s);
+    };
+    AnnounceResponse r = run_from({"127.0.0.5", "::"});
+    ASSERT_TRUE(r.failure_reason.empty()) << r.failure_reason;
+    std::vector<PeerAddress> want{{"127.0.0.2", 6881}};
+    EXPECT_EQ(r.peers, want);
+    EXPECT_EQ(t->announces, 1);
+    ASSERT_FALSE(t->senders.empty());
+    EXPECT_EQ(t->senders.back().address().to_string(), "127.0.0.5");
+
+    r = run_from({"0.0.0.0", "127.0.0.6"});  // both reach it; the peers once
+    ASSERT_TRUE(r.failure_reason.empty()) << r.failure_reason;
+    EXPECT_EQ(r.peers, want);
+    EXPECT_EQ(t->announces, 3);
+    EXPECT_EQ(t->senders.back().address().to_string(), "127.0.0.6");
+
+    r = run_from({"::", "::1"});  // the tracker has no IPv6 address: both fail
+    EXPECT_NE(r.failure_reason.find("from ::: "), std::string::npos) << r.failure_reason;
+    EXPECT_NE(r.failure_reason.find("; from ::1: "), std::string::npos) << r.failure_reason;
+    EXPECT_TRUE(r.peers.empty());
+    EXPECT_EQ(t->announces, 3);
+}
+
 TEST_F(TrackerClient, UdpIpv6TrackerGivesIpv6Peers) {
     std::shared_ptr<FakeUdpTracker> t;
     try {

@@ -29,7 +29,9 @@ struct AnnounceRequest {
     std::string key;         // stable for the session
     std::string tracker_id;  // echoed from an earlier reply, if any
     // Not part of the URL: the local address to send the request from (textual IP;
-    // empty: let the system choose). Trackers record the source address of an announce.
+    // empty: let the system choose; an unspecified address, 0.0.0.0 or ::, keeps the
+    // request to that address family, from the system's choice of source address).
+    // Trackers record the source address of an announce.
     std::string bind_ip;
     // Not part of the URL: the network interface the request must leave by
     // (SO_BINDTODEVICE; empty: any).
