@@ -151,7 +151,7 @@ void Torrent::holepunch_connect(PeerConnection& relay, const tcp::endpoint& targ
 void Torrent::ask_relay(const tcp::endpoint& ep) {
     if (!holepunch_enabled() || !ctx_.utp_for(ep.address())) return;
     auto it = known_.find(ep);
-    if (it == known_.end() || it->second.pex_source.port() == 0 || it->second.banned) return;
+    if (it == known_.end() || it->second.pex_source.port() == 0 || it->second.banned || it->second.self) return;
     PeerConnection* relay = nullptr;
     for (auto& q : peers_) {
         if (q->closed() || q->choke_id == 0) continue;
