@@ -80,6 +80,8 @@ void Torrent::handle_holepunch(PeerConnection& p, std::string_view payload) {
             holepunch_connect(p, endpoint_of(*m));
             break;
         case wire::HolepunchMsg::error:
+            // Reported, within the same bound (events are not to be flooded).
+            if (!p.holepunch_in.allow(Clock::now())) return;
             emit(EventType::holepunch,
                  fmt::format("holepunch: {} answered {} for {}", format_endpoint(p.peer_key),
                              wire::holepunch_error_name(m->error_code), format_endpoint(endpoint_of(*m))));
