@@ -137,6 +137,11 @@ struct Settings {
     // uTP only, incoming TCP connections refused. Not both off.
     bool utp = true;
     bool tcp = true;
+    // For tests: behave as if behind a NAT that lets in only what we asked for. Incoming
+    // TCP connections are closed as they are accepted, and an incoming uTP SYN is dropped
+    // unless it comes from an endpoint we sent a uTP SYN to in the last two minutes (the
+    // hole a NAT opens for an outgoing flow, which BEP 55 holepunching relies on).
+    bool simulate_nat = false;
 };
 
 // Thrown by Session calls for bad input (malformed torrent, bad address).
@@ -342,6 +347,9 @@ enum class EventType {
     // NAT-PMP or UPnP failed, or the gateway lost the mappings: "port mapping: ..." or
     // "port mapping (UPnP): ..." with the reason.
     port_mapping_error,
+    // BEP 55 holepunching: "holepunch: relayed A <-> B", "holepunch: connecting to B (relay
+    // C)", "holepunch: asked C to introduce B", "holepunch: C answered NotConnected for B".
+    holepunch,
 };
 
 struct Event {

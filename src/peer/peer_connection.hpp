@@ -20,6 +20,7 @@
 #include "peer/mse_stream.hpp"
 #include "peer/peer_stream.hpp"
 #include "swarm/bitfield.hpp"
+#include "swarm/holepunch.hpp"
 #include "swarm/rate.hpp"
 #include "wire/messages.hpp"
 
@@ -135,6 +136,8 @@ public:
     std::string ext_client;        // BEP 10 `v`
     std::uint8_t ext_ut_metadata = 0;  // the peer's id for ut_metadata (BEP 9), 0: unsupported
     std::uint8_t ext_ut_pex = 0;       // the peer's id for ut_pex (BEP 11), 0: unsupported
+    std::uint8_t ext_ut_holepunch = 0; // the peer's id for ut_holepunch (BEP 55), 0: unsupported
+    swarm::HolepunchRate holepunch_in; // its rendezvous and connect messages (bounded)
     int metadata_requests = 0;         // ut_metadata requests it made of us
     int leaf_reads = 0;                // its BEP 52 leaf hash requests being read from disk
     std::vector<tcp::endpoint> pex_sent;  // peers we told it about (BEP 11 `added`)

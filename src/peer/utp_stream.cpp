@@ -62,6 +62,7 @@ struct Core : std::enable_shared_from_this<Core> {
     std::map<Key, std::shared_ptr<Conn>> conns;
     std::map<asio::ip::address, std::size_t> per_address;  // incoming, open
     std::set<asio::ip::address> known;
+    std::map<udp::endpoint, Micros> holes;  // simulate_nat: endpoints we sent a SYN to, when
     std::function<void(UtpStream)> accept;
     std::vector<std::shared_ptr<Conn>> touched;  // received on during this batch
     asio::steady_timer timer;
@@ -208,6 +209,12 @@ struct Core : std::enable_shared_from_this<Core> {
             return;
         }
         if (p->h.type != utp::Type::syn || !accept) return;
+        if (opts.simulate_nat) {
+            auto hole = holes.find(from);
+            const auto life = static_cast<Micros>(
+                std::chrono::duration_cast<std::chrono::microseconds>(opts.nat_hole_lifetime).count());
+            if (hole == holes.end() || now - hole->second > life) return;
+        }
         if (conns.size() >= opts.max_connections) return;
         if (per_address[from.address()] >= opts.max_per_address) return;
         auto k = std::make_shared<Conn>(
@@ -364,6 +371,10 @@ asio::awaitable<std::optional<UtpStream>> UtpManager::connect(udp::endpoint to,
                                                         now, core->config_for(to)),
                                to, core->io.get_executor());
     k->core = core;
+    if (core->opts.simulate_nat) {
+        if (core->holes.size() >= 4096) core->holes.clear();  // bounded; the test's few peers fit
+        core->holes[to] = now;
+    }
     k->connect_wait.emplace(core->io);
     core->conns[k->key()] = k;
     core->send(*k);

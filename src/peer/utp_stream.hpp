@@ -91,6 +91,11 @@ struct UtpOptions {
     std::size_t max_per_address = 8;       // incoming connections from one IP at once
     std::size_t max_connections = 2000;    // all connections
     std::size_t max_payload_loopback = 0;  // 0: the default packet size on loopback too
+    // For tests (Settings::simulate_nat): a SYN is accepted only from an endpoint this
+    // manager sent a SYN to within `nat_hole_lifetime`, as a NAT lets in only the replies
+    // to flows opened from inside.
+    bool simulate_nat = false;
+    std::chrono::seconds nat_hole_lifetime{120};
 };
 
 class UtpManager {

@@ -185,6 +185,7 @@ struct Session::Impl {
         sock.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
         sock.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
         pw::peer::UtpOptions o;
+        o.simulate_nat = ctx.settings.simulate_nat;
         auto m = std::make_unique<pw::peer::UtpManager>(io, sock, o);
         m->set_accept([this](pw::peer::UtpStream s) {
             const auto addr = pw::session::unmapped(s.remote_endpoint().address());
@@ -229,7 +230,8 @@ struct Session::Impl {
             // A blocked address is closed before a byte of its handshake is read.
             // An IPv4 peer on a dual-stack socket counts as its IPv4 address (caps, filters).
             auto remote = pw::session::unmapped(sock.remote_endpoint(ec));
-            if (ec || ctx.blocked(remote.address())) {
+            // Settings::simulate_nat: a NAT lets no unsolicited TCP connection in.
+            if (ec || ctx.blocked(remote.address()) || ctx.settings.simulate_nat) {
                 sock.close(ec);
                 continue;
             }

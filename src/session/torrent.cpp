@@ -23,7 +23,6 @@ constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
 constexpr std::size_t max_known_peers = 2000;
-constexpr int max_connecting = 10;
 
 // Reconnection back-off: 5 s, 10 s, 20 s ... up to 10 minutes.
 std::chrono::seconds retry_delay(int failures) {
@@ -209,12 +208,14 @@ void Torrent::connect_more() {
     }
 }
 
-awaitable<void> Torrent::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot) {
+awaitable<void> Torrent::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot, bool utp_only) {
     auto self = shared_from_this();
+    peer::UtpDial transports = ctx_.utp_dial(ep.address());
+    if (utp_only) transports.tcp = false;
     auto dialed = co_await peer::dial_peer(ctx_.io, ep, ctx_.bind_for(ep.address()), std::chrono::seconds(10),
                                            meta_.info_hash, wire::encode_handshake(our_handshake()),
                                            ctx_.settings.encryption, ctx_.encryption_memory,
-                                           ctx_.proxy, ctx_.settings.bind_interface, ctx_.utp_dial(ep.address()));
+                                           ctx_.proxy, ctx_.settings.bind_interface, transports);
     auto& sock = dialed.dialled;
     --connecting_;
     if (!dialed.error.empty())
@@ -226,6 +227,7 @@ awaitable<void> Torrent::connect_to(tcp::endpoint ep, ConnectionLimits::Slot slo
             ++it->second.failures;
             it->second.next_attempt = Clock::now() + retry_delay(it->second.failures);
         }
+        if (!stopping_ && accepting()) ask_relay(ep);
         co_return;
     }
     auto p = std::make_shared<PeerConnection>(std::move(sock->socket), weak_from_this(), true,
@@ -306,6 +308,7 @@ bool Torrent::on_handshake(PeerConnection& p) {
         eh.reqq = 1000;
         eh.m.emplace_back("ut_metadata", ext_metadata_id);
         if (!meta_.is_private && ctx_.settings.pex) eh.m.emplace_back("ut_pex", ext_pex_id);
+        if (holepunch_enabled()) eh.m.emplace_back("ut_holepunch", ext_holepunch_id);
         eh.metadata_size = static_cast<std::int64_t>(meta_.info_bytes.size());
         eh.ipv6 = ctx_.compact_listen_address(true);
         if (ctx_.second_listener) eh.ipv4 = ctx_.compact_listen_address(false);
@@ -386,6 +389,8 @@ void Torrent::on_message(PeerConnection& p, const wire::Message& m) {
                 serve_metadata(p, m.payload);
             } else if (m.ext_id == ext_pex_id) {
                 handle_pex(p, m.payload);
+            } else if (m.ext_id == ext_holepunch_id) {
+                handle_holepunch(p, m.payload);
             } else if (m.ext_id == 0) {
                 if (auto eh = wire::decode_ext_handshake(m.payload)) {
                     if (eh->reqq > 0) p.reqq = std::clamp<std::int64_t>(eh->reqq, 1, 5000);
@@ -393,6 +398,7 @@ void Torrent::on_message(PeerConnection& p, const wire::Message& m) {
                     for (auto& [name, id] : eh->m) {
                         if (name == "ut_metadata") p.ext_ut_metadata = static_cast<std::uint8_t>(id);
                         if (name == "ut_pex") p.ext_ut_pex = static_cast<std::uint8_t>(id);
+                        if (name == "ut_holepunch") p.ext_ut_holepunch = static_cast<std::uint8_t>(id);
                     }
                     learn_other_address(p, *eh);
                     if (eh->p != 0 && !p.outgoing()) {
@@ -433,6 +439,9 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
             it->second.next_attempt = Clock::now() + retry_delay(std::max(it->second.failures, 1));
         }
     }
+    // An outgoing connection that never got through the handshake (a NAT or firewall that
+    // lets the connection open and then drops it looks like this too): try a relay.
+    if (p.outgoing() && p.choke_id == 0 && !stopping_ && accepting()) ask_relay(p.peer_key);
     std::erase_if(peers_, [&](const std::shared_ptr<PeerConnection>& q) { return q.get() == &p; });
     // An outgoing connection is named by the peer dialled: through a proxy the socket's
     // remote end is the proxy.

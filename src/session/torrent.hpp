@@ -44,6 +44,7 @@
 #include "swarm/stream_window.hpp"
 #include "tracker/parse/announce.hpp"
 #include "wire/hash_messages.hpp"
+#include "wire/holepunch.hpp"
 
 namespace pw::session {
 
@@ -76,6 +77,9 @@ struct KnownPeer {
     bool self = false;
     bool seed = false;  // had every piece when we last saw it
     int hash_strikes = 0;
+    // The live peer whose ut_pex told us of this one (port 0: none); a relay for BEP 55
+    // when a dial fails.
+    tcp::endpoint pex_source{};
 };
 
 struct TrackerEntry {
@@ -169,10 +173,13 @@ public:
 
 private:
     // torrent.cpp
+    static constexpr int max_connecting = 10;  // outgoing connects of this torrent at once
     void tick();
     void connect_more();
     void dht_lookup();
-    boost::asio::awaitable<void> connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot);
+    // `utp_only`: no TCP (a BEP 55 holepunch connect).
+    boost::asio::awaitable<void> connect_to(tcp::endpoint ep, ConnectionLimits::Slot slot,
+                                            bool utp_only = false);
     wire::Handshake our_handshake() const;
     void emit(piecewise::EventType t, std::string msg);
     void fail_torrent(const std::string& why);
@@ -242,12 +249,26 @@ private:
     // torrent_extensions.cpp: ut_metadata (BEP 9) and ut_pex (BEP 11)
     static constexpr std::uint8_t ext_pex_id = 1;
     static constexpr std::uint8_t ext_metadata_id = 2;
+    static constexpr std::uint8_t ext_holepunch_id = 3;
     void serve_metadata(PeerConnection& p, std::string_view payload);
     void handle_pex(PeerConnection& p, std::string_view payload);
     // BEP 10 "ipv4"/"ipv6": the peer's address of the other family than the connection's
     // becomes a known peer (at its listen port), not for private torrents (BEP 27).
     void learn_other_address(const PeerConnection& p, const wire::ExtHandshake& eh);
     void send_pex();
+
+    // torrent_holepunch.cpp: ut_holepunch (BEP 55), as relay, target and initiator.
+    bool holepunch_enabled() const;  // advertised: uTP on, not private
+    void handle_holepunch(PeerConnection& p, std::string_view payload);
+    void relay_rendezvous(PeerConnection& from, const wire::HolepunchMsg& m);
+    void holepunch_connect(PeerConnection& relay, const tcp::endpoint& target);
+    // An outgoing connection to `ep` failed: ask the peer whose PEX named it to introduce
+    // us (rendezvous), when that peer is connected and speaks ut_holepunch.
+    void ask_relay(const tcp::endpoint& ep);
+    // The endpoint the other side of a holepunch should dial for `q`: its uTP endpoint
+    // when it reached us over uTP, its listen endpoint otherwise.
+    static tcp::endpoint holepunch_endpoint(const PeerConnection& q);
+    swarm::RendezvousMemory<tcp::endpoint> rendezvous_asked_;
 
     // torrent_tracker.cpp
     boost::asio::awaitable<void> tracker_loop();

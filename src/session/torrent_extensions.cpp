@@ -2,6 +2,7 @@
 // that fetch it by magnet link (BEP 9), and peer exchange (BEP 11).
 #include <fmt/format.h>
 
+#include "session/endpoint.hpp"
 #include "session/torrent.hpp"
 #include "wire/ext_messages.hpp"
 
@@ -45,7 +46,11 @@ void Torrent::handle_pex(PeerConnection& p, std::string_view payload) {
             addr = boost::asio::ip::address_v4({a.addr[0], a.addr[1], a.addr[2], a.addr[3]});
         }
         if (auto* u = ctx_.utp_for(addr); u && (a.flags & 0x04)) u->learn(addr);  // BEP 11: speaks uTP
-        add_peer(tcp::endpoint(addr, a.port));
+        const tcp::endpoint ep = unmapped(tcp::endpoint(addr, a.port));
+        add_peer(ep);
+        // BEP 55: who told us, so that a failed dial can ask it to relay a rendezvous.
+        if (auto it = known_.find(ep); it != known_.end() && !it->second.connected)
+            it->second.pex_source = p.peer_key;
     }
 }
 
@@ -75,6 +80,7 @@ void Torrent::send_pex() {
         std::uint8_t flags = q->seed ? 0x02 : 0;
         if (q->outgoing()) flags |= 0x10;
         if (q->utp()) flags |= 0x04;
+        if (q->ext_ut_holepunch != 0) flags |= 0x08;  // BEP 55 / BEP 11: speaks ut_holepunch
         live.emplace_back(q->peer_key, flags);
     }
     for (auto& q : peers_) {

@@ -1,4 +1,4 @@
-// ut_metadata (BEP 9), ut_pex (BEP 11), magnet links (BEP 9, with BEP 53's so=) and file
+// ut_metadata (BEP 9), ut_pex (BEP 11), ut_holepunch (BEP 55), magnet links (BEP 9, with BEP 53's so=) and file
 // index lists (get --files) from hostile bytes.
 #include <cstddef>
 #include <cstdint>
@@ -7,6 +7,7 @@
 #include "meta/magnet.hpp"
 #include "meta/metainfo.hpp"
 #include "wire/ext_messages.hpp"
+#include "wire/holepunch.hpp"
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
     std::string_view in(reinterpret_cast<const char*>(data), size);
@@ -17,6 +18,14 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         if (p->added.size() > 100 || p->dropped.size() > 100) __builtin_trap();
         auto again = pw::wire::decode_pex(pw::wire::encode_pex(*p), 1000);
         if (!again || again->added.size() != p->added.size()) __builtin_trap();
+    }
+    if (auto h = pw::wire::decode_holepunch(in)) {
+        // What decodes encodes back to the bytes it came from (trailing bytes aside).
+        auto enc = pw::wire::encode_holepunch(*h);
+        if (enc.size() > size || in.substr(0, enc.size()) != enc) __builtin_trap();
+        auto again = pw::wire::decode_holepunch(enc);
+        if (!again || !(*again == *h)) __builtin_trap();
+        if (pw::wire::holepunch_error_name(h->error_code).empty()) __builtin_trap();
     }
     try {
         auto mg = pw::meta::parse_magnet(in);

@@ -261,13 +261,16 @@ class RawClient {
     RawClient& operator=(const RawClient&) = delete;
     bool ok() const { return ok_; }
     bool send(const std::string& s) { return send_all(fd_, s); }
-    // Sends our handshake and reads theirs.
+    // Sends our handshake and reads theirs. `id_tail`: the last character of our peer id
+    // (several clients of one session need distinct ids).
     std::optional<pw::wire::Handshake> handshake(const pw::Sha1Digest& ih,
-                                                 std::array<std::uint8_t, 8> reserved) {
+                                                 std::array<std::uint8_t, 8> reserved,
+                                                 char id_tail = '0') {
         pw::wire::Handshake h;
         h.info_hash = ih;
         h.reserved = reserved;
         std::memcpy(h.peer_id.data(), "-RC0001-rawclient000", 20);
+        h.peer_id[19] = static_cast<std::uint8_t>(id_tail);
         if (!send(pw::wire::encode_handshake(h))) return std::nullopt;
         char in[pw::wire::handshake_size];
         if (!read_exact(fd_, in, sizeof in,
