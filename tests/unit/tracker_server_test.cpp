@@ -264,6 +264,19 @@ TEST(ConnectionIds, WindowsAddressesKeys) {
     EXPECT_FALSE(ids.valid(v4(1, 1000), id ^ 1, t0 + 5s));
     ConnectionIds other;
     EXPECT_FALSE(other.valid(v4(1, 1000), id, t0 + 5s));  // keys differ per process
+    // IPv6 clients: the family and all 16 bytes are covered.
+    PeerEndpoint six = v4(1, 1000);
+    six.v6 = true;
+    EXPECT_FALSE(ids.valid(six, id, t0 + 5s));
+    const std::uint64_t id6 = ids.issue(six, t0 + 5s);
+    EXPECT_TRUE(ids.valid(six, id6, t0 + 61s));
+    six.addr[15] = 1;
+    EXPECT_FALSE(ids.valid(six, id6, t0 + 5s));
+    // A fixed key gives fixed ids (same key, same window, same client).
+    std::array<std::uint8_t, 16> key{};
+    key[0] = 7;
+    EXPECT_EQ(ConnectionIds(key).issue(v4(1, 1000), t0), ConnectionIds(key).issue(v4(1, 1000), t0 + 59s));
+    EXPECT_NE(ConnectionIds(key).issue(v4(1, 1000), t0), ConnectionIds(key).issue(v4(1, 1000), t0 + 60s));
 }
 
 // ---- Server, in process ----
