@@ -123,11 +123,11 @@ asio::awaitable<void> HttpServer::accept_loop() {
             if (fd < 0) {
                 if (errno == EAGAIN || errno == EWOULDBLOCK) {
                     wait = true;
-                } else if (errno == EMFILE || errno == ENFILE || errno == ENOBUFS ||
-                           errno == ENOMEM) {
-                    pause = true;  // out of descriptors or memory: do not spin
+                } else if (errno == ECONNABORTED || errno == EINTR || errno == EPROTO ||
+                           errno == EPERM) {
+                    continue;  // that connection is gone (e.g. reset before accept)
                 } else {
-                    continue;  // e.g. a connection reset before accept
+                    pause = true;  // out of descriptors or memory, or worse: do not spin
                 }
                 break;
             }

@@ -176,13 +176,18 @@ asio::awaitable<void> UdpServer::receive_loop() {
             }
         }
         wait = false;
+        int errors = 0;
         for (int i = 0; i < rounds && socket_.is_open(); ++i) {
             const int n = serve_batch();
             if (n >= 0 && n < batch) {
                 wait = true;
                 break;
             }
+            if (n < 0) ++errors;
         }
+        // Errors alone, round after round, are not worth spinning on: wait for the
+        // socket instead (a reported error is cleared by the call that reports it).
+        if (errors == rounds) wait = true;
         if (!wait) co_await asio::post(socket_.get_executor(), asio::use_awaitable);
     }
 }

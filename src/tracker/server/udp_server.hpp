@@ -8,7 +8,7 @@
 // - Connection ids come from ConnectionIds (stateless, keyed MAC, 1-2 minutes valid).
 // - A request with a forged or expired connection id is dropped without a reply, as
 //   BEP 15 says ("ignores the request if it doesn't match"); so is any malformed
-//   packet. Neither costs more than parsing and two HMACs.
+//   packet. Neither costs more than parsing and two SipHash computations.
 // - Announce replies carry peers of the packet's address family only: 6-byte entries
 //   to IPv4 senders, 18-byte entries to IPv6 senders.
 // - A torrent outside the allow-list gets an error packet ("torrent not allowed").
