@@ -185,7 +185,10 @@ void HttpServer::serve_first(int fd, const sockaddr_storage& from, socklen_t fro
         const std::size_t used = parser.put(asio::buffer(first_read_.data(), got), ec);
         if (!ec && parser.is_done() && used == got) {
             reply_to(parser.get(), source, out, keep_alive);
-            const ssize_t sent = ::send(fd, out.data(), out.size(), MSG_NOSIGNAL);
+            // Closing right after: MSG_MORE holds the reply back for the close, whose FIN
+            // then leaves in the same segment (one packet, one wake-up of the client).
+            const int flags = MSG_NOSIGNAL | (keep_alive ? 0 : MSG_MORE);
+            const ssize_t sent = ::send(fd, out.data(), out.size(), flags);
             if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
                 ::close(fd);
                 return;
