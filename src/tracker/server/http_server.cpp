@@ -135,7 +135,12 @@ asio::awaitable<void> HttpServer::accept_loop() {
                 ::close(fd);
                 continue;
             }
-            serve_first(fd, from, len);
+            try {
+                serve_first(fd, from, len);
+            } catch (const std::exception&) {
+                // Out of memory for this one connection (it is closed): the listener
+                // goes on.
+            }
         }
         if (pause) {
             asio::steady_timer timer(acceptor_.get_executor(), std::chrono::milliseconds(50));
@@ -151,6 +156,13 @@ asio::awaitable<void> HttpServer::accept_loop() {
 // partial or invalid request, keep-alive, a short send) continues in serve() with what
 // was read and what is left to send.
 void HttpServer::serve_first(int fd, const sockaddr_storage& from, socklen_t from_len) {
+    // Closes the descriptor on every way out until a socket object owns it.
+    struct FdGuard {
+        int fd;
+        ~FdGuard() {
+            if (fd >= 0) ::close(fd);
+        }
+    } guard{fd};
     PeerEndpoint source;
     bool is_v6 = false;
     if (from.ss_family == AF_INET && from_len >= sizeof(sockaddr_in)) {
@@ -165,7 +177,6 @@ void HttpServer::serve_first(int fd, const sockaddr_storage& from, socklen_t fro
         source = endpoint_of(asio::ip::address_v6(b), ntohs(a.sin6_port));
         is_v6 = true;
     } else {
-        ::close(fd);
         return;
     }
 
@@ -173,8 +184,7 @@ void HttpServer::serve_first(int fd, const sockaddr_storage& from, socklen_t fro
     bool keep_alive = false;
     const ssize_t n = ::recv(fd, first_read_.data(), first_read_.size(), 0);
     if (n == 0 || (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK)) {
-        ::close(fd);  // closed or reset before it asked anything
-        return;
+        return;  // closed or reset before it asked anything
     }
     if (n > 0) {
         const auto got = static_cast<std::size_t>(n);
@@ -189,15 +199,10 @@ void HttpServer::serve_first(int fd, const sockaddr_storage& from, socklen_t fro
             // then leaves in the same segment (one packet, one wake-up of the client).
             const int flags = MSG_NOSIGNAL | (keep_alive ? 0 : MSG_MORE);
             const ssize_t sent = ::send(fd, out.data(), out.size(), flags);
-            if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
-                ::close(fd);
-                return;
-            }
+            if (sent < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return;
             out.erase(0, sent > 0 ? static_cast<std::size_t>(sent) : 0);
-            if (out.empty() && !keep_alive) {
-                ::close(fd);  // the request was read whole: the close sends a FIN
-                return;
-            }
+            // The request was read whole: the close (the guard's) sends the FIN.
+            if (out.empty() && !keep_alive) return;
         } else {
             in.assign(first_read_.data(), got);  // serve() parses it again and goes on
             keep_alive = true;
@@ -209,10 +214,8 @@ void HttpServer::serve_first(int fd, const sockaddr_storage& from, socklen_t fro
     tcp::socket sock(acceptor_.get_executor());
     boost::system::error_code ec;
     sock.assign(is_v6 ? tcp::v6() : tcp::v4(), fd, ec);
-    if (ec) {
-        ::close(fd);
-        return;
-    }
+    if (ec) return;
+    guard.fd = -1;  // the socket owns it now
     asio::co_spawn(
         acceptor_.get_executor(),
         [self = shared_from_this(), s = std::move(sock), source, in = std::move(in),
