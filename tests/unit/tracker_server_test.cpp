@@ -264,6 +264,19 @@ TEST(ConnectionIds, WindowsAddressesKeys) {
     EXPECT_FALSE(ids.valid(v4(1, 1000), id ^ 1, t0 + 5s));
     ConnectionIds other;
     EXPECT_FALSE(other.valid(v4(1, 1000), id, t0 + 5s));  // keys differ per process
+    // IPv6 clients: the family and all 16 bytes are covered.
+    PeerEndpoint six = v4(1, 1000);
+    six.v6 = true;
+    EXPECT_FALSE(ids.valid(six, id, t0 + 5s));
+    const std::uint64_t id6 = ids.issue(six, t0 + 5s);
+    EXPECT_TRUE(ids.valid(six, id6, t0 + 61s));
+    six.addr[15] = 1;
+    EXPECT_FALSE(ids.valid(six, id6, t0 + 5s));
+    // A fixed key gives fixed ids (same key, same window, same client).
+    std::array<std::uint8_t, 16> key{};
+    key[0] = 7;
+    EXPECT_EQ(ConnectionIds(key).issue(v4(1, 1000), t0), ConnectionIds(key).issue(v4(1, 1000), t0 + 59s));
+    EXPECT_NE(ConnectionIds(key).issue(v4(1, 1000), t0), ConnectionIds(key).issue(v4(1, 1000), t0 + 60s));
 }
 
 // ---- Server, in process ----
@@ -490,6 +503,59 @@ TEST_F(TrackerServerTest, HttpMalformedRequests) {
     EXPECT_EQ(get("/stats").status, 200);  // still serving
 }
 
+// The one-request connection (answered from the first read, then closed), a request cut
+// in two writes (the first read holds half of it), HTTP/1.0, and a keep-alive request
+// whose connection stays open for the next one.
+TEST_F(TrackerServerTest, HttpFirstReadAndSplitRequests) {
+    start();
+    const std::uint16_t port = server_->http_port();
+    std::string closing =
+        raw_exchange(port, "GET " + announce_target('f', 'a', 7001, "&left=3") +
+                               " HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n");
+    ASSERT_EQ(closing.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << closing;
+    EXPECT_NE(closing.find("\r\nConnection: close\r\n"), std::string::npos) << closing;
+    const auto head_end = closing.find("\r\n\r\n");
+    ASSERT_NE(head_end, std::string::npos);
+    const auto cl = closing.find("Content-Length: ");
+    ASSERT_NE(cl, std::string::npos);
+    EXPECT_EQ(closing.size() - head_end - 4, std::stoul(closing.substr(cl + 16)));
+    EXPECT_EQ(bencode::decode(closing.substr(head_end + 4)).root().find_int("incomplete"), 1);
+
+    std::string old = raw_exchange(port, "GET /stats HTTP/1.0\r\n\r\n");
+    EXPECT_EQ(old.rfind("HTTP/1.0 200 OK\r\n", 0), 0u) << old;
+    EXPECT_NE(old.find("torrents: 1\n"), std::string::npos);
+
+    // Split: the server must wait for the rest rather than answer or drop the half.
+    asio::io_context io;
+    tcp::socket s(io);
+    s.connect({asio::ip::make_address("127.0.0.1"), port});
+    const std::string req = "GET /stats HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n";
+    asio::write(s, asio::buffer(req.substr(0, 12)));
+    std::this_thread::sleep_for(200ms);
+    asio::write(s, asio::buffer(req.substr(12)));
+    std::string got;
+    char buf[4096];
+    boost::system::error_code ec;
+    while (!ec && got.size() < 100'000) got.append(buf, s.read_some(asio::buffer(buf), ec));
+    EXPECT_EQ(got.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << got;
+    EXPECT_NE(got.find("torrents: 1\n"), std::string::npos) << got;
+
+    // Keep-alive: the answered connection stays usable.
+    tcp::socket k(io);
+    k.connect({asio::ip::make_address("127.0.0.1"), port});
+    for (int i = 0; i < 2; ++i) {
+        asio::write(k, asio::buffer(std::string("GET /stats HTTP/1.1\r\nHost: x\r\n\r\n")));
+        std::string reply;
+        while (reply.find("uptime: ") == std::string::npos || reply.back() != '\n') {
+            const std::size_t n = k.read_some(asio::buffer(buf), ec);
+            ASSERT_FALSE(ec) << "request " << i << ": " << ec.message();
+            reply.append(buf, n);
+        }
+        EXPECT_EQ(reply.rfind("HTTP/1.1 200 OK\r\n", 0), 0u) << reply;
+        EXPECT_EQ(reply.find("Connection: close"), std::string::npos) << reply;
+    }
+}
+
 TEST_F(TrackerServerTest, HttpNumwantCap) {
     start();
     for (std::uint16_t p = 1; p <= 210; ++p)
@@ -605,6 +671,36 @@ TEST_F(TrackerServerTest, UdpConnectAnnounceScrape) {
     // HTTP sees the peers UDP stored.
     EXPECT_EQ(decode(get(announce_target('u', 'c', 7003))).root().find_string("peers")->size(),
               12u);
+}
+
+// More datagrams at once than one receive batch holds: every one is answered.
+TEST_F(TrackerServerTest, UdpBurstsBeyondOneBatch) {
+    start();
+    const std::uint16_t port = server_->udp_port();
+    asio::io_context io;
+    udp::socket sock(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0));
+    sock.set_option(asio::socket_base::receive_buffer_size(1 << 20));
+    const udp::endpoint to(asio::ip::make_address("127.0.0.1"), port);
+    constexpr std::uint32_t burst = 3 * UdpServer::batch + 5;
+    for (std::uint32_t t = 1; t <= burst; ++t) sock.send_to(asio::buffer(udp_connect(t)), to);
+    std::set<std::uint32_t> answered;
+    char buf[256];
+    const auto deadline = std::chrono::steady_clock::now() + 5s;
+    while (answered.size() < burst && std::chrono::steady_clock::now() < deadline) {
+        boost::system::error_code ec;
+        sock.non_blocking(true);
+        const std::size_t n = sock.receive(asio::buffer(buf), 0, ec);
+        if (ec == asio::error::would_block) {
+            std::this_thread::sleep_for(5ms);
+            continue;
+        }
+        ASSERT_FALSE(ec) << ec.message();
+        ASSERT_EQ(n, 16u);
+        answered.insert(get32(std::string(buf, n), 4));
+    }
+    EXPECT_EQ(answered.size(), burst);
+    EXPECT_EQ(*answered.begin(), 1u);
+    EXPECT_EQ(*answered.rbegin(), burst);
 }
 
 TEST_F(TrackerServerTest, UdpForgedIdsAndGarbageDropped) {

@@ -78,22 +78,34 @@ void SwarmStore::pick(const PeerList& list, const PeerEndpoint& self, std::size_
         std::uniform_int_distribution<std::size_t>(1, std::max<std::size_t>(1, n - 1))(rng_);
     while (std::gcd(stride, n) != 1) ++stride;
     std::size_t taken = 0;
-    for (std::size_t k = 0, i = start; k < n && taken < want; ++k, i = (i + stride) % n) {
+    if (stride >= n) stride %= n;  // n == 1: stride 1 becomes 0, and one visit is all
+    for (std::size_t k = 0, i = start; k < n && taken < want; ++k) {
         const Peer& p = list.peers[i];
-        if (p.endpoint == self) continue;
-        out.push_back({p.endpoint, p.peer_id});
-        ++taken;
+        if (!(p.endpoint == self)) {
+            out.push_back({p.endpoint, p.peer_id});
+            ++taken;
+        }
+        i += stride;  // i + stride < 2n: one subtraction instead of a division
+        if (i >= n) i -= n;
     }
 }
 
 StoreReply SwarmStore::announce(const StoreAnnounce& a, Clock::time_point now) {
     StoreReply reply;
+    announce(a, now, reply);
+    return reply;
+}
+
+void SwarmStore::announce(const StoreAnnounce& a, Clock::time_point now, StoreReply& reply) {
+    reply.failure.clear();
+    reply.counts = {};
+    reply.peers.clear();
     auto it = swarms_.find(a.info_hash);
     if (it == swarms_.end()) {
-        if (a.event == Event::stopped) return reply;  // nothing to remove, nothing to create
+        if (a.event == Event::stopped) return;  // nothing to remove, nothing to create
         if (swarms_.size() >= limits_.max_torrents) {
             reply.failure = "tracker is full: too many torrents";
-            return reply;
+            return;
         }
         it = swarms_.emplace(a.info_hash, Swarm{}).first;
     }
@@ -104,7 +116,7 @@ StoreReply SwarmStore::announce(const StoreAnnounce& a, Clock::time_point now) {
     if (a.event == Event::stopped) {
         if (found != mine.index.end()) remove_peer(s, mine, found->second);
         reply.counts = counts_of(s);
-        return reply;
+        return;
     }
     if (a.event == Event::completed) ++s.downloaded;
 
@@ -138,7 +150,6 @@ StoreReply SwarmStore::announce(const StoreAnnounce& a, Clock::time_point now) {
         const std::size_t left = static_cast<std::size_t>(want) - reply.peers.size();
         pick(other, a.endpoint, left, reply.peers);
     }
-    return reply;
 }
 
 SwarmCounts SwarmStore::scrape(const Sha1Digest& info_hash) const {

@@ -35,7 +35,11 @@ struct PeerEndpoint {
     std::array<std::uint8_t, 16> addr{};  // IPv4: the first 4 bytes, the rest zero
     bool v6 = false;
     std::uint16_t port = 0;
-    bool operator==(const PeerEndpoint&) const = default;
+    // Port first: peers of one swarm mostly differ there, and the check is the inner
+    // loop of choosing peers for a reply.
+    bool operator==(const PeerEndpoint& o) const {
+        return port == o.port && v6 == o.v6 && addr == o.addr;
+    }
 
     static PeerEndpoint v4_of(const std::array<std::uint8_t, 4>& a, std::uint16_t port);
     static PeerEndpoint v6_of(const std::array<std::uint8_t, 16>& a, std::uint16_t port);
@@ -94,6 +98,9 @@ class SwarmStore {
     SwarmStore(StoreLimits limits, Clock::duration peer_ttl, std::uint64_t seed);
 
     StoreReply announce(const StoreAnnounce& a, Clock::time_point now);
+    // The same, into `reply` (cleared first; its peer vector keeps its capacity, so a
+    // caller that reuses one reply allocates nothing per announce).
+    void announce(const StoreAnnounce& a, Clock::time_point now, StoreReply& reply);
     // Counts of a torrent; zeros when unknown.
     SwarmCounts scrape(const Sha1Digest& info_hash) const;
     // Up to `max` torrents with their counts, in no particular order.

@@ -75,16 +75,22 @@ TrackerState::TrackerState(std::chrono::seconds interval, StoreLimits limits, Cl
     : store(limits, 2 * interval, std::random_device{}()), interval_(interval), started_(now) {}
 
 StoreReply TrackerState::announce(const StoreAnnounce& a, Clock::time_point now) {
+    StoreReply r;
+    announce(a, now, r);
+    return r;
+}
+
+void TrackerState::announce(const StoreAnnounce& a, Clock::time_point now, StoreReply& reply) {
     rate_.count(now);
     if (!allowed(a.info_hash)) {
         ++counters.failures;
-        StoreReply r;
-        r.failure = "torrent not allowed";
-        return r;
+        reply.failure = "torrent not allowed";
+        reply.counts = {};
+        reply.peers.clear();
+        return;
     }
-    StoreReply r = store.announce(a, now);
-    if (!r.failure.empty()) ++counters.failures;
-    return r;
+    store.announce(a, now, reply);
+    if (!reply.failure.empty()) ++counters.failures;
 }
 
 std::string TrackerState::stats_text(Clock::time_point now) const {

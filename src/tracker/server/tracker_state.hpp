@@ -54,6 +54,7 @@ class TrackerState {
 
     // An announce from either front end: checks the allow-list, updates the store.
     StoreReply announce(const StoreAnnounce& a, Clock::time_point now);
+    void announce(const StoreAnnounce& a, Clock::time_point now, StoreReply& reply);
 
     std::string stats_text(Clock::time_point now) const;
 

@@ -1,7 +1,12 @@
 // BEP 15 UDP tracker front end (see udp_server.hpp).
 #include "tracker/server/udp_server.hpp"
 
+#include <netinet/in.h>
+#include <sys/socket.h>
+
 #include <array>
+#include <cerrno>
+#include <cstring>
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
@@ -30,25 +35,61 @@ void put64(std::string& out, std::uint64_t v) {
     put32(out, static_cast<std::uint32_t>(v));
 }
 
-std::string error_packet(std::uint32_t transaction_id, std::string_view message) {
-    std::string out;
+void error_packet(std::string& out, std::uint32_t transaction_id, std::string_view message) {
     put32(out, static_cast<std::uint32_t>(UdpAction::error));
     put32(out, transaction_id);
     out.append(message);
-    return out;
+}
+
+}  // namespace
+
+// One datagram of a batch: what came in, from where, and the reply to it.
+struct UdpServer::Slot {
+    std::array<char, 2048> in;
+    sockaddr_storage from;
+    std::string out;
+};
+
+namespace {
+
+// The sender of a datagram (IPv4-mapped IPv6 becomes IPv4, as for TCP peers).
+bool source_of(const sockaddr_storage& ss, socklen_t len, PeerEndpoint& out) {
+    if (ss.ss_family == AF_INET && len >= sizeof(sockaddr_in)) {
+        const auto& a = reinterpret_cast<const sockaddr_in&>(ss);
+        std::array<std::uint8_t, 4> b;
+        std::memcpy(b.data(), &a.sin_addr, 4);
+        out = PeerEndpoint::v4_of(b, ntohs(a.sin_port));
+        return true;
+    }
+    if (ss.ss_family == AF_INET6 && len >= sizeof(sockaddr_in6)) {
+        const auto& a = reinterpret_cast<const sockaddr_in6&>(ss);
+        std::array<std::uint8_t, 16> b;
+        std::memcpy(b.data(), &a.sin6_addr, 16);
+        const std::uint16_t port = ntohs(a.sin6_port);
+        static constexpr std::uint8_t mapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+        if (std::memcmp(b.data(), mapped, 12) == 0)
+            out = PeerEndpoint::v4_of({b[12], b[13], b[14], b[15]}, port);
+        else
+            out = PeerEndpoint::v6_of(b, port);
+        return true;
+    }
+    return false;
 }
 
 }  // namespace
 
 UdpServer::UdpServer(asio::io_context& io, std::shared_ptr<TrackerState> state,
                      const udp::endpoint& at)
-    : socket_(io), state_(std::move(state)) {
+    : socket_(io), state_(std::move(state)), slots_(batch) {
     socket_.open(at.protocol());
     if (at.address().is_v6()) socket_.set_option(asio::ip::v6_only(true));
     socket_.bind(at);
     socket_.non_blocking(true);
     port_ = socket_.local_endpoint().port();
+    for (Slot& s : slots_) s.out.reserve(1024);
 }
+
+UdpServer::~UdpServer() = default;
 
 void UdpServer::start() {
     asio::co_spawn(
@@ -61,58 +102,123 @@ void UdpServer::stop() {
     socket_.close(ec);
 }
 
-// Reads with non-blocking receive_from until the socket is drained, then waits for
-// readability: one reactor round trip per burst rather than per datagram. After a
-// batch the coroutine yields so that HTTP connections and timers on the same thread
-// are served during a UDP flood.
+int UdpServer::serve_batch() {
+    const int fd = socket_.native_handle();
+    std::array<mmsghdr, batch> msgs{};
+    std::array<iovec, batch> iovs{};
+    for (int i = 0; i < batch; ++i) {
+        Slot& s = slots_[static_cast<std::size_t>(i)];
+        iovs[i] = {s.in.data(), s.in.size()};
+        msgs[i].msg_hdr.msg_name = &s.from;
+        msgs[i].msg_hdr.msg_namelen = sizeof s.from;
+        msgs[i].msg_hdr.msg_iov = &iovs[i];
+        msgs[i].msg_hdr.msg_iovlen = 1;
+    }
+    const int n = ::recvmmsg(fd, msgs.data(), batch, MSG_DONTWAIT, nullptr);
+    if (n < 0) {
+        // Drained; or a pending error (e.g. an ICMP report), which this call consumed:
+        // more datagrams may wait behind it.
+        return errno == EAGAIN || errno == EWOULDBLOCK ? 0 : -1;
+    }
+
+    const Clock::time_point now = Clock::now();
+    std::array<mmsghdr, batch> replies{};
+    std::array<iovec, batch> out_iovs{};
+    int k = 0;
+    for (int i = 0; i < n; ++i) {
+        Slot& s = slots_[static_cast<std::size_t>(i)];
+        s.out.clear();
+        PeerEndpoint source;
+        // A datagram longer than the buffer is truncated (MSG_TRUNC): no request is that
+        // long, so it is malformed at any length and parsing what fits drops it the same.
+        if (!source_of(s.from, msgs[i].msg_hdr.msg_namelen, source)) continue;
+        handle(std::string_view(s.in.data(), msgs[i].msg_len), source, now, s.out);
+        if (s.out.empty()) continue;
+        out_iovs[k] = {s.out.data(), s.out.size()};
+        replies[k].msg_hdr.msg_name = &s.from;
+        replies[k].msg_hdr.msg_namelen = msgs[i].msg_hdr.msg_namelen;
+        replies[k].msg_hdr.msg_iov = &out_iovs[k];
+        replies[k].msg_hdr.msg_iovlen = 1;
+        ++k;
+    }
+    // A full send buffer drops the rest of the replies (the socket is non-blocking); the
+    // clients retry as BEP 15 tells them to. A reply the kernel refuses for another
+    // reason (e.g. an unreachable destination) is skipped and the next ones still go.
+    for (int sent = 0; sent < k;) {
+        const int r = ::sendmmsg(fd, replies.data() + sent, static_cast<unsigned>(k - sent),
+                                 MSG_DONTWAIT);
+        if (r > 0) {
+            sent += r;
+        } else if (r < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            break;
+        } else {
+            ++sent;
+        }
+    }
+    return n;
+}
+
+// Reads batches until the socket is drained, then waits for readability: one reactor
+// round trip per burst rather than per datagram. After a few batches the coroutine
+// yields, so that HTTP connections and timers on the same thread are served during a
+// UDP flood, and then goes on reading without waiting (readiness is edge-triggered:
+// the datagrams still queued would raise no new event).
 asio::awaitable<void> UdpServer::receive_loop() {
     auto self = shared_from_this();
-    constexpr int batch = 64;
-    std::array<char, 2048> buf;
-    udp::endpoint from;
+    constexpr int rounds = 8;
+    bool wait = true;
     while (socket_.is_open()) {
-        auto [wec] = co_await socket_.async_wait(udp::socket::wait_read, use_tuple);
-        if (wec) {
-            if (wec == asio::error::operation_aborted || !socket_.is_open()) co_return;
-            continue;
+        if (wait) {
+            auto [wec] = co_await socket_.async_wait(udp::socket::wait_read, use_tuple);
+            if (wec) {
+                if (wec == asio::error::operation_aborted || !socket_.is_open()) co_return;
+                continue;
+            }
         }
-        for (int i = 0; i < batch && socket_.is_open(); ++i) {
-            boost::system::error_code ec;
-            const std::size_t n = socket_.receive_from(asio::buffer(buf), from, 0, ec);
-            if (ec == asio::error::would_block) break;
-            if (ec) continue;  // e.g. an ICMP report: nothing to answer
-            const PeerEndpoint source = endpoint_of(from.address(), from.port());
-            std::string reply = handle(std::string_view(buf.data(), n), source, Clock::now());
-            if (reply.empty()) continue;
-            // A full send buffer drops the reply (the socket is non-blocking); the
-            // client retries as BEP 15 tells it to.
-            boost::system::error_code sec;
-            socket_.send_to(asio::buffer(reply), from, 0, sec);
+        wait = false;
+        int errors = 0;
+        for (int i = 0; i < rounds && socket_.is_open(); ++i) {
+            const int n = serve_batch();
+            if (n >= 0 && n < batch) {
+                wait = true;
+                break;
+            }
+            if (n < 0) ++errors;
         }
-        co_await asio::post(socket_.get_executor(), asio::use_awaitable);
+        // Errors alone, round after round, are not worth spinning on: wait for the
+        // socket instead (a reported error is cleared by the call that reports it).
+        if (errors == rounds) wait = true;
+        if (!wait) co_await asio::post(socket_.get_executor(), asio::use_awaitable);
     }
 }
 
 std::string UdpServer::handle(std::string_view packet, const PeerEndpoint& source,
                               Clock::time_point now) {
+    std::string out;
+    handle(packet, source, now, out);
+    return out;
+}
+
+void UdpServer::handle(std::string_view packet, const PeerEndpoint& source, Clock::time_point now,
+                       std::string& out) {
+    out.clear();
     TrackerState& st = *state_;
     const UdpParse p = parse_udp_request(packet);
     if (!p.error.empty()) {
         ++st.counters.udp_dropped;
-        return {};
+        return;
     }
     const UdpRequest& q = p.request;
-    std::string out;
     if (q.action == UdpAction::connect) {
         ++st.counters.udp_connects;
         put32(out, static_cast<std::uint32_t>(UdpAction::connect));
         put32(out, q.transaction_id);
         put64(out, ids_.issue(source, now));
-        return out;
+        return;
     }
     if (!ids_.valid(source, q.connection_id, now)) {
         ++st.counters.udp_dropped;
-        return {};
+        return;
     }
     if (q.action == UdpAction::announce) {
         ++st.counters.udp_announces;
@@ -125,8 +231,12 @@ std::string UdpServer::handle(std::string_view packet, const PeerEndpoint& sourc
         sa.event = q.event;
         sa.numwant = q.numwant < 0 ? -1 : q.numwant;
         sa.both_families = false;
-        const StoreReply r = st.announce(sa, now);
-        if (!r.failure.empty()) return error_packet(q.transaction_id, r.failure);
+        st.announce(sa, now, reply_);
+        const StoreReply& r = reply_;
+        if (!r.failure.empty()) {
+            error_packet(out, q.transaction_id, r.failure);
+            return;
+        }
         put32(out, static_cast<std::uint32_t>(UdpAction::announce));
         put32(out, q.transaction_id);
         put32(out, static_cast<std::uint32_t>(st.interval().count()));
@@ -138,7 +248,7 @@ std::string UdpServer::handle(std::string_view packet, const PeerEndpoint& sourc
             out.push_back(static_cast<char>(peer.endpoint.port >> 8));
             out.push_back(static_cast<char>(peer.endpoint.port & 0xff));
         }
-        return out;
+        return;
     }
     // scrape
     ++st.counters.udp_scrapes;
@@ -150,7 +260,6 @@ std::string UdpServer::handle(std::string_view packet, const PeerEndpoint& sourc
         put32(out, c.downloaded);
         put32(out, c.incomplete);
     }
-    return out;
 }
 
 }  // namespace pw::tracker
