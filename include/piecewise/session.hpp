@@ -448,6 +448,22 @@ public:
     // PEX (Settings::pex) on or off for the peers that connect from now on. false once
     // the session stopped.
     bool set_pex(bool on);
+    // The DHT (Settings::dht) on or off while the session runs. Off: the node stops (its
+    // routing table is saved to the state file), answers no query, and torrents neither
+    // announce to it nor look peers up in it. On: it starts again from Settings::
+    // dht_bootstrap (and the saved table), opening the UDP socket if uTP had not, and
+    // running torrents look themselves up at once. Throws Error when it cannot run (a
+    // proxy is set, the UDP port cannot be bound), the DHT then unchanged. false once the
+    // session stopped.
+    bool set_dht(bool on);
+    // Local service discovery (Settings::lsd) on or off: off leaves the multicast group and
+    // stops announcing; on joins it and announces every running public torrent. Throws
+    // Error when the group cannot be joined. false once the session stopped.
+    bool set_lsd(bool on);
+    // uTP (Settings::utp) on or off: off, no new uTP connection is made or accepted (open
+    // ones go on until they end); on, both again. Throws Error when TCP is off too
+    // (Settings::tcp) or the UDP port cannot be bound. false once the session stopped.
+    bool set_utp(bool on);
     // Changes Settings::encryption for the connections made or accepted from now on (open
     // connections keep what they negotiated). false once the session stopped.
     bool set_encryption(Encryption policy);

@@ -61,6 +61,7 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
     load_queue_settings();
     load_totals();
     load_blocklist_settings();
+    load_network_settings();
     session_ = std::make_unique<piecewise::Session>(cfg_.settings);
     apply_blocklist();
     apply_groups();

@@ -204,6 +204,13 @@ class Daemon {
     // pex-enabled: Session::set_pex, stored.
     void set_pex(bool on);
 
+    // daemon_network.cpp: dht-enabled, lpd-enabled, utp-enabled. Each is applied to the
+    // engine first (Session::set_dht / set_lsd / set_utp, which throw piecewise::Error when
+    // it cannot be done: the setting then stays as it was), then committed to the store.
+    void set_dht(bool on);
+    void set_lsd(bool on);
+    void set_utp(bool on);
+
     // daemon_location.cpp: torrent-set-location and torrent-rename-path. `dir` as
     // check_dir() takes it. The move goes on in the background: the new location is
     // committed once the engine finished it (see persist_moves()); the target is recorded
@@ -242,6 +249,10 @@ class Daemon {
     void persist_moves();  // housekeeping, with mu_ held: records finished moves
     std::map<piecewise::TorrentId, std::string> pending_moves_;  // id -> target
     std::map<piecewise::TorrentId, std::vector<std::pair<std::string, std::string>>> renames_;
+
+    // daemon_network.cpp: the stored dht/lpd/utp settings over the command line's, before
+    // the session starts (see the file's comment for which wins).
+    void load_network_settings();
 
     // daemon_blocklist.cpp (with mu_ held)
     BlocklistInfo blocklist_;

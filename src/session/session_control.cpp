@@ -183,7 +183,7 @@ SessionStats Session::session_stats() const {
         s.torrents_by_state[static_cast<int>(TorrentState::stopped)] +=
             static_cast<int>(d.paused_magnets.size());
         s.disk_queue = d.disk.queued();
-        if (d.dht) {
+        if (d.ctx.dht) {  // running (null while turned off)
             s.dht = true;
             s.dht_nodes = d.dht->routing_table_size();
             auto ds = d.dht->stats();

@@ -166,7 +166,7 @@ struct Session::Impl {
             if (ec) continue;
             std::string_view dgram(buf.data(), n);
             if (n > 0 && buf[0] == 'd') {
-                if (dht) dht->on_packet(from, dgram);
+                if (ctx.dht) ctx.dht->on_packet(from, dgram);  // null while the DHT is off
             } else if (mgr && pw::utp::looks_like_utp(dgram)) {
                 mgr->on_datagram(from, dgram);
             }
@@ -186,7 +186,12 @@ struct Session::Impl {
         sock.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
         pw::peer::UtpOptions o;
         auto m = std::make_unique<pw::peer::UtpManager>(io, sock, o);
-        m->set_accept([this](pw::peer::UtpStream s) {
+        m->set_accept(utp_acceptor());
+        return m;
+    }
+    // What a uTP manager does with an incoming connection while uTP is on.
+    std::function<void(pw::peer::UtpStream)> utp_acceptor() {
+        return [this](pw::peer::UtpStream s) {
             const auto addr = pw::session::unmapped(s.remote_endpoint().address());
             if (ctx.blocked(addr)) return;  // closed as it goes
             // The same connection caps as the TCP listener's.
@@ -197,9 +202,22 @@ struct Session::Impl {
             if (why != Refusal::none) return;
             auto slot = limits.incoming(addr, std::chrono::steady_clock::now(), {});
             asio::co_spawn(io, handshake(pw::peer::PeerStream(std::move(s)), std::move(slot)), asio::detached);
-        });
-        return m;
+        };
     }
+
+    // Live toggles (session_toggles.cpp), on the network thread (or before it runs). Each
+    // returns "" or why it could not.
+    // Opens `sock` on `addr` at the listen port (on Settings::bind_interface; IPv6-only
+    // with `v6only`) and starts its receive loop feeding `mgr`; `what` names its users in
+    // the error. Nothing to do when it is open already.
+    std::string open_udp(asio::ip::udp::socket& sock, const asio::ip::address& addr, bool v6only,
+                         std::unique_ptr<pw::peer::UtpManager>& mgr, const std::string& what);
+    std::string open_udp_sockets();  // the main one, and the second listener's
+    std::string start_dht();         // creates the node (on the open sockets) and starts it
+    std::string start_lsd();
+    std::string enable_dht(bool on);
+    std::string enable_lsd(bool on);
+    std::string enable_utp(bool on);
     void save_torrent_file(const pw::meta::Metainfo& m, const std::string& path, TorrentId id);
 
     void emit(Event e) {

@@ -436,6 +436,16 @@ class Call {
                 }
             } else if (name == "pex_enabled") {
                 daemon_.set_pex(get_bool(req_.params, "pex_enabled", true));
+            } else if (name == "dht_enabled" || name == "lpd_enabled" || name == "utp_enabled") {
+                const std::string key(name);
+                bool on = get_bool(req_.params, key.c_str(), true);
+                try {
+                    if (name == "dht_enabled") daemon_.set_dht(on);
+                    else if (name == "lpd_enabled") daemon_.set_lsd(on);
+                    else daemon_.set_utp(on);
+                } catch (const piecewise::Error& e) {
+                    throw MethodError{ErrorCode::internal_error, k(name, KeyStyle::kebab) + ": " + e.what()};
+                }
             } else if (name == "encryption") {
                 if (!v.is_string()) bad_params("encryption must be a string");
                 std::string_view e = v.get_string();

@@ -487,3 +487,55 @@ case_daemon_blocklist() {
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
     echo "PASS: transmission-remote --blocklist-update: 2 rules, kept across a restart"
 }
+
+# dht-enabled, utp-enabled and lpd-enabled driven by transmission-remote (--dht/--no-dht,
+# --utp/--no-utp, --lpd/--no-lpd): each takes effect in the running daemon (a KRPC ping and
+# a uTP SYN to the peer port are answered or not), session-get reports it, and a restart
+# with the same command line keeps what was set. The DHT bootstraps from 127.0.0.1:9 only;
+# LSD multicast stays on this namespace's lo (routed there below).
+case_daemon_network_toggles() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    [[ ${PW_NETNS:-} == 1 ]] || { echo "SKIP: LSD multicast needs the case's own network namespace"; exit 77; }
+    ip link set lo multicast on && ip route add 239.0.0.0/8 dev lo || fail "cannot route multicast to lo"
+    local host=${LEECHER%:*} port=${LEECHER#*:} out
+    # udp_probe KIND: "yes" when the peer port answers a KRPC ping (dht) or a uTP SYN (utp).
+    udp_probe() {
+        "$PW_PY" - "$host" "$port" "$1" <<'PY'
+import socket, struct, sys
+host, port, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if kind == "dht":
+    msg = b"d1:ad2:id20:" + b"q" * 20 + b"e1:q4:ping1:t2:pw1:y1:qe"
+else:  # ST_SYN, version 1: type 4 << 4 | 1, no extension, conn id, ts, diff, wnd, seq 1, ack 0
+    msg = struct.pack(">BBHIIIHH", 0x41, 0, 777, 0, 0, 1 << 20, 1, 0)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(msg, (host, port))
+try:
+    data = s.recv(2048)
+except socket.timeout:
+    print("no"); sys.exit(0)
+ok = b"1:y1:r" in data if kind == "dht" else (data[0] >> 4) == 2
+print("yes" if ok else "no")
+PY
+    }
+    local sess='{"method":"session-get","arguments":{"fields":["dht-enabled","utp-enabled","lpd-enabled"]}}'
+    local fields="a['dht-enabled'], a['utp-enabled'], a['lpd-enabled']"
+    daemon_start --dht-bootstrap 127.0.0.1:9
+    [[ $(udp_probe dht) == no && $(udp_probe utp) == yes ]] || fail "at start (--no-dht): dht $(udp_probe dht), utp $(udp_probe utp)"
+    out=$(remote --dht); [[ $out == *success* ]] || fail "--dht: $out"
+    out=$(remote --no-utp); [[ $out == *success* ]] || fail "--no-utp: $out"
+    out=$(remote --lpd); [[ $out == *success* ]] || fail "--lpd: $out"
+    out=$(sl_rpc_arg "$sess" "$fields"); [[ $out == "True False True" ]] || fail "session-get after the switches: $out"
+    [[ $(udp_probe dht) == yes ]] || fail "--dht: the DHT does not answer a ping"
+    [[ $(udp_probe utp) == no ]] || fail "--no-utp: a uTP SYN is still answered"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    daemon_start --dht-bootstrap 127.0.0.1:9
+    out=$(sl_rpc_arg "$sess" "$fields"); [[ $out == "True False True" ]] || fail "session-get after restart: $out"
+    [[ $(udp_probe dht) == yes && $(udp_probe utp) == no ]] || fail "after restart: dht $(udp_probe dht), utp $(udp_probe utp)"
+    out=$(remote --no-dht --utp --no-lpd); [[ $out == *success* ]] || fail "--no-dht --utp --no-lpd: $out"
+    out=$(sl_rpc_arg "$sess" "$fields"); [[ $out == "False True False" ]] || fail "session-get after switching back: $out"
+    [[ $(udp_probe dht) == no && $(udp_probe utp) == yes ]] || fail "switched back: dht $(udp_probe dht), utp $(udp_probe utp)"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: transmission-remote --dht/--no-utp/--lpd take effect live, kept across a restart, and back"
+}
