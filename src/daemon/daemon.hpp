@@ -186,6 +186,10 @@ class Daemon {
     // without the key, the watch dir) starts at once. Committed to the store.
     bool start_added_torrents();
     void set_start_added_torrents(bool on);
+    // trash-original-torrent-files: a .torrent the watch dir added is deleted instead of
+    // renamed *.added. Committed to the store.
+    bool trash_original_torrent_files();
+    void set_trash_original_torrent_files(bool on);
 
     // daemon_blocklist.cpp. Two lists make the IP blocklist while blocklist-enabled is on
     // (as the files of transmission-daemon's blocklists directory): the --blocklist file
@@ -267,6 +271,7 @@ class Daemon {
     std::map<piecewise::TorrentId, TorrentExtras> extras_;
     SessionSeedLimits seed_limits_;
     bool start_added_ = true;
+    bool trash_original_ = false;
     std::map<std::string, std::map<std::string, std::string>> stored_extras_;  // at startup
     // Fills `e` and `p` (seed limits, trackers) for a torrent being added or re-added.
     void prepare_extras(const std::string& hash, const std::string& torrent,

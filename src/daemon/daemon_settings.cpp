@@ -75,6 +75,7 @@ void Daemon::load_session_settings() {
         if (auto i = to_int(*v); i && *i > 0) seed_limits_.idle_minutes = *i;
     if (auto* v = get("idle_seeding_limit_enabled")) seed_limits_.idle_limited = *v == "1";
     if (auto* v = get("start_added_torrents")) start_added_ = *v == "1";
+    if (auto* v = get("trash_original_torrent_files")) trash_original_ = *v == "1";
     // session-set's download-dir and encryption, unless the command line names them.
     if (cfg_.download_dir_given)
         store_->set_setting("download_dir", cfg_.download_dir);
@@ -304,6 +305,17 @@ void Daemon::set_start_added_torrents(bool on) {
     std::lock_guard lk(mu_);
     store_->set_setting("start_added_torrents", on ? "1" : "0");
     start_added_ = on;
+}
+
+bool Daemon::trash_original_torrent_files() {
+    std::lock_guard lk(mu_);
+    return trash_original_;
+}
+
+void Daemon::set_trash_original_torrent_files(bool on) {
+    std::lock_guard lk(mu_);
+    store_->set_setting("trash_original_torrent_files", on ? "1" : "0");
+    trash_original_ = on;
 }
 
 void Daemon::log_session_events() {

@@ -361,6 +361,7 @@ class Call {
         o[kk("peer_limit_global")] = s.max_connections;
         o[kk("cache_size_mb")] = s.cache_bytes >> 20;
         o[kk("start_added_torrents")] = daemon_.start_added_torrents();
+        o[kk("trash_original_torrent_files")] = daemon_.trash_original_torrent_files();
         put_session_speed_fields(req_.dialect, o, daemon_.speed_limits());
         auto bl = daemon_.blocklist();
         o[kk("blocklist_enabled")] = bl.enabled;
@@ -421,6 +422,9 @@ class Call {
                 peer_per_torrent = peer_limit_param(v, "peer-limit-per-torrent");
             } else if (name == "start_added_torrents") {
                 daemon_.set_start_added_torrents(get_bool(req_.params, "start_added_torrents", true));
+            } else if (name == "trash_original_torrent_files") {
+                daemon_.set_trash_original_torrent_files(
+                    get_bool(req_.params, "trash_original_torrent_files", false));
             } else if (name == "blocklist_url") {
                 if (!v.is_string()) bad_params("blocklist-url must be a string");
                 std::string url(v.get_string());
