@@ -464,6 +464,14 @@ public:
     // ones go on until they end); on, both again. Throws Error when TCP is off too
     // (Settings::tcp) or the UDP port cannot be bound. false once the session stopped.
     bool set_utp(bool on);
+    // Moves the peer port to `port` (1-65535) on the same listen address(es): new TCP
+    // listeners and UDP sockets (DHT, uTP) are bound first, and only when all of them
+    // could be are the old ones closed, so a port that cannot be taken throws Error and
+    // the old port stays in use. Established TCP connections go on (uTP ones end: their
+    // socket changed); torrents re-announce to trackers and the DHT with the new port, LSD
+    // announces it, and a NAT-PMP/UPnP mapping is replaced by one of the new port. false
+    // once the session stopped.
+    bool set_listen_port(std::uint16_t port);
     // Changes Settings::encryption for the connections made or accepted from now on (open
     // connections keep what they negotiated). false once the session stopped.
     bool set_encryption(Encryption policy);

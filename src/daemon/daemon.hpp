@@ -41,6 +41,13 @@ struct DaemonConfig {
     std::string download_root;
 };
 
+// session-get's peer-port-random-on-start and the range it picks from (settings.json's
+// peer-port-random-low/-high in Transmission; also session-get/-set keys here).
+struct PeerPortRandom {
+    bool on_start = false;
+    int low = 49152, high = 65535;
+};
+
 // session-get's blocklist-url, blocklist-enabled and blocklist-size (rules in force).
 struct BlocklistInfo {
     std::string url;
@@ -214,6 +221,13 @@ class Daemon {
     void set_dht(bool on);
     void set_lsd(bool on);
     void set_utp(bool on);
+    // peer-port: Session::set_listen_port (throws piecewise::Error, the old port then
+    // still in use), then stored. It replaces the port of --listen at later starts, as
+    // long as --listen says what it said at the start before.
+    void set_peer_port(std::uint16_t port);
+    PeerPortRandom peer_port_random();
+    // Stored; used at the next start. Throws piecewise::Error for low > high.
+    void set_peer_port_random(const PeerPortRandom& r);
 
     // daemon_location.cpp: torrent-set-location and torrent-rename-path. `dir` as
     // check_dir() takes it. The move goes on in the background: the new location is
@@ -257,6 +271,9 @@ class Daemon {
     // daemon_network.cpp: the stored dht/lpd/utp settings over the command line's, before
     // the session starts (see the file's comment for which wins).
     void load_network_settings();
+    PeerPortRandom port_random_;
+    // After the session started, with peer-port-random-on-start: a port of the range.
+    void pick_random_port();
 
     // daemon_blocklist.cpp (with mu_ held)
     BlocklistInfo blocklist_;

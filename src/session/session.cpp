@@ -87,15 +87,7 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     // With two listeners the IPv6 sockets are IPv6-only, so that [::] and 0.0.0.0 can
     // share the port.
     auto open_listener = [&](tcp::acceptor& acc, const tcp::endpoint& at) {
-        boost::system::error_code ec;
-        acc.open(at.protocol(), ec);
-        if (!ec && (ec = pw::net::bind_to_device(acc, device)))
-            throw Error("cannot bind the peer listener to interface '" + device + "': " + ec.message());
-        if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
-        if (!ec && ep2 && at.address().is_v6()) acc.set_option(asio::ip::v6_only(true), ec);
-        if (!ec) acc.bind(at, ec);
-        if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-        if (ec) throw Error("cannot listen on " + pw::session::format_endpoint(at) + ": " + ec.message());
+        if (auto why = d.open_listener(acc, at, ep2 && at.address().is_v6()); !why.empty()) throw Error(why);
     };
     open_listener(d.acceptor, *ep);
     d.ctx.listen_port = d.acceptor.local_endpoint().port();
@@ -133,28 +125,13 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         if (auto why = d.start_lsd(); !why.empty()) throw Error(why);
     if (settings.natpmp) {
         std::string why;
-        if (auto gw = pw::session::gateway_endpoint(settings, why)) {
-            d.port_mapping = std::make_unique<pw::session::PortMapping>(
-                d.io, *gw, ep->address(), device, d.ctx.listen_port, settings.tcp, d.udp.is_open(), d.ctx.emit,
-                [impl = impl_.get()](const asio::ip::address& a) {
-                    if (impl->dht) impl->dht->set_external_address(a);
-                });
-            if (!d.port_mapping->start(why)) d.port_mapping.reset();
-        }
-        if (!d.port_mapping) d.emit({EventType::port_mapping_error, -1, why});
+        d.natpmp_gateway = pw::session::gateway_endpoint(settings, why);
+        if (d.natpmp_gateway)
+            d.start_natpmp();
+        else
+            d.emit({EventType::port_mapping_error, -1, why});
     }
-    if (settings.upnp) {
-        d.upnp_mapping = std::make_unique<pw::session::UpnpMapping>(d.io, settings, ep->address(), device,
-                                                                    d.ctx.listen_port, d.udp.is_open(), d.ctx.emit,
-                                                                    [impl = impl_.get()](const asio::ip::address& a) {
-                                                                        if (impl->dht) impl->dht->set_external_address(a);
-                                                                    });
-        std::string why;
-        if (!d.upnp_mapping->start(why)) {
-            d.upnp_mapping.reset();
-            d.emit({EventType::port_mapping_error, -1, "port mapping (UPnP): " + why});
-        }
-    }
+    if (settings.upnp) d.start_upnp();
     if (auto why = pw::session::RateControl::check(settings.rate_limits); !why.empty()) throw SettingsError(why);
     ::tzset();  // the alt-speed clock reads local time on the network thread: no file I/O there
     d.ctx.bandwidth = std::make_shared<pw::peer::BandwidthLimiter>(d.io.get_executor());

@@ -1,39 +1,10 @@
 // Session::set_dht, set_lsd and set_utp: the DHT (BEP 5, BEP 32), local service discovery
 // (BEP 14) and uTP (BEP 29) turned on or off while the session runs, and the pieces of the
-// constructor they share (opening the UDP sockets, starting the DHT node and LSD).
+// constructor they share (starting the DHT node and LSD; the UDP sockets are opened by
+// session_listen.cpp).
 #include "session/session_impl.hpp"
 
 namespace piecewise {
-
-std::string Session::Impl::open_udp(asio::ip::udp::socket& sock, const asio::ip::address& addr, bool v6only,
-                                    std::unique_ptr<pw::peer::UtpManager>& mgr, const std::string& what) {
-    if (sock.is_open()) return {};
-    const std::string& device = ctx.settings.bind_interface;
-    asio::ip::udp::endpoint uep(addr, ctx.listen_port);
-    boost::system::error_code ec;
-    sock.open(uep.protocol(), ec);
-    if (!ec && (ec = pw::net::bind_to_device(sock, device))) {
-        sock.close(ec);
-        return "cannot bind the UDP socket for " + what + " to interface '" + device + "': " + ec.message();
-    }
-    if (!ec && v6only) sock.set_option(asio::ip::v6_only(true), ec);
-    if (!ec) sock.bind(uep, ec);
-    if (ec) {
-        boost::system::error_code ignored;
-        sock.close(ignored);
-        return "cannot bind UDP " + pw::session::format_endpoint(tcp::endpoint(addr, ctx.listen_port)) + " for " +
-               what + ": " + ec.message();
-    }
-    asio::co_spawn(io, udp_loop(sock, mgr), asio::detached);
-    return {};
-}
-
-std::string Session::Impl::open_udp_sockets() {
-    if (ctx.proxy.enabled()) return "UDP (the DHT and uTP) is off while a proxy is set";
-    auto why = open_udp(udp, ctx.bind_address, false, utp, "the DHT");
-    if (why.empty() && ctx.second_listener) why = open_udp(udp2, ctx.bind_address2, true, utp2, "uTP and the DHT");
-    return why;
-}
 
 std::string Session::Impl::start_dht() {
     if (!dht) {
@@ -148,32 +119,16 @@ std::string Session::Impl::enable_utp(bool on) {
     return {};
 }
 
-namespace {
-
-// Runs `enable(on)` on the network thread; throws Error with what it answered.
-template <class Fn>
-bool toggle(Session::Impl& d, bool stopped, Fn enable) {
-    auto why = std::make_shared<std::string>();
-    bool ok = on_network(d, stopped, [why, enable](Session::Impl& impl) {
-        *why = enable(impl);
-        return true;
-    });
-    if (!why->empty()) throw Error(*why);
-    return ok;
-}
-
-}  // namespace
-
 bool Session::set_dht(bool on) {
-    return toggle(*impl_, impl_->stopped, [on](Impl& d) { return d.enable_dht(on); });
+    return on_network_or_throw(*impl_, impl_->stopped, [on](Impl& d) { return d.enable_dht(on); });
 }
 
 bool Session::set_lsd(bool on) {
-    return toggle(*impl_, impl_->stopped, [on](Impl& d) { return d.enable_lsd(on); });
+    return on_network_or_throw(*impl_, impl_->stopped, [on](Impl& d) { return d.enable_lsd(on); });
 }
 
 bool Session::set_utp(bool on) {
-    return toggle(*impl_, impl_->stopped, [on](Impl& d) { return d.enable_utp(on); });
+    return on_network_or_throw(*impl_, impl_->stopped, [on](Impl& d) { return d.enable_utp(on); });
 }
 
 }  // namespace piecewise

@@ -247,3 +247,128 @@ TEST_F(NetworkToggles, LpdLive) {
 }
 
 }  // namespace
+
+namespace {
+
+// A port free on 127.0.0.1 for TCP and UDP just now (bound to 0, then let go).
+std::uint16_t free_port() {
+    for (int i = 0; i < 20; ++i) {
+        int t = ::socket(AF_INET, SOCK_STREAM, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        ::bind(t, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::getsockname(t, reinterpret_cast<sockaddr*>(&a), &len);
+        int u = ::socket(AF_INET, SOCK_DGRAM, 0);
+        bool ok = ::bind(u, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+        ::close(u);
+        ::close(t);
+        if (ok) return ntohs(a.sin_port);
+    }
+    return 0;
+}
+
+// Holds 127.0.0.1:port with a socket of `type` (SOCK_STREAM listening, or SOCK_DGRAM).
+struct Holder {
+    int fd = -1;
+    Holder(std::uint16_t port, int type) {
+        fd = ::socket(AF_INET, type, 0);
+        int one = 1;
+        ::setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_port = htons(port);
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        if (::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 || (type == SOCK_STREAM && ::listen(fd, 4) != 0)) {
+            ::close(fd);
+            fd = -1;
+        }
+    }
+    ~Holder() {
+        if (fd >= 0) ::close(fd);
+    }
+};
+
+bool tcp_connects(std::uint16_t port) {
+    int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_port = htons(port);
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
+    ::close(fd);
+    return ok;
+}
+
+std::int64_t peer_port_of(const json::object& a) {
+    return a.at(a.contains("peer-port") ? "peer-port" : "peer_port").to_number<std::int64_t>();
+}
+
+}  // namespace
+
+TEST_F(NetworkToggles, PeerPortMovesTheListenersAndIsKept) {
+    cli_dht = true;  // the UDP socket carries the DHT and uTP
+    restart();
+    const std::uint16_t old_port = port();
+    EXPECT_EQ(peer_port_of(legacy("session-get", R"({"fields":["peer-port"]})")), old_port);
+    std::uint16_t p1 = free_port();
+    ASSERT_NE(p1, 0);
+    legacy("session-set", R"({"peer-port":)" + std::to_string(p1) + "}");
+    EXPECT_EQ(peer_port_of(jrpc("session_get", R"({"fields":["peer_port"]})")), p1);
+    EXPECT_EQ(port(), p1);
+    EXPECT_TRUE(tcp_connects(p1));
+    EXPECT_FALSE(tcp_connects(old_port));
+    EXPECT_TRUE(utp_answers(p1));
+    EXPECT_TRUE(dht_answers(p1));
+    EXPECT_FALSE(dht_answers(old_port));
+    restart();  // --listen 127.0.0.1:0 as before: the stored port wins
+    EXPECT_EQ(port(), p1);
+    EXPECT_EQ(peer_port_of(jrpc("session_get", R"({"fields":["peer_port"]})")), p1);
+    EXPECT_TRUE(tcp_connects(p1));
+}
+
+TEST_F(NetworkToggles, PeerPortThatCannotBeTakenKeepsTheOldOne) {
+    const std::uint16_t old_port = port();
+    std::uint16_t busy_tcp = free_port();
+    Holder tcp_holder(busy_tcp, SOCK_STREAM);
+    ASSERT_GE(tcp_holder.fd, 0);
+    auto why = legacy_error("session-set", R"({"peer-port":)" + std::to_string(busy_tcp) + "}");
+    EXPECT_NE(why.find("stays " + std::to_string(old_port)), std::string::npos) << why;
+    EXPECT_EQ(jrpc_error("session_set", R"({"peer_port":)" + std::to_string(busy_tcp) + "}"), -32603);
+    // Only the UDP port taken: the TCP listener bound meanwhile is let go again.
+    std::uint16_t busy_udp = free_port();
+    Holder udp_holder(busy_udp, SOCK_DGRAM);
+    ASSERT_GE(udp_holder.fd, 0);
+    why = legacy_error("session-set", R"({"peer-port":)" + std::to_string(busy_udp) + "}");
+    EXPECT_NE(why.find("UDP"), std::string::npos) << why;
+    EXPECT_FALSE(tcp_connects(busy_udp));
+    EXPECT_EQ(port(), old_port);
+    EXPECT_EQ(peer_port_of(legacy("session-get", R"({"fields":["peer-port"]})")), old_port);
+    EXPECT_TRUE(tcp_connects(old_port));
+    EXPECT_TRUE(utp_answers(old_port));
+    for (const char* bad : {R"({"peer_port":0})", R"({"peer_port":65536})", R"({"peer_port":"6881"})",
+                            R"({"peer_port_random_low":70000})"})
+        EXPECT_EQ(jrpc_error("session_set", bad), -32602) << bad;
+    // low above high: refused, nothing stored.
+    EXPECT_EQ(jrpc_error("session_set", R"({"peer_port_random_low":60000,"peer_port_random_high":50000})"), -32602);
+    EXPECT_EQ(legacy("session-get").at("peer-port-random-low").to_number<std::int64_t>(), 49152);
+}
+
+TEST_F(NetworkToggles, PeerPortRandomOnStartPicksFromTheRange) {
+    EXPECT_EQ(legacy("session-get").at("peer-port-random-on-start"), false);
+    std::uint16_t p = free_port();
+    ASSERT_NE(p, 0);
+    jrpc("session_set", R"({"peer_port_random_on_start":true,"peer_port_random_low":)" + std::to_string(p) +
+                            R"(,"peer_port_random_high":)" + std::to_string(p) + "}");
+    auto a = jrpc("session_get", R"({"fields":["peer_port_random_on_start","peer_port_random_low","peer_port_random_high"]})");
+    EXPECT_EQ(a.at("peer_port_random_on_start"), true);
+    EXPECT_EQ(a.at("peer_port_random_low").to_number<std::int64_t>(), p);
+    restart();
+    EXPECT_EQ(port(), p);
+    EXPECT_EQ(peer_port_of(legacy("session-get", R"({"fields":["peer-port"]})")), p);
+    EXPECT_TRUE(tcp_connects(p));
+    legacy("session-set", R"({"peer-port-random-on-start":false})");
+    restart();
+    EXPECT_EQ(legacy("session-get").at("peer-port-random-on-start"), false);
+}
