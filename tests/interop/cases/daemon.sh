@@ -539,3 +539,34 @@ PY
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
     echo "PASS: transmission-remote --dht/--no-utp/--lpd take effect live, kept across a restart, and back"
 }
+
+# peer-port driven by transmission-remote --port: the daemon listens on the new port at once
+# (the old one closed), session-get and -si report it, a restart keeps it, and a port that
+# another process holds answers an error while the port in use stays.
+case_daemon_peer_port() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    local host=${LEECHER%:*} old=${LEECHER#*:} new=51413 busy=51414 out
+    local sess='{"method":"session-get","arguments":{"fields":["peer-port"]}}'
+    daemon_start
+    port_listening "$host" "$old" || fail "not listening on $LEECHER at start"
+    out=$(remote --port "$new"); [[ $out == *success* ]] || fail "--port $new: $out"
+    [[ $(sl_rpc_arg "$sess" "a['peer-port']") == "$new" ]] || fail "session-get peer-port: $(sl_rpc_arg "$sess" "a")"
+    port_listening "$host" "$new" || fail "not listening on $host:$new after --port"
+    port_listening "$host" "$old" && fail "still listening on the old port $old"
+    remote -si | grep -q "$new" || fail "-si does not show port $new: $(remote -si)"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    daemon_start
+    [[ $(sl_rpc_arg "$sess" "a['peer-port']") == "$new" ]] || fail "peer-port after restart: $(sl_rpc_arg "$sess" "a")"
+    port_listening "$host" "$new" || fail "not listening on $host:$new after restart"
+    # A port held by another listener: an error, and the port in use stays.
+    spawn "$T/holder.log" "$PW_PY" -c "import socket,time; s=socket.socket(); s.bind(('$host',$busy)); s.listen(); time.sleep(60)"
+    local holder=$SPAWNED
+    wait_alive "$holder" "$START_WAIT" port_listening "$host" "$busy" || fail "the holder did not listen"
+    out=$(remote --port "$busy"); [[ $out != *success* && $out == *"stays $new"* ]] || fail "--port $busy (taken): $out"
+    [[ $(sl_rpc_arg "$sess" "a['peer-port']") == "$new" ]] || fail "peer-port after a failed change: $(sl_rpc_arg "$sess" "a")"
+    port_listening "$host" "$new" || fail "no longer listening on $host:$new after a failed change"
+    stop_pid "$holder" 15
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: transmission-remote --port: moved live, kept across a restart, a taken port refused"
+}
