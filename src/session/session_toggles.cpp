@@ -79,8 +79,10 @@ std::string Session::Impl::enable_dht(bool on) {
 std::string Session::Impl::enable_lsd(bool on) {
     if (!on) {
         ctx.settings.lsd = false;
-        if (lsd) lsd->stop();  // leaves the group; announces stop
+        // Leaves the group; announces stop. Made anew when turned on again, so that the
+        // torrents removed meanwhile are not announced.
         ctx.lsd = nullptr;
+        lsd.reset();
         return {};
     }
     if (ctx.lsd) return {};
