@@ -472,6 +472,14 @@ public:
     // announces it, and a NAT-PMP/UPnP mapping is replaced by one of the new port. false
     // once the session stopped.
     bool set_listen_port(std::uint16_t port);
+    // Port forwarding (Settings::natpmp and Settings::upnp together, as Transmission's
+    // port-forwarding-enabled) on or off while the session runs. On: NAT-PMP (gateway as
+    // Settings::natpmp_gateway says, else the default route's) and UPnP (Settings::upnp_igd,
+    // else SSDP discovery) map the peer port; failures come as port_mapping_error events.
+    // Off: the mappings are deleted (bounded, in the background). Nothing changes when one
+    // of them already runs and `on`. Throws Error for a malformed natpmp_gateway or
+    // upnp_igd. false once the session stopped.
+    bool set_port_forwarding(bool on);
     // Changes Settings::encryption for the connections made or accepted from now on (open
     // connections keep what they negotiated). false once the session stopped.
     bool set_encryption(Encryption policy);

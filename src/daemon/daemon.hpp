@@ -225,6 +225,8 @@ class Daemon {
     // still in use), then stored. It replaces the port of --listen at later starts, as
     // long as --listen says what it said at the start before.
     void set_peer_port(std::uint16_t port);
+    // port-forwarding-enabled: Session::set_port_forwarding (NAT-PMP and UPnP), stored.
+    void set_port_forwarding(bool on);
     PeerPortRandom peer_port_random();
     // Stored; used at the next start. Throws piecewise::Error for low > high.
     void set_peer_port_random(const PeerPortRandom& r);

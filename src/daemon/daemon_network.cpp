@@ -68,6 +68,12 @@ void Daemon::load_network_settings() {
     pick("dht_enabled", cfg_.settings.dht);
     pick("lpd_enabled", cfg_.settings.lsd);
     pick("utp_enabled", cfg_.settings.utp);
+    // port-forwarding-enabled: on means NAT-PMP and UPnP; the command line's is whether
+    // --natpmp or --upnp was given (a kept "on" leaves such a choice of one as it is).
+    bool forwarding = cfg_.settings.natpmp || cfg_.settings.upnp;
+    const bool cli_forwarding = forwarding;
+    pick("port_forwarding_enabled", forwarding);
+    if (forwarding != cli_forwarding) cfg_.settings.natpmp = cfg_.settings.upnp = forwarding;
     // With TCP off (--no-tcp) uTP is the only transport, whatever was stored.
     if (!cfg_.settings.tcp) cfg_.settings.utp = true;
 
@@ -118,6 +124,16 @@ void Daemon::set_peer_port(std::uint16_t port) {
     std::lock_guard lk(mu_);
     session_->set_listen_port(port);
     store_->set_setting("peer_port", std::to_string(port));
+}
+
+void Daemon::set_port_forwarding(bool on) {
+    std::lock_guard lk(mu_);
+    session_->set_port_forwarding(on);
+    store_->set_setting("port_forwarding_enabled", flag(on));
+    if (!on)
+        cfg_.settings.natpmp = cfg_.settings.upnp = false;
+    else if (!cfg_.settings.natpmp && !cfg_.settings.upnp)
+        cfg_.settings.natpmp = cfg_.settings.upnp = true;
 }
 
 PeerPortRandom Daemon::peer_port_random() {

@@ -223,6 +223,9 @@ struct Session::Impl {
     std::string change_port(std::uint16_t port);  // set_listen_port, on the network thread
     // NAT-PMP's gateway (Settings::natpmp), found at construction; none: no NAT-PMP.
     std::optional<asio::ip::udp::endpoint> natpmp_gateway;
+    // Session::set_port_forwarding; `gateway` / `gateway_why` found on the caller's thread.
+    std::string enable_port_forwarding(bool on, std::optional<asio::ip::udp::endpoint> gateway,
+                                       const std::string& gateway_why);
     void start_natpmp();
     void start_upnp();
     awaitable<void> remap_ports(std::unique_ptr<pw::session::PortMapping> old_natpmp,

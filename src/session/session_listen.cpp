@@ -95,8 +95,50 @@ awaitable<void> Session::Impl::remap_ports(std::unique_ptr<pw::session::PortMapp
     if (old_natpmp) co_await old_natpmp->shutdown(pw::session::port_unmap_budget);
     if (old_upnp) co_await old_upnp->shutdown(pw::session::port_unmap_budget);
     if (stopped) co_return;
-    if (old_natpmp && !port_mapping && natpmp_gateway) start_natpmp();
-    if (old_upnp && !upnp_mapping) start_upnp();
+    // Unless port forwarding was turned off (or on again, with its own mappings) meanwhile.
+    if (old_natpmp && ctx.settings.natpmp && !port_mapping && natpmp_gateway) start_natpmp();
+    if (old_upnp && ctx.settings.upnp && !upnp_mapping) start_upnp();
+}
+
+std::string Session::Impl::enable_port_forwarding(bool on, std::optional<asio::ip::udp::endpoint> gateway,
+                                                  const std::string& gateway_why) {
+    if (!on) {
+        ctx.settings.natpmp = ctx.settings.upnp = false;
+        if (port_mapping || upnp_mapping)
+            asio::co_spawn(io, remap_ports(std::move(port_mapping), std::move(upnp_mapping)), asio::detached);
+        return {};
+    }
+    if (port_mapping || upnp_mapping) return {};
+    ctx.settings.natpmp = ctx.settings.upnp = true;
+    natpmp_gateway = gateway;
+    if (natpmp_gateway)
+        start_natpmp();
+    else
+        emit({EventType::port_mapping_error, -1, gateway_why});
+    try {
+        start_upnp();
+    } catch (const std::exception& e) {
+        ctx.settings.upnp = false;
+        return std::string("port mapping (UPnP): ") + e.what();
+    }
+    return {};
+}
+
+bool Session::set_port_forwarding(bool on) {
+    auto& d = *impl_;
+    std::optional<asio::ip::udp::endpoint> gateway;
+    std::string why;
+    if (on) {
+        // Read here, not on the network thread (/proc/net/route without natpmp_gateway).
+        try {
+            gateway = pw::session::gateway_endpoint(d.ctx.settings, why);
+        } catch (const std::exception& e) {
+            throw Error(e.what());
+        }
+    }
+    return on_network_or_throw(d, d.stopped, [on, gateway, why](Impl& impl) {
+        return impl.enable_port_forwarding(on, gateway, why);
+    });
 }
 
 std::string Session::Impl::change_port(std::uint16_t port) {

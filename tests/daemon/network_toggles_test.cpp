@@ -374,3 +374,76 @@ TEST_F(NetworkToggles, PeerPortRandomOnStartPicksFromTheRange) {
     restart();
     EXPECT_EQ(legacy("session-get").at("peer-port-random-on-start"), false);
 }
+
+namespace {
+
+// A stand-in NAT-PMP gateway on 127.0.0.1 that only records whether a request came.
+struct GatewaySocket {
+    int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
+    std::uint16_t port = 0;
+    GatewaySocket() {
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        ::bind(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        ::getsockname(fd, reinterpret_cast<sockaddr*>(&a), &len);
+        port = ntohs(a.sin_port);
+        timeval tv{0, 200000};
+        ::setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    }
+    ~GatewaySocket() { ::close(fd); }
+    void drain() {
+        char b[64];
+        while (::recv(fd, b, sizeof b, MSG_DONTWAIT) > 0) {
+        }
+    }
+    // True when a NAT-PMP request (version 0) arrives within about 5 s.
+    bool request_arrives() {
+        char b[64];
+        for (int i = 0; i < 25; ++i) {
+            auto n = ::recv(fd, b, sizeof b, 0);
+            if (n >= 2 && b[0] == 0) return true;
+        }
+        return false;
+    }
+};
+
+}  // namespace
+
+TEST_F(NetworkToggles, PortForwardingTurnsNatPmpOnAndOffAndIsKept) {
+    GatewaySocket gw;
+    tweak = [&gw](piecewise::Settings& s) {
+        s.dht = false;
+        s.natpmp_gateway = "127.0.0.1:" + std::to_string(gw.port);
+        s.upnp_igd = "http://127.0.0.1:9/desc.xml";  // nothing listens there: UPnP fails at once
+    };
+    restart();
+    EXPECT_FALSE(legacy_flag("port-forwarding-enabled"));
+    legacy("session-set", R"({"port-forwarding-enabled":true})");
+    EXPECT_TRUE(legacy_flag("port-forwarding-enabled"));
+    EXPECT_TRUE(jrpc_flag("port_forwarding_enabled"));
+    EXPECT_TRUE(gw.request_arrives());
+    restart();  // kept: mapped again at start
+    EXPECT_TRUE(jrpc_flag("port_forwarding_enabled"));
+    gw.drain();
+    EXPECT_TRUE(gw.request_arrives());
+    jrpc("session_set", R"({"port_forwarding_enabled":false})");
+    EXPECT_FALSE(legacy_flag("port-forwarding-enabled"));
+    restart();
+    EXPECT_FALSE(jrpc_flag("port_forwarding_enabled"));
+    gw.drain();
+    EXPECT_FALSE(gw.request_arrives());  // off: nothing reaches the gateway at start
+}
+
+TEST_F(NetworkToggles, PortForwardingWithABadGatewayIsAClearError) {
+    tweak = [](piecewise::Settings& s) {
+        s.dht = false;
+        s.natpmp_gateway = "not-an-address";
+    };
+    restart();
+    auto why = legacy_error("session-set", R"({"port-forwarding-enabled":true})");
+    EXPECT_NE(why.find("NAT-PMP gateway"), std::string::npos) << why;
+    EXPECT_EQ(jrpc_error("session_set", R"({"port_forwarding_enabled":true})"), -32603);
+    EXPECT_FALSE(legacy_flag("port-forwarding-enabled"));
+}

@@ -462,6 +462,12 @@ class Call {
                 }
             } else if (name == "pex_enabled") {
                 daemon_.set_pex(get_bool(req_.params, "pex_enabled", true));
+            } else if (name == "port_forwarding_enabled") {
+                try {
+                    daemon_.set_port_forwarding(get_bool(req_.params, "port_forwarding_enabled", false));
+                } catch (const piecewise::Error& e) {
+                    throw MethodError{ErrorCode::internal_error, std::string("port-forwarding-enabled: ") + e.what()};
+                }
             } else if (name == "dht_enabled" || name == "lpd_enabled" || name == "utp_enabled") {
                 const std::string key(name);
                 bool on = get_bool(req_.params, key.c_str(), true);
