@@ -570,3 +570,45 @@ case_daemon_peer_port() {
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
     echo "PASS: transmission-remote --port: moved live, kept across a restart, a taken port refused"
 }
+
+# port-forwarding-enabled driven by transmission-remote (-m/--portmap, -M/--no-portmap)
+# against the fake NAT-PMP gateway (tests/interop/fake_natpmp.py) on 127.0.0.1: nothing is
+# mapped until -m; -m maps TCP and UDP 6881; --port moves the mappings (the old ones
+# deleted, the new port mapped); -M deletes them; a restart keeps what was set.
+case_daemon_portmap() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    local glog=$T/gateway-requests.log out gw=5351
+    spawn "$T/fake-natpmp.log" "$PW_PY" "$HERE/fake_natpmp.py" "$gw" "$glog"
+    local gw_pid=$SPAWNED
+    wait_until 10 grep -q '^listening' "$glog" 2>/dev/null || fail "the fake gateway did not start"
+    local from=${LEECHER%:*} old=${LEECHER#*:} new=51413
+    daemon_start --natpmp-gateway "127.0.0.1:$gw"
+    sleep 1
+    grep -q "from $from" "$glog" && fail "the gateway was asked before -m: $(cat "$glog")"
+    out=$(remote -m); [[ $out == *success* ]] || fail "-m: $out"
+    [[ $(sl_rpc_arg '{"method":"session-get"}' "a['port-forwarding-enabled']") == True ]] || fail "session-get after -m"
+    wait_until 20 grep -q "^map TCP internal $old suggested $old lifetime 7200 from $from\$" "$glog" ||
+        fail "-m: no TCP mapping of $old: $(cat "$glog")"
+    wait_until 20 grep -q "^map UDP internal $old suggested $old lifetime 7200 from $from\$" "$glog" ||
+        fail "-m: no UDP mapping of $old"
+    out=$(remote --port "$new"); [[ $out == *success* ]] || fail "--port $new: $out"
+    wait_until 20 grep -q "^map TCP internal $old suggested 0 lifetime 0 from $from\$" "$glog" ||
+        fail "--port: the mapping of $old was not deleted: $(cat "$glog")"
+    wait_until 20 grep -q "^map TCP internal $new suggested $new lifetime 7200 from $from\$" "$glog" ||
+        fail "--port: no TCP mapping of $new: $(cat "$glog")"
+    out=$(remote -M); [[ $out == *success* ]] || fail "-M: $out"
+    wait_until 20 grep -q "^map TCP internal $new suggested 0 lifetime 0 from $from\$" "$glog" ||
+        fail "-M: the mapping of $new was not deleted: $(cat "$glog")"
+    [[ $(sl_rpc_arg '{"method":"session-get"}' "a['port-forwarding-enabled']") == False ]] || fail "session-get after -M"
+    remote -m >/dev/null
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    : > "$glog"
+    daemon_start --natpmp-gateway "127.0.0.1:$gw"
+    [[ $(sl_rpc_arg '{"method":"session-get"}' "a['port-forwarding-enabled']") == True ]] || fail "not kept across a restart"
+    wait_until 20 grep -q "^map TCP internal $new suggested $new lifetime 7200 from $from\$" "$glog" ||
+        fail "after restart: no mapping of $new: $(cat "$glog")"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    stop_pid "$gw_pid" 5
+    echo "PASS: transmission-remote -m/-M map and unmap through the fake gateway, --port moves the mapping, kept across a restart"
+}
