@@ -213,8 +213,9 @@ struct Session::Impl {
         sock.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
     }
 
-    // Live toggles (session_toggles.cpp), on the network thread (or before it runs). Each
-    // returns "" or why it could not.
+    // The listen sockets and port mappings (session_listen.cpp) and the live toggles of the
+    // DHT, LSD and uTP (session_toggles.cpp): on the network thread, or from the
+    // constructor before it runs. Those returning a string return "" or why they could not.
     // Opens and binds `acc` at `at` as a peer listener (IPv6-only with `v6only`).
     std::string open_listener(tcp::acceptor& acc, const tcp::endpoint& at, bool v6only);
     // Opens and binds `sock` at addr:port (IPv6-only with `v6only`); `what` names its users.
