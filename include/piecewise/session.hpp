@@ -480,6 +480,10 @@ public:
     // of them already runs and `on`. Throws Error for a malformed natpmp_gateway or
     // upnp_igd. false once the session stopped.
     bool set_port_forwarding(bool on);
+    // Settings::cache_bytes (>= 0) from now on: each downloading torrent starts no new
+    // piece while the pieces it holds in memory would exceed it (one is always allowed).
+    // false once the session stopped.
+    bool set_cache_bytes(std::int64_t bytes);
     // Changes Settings::encryption for the connections made or accepted from now on (open
     // connections keep what they negotiated). false once the session stopped.
     bool set_encryption(Encryption policy);

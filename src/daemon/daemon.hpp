@@ -48,6 +48,9 @@ struct PeerPortRandom {
     int low = 49152, high = 65535;
 };
 
+// The largest cache-size-mb taken.
+constexpr int max_cache_mb = 16384;
+
 // session-get's blocklist-url, blocklist-enabled and blocklist-size (rules in force).
 struct BlocklistInfo {
     std::string url;
@@ -185,6 +188,9 @@ class Daemon {
     // session-set peer-limit-global / peer-limit-per-torrent (<= 0: unchanged): stored,
     // then given to the engine (Session::set_peer_limits).
     void set_peer_limits(int global, int per_torrent);
+    // cache-size-mb: Session::set_cache_bytes (the bound on piece data each downloading
+    // torrent holds in memory), committed to the store; 0 to max_cache_mb.
+    void set_cache_mb(int mb);
     // Throws piecewise::Error for a URL that is not a tracker's.
     bool set_trackers(piecewise::TorrentId id, const std::vector<std::vector<std::string>>& tiers);
     SessionSeedLimits session_seed_limits();

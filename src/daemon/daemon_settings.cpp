@@ -96,6 +96,8 @@ void Daemon::load_session_settings() {
         store_->set_setting("peer_limit_global", std::to_string(cfg_.settings.max_connections));
     else if (auto* v = get("peer_limit_global"))
         if (auto i = to_int(*v); i && *i > 0 && *i <= max_peer_limit) cfg_.settings.max_connections = *i;
+    if (auto* v = get("cache_size_mb"))
+        if (auto i = to_int(*v); i && *i >= 0 && *i <= max_cache_mb) cfg_.settings.cache_bytes = std::int64_t(*i) << 20;
     if (auto* v = get("peer_limit_per_torrent"))
         if (auto i = to_int(*v); i && *i > 0 && *i <= max_peer_limit)
             cfg_.settings.max_peers_per_torrent = *i;
@@ -294,6 +296,14 @@ void Daemon::set_peer_limits(int global, int per_torrent) {
         cfg_.settings.max_peers_per_torrent = per_torrent;
     }
     session_->set_peer_limits(global, per_torrent);
+}
+
+void Daemon::set_cache_mb(int mb) {
+    std::lock_guard lk(mu_);
+    mb = std::clamp(mb, 0, max_cache_mb);
+    session_->set_cache_bytes(std::int64_t(mb) << 20);
+    store_->set_setting("cache_size_mb", std::to_string(mb));
+    cfg_.settings.cache_bytes = std::int64_t(mb) << 20;
 }
 
 bool Daemon::start_added_torrents() {

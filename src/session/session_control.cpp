@@ -366,6 +366,14 @@ std::size_t Session::set_blocklist(const std::vector<std::string>& lists) {
     return n;
 }
 
+bool Session::set_cache_bytes(std::int64_t bytes) {
+    if (bytes < 0) throw Error("the cache size cannot be negative");
+    return on_network(*impl_, impl_->stopped, [bytes](Impl& d) {
+        d.ctx.settings.cache_bytes = bytes;
+        return true;
+    });
+}
+
 bool Session::set_pex(bool on) {
     return on_network(*impl_, impl_->stopped, [on](Impl& d) {
         d.ctx.settings.pex = on;

@@ -433,6 +433,10 @@ class Call {
                 peer_per_torrent = peer_limit_param(v, "peer-limit-per-torrent");
             } else if (name == "start_added_torrents") {
                 daemon_.set_start_added_torrents(get_bool(req_.params, "start_added_torrents", true));
+            } else if (name == "cache_size_mb") {
+                if (!v.is_int64() || v.get_int64() < 0 || v.get_int64() > max_cache_mb)
+                    bad_params("cache-size-mb must be an integer from 0 to " + std::to_string(max_cache_mb));
+                daemon_.set_cache_mb(static_cast<int>(v.get_int64()));
             } else if (name == "peer_port") {
                 peer_port = port_param(v, "peer_port");
             } else if (name == "peer_port_random_on_start" || name == "peer_port_random_low" ||

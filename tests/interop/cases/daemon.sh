@@ -612,3 +612,23 @@ case_daemon_portmap() {
     stop_pid "$gw_pid" 5
     echo "PASS: transmission-remote -m/-M map and unmap through the fake gateway, --port moves the mapping, kept across a restart"
 }
+
+# cache-size-mb driven by transmission-remote -e: session-get and -si report it, a restart
+# keeps it, and a negative size is refused.
+case_daemon_cache() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    local sess='{"method":"session-get","arguments":{"fields":["cache-size-mb"]}}' out
+    daemon_start
+    [[ $(sl_rpc_arg "$sess" "a['cache-size-mb']") == 32 ]] || fail "default cache-size-mb: $(sl_rpc_arg "$sess" "a")"
+    out=$(remote -e 8); [[ $out == *success* ]] || fail "-e 8: $out"
+    [[ $(sl_rpc_arg "$sess" "a['cache-size-mb']") == 8 ]] || fail "cache-size-mb after -e 8: $(sl_rpc_arg "$sess" "a")"
+    remote -si | grep -i cache | grep -q 8 || fail "-si does not show the cache: $(remote -si)"
+    out=$(sl_rpc_call '{"method":"session-set","arguments":{"cache-size-mb":-1}}')
+    [[ $out == *cache-size-mb* && $out != *'"success"'* ]] || fail "a negative cache size was not refused: $out"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    daemon_start
+    [[ $(sl_rpc_arg "$sess" "a['cache-size-mb']") == 8 ]] || fail "cache-size-mb after restart: $(sl_rpc_arg "$sess" "a")"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: transmission-remote -e 8: cache-size-mb 8, kept across a restart; -1 refused"
+}
