@@ -456,6 +456,42 @@ public:
     // PEX (Settings::pex) on or off for the peers that connect from now on. false once
     // the session stopped.
     bool set_pex(bool on);
+    // The DHT (Settings::dht) on or off while the session runs. Off: the node stops (its
+    // routing table is saved to the state file), answers no query, and torrents neither
+    // announce to it nor look peers up in it. On: it starts again from Settings::
+    // dht_bootstrap (and the saved table), opening the UDP socket if uTP had not, and
+    // running torrents look themselves up at once. Throws Error when it cannot run (a
+    // proxy is set, the UDP port cannot be bound), the DHT then unchanged. false once the
+    // session stopped.
+    bool set_dht(bool on);
+    // Local service discovery (Settings::lsd) on or off: off leaves the multicast group and
+    // stops announcing; on joins it and announces every running public torrent. Throws
+    // Error when the group cannot be joined. false once the session stopped.
+    bool set_lsd(bool on);
+    // uTP (Settings::utp) on or off: off, no new uTP connection is made or accepted (open
+    // ones go on until they end); on, both again. Throws Error when TCP is off too
+    // (Settings::tcp) or the UDP port cannot be bound. false once the session stopped.
+    bool set_utp(bool on);
+    // Moves the peer port to `port` (1-65535) on the same listen address(es): new TCP
+    // listeners and UDP sockets (DHT, uTP) are bound first, and only when all of them
+    // could be are the old ones closed, so a port that cannot be taken throws Error and
+    // the old port stays in use. Established TCP connections go on (uTP ones end: their
+    // socket changed); torrents re-announce to trackers and the DHT with the new port, LSD
+    // announces it, and a NAT-PMP/UPnP mapping is replaced by one of the new port. false
+    // once the session stopped.
+    bool set_listen_port(std::uint16_t port);
+    // Port forwarding (Settings::natpmp and Settings::upnp together, as Transmission's
+    // port-forwarding-enabled) on or off while the session runs. On: NAT-PMP (gateway as
+    // Settings::natpmp_gateway says, else the default route's) and UPnP (Settings::upnp_igd,
+    // else SSDP discovery) map the peer port; failures come as port_mapping_error events.
+    // Off: the mappings are deleted (bounded, in the background). Nothing changes when one
+    // of them already runs and `on`. Throws Error for a malformed natpmp_gateway or
+    // upnp_igd. false once the session stopped.
+    bool set_port_forwarding(bool on);
+    // Settings::cache_bytes (>= 0) from now on: each downloading torrent starts no new
+    // piece while the pieces it holds in memory would exceed it (one is always allowed).
+    // false once the session stopped.
+    bool set_cache_bytes(std::int64_t bytes);
     // Changes Settings::encryption for the connections made or accepted from now on (open
     // connections keep what they negotiated). false once the session stopped.
     bool set_encryption(Encryption policy);

@@ -168,7 +168,8 @@ int run_daemon(DaemonOptions o) {
                 },
                 [](const std::string& line) {
                     std::cerr << "piecewise daemon: " << line << std::endl;
-                });
+                },
+                std::chrono::seconds(2), [dp] { return dp->trash_original_torrent_files(); });
         } catch (const std::exception& e) {
             return fail(1, std::string("daemon: ") + e.what());
         }

@@ -61,7 +61,9 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
     load_queue_settings();
     load_totals();
     load_blocklist_settings();
+    load_network_settings();
     session_ = std::make_unique<piecewise::Session>(cfg_.settings);
+    pick_random_port();
     apply_blocklist();
     apply_groups();
     std::vector<std::string> queue_order;

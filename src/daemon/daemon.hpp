@@ -41,6 +41,16 @@ struct DaemonConfig {
     std::string download_root;
 };
 
+// session-get's peer-port-random-on-start and the range it picks from (settings.json's
+// peer-port-random-low/-high in Transmission; also session-get/-set keys here).
+struct PeerPortRandom {
+    bool on_start = false;
+    int low = 49152, high = 65535;
+};
+
+// The largest cache-size-mb taken.
+constexpr int max_cache_mb = 16384;
+
 // session-get's blocklist-url, blocklist-enabled and blocklist-size (rules in force).
 struct BlocklistInfo {
     std::string url;
@@ -178,6 +188,9 @@ class Daemon {
     // session-set peer-limit-global / peer-limit-per-torrent (<= 0: unchanged): stored,
     // then given to the engine (Session::set_peer_limits).
     void set_peer_limits(int global, int per_torrent);
+    // cache-size-mb: Session::set_cache_bytes (the bound on piece data each downloading
+    // torrent holds in memory), committed to the store; 0 to max_cache_mb.
+    void set_cache_mb(int mb);
     // Throws piecewise::Error for a URL that is not a tracker's.
     bool set_trackers(piecewise::TorrentId id, const std::vector<std::vector<std::string>>& tiers);
     SessionSeedLimits session_seed_limits();
@@ -186,6 +199,10 @@ class Daemon {
     // without the key, the watch dir) starts at once. Committed to the store.
     bool start_added_torrents();
     void set_start_added_torrents(bool on);
+    // trash-original-torrent-files: a .torrent the watch dir added is deleted instead of
+    // renamed *.added. Committed to the store.
+    bool trash_original_torrent_files();
+    void set_trash_original_torrent_files(bool on);
 
     // daemon_blocklist.cpp. Two lists make the IP blocklist while blocklist-enabled is on
     // (as the files of transmission-daemon's blocklists directory): the --blocklist file
@@ -203,6 +220,22 @@ class Daemon {
     std::size_t update_blocklist(const std::string& data);
     // pex-enabled: Session::set_pex, stored.
     void set_pex(bool on);
+
+    // daemon_network.cpp: dht-enabled, lpd-enabled, utp-enabled. Each is applied to the
+    // engine first (Session::set_dht / set_lsd / set_utp, which throw piecewise::Error when
+    // it cannot be done: the setting then stays as it was), then committed to the store.
+    void set_dht(bool on);
+    void set_lsd(bool on);
+    void set_utp(bool on);
+    // peer-port: Session::set_listen_port (throws piecewise::Error, the old port then
+    // still in use), then stored. It replaces the port of --listen at later starts, as
+    // long as --listen says what it said at the start before.
+    void set_peer_port(std::uint16_t port);
+    // port-forwarding-enabled: Session::set_port_forwarding (NAT-PMP and UPnP), stored.
+    void set_port_forwarding(bool on);
+    PeerPortRandom peer_port_random();
+    // Stored; used at the next start. Throws piecewise::Error for low > high.
+    void set_peer_port_random(const PeerPortRandom& r);
 
     // daemon_location.cpp: torrent-set-location and torrent-rename-path. `dir` as
     // check_dir() takes it. The move goes on in the background: the new location is
@@ -243,6 +276,13 @@ class Daemon {
     std::map<piecewise::TorrentId, std::string> pending_moves_;  // id -> target
     std::map<piecewise::TorrentId, std::vector<std::pair<std::string, std::string>>> renames_;
 
+    // daemon_network.cpp: the stored dht/lpd/utp settings over the command line's, before
+    // the session starts (see the file's comment for which wins).
+    void load_network_settings();
+    PeerPortRandom port_random_;
+    // After the session started, with peer-port-random-on-start: a port of the range.
+    void pick_random_port();
+
     // daemon_blocklist.cpp (with mu_ held)
     BlocklistInfo blocklist_;
     void load_blocklist_settings();  // before the session starts
@@ -256,6 +296,7 @@ class Daemon {
     std::map<piecewise::TorrentId, TorrentExtras> extras_;
     SessionSeedLimits seed_limits_;
     bool start_added_ = true;
+    bool trash_original_ = false;
     std::map<std::string, std::map<std::string, std::string>> stored_extras_;  // at startup
     // Fills `e` and `p` (seed limits, trackers) for a torrent being added or re-added.
     void prepare_extras(const std::string& hash, const std::string& torrent,

@@ -75,6 +75,7 @@ void Daemon::load_session_settings() {
         if (auto i = to_int(*v); i && *i > 0) seed_limits_.idle_minutes = *i;
     if (auto* v = get("idle_seeding_limit_enabled")) seed_limits_.idle_limited = *v == "1";
     if (auto* v = get("start_added_torrents")) start_added_ = *v == "1";
+    if (auto* v = get("trash_original_torrent_files")) trash_original_ = *v == "1";
     // session-set's download-dir and encryption, unless the command line names them.
     if (cfg_.download_dir_given)
         store_->set_setting("download_dir", cfg_.download_dir);
@@ -95,6 +96,8 @@ void Daemon::load_session_settings() {
         store_->set_setting("peer_limit_global", std::to_string(cfg_.settings.max_connections));
     else if (auto* v = get("peer_limit_global"))
         if (auto i = to_int(*v); i && *i > 0 && *i <= max_peer_limit) cfg_.settings.max_connections = *i;
+    if (auto* v = get("cache_size_mb"))
+        if (auto i = to_int(*v); i && *i >= 0 && *i <= max_cache_mb) cfg_.settings.cache_bytes = std::int64_t(*i) << 20;
     if (auto* v = get("peer_limit_per_torrent"))
         if (auto i = to_int(*v); i && *i > 0 && *i <= max_peer_limit)
             cfg_.settings.max_peers_per_torrent = *i;
@@ -295,6 +298,14 @@ void Daemon::set_peer_limits(int global, int per_torrent) {
     session_->set_peer_limits(global, per_torrent);
 }
 
+void Daemon::set_cache_mb(int mb) {
+    std::lock_guard lk(mu_);
+    mb = std::clamp(mb, 0, max_cache_mb);
+    session_->set_cache_bytes(std::int64_t(mb) << 20);
+    store_->set_setting("cache_size_mb", std::to_string(mb));
+    cfg_.settings.cache_bytes = std::int64_t(mb) << 20;
+}
+
 bool Daemon::start_added_torrents() {
     std::lock_guard lk(mu_);
     return start_added_;
@@ -304,6 +315,17 @@ void Daemon::set_start_added_torrents(bool on) {
     std::lock_guard lk(mu_);
     store_->set_setting("start_added_torrents", on ? "1" : "0");
     start_added_ = on;
+}
+
+bool Daemon::trash_original_torrent_files() {
+    std::lock_guard lk(mu_);
+    return trash_original_;
+}
+
+void Daemon::set_trash_original_torrent_files(bool on) {
+    std::lock_guard lk(mu_);
+    store_->set_setting("trash_original_torrent_files", on ? "1" : "0");
+    trash_original_ = on;
 }
 
 void Daemon::log_session_events() {

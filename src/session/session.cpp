@@ -87,15 +87,7 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     // With two listeners the IPv6 sockets are IPv6-only, so that [::] and 0.0.0.0 can
     // share the port.
     auto open_listener = [&](tcp::acceptor& acc, const tcp::endpoint& at) {
-        boost::system::error_code ec;
-        acc.open(at.protocol(), ec);
-        if (!ec && (ec = pw::net::bind_to_device(acc, device)))
-            throw Error("cannot bind the peer listener to interface '" + device + "': " + ec.message());
-        if (!ec) acc.set_option(tcp::acceptor::reuse_address(true), ec);
-        if (!ec && ep2 && at.address().is_v6()) acc.set_option(asio::ip::v6_only(true), ec);
-        if (!ec) acc.bind(at, ec);
-        if (!ec) acc.listen(asio::socket_base::max_listen_connections, ec);
-        if (ec) throw Error("cannot listen on " + pw::session::format_endpoint(at) + ": " + ec.message());
+        if (auto why = d.open_listener(acc, at, ep2 && at.address().is_v6()); !why.empty()) throw Error(why);
     };
     open_listener(d.acceptor, *ep);
     d.ctx.listen_port = d.acceptor.local_endpoint().port();
@@ -116,89 +108,30 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     // queries and announces its port), so it stays off while a proxy is set.
     if (!settings.utp && !settings.tcp) throw Error("uTP and TCP cannot both be off");
     if (!settings.tcp && d.ctx.proxy.enabled()) throw Error("uTP-only cannot go through a proxy");
+    // The UDP sockets (the second listener's too) carry uTP and the DHT (IPv6: BEP 32).
     if ((settings.dht || settings.utp) && !d.ctx.proxy.enabled()) {
-        asio::ip::udp::endpoint uep(ep->address(), d.ctx.listen_port);
-        d.udp.open(uep.protocol(), ec);
-        if (!ec && (ec = pw::net::bind_to_device(d.udp, device)))
-            throw Error("cannot bind the DHT's UDP socket to interface '" + device + "': " + ec.message());
-        if (!ec) d.udp.bind(uep, ec);
-        if (ec)
-            throw Error("cannot bind UDP " + pw::session::format_endpoint(*ep) + " for the DHT: " + ec.message());
+        if (auto why = d.open_udp_sockets(); !why.empty()) throw Error(why);
         if (settings.utp) {
             d.utp = d.start_utp(d.udp);
             d.ctx.utp = d.utp.get();
+            if (d.udp2.is_open()) {
+                d.utp2 = d.start_utp(d.udp2);
+                d.ctx.utp2 = d.utp2.get();
+            }
         }
-        asio::co_spawn(d.io, d.udp_loop(d.udp, d.utp), asio::detached);
+        if (settings.dht) d.start_dht();
     }
-    // The second listener's UDP socket carries uTP and the IPv6 DHT (BEP 32).
-    if (ep2 && (settings.utp || settings.dht) && !d.ctx.proxy.enabled()) {
-        asio::ip::udp::endpoint uep(ep2->address(), d.ctx.listen_port);
-        d.udp2.open(uep.protocol(), ec);
-        if (!ec && (ec = pw::net::bind_to_device(d.udp2, device)))
-            throw Error("cannot bind the UDP socket to interface '" + device + "': " + ec.message());
-        if (!ec) d.udp2.set_option(asio::ip::v6_only(true), ec);
-        if (!ec) d.udp2.bind(uep, ec);
-        if (ec)
-            throw Error("cannot bind UDP " + pw::session::format_endpoint(*ep2) + " for uTP and the DHT: " +
-                        ec.message());
-        if (settings.utp) {
-            d.utp2 = d.start_utp(d.udp2);
-            d.ctx.utp2 = d.utp2.get();
-        }
-        asio::co_spawn(d.io, d.udp_loop(d.udp2, d.utp2), asio::detached);
-    }
-    if (settings.dht && !d.ctx.proxy.enabled()) {
-        pw::dht::DhtSettings ds;
-        ds.bootstrap = settings.dht_bootstrap;
-        ds.state_file = settings.dht_state_file.empty()
-                            ? std::filesystem::path(d.ctx.resume_dir).parent_path().string() + "/dht.state"
-                            : settings.dht_state_file;
-        std::error_code fec;
-        std::filesystem::create_directories(std::filesystem::path(ds.state_file).parent_path(), fec);
-        // With two listeners, the IPv4 DHT runs on the main socket and the IPv6 one on the
-        // second; one listener's socket serves its family (both for a dual-stack [::]).
-        if (d.udp2.is_open())
-            d.dht = std::make_unique<pw::dht::DhtNode>(d.io, &d.udp, &d.udp2, ds);
-        else
-            d.dht = std::make_unique<pw::dht::DhtNode>(d.io, d.udp, ds);
-        d.ctx.dht = d.dht.get();
-        asio::post(d.io, [impl = impl_.get()] { impl->dht->start(); });
-    }
-    if (settings.lsd) {
-        auto iface = ep->address().is_v4() ? ep->address().to_v4() : asio::ip::address_v4::any();
-        pw::lsd::LsdSettings ls;
-        ls.device = device;
-        d.lsd = std::make_unique<pw::lsd::LocalDiscovery>(
-            d.io, iface, d.ctx.listen_port, ls,
-            [impl = impl_.get()](const pw::Sha1Digest& ih, const tcp::endpoint& peer) { impl->on_local_peer(ih, peer); });
-        std::string why;
-        if (!d.lsd->start(why)) throw Error("local service discovery: " + why);
-        d.ctx.lsd = d.lsd.get();
-    }
+    if (settings.lsd)
+        if (auto why = d.start_lsd(); !why.empty()) throw Error(why);
     if (settings.natpmp) {
         std::string why;
-        if (auto gw = pw::session::gateway_endpoint(settings, why)) {
-            d.port_mapping = std::make_unique<pw::session::PortMapping>(
-                d.io, *gw, ep->address(), device, d.ctx.listen_port, settings.tcp, d.udp.is_open(), d.ctx.emit,
-                [impl = impl_.get()](const asio::ip::address& a) {
-                    if (impl->dht) impl->dht->set_external_address(a);
-                });
-            if (!d.port_mapping->start(why)) d.port_mapping.reset();
-        }
-        if (!d.port_mapping) d.emit({EventType::port_mapping_error, -1, why});
+        d.natpmp_gateway = pw::session::gateway_endpoint(settings, why);
+        if (d.natpmp_gateway)
+            d.start_natpmp();
+        else
+            d.emit({EventType::port_mapping_error, -1, why});
     }
-    if (settings.upnp) {
-        d.upnp_mapping = std::make_unique<pw::session::UpnpMapping>(d.io, settings, ep->address(), device,
-                                                                    d.ctx.listen_port, d.udp.is_open(), d.ctx.emit,
-                                                                    [impl = impl_.get()](const asio::ip::address& a) {
-                                                                        if (impl->dht) impl->dht->set_external_address(a);
-                                                                    });
-        std::string why;
-        if (!d.upnp_mapping->start(why)) {
-            d.upnp_mapping.reset();
-            d.emit({EventType::port_mapping_error, -1, "port mapping (UPnP): " + why});
-        }
-    }
+    if (settings.upnp) d.start_upnp();
     if (auto why = pw::session::RateControl::check(settings.rate_limits); !why.empty()) throw SettingsError(why);
     ::tzset();  // the alt-speed clock reads local time on the network thread: no file I/O there
     d.ctx.bandwidth = std::make_shared<pw::peer::BandwidthLimiter>(d.io.get_executor());

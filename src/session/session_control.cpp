@@ -183,7 +183,7 @@ SessionStats Session::session_stats() const {
         s.torrents_by_state[static_cast<int>(TorrentState::stopped)] +=
             static_cast<int>(d.paused_magnets.size());
         s.disk_queue = d.disk.queued();
-        if (d.dht) {
+        if (d.ctx.dht) {  // running (null while turned off)
             s.dht = true;
             s.dht_nodes = d.dht->routing_table_size();
             auto ds = d.dht->stats();
@@ -364,6 +364,14 @@ std::size_t Session::set_blocklist(const std::vector<std::string>& lists) {
         return true;
     });
     return n;
+}
+
+bool Session::set_cache_bytes(std::int64_t bytes) {
+    if (bytes < 0) throw Error("the cache size cannot be negative");
+    return on_network(*impl_, impl_->stopped, [bytes](Impl& d) {
+        d.ctx.settings.cache_bytes = bytes;
+        return true;
+    });
 }
 
 bool Session::set_pex(bool on) {

@@ -157,16 +157,18 @@ struct Session::Impl {
     // Datagrams on a UDP port: KRPC (first byte 'd') goes to the DHT (IPv4 on `udp`, IPv6
     // on `udp2` with two listeners: the DHT routes by the sender's family), uTP to that
     // socket's manager `mgr`.
+    // (Until the socket closes or is replaced by one on another port.)
     awaitable<void> udp_loop(asio::ip::udp::socket& sock, std::unique_ptr<pw::peer::UtpManager>& mgr) {
+        const auto generation = listen_generation;
         std::vector<char> buf(65536);
-        while (sock.is_open()) {
+        while (sock.is_open() && generation == listen_generation) {
             asio::ip::udp::endpoint from;
             auto [ec, n] = co_await sock.async_receive_from(asio::buffer(buf), from, use_nothrow);
-            if (!sock.is_open()) break;
+            if (!sock.is_open() || generation != listen_generation) break;
             if (ec) continue;
             std::string_view dgram(buf.data(), n);
             if (n > 0 && buf[0] == 'd') {
-                if (dht) dht->on_packet(from, dgram);
+                if (ctx.dht) ctx.dht->on_packet(from, dgram);  // null while the DHT is off
             } else if (mgr && pw::utp::looks_like_utp(dgram)) {
                 mgr->on_datagram(from, dgram);
             }
@@ -177,17 +179,21 @@ struct Session::Impl {
     }
 
     bool known(const pw::Sha1Digest& ih) const;
+    // Bumped when set_listen_port replaces the sockets: the loops of the old ones end.
+    std::uint64_t listen_generation = 0;
     // uTP on the shared UDP socket: incoming connections go through the same handshake
     // (and MSE) as TCP ones.
     std::unique_ptr<pw::peer::UtpManager> start_utp(asio::ip::udp::socket& sock) {
-        boost::system::error_code ec;
-        sock.non_blocking(true, ec);
-        sock.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
-        sock.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
+        tune_utp_socket(sock);
         pw::peer::UtpOptions o;
         o.simulate_nat = ctx.settings.simulate_nat;
         auto m = std::make_unique<pw::peer::UtpManager>(io, sock, o);
-        m->set_accept([this](pw::peer::UtpStream s) {
+        m->set_accept(utp_acceptor());
+        return m;
+    }
+    // What a uTP manager does with an incoming connection while uTP is on.
+    std::function<void(pw::peer::UtpStream)> utp_acceptor() {
+        return [this](pw::peer::UtpStream s) {
             const auto addr = pw::session::unmapped(s.remote_endpoint().address());
             if (ctx.blocked(addr)) return;  // closed as it goes
             // The same connection caps as the TCP listener's.
@@ -198,9 +204,45 @@ struct Session::Impl {
             if (why != Refusal::none) return;
             auto slot = limits.incoming(addr, std::chrono::steady_clock::now(), {});
             asio::co_spawn(io, handshake(pw::peer::PeerStream(std::move(s)), std::move(slot)), asio::detached);
-        });
-        return m;
+        };
     }
+
+    static void tune_utp_socket(asio::ip::udp::socket& sock) {
+        boost::system::error_code ec;
+        sock.non_blocking(true, ec);
+        sock.set_option(asio::socket_base::receive_buffer_size(4 << 20), ec);
+        sock.set_option(asio::socket_base::send_buffer_size(4 << 20), ec);
+    }
+
+    // The listen sockets and port mappings (session_listen.cpp) and the live toggles of the
+    // DHT, LSD and uTP (session_toggles.cpp): on the network thread, or from the
+    // constructor before it runs. Those returning a string return "" or why they could not.
+    // Opens and binds `acc` at `at` as a peer listener (IPv6-only with `v6only`).
+    std::string open_listener(tcp::acceptor& acc, const tcp::endpoint& at, bool v6only);
+    // Opens and binds `sock` at addr:port (IPv6-only with `v6only`); `what` names its users.
+    std::string bind_udp(asio::ip::udp::socket& sock, const asio::ip::address& addr, std::uint16_t port,
+                         bool v6only, const std::string& what);
+    std::string change_port(std::uint16_t port);  // set_listen_port, on the network thread
+    // NAT-PMP's gateway (Settings::natpmp), found at construction; none: no NAT-PMP.
+    std::optional<asio::ip::udp::endpoint> natpmp_gateway;
+    // Session::set_port_forwarding; `gateway` / `gateway_why` found on the caller's thread.
+    std::string enable_port_forwarding(bool on, std::optional<asio::ip::udp::endpoint> gateway,
+                                       const std::string& gateway_why);
+    void start_natpmp();
+    void start_upnp();
+    awaitable<void> remap_ports(std::unique_ptr<pw::session::PortMapping> old_natpmp,
+                                std::unique_ptr<pw::session::UpnpMapping> old_upnp);
+    // Opens `sock` on `addr` at the listen port (on Settings::bind_interface; IPv6-only
+    // with `v6only`) and starts its receive loop feeding `mgr`; `what` names its users in
+    // the error. Nothing to do when it is open already.
+    std::string open_udp(asio::ip::udp::socket& sock, const asio::ip::address& addr, bool v6only,
+                         std::unique_ptr<pw::peer::UtpManager>& mgr, const std::string& what);
+    std::string open_udp_sockets();  // the main one, and the second listener's
+    std::string start_dht();         // creates the node (on the open sockets) and starts it
+    std::string start_lsd();
+    std::string enable_dht(bool on);
+    std::string enable_lsd(bool on);
+    std::string enable_utp(bool on);
     void save_torrent_file(const pw::meta::Metainfo& m, const std::string& path, TorrentId id);
 
     void emit(Event e) {
@@ -212,12 +254,14 @@ struct Session::Impl {
         ev_cv.notify_all();
     }
 
-    // Connections on `acceptor` or `acceptor2`.
+    // Connections on `acceptor` or `acceptor2`, until it closes or is replaced by one on
+    // another port (set_listen_port).
     awaitable<void> accept_loop(tcp::acceptor& acceptor) {
+        const auto generation = listen_generation;
         int failures = 0;
-        while (acceptor.is_open()) {
+        while (acceptor.is_open() && generation == listen_generation) {
             auto [ec, sock] = co_await acceptor.async_accept(use_nothrow);
-            if (!acceptor.is_open()) break;
+            if (!acceptor.is_open() || generation != listen_generation) break;
             if (ec) {
                 // Out of descriptors (EMFILE, ENFILE) or memory: the pending connection stays
                 // queued and would fail again at once, so wait, longer each time (to 1 s).
@@ -384,6 +428,18 @@ inline bool on_network(Session::Impl& d, bool stopped, Fn fn) {
     asio::post(d.io, [&d, done, fn] { done->set_value(fn(d)); });
     if (fut.wait_for(std::chrono::seconds(10)) != std::future_status::ready) return false;
     return fut.get();
+}
+// Runs `fn(impl)`, which answers "" or why it failed, on the network thread; throws Error
+// with the reason. false once stopped.
+template <class Fn>
+inline bool on_network_or_throw(Session::Impl& d, bool stopped, Fn fn) {
+    auto why = std::make_shared<std::string>();
+    bool ok = on_network(d, stopped, [why, fn](Session::Impl& impl) {
+        *why = fn(impl);
+        return true;
+    });
+    if (!why->empty()) throw Error(*why);
+    return ok;
 }
 inline bool has(const Session::Impl& d, TorrentId id) {
     return d.torrents.count(id) || d.fetches.count(id) || d.paused_magnets.count(id);

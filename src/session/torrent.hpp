@@ -111,6 +111,9 @@ public:
     // Paused and settled: no shutdown or disk job of it is still running.
     bool settled() const { return paused_ && settled_; }
     void reannounce();
+    // The DHT or local service discovery was turned on (Session::set_dht/set_lsd): a
+    // running public torrent looks itself up in the DHT and announces itself by LSD now.
+    void discovery_started();
     bool paused() const { return paused_; }
     bool errored() const { return state_ == piecewise::TorrentState::error; }
     const meta::Metainfo& metainfo() const { return meta_; }

@@ -4,6 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
+#include "lsd/local_discovery.hpp"
 #include "session/torrent.hpp"
 #include "storage/resume.hpp"
 
@@ -85,6 +86,12 @@ void Torrent::reannounce() {
     // The tracker loop sleeps on tracker_wake_: waking it announces at once.
     if (tracker_running_) tracker_wake_.cancel();
     if (ctx_.dht && !meta_.is_private && accepting()) dht_lookup();
+}
+
+void Torrent::discovery_started() {
+    if (stopping_ || meta_.is_private || !accepting()) return;
+    if (ctx_.dht) dht_lookup();
+    if (ctx_.lsd) ctx_.lsd->announce(meta_.info_hash);
 }
 
 void Torrent::detailed_status(piecewise::TorrentStatus& s) const {

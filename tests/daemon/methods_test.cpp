@@ -269,3 +269,20 @@ TEST_F(RpcTest, SessionSetValuesSurviveARestart) {
     restart();  // the command line's value was stored in its turn
     EXPECT_EQ(legacy("session-get").at("download-dir"), json::value((dir / "dl").string()));
 }
+
+TEST_F(RpcTest, CacheSizeMbIsTheWriteCacheBoundAndKept) {
+    EXPECT_EQ(legacy("session-get").at("cache-size-mb").to_number<std::int64_t>(), 32);
+    legacy("session-set", R"({"cache-size-mb":8})");
+    EXPECT_EQ(daemon->config().settings.cache_bytes, 8 << 20);
+    EXPECT_EQ(jrpc("session_get").at("cache_size_mb").to_number<std::int64_t>(), 8);
+    jrpc("session_set", R"({"cache_size_mb":0})");
+    EXPECT_EQ(legacy("session-get").at("cache-size-mb").to_number<std::int64_t>(), 0);
+    legacy("session-set", R"({"cache-size-mb":64})");
+    restart();
+    EXPECT_EQ(jrpc("session_get").at("cache_size_mb").to_number<std::int64_t>(), 64);
+    EXPECT_EQ(daemon->config().settings.cache_bytes, 64 << 20);
+    for (const char* bad : {R"({"cache_size_mb":-1})", R"({"cache_size_mb":16385})", R"({"cache_size_mb":"4"})",
+                            R"({"cache_size_mb":1.5})"})
+        EXPECT_EQ(jrpc_error("session_set", bad), -32602) << bad;
+    EXPECT_EQ(legacy("session-get").at("cache-size-mb").to_number<std::int64_t>(), 64);
+}

@@ -6,6 +6,9 @@
 #include <gtest/gtest.h>
 #include <sys/stat.h>
 
+#include <boost/json/parse.hpp>
+#include <boost/json/serialize.hpp>
+
 #include <filesystem>
 #include <fstream>
 #include <mutex>
@@ -13,6 +16,7 @@
 #include <thread>
 
 #include "daemon/daemon.hpp"
+#include "daemon/rpc/methods.hpp"
 #include "meta/creator.hpp"
 #include "meta/metainfo.hpp"
 
@@ -189,4 +193,55 @@ TEST_F(WatchDirTest, EndToEndThroughTheDaemonDuplicatesIncluded) {
     put("bad.torrent", "d4:infod6:lengthi-5eee");
     ASSERT_TRUE(wait_for([&] { return fs::exists(watch / "bad.torrent.invalid"); }));
     EXPECT_EQ(d.list().size(), 1u);
+}
+
+// trash-original-torrent-files: set over the RPC (either dialect), kept across a restart;
+// while on, an added .torrent is deleted, an invalid one still renamed .invalid.
+TEST_F(WatchDirTest, TrashOriginalTorrentFilesDeletesAddedOnesAndIsKept) {
+    pw::daemon::DaemonConfig c;
+    c.state_dir = (dir / "state").string();
+    c.download_dir = (dir / "data").string();
+    c.settings.listen = "127.0.0.1:0";
+    c.settings.dht = false;
+    c.settings.disk_threads = 2;
+    auto d = std::make_unique<pw::daemon::Daemon>(c);
+    auto rpc = std::make_unique<pw::daemon::rpc::Methods>(*d);
+    auto get = [&](const std::string& body, const char* key) {
+        auto v = boost::json::parse(rpc->handle(body)).as_object();
+        auto& args = v.contains("jsonrpc") ? v.at("result") : v.at("arguments");
+        return args.as_object().at(key).as_bool();
+    };
+    const std::string legacy_get = R"({"method":"session-get","arguments":{"fields":["trash-original-torrent-files"]}})";
+    const std::string jrpc_get =
+        R"({"jsonrpc":"2.0","id":1,"method":"session_get","params":{"fields":["trash_original_torrent_files"]}})";
+    EXPECT_FALSE(get(legacy_get, "trash-original-torrent-files"));
+    auto set = boost::json::parse(rpc->handle(
+        R"({"jsonrpc":"2.0","id":2,"method":"session_set","params":{"trash_original_torrent_files":true}})"));
+    ASSERT_TRUE(set.as_object().contains("result")) << boost::json::serialize(set);
+    EXPECT_TRUE(get(legacy_get, "trash-original-torrent-files"));
+    rpc.reset();
+    d.reset();
+    d = std::make_unique<pw::daemon::Daemon>(c);
+    rpc = std::make_unique<pw::daemon::rpc::Methods>(*d);
+    EXPECT_TRUE(get(jrpc_get, "trash_original_torrent_files"));
+    auto* dp = d.get();
+    WatchDir w(
+        watch,
+        [dp](const std::string& b) {
+            pw::daemon::AddRequest a;
+            a.metainfo = b;
+            dp->add(a);
+        },
+        [](const std::string&) {}, std::chrono::milliseconds(0), [dp] { return dp->trash_original_torrent_files(); });
+    put("one.torrent", torrent_bytes);
+    ASSERT_TRUE(wait_for([&] { return d->list().size() == 1u && !fs::exists(watch / "one.torrent"); }));
+    EXPECT_FALSE(fs::exists(watch / "one.torrent.added"));
+    put("bad.torrent", "d4:infod6:lengthi-5eee");
+    ASSERT_TRUE(wait_for([&] { return fs::exists(watch / "bad.torrent.invalid"); }));
+    // Off again (legacy): renamed as before.
+    auto off = boost::json::parse(
+        rpc->handle(R"({"method":"session-set","arguments":{"trash-original-torrent-files":false}})"));
+    EXPECT_EQ(off.at("result"), "success");
+    put("two.torrent", torrent_bytes);
+    ASSERT_TRUE(wait_for([&] { return fs::exists(watch / "two.torrent.added"); }));
 }

@@ -347,7 +347,10 @@ class Call {
         o[kk("config_dir")] = cfg.state_dir;
         o[kk("download_dir")] = cfg.download_dir;
         o[kk("peer_port")] = daemon_.peer_port();
-        o[kk("peer_port_random_on_start")] = false;
+        auto random = daemon_.peer_port_random();
+        o[kk("peer_port_random_on_start")] = random.on_start;
+        o[kk("peer_port_random_low")] = random.low;
+        o[kk("peer_port_random_high")] = random.high;
         o[kk("port_forwarding_enabled")] = s.natpmp || s.upnp;  // NAT-PMP or UPnP IGD
         o[kk("dht_enabled")] = s.dht;
         o[kk("pex_enabled")] = s.pex;
@@ -361,6 +364,7 @@ class Call {
         o[kk("peer_limit_global")] = s.max_connections;
         o[kk("cache_size_mb")] = s.cache_bytes >> 20;
         o[kk("start_added_torrents")] = daemon_.start_added_torrents();
+        o[kk("trash_original_torrent_files")] = daemon_.trash_original_torrent_files();
         put_session_speed_fields(req_.dialect, o, daemon_.speed_limits());
         auto bl = daemon_.blocklist();
         o[kk("blocklist_enabled")] = bl.enabled;
@@ -393,6 +397,14 @@ class Call {
         auto queue = daemon_.queue_settings();
         bool queue_set = false;
         int peer_global = 0, peer_per_torrent = 0;
+        int peer_port = 0;
+        std::optional<PeerPortRandom> random;
+        auto port_param = [&](const json::value& v, std::string_view snake) {
+            auto name = k(snake, KeyStyle::kebab);
+            if (!v.is_int64()) bad_params(name + " must be an integer");
+            if (v.get_int64() < 1 || v.get_int64() > 65535) bad_params(name + " must be between 1 and 65535");
+            return static_cast<int>(v.get_int64());
+        };
         for (auto& [name, v] : req_.params) {
             if (set_session_queue_key(name, v, queue)) {
                 queue_set = true;
@@ -421,6 +433,24 @@ class Call {
                 peer_per_torrent = peer_limit_param(v, "peer-limit-per-torrent");
             } else if (name == "start_added_torrents") {
                 daemon_.set_start_added_torrents(get_bool(req_.params, "start_added_torrents", true));
+            } else if (name == "cache_size_mb") {
+                if (!v.is_int64() || v.get_int64() < 0 || v.get_int64() > max_cache_mb)
+                    bad_params("cache-size-mb must be an integer from 0 to " + std::to_string(max_cache_mb));
+                daemon_.set_cache_mb(static_cast<int>(v.get_int64()));
+            } else if (name == "peer_port") {
+                peer_port = port_param(v, "peer_port");
+            } else if (name == "peer_port_random_on_start" || name == "peer_port_random_low" ||
+                       name == "peer_port_random_high") {
+                if (!random) random = daemon_.peer_port_random();
+                if (name == "peer_port_random_on_start")
+                    random->on_start = get_bool(req_.params, "peer_port_random_on_start", false);
+                else if (name == "peer_port_random_low")
+                    random->low = port_param(v, "peer_port_random_low");
+                else
+                    random->high = port_param(v, "peer_port_random_high");
+            } else if (name == "trash_original_torrent_files") {
+                daemon_.set_trash_original_torrent_files(
+                    get_bool(req_.params, "trash_original_torrent_files", false));
             } else if (name == "blocklist_url") {
                 if (!v.is_string()) bad_params("blocklist-url must be a string");
                 std::string url(v.get_string());
@@ -436,6 +466,22 @@ class Call {
                 }
             } else if (name == "pex_enabled") {
                 daemon_.set_pex(get_bool(req_.params, "pex_enabled", true));
+            } else if (name == "port_forwarding_enabled") {
+                try {
+                    daemon_.set_port_forwarding(get_bool(req_.params, "port_forwarding_enabled", false));
+                } catch (const piecewise::Error& e) {
+                    throw MethodError{ErrorCode::internal_error, std::string("port-forwarding-enabled: ") + e.what()};
+                }
+            } else if (name == "dht_enabled" || name == "lpd_enabled" || name == "utp_enabled") {
+                const std::string key(name);
+                bool on = get_bool(req_.params, key.c_str(), true);
+                try {
+                    if (name == "dht_enabled") daemon_.set_dht(on);
+                    else if (name == "lpd_enabled") daemon_.set_lsd(on);
+                    else daemon_.set_utp(on);
+                } catch (const piecewise::Error& e) {
+                    throw MethodError{ErrorCode::internal_error, k(name, KeyStyle::kebab) + ": " + e.what()};
+                }
             } else if (name == "encryption") {
                 if (!v.is_string()) bad_params("encryption must be a string");
                 std::string_view e = v.get_string();
@@ -454,6 +500,20 @@ class Call {
         if (speed_set) daemon_.set_speed_limits(*speed);
         if (queue_set) daemon_.set_queue_settings(queue);
         if (peer_global || peer_per_torrent) daemon_.set_peer_limits(peer_global, peer_per_torrent);
+        if (random) {
+            try {
+                daemon_.set_peer_port_random(*random);
+            } catch (const piecewise::Error& e) {
+                bad_params(e.what());
+            }
+        }
+        if (peer_port) {
+            try {
+                daemon_.set_peer_port(static_cast<std::uint16_t>(peer_port));
+            } catch (const piecewise::Error& e) {
+                throw MethodError{ErrorCode::internal_error, std::string("peer-port: ") + e.what()};
+            }
+        }
         return {};
     }
 

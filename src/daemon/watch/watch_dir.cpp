@@ -55,8 +55,8 @@ std::string read_bounded(const fs::path& p, std::size_t limit) {
 
 }  // namespace
 
-WatchDir::WatchDir(fs::path dir, AddFn add, LogFn log, std::chrono::milliseconds settle)
-    : dir_(std::move(dir)), add_(std::move(add)), log_(std::move(log)), settle_(settle) {
+WatchDir::WatchDir(fs::path dir, AddFn add, LogFn log, std::chrono::milliseconds settle, TrashFn trash)
+    : dir_(std::move(dir)), add_(std::move(add)), log_(std::move(log)), trash_(std::move(trash)), settle_(settle) {
     std::error_code ec;
     fs::create_directories(dir_, ec);
     if (!fs::is_directory(dir_, ec))
@@ -147,6 +147,15 @@ void WatchDir::handle(const fs::path& file) {
         // Perhaps still being copied in: try again at a later pass.
         auto mtime = fs::last_write_time(file, ec);
         if (!ec && fs::file_time_type::clock::now() - mtime < settle_) return;
+    }
+    if (why.empty() && trash_ && trash_()) {
+        fs::remove(file, ec);
+        log_("watch dir: added " + file.filename().string() + " (file deleted)");
+        if (ec) {
+            log_("watch dir: cannot delete " + file.string() + ": " + ec.message());
+            if (stuck_.size() < 100000) stuck_.insert(file.filename().string());
+        }
+        return;
     }
     fs::path to = file;
     to += why.empty() ? ".added" : ".invalid";

@@ -1,5 +1,6 @@
 // The daemon's watch directory: a .torrent dropped into it is added within a few seconds
-// and renamed `NAME.torrent.added`; one that cannot be added (not a torrent, hostile,
+// and renamed `NAME.torrent.added` (or deleted, while `trash` says so: Transmission's
+// trash-original-torrent-files); one that cannot be added (not a torrent, hostile,
 // too large, refused by the daemon) is renamed `NAME.torrent.invalid` with the reason
 // logged. The file is read by this module's own thread (inotify IN_CLOSE_WRITE and
 // IN_MOVED_TO, plus a scan at start and every few seconds as a fallback), never on the
@@ -29,11 +30,13 @@ class WatchDir {
   public:
     using AddFn = std::function<void(const std::string& torrent_bytes)>;
     using LogFn = std::function<void(const std::string& line)>;
+    // Asked (on this module's thread) after each added file: true deletes it.
+    using TrashFn = std::function<bool()>;
 
     // Starts watching `dir` (created if missing). Throws std::runtime_error when the
     // directory cannot be created or watched.
     WatchDir(std::filesystem::path dir, AddFn add, LogFn log,
-             std::chrono::milliseconds settle = std::chrono::seconds(2));
+             std::chrono::milliseconds settle = std::chrono::seconds(2), TrashFn trash = {});
     ~WatchDir();  // stop()
     WatchDir(const WatchDir&) = delete;
     WatchDir& operator=(const WatchDir&) = delete;
@@ -51,6 +54,7 @@ class WatchDir {
     std::filesystem::path dir_;
     AddFn add_;
     LogFn log_;
+    TrashFn trash_;
     std::chrono::milliseconds settle_;
     int inotify_ = -1;
     int wake_[2] = {-1, -1};       // a pipe: stop() writes, the thread's poll() returns

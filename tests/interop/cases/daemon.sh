@@ -487,3 +487,148 @@ case_daemon_blocklist() {
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
     echo "PASS: transmission-remote --blocklist-update: 2 rules, kept across a restart"
 }
+
+# dht-enabled, utp-enabled and lpd-enabled driven by transmission-remote (--dht/--no-dht,
+# --utp/--no-utp, --lpd/--no-lpd): each takes effect in the running daemon (a KRPC ping and
+# a uTP SYN to the peer port are answered or not), session-get reports it, and a restart
+# with the same command line keeps what was set. The DHT bootstraps from 127.0.0.1:9 only;
+# LSD multicast stays on this namespace's lo (routed there below).
+case_daemon_network_toggles() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    [[ ${PW_NETNS:-} == 1 ]] || { echo "SKIP: LSD multicast needs the case's own network namespace"; exit 77; }
+    ip link set lo multicast on && ip route add 239.0.0.0/8 dev lo || fail "cannot route multicast to lo"
+    local host=${LEECHER%:*} port=${LEECHER#*:} out
+    # udp_probe KIND: "yes" when the peer port answers a KRPC ping (dht) or a uTP SYN (utp).
+    udp_probe() {
+        "$PW_PY" - "$host" "$port" "$1" <<'PY'
+import socket, struct, sys
+host, port, kind = sys.argv[1], int(sys.argv[2]), sys.argv[3]
+if kind == "dht":
+    msg = b"d1:ad2:id20:" + b"q" * 20 + b"e1:q4:ping1:t2:pw1:y1:qe"
+else:  # ST_SYN, version 1: type 4 << 4 | 1, no extension, conn id, ts, diff, wnd, seq 1, ack 0
+    msg = struct.pack(">BBHIIIHH", 0x41, 0, 777, 0, 0, 1 << 20, 1, 0)
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+s.settimeout(2)
+s.sendto(msg, (host, port))
+try:
+    data = s.recv(2048)
+except socket.timeout:
+    print("no"); sys.exit(0)
+ok = b"1:y1:r" in data if kind == "dht" else (data[0] >> 4) == 2
+print("yes" if ok else "no")
+PY
+    }
+    local sess='{"method":"session-get","arguments":{"fields":["dht-enabled","utp-enabled","lpd-enabled"]}}'
+    local fields="a['dht-enabled'], a['utp-enabled'], a['lpd-enabled']"
+    daemon_start --dht-bootstrap 127.0.0.1:9
+    [[ $(udp_probe dht) == no && $(udp_probe utp) == yes ]] || fail "at start (--no-dht): dht $(udp_probe dht), utp $(udp_probe utp)"
+    out=$(remote --dht); [[ $out == *success* ]] || fail "--dht: $out"
+    out=$(remote --no-utp); [[ $out == *success* ]] || fail "--no-utp: $out"
+    out=$(remote --lpd); [[ $out == *success* ]] || fail "--lpd: $out"
+    out=$(sl_rpc_arg "$sess" "$fields"); [[ $out == "True False True" ]] || fail "session-get after the switches: $out"
+    [[ $(udp_probe dht) == yes ]] || fail "--dht: the DHT does not answer a ping"
+    [[ $(udp_probe utp) == no ]] || fail "--no-utp: a uTP SYN is still answered"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    daemon_start --dht-bootstrap 127.0.0.1:9
+    out=$(sl_rpc_arg "$sess" "$fields"); [[ $out == "True False True" ]] || fail "session-get after restart: $out"
+    [[ $(udp_probe dht) == yes && $(udp_probe utp) == no ]] || fail "after restart: dht $(udp_probe dht), utp $(udp_probe utp)"
+    out=$(remote --no-dht --utp --no-lpd); [[ $out == *success* ]] || fail "--no-dht --utp --no-lpd: $out"
+    out=$(sl_rpc_arg "$sess" "$fields"); [[ $out == "False True False" ]] || fail "session-get after switching back: $out"
+    [[ $(udp_probe dht) == no && $(udp_probe utp) == yes ]] || fail "switched back: dht $(udp_probe dht), utp $(udp_probe utp)"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: transmission-remote --dht/--no-utp/--lpd take effect live, kept across a restart, and back"
+}
+
+# peer-port driven by transmission-remote --port: the daemon listens on the new port at once
+# (the old one closed), session-get and -si report it, a restart keeps it, and a port that
+# another process holds answers an error while the port in use stays.
+case_daemon_peer_port() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    local host=${LEECHER%:*} old=${LEECHER#*:} new=51413 busy=51414 out
+    local sess='{"method":"session-get","arguments":{"fields":["peer-port"]}}'
+    daemon_start
+    port_listening "$host" "$old" || fail "not listening on $LEECHER at start"
+    out=$(remote --port "$new"); [[ $out == *success* ]] || fail "--port $new: $out"
+    [[ $(sl_rpc_arg "$sess" "a['peer-port']") == "$new" ]] || fail "session-get peer-port: $(sl_rpc_arg "$sess" "a")"
+    port_listening "$host" "$new" || fail "not listening on $host:$new after --port"
+    port_listening "$host" "$old" && fail "still listening on the old port $old"
+    remote -si | grep -q "$new" || fail "-si does not show port $new: $(remote -si)"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    daemon_start
+    [[ $(sl_rpc_arg "$sess" "a['peer-port']") == "$new" ]] || fail "peer-port after restart: $(sl_rpc_arg "$sess" "a")"
+    port_listening "$host" "$new" || fail "not listening on $host:$new after restart"
+    # A port held by another listener: an error, and the port in use stays.
+    spawn "$T/holder.log" "$PW_PY" -c "import socket,time; s=socket.socket(); s.bind(('$host',$busy)); s.listen(); time.sleep(60)"
+    local holder=$SPAWNED
+    wait_alive "$holder" "$START_WAIT" port_listening "$host" "$busy" || fail "the holder did not listen"
+    out=$(remote --port "$busy"); [[ $out != *success* && $out == *"stays $new"* ]] || fail "--port $busy (taken): $out"
+    [[ $(sl_rpc_arg "$sess" "a['peer-port']") == "$new" ]] || fail "peer-port after a failed change: $(sl_rpc_arg "$sess" "a")"
+    port_listening "$host" "$new" || fail "no longer listening on $host:$new after a failed change"
+    stop_pid "$holder" 15
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: transmission-remote --port: moved live, kept across a restart, a taken port refused"
+}
+
+# port-forwarding-enabled driven by transmission-remote (-m/--portmap, -M/--no-portmap)
+# against the fake NAT-PMP gateway (tests/interop/fake_natpmp.py) on 127.0.0.1: nothing is
+# mapped until -m; -m maps TCP and UDP 6881; --port moves the mappings (the old ones
+# deleted, the new port mapped); -M deletes them; a restart keeps what was set.
+case_daemon_portmap() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    local glog=$T/gateway-requests.log out gw=5351
+    spawn "$T/fake-natpmp.log" "$PW_PY" "$HERE/fake_natpmp.py" "$gw" "$glog"
+    local gw_pid=$SPAWNED
+    wait_until 10 grep -q '^listening' "$glog" 2>/dev/null || fail "the fake gateway did not start"
+    local from=${LEECHER%:*} old=${LEECHER#*:} new=51413
+    daemon_start --natpmp-gateway "127.0.0.1:$gw"
+    sleep 1
+    grep -q "from $from" "$glog" && fail "the gateway was asked before -m: $(cat "$glog")"
+    out=$(remote -m); [[ $out == *success* ]] || fail "-m: $out"
+    [[ $(sl_rpc_arg '{"method":"session-get"}' "a['port-forwarding-enabled']") == True ]] || fail "session-get after -m"
+    wait_until 20 grep -q "^map TCP internal $old suggested $old lifetime 7200 from $from\$" "$glog" ||
+        fail "-m: no TCP mapping of $old: $(cat "$glog")"
+    wait_until 20 grep -q "^map UDP internal $old suggested $old lifetime 7200 from $from\$" "$glog" ||
+        fail "-m: no UDP mapping of $old"
+    out=$(remote --port "$new"); [[ $out == *success* ]] || fail "--port $new: $out"
+    wait_until 20 grep -q "^map TCP internal $old suggested 0 lifetime 0 from $from\$" "$glog" ||
+        fail "--port: the mapping of $old was not deleted: $(cat "$glog")"
+    wait_until 20 grep -q "^map TCP internal $new suggested $new lifetime 7200 from $from\$" "$glog" ||
+        fail "--port: no TCP mapping of $new: $(cat "$glog")"
+    out=$(remote -M); [[ $out == *success* ]] || fail "-M: $out"
+    wait_until 20 grep -q "^map TCP internal $new suggested 0 lifetime 0 from $from\$" "$glog" ||
+        fail "-M: the mapping of $new was not deleted: $(cat "$glog")"
+    [[ $(sl_rpc_arg '{"method":"session-get"}' "a['port-forwarding-enabled']") == False ]] || fail "session-get after -M"
+    remote -m >/dev/null
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    : > "$glog"
+    daemon_start --natpmp-gateway "127.0.0.1:$gw"
+    [[ $(sl_rpc_arg '{"method":"session-get"}' "a['port-forwarding-enabled']") == True ]] || fail "not kept across a restart"
+    wait_until 20 grep -q "^map TCP internal $new suggested $new lifetime 7200 from $from\$" "$glog" ||
+        fail "after restart: no mapping of $new: $(cat "$glog")"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    stop_pid "$gw_pid" 5
+    echo "PASS: transmission-remote -m/-M map and unmap through the fake gateway, --port moves the mapping, kept across a restart"
+}
+
+# cache-size-mb driven by transmission-remote -e: session-get and -si report it, a restart
+# keeps it, and a negative size is refused.
+case_daemon_cache() {
+    need_piecewise
+    command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
+    local sess='{"method":"session-get","arguments":{"fields":["cache-size-mb"]}}' out
+    daemon_start
+    [[ $(sl_rpc_arg "$sess" "a['cache-size-mb']") == 32 ]] || fail "default cache-size-mb: $(sl_rpc_arg "$sess" "a")"
+    out=$(remote -e 8); [[ $out == *success* ]] || fail "-e 8: $out"
+    [[ $(sl_rpc_arg "$sess" "a['cache-size-mb']") == 8 ]] || fail "cache-size-mb after -e 8: $(sl_rpc_arg "$sess" "a")"
+    remote -si | grep -i cache | grep -q 8 || fail "-si does not show the cache: $(remote -si)"
+    out=$(sl_rpc_call '{"method":"session-set","arguments":{"cache-size-mb":-1}}')
+    [[ $out == *cache-size-mb* && $out != *'"success"'* ]] || fail "a negative cache size was not refused: $out"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    daemon_start
+    [[ $(sl_rpc_arg "$sess" "a['cache-size-mb']") == 8 ]] || fail "cache-size-mb after restart: $(sl_rpc_arg "$sess" "a")"
+    stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
+    echo "PASS: transmission-remote -e 8: cache-size-mb 8, kept across a restart; -1 refused"
+}
