@@ -8,6 +8,8 @@
 #include <iostream>
 #include <memory>
 #include <optional>
+#include <string>
+#include <vector>
 
 #include "cli/commands.hpp"
 #include "session/endpoint.hpp"
@@ -18,8 +20,8 @@ namespace pw::cli {
 namespace {
 
 struct TrackerCliOptions {
-    std::string http;
-    std::string udp;
+    std::vector<std::string> http;
+    std::vector<std::string> udp;
     std::string allow_list;
     int interval = 1800;
 };
@@ -32,10 +34,10 @@ int run_tracker(const TrackerCliOptions& o) {
     namespace asio = boost::asio;
     if (o.http.empty() && o.udp.empty()) return fail(2, "tracker: give --http, --udp or both");
     tracker::TrackerOptions opts;
-    if (!o.http.empty()) opts.http = *session::parse_endpoint(o.http);
-    if (!o.udp.empty()) {
-        auto ep = *session::parse_endpoint(o.udp);
-        opts.udp = asio::ip::udp::endpoint(ep.address(), ep.port());
+    for (const auto& h : o.http) opts.http.push_back(*session::parse_endpoint(h));
+    for (const auto& u : o.udp) {
+        auto ep = *session::parse_endpoint(u);
+        opts.udp.emplace_back(ep.address(), ep.port());
     }
     opts.allow_list_path = o.allow_list;
     opts.interval = std::chrono::seconds(o.interval);
@@ -50,12 +52,15 @@ int run_tracker(const TrackerCliOptions& o) {
         return fail(1, std::string("tracker: cannot listen: ") + e.what());
     }
     server->start();
-    if (server->http_port())
-        std::cout << "piecewise tracker: HTTP on " << opts.http->address().to_string() << ":"
-                  << server->http_port() << " (/announce, /scrape, /stats)\n";
-    if (server->udp_port())
-        std::cout << "piecewise tracker: UDP on " << opts.udp->address().to_string() << ":"
-                  << server->udp_port() << "\n";
+    // A later address with port 0 shares the first one's port (TrackerOptions).
+    for (const auto& at : opts.http)
+        std::cout << "piecewise tracker: HTTP on "
+                  << session::format_endpoint({at.address(), at.port() ? at.port() : server->http_port()})
+                  << " (/announce, /scrape, /stats)\n";
+    for (const auto& at : opts.udp)
+        std::cout << "piecewise tracker: UDP on "
+                  << session::format_endpoint({at.address(), at.port() ? at.port() : server->udp_port()})
+                  << "\n";
     std::cout << "piecewise tracker: interval " << o.interval << " s, allow-list "
               << (o.allow_list.empty() ? std::string("off") : o.allow_list) << std::endl;
 
@@ -89,10 +94,15 @@ int run_tracker(const TrackerCliOptions& o) {
 Command add_tracker(CLI::App& root) {
     auto o = std::make_shared<TrackerCliOptions>();
     auto* app = root.add_subcommand("tracker", "Run a BitTorrent tracker (HTTP and/or UDP)");
-    app->add_option("--http", o->http, "Serve HTTP announce/scrape/stats on HOST:PORT")
-        ->check(check_endpoint);
-    app->add_option("--udp", o->udp, "Serve the UDP tracker protocol (BEP 15) on HOST:PORT")
-        ->check(check_endpoint);
+    app->add_option("--http", o->http,
+                    "Serve HTTP announce/scrape/stats on IP:PORT (repeatable: e.g. an IPv4 and an "
+                    "IPv6 address, one swarm store)")
+        ->check(check_endpoint)
+        ->allow_extra_args(false);
+    app->add_option("--udp", o->udp,
+                    "Serve the UDP tracker protocol (BEP 15) on IP:PORT (repeatable, as --http)")
+        ->check(check_endpoint)
+        ->allow_extra_args(false);
     app->add_option("--allow-list", o->allow_list,
                     "Track only the info-hashes in FILE (40 hex digits a line; SIGHUP reloads)")
         ->check(CLI::ExistingFile);

@@ -30,7 +30,7 @@ class Tracker6 {  // an in-process `piecewise tracker` (HTTP) on [::1]
   public:
     Tracker6() {
         pw::tracker::TrackerOptions o;
-        o.http = asio::ip::tcp::endpoint(asio::ip::make_address("::1"), 0);
+        o.http = {asio::ip::tcp::endpoint(asio::ip::make_address("::1"), 0)};
         server_ = std::make_unique<pw::tracker::TrackerServer>(io_, o);
         server_->start();
         thread_ = std::thread([this] { io_.run(); });
@@ -50,39 +50,28 @@ class Tracker6 {  // an in-process `piecewise tracker` (HTTP) on [::1]
     std::thread thread_;
 };
 
-// One tracker on 127.0.0.1 and ::1 at one port: two HTTP front ends of `piecewise
-// tracker` over one swarm store (TrackerState), as a tracker host with both families.
+// `piecewise tracker` on 127.0.0.1 and ::1 at one port (TrackerOptions with an address of
+// each family over one swarm store), as a tracker host with both families.
 class DualTracker {
   public:
     DualTracker() {
-        state_ = std::make_shared<pw::tracker::TrackerState>(std::chrono::seconds(1800),
-                                                             pw::tracker::StoreLimits{},
-                                                             pw::tracker::Clock::now());
-        auto at = [](const char* ip, std::uint16_t port) {
-            return asio::ip::tcp::endpoint(asio::ip::make_address(ip), port);
-        };
-        v4_ = std::make_shared<pw::tracker::HttpServer>(io_, state_, at("127.0.0.1", 0),
-                                                        pw::tracker::HttpLimits{});
-        v6_ = std::make_shared<pw::tracker::HttpServer>(io_, state_, at("::1", v4_->port()),
-                                                        pw::tracker::HttpLimits{});
-        v4_->start();
-        v6_->start();
+        pw::tracker::TrackerOptions o;
+        o.http = {asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0),
+                  asio::ip::tcp::endpoint(asio::ip::make_address("::1"), 0)};
+        server_ = std::make_unique<pw::tracker::TrackerServer>(io_, o);
+        server_->start();
         thread_ = std::thread([this] { io_.run(); });
     }
     ~DualTracker() {
-        asio::post(io_, [this] {
-            v4_->stop();
-            v6_->stop();
-        });
+        asio::post(io_, [this] { server_->stop(); });
         io_.stop();
         thread_.join();
     }
-    std::uint16_t port() const { return v4_->port(); }
+    std::uint16_t port() const { return server_->http_port(); }
 
   private:
     asio::io_context io_;
-    std::shared_ptr<pw::tracker::TrackerState> state_;
-    std::shared_ptr<pw::tracker::HttpServer> v4_, v6_;
+    std::unique_ptr<pw::tracker::TrackerServer> server_;
     std::thread thread_;
 };
 

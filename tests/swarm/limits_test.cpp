@@ -25,7 +25,7 @@ class Tracker {  // an in-process `piecewise tracker` (HTTP) on 127.0.0.1
   public:
     Tracker() {
         pw::tracker::TrackerOptions o;
-        o.http = asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0);
+        o.http = {asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
         server_ = std::make_unique<pw::tracker::TrackerServer>(io_, o);
         server_->start();
         thread_ = std::thread([this] { io_.run(); });

@@ -25,8 +25,8 @@ struct Tracker {
     std::thread thread;
     Tracker() {
         pw::tracker::TrackerOptions o;
-        o.http = asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0);
-        o.udp = asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0);
+        o.http = {asio::ip::tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
+        o.udp = {asio::ip::udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
         o.interval = std::chrono::seconds(30);
         server = std::make_unique<pw::tracker::TrackerServer>(io, o);
         server->start();

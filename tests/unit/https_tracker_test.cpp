@@ -597,7 +597,7 @@ asio::awaitable<void> relay(std::shared_ptr<Server> st, std::uint16_t upstream) 
 // announces and an https scrape go through the real tracker server.
 TEST_F(HttpsTracker, EndToEndThroughTheTrackerServer) {
     TrackerOptions opts;
-    opts.http = tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0);
+    opts.http = {tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)};
     opts.interval = std::chrono::seconds(600);
     TrackerServer tracker(ioc, opts);
     tracker.start();

@@ -386,12 +386,17 @@ std::uint32_t get32(const std::string& s, std::size_t at) {
 
 class TrackerServerTest : public ::testing::Test {
   protected:
+    // `second`: another address served on the same ports (the other family).
     void start(const std::string& host = "127.0.0.1", std::chrono::seconds interval = 1800s,
-               std::string allow = "") {
+               std::string allow = "", const std::string& second = "") {
         host_ = host;
         TrackerOptions o;
-        o.http = tcp::endpoint(asio::ip::make_address(host), 0);
-        o.udp = udp::endpoint(asio::ip::make_address(host), 0);
+        o.http = {tcp::endpoint(asio::ip::make_address(host), 0)};
+        o.udp = {udp::endpoint(asio::ip::make_address(host), 0)};
+        if (!second.empty()) {
+            o.http.emplace_back(asio::ip::make_address(second), 0);
+            o.udp.emplace_back(asio::ip::make_address(second), 0);
+        }
         o.interval = interval;
         o.allow_list_path = std::move(allow);
         server_ = std::make_unique<TrackerServer>(io_, o);
@@ -604,6 +609,26 @@ TEST_F(TrackerServerTest, Ipv6PeersSix) {
     auto reply = c.exchange(server_->udp_port(), udp_announce(cid, 9, '6', 'c', 7003));
     ASSERT_TRUE(reply);
     EXPECT_EQ(reply->size(), 20u + 2 * 18);
+}
+
+// An IPv4 and an IPv6 address per protocol, on one port each, over one swarm store: a
+// peer that announced over IPv4 is given to one announcing over IPv6 and back.
+TEST_F(TrackerServerTest, BothFamiliesShareOneStoreAndPort) {
+    start("127.0.0.1", 1800s, "", "::1");
+    decode(get(announce_target('d', 'a', 7001)));
+    auto r = decode(http_get("::1", server_->http_port(), announce_target('d', 'b', 7002)));
+    EXPECT_EQ(r.root().find_string("peers"), std::string("\x7f\0\0\x01\x1b\x59", 6));
+    std::string six(16, '\0');
+    six[15] = 1;
+    auto back = decode(get(announce_target('d', 'a', 7001)));
+    EXPECT_EQ(back.root().find_string("peers6"), six + "\x1b\x5a");
+    EXPECT_EQ(back.root().find_int("complete"), 2);  // no "left": counted as seeders
+    // UDP on ::1 at the same port; a BEP 15 reply carries the requester's family only.
+    UdpClient c("::1");
+    const std::uint64_t cid = c.connect(server_->udp_port());
+    auto reply = c.exchange(server_->udp_port(), udp_announce(cid, 9, 'd', 'c', 7003));
+    ASSERT_TRUE(reply);
+    EXPECT_EQ(reply->size(), 20u + 18);
 }
 
 TEST_F(TrackerServerTest, AllowListAndReload) {

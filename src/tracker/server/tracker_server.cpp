@@ -22,9 +22,14 @@ TrackerServer::TrackerServer(asio::io_context& io, TrackerOptions opts)
         if (!err.empty()) throw std::invalid_argument(err);
         state_->set_allow_list(std::move(list));
     }
-    if (opts_.http)
-        http_ = std::make_shared<HttpServer>(io_, state_, *opts_.http, opts_.http_limits);
-    if (opts_.udp) udp_ = std::make_shared<UdpServer>(io_, state_, *opts_.udp);
+    for (auto at : opts_.http) {
+        if (at.port() == 0 && !http_.empty()) at.port(http_.front()->port());
+        http_.push_back(std::make_shared<HttpServer>(io_, state_, at, opts_.http_limits));
+    }
+    for (auto at : opts_.udp) {
+        if (at.port() == 0 && !udp_.empty()) at.port(udp_.front()->port());
+        udp_.push_back(std::make_shared<UdpServer>(io_, state_, at));
+    }
     sweep_timer_ = std::make_shared<asio::steady_timer>(io_);
 }
 
@@ -33,14 +38,14 @@ TrackerServer::~TrackerServer() {
 }
 
 void TrackerServer::start() {
-    if (http_) http_->start();
-    if (udp_) udp_->start();
+    for (auto& h : http_) h->start();
+    for (auto& u : udp_) u->start();
     asio::co_spawn(io_, sweep_loop(state_, sweep_timer_), asio::detached);
 }
 
 void TrackerServer::stop() {
-    if (http_) http_->stop();
-    if (udp_) udp_->stop();
+    for (auto& h : http_) h->stop();
+    for (auto& u : udp_) u->stop();
     sweep_timer_->cancel();
 }
 

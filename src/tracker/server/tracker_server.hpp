@@ -12,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <vector>
 
 #include "tracker/server/http_server.hpp"
 #include "tracker/server/tracker_state.hpp"
@@ -20,8 +21,12 @@
 namespace pw::tracker {
 
 struct TrackerOptions {
-    std::optional<boost::asio::ip::tcp::endpoint> http;
-    std::optional<boost::asio::ip::udp::endpoint> udp;
+    // The addresses to serve each protocol on, a socket each, all over one swarm store
+    // (e.g. 0.0.0.0:6969 and [::]:6969 for a tracker of both families; IPv6 sockets are
+    // IPv6-only). A later endpoint with port 0 takes the port the first one of its
+    // protocol was bound to, so that both families can share one announce URL's port.
+    std::vector<boost::asio::ip::tcp::endpoint> http;
+    std::vector<boost::asio::ip::udp::endpoint> udp;
     std::string allow_list_path;  // empty: every info-hash is tracked
     std::chrono::seconds interval{1800};
     StoreLimits limits;
@@ -40,8 +45,9 @@ class TrackerServer {
     void start();
     void stop();  // closes every socket and the sweep timer; run() then returns
 
-    std::uint16_t http_port() const { return http_ ? http_->port() : 0; }
-    std::uint16_t udp_port() const { return udp_ ? udp_->port() : 0; }
+    // The port of the first HTTP (UDP) socket; 0 when there is none.
+    std::uint16_t http_port() const { return http_.empty() ? 0 : http_.front()->port(); }
+    std::uint16_t udp_port() const { return udp_.empty() ? 0 : udp_.front()->port(); }
 
     // Re-reads the allow-list file (network thread only). On error the old list stays
     // and the error is returned; "" on success or when no allow-list is configured.
@@ -56,8 +62,8 @@ class TrackerServer {
     boost::asio::io_context& io_;
     TrackerOptions opts_;
     std::shared_ptr<TrackerState> state_;
-    std::shared_ptr<HttpServer> http_;
-    std::shared_ptr<UdpServer> udp_;
+    std::vector<std::shared_ptr<HttpServer>> http_;
+    std::vector<std::shared_ptr<UdpServer>> udp_;
     std::shared_ptr<boost::asio::steady_timer> sweep_timer_;
 };
 
