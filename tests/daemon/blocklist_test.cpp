@@ -78,7 +78,7 @@ class ListServer {
 
 struct BlocklistTest : DaemonRpc {};
 
-const char* loopback_list = "# test\nloopback:127.0.0.1-127.0.0.1\nother:10.0.0.0-10.0.0.255\n";
+const char* loopback_list = "# test\nloopback:127.0.0.1-127.0.0.1\nother:127.1.0.0-127.1.0.255\n";
 const char* other_list = "001.002.003.000 - 001.002.003.255 , 000 , far away\n";
 
 }  // namespace

@@ -195,7 +195,7 @@ TEST(ConnectionLimits, Ipv4CountsPerAddressAndMappedAsIpv4) {
     EXPECT_EQ(l.check_incoming(make_address("127.0.0.6")), Refusal::none);  // no prefix for IPv4
     EXPECT_EQ(l.check_incoming(make_address("::ffff:127.0.0.5")), Refusal::per_ip);
     EXPECT_EQ(l.from(make_address("::ffff:127.0.0.5")), 1);
-    EXPECT_EQ(ConnectionLimits::cap_key(make_address("::ffff:10.1.2.3")), make_address("10.1.2.3"));
+    EXPECT_EQ(ConnectionLimits::cap_key(make_address("::ffff:127.1.2.3")), make_address("127.1.2.3"));
     EXPECT_EQ(ConnectionLimits::cap_key(make_address("2001:db8::1:2:3:4")), make_address("2001:db8::"));
     EXPECT_EQ(ConnectionLimits::cap_key(make_address("::1")), make_address("::"));
 }
