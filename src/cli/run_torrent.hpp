@@ -45,6 +45,7 @@ struct RunOptions {
     int max_connections = 500;   // Settings::max_connections
     bool utp = true;             // Settings::utp
     bool tcp = true;             // Settings::tcp
+    bool simulate_nat = false;   // Settings::simulate_nat (tests)
 };
 
 // Exit status per the command-line conventions (0, 1, 2).
