@@ -303,6 +303,13 @@ class Daemon {
                         const std::string& magnet, TorrentExtras& e,
                         piecewise::AddTorrentParams& p);
     void load_session_settings();
+    // Which value of a setting with a command-line form a start uses (the rule of
+    // daemon_network.cpp): true when the stored one, because the command line (`cli`, its
+    // text; `cli_given`: the flag was on it) says what it said at the start before. A
+    // database without the setting's "<key>_cli" (from before it was kept) keeps its stored
+    // value unless the flag is given. Records `cli` as "<key>_cli" either way.
+    bool stored_wins(const std::map<std::string, std::string>& kv, const std::string& key,
+                     const std::string& cli, bool cli_given);
     void apply_seed_limits(piecewise::TorrentId id);  // with mu_ held
     void housekeeping();
     // Prints the session's port-mapping events (Settings::natpmp, upnp) on stderr; the other

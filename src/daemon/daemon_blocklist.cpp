@@ -56,11 +56,12 @@ void Daemon::load_blocklist_settings() {
         blocklist_.enabled = true;
         store_->set_setting("blocklist_enabled", "1");
     }
-    // pex-enabled: --no-pex replaces the stored value; otherwise the stored one wins.
-    if (!cfg_.settings.pex)
-        store_->set_setting("pex_enabled", "0");
-    else if (auto it = kv.find("pex_enabled"); it != kv.end())
-        cfg_.settings.pex = it->second == "1";
+    // pex-enabled against --no-pex: stored_wins's rule.
+    const std::string cli = cfg_.settings.pex ? "1" : "0";
+    if (stored_wins(kv, "pex_enabled", cli, !cfg_.settings.pex))
+        cfg_.settings.pex = kv.at("pex_enabled") == "1";
+    else
+        store_->set_setting("pex_enabled", cli);
 }
 
 void Daemon::apply_blocklist() {

@@ -62,6 +62,15 @@ std::string num(double d) {
 
 }  // namespace
 
+bool Daemon::stored_wins(const std::map<std::string, std::string>& kv, const std::string& key,
+                         const std::string& cli, bool cli_given) {
+    auto last = kv.find(key + "_cli");
+    bool wins = false;
+    if (kv.count(key) != 0) wins = last == kv.end() ? !cli_given : last->second == cli;
+    store_->set_setting(key + "_cli", cli);
+    return wins;
+}
+
 void Daemon::load_session_settings() {
     auto kv = store_->load_settings();
     auto get = [&](const char* k) -> const std::string* {
@@ -76,26 +85,35 @@ void Daemon::load_session_settings() {
     if (auto* v = get("idle_seeding_limit_enabled")) seed_limits_.idle_limited = *v == "1";
     if (auto* v = get("start_added_torrents")) start_added_ = *v == "1";
     if (auto* v = get("trash_original_torrent_files")) trash_original_ = *v == "1";
-    // session-set's download-dir and encryption, unless the command line names them.
-    if (cfg_.download_dir_given)
-        store_->set_setting("download_dir", cfg_.download_dir);
-    else if (auto* v = get("download_dir")) {
+    // session-set's download-dir, encryption and peer-limit-global against --download-dir,
+    // --encryption and --max-connections: stored_wins's rule.
+    const std::string dir_cli = cfg_.download_dir_given ? cfg_.download_dir : "";
+    bool dir_kept = false;
+    if (stored_wins(kv, "download_dir", dir_cli, cfg_.download_dir_given)) {
         try {
-            cfg_.download_dir = check_dir(*v, "download-dir");
+            cfg_.download_dir = check_dir(*get("download_dir"), "download-dir");
+            dir_kept = true;
         } catch (const piecewise::Error&) {
-            // Outside a --download-root given since: the command line's default stays.
+            // Outside a --download-root given since: the command line's value stays.
         }
     }
-    if (cfg_.encryption_given)
+    if (!dir_kept) store_->set_setting("download_dir", cfg_.download_dir);
+    const std::string enc_cli = cfg_.encryption_given ? encryption_name(cfg_.settings.encryption) : "";
+    std::optional<piecewise::Encryption> enc;
+    if (stored_wins(kv, "encryption", enc_cli, cfg_.encryption_given)) enc = parse_encryption_name(*get("encryption"));
+    if (enc)
+        cfg_.settings.encryption = *enc;
+    else
         store_->set_setting("encryption", encryption_name(cfg_.settings.encryption));
-    else if (auto* v = get("encryption"))
-        if (auto e = parse_encryption_name(*v)) cfg_.settings.encryption = *e;
-    // session-set's peer-limit-global (unless --max-connections was given) and
-    // peer-limit-per-torrent.
-    if (cfg_.max_connections_given)
+    const std::string conn_cli = cfg_.max_connections_given ? std::to_string(cfg_.settings.max_connections) : "";
+    std::optional<int> conns;
+    if (stored_wins(kv, "peer_limit_global", conn_cli, cfg_.max_connections_given))
+        if (auto i = to_int(*get("peer_limit_global")); i && *i > 0 && *i <= max_peer_limit) conns = *i;
+    if (conns)
+        cfg_.settings.max_connections = *conns;
+    else
         store_->set_setting("peer_limit_global", std::to_string(cfg_.settings.max_connections));
-    else if (auto* v = get("peer_limit_global"))
-        if (auto i = to_int(*v); i && *i > 0 && *i <= max_peer_limit) cfg_.settings.max_connections = *i;
+    // peer-limit-per-torrent has no command-line form.
     if (auto* v = get("cache_size_mb"))
         if (auto i = to_int(*v); i && *i >= 0 && *i <= max_cache_mb) cfg_.settings.cache_bytes = std::int64_t(*i) << 20;
     if (auto* v = get("peer_limit_per_torrent"))

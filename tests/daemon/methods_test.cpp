@@ -252,8 +252,10 @@ TEST_F(RpcTest, StartAddedTorrentsSettingPausesNewTorrents) {
     EXPECT_TRUE(seeding);
 }
 
-// session-set's download-dir and encryption survive a restart, unless the command line
-// names a download dir (it replaces the stored one, as transmission-daemon's -w does).
+// session-set's download-dir and encryption survive a restart. A --download-dir that is
+// new on the command line (or gone from it) replaces the stored one, as transmission-
+// daemon's -w does at that start; while the command line stays the same, a value set over
+// the RPC since is kept.
 TEST_F(RpcTest, SessionSetValuesSurviveARestart) {
     legacy("session-set", R"({"download-dir":"/srv/dl","encryption":"required"})");
     restart();
@@ -265,9 +267,15 @@ TEST_F(RpcTest, SessionSetValuesSurviveARestart) {
     s = legacy("session-get");
     EXPECT_EQ(s.at("download-dir"), json::value((dir / "dl").string()));
     EXPECT_EQ(s.at("encryption"), "required");
+    legacy("session-set", R"({"download-dir":"/srv/two"})");
+    restart();  // the same command line: the RPC's value is kept
+    EXPECT_EQ(legacy("session-get").at("download-dir"), "/srv/two");
     download_dir_given = false;
-    restart();  // the command line's value was stored in its turn
+    restart();  // the flag is gone: the command line's (default) value wins again
     EXPECT_EQ(legacy("session-get").at("download-dir"), json::value((dir / "dl").string()));
+    legacy("session-set", R"({"download-dir":"/srv/three"})");
+    restart();
+    EXPECT_EQ(legacy("session-get").at("download-dir"), "/srv/three");
 }
 
 TEST_F(RpcTest, CacheSizeMbIsTheWriteCacheBoundAndKept) {

@@ -144,12 +144,19 @@ TEST_F(Settings, SessionPeerLimitsSetStoredAndReplacedByTheCommandLine) {
     EXPECT_EQ(s.at("peer-limit-global"), 300);
     EXPECT_EQ(s.at("peer-limit-per-torrent"), 25);
     EXPECT_EQ(get1(R"(["peer-limit"])").at("peer-limit"), 25);
-    // --max-connections on the command line replaces the stored global limit.
+    // --max-connections newly on the command line replaces the stored global limit; a
+    // value set over the RPC afterwards is kept while the command line stays the same.
     max_connections = 120;
     restart();
     s = legacy("session-get");
     EXPECT_EQ(s.at("peer-limit-global"), 120);
     EXPECT_EQ(s.at("peer-limit-per-torrent"), 25);
+    legacy("session-set", R"({"peer-limit-global":200})");
+    restart();
+    EXPECT_EQ(legacy("session-get").at("peer-limit-global"), 200);
+    max_connections = 130;  // the command line changed: it wins again
+    restart();
+    EXPECT_EQ(legacy("session-get").at("peer-limit-global"), 130);
 }
 
 TEST_F(Settings, TrackersAddReplaceRemoveListAndRestart) {
