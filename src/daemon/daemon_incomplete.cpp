@@ -142,9 +142,10 @@ void Daemon::start_completion_move(TorrentId id) {
 void Daemon::moved(TorrentId id, const std::string& target, bool ok) {
     auto f = final_dirs_.find(id);
     if (f != final_dirs_.end() && f->second == target) {
-        if (ok) drop_final_dir(id);
-        else
-            std::cerr << "piecewise daemon: " << hashes_[id]
+        if (ok)
+            drop_final_dir(id);
+        else if (auto h = hashes_.find(id); h != hashes_.end())
+            std::cerr << "piecewise daemon: " << h->second
                       << ": the finished torrent stays in the incomplete dir\n";
     }
     if (done_after_move_.erase(id)) run_script(ScriptEvent::done, id);
