@@ -62,6 +62,8 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
     load_totals();
     load_blocklist_settings();
     load_network_settings();
+    load_incomplete_settings();
+    load_script_settings();
     session_ = std::make_unique<piecewise::Session>(cfg_.settings);
     pick_random_port();
     apply_blocklist();
@@ -101,11 +103,13 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
         TorrentExtras extras;
         prepare_extras(row.info_hash, torrent, row.magnet, extras, p);
         restore_location(row.info_hash, torrent, p);
+        auto final_dir = restore_final_dir(row.info_hash, p.save_path);
         apply_totals(row.info_hash, p, extras);
         try {
             auto id = session_->add_torrent(p);
             hashes_[id] = row.info_hash;
             if (!p.renames.empty()) renames_[id] = p.renames;
+            if (!final_dir.empty()) final_dirs_[id] = final_dir;
             extras_[id] = std::move(extras);
             queue_added(id, row.paused, hold);
         } catch (const std::exception& e) {
@@ -147,10 +151,8 @@ AddResult Daemon::add(const AddRequest& req) {
     std::string dir =
         check_dir(req.download_dir.empty() ? cfg_.download_dir : req.download_dir, "download-dir");
     piecewise::AddTorrentParams p;
-    p.save_path = dir;
     p.paused = req.paused;
     state::TorrentRow row;
-    row.download_dir = dir;
     row.paused = req.paused;
     row.added_date = now();
     AddResult res;
@@ -192,6 +194,8 @@ AddResult Daemon::add(const AddRequest& req) {
         throw piecewise::Error(std::string("invalid or corrupt torrent file: ") + e.what());
     }
     res.hash = row.info_hash;
+    std::string final_dir;  // set: the data goes to the incomplete dir until finished
+    p.save_path = row.download_dir = place_added(row.torrent, dir, final_dir);
     for (auto& [id, h] : hashes_)
         if (h == row.info_hash) {
             res.id = id;
@@ -217,6 +221,7 @@ AddResult Daemon::add(const AddRequest& req) {
     res.id = session_->add_torrent(p);
     try {
         store_->put(row);
+        if (!final_dir.empty()) store_->set_torrent_setting(row.info_hash, "final_dir", final_dir);
         // Always written: it replaces what an earlier torrent of this hash left.
         store_->set_file_options(row.info_hash, {p.file_priorities, p.sequential});
         if (!req.labels.empty())
@@ -231,11 +236,13 @@ AddResult Daemon::add(const AddRequest& req) {
         throw;
     }
     hashes_[res.id] = row.info_hash;
+    if (!final_dir.empty()) final_dirs_[res.id] = final_dir;
     extras_[res.id] = std::move(extras);
     queue_added(res.id, req.paused, hold);
     save_positions();
     flushed_totals_.erase(row.info_hash);
     if (!row.torrent.empty()) count_files_added(row.torrent);
+    run_script(ScriptEvent::added, res.id);
     return res;
 }
 
@@ -304,6 +311,9 @@ bool Daemon::remove(TorrentId id, bool delete_data) {
     extras_.erase(id);
     pending_moves_.erase(id);
     renames_.erase(id);
+    final_dirs_.erase(id);
+    done_after_move_.erase(id);
+    done_at_.erase(id);
     queue_.remove(id);  // the ones behind move up
     saved_pos_.erase(id);
     save_positions();

@@ -20,6 +20,7 @@
 #include <vector>
 
 #include "daemon/queue/torrent_queue.hpp"
+#include "daemon/script_runner.hpp"
 #include "daemon/speed_limits.hpp"
 #include "daemon/parse/bandwidth_group.hpp"
 #include "daemon/parse/seed_policy.hpp"
@@ -46,6 +47,25 @@ struct DaemonConfig {
 struct PeerPortRandom {
     bool on_start = false;
     int low = 49152, high = 65535;
+};
+
+// session-get's incomplete-dir and incomplete-dir-enabled.
+struct IncompleteDir {
+    std::string dir;  // absolute; the download dir at first start
+    bool enabled = false;
+};
+
+// Transmission's event scripts: script-torrent-added, -done and -done-seeding.
+enum class ScriptEvent { added, done, done_seeding };
+struct ScriptSetting {
+    bool enabled = false;
+    std::string filename;
+};
+struct ScriptSettings {
+    ScriptSetting added, done, done_seeding;
+    ScriptSetting& operator[](ScriptEvent e) {
+        return e == ScriptEvent::added ? added : e == ScriptEvent::done ? done : done_seeding;
+    }
 };
 
 // The largest cache-size-mb taken.
@@ -204,6 +224,21 @@ class Daemon {
     bool trash_original_torrent_files();
     void set_trash_original_torrent_files(bool on);
 
+    // daemon_incomplete.cpp: incomplete-dir. While enabled, a torrent added whose data is
+    // not in its download dir yet downloads into the incomplete dir; once finished its
+    // files move to the download dir on a disk thread (set_location's move, recorded the
+    // same way), and status() reports the download dir as save_path meanwhile. Committed
+    // to the store; set_incomplete_dir throws piecewise::Error as check_dir does.
+    IncompleteDir incomplete_dir();
+    void set_incomplete_dir(const std::string& dir);
+    void set_incomplete_dir_enabled(bool on);
+
+    // daemon_scripts.cpp: the event scripts (script_runner.hpp), committed to the store.
+    ScriptSettings scripts();
+    void set_script(ScriptEvent e, const ScriptSetting& s);
+    // Children spawned and not yet reaped.
+    std::size_t scripts_running() { return script_runner_.running(); }
+
     // daemon_blocklist.cpp. Two lists make the IP blocklist while blocklist-enabled is on
     // (as the files of transmission-daemon's blocklists directory): the --blocklist file
     // (Settings::blocklist_file, read again at each change) and the list blocklist-update
@@ -276,6 +311,33 @@ class Daemon {
     std::map<piecewise::TorrentId, std::string> pending_moves_;  // id -> target
     std::map<piecewise::TorrentId, std::vector<std::pair<std::string, std::string>>> renames_;
 
+    // daemon_incomplete.cpp (with mu_ held)
+    IncompleteDir incomplete_;
+    // Torrents whose data is in an incomplete dir: id -> the download dir it moves to
+    // (stored as the torrent setting "final_dir").
+    std::map<piecewise::TorrentId, std::string> final_dirs_;
+    std::map<piecewise::TorrentId, bool> done_after_move_;  // done script waits for the move
+    std::map<piecewise::TorrentId, std::int64_t> done_at_;  // downloaded bytes when last finished
+    void load_incomplete_settings();  // before torrents are re-added
+    // torrent-add: where the torrent's data goes (`dir` or the incomplete dir); sets
+    // `final_dir` when it is the incomplete dir.
+    std::string place_added(const std::string& torrent, const std::string& dir,
+                            std::string& final_dir);
+    // At startup, after restore_location: the stored final dir of a re-added torrent.
+    std::string restore_final_dir(const std::string& hash, const std::string& save_path);
+    // Housekeeping: finished torrents (events popped by the caller) start their move and
+    // the done script; a finished move in persist_moves() calls moved().
+    void handle_events(const std::vector<piecewise::Event>& events);
+    void start_completion_move(piecewise::TorrentId id);
+    void moved(piecewise::TorrentId id, const std::string& target, bool ok);
+    void drop_final_dir(piecewise::TorrentId id);
+
+    // daemon_scripts.cpp (with mu_ held)
+    ScriptSettings scripts_;
+    ScriptRunner script_runner_;
+    void load_script_settings();
+    void run_script(ScriptEvent e, piecewise::TorrentId id);
+
     // daemon_network.cpp: the stored dht/lpd/utp settings over the command line's, before
     // the session starts (see the file's comment for which wins).
     void load_network_settings();
@@ -313,8 +375,9 @@ class Daemon {
     void apply_seed_limits(piecewise::TorrentId id);  // with mu_ held
     void housekeeping();
     // Prints the session's port-mapping events (Settings::natpmp, upnp) on stderr; the other
-    // events are dropped (the daemon reports through the RPC). Housekeeping; mu_ not held.
-    void log_session_events();
+    // events are not logged (the daemon reports through the RPC). Returns them all for
+    // handle_events(). Housekeeping; mu_ not held.
+    std::vector<piecewise::Event> log_session_events();
     std::thread house_;
     std::condition_variable house_cv_;
     bool house_stop_ = false;

@@ -96,6 +96,8 @@ bool Daemon::set_location(TorrentId id, const std::string& dir, bool move) {
         return false;
     }
     pending_moves_[id] = target;
+    // Moved by hand: the new place is its download dir (no completion move any more).
+    drop_final_dir(id);
     return true;
 }
 
@@ -120,7 +122,10 @@ void Daemon::persist_moves() {
             continue;  // tried again next round
         }
         if (!st->move_error.empty()) std::cerr << "piecewise daemon: " << st->move_error << "\n";
+        auto id = it->first;
+        auto target = it->second;
         it = pending_moves_.erase(it);
+        moved(id, target, st->save_path == target);  // an incomplete-dir torrent's move
     }
 }
 

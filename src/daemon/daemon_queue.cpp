@@ -228,9 +228,12 @@ bool Daemon::set_queue_position(TorrentId id, int position) {
     return true;
 }
 
+// Also fills save_path with the download dir of a torrent still in the incomplete dir.
 void Daemon::fill_queued(TorrentId id, piecewise::TorrentStatus& st) {
     // Started by the user and paused in the engine: waiting for a slot (or about to run).
     st.queued = st.paused && st.state != TorrentState::error && queue_.wanted(id);
+    // In the incomplete dir: the download dir it moves to (torrent-get's downloadDir).
+    if (auto f = final_dirs_.find(id); f != final_dirs_.end()) st.save_path = f->second;
 }
 
 std::optional<piecewise::TorrentStatus> Daemon::status(TorrentId id) {

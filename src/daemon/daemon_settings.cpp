@@ -346,10 +346,12 @@ void Daemon::set_trash_original_torrent_files(bool on) {
     trash_original_ = on;
 }
 
-void Daemon::log_session_events() {
-    for (const auto& e : session_->pop_events())
+std::vector<piecewise::Event> Daemon::log_session_events() {
+    auto events = session_->pop_events();
+    for (const auto& e : events)
         if (e.type == piecewise::EventType::port_mapped || e.type == piecewise::EventType::port_mapping_error)
             std::cerr << "piecewise daemon: " << e.message << std::endl;
+    return events;
 }
 
 void Daemon::housekeeping() {
@@ -363,9 +365,10 @@ void Daemon::housekeeping() {
         auto seen = queue_observe();
         auto stopped = session_->take_seed_limit_stops();
         sample_totals(false);
-        log_session_events();
+        auto events = log_session_events();
         lk.lock();
         persist_moves();
+        handle_events(events);  // finished torrents: completion moves, done scripts
         for (auto id : stopped) {
             auto h = hashes_.find(id);
             if (h == hashes_.end()) continue;
@@ -375,6 +378,7 @@ void Daemon::housekeeping() {
             } catch (const std::exception& e) {
                 std::cerr << "piecewise daemon: " << e.what() << "\n";
             }
+            run_script(ScriptEvent::done_seeding, id);
         }
         if (seen) queue_decide(*seen);
     }

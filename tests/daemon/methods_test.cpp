@@ -123,10 +123,10 @@ TEST_F(RpcTest, SessionMethods) {
     EXPECT_EQ(legacy("session-get").at("download-dir"), "/srv/dl");
     EXPECT_NE(legacy_error("session-set", R"({"download-dir":"relative"})").find("absolute"),
               std::string::npos);
-    EXPECT_NE(legacy_error("session-set", R"({"script-torrent-done-enabled":true})")
-                  .find("script-torrent-done-enabled"),
+    EXPECT_NE(legacy_error("session-set", R"({"anti-brute-force-enabled":true})")
+                  .find("anti-brute-force-enabled"),
               std::string::npos);
-    EXPECT_EQ(jrpc_error("session_set", R"({"script_torrent_done_enabled":true})"), -32602);
+    EXPECT_EQ(jrpc_error("session_set", R"({"anti_brute_force_enabled":true})"), -32602);
     EXPECT_EQ(legacy("session-get").at("encryption"), "preferred");
     legacy("session-set", R"({"encryption":"required"})");
     EXPECT_EQ(jrpc("session_get").at("encryption"), "required");

@@ -14,6 +14,7 @@
 #include "daemon/rpc/port_test.hpp"
 #include "daemon/rpc/queue_groups.hpp"
 #include "daemon/rpc/response.hpp"
+#include "daemon/rpc/session_paths.hpp"
 #include "daemon/rpc/speed_limits.hpp"
 #include "daemon/rpc/stats.hpp"
 #include "daemon/rpc/torrent_fields.hpp"
@@ -370,7 +371,7 @@ class Call {
         o[kk("blocklist_enabled")] = bl.enabled;
         o[kk("blocklist_url")] = bl.url;
         o[kk("blocklist_size")] = static_cast<std::int64_t>(bl.size);
-        o[kk("incomplete_dir_enabled")] = false;
+        session_path_values(daemon_, req_.dialect, o);
         put_session_queue_fields(req_.dialect, o, daemon_.queue_settings());
         session_seed_values(daemon_, req_.dialect, o);
         return o;
@@ -420,6 +421,7 @@ class Call {
                 bad_params(e.what());
             }
             if (session_set_seed_key(daemon_, name, v)) continue;
+            if (session_set_path_key(daemon_, name, v)) continue;
             if (name == "download_dir") {
                 if (!v.is_string()) bad_params("download-dir must be a string");
                 try {

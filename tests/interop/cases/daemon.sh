@@ -279,7 +279,9 @@ case_daemon_settings() {
     echo "PASS: watch dir .added/.invalid; -sr 0 stops the seed, -L, -td/-tr, -gsr, kept across kill -9; -SR -s seeds"
 }
 
-# transmission-remote --move / --find against piecewise daemon: a downloaded torrent moves
+# transmission-remote --incomplete-dir / --torrent-done-script, then --move / --find
+# against piecewise daemon: the torrent downloads into the incomplete dir and reaches the
+# download dir once finished (the done script runs there); a downloaded torrent moves
 # to another directory (bytes identical there, gone from the old one) and keeps seeding
 # from there to a libtorrent leecher that knows only the daemon; --find points it at a
 # copy and verifies it. Then a kill -9 in the middle of a cross-file-system move (ext4 ->
@@ -293,10 +295,20 @@ case_daemon_remote_move() {
     daemon_start
     mkdir -p "$T/down"
     local out loc
+    # Downloaded into --incomplete-dir, moved to the download dir once finished; then the
+    # --torrent-done-script runs there.
+    printf '#!/bin/sh\nenv | grep "^TR_" >"%s.tmp" && mv "%s.tmp" "%s"\n' "$T/done.env" "$T/done.env" "$T/done.env" >"$T/done.sh"
+    chmod +x "$T/done.sh"
+    out=$(remote --incomplete-dir "$T/inc" --torrent-done-script "$T/done.sh"); [[ $out == *success* ]] || fail "-c: $out"
     out=$(remote -a "$TORRENT" -w "$T/down"); [[ $out == *success* ]] || fail "-a: $out"
-    wait_until "$WAIT" bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Percent Done') == *'100%'* ]]" ||
-        fail "the download did not complete within $WAIT s"
+    [[ $(remote_field Location) == "$T/down" ]] || fail "-c: location $(remote_field Location)"
+    wait_until "$WAIT" test -f "$T/done.env" || fail "the done script did not run within $WAIT s: $(remote -t 1 -i | grep -E 'State|Percent')"
+    grep -qx "TR_TORRENT_DIR=$T/down" "$T/done.env" || fail "done script: $(cat "$T/done.env")"
+    [[ -e $T/inc/$SRC_NAME ]] && fail "-c: the data stayed in the incomplete dir"
     check_same
+    out=$(remote -C --no-torrent-done-script); [[ $out == *success* ]] || fail "-C: $out"
+    out=$(sl_rpc_call '{"method":"session-get","arguments":{"fields":["incomplete-dir-enabled","script-torrent-done-enabled"]}}')
+    [[ $out == *'"incomplete-dir-enabled":false'* && $out == *'"script-torrent-done-enabled":false'* ]] || fail "-C: $out"
     out=$(remote -t 1 --move "$T/moved"); [[ $out == *success* ]] || fail "--move: $out"
     wait_until 60 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 1 -i | grep 'Location:') == *'$T/moved' ]]" ||
         fail "--move: location still $(remote_field Location)"
@@ -360,7 +372,7 @@ case_daemon_remote_move() {
     wait_until 30 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 2 -i | grep 'Percent Done') == *'100%'* ]]" ||
         fail "after the second big move: $(remote -t 2 -i | grep -E 'State|Percent')"
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
-    echo "PASS: --move (bytes identical, served to libtorrent), --find, kill -9 mid-move kept the data complete"
+    echo "PASS: -c/--torrent-done-script (moved when finished, script saw it there), --move (bytes identical, served to libtorrent), --find, kill -9 mid-move kept the data complete"
 }
 
 # A second front-end, not Transmission's own code: Debian's python3-transmissionrpc drives
