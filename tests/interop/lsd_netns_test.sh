@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Live Local Service Discovery tests (BEP 14), each in a fresh network namespace that has
-# only loopback, with multicast enabled on lo and 239.0.0.0/8 routed to it, so no
-# multicast datagram can leave the namespace:
+# only loopback, with multicast enabled on lo, 239.0.0.0/8 routed to it and ff00::/8 routed
+# to it as a "local" route, so no multicast datagram can leave the namespace. (IPv6 routes
+# through lo other than local ones are reject routes on Linux; a local ff00::/8 route
+# delivers the datagrams sent to a group back to the sockets that joined it.)
 # - the LsdLive suite of unit_tests: two LocalDiscovery instances on 127.0.0.1 and
 #   127.0.0.2 must find each other;
 # - with DAEMON_TESTS given, NetworkToggles.LpdLive of daemon_tests: the daemon's
@@ -30,6 +32,7 @@ live() {
         ip link set lo up
         ip link set lo multicast on
         ip route add 239.0.0.0/8 dev lo
+        ip -6 route add local ff00::/8 dev lo table local
         ip addr add 127.0.0.2/8 dev lo
         exec env PW_LSD_NETNS=1 "$1" --gtest_filter="$2" --gtest_color=no
     ' lsd-netns "$bin" "$filter" 2>&1)
