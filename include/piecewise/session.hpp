@@ -84,7 +84,8 @@ struct Settings {
     std::string dht_state_file;  // empty: <state dir>/dht.state
     // Local service discovery (BEP 14): multicast on the local network; off by default.
     bool lsd = false;
-    // Port mapping by NAT-PMP (RFC 6886); off by default, and nothing is probed unless on.
+    // Port mapping by PCP (RFC 6887), or NAT-PMP (RFC 6886) when the gateway answers PCP
+    // "unsupported version"; off by default, and nothing is probed unless on.
     // Asks the gateway to forward the peer port (TCP, and UDP when the UDP socket is open)
     // to this host, renews the mappings at half their lifetime, maps again when the gateway
     // lost them, and deletes them when the session stops. Reported as port_mapped and

@@ -41,7 +41,7 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
 
 void add_natpmp_flags(CLI::App* app, bool& natpmp, std::string& gateway) {
     app->add_flag("--natpmp", natpmp,
-                  "Ask the default gateway by NAT-PMP (RFC 6886) to forward the peer port (TCP and "
+                  "Ask the default gateway by PCP (RFC 6887) or NAT-PMP (RFC 6886) to forward the peer port (TCP and "
                   "UDP) here; renewed while running, removed on exit");
     // For tests: the gateway to ask instead of the default route's.
     app->add_option("--natpmp-gateway", gateway, "NAT-PMP gateway IP[:PORT] (default: the default route's)")
