@@ -22,6 +22,7 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
     app->add_flag("--dht,!--no-dht", o.dht, "Use the mainline DHT (on by default; never for private torrents)");
     app->add_option("--dht-bootstrap", o.dht_bootstrap,
                     "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
+    add_dht_enforce_flag(app, o.dht_enforce_node_id);
     app->add_flag("--lsd", o.lsd, "Local service discovery (BEP 14 multicast on the local network)");
     add_natpmp_flags(app, o.natpmp, o.natpmp_gateway);
     add_upnp_flags(app, o.upnp, o.upnp_igd);
@@ -37,6 +38,11 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
                     "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
                     "(turns the DHT off)");
     add_transport_flags(app, o.utp, o.tcp);
+}
+
+void add_dht_enforce_flag(CLI::App* app, bool& enforce) {
+    app->add_flag("!--no-dht-enforce-node-id", enforce,
+                  "Let DHT nodes whose id does not fit their address (BEP 42) into the routing table");
 }
 
 void add_natpmp_flags(CLI::App* app, bool& natpmp, std::string& gateway) {

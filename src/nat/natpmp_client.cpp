@@ -297,8 +297,9 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
             q.suggested_external_address = pcp::v4_mapped(have_external ? external.to_bytes()
                                                                         : std::array<std::uint8_t, 4>{});
             const std::string request = pcp::encode_map_request(q);
+            auto parse = pcp_reply(e);
             Exchange<PcpAnswer> mx =
-                co_await exchange<PcpAnswer>(socket, timer, request, pcp_reply(e), settings.max_tries, forever);
+                co_await exchange<PcpAnswer>(socket, timer, request, parse, settings.max_tries, forever);
             if (!running) co_return PcpRound::complete;
             if (mx.response && mx.response->unsupported) {
                 ++stats.natpmp_fallbacks;
@@ -373,8 +374,10 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
         }
         const auto forever = Clock::time_point::max();
         auto is_address = [](const Response& r) { return r.kind == Response::Kind::external_address; };
-        Exchange<Response> ex = co_await exchange<Response>(socket, timer, encode_external_address_request(),
-                                                            natpmp_reply(is_address), settings.max_tries, forever);
+        const std::string address_request = encode_external_address_request();
+        auto parse_address = natpmp_reply(is_address);
+        Exchange<Response> ex = co_await exchange<Response>(socket, timer, address_request, parse_address,
+                                                            settings.max_tries, forever);
         if (!running) co_return true;
         if (!ex.response) {
             for (Entry& e : entries) e.active = e.active && Clock::now() < e.expires;
@@ -397,8 +400,9 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
             const std::uint16_t suggested = e.external_port ? e.external_port : e.m.internal_port;
             const std::string request =
                 encode_map_request(e.m.protocol, e.m.internal_port, suggested, settings.lifetime);
-            Exchange<Response> mx = co_await exchange<Response>(socket, timer, request, natpmp_reply(matches_map(e.m)),
-                                                                settings.max_tries, forever);
+            auto parse = natpmp_reply(matches_map(e.m));
+            Exchange<Response> mx =
+                co_await exchange<Response>(socket, timer, request, parse, settings.max_tries, forever);
             if (!running) co_return true;
             if (mx.reset) {
                 gateway_was_reset(mx.response->epoch);
@@ -491,8 +495,9 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
                 q.internal_port = e.m.internal_port;
                 q.suggested_external_address = pcp::v4_mapped({});
                 const std::string request = pcp::encode_map_request(q);
+                auto parse = pcp_reply(e);
                 Exchange<PcpAnswer> ex =
-                    co_await exchange<PcpAnswer>(s, t, request, pcp_reply(e), settings.max_tries, stop_at);
+                    co_await exchange<PcpAnswer>(s, t, request, parse, settings.max_tries, stop_at);
                 if (!ex.response)
                     why = ex.error;
                 else if (ex.response->unsupported)
@@ -502,8 +507,9 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
             } else {
                 // RFC 6886 section 3.4: lifetime 0 and suggested external port 0 delete it.
                 const std::string request = encode_map_request(e.m.protocol, e.m.internal_port, 0, 0);
-                Exchange<Response> ex = co_await exchange<Response>(s, t, request, natpmp_reply(matches_map(e.m)),
-                                                                    settings.max_tries, stop_at);
+                auto parse = natpmp_reply(matches_map(e.m));
+                Exchange<Response> ex =
+                    co_await exchange<Response>(s, t, request, parse, settings.max_tries, stop_at);
                 if (!ex.response)
                     why = ex.error;
                 else if (ex.response->result != 0)

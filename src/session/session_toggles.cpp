@@ -10,6 +10,7 @@ std::string Session::Impl::start_dht() {
     if (!dht) {
         pw::dht::DhtSettings ds;
         ds.bootstrap = ctx.settings.dht_bootstrap;
+        ds.enforce_node_id = ctx.settings.dht_enforce_node_id;
         ds.state_file = ctx.settings.dht_state_file.empty()
                             ? std::filesystem::path(ctx.resume_dir).parent_path().string() + "/dht.state"
                             : ctx.settings.dht_state_file;
