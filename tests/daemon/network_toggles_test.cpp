@@ -482,6 +482,8 @@ TEST_F(NetworkToggles, AStoredPortForwardingOfBeforeIsCarriedOver) {
     };
     rpc.reset();
     daemon.reset();
+    fs::remove_all(dir / "state");  // nothing of this version's first start
+    fs::create_directories(dir / "state");
     {
         // What an earlier version kept after `--natpmp` and port-forwarding-enabled off.
         pw::daemon::state::Store store((dir / "state" / "state.sqlite").string());
