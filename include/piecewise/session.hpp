@@ -82,9 +82,14 @@ struct Settings {
     std::vector<std::string> dht_bootstrap = {"router.bittorrent.com:6881", "dht.transmissionbt.com:6881",
                                               "router.utorrent.com:6881"};
     std::string dht_state_file;  // empty: <state dir>/dht.state
+    // BEP 42 enforcement: a DHT node whose id does not fit its address (local networks and
+    // loopback exempt) never enters the routing table. On by default; off for networks
+    // whose nodes do not follow BEP 42.
+    bool dht_enforce_node_id = true;
     // Local service discovery (BEP 14): multicast on the local network; off by default.
     bool lsd = false;
-    // Port mapping by NAT-PMP (RFC 6886); off by default, and nothing is probed unless on.
+    // Port mapping by PCP (RFC 6887), or NAT-PMP (RFC 6886) when the gateway answers PCP
+    // "unsupported version"; off by default, and nothing is probed unless on.
     // Asks the gateway to forward the peer port (TCP, and UDP when the UDP socket is open)
     // to this host, renews the mappings at half their lifetime, maps again when the gateway
     // lost them, and deletes them when the session stops. Reported as port_mapped and

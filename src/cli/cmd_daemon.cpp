@@ -37,6 +37,7 @@ struct DaemonOptions {
     std::vector<std::string> listen{"0.0.0.0:51413"};  // at most two: IPv4 and IPv6
     bool dht = true;
     std::vector<std::string> dht_bootstrap;
+    bool dht_enforce_node_id = true;
     bool lsd = false;
     bool natpmp = false;
     std::string natpmp_gateway;
@@ -100,6 +101,7 @@ int run_daemon(DaemonOptions o) {
     if (o.listen.size() == 2) cfg.settings.listen2 = o.listen[1];
     cfg.settings.dht = o.dht;
     if (!o.dht_bootstrap.empty()) cfg.settings.dht_bootstrap = o.dht_bootstrap;
+    cfg.settings.dht_enforce_node_id = o.dht_enforce_node_id;
     cfg.settings.lsd = o.lsd;
     cfg.settings.natpmp = o.natpmp;
     cfg.settings.natpmp_gateway = o.natpmp_gateway;
@@ -217,6 +219,7 @@ Command add_daemon(CLI::App& root) {
     app->add_option(
         "--dht-bootstrap", o->dht_bootstrap,
         "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
+    add_dht_enforce_flag(app, o->dht_enforce_node_id);
     app->add_flag("--lsd", o->lsd,
                   "Local service discovery (BEP 14 multicast on the local network)");
     add_natpmp_flags(app, o->natpmp, o->natpmp_gateway);

@@ -22,6 +22,7 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
     app->add_flag("--dht,!--no-dht", o.dht, "Use the mainline DHT (on by default; never for private torrents)");
     app->add_option("--dht-bootstrap", o.dht_bootstrap,
                     "DHT node to bootstrap from (HOST:PORT), repeatable; replaces the public routers");
+    add_dht_enforce_flag(app, o.dht_enforce_node_id);
     app->add_flag("--lsd", o.lsd, "Local service discovery (BEP 14 multicast on the local network)");
     add_natpmp_flags(app, o.natpmp, o.natpmp_gateway);
     add_upnp_flags(app, o.upnp, o.upnp_igd);
@@ -42,9 +43,14 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
                   "endpoint we sent one to (for tests of BEP 55 holepunching)");
 }
 
+void add_dht_enforce_flag(CLI::App* app, bool& enforce) {
+    app->add_flag("!--no-dht-enforce-node-id", enforce,
+                  "Let DHT nodes whose id does not fit their address (BEP 42) into the routing table");
+}
+
 void add_natpmp_flags(CLI::App* app, bool& natpmp, std::string& gateway) {
     app->add_flag("--natpmp", natpmp,
-                  "Ask the default gateway by NAT-PMP (RFC 6886) to forward the peer port (TCP and "
+                  "Ask the default gateway by PCP (RFC 6887) or NAT-PMP (RFC 6886) to forward the peer port (TCP and "
                   "UDP) here; renewed while running, removed on exit");
     // For tests: the gateway to ask instead of the default route's.
     app->add_option("--natpmp-gateway", gateway, "NAT-PMP gateway IP[:PORT] (default: the default route's)")

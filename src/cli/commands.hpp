@@ -32,6 +32,8 @@ int fail(int status, const std::string& msg);
 void add_transport_flags(CLI::App* app, bool& utp, bool& tcp);
 // --natpmp and the hidden --natpmp-gateway IP[:PORT] (cmd_get.cpp), for get, seed and daemon.
 void add_natpmp_flags(CLI::App* app, bool& natpmp, std::string& gateway);
+// --no-dht-enforce-node-id (Settings::dht_enforce_node_id), for get, seed and daemon.
+void add_dht_enforce_flag(CLI::App* app, bool& enforce);
 // --upnp and --upnp-igd URL (cmd_get.cpp), for get, seed and daemon.
 void add_upnp_flags(CLI::App* app, bool& upnp, std::string& igd);
 

@@ -89,6 +89,7 @@ int run_torrent(const RunOptions& o) {
     settings.resume_dir = o.resume_dir;
     settings.dht = o.dht;
     if (!o.dht_bootstrap.empty()) settings.dht_bootstrap = o.dht_bootstrap;
+    settings.dht_enforce_node_id = o.dht_enforce_node_id;
     settings.lsd = o.lsd;
     settings.natpmp = o.natpmp;
     settings.natpmp_gateway = o.natpmp_gateway;

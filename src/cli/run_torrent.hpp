@@ -26,6 +26,7 @@ struct RunOptions {
     std::string save_torrent;  // get with a magnet: write the fetched .torrent here
     bool dht = true;
     std::vector<std::string> dht_bootstrap;  // empty: the session's default routers
+    bool dht_enforce_node_id = true;         // Settings::dht_enforce_node_id
     bool lsd = false;
     bool natpmp = false;         // Settings::natpmp
     std::string natpmp_gateway;  // Settings::natpmp_gateway (hidden option, for tests)

@@ -1,9 +1,9 @@
-// The Daemon's dht-enabled, lpd-enabled, utp-enabled and peer-port (with
-// peer-port-random-on-start): applied to the engine while it runs (Session::set_dht,
-// set_lsd, set_utp, set_listen_port) and kept in the store's settings.
+// The Daemon's dht-enabled, lpd-enabled, utp-enabled, port-forwarding-enabled and peer-port
+// (with peer-port-random-on-start): applied to the engine while it runs (Session::set_dht,
+// set_lsd, set_utp, set_port_forwarding, set_listen_port) and kept in the store's settings.
 //
 // Which value a start uses: the command line's (--dht/--no-dht, --lsd, --utp/--no-utp,
-// or their defaults) gives the first one. A value set over the RPC is stored and wins on
+// --natpmp, --upnp, or their defaults) gives the first one. A value set over the RPC is stored and wins on
 // the following starts, as long as the command line says the same as it did at the start
 // before; a command line that changed since (a flag added or removed) wins again and
 // replaces the stored value. So `session-set` is not undone by a restart, and editing the
@@ -13,6 +13,7 @@
 #include <optional>
 #include <random>
 #include <string>
+#include <tuple>
 
 #include "daemon/daemon.hpp"
 
@@ -68,12 +69,30 @@ void Daemon::load_network_settings() {
     pick("dht_enabled", cfg_.settings.dht);
     pick("lpd_enabled", cfg_.settings.lsd);
     pick("utp_enabled", cfg_.settings.utp);
-    // port-forwarding-enabled: on means NAT-PMP and UPnP; the command line's is whether
-    // --natpmp or --upnp was given (a kept "on" leaves such a choice of one as it is).
-    bool forwarding = cfg_.settings.natpmp || cfg_.settings.upnp;
-    const bool cli_forwarding = forwarding;
-    pick("port_forwarding_enabled", forwarding);
-    if (forwarding != cli_forwarding) cfg_.settings.natpmp = cfg_.settings.upnp = forwarding;
+    // port-forwarding-enabled is NAT-PMP/PCP or UPnP: each of the two is kept by the same
+    // rule, its command-line value being whether --natpmp (--upnp) was given, so that a
+    // restart runs what ran before it and a changed --natpmp/--upnp wins.
+    // A store from before these two keys holds one port_forwarding_enabled (with its
+    // command-line value, whether either flag was given): what it made a start run is
+    // carried over once.
+    if (!kv.count("natpmp_enabled_cli") && kv.count("port_forwarding_enabled") &&
+        kv.count("port_forwarding_enabled_cli")) {
+        const bool cli_forwarding = cfg_.settings.natpmp || cfg_.settings.upnp;
+        if (kv["port_forwarding_enabled_cli"] == flag(cli_forwarding)) {
+            const bool forwarding = kv["port_forwarding_enabled"] == "1";
+            const bool natpmp = forwarding == cli_forwarding ? cfg_.settings.natpmp : forwarding;
+            const bool upnp = forwarding == cli_forwarding ? cfg_.settings.upnp : forwarding;
+            for (auto [key, cli, value] : {std::tuple{"natpmp_enabled", cfg_.settings.natpmp, natpmp},
+                                           std::tuple{"upnp_enabled", cfg_.settings.upnp, upnp}}) {
+                kv[std::string(key) + "_cli"] = flag(cli);
+                kv[key] = flag(value);
+                store_->set_setting(std::string(key) + "_cli", flag(cli));
+                store_->set_setting(key, flag(value));
+            }
+        }
+    }
+    pick("natpmp_enabled", cfg_.settings.natpmp);
+    pick("upnp_enabled", cfg_.settings.upnp);
     // With TCP off (--no-tcp) uTP is the only transport, whatever was stored.
     if (!cfg_.settings.tcp) cfg_.settings.utp = true;
 
@@ -129,11 +148,13 @@ void Daemon::set_peer_port(std::uint16_t port) {
 void Daemon::set_port_forwarding(bool on) {
     std::lock_guard lk(mu_);
     session_->set_port_forwarding(on);
-    store_->set_setting("port_forwarding_enabled", flag(on));
+    // As the session does: off turns both off; on turns both on unless one already runs.
     if (!on)
         cfg_.settings.natpmp = cfg_.settings.upnp = false;
     else if (!cfg_.settings.natpmp && !cfg_.settings.upnp)
         cfg_.settings.natpmp = cfg_.settings.upnp = true;
+    store_->set_setting("natpmp_enabled", flag(cfg_.settings.natpmp));
+    store_->set_setting("upnp_enabled", flag(cfg_.settings.upnp));
 }
 
 PeerPortRandom Daemon::peer_port_random() {

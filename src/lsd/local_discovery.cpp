@@ -1,10 +1,16 @@
-// Local Service Discovery over IPv4 multicast (BEP 14): one receive socket bound to the
-// group and joined on the interface, one send socket bound to the interface address, and a
-// timer that sends the announces that are due.
+// Local Service Discovery over IPv4 or IPv6 multicast (BEP 14): one receive socket bound to
+// the group and joined on the interface, one send socket bound to the interface address,
+// and a timer that sends the announces that are due.
 #include "lsd/local_discovery.hpp"
 
+#include <ifaddrs.h>
+#include <net/if.h>
+#include <netinet/in.h>
+
 #include <algorithm>
+#include <cstring>
 #include <boost/asio/ip/multicast.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <map>
 #include <optional>
@@ -31,6 +37,24 @@ std::string random_cookie() {
     return out;
 }
 
+// The index of the interface that has `addr`, 0 when none has it.
+unsigned interface_index_of(const asio::ip::address_v6& addr) {
+    ifaddrs* list = nullptr;
+    if (::getifaddrs(&list) != 0) return 0;
+    unsigned index = 0;
+    const auto want = addr.to_bytes();
+    for (ifaddrs* i = list; i && index == 0; i = i->ifa_next) {
+        if (!i->ifa_addr || i->ifa_addr->sa_family != AF_INET6 || !i->ifa_name) continue;
+        const auto* sin6 = reinterpret_cast<const sockaddr_in6*>(i->ifa_addr);
+        if (std::memcmp(&sin6->sin6_addr, want.data(), want.size()) != 0) continue;
+        if (addr.is_link_local() && addr.scope_id() != 0 && sin6->sin6_scope_id != addr.scope_id())
+            continue;
+        index = ::if_nametoindex(i->ifa_name);
+    }
+    ::freeifaddrs(list);
+    return index;
+}
+
 }  // namespace
 
 struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::State> {
@@ -43,7 +67,7 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
         std::optional<Clock::time_point> last_sent;
     };
 
-    State(asio::io_context& io, asio::ip::address_v4 iface, std::uint16_t listen_port,
+    State(asio::io_context& io, asio::ip::address iface, std::uint16_t listen_port,
           LsdSettings s, PeerHandler handler)
         : receiver(io),
           sender(io),
@@ -63,46 +87,87 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
     bool start(std::string& error) {
         if (running) return true;
         boost::system::error_code ec;
-        group = asio::ip::make_address_v4(settings.group_v4, ec);
-        if (ec || !group.is_multicast()) {
-            error = "LSD group '" + settings.group_v4 + "' is not an IPv4 multicast address";
+        const std::string& group_text = v6() ? settings.group_v6 : settings.group_v4;
+        group = asio::ip::make_address(group_text, ec);
+        if (ec || !group.is_multicast() || group.is_v6() != v6()) {
+            error = "LSD group '" + group_text + "' is not an IPv" + (v6() ? "6" : "4") +
+                    " multicast address";
             return false;
         }
-        std::string where = group.to_string() + ":" + std::to_string(settings.port) + " on " +
-                            interface_addr.to_string();
+        std::string where = host_header() + " on " + interface_addr.to_string();
         auto failed = [&](const std::string& step) {
             error = "LSD " + where + ": " + step + ": " + ec.message();
             close_sockets();
             return false;
         };
+        unsigned index = 0;  // IPv6: the interface the group is joined and sent on
+        if (v6()) {
+            if (!settings.device.empty()) {
+                index = ::if_nametoindex(settings.device.c_str());
+                if (index == 0) {
+                    error = "LSD " + where + ": no network interface '" + settings.device + "'";
+                    return false;
+                }
+            } else if (!interface_addr.is_unspecified()) {
+                index = interface_index_of(interface_addr.to_v6());
+                if (index == 0) {
+                    error = "LSD " + where + ": no network interface has that address";
+                    return false;
+                }
+            }
+        }
+        const udp protocol = v6() ? udp::v6() : udp::v4();
         // Bound to the group address, the receiver gets this group's datagrams only.
         namespace mc = asio::ip::multicast;
-        receiver.open(udp::v4(), ec);
+        receiver.open(protocol, ec);
         if (ec) return failed("open");
         if ((ec = net::bind_to_device(receiver, settings.device)))
             return failed("bind to interface '" + settings.device + "'");
         receiver.set_option(asio::socket_base::reuse_address(true), ec);
         if (ec) return failed("SO_REUSEADDR");
+        if (v6()) {
+            receiver.set_option(asio::ip::v6_only(true), ec);
+            if (ec) return failed("IPV6_V6ONLY");
+        }
         receiver.bind(udp::endpoint(group, settings.port), ec);
         if (ec) return failed("bind");
-        receiver.set_option(mc::join_group(group, interface_addr), ec);
+        if (v6())
+            receiver.set_option(mc::join_group(group.to_v6(), index), ec);
+        else
+            receiver.set_option(mc::join_group(group.to_v4(), interface_addr.to_v4()), ec);
         if (ec) return failed("join group");
-        sender.open(udp::v4(), ec);
+        sender.open(protocol, ec);
         if (ec) return failed("open");
         if ((ec = net::bind_to_device(sender, settings.device)))
             return failed("bind to interface '" + settings.device + "'");
+        if (v6()) {
+            sender.set_option(asio::ip::v6_only(true), ec);
+            if (ec) return failed("IPV6_V6ONLY");
+        }
         sender.bind(udp::endpoint(interface_addr, 0), ec);
         if (ec) return failed("bind sender");
-        sender.set_option(mc::outbound_interface(interface_addr), ec);
-        if (ec) return failed("IP_MULTICAST_IF");
+        if (v6())
+            sender.set_option(mc::outbound_interface(index), ec);
+        else
+            sender.set_option(mc::outbound_interface(interface_addr.to_v4()), ec);
+        if (ec) return failed(v6() ? "IPV6_MULTICAST_IF" : "IP_MULTICAST_IF");
         sender.set_option(mc::hops(1), ec);
-        if (ec) return failed("IP_MULTICAST_TTL");
+        if (ec) return failed(v6() ? "IPV6_MULTICAST_HOPS" : "IP_MULTICAST_TTL");
         sender.set_option(mc::enable_loopback(true), ec);
-        if (ec) return failed("IP_MULTICAST_LOOP");
+        if (ec) return failed(v6() ? "IPV6_MULTICAST_LOOP" : "IP_MULTICAST_LOOP");
         running = true;
         read();
         schedule();
         return true;
+    }
+
+    bool v6() const { return interface_addr.is_v6(); }
+
+    // BEP 14's Host header, also where the announces go: "239.192.152.143:6771" or
+    // "[ff15::efc0:988f]:6771" (once start() has parsed the group).
+    std::string host_header() const {
+        std::string port = ":" + std::to_string(settings.port);
+        return v6() ? "[" + group.to_string() + "]" + port : group.to_string() + port;
     }
 
     void stop() {
@@ -154,17 +219,17 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
             ++stats.own;
             return;
         }
-        if (!source.address().is_v4()) return;
-        asio::ip::address_v4 ip = source.address().to_v4();
-        if (ip.is_unspecified() || ip.is_multicast() || ip == asio::ip::address_v4::broadcast())
-            return;
+        asio::ip::address ip = source.address();
+        if (ip.is_v6() != v6() || ip.is_unspecified() || ip.is_multicast()) return;
+        if (ip.is_v4() && ip.to_v4() == asio::ip::address_v4::broadcast()) return;
+        if (ip.is_v6() && ip.to_v6().is_v4_mapped()) return;
         asio::ip::tcp::endpoint peer(ip, r.announce.port);
         Clock::time_point now = Clock::now();
         auto keep_alive = shared_from_this();  // on_peer may destroy the owner
         for (const Sha1Digest& h : r.announce.info_hashes) {
             auto it = entries.find(h);
             if (it == entries.end() || !it->second.wanted) continue;
-            if (!limiter.allow(ip.to_uint(), r.announce.port, h, now)) {
+            if (!limiter.allow(ip, r.announce.port, h, now)) {
                 ++stats.reports_limited;
                 continue;
             }
@@ -214,7 +279,7 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
     void send_due() {
         Clock::time_point now = Clock::now();
         Announce a;
-        a.host = group.to_string() + ":" + std::to_string(settings.port);
+        a.host = host_header();
         a.port = listen_port;
         a.cookie = settings.cookie;
         for (auto it = entries.begin(); it != entries.end();) {
@@ -248,8 +313,8 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
     udp::socket sender;
     asio::steady_timer timer;
     asio::steady_timer retry;  // pause after a receive error
-    asio::ip::address_v4 interface_addr;
-    asio::ip::address_v4 group;
+    asio::ip::address interface_addr;  // its family is the instance's
+    asio::ip::address group;
     std::uint16_t listen_port;
     LsdSettings settings;
     PeerHandler on_peer;
@@ -264,7 +329,7 @@ struct LocalDiscovery::State : std::enable_shared_from_this<LocalDiscovery::Stat
     Stats stats;
 };
 
-LocalDiscovery::LocalDiscovery(asio::io_context& io, asio::ip::address_v4 interface_addr,
+LocalDiscovery::LocalDiscovery(asio::io_context& io, asio::ip::address interface_addr,
                                std::uint16_t listen_port, LsdSettings s, PeerHandler on_peer)
     : state_(std::make_shared<State>(io, interface_addr, listen_port, std::move(s),
                                      std::move(on_peer))) {}
@@ -296,6 +361,10 @@ void LocalDiscovery::handle_datagram(const udp::endpoint& from, std::string_view
 
 const std::string& LocalDiscovery::cookie() const {
     return state_->settings.cookie;
+}
+
+bool LocalDiscovery::is_v6() const {
+    return state_->v6();
 }
 
 LocalDiscovery::Stats LocalDiscovery::stats() const {

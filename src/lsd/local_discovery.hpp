@@ -1,26 +1,32 @@
 // Local Service Discovery (BEP 14): announces the info-hashes we take part in to the local
-// network by IPv4 multicast (239.192.152.143:6771) and reports the neighbours that announce
-// the same info-hashes.
+// network by multicast, IPv4 (239.192.152.143:6771) or IPv6 ([ff15::efc0:988f]:6771), and
+// reports the neighbours that announce the same info-hashes.
 //
 // Contract:
-// - One instance per local interface. It joins the group on `interface_addr`, sends from
-//   that address (IP_MULTICAST_IF) with TTL 1, so announces never leave the local link,
-//   and keeps multicast loopback on so that other clients on this host see them; its own
-//   announces come back and are recognised by their cookie and ignored.
+// - One instance per local interface and address family, the family of `interface_addr`.
+//   It joins the group on that interface, sends from `interface_addr` on it (IPv4:
+//   IP_MULTICAST_IF by address; IPv6: IPV6_MULTICAST_IF by interface index, the interface
+//   of Settings::device when set, else the one that has `interface_addr`, else, for `::`,
+//   the one the routing table picks for the group) with a hop limit of 1, so announces
+//   never leave the local link, and keeps multicast loopback on so that other clients on
+//   this host see them; its own announces come back and are recognised by their cookie
+//   and ignored. The IPv6 receive socket is IPv6-only.
 // - announce(h) sends h now (within the current io_context turn, together with every other
 //   hash due then, several Infohash headers per datagram of at most 1400 bytes) unless h
 //   was sent less than `min_interval` ago, in which case it is sent when that time is up.
 //   While wanted, h is re-announced every `interval`. remove(h) stops announcing it.
 // - `on_peer(h, endpoint)` is called only for info-hashes currently announced, with the
-//   datagram's source address and the announced Port; a (source, hash) pair is reported
-//   at most once per `report_interval` for each port (see ReportLimiter). Messages that do
-//   not decode (lsd/parse/lsd_message.hpp) are dropped.
+//   datagram's source address (of the instance's family; an IPv6 link-local one keeps its
+//   scope) and the announced Port; a (source, hash) pair is reported at most once per
+//   `report_interval` for each port (see ReportLimiter). Messages that do not decode
+//   (lsd/parse/lsd_message.hpp), and those from an unspecified, multicast or other-family
+//   source, are dropped.
 // - Everything runs on the io_context's thread: call every member there (or before the
-//   io_context runs). on_peer may call announce, remove and stop. No IPv6 group.
+//   io_context runs). on_peer may call announce, remove and stop.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
-#include <boost/asio/ip/address_v4.hpp>
+#include <boost/asio/ip/address.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/ip/udp.hpp>
 #include <chrono>
@@ -36,6 +42,7 @@ namespace pw::lsd {
 
 struct LsdSettings {
     std::string group_v4 = "239.192.152.143";
+    std::string group_v6 = "ff15::efc0:988f";
     std::uint16_t port = 6771;
     std::chrono::seconds interval{300};     // re-announce period (BEP 14: 5 minutes)
     std::chrono::seconds min_interval{60};  // no hash is sent more often (BEP 14: 1 minute)
@@ -67,7 +74,7 @@ class LocalDiscovery {
 
     // `on_peer` is called (on the io_context thread) with an info-hash we announced and the
     // address (sender's IP + its announced Port) of a peer in the local network.
-    LocalDiscovery(boost::asio::io_context& io, boost::asio::ip::address_v4 interface_addr,
+    LocalDiscovery(boost::asio::io_context& io, boost::asio::ip::address interface_addr,
                    std::uint16_t listen_port, LsdSettings s, PeerHandler on_peer);
     ~LocalDiscovery();
     LocalDiscovery(const LocalDiscovery&) = delete;
@@ -82,6 +89,7 @@ class LocalDiscovery {
     void handle_datagram(const boost::asio::ip::udp::endpoint& from, std::string_view data);
 
     const std::string& cookie() const;
+    bool is_v6() const;
     Stats stats() const;
 
   private:

@@ -16,9 +16,11 @@ void ReportLimiter::forget_expired(Clock::time_point now) {
     }
 }
 
-bool ReportLimiter::allow(std::uint32_t ipv4, std::uint16_t port, const Sha1Digest& info_hash,
-                          Clock::time_point now) {
-    Key key{ipv4, info_hash};
+bool ReportLimiter::allow(const boost::asio::ip::address& ip, std::uint16_t port,
+                          const Sha1Digest& info_hash, Clock::time_point now) {
+    namespace aip = boost::asio::ip;
+    aip::address_v6 v6 = ip.is_v4() ? aip::make_address_v6(aip::v4_mapped, ip.to_v4()) : ip.to_v6();
+    Key key{v6.to_bytes(), info_hash};
     auto it = seen_.find(key);
     if (it == seen_.end()) {
         if (seen_.size() >= max_tracked_) forget_expired(now);

@@ -1,5 +1,6 @@
-// NAT-PMP client (RFC 6886): one coroutine runs the rounds (external address, then each
-// mapping) on a UDP socket connected to the gateway; see natpmp_client.hpp.
+// NAT-PMP (RFC 6886) and PCP (RFC 6887) client: one coroutine runs the rounds (PCP: a MAP
+// request per mapping; NAT-PMP: the external address, then each mapping) on a UDP socket
+// connected to the gateway; see natpmp_client.hpp.
 #include "nat/natpmp_client.hpp"
 
 #include <algorithm>
@@ -9,6 +10,7 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <optional>
+#include <random>
 
 #include "net/bind_device.hpp"
 
@@ -28,7 +30,8 @@ std::string describe(const NatPmpReport& r) {
             return "port mapping: external address " + r.external_address.to_string();
         case NatPmpReport::Kind::mapped:
             return "port mapping: " + what + " -> external " + r.external_address.to_string() + ":" +
-                   std::to_string(r.external_port) + ", lifetime " + std::to_string(r.lifetime) + " s";
+                   std::to_string(r.external_port) + ", lifetime " + std::to_string(r.lifetime) + " s" +
+                   (r.pcp ? " (PCP)" : "");
         case NatPmpReport::Kind::unmapped: return "port mapping: " + what + " removed";
         case NatPmpReport::Kind::gateway_reset: return "port mapping: " + r.error;
         case NatPmpReport::Kind::error:
@@ -44,12 +47,26 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
         std::uint16_t external_port = 0;
         std::uint32_t lifetime = 0;
         Clock::time_point expires{};
+        pcp::Nonce nonce{};   // PCP: this mapping's, for its whole life (RFC 6887 section 11.1)
+        bool by_pcp = false;  // granted by PCP (deleted by PCP)
+    };
+
+    // What a PCP MAP request got: a PCP response, or word that the gateway does not speak
+    // PCP version 2 (a NAT-PMP "unsupported version" reply, or PCP's UNSUPP_VERSION).
+    struct PcpAnswer {
+        bool unsupported = false;
+        pcp::Response response;
     };
 
     State(asio::io_context& io, NatPmpSettings s, std::vector<Mapping> mappings, Handler h)
         : io(io), socket(io), timer(io), wake(io), settings(std::move(s)), on_report(std::move(h)) {
         settings.max_tries = std::max(settings.max_tries, 1);
-        for (const Mapping& m : mappings) entries.push_back({m});
+        std::random_device rd;
+        for (const Mapping& m : mappings) {
+            Entry e{m};
+            for (auto& b : e.nonce) b = static_cast<std::uint8_t>(rd());
+            entries.push_back(e);
+        }
     }
 
     // Opens a socket connected to the gateway, bound as the settings say.
@@ -141,18 +158,25 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
         co_return n;
     }
 
+    template <class T>
     struct Exchange {
-        std::optional<Response> response;
+        std::optional<T> response;
         std::string error;  // when no response
         bool reset = false;  // the response's epoch says the gateway lost its state
     };
 
-    // Sends `request` on `s` and retransmits it (initial_timeout, doubling) until a response
-    // that `matches` arrives, for at most `tries` sends and never past `stop_at`.
-    template <class Match>
-    asio::awaitable<Exchange> exchange(udp::socket& s, asio::steady_timer& t, const std::string& request,
-                                       Match matches, int tries, Clock::time_point stop_at) {
-        Exchange out;
+    static std::optional<std::uint32_t> epoch_of(const Response& r) { return r.epoch; }
+    static std::optional<std::uint32_t> epoch_of(const PcpAnswer& a) {
+        if (a.unsupported) return std::nullopt;
+        return a.response.epoch;
+    }
+
+    // Sends `request` on `s` and retransmits it (initial_timeout, doubling) until a datagram
+    // that `parse` turns into a T arrives, for at most `tries` sends and never past `stop_at`.
+    template <class T, class Parse>
+    asio::awaitable<Exchange<T>> exchange(udp::socket& s, asio::steady_timer& t, const std::string& request,
+                                          Parse parse, int tries, Clock::time_point stop_at) {
+        Exchange<T> out;
         std::string last_error;
         for (int i = 0; i < tries && Clock::now() < stop_at; ++i) {
             if (!s.is_open()) co_return out;
@@ -175,20 +199,53 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
                     break;
                 }
                 if (!n) break;
-                DecodeResult d = decode_response(std::string_view(buffer.data(), *n));
-                if (!d.ok || !matches(d.response)) {
+                std::optional<T> got = parse(std::string_view(buffer.data(), *n));
+                if (!got) {
                     ++stats.malformed;
                     continue;
                 }
                 ++stats.responses;
-                out.reset = epoch_reset(d.response.epoch);
-                out.response = d.response;
+                if (auto epoch = epoch_of(*got)) out.reset = epoch_reset(*epoch);
+                out.response = std::move(got);
                 co_return out;
             }
         }
         out.error = "no answer from the gateway " + gateway_name() + " (" + std::to_string(tries) +
                     " tries" + (last_error.empty() ? "" : ", last error: " + last_error) + ")";
         co_return out;
+    }
+
+    // A NAT-PMP response that `matches`.
+    template <class Match>
+    static auto natpmp_reply(Match matches) {
+        return [matches](std::string_view d) -> std::optional<Response> {
+            DecodeResult r = decode_response(d);
+            if (!r.ok || !matches(r.response)) return std::nullopt;
+            return r.response;
+        };
+    }
+
+    // The answer to a PCP MAP request of `e`: a MAP response with e's nonce, protocol and
+    // internal port (an error response without the payload too), or "unsupported version"
+    // in either protocol.
+    auto pcp_reply(const Entry& e) {
+        return [this, nonce = e.nonce, proto = pcp::protocol_number(e.m.protocol),
+                port = e.m.internal_port](std::string_view d) -> std::optional<PcpAnswer> {
+            if (!d.empty() && d[0] == 0) {  // NAT-PMP
+                DecodeResult n = decode_response(d);
+                if (n.ok && n.response.result == static_cast<std::uint16_t>(ResultCode::unsupported_version))
+                    return PcpAnswer{true, {}};
+                return std::nullopt;
+            }
+            pcp::DecodeResult r = pcp::decode_response(d);
+            if (!r.ok || r.response.opcode != pcp::opcode_map) return std::nullopt;
+            const pcp::Response& g = r.response;
+            if (g.result == static_cast<std::uint8_t>(pcp::ResultCode::unsupp_version)) return PcpAnswer{true, g};
+            if (g.has_map && (g.nonce != nonce || g.protocol != proto || g.internal_port != port))
+                return std::nullopt;
+            ++stats.pcp_responses;
+            return PcpAnswer{false, g};
+        };
     }
 
     static auto map_kind(MapProtocol p) {
@@ -211,14 +268,116 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
         report(r);
     }
 
-    // One round: the external address, then every mapping. False when the gateway was
-    // found reset after the round's first response (the mappings made before are gone).
+    enum class PcpRound { complete, reset, unsupported };
+
+    // The client's address in PCP requests: the socket's source address (RFC 6887 section
+    // 8.1), IPv4-mapped.
+    pcp::Address client_address(const udp::socket& s) const {
+        boost::system::error_code ec;
+        auto local = s.local_endpoint(ec);
+        if (ec) return pcp::v4_mapped(settings.bind_address.to_bytes());
+        if (local.address().is_v6()) return local.address().to_v6().to_bytes();
+        return pcp::v4_mapped(local.address().to_v4().to_bytes());
+    }
+
+    // A PCP round: one MAP request per mapping. `reset` when the gateway was found reset
+    // after the round's first response; `unsupported` when it does not speak PCP.
+    asio::awaitable<PcpRound> pcp_round() {
+        const auto forever = Clock::time_point::max();
+        const pcp::Address client = client_address(socket);
+        bool first = true;
+        for (Entry& e : entries) {
+            pcp::MapRequest q;
+            q.lifetime = settings.lifetime;
+            q.client_address = client;
+            q.nonce = e.nonce;
+            q.protocol = pcp::protocol_number(e.m.protocol);
+            q.internal_port = e.m.internal_port;
+            q.suggested_external_port = e.external_port ? e.external_port : e.m.internal_port;
+            q.suggested_external_address = pcp::v4_mapped(have_external ? external.to_bytes()
+                                                                        : std::array<std::uint8_t, 4>{});
+            const std::string request = pcp::encode_map_request(q);
+            auto parse = pcp_reply(e);
+            Exchange<PcpAnswer> mx =
+                co_await exchange<PcpAnswer>(socket, timer, request, parse, settings.max_tries, forever);
+            if (!running) co_return PcpRound::complete;
+            if (mx.response && mx.response->unsupported) {
+                ++stats.natpmp_fallbacks;
+                natpmp_until = Clock::now() + settings.pcp_retry_after;
+                co_return PcpRound::unsupported;
+            }
+            if (mx.reset) {
+                gateway_was_reset(mx.response->response.epoch);
+                if (!first) co_return PcpRound::reset;
+            }
+            if (!mx.response && first) {
+                // Nothing answered the round's first request: the gateway is not there (as
+                // with NAT-PMP's external address request, the round ends here).
+                for (Entry& x : entries) x.active = x.active && Clock::now() < x.expires;
+                report({NatPmpReport::Kind::error, MapProtocol::tcp, 0, 0, 0, {}, mx.error, true});
+                co_return PcpRound::complete;
+            }
+            first = false;
+            NatPmpReport r{NatPmpReport::Kind::error, e.m.protocol, e.m.internal_port, 0, 0, {}, {}, true};
+            if (!mx.response) {
+                e.active = e.active && Clock::now() < e.expires;
+                r.error = mx.error;
+                report(r);
+                continue;
+            }
+            const pcp::Response& g = mx.response->response;
+            if (g.result != 0) {
+                e.active = false;
+                r.error = pcp::result_message(g.result);
+                report(r);
+                continue;
+            }
+            if (!pcp::is_v4_mapped(g.external_address)) {
+                e.active = false;
+                r.error = "the gateway assigned an external address that is not IPv4 (" +
+                          asio::ip::address_v6(g.external_address).to_string() + ")";
+                report(r);
+                continue;
+            }
+            asio::ip::address_v4 addr({g.external_address[12], g.external_address[13], g.external_address[14],
+                                       g.external_address[15]});
+            if (!have_external || addr != external) {
+                external = addr;
+                have_external = true;
+                report({NatPmpReport::Kind::external_address, MapProtocol::tcp, 0, 0, 0, {}, {}, true});
+            }
+            bool changed = !e.active || !e.by_pcp || g.external_port != e.external_port || g.lifetime != e.lifetime;
+            e.active = g.lifetime > 0;
+            e.by_pcp = true;
+            e.external_port = g.external_port;
+            e.lifetime = g.lifetime;
+            e.expires = Clock::now() + std::chrono::seconds(g.lifetime);
+            if (changed) {
+                r.kind = NatPmpReport::Kind::mapped;
+                r.external_port = g.external_port;
+                r.lifetime = g.lifetime;
+                report(r);
+            }
+        }
+        co_return PcpRound::complete;
+    }
+
+    // One round: by PCP while the gateway is not known to speak NAT-PMP only, else (or when
+    // PCP turns out unsupported) by NAT-PMP: the external address, then every mapping. False
+    // when the gateway was found reset after the round's first response (the mappings made
+    // before are gone).
     asio::awaitable<bool> round() {
         ++stats.rounds;
+        if (settings.pcp && Clock::now() >= natpmp_until) {
+            PcpRound p = co_await pcp_round();
+            if (p != PcpRound::unsupported || !running) co_return p != PcpRound::reset;
+        }
         const auto forever = Clock::time_point::max();
         auto is_address = [](const Response& r) { return r.kind == Response::Kind::external_address; };
-        Exchange ex = co_await exchange(socket, timer, encode_external_address_request(), is_address,
-                                        settings.max_tries, forever);
+        const std::string address_request = encode_external_address_request();
+        auto parse_address = natpmp_reply(is_address);
+        Exchange<Response> ex = co_await exchange<Response>(socket, timer, address_request, parse_address,
+                                                            settings.max_tries, forever);
         if (!running) co_return true;
         if (!ex.response) {
             for (Entry& e : entries) e.active = e.active && Clock::now() < e.expires;
@@ -239,9 +398,11 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
         }
         for (Entry& e : entries) {
             const std::uint16_t suggested = e.external_port ? e.external_port : e.m.internal_port;
-            Exchange mx = co_await exchange(
-                socket, timer, encode_map_request(e.m.protocol, e.m.internal_port, suggested, settings.lifetime),
-                matches_map(e.m), settings.max_tries, forever);
+            const std::string request =
+                encode_map_request(e.m.protocol, e.m.internal_port, suggested, settings.lifetime);
+            auto parse = natpmp_reply(matches_map(e.m));
+            Exchange<Response> mx =
+                co_await exchange<Response>(socket, timer, request, parse, settings.max_tries, forever);
             if (!running) co_return true;
             if (mx.reset) {
                 gateway_was_reset(mx.response->epoch);
@@ -263,6 +424,7 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
             const Response& g = *mx.response;
             bool changed = !e.active || g.external_port != e.external_port || g.lifetime != e.lifetime;
             e.active = g.lifetime > 0;
+            e.by_pcp = false;
             e.external_port = g.external_port;
             e.lifetime = g.lifetime;
             e.expires = Clock::now() + std::chrono::seconds(g.lifetime);
@@ -321,14 +483,41 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
         for (Entry& e : entries) {
             if (!e.active || Clock::now() >= e.expires) continue;
             e.active = false;
-            // RFC 6886 section 3.4: lifetime 0 and suggested external port 0 delete it.
-            Exchange ex = co_await exchange(s, t, encode_map_request(e.m.protocol, e.m.internal_port, 0, 0),
-                                            matches_map(e.m), settings.max_tries, stop_at);
-            NatPmpReport r{NatPmpReport::Kind::unmapped, e.m.protocol, e.m.internal_port, 0, 0, {}, {}};
-            if (!ex.response || ex.response->result != 0) {
+            NatPmpReport r{NatPmpReport::Kind::unmapped, e.m.protocol, e.m.internal_port, 0, 0, {}, {}, e.by_pcp};
+            std::string why;
+            if (e.by_pcp) {
+                // RFC 6887 section 15: the mapping's nonce, protocol and internal port with
+                // lifetime 0 delete it.
+                pcp::MapRequest q;
+                q.client_address = client_address(s);
+                q.nonce = e.nonce;
+                q.protocol = pcp::protocol_number(e.m.protocol);
+                q.internal_port = e.m.internal_port;
+                q.suggested_external_address = pcp::v4_mapped({});
+                const std::string request = pcp::encode_map_request(q);
+                auto parse = pcp_reply(e);
+                Exchange<PcpAnswer> ex =
+                    co_await exchange<PcpAnswer>(s, t, request, parse, settings.max_tries, stop_at);
+                if (!ex.response)
+                    why = ex.error;
+                else if (ex.response->unsupported)
+                    why = "the gateway no longer speaks PCP";
+                else if (ex.response->response.result != 0)
+                    why = pcp::result_message(ex.response->response.result);
+            } else {
+                // RFC 6886 section 3.4: lifetime 0 and suggested external port 0 delete it.
+                const std::string request = encode_map_request(e.m.protocol, e.m.internal_port, 0, 0);
+                auto parse = natpmp_reply(matches_map(e.m));
+                Exchange<Response> ex =
+                    co_await exchange<Response>(s, t, request, parse, settings.max_tries, stop_at);
+                if (!ex.response)
+                    why = ex.error;
+                else if (ex.response->result != 0)
+                    why = result_message(ex.response->result);
+            }
+            if (!why.empty()) {
                 r.kind = NatPmpReport::Kind::error;
-                r.error = "removing the mapping: " +
-                          (ex.response ? result_message(ex.response->result) : ex.error);
+                r.error = "removing the mapping: " + why;
             }
             report(r);
         }
@@ -350,6 +539,8 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
     Clock::time_point epoch_at{};
     bool have_external = false;
     asio::ip::address_v4 external;
+    // Until then the gateway is taken to speak NAT-PMP only (it answered PCP so).
+    Clock::time_point natpmp_until = Clock::time_point::min();
     std::uint64_t timer_generation = 0;
     Stats stats;
 };

@@ -25,7 +25,7 @@ namespace pw::dht {
 class DhtNode;
 }
 namespace pw::lsd {
-class LocalDiscovery;
+class DiscoverySet;
 }
 
 namespace pw::session {
@@ -86,7 +86,7 @@ struct Context {
     std::string resume_dir;
     std::function<void(piecewise::Event)> emit;  // thread-safe
     dht::DhtNode* dht = nullptr;                 // null when the DHT is off
-    lsd::LocalDiscovery* lsd = nullptr;          // null unless local service discovery is on
+    lsd::DiscoverySet* lsd = nullptr;            // null unless local service discovery is on
     peer::EncryptionMemory encryption_memory;    // which way (MSE or not) worked per peer
     // Settings::blocklist_file, loaded before the network thread starts; null: none.
     std::shared_ptr<const filter::IpRanges> blocklist;

@@ -9,7 +9,7 @@
 
 #include "crypto/sha1.hpp"
 #include "dht/dht_node.hpp"
-#include "lsd/local_discovery.hpp"
+#include "lsd/discovery_set.hpp"
 #include "peer/mse_stream.hpp"
 #include "session/endpoint.hpp"
 #include "tracker/client.hpp"

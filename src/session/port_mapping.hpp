@@ -1,5 +1,5 @@
-// The session's port mapping (Settings::natpmp): finds the gateway, asks it by NAT-PMP
-// (RFC 6886, nat/natpmp_client.hpp) to forward the peer ports, and turns the client's
+// The session's port mapping (Settings::natpmp): finds the gateway, asks it by PCP (RFC
+// 6887) or NAT-PMP (RFC 6886; nat/natpmp_client.hpp) to forward the peer ports, and turns the client's
 // reports into session events (port_mapped, port_mapping_error), so that session code only
 // creates it and shuts it down.
 //

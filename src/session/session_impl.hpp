@@ -38,7 +38,7 @@
 #include "session/endpoint.hpp"
 #include "dht/dht_node.hpp"
 #include "filter/parse/blocklist.hpp"
-#include "lsd/local_discovery.hpp"
+#include "lsd/discovery_set.hpp"
 #include "net/bind_device.hpp"
 #include "net/deadline.hpp"
 #include "session/metadata_fetch.hpp"
@@ -93,7 +93,7 @@ struct Session::Impl {
     asio::ip::udp::socket udp2{io};
     std::unique_ptr<pw::peer::UtpManager> utp2;
 
-    std::unique_ptr<pw::lsd::LocalDiscovery> lsd;
+    std::unique_ptr<pw::lsd::DiscoverySet> lsd;
     std::unique_ptr<pw::session::PortMapping> port_mapping;  // Settings::natpmp
     std::unique_ptr<pw::session::UpnpMapping> upnp_mapping;  // Settings::upnp
 

@@ -10,6 +10,7 @@ std::string Session::Impl::start_dht() {
     if (!dht) {
         pw::dht::DhtSettings ds;
         ds.bootstrap = ctx.settings.dht_bootstrap;
+        ds.enforce_node_id = ctx.settings.dht_enforce_node_id;
         ds.state_file = ctx.settings.dht_state_file.empty()
                             ? std::filesystem::path(ctx.resume_dir).parent_path().string() + "/dht.state"
                             : ctx.settings.dht_state_file;
@@ -32,20 +33,41 @@ std::string Session::Impl::start_dht() {
 
 std::string Session::Impl::start_lsd() {
     if (!lsd) {
+        // One instance per family we listen on: IPv4 on the IPv4 listener's address (any
+        // for a dual-stack [::]), IPv6 on the IPv6 listener's. The instances share a cookie,
+        // so that each ignores the others' announces too.
         const auto& a = ctx.bind_address;
-        auto iface = a.is_v4() ? a.to_v4() : asio::ip::address_v4::any();
+        std::optional<asio::ip::address> v4, v6;
+        if (a.is_v4())
+            v4 = a;
+        else if (a.is_unspecified() && !ctx.second_listener)
+            v4 = asio::ip::address_v4::any();
+        if (a.is_v6()) v6 = a;
+        if (ctx.second_listener) (ctx.bind_address2.is_v6() ? v6 : v4) = ctx.bind_address2;
         pw::lsd::LsdSettings ls;
         ls.device = ctx.settings.bind_interface;
-        lsd = std::make_unique<pw::lsd::LocalDiscovery>(
-            io, iface, ctx.listen_port, ls,
-            [this](const pw::Sha1Digest& ih, const tcp::endpoint& peer) { on_local_peer(ih, peer); });
+        lsd = std::make_unique<pw::lsd::DiscoverySet>();
+        for (const auto& iface : {v4, v6}) {
+            if (!iface) continue;
+            auto one = std::make_unique<pw::lsd::LocalDiscovery>(
+                io, *iface, ctx.listen_port, ls,
+                [this](const pw::Sha1Digest& ih, const tcp::endpoint& peer) { on_local_peer(ih, peer); });
+            ls.cookie = one->cookie();
+            lsd->add(std::move(one));
+        }
     }
+    // A family whose group cannot be joined (say, IPv6 without a multicast route) leaves
+    // the other one running; none at all is an error.
+    std::vector<std::string> failures;
+    bool any = lsd->start(failures);
     std::string why;
-    if (!lsd->start(why)) {
+    for (const auto& f : failures) why += (why.empty() ? "" : "; ") + f;
+    if (!any) {
         lsd.reset();
         ctx.lsd = nullptr;
         return "local service discovery: " + why;
     }
+    if (!why.empty()) emit({EventType::listen_failed, -1, "local service discovery: " + why});
     ctx.lsd = lsd.get();
     return {};
 }

@@ -3,7 +3,7 @@
 
 #include "peer/mse_stream.hpp"
 #include "dht/dht_node.hpp"
-#include "lsd/local_discovery.hpp"
+#include "lsd/discovery_set.hpp"
 #include "session/endpoint.hpp"
 #include "wire/ext_messages.hpp"
 

@@ -8,7 +8,7 @@
 #include <boost/asio/detached.hpp>
 #include <boost/asio/post.hpp>
 
-#include "lsd/local_discovery.hpp"
+#include "lsd/discovery_set.hpp"
 #include "session/torrent.hpp"
 #include "storage/file_change.hpp"
 #include "storage/resume.hpp"

@@ -4,7 +4,7 @@
 
 #include <boost/asio/post.hpp>
 
-#include "lsd/local_discovery.hpp"
+#include "lsd/discovery_set.hpp"
 #include "session/torrent.hpp"
 #include "storage/resume.hpp"
 

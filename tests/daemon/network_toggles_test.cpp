@@ -12,6 +12,7 @@
 #include <cctype>
 #include <cstdlib>
 
+#include "daemon/state/store.hpp"
 #include "rpc_fixture.hpp"
 #include "utp/packet.hpp"
 
@@ -377,7 +378,7 @@ TEST_F(NetworkToggles, PeerPortRandomOnStartPicksFromTheRange) {
 
 namespace {
 
-// A stand-in NAT-PMP gateway on 127.0.0.1 that only records whether a request came.
+// A stand-in NAT-PMP/PCP gateway on 127.0.0.1 that only records whether a request came.
 struct GatewaySocket {
     int fd = ::socket(AF_INET, SOCK_DGRAM, 0);
     std::uint16_t port = 0;
@@ -398,12 +399,13 @@ struct GatewaySocket {
         while (::recv(fd, b, sizeof b, MSG_DONTWAIT) > 0) {
         }
     }
-    // True when a NAT-PMP request (version 0) arrives within about 5 s.
+    // True when a PCP (version 2, asked first) or NAT-PMP (version 0) request arrives within
+    // about 5 s.
     bool request_arrives() {
-        char b[64];
+        char b[128];
         for (int i = 0; i < 25; ++i) {
             auto n = ::recv(fd, b, sizeof b, 0);
-            if (n >= 2 && b[0] == 0) return true;
+            if (n >= 2 && (b[0] == 0 || b[0] == 2)) return true;
         }
         return false;
     }
@@ -434,6 +436,67 @@ TEST_F(NetworkToggles, PortForwardingTurnsNatPmpOnAndOffAndIsKept) {
     EXPECT_FALSE(jrpc_flag("port_forwarding_enabled"));
     gw.drain();
     EXPECT_FALSE(gw.request_arrives());  // off: nothing reaches the gateway at start
+}
+
+TEST_F(NetworkToggles, NatPmpAndUpnpAreEachKeptByTheCommandLineRule) {
+    GatewaySocket gw;
+    bool cli_natpmp = true, cli_upnp = false;
+    tweak = [&](piecewise::Settings& s) {
+        s.dht = false;
+        s.natpmp = cli_natpmp;
+        s.upnp = cli_upnp;
+        s.natpmp_gateway = "127.0.0.1:" + std::to_string(gw.port);
+        s.upnp_igd = "http://127.0.0.1:9/desc.xml";  // nothing listens there: UPnP fails at once
+    };
+    auto running = [&] { return std::pair(daemon->config().settings.natpmp, daemon->config().settings.upnp); };
+    restart();  // --natpmp
+    EXPECT_EQ(running(), std::pair(true, false));
+    EXPECT_TRUE(jrpc_flag("port_forwarding_enabled"));
+    jrpc("session_set", R"({"port_forwarding_enabled":false})");
+    restart();  // the same command line: off stays off
+    EXPECT_EQ(running(), std::pair(false, false));
+    gw.drain();
+    EXPECT_FALSE(gw.request_arrives());
+    jrpc("session_set", R"({"port_forwarding_enabled":true})");  // on: NAT-PMP and UPnP
+    EXPECT_EQ(running(), std::pair(true, true));
+    restart();  // what ran before the restart runs after it
+    EXPECT_EQ(running(), std::pair(true, true));
+    cli_natpmp = false;
+    cli_upnp = true;
+    restart();  // --natpmp replaced by --upnp: the command line wins, for each flag
+    EXPECT_EQ(running(), std::pair(false, true));
+    EXPECT_TRUE(jrpc_flag("port_forwarding_enabled"));
+    gw.drain();
+    EXPECT_FALSE(gw.request_arrives());
+    restart();  // and stays so
+    EXPECT_EQ(running(), std::pair(false, true));
+}
+
+TEST_F(NetworkToggles, AStoredPortForwardingOfBeforeIsCarriedOver) {
+    GatewaySocket gw;
+    tweak = [&](piecewise::Settings& s) {
+        s.dht = false;
+        s.natpmp = true;  // --natpmp
+        s.natpmp_gateway = "127.0.0.1:" + std::to_string(gw.port);
+        s.upnp_igd = "http://127.0.0.1:9/desc.xml";
+    };
+    rpc.reset();
+    daemon.reset();
+    fs::remove_all(dir / "state");  // nothing of this version's first start
+    fs::create_directories(dir / "state");
+    {
+        // What an earlier version kept after `--natpmp` and port-forwarding-enabled off.
+        pw::daemon::state::Store store((dir / "state" / "state.sqlite").string());
+        store.set_setting("port_forwarding_enabled_cli", "1");
+        store.set_setting("port_forwarding_enabled", "0");
+    }
+    start();
+    EXPECT_EQ(daemon->config().settings.natpmp, false);
+    EXPECT_FALSE(jrpc_flag("port_forwarding_enabled"));
+    restart();
+    EXPECT_EQ(daemon->config().settings.natpmp, false);
+    gw.drain();
+    EXPECT_FALSE(gw.request_arrives());
 }
 
 TEST_F(NetworkToggles, PortForwardingWithABadGatewayIsAClearError) {

@@ -14,12 +14,15 @@
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
 #include <boost/beast/http.hpp>
+#include <atomic>
 #include <map>
 #include <mutex>
+#include <string_view>
 #include <thread>
 #include <vector>
 
 #include "nat/parse/natpmp_message.hpp"
+#include "nat/parse/pcp_message.hpp"
 #include "nat/parse/upnp_xml.hpp"
 #include "session/port_mapping.hpp"
 #include "swarm_util.hpp"
@@ -31,13 +34,17 @@ using udp = asio::ip::udp;
 namespace {
 
 // Grants every mapping as asked, in its own thread; records (opcode, internal port, lifetime).
+// A NAT-PMP-only gateway answers a request of another version (PCP's, sent first) with
+// NAT-PMP's "unsupported version"; with `pcp` it grants PCP MAP requests too (recorded with
+// the NAT-PMP opcode of their protocol: UDP 1, TCP 2) at the same external address.
 struct Gateway {
     struct Seen {
         int opcode;
         std::uint16_t internal_port;
         std::uint32_t lifetime;
+        bool pcp = false;
     };
-    Gateway() : socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)) {
+    explicit Gateway(bool pcp = false) : socket(io, udp::endpoint(asio::ip::make_address("127.0.0.1"), 0)), pcp(pcp) {
         receive();
         thread = std::thread([this] { io.run(); });
     }
@@ -45,9 +52,42 @@ struct Gateway {
         io.stop();
         thread.join();
     }
+    // The answer to a datagram of another version than 0.
+    std::string answer_other_version(std::string_view d) {
+        pw::nat::pcp::RequestDecodeResult q = pw::nat::pcp::decode_map_request(d);
+        if (!pcp || !q.ok) {
+            pw::nat::Response r;
+            r.kind = pw::nat::Response::Kind::map_udp;  // 128 + the request's opcode byte (1)
+            r.result = 1;
+            r.epoch = 100;
+            ++other_versions;
+            return pw::nat::encode_response(r, true);
+        }
+        {
+            std::lock_guard lk(mu);
+            seen.push_back({q.request.protocol == 17 ? 1 : 2, q.request.internal_port, q.request.lifetime, true});
+        }
+        pw::nat::pcp::Response r;
+        r.opcode = pw::nat::pcp::opcode_map;
+        r.lifetime = q.request.lifetime;
+        r.epoch = 100;
+        r.has_map = true;
+        r.nonce = q.request.nonce;
+        r.protocol = q.request.protocol;
+        r.internal_port = q.request.internal_port;
+        r.external_port = q.request.lifetime ? q.request.internal_port : 0;
+        r.external_address = pw::nat::pcp::v4_mapped({198, 51, 100, 4});
+        return pw::nat::pcp::encode_response(r);
+    }
     void receive() {
         socket.async_receive_from(asio::buffer(buf), from, [this](boost::system::error_code ec, std::size_t n) {
             if (ec) return;
+            if (n > 0 && buf[0] != 0) {
+                std::string out = answer_other_version(std::string_view(buf.data(), n));
+                socket.send_to(asio::buffer(out), from);
+                receive();
+                return;
+            }
             auto b = [&](std::size_t i) { return static_cast<std::uint32_t>(static_cast<std::uint8_t>(buf[i])); };
             pw::nat::Response r;
             r.epoch = 100;
@@ -90,6 +130,8 @@ struct Gateway {
     std::mutex mu;
     std::vector<Seen> seen;
     std::thread thread;
+    bool pcp = false;
+    std::atomic<int> other_versions{0};  // requests answered "unsupported version"
 };
 
 // A UPnP IGD on 127.0.0.1 serving /desc.xml and SOAP on /ctl in its own thread: grants
@@ -196,11 +238,46 @@ TEST(PortMapping, SessionMapsItsPortsAndDeletesThemOnStop) {
                           "port mapping: TCP " + p + " -> external 198.51.100.4:" + p + ", lifetime 7200 s"));
     EXPECT_TRUE(has_event(events, piecewise::EventType::port_mapped,
                           "port mapping: UDP " + p + " -> external 198.51.100.4:" + p + ", lifetime 7200 s"));
+    EXPECT_EQ(gw.other_versions, 1);  // PCP was asked first, and not again
     session.stop();
     EXPECT_EQ(gw.count(2, port, true), 1u);
     EXPECT_EQ(gw.count(1, port, true), 1u);
     auto after = session.pop_events();
     EXPECT_TRUE(has_event(after, piecewise::EventType::port_mapped, "port mapping: TCP " + p + " removed"));
+    fs::remove_all(dir);
+}
+
+TEST(PortMapping, SessionMapsByPcpWhenTheGatewaySpeaksIt) {
+    Gateway gw(true);
+    auto dir = temp_dir("pcp");
+    auto s = loopback("127.0.0.1", dir / "resume");
+    s.natpmp = true;
+    s.natpmp_gateway = "127.0.0.1:" + std::to_string(gw.socket.local_endpoint().port());
+    piecewise::Session session(s);
+    const auto port = session.listen_port();
+    std::vector<piecewise::Event> events;
+    ASSERT_TRUE(wait_for(
+        [&] {
+            for (auto& e : session.pop_events()) events.push_back(e);
+            return gw.count(1, port, false) == 1 && gw.count(2, port, false) == 1 && events.size() >= 3;
+        },
+        std::chrono::seconds(10)));
+    const std::string p = std::to_string(port);
+    EXPECT_TRUE(has_event(events, piecewise::EventType::port_mapped, "port mapping: external address 198.51.100.4"));
+    EXPECT_TRUE(has_event(events, piecewise::EventType::port_mapped,
+                          "port mapping: TCP " + p + " -> external 198.51.100.4:" + p + ", lifetime 7200 s (PCP)"));
+    EXPECT_TRUE(has_event(events, piecewise::EventType::port_mapped,
+                          "port mapping: UDP " + p + " -> external 198.51.100.4:" + p + ", lifetime 7200 s (PCP)"));
+    session.stop();
+    EXPECT_EQ(gw.count(2, port, true), 1u);
+    EXPECT_EQ(gw.count(1, port, true), 1u);
+    {
+        std::lock_guard lk(gw.mu);
+        for (auto& seen : gw.seen) EXPECT_TRUE(seen.pcp);  // nothing by NAT-PMP
+    }
+    EXPECT_EQ(gw.other_versions, 0);
+    auto after = session.pop_events();
+    EXPECT_TRUE(has_event(after, piecewise::EventType::port_mapped, "port mapping: UDP " + p + " removed"));
     fs::remove_all(dir);
 }
 

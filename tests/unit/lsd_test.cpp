@@ -6,7 +6,10 @@
 // multicast must never leave a namespace the test created.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/multicast.hpp>
+#include <boost/asio/ip/v6_only.hpp>
 #include <chrono>
 #include <cstdlib>
 #include <fstream>
@@ -14,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "lsd/discovery_set.hpp"
 #include "lsd/local_discovery.hpp"
 #include "lsd/parse/lsd_message.hpp"
 #include "lsd/report_limiter.hpp"
@@ -251,6 +255,22 @@ TEST(LsdReportLimiter, BoundedTableForgetsExpiredPairs) {
     EXPECT_EQ(lim.tracked(), 1u);
 }
 
+TEST(LsdReportLimiter, Ipv6SourcesAndMappedIpv4) {
+    ReportLimiter lim(60s, 100, 1);
+    auto t0 = ReportLimiter::Clock::now();
+    auto a = asio::ip::make_address("fd00::5"), b = asio::ip::make_address("fd00::6");
+    EXPECT_TRUE(lim.allow(a, 6881, hash_of(1), t0));
+    EXPECT_FALSE(lim.allow(a, 6881, hash_of(1), t0 + 1s));
+    EXPECT_FALSE(lim.allow(a, 6882, hash_of(1), t0 + 1s));  // beyond max_ports
+    EXPECT_TRUE(lim.allow(b, 6881, hash_of(1), t0));
+    // An IPv4 address and its IPv4-mapped form are one source.
+    EXPECT_TRUE(lim.allow(asio::ip::make_address("10.0.0.1"), 6881, hash_of(1), t0));
+    EXPECT_FALSE(lim.allow(asio::ip::make_address("::ffff:10.0.0.1"), 6881, hash_of(1), t0));
+    EXPECT_FALSE(lim.allow(std::uint32_t{0x0a000001}, 6881, hash_of(1), t0));
+    EXPECT_EQ(lim.tracked(), 3u);
+    EXPECT_TRUE(lim.allow(a, 6881, hash_of(1), t0 + 60s));
+}
+
 TEST(LsdReportLimiter, ZeroIntervalAlwaysAllows) {
     ReportLimiter lim(0s);
     auto t0 = ReportLimiter::Clock::now();
@@ -270,8 +290,8 @@ struct Fixture {
     std::vector<Reported> reports;
     LocalDiscovery lsd;
 
-    explicit Fixture(LsdSettings s = {})
-        : lsd(io, asio::ip::make_address_v4("127.0.0.1"), 6881, std::move(s),
+    explicit Fixture(LsdSettings s = {}, const char* iface = "127.0.0.1")
+        : lsd(io, asio::ip::make_address(iface), 6881, std::move(s),
               [this](const Sha1Digest& h, const tcp::endpoint& ep) {
                   reports.push_back({h, ep});
               }) {}
@@ -375,6 +395,96 @@ TEST(LsdDiscovery, HandlerMayRemoveAndStop) {
     EXPECT_EQ(calls, 1);
 }
 
+TEST(LsdDiscovery, Ipv6InstanceReportsIpv6SourcesOnly) {
+    Fixture f({}, "::1");
+    EXPECT_TRUE(f.lsd.is_v6());
+    f.lsd.announce(hash_of(1));
+    Announce a = from_peer({hash_of(1)}, 51413);
+    a.host = "[ff15::efc0:988f]:6771";
+    f.feed("fd00::20", a);
+    f.feed("10.0.0.5", a);             // other family
+    f.feed("::ffff:10.0.0.5", a);      // IPv4-mapped
+    f.feed("::", a);                   // unspecified
+    f.feed("ff15::efc0:988f", a);      // multicast
+    f.feed("fd00::20", a);             // repeat: rate limited
+    ASSERT_EQ(f.reports.size(), 1u);
+    EXPECT_EQ(f.reports[0].hash, hash_of(1));
+    EXPECT_EQ(f.reports[0].peer, tcp::endpoint(asio::ip::make_address("fd00::20"), 51413));
+    EXPECT_EQ(f.lsd.stats().reports_limited, 1u);
+    EXPECT_EQ(f.lsd.stats().datagrams_received, 6u);
+}
+
+TEST(LsdDiscovery, Ipv6LinkLocalSourceKeepsItsScope) {
+    Fixture f({}, "::1");
+    f.lsd.announce(hash_of(1));
+    auto ll = asio::ip::make_address_v6("fe80::1");
+    ll.scope_id(7);
+    f.lsd.handle_datagram(udp::endpoint(ll, 6771), encode_announce(from_peer({hash_of(1)}, 6881)));
+    ASSERT_EQ(f.reports.size(), 1u);
+    EXPECT_EQ(f.reports[0].peer.address().to_v6().scope_id(), 7u);
+}
+
+TEST(LsdDiscovery, Ipv4InstanceIgnoresIpv6Sources) {
+    Fixture f;
+    EXPECT_FALSE(f.lsd.is_v6());
+    f.lsd.announce(hash_of(1));
+    f.feed("fd00::20", from_peer({hash_of(1)}));
+    EXPECT_TRUE(f.reports.empty());
+}
+
+TEST(LsdDiscovery, StartRefusesAGroupOfTheOtherFamily) {
+    asio::io_context io;
+    LsdSettings s;
+    s.group_v6 = "239.192.152.143";
+    LocalDiscovery lsd(io, asio::ip::make_address("::1"), 6881, s, nullptr);
+    std::string error;
+    EXPECT_FALSE(lsd.start(error));
+    EXPECT_NE(error.find("not an IPv6 multicast address"), std::string::npos) << error;
+    s.group_v6 = "fd00::1";
+    LocalDiscovery lsd2(io, asio::ip::make_address("::1"), 6881, s, nullptr);
+    EXPECT_FALSE(lsd2.start(error));
+    s = {};
+    s.group_v4 = "ff15::efc0:988f";
+    LocalDiscovery lsd3(io, asio::ip::make_address("127.0.0.1"), 6881, s, nullptr);
+    EXPECT_FALSE(lsd3.start(error));
+    EXPECT_NE(error.find("not an IPv4 multicast address"), std::string::npos) << error;
+}
+
+TEST(LsdDiscovery, Ipv6StartRefusesAMissingInterfaceOrAnAddressNoInterfaceHas) {
+    // Both fail before a socket is opened: nothing is sent.
+    asio::io_context io;
+    LsdSettings s;
+    s.device = "pw-none0";
+    LocalDiscovery lsd(io, asio::ip::make_address("::"), 6881, s, nullptr);
+    std::string error;
+    EXPECT_FALSE(lsd.start(error));
+    EXPECT_NE(error.find("no network interface 'pw-none0'"), std::string::npos) << error;
+    LocalDiscovery lsd2(io, asio::ip::make_address("2001:db8::7"), 6881, {}, nullptr);
+    EXPECT_FALSE(lsd2.start(error));
+    EXPECT_NE(error.find("no network interface has that address"), std::string::npos) << error;
+}
+
+TEST(LsdDiscoverySet, KeepsNothingWhenNoneStartsAndSaysWhyForEach) {
+    asio::io_context io;
+    LsdSettings bad4, bad6;
+    bad4.group_v4 = "10.1.2.3";
+    bad6.group_v6 = "fd00::1";
+    DiscoverySet set;
+    set.add(std::make_unique<LocalDiscovery>(io, asio::ip::make_address("127.0.0.1"), 6881, bad4, nullptr));
+    set.add(std::make_unique<LocalDiscovery>(io, asio::ip::make_address("::1"), 6881, bad6, nullptr));
+    set.add(nullptr);
+    EXPECT_EQ(set.size(), 2u);
+    std::vector<std::string> failures;
+    EXPECT_FALSE(set.start(failures));
+    ASSERT_EQ(failures.size(), 2u);
+    EXPECT_NE(failures[0].find("IPv4"), std::string::npos) << failures[0];
+    EXPECT_NE(failures[1].find("IPv6"), std::string::npos) << failures[1];
+    EXPECT_EQ(set.size(), 0u);
+    set.announce(hash_of(1));  // nothing to act on, no crash
+    set.remove(hash_of(1));
+    set.stop();
+}
+
 TEST(LsdDiscovery, StartRefusesANonMulticastGroup) {
     // Fails before any socket is opened: nothing is sent.
     asio::io_context io;
@@ -442,7 +552,7 @@ class LsdLive : public ::testing::Test {
         std::unique_ptr<LocalDiscovery> lsd;
         Peer(asio::io_context& io, const char* ip, std::uint16_t port, LsdSettings s = {}) {
             lsd = std::make_unique<LocalDiscovery>(
-                io, asio::ip::make_address_v4(ip), port, std::move(s),
+                io, asio::ip::make_address(ip), port, std::move(s),
                 [this](const Sha1Digest& h, const tcp::endpoint& ep) {
                     reports.push_back({h, ep});
                 });
@@ -528,6 +638,95 @@ TEST_F(LsdLive, StopLeavesTheGroup) {
     ASSERT_TRUE(b.lsd->start(error)) << error;  // restarts and sends what is wanted
     ASSERT_TRUE(run_until(io, 5s, [&] { return !a.reports.empty(); }));
     EXPECT_EQ(a.reports[0].peer, tcp::endpoint(asio::ip::make_address("127.0.0.2"), 6882));
+}
+
+// IPv6 (BEP 14's group ff15::efc0:988f): the namespace routes ff00::/8 to lo as "local"
+// (lsd_netns_test.sh), so the group's datagrams loop back on lo and nowhere else.
+TEST_F(LsdLive, Ipv6InstancesDiscoverEachOtherOnTheIpv6Group) {
+    Peer a(io, "::1", 6881), b(io, "::1", 6882);
+    const Sha1Digest shared = hash_of(1), only_a = hash_of(2);
+    a.lsd->announce(shared);
+    a.lsd->announce(only_a);
+    b.lsd->announce(shared);
+    ASSERT_TRUE(run_until(io, 10s, [&] {
+        return !a.reports.empty() && !b.reports.empty() && a.lsd->stats().own > 0 &&
+               b.lsd->stats().own > 0;
+    }));
+    run_for(io, 300ms);
+    ASSERT_EQ(a.reports.size(), 1u);
+    EXPECT_EQ(a.reports[0].hash, shared);
+    EXPECT_EQ(a.reports[0].peer, tcp::endpoint(asio::ip::make_address("::1"), 6882));
+    ASSERT_EQ(b.reports.size(), 1u);
+    EXPECT_EQ(b.reports[0].peer, tcp::endpoint(asio::ip::make_address("::1"), 6881));
+    EXPECT_EQ(a.lsd->stats().malformed, 0u);
+}
+
+TEST_F(LsdLive, Ipv6AnnounceGoesToTheGroupWithItsHostHeader) {
+    // A plain socket joined to the group on lo sees what an instance on [::] sends.
+    asio::ip::udp::socket listener(io);
+    listener.open(udp::v6());
+    listener.set_option(asio::socket_base::reuse_address(true));
+    listener.set_option(asio::ip::v6_only(true));
+    const auto group = asio::ip::make_address_v6("ff15::efc0:988f");
+    listener.bind(udp::endpoint(group, 6771));
+    listener.set_option(asio::ip::multicast::join_group(group, 1u));  // lo
+    std::vector<char> buf(4096);
+    udp::endpoint from;
+    std::size_t got = 0;
+    listener.async_receive_from(asio::buffer(buf), from,
+                                [&](const boost::system::error_code& ec, std::size_t n) {
+                                    if (!ec) got = n;
+                                });
+    Peer a(io, "::", 7001);
+    a.lsd->announce(hash_of(5));
+    ASSERT_TRUE(run_until(io, 5s, [&] { return got > 0; }));
+    DecodeResult r = decode_announce(std::string_view(buf.data(), got));
+    ASSERT_TRUE(r.ok) << r.error;
+    EXPECT_EQ(r.announce.host, "[ff15::efc0:988f]:6771");
+    EXPECT_EQ(r.announce.port, 7001);
+    ASSERT_EQ(r.announce.info_hashes.size(), 1u);
+    EXPECT_EQ(r.announce.info_hashes[0], hash_of(5));
+    EXPECT_TRUE(from.address().is_v6());
+}
+
+TEST_F(LsdLive, Ipv6OnTheBoundInterfaceAndBesideIpv4) {
+    // A set of an IPv4 and an IPv6 instance (as a session listening on both families),
+    // sharing one cookie, the IPv6 one held on lo by name: each family finds the other
+    // side's instance of that family only.
+    LsdSettings on_lo;
+    on_lo.device = "lo";
+    on_lo.cookie = "set-cookie";
+    std::vector<Reported> set_reports;
+    auto record = [&](const Sha1Digest& h, const tcp::endpoint& ep) { set_reports.push_back({h, ep}); };
+    DiscoverySet set;
+    set.add(std::make_unique<LocalDiscovery>(io, asio::ip::make_address("127.0.0.1"), 6881, on_lo, record));
+    set.add(std::make_unique<LocalDiscovery>(io, asio::ip::make_address("::1"), 6881, on_lo, record));
+    std::vector<std::string> failures;
+    ASSERT_TRUE(set.start(failures));
+    EXPECT_TRUE(failures.empty());
+    EXPECT_EQ(set.size(), 2u);
+    Peer v4(io, "127.0.0.2", 6882), v6(io, "::1", 6883);
+    const Sha1Digest h = hash_of(9);
+    set.announce(h);
+    v4.lsd->announce(h);
+    v6.lsd->announce(h);
+    ASSERT_TRUE(run_until(io, 10s, [&] {
+        return set_reports.size() >= 2 && !v4.reports.empty() && !v6.reports.empty();
+    }));
+    run_for(io, 300ms);
+    // The set's own two instances ignore each other (one cookie).
+    ASSERT_EQ(set_reports.size(), 2u);
+    std::vector<tcp::endpoint> seen{set_reports[0].peer, set_reports[1].peer};
+    std::sort(seen.begin(), seen.end());
+    std::vector<tcp::endpoint> want{tcp::endpoint(asio::ip::make_address("127.0.0.2"), 6882),
+                                    tcp::endpoint(asio::ip::make_address("::1"), 6883)};
+    std::sort(want.begin(), want.end());
+    EXPECT_EQ(seen, want);
+    ASSERT_EQ(v4.reports.size(), 1u);
+    EXPECT_EQ(v4.reports[0].peer, tcp::endpoint(asio::ip::make_address("127.0.0.1"), 6881));
+    ASSERT_EQ(v6.reports.size(), 1u);
+    EXPECT_EQ(v6.reports[0].peer, tcp::endpoint(asio::ip::make_address("::1"), 6881));
+    EXPECT_EQ(set.at(0).stats().own + set.at(1).stats().own, 2u);
 }
 
 }  // namespace
