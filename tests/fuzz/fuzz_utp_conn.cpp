@@ -112,7 +112,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
         }
         for (auto& d : conn.outbox())
-            if (!decode(d)) __builtin_trap();
+            if (!decode(d.bytes)) __builtin_trap();
         conn.outbox().clear();
     }
     return 0;
