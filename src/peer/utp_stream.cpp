@@ -9,6 +9,7 @@
 #include <set>
 #include <tuple>
 
+#include "net/path_mtu.hpp"
 #include "utp/connection.hpp"
 
 namespace pw::peer {
@@ -70,12 +71,20 @@ struct Core : std::enable_shared_from_this<Core> {
     std::mt19937 rng{std::random_device{}()};
 
     Core(asio::io_context& i, udp::socket& s, UtpOptions o)
-        : io(i), socket(&s), opts(o), timer(i) {}
+        : io(i), socket(&s), opts(o), timer(i) {
+        if (opts.path_mtu_probing && s.is_open()) pw::net::set_dont_fragment(s, true);
+    }
 
     utp::Config config_for(const udp::endpoint& to) const {
         utp::Config cfg;
         if (opts.max_payload_loopback && to.address().is_loopback())
             cfg.max_payload = opts.max_payload_loopback;
+        if (opts.path_mtu_probing) {
+            const auto a = to.address();
+            const bool v6 = a.is_v6() && !a.to_v6().is_v4_mapped();
+            cfg.max_probe_payload = utp::payload_for_datagram(
+                pw::net::max_udp_payload(pw::net::route_mtu(to), v6));
+        }
         return cfg;
     }
 
@@ -84,9 +93,13 @@ struct Core : std::enable_shared_from_this<Core> {
         if (socket && socket->is_open())
             for (auto& d : out) {
                 boost::system::error_code ec;
-                // Non-blocking: a datagram the kernel cannot take now is lost, and uTP
-                // resends it like any other loss.
-                socket->send_to(asio::buffer(d), k.remote, 0, ec);
+                // Non-blocking: a datagram the kernel cannot take now (or larger than
+                // the interface, EMSGSIZE) is lost, and uTP resends it like any other.
+                // A resend larger than the path goes out without Don't Fragment.
+                const bool df_off = d.fragment_ok && opts.path_mtu_probing;
+                if (df_off) pw::net::set_dont_fragment(*socket, false);
+                socket->send_to(asio::buffer(d.bytes), k.remote, 0, ec);
+                if (df_off) pw::net::set_dont_fragment(*socket, true);
             }
         out.clear();
     }

@@ -91,6 +91,10 @@ struct UtpOptions {
     std::size_t max_per_address = 8;       // incoming connections from one IP at once
     std::size_t max_connections = 2000;    // all connections
     std::size_t max_payload_loopback = 0;  // 0: the default packet size on loopback too
+    // Path MTU discovery (utp::Connection): the socket sends with Don't Fragment, and a
+    // connection to a peer that announces larger datagrams probes up to its route's MTU
+    // (about 64 KiB on loopback). Off: every packet has the default size.
+    bool path_mtu_probing = true;
     // For tests (Settings::simulate_nat): a SYN is accepted only from an endpoint this
     // manager sent a SYN to within `nat_hole_lifetime`, as a NAT lets in only the replies
     // to flows opened from inside.

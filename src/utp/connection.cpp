@@ -24,6 +24,7 @@ Connection Connection::connect(std::uint16_t recv_id, std::uint16_t isn, Micros 
     k.send_id_ = u16(recv_id + 1);
     k.seq_nr_ = isn;
     k.state_ = State::syn_sent;
+    k.payload_ = c.max_payload;
     k.cwnd_ = 4 * c.max_payload;
     k.peer_wnd_ = static_cast<std::uint32_t>(c.max_payload);
     k.rto_ = c.initial_rto_us;
@@ -45,6 +46,8 @@ Connection Connection::accept(const Packet& syn, std::uint16_t isn, Micros now, 
     k.syn_seq_ = syn.h.seq_nr;
     k.last_ack_ = u16(isn - 1);
     k.state_ = State::syn_recv;
+    k.payload_ = c.max_payload;
+    k.set_peer_datagram(syn.max_datagram);
     k.cwnd_ = 4 * c.max_payload;
     k.peer_wnd_ = std::min<std::uint32_t>(syn.h.wnd_size, static_cast<std::uint32_t>(c.max_cwnd));
     k.rto_ = c.initial_rto_us;
@@ -52,6 +55,18 @@ Connection Connection::accept(const Packet& syn, std::uint16_t isn, Micros now, 
     k.reply_micro_ = static_cast<std::uint32_t>(now) - syn.h.timestamp_us;
     k.send_state(now);
     return k;
+}
+
+void Connection::set_peer_datagram(std::uint16_t max_datagram) {
+    std::size_t ceiling = std::min(cfg_.max_probe_payload, payload_for_datagram(max_datagram));
+    probe_ceiling_ = ceiling > payload_ ? ceiling : 0;
+}
+
+void Connection::probe_lost(Sent& s) {
+    // Larger than the path carries (or lost anyway: the next probe is smaller).
+    s.probe = false;
+    probing_ = false;
+    if (s.payload.size() > payload_) probe_ceiling_ = std::min(probe_ceiling_, s.payload.size() - 1);
 }
 
 std::uint32_t Connection::advertised_window() const {
@@ -71,7 +86,8 @@ std::string Connection::make_sack() const {
     return mask;
 }
 
-void Connection::send_packet(Type t, std::uint16_t seq, std::string_view payload, Micros now) {
+void Connection::send_packet(Type t, std::uint16_t seq, std::string_view payload, Micros now,
+                             bool fragment_ok) {
     Header h;
     h.type = t;
     h.conn_id = t == Type::syn ? recv_id_ : send_id_;
@@ -81,9 +97,12 @@ void Connection::send_packet(Type t, std::uint16_t seq, std::string_view payload
     h.seq_nr = seq;
     h.ack_nr = t == Type::syn ? 0 : ack_nr_;
     std::string sack = t == Type::syn ? std::string() : make_sack();
-    std::string d;
-    d.reserve(header_size + 2 + sack.size() + payload.size());
-    encode(d, h, sack, payload);
+    // The handshake announces the largest datagram we take.
+    const bool handshake = t == Type::syn || (t == Type::state && state_ == State::syn_recv);
+    Datagram d;
+    d.fragment_ok = fragment_ok;
+    d.bytes.reserve(header_size + 2 + sack.size() + 4 + payload.size());
+    encode(d.bytes, h, sack, payload, handshake ? cfg_.recv_datagram : 0);
     out_.push_back(std::move(d));
     last_send_ = now;
     if (t != Type::syn && t != Type::reset) {
@@ -112,7 +131,10 @@ void Connection::transmit(std::uint16_t seq, Micros now) {
     s->fast_resent = false;
     if (s->need_resend || s->transmissions == 1) flight_bytes_ += s->payload.size();
     s->need_resend = false;
-    send_packet(s->type, seq, s->payload, now);
+    // A resend of a packet above the default size may be larger than the path carries
+    // (a lost probe, a path that shrank): it goes out fragmentable.
+    send_packet(s->type, seq, s->payload, now,
+                s->transmissions > 1 && s->payload.size() > cfg_.max_payload);
     if (rto_deadline_ == 0) rto_deadline_ = now + rto_;
 }
 
@@ -153,8 +175,22 @@ void Connection::try_send(Micros now) {
         transmit(u16(seq_nr_ - static_cast<int>(unacked_.size()) + static_cast<int>(i)), now);
     }
     while (sbuf_pos_ < sbuf_.size() && unacked_.size() < max_unacked && !fin_queued_) {
-        std::size_t n = std::min(cfg_.max_payload, sbuf_.size() - sbuf_pos_);
-        if (n < cfg_.max_payload && flight_bytes_ > 0 && now < sbuf_since_ + cfg_.nagle_us) {
+        const std::size_t avail = sbuf_.size() - sbuf_pos_;
+        std::size_t n = std::min(payload_, avail);
+        bool probe = false;
+        if (!probing_ && probe_ceiling_ > payload_ + std::max<std::size_t>(payload_ / 64, 16)) {
+            // A path MTU probe: halfway to the ceiling, full, within the window.
+            std::size_t size = payload_ + (probe_ceiling_ - payload_ + 1) / 2;
+            if (avail >= size && size <= window) {
+                if (flight_bytes_ + size > window) {  // wait for the room
+                    window_full_ = true;
+                    break;
+                }
+                n = size;
+                probe = true;
+            }
+        }
+        if (n < payload_ && flight_bytes_ > 0 && now < sbuf_since_ + cfg_.nagle_us) {
             nagle_wait_ = true;
             break;
         }
@@ -170,6 +206,8 @@ void Connection::try_send(Micros now) {
             n = std::min<std::size_t>(n, std::max<std::size_t>(window, 1));
         }
         Sent s;
+        s.probe = probe;
+        probing_ = probing_ || probe;
         s.payload.assign(sbuf_, sbuf_pos_, n);
         sbuf_pos_ += n;
         sbuf_since_ = now;
@@ -257,7 +295,7 @@ void Connection::on_delay_sample(std::uint32_t d, Micros now) {
 void Connection::on_loss(Micros) {
     // One window cut per window of data (packets sent after the loss was seen).
     if (in_recovery_ && seq_less(last_ack_, loss_seq_)) return;
-    cwnd_ = std::max(cwnd_ / 2, 2 * cfg_.max_payload);
+    cwnd_ = std::max(cwnd_ / 2, 2 * payload_);
     ssthresh_ = cwnd_;
     slow_start_ = false;
     in_recovery_ = true;
@@ -273,6 +311,11 @@ void Connection::ack_one(Sent& s, Micros now, Micros& rtt, std::size_t& acked_by
     acked_bytes += s.payload.size();
     if (s.transmissions == 1) rtt = now - s.sent_at;  // Karn: only packets sent once
     if (s.type == Type::fin) our_fin_acked_ = true;
+    if (s.probe) {  // the path carries this size
+        s.probe = false;
+        probing_ = false;
+        payload_ = std::max(payload_, s.payload.size());
+    }
 }
 
 void Connection::on_ack(const Packet& p, Micros now) {
@@ -291,8 +334,12 @@ void Connection::on_ack(const Packet& p, Micros now) {
         p.sack.empty() && p.h.ack_nr == last_ack_ && peer_wnd_ == prev_peer_wnd_) {
         // A duplicate ACK (not a window update) while data is in flight.
         if (++dup_acks_ == 3 && !unacked_.front().acked) {
+            Sent& s = unacked_.front();
+            if (s.probe)
+                probe_lost(s);  // no congestion signal
+            else
+                lost = true;
             transmit(u16(p.h.ack_nr + 1), now);
-            lost = true;
         }
     } else if (d > 0) {
         dup_acks_ = 0;
@@ -314,9 +361,12 @@ void Connection::on_ack(const Packet& p, Micros now) {
             if (s.acked) {
                 ++after;
             } else if (after >= 3 && !s.fast_resent && !s.need_resend) {
+                if (s.probe)
+                    probe_lost(s);  // no congestion signal
+                else
+                    lost = true;
                 transmit(u16(p.h.ack_nr + 1 + static_cast<int>(k)), now);
                 s.fast_resent = true;
-                lost = true;
             }
         }
     }
@@ -339,7 +389,7 @@ void Connection::on_ack(const Packet& p, Micros now) {
         if (in_recovery_ && !seq_less(p.h.ack_nr, loss_seq_)) in_recovery_ = false;
         // LEDBAT: grow (or shrink) by how far the queuing delay is from the target; only
         // while the window was what limited sending.
-        if (window_full_ || flight_before + acked_bytes + cfg_.max_payload >= cwnd_) {
+        if (window_full_ || flight_before + acked_bytes + payload_ >= cwnd_) {
             double queuing = have_delay_ ? static_cast<double>(last_delay_) : 0.0;
             double target = static_cast<double>(cfg_.target_delay_us);
             if (slow_start_ && queuing < target / 2) {
@@ -349,7 +399,7 @@ void Connection::on_ack(const Packet& p, Micros now) {
                 slow_start_ = false;
                 double off = std::clamp((target - queuing) / target, -1.0, 1.0);
                 double delta = off * static_cast<double>(acked_bytes) *
-                               static_cast<double>(cfg_.max_payload) / static_cast<double>(cwnd_);
+                               static_cast<double>(payload_) / static_cast<double>(cwnd_);
                 cwnd_f_ += delta;
                 if (cwnd_f_ >= 1.0 || cwnd_f_ <= -1.0) {
                     auto whole = static_cast<long long>(cwnd_f_);
@@ -358,7 +408,7 @@ void Connection::on_ack(const Packet& p, Micros now) {
                         std::max<long long>(static_cast<long long>(cwnd_) + whole, 0));
                 }
             }
-            cwnd_ = std::clamp(cwnd_, 2 * cfg_.max_payload, cfg_.max_cwnd);
+            cwnd_ = std::clamp(cwnd_, std::min(2 * payload_, cfg_.max_cwnd), cfg_.max_cwnd);
         }
         window_full_ = false;
     }
@@ -383,6 +433,7 @@ void Connection::on_packet(const Packet& p, Micros now) {
     if (state_ == State::syn_sent) {
         if (p.h.type != Type::state) return;
         ack_nr_ = u16(p.h.seq_nr - 1);
+        set_peer_datagram(p.max_datagram);
         state_ = State::connected;
     } else if (state_ == State::syn_recv) {
         state_ = State::connected;
@@ -465,16 +516,24 @@ void Connection::tick(Micros now) {
             send_state(now);
         } else {
             // Everything in flight is presumed lost; start again from one packet.
-            for (auto& s : unacked_)
+            for (auto& s : unacked_) {
                 if (!s.acked && s.transmissions > 0) s.need_resend = true;
+                if (s.probe) probe_lost(s);
+            }
+            if (payload_ > cfg_.max_payload) {
+                // The path may carry less than it did: back to the default size, and
+                // probe again below the size that was in use.
+                probe_ceiling_ = payload_ - 1;
+                payload_ = cfg_.max_payload;
+            }
             flight_bytes_ = 0;
-            ssthresh_ = std::max(cwnd_ / 2, 2 * cfg_.max_payload);
-            cwnd_ = cfg_.max_payload;
+            ssthresh_ = std::max(cwnd_ / 2, 2 * payload_);
+            cwnd_ = payload_;
             slow_start_ = true;
             in_recovery_ = false;
-            if (unacked_.empty() && sbuf_pos_ < sbuf_.size() && peer_wnd_ < cfg_.max_payload) {
+            if (unacked_.empty() && sbuf_pos_ < sbuf_.size() && peer_wnd_ < payload_) {
                 // Probe a closed window with one packet.
-                peer_wnd_ = static_cast<std::uint32_t>(cfg_.max_payload);
+                peer_wnd_ = static_cast<std::uint32_t>(payload_);
             }
             try_send(now);
         }

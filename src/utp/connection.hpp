@@ -16,6 +16,16 @@
 //   the connection fails. A peer silent for idle_timeout_us fails it too; keep-alives
 //   go out every keepalive_us while idle. ACKs are delayed up to delayed_ack_us unless
 //   flush() (the owner's end of a batch of datagrams) sends them sooner.
+// - Path MTU discovery (RFC 4821 style, in the data stream): packets start at
+//   Config::max_payload bytes, a size every path takes. With Config::max_probe_payload
+//   above it (the owner sets it from the route's MTU) and a peer that announced larger
+//   datagrams (ext_max_datagram on its SYN or the STATE answering ours), one full packet
+//   at a time is a probe halfway between the largest size acked and the smallest size
+//   lost. An acked probe raises the packet size, a lost one lowers the ceiling and is no
+//   congestion signal. Datagrams carry Datagram::fragment_ok on resends of packets
+//   larger than max_payload: the owner sends those without Don't Fragment (every other
+//   datagram goes with it), so a packet the path does not carry whole still arrives. A timeout drops the packet size back
+//   to max_payload and the search starts again below the size that was in use.
 // - Every peer-controlled value (windows, ack numbers, bitmask lengths) is bounded.
 #pragma once
 
@@ -34,6 +44,8 @@ using Micros = std::uint64_t;
 
 struct Config {
     std::size_t max_payload = 1400 - header_size - 36;  // fits a 1400-byte datagram with a SACK
+    std::size_t max_probe_payload = 0;  // path MTU probing up to this payload; 0: off
+    std::uint16_t recv_datagram = 65535;  // the largest datagram we take (announced to peers)
     std::size_t recv_buffer = 4u << 20;                 // bytes: what we advertise at most
     std::size_t send_buffer = 4u << 20;                 // bytes accepted from write() not yet acked
     std::size_t max_reorder = 2048;                     // packets held ahead of a gap
@@ -49,6 +61,19 @@ struct Config {
 };
 
 enum class State { syn_sent, syn_recv, connected, fin_sent, closed, failed };
+
+// A datagram the connection wants sent. fragment_ok: send it without Don't Fragment (a
+// resent packet larger than the default size).
+struct Datagram {
+    std::string bytes;
+    bool fragment_ok = false;
+};
+
+// The most payload a packet may carry within a datagram of `datagram` bytes (room left
+// for the header and the largest selective ACK we send).
+constexpr std::size_t payload_for_datagram(std::size_t datagram) {
+    return datagram > header_size + 36 ? datagram - header_size - 36 : 0;
+}
 
 class Connection {
   public:
@@ -89,7 +114,7 @@ class Connection {
     bool eof() const { return got_eof_ && readable() == 0; }
 
     // Datagrams to send (the owner sends and clears them).
-    std::vector<std::string>& outbox() { return out_; }
+    std::vector<Datagram>& outbox() { return out_; }
 
     // Introspection for tests and statistics.
     std::size_t cwnd() const { return cwnd_; }
@@ -97,6 +122,8 @@ class Connection {
     std::size_t peer_window() const { return peer_wnd_; }
     Micros rto() const { return rto_; }
     std::uint64_t retransmits() const { return retransmits_; }
+    // The payload of a full packet now (path MTU discovery moves it).
+    std::size_t packet_payload() const { return payload_; }
 
   private:
     struct Sent {
@@ -107,10 +134,14 @@ class Connection {
         bool acked = false;        // selectively acked (still waiting for the cumulative ACK)
         bool need_resend = false;  // a timeout declared it lost; not counted in flight
         bool fast_resent = false;  // resent for selective ACKs past it, since its last send
+        bool probe = false;        // a path MTU probe not yet acked nor lost
     };
 
     explicit Connection(Config c) : cfg_(c) {}
-    void send_packet(Type t, std::uint16_t seq, std::string_view payload, Micros now);
+    void send_packet(Type t, std::uint16_t seq, std::string_view payload, Micros now,
+                     bool fragment_ok = false);
+    void set_peer_datagram(std::uint16_t max_datagram);
+    void probe_lost(Sent& s);
     void send_state(Micros now);
     void transmit(std::uint16_t seq, Micros now);
     void try_send(Micros now);
@@ -179,7 +210,13 @@ class Connection {
     std::uint32_t last_wnd_sent_ = 0;
     bool our_fin_acked_ = false;
 
-    std::vector<std::string> out_;
+    // Path MTU discovery: payload_ is the size of a full packet (acked on this path);
+    // probes try sizes above it, below probe_ceiling_ (0: no probing).
+    std::size_t payload_ = 0;
+    std::size_t probe_ceiling_ = 0;
+    bool probing_ = false;
+
+    std::vector<Datagram> out_;
 };
 
 }  // namespace pw::utp

@@ -20,8 +20,6 @@ void put16(std::string& s, std::uint16_t v) {
     s.append(b, 2);
 }
 
-constexpr std::uint8_t ext_sack = 1;
-
 }  // namespace
 
 bool looks_like_utp(std::string_view d) {
@@ -53,6 +51,8 @@ std::optional<Packet> decode(std::string_view d) {
         if (ext == ext_sack) {
             if (len == 0 || len > max_sack_bytes || !out.sack.empty()) return std::nullopt;
             out.sack = d.substr(pos, len);
+        } else if (ext == ext_max_datagram && len == 2 && out.max_datagram == 0) {
+            out.max_datagram = get16(p + pos);
         }
         pos += len;
         ext = next;
@@ -61,9 +61,11 @@ std::optional<Packet> decode(std::string_view d) {
     return out;
 }
 
-void encode(std::string& out, const Header& h, std::string_view sack, std::string_view payload) {
+void encode(std::string& out, const Header& h, std::string_view sack, std::string_view payload,
+            std::uint16_t max_datagram) {
     out.push_back(static_cast<char>((static_cast<std::uint8_t>(h.type) << 4) | 1));
-    out.push_back(static_cast<char>(sack.empty() ? 0 : ext_sack));
+    const std::uint8_t after_sack = max_datagram ? ext_max_datagram : 0;
+    out.push_back(static_cast<char>(!sack.empty() ? ext_sack : after_sack));
     put16(out, h.conn_id);
     put32(out, h.timestamp_us);
     put32(out, h.timestamp_diff_us);
@@ -71,9 +73,14 @@ void encode(std::string& out, const Header& h, std::string_view sack, std::strin
     put16(out, h.seq_nr);
     put16(out, h.ack_nr);
     if (!sack.empty()) {
-        out.push_back(0);
+        out.push_back(static_cast<char>(after_sack));
         out.push_back(static_cast<char>(sack.size()));
         out.append(sack);
+    }
+    if (max_datagram) {
+        out.push_back(0);
+        out.push_back(2);
+        put16(out, max_datagram);
     }
     out.append(payload);
 }

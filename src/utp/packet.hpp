@@ -6,6 +6,13 @@
 // version must be 1, the type one of the five, the extension chain must fit the datagram,
 // and a selective ACK bitmask longer than max_sack_bytes is refused. Unknown extensions
 // are skipped. encode() writes a header (with an optional selective ACK) and a payload.
+//
+// Besides BEP 29's selective ACK (extension 1), the codec knows one extension of
+// Piecewise's own, ext_max_datagram: 2 bytes, big-endian, the largest datagram the
+// sender accepts. BEP 29 makes every extension skippable by its length, so other
+// implementations ignore it; Piecewise sends it on SYNs and on the STATE that answers a
+// SYN, and probes packets larger than the default size only towards a peer that sent it.
+// Decoding takes the first such extension of exactly 2 bytes and skips any other.
 #pragma once
 
 #include <cstdint>
@@ -21,6 +28,8 @@ constexpr std::size_t header_size = 20;
 // A selective ACK covers at most this many bytes (8 packets per byte). BEP 29 asks for a
 // multiple of 4; we accept any length up to this bound and send 4..max_sack_bytes.
 constexpr std::size_t max_sack_bytes = 128;
+constexpr std::uint8_t ext_sack = 1;
+constexpr std::uint8_t ext_max_datagram = 0x50;
 
 struct Header {
     Type type = Type::data;
@@ -36,6 +45,7 @@ struct Packet {
     Header h;
     std::string_view sack;     // the selective ACK bitmask, empty when absent
     std::string_view payload;  // the bytes after the header and extensions
+    std::uint16_t max_datagram = 0;  // ext_max_datagram; 0 when absent
 };
 
 // True when the first byte has version 1 and a known type: the datagram is meant as
@@ -45,8 +55,9 @@ bool looks_like_utp(std::string_view datagram);
 std::optional<Packet> decode(std::string_view datagram);
 
 // Appends the encoded packet to `out`. `sack` (when not empty) must be 4..max_sack_bytes
-// long, a multiple of 4.
-void encode(std::string& out, const Header& h, std::string_view sack, std::string_view payload);
+// long, a multiple of 4. A non-zero `max_datagram` adds the ext_max_datagram extension.
+void encode(std::string& out, const Header& h, std::string_view sack, std::string_view payload,
+            std::uint16_t max_datagram = 0);
 
 // Sequence numbers are 16-bit and wrap: a is before b when b - a (mod 2^16) is in 1..32767.
 inline bool seq_less(std::uint16_t a, std::uint16_t b) {

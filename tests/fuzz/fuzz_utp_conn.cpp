@@ -4,7 +4,9 @@
 // clock moving on, an application write, read, shutdown or reset. It checks the
 // machine's promises: no crash or hang, what it holds stays within its bounds (bytes in
 // flight within the congestion window's bound, received bytes within the receive
-// buffer, the send buffer within its size), and every datagram it sends decodes.
+// buffer, the send buffer within its size), and every datagram it sends decodes and stays
+// within the largest packet path MTU probing may make. Probing is on (up to 8000 bytes of
+// payload); whether the peer announces larger datagrams comes from bits of the input.
 #include <cstddef>
 #include <cstdint>
 #include <cstdio>
@@ -44,6 +46,8 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     c.recv_buffer = 64 * 1024;  // small bounds so the fuzzer reaches them
     c.send_buffer = 64 * 1024;
     c.max_reorder = 64;
+    c.max_probe_payload = 8000;
+    const std::size_t max_datagram = header_size + 36 + c.max_probe_payload;
     Micros now = 1'000'000;
     const bool initiator = r.u8() & 1;
     std::uint16_t base_seq = r.u16();
@@ -54,6 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
         syn.h.conn_id = 99;
         syn.h.seq_nr = base_seq;
         syn.h.wnd_size = r.u32();
+        syn.max_datagram = (syn.h.wnd_size & 1) ? 65535 : static_cast<std::uint16_t>(syn.h.wnd_size >> 16);
         return Connection::accept(syn, 500, now, c);
     }();
     std::string payload_buf(4096, 'p');
@@ -71,6 +76,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
                 std::uint8_t mode = r.u8();
                 p.h.seq_nr = static_cast<std::uint16_t>((mode & 1 ? base_seq : 500) + r.u8() - 16);
                 p.h.ack_nr = static_cast<std::uint16_t>((mode & 2 ? base_seq : 500) + r.u8() - 16);
+                p.max_datagram = (mode & 4) ? 65535 : (mode & 8) ? 3000 : 0;
                 std::string sack(r.u8() % 12, '\0');
                 for (auto& b : sack) b = static_cast<char>(r.u8());
                 p.sack = sack;
@@ -112,7 +118,7 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
             }
         }
         for (auto& d : conn.outbox())
-            if (!decode(d)) __builtin_trap();
+            if (!decode(d.bytes) || d.bytes.size() > max_datagram) __builtin_trap();
         conn.outbox().clear();
     }
     return 0;

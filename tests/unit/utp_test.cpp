@@ -95,6 +95,36 @@ TEST(UtpPacket, ExtensionBounds) {
     EXPECT_FALSE(decode(w));
 }
 
+TEST(UtpPacket, MaxDatagramExtension) {
+    Header h;
+    h.type = Type::syn;
+    std::string d;
+    encode(d, h, {}, "pl", 9000);
+    auto p = decode(d);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->max_datagram, 9000);
+    EXPECT_TRUE(p->sack.empty());
+    EXPECT_EQ(p->payload, "pl");
+    // After a selective ACK.
+    std::string sack("\x01\x00\x00\x00", 4);
+    std::string e;
+    encode(e, h, sack, "xy", 65535);
+    p = decode(e);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->max_datagram, 65535);
+    EXPECT_EQ(p->sack, sack);
+    EXPECT_EQ(p->payload, "xy");
+    // Absent: 0. Of another length than 2: skipped, not read.
+    EXPECT_EQ(decode(encoded(h))->max_datagram, 0);
+    std::string f = encoded(h);
+    f[1] = static_cast<char>(ext_max_datagram);
+    f += std::string("\x00\x03\x10\x00\x00", 5) + "pl";
+    p = decode(f);
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->max_datagram, 0);
+    EXPECT_EQ(p->payload, "pl");
+}
+
 TEST(UtpPacket, SeqWrap) {
     EXPECT_TRUE(seq_less(65535, 0));
     EXPECT_TRUE(seq_less(65000, 100));
@@ -115,16 +145,22 @@ struct Link {
     std::optional<Connection> side[2];
     std::string got[2];
     std::uint64_t datagrams = 0;
+    // Path MTU: a datagram over it is lost unless fragment_ok (0: no limit).
+    std::size_t path_mtu = 0;
+    std::size_t largest[2] = {0, 0};  // the largest datagram each side sent
+    Config accept_cfg;                // of the side that accepts
 
     void collect(int from) {
         auto& out = side[from]->outbox();
         for (auto& d : out) {
             ++datagrams;
+            largest[from] = std::max(largest[from], d.bytes.size());
+            if (path_mtu && d.bytes.size() > path_mtu && !d.fragment_ok) continue;
             std::uniform_real_distribution<double> u(0, 1);
             if (u(rng) < loss) continue;
             Micros j = jitter ? rng() % jitter : 0;
-            wire.emplace(now + delay + j, std::make_pair(1 - from, d));
-            if (u(rng) < dup) wire.emplace(now + delay + j + 100, std::make_pair(1 - from, d));
+            wire.emplace(now + delay + j, std::make_pair(1 - from, d.bytes));
+            if (u(rng) < dup) wire.emplace(now + delay + j + 100, std::make_pair(1 - from, d.bytes));
         }
         out.clear();
     }
@@ -153,7 +189,7 @@ struct Link {
                 auto p = decode(bytes);
                 if (!p) continue;
                 if (!side[to]) {
-                    if (p->h.type == Type::syn) side[to] = Connection::accept(*p, 30000, now);
+                    if (p->h.type == Type::syn) side[to] = Connection::accept(*p, 30000, now, accept_cfg);
                     continue;
                 }
                 side[to]->on_packet(*p, now);
@@ -177,8 +213,8 @@ std::string pattern(std::size_t n) {
 
 // Writes `data` from side 0 (with the writes interleaved with the link) and checks side 1
 // receives it all; then both close.
-void transfer(Link& l, const std::string& data, Micros limit) {
-    l.side[0] = Connection::connect(1000, 65500, l.now);  // sequence numbers wrap
+void transfer(Link& l, const std::string& data, Micros limit, Config c = {}) {
+    l.side[0] = Connection::connect(1000, 65500, l.now, c);  // sequence numbers wrap
     const Micros start = l.now;
     std::size_t off = 0;
     ASSERT_TRUE(l.run(
@@ -246,6 +282,68 @@ TEST(UtpConnection, HeavyLoss) {
     l.jitter = 20'000;
     l.loss = 0.15;
     transfer(l, pattern(300'000), 1200'000'000);
+}
+
+// Path MTU discovery: both sides may send up to 64 KiB, the path carries 9000 bytes.
+TEST(UtpConnection, PathMtuProbing) {
+    Link l;
+    l.path_mtu = 9000;
+    Config c;
+    c.max_probe_payload = payload_for_datagram(65507);
+    l.accept_cfg = c;
+    transfer(l, pattern(8 << 20), 60'000'000, c);
+    // The search ends within 1/64 of the path's size, at a size the path carries.
+    EXPECT_GT(l.side[0]->packet_payload(), 8800u);
+    EXPECT_LE(l.side[0]->packet_payload() + header_size, 9000u);
+    EXPECT_LT(l.side[0]->retransmits(), 20u);  // the lost probes
+}
+
+// A peer that does not announce larger datagrams (as other implementations) gets the
+// default size; one that announces a bound gets packets within it.
+TEST(UtpConnection, ProbesOnlyWhatThePeerTakes) {
+    Config c;
+    c.max_probe_payload = payload_for_datagram(65507);
+    {
+        Link l;
+        l.accept_cfg.recv_datagram = 0;
+        transfer(l, pattern(2 << 20), 60'000'000, c);
+        EXPECT_LE(l.largest[0], 1400u);
+        EXPECT_EQ(l.side[0]->packet_payload(), Config{}.max_payload);
+    }
+    {
+        Link l;
+        l.accept_cfg.recv_datagram = 4000;
+        transfer(l, pattern(2 << 20), 60'000'000, c);
+        EXPECT_LE(l.largest[0], 4000u);
+        EXPECT_GT(l.side[0]->packet_payload(), 3800u);
+    }
+}
+
+// The path shrinks mid-transfer: the large packets in flight are lost, resent
+// fragmentable, and the packet size falls back and settles within the new path.
+TEST(UtpConnection, PathMtuShrinks) {
+    Link l;
+    l.path_mtu = 9000;
+    Config c;
+    c.max_probe_payload = payload_for_datagram(65507);
+    l.accept_cfg = c;
+    const std::string data = pattern(6 << 20);
+    l.side[0] = Connection::connect(1000, 1, l.now, c);
+    std::size_t off = 0;
+    auto pump = [&] {
+        while (off < data.size() && l.side[0]->state() == State::connected) {
+            std::size_t n = l.side[0]->write(std::string_view(data).substr(off, 100'000), l.now);
+            if (n == 0) break;
+            off += n;
+        }
+    };
+    ASSERT_TRUE(l.run([&] { pump(); return l.got[1].size() >= (2u << 20); }, 60'000'000));
+    EXPECT_GT(l.side[0]->packet_payload(), 4000u);
+    l.path_mtu = 1400;
+    ASSERT_TRUE(l.run([&] { pump(); return l.got[1].size() == data.size(); }, 600'000'000))
+        << "received " << l.got[1].size();
+    EXPECT_TRUE(l.got[1] == data);
+    EXPECT_LE(l.side[0]->packet_payload() + header_size, 1400u);
 }
 
 TEST(UtpConnection, LostSynIsRetried) {
@@ -317,13 +415,13 @@ TEST(UtpConnection, PeerWindowBoundsFlight) {
     for (int i = 0; i < 200; ++i) {
         off += l.side[0]->write(std::string_view(big).substr(off), l.now);
         for (auto& d : l.side[0]->outbox()) {
-            auto p = decode(d);
+            auto p = decode(d.bytes);
             ASSERT_TRUE(p);
             l.side[1]->on_packet(*p, l.now);
             received = l.side[1]->readable();
         }
         l.side[0]->outbox().clear();
-        for (auto& d : l.side[1]->outbox()) l.side[0]->on_packet(*decode(d), l.now);
+        for (auto& d : l.side[1]->outbox()) l.side[0]->on_packet(*decode(d.bytes), l.now);
         l.side[1]->outbox().clear();
         l.now += 1000;
         l.side[0]->tick(l.now);
