@@ -37,6 +37,9 @@ void add_discovery_flags(CLI::App* app, RunOptions& o) {
                     "SOCKS5 proxy for peer connections and trackers: socks5://[USER:PASS@]HOST:PORT "
                     "(turns the DHT off)");
     add_transport_flags(app, o.utp, o.tcp);
+    app->add_flag("--simulate-nat", o.simulate_nat,
+                  "Act as if behind a NAT: refuse incoming TCP, let a uTP SYN in only from an "
+                  "endpoint we sent one to (for tests of BEP 55 holepunching)");
 }
 
 void add_natpmp_flags(CLI::App* app, bool& natpmp, std::string& gateway) {
@@ -130,6 +133,7 @@ Command add_seed(CLI::App& root) {
     o->upload_only = true;
     auto* app = root.add_subcommand("seed", "Check data on disk against a torrent and serve it");
     app->add_option("-d,--dir", o->dir, "Directory that holds the torrent's files")->capture_default_str();
+    app->add_option("--peer", o->peers, "Connect to this peer (IP:PORT); repeatable")->check(check_endpoint);
     app->add_option("--listen", o->listen,
                     "Listen address for peers (IP:PORT or [IPv6]:PORT); twice: an IPv4 and an IPv6 "
                     "address on the same port")

@@ -119,6 +119,7 @@ int run_torrent(const RunOptions& o) {
     settings.max_connections = o.max_connections;
     settings.utp = o.utp;
     settings.tcp = o.tcp;
+    settings.simulate_nat = o.simulate_nat;
     if (!o.proxy.empty()) {
         auto parsed = proxy::parse_proxy_url(o.proxy);
         if (auto* why = std::get_if<std::string>(&parsed)) return fail(2, "--proxy: " + *why);

@@ -51,6 +51,7 @@ struct RunOptions {
     // seen), complete (every wanted piece verified and written), stopped (the session
     // stopped: stopped announce, resume data), exit (just before the process returns).
     bool timing = false;
+    bool simulate_nat = false;   // Settings::simulate_nat (tests)
 };
 
 // Exit status per the command-line conventions (0, 1, 2).

@@ -102,6 +102,11 @@ piecewise::TorrentStatus MetadataFetch::status() const {
     return s;
 }
 
+void MetadataFetch::close_blocked() {
+    for (auto& p : std::vector(peers_))
+        if (ctx_.blocked(p->peer_key.address())) p->close("blocked by the IP blocklist");
+}
+
 void MetadataFetch::add_peer(const tcp::endpoint& given) {
     const tcp::endpoint ep = unmapped(given);
     if (ep.port() == 0 || ep.address().is_unspecified() || known_.size() >= 2000) return;

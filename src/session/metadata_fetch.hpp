@@ -50,6 +50,9 @@ public:
     void attach_incoming(peer::PeerStream s, const wire::Handshake& theirs, peer::Transport t = {},
                          std::shared_ptr<void> slot = {});
     void add_peer(const tcp::endpoint& ep);
+    // Closes the connections to peers the session's IP blocklist now blocks (after the
+    // list changed); addresses it blocks are never dialled again.
+    void close_blocked();
 
     bool on_handshake(peer::PeerConnection& p) override;
     void on_message(peer::PeerConnection& p, const wire::Message& m) override;

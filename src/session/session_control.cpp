@@ -357,10 +357,11 @@ std::size_t Session::set_blocklist(const std::vector<std::string>& lists) {
     std::size_t n = ranges ? ranges->size() : 0;
     on_network(*impl_, impl_->stopped, [ranges](Impl& d) {
         d.ctx.blocklist = ranges;
-        // Connected peers the new list blocks are closed now.
+        // Connected peers the new list blocks are closed now, magnet fetches' ones too.
         for (auto& [id, t] : d.torrents)
             for (auto* p : t->live_peer_list())
                 if (d.ctx.blocked(p->peer_key.address())) p->close("blocked by the IP blocklist");
+        for (auto& [id, f] : d.fetches) f->close_blocked();
         return true;
     });
     return n;

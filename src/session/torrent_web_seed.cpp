@@ -236,7 +236,8 @@ asio::awaitable<peer::WebSeedResult> Torrent::web_seed_fetch(WebSeedState& ws,
                                                              peer::WebSeedClient& client,
                                                              WebRun& run) {
     auto requests = swarm::plan_web_seed_range(ws.url, meta_, run.begin, run.end - run.begin);
-    // Bytes are gathered into whole blocks; `pos` is the torrent offset of the next byte.
+    // Bytes are handed on in whole blocks, gathered when a block spans two reads; `pos` is
+    // the torrent offset of the next byte.
     std::int64_t pos = run.begin;
     std::vector<char> block(wire::block_size);
     std::size_t filled = 0;
@@ -249,6 +250,14 @@ asio::awaitable<peer::WebSeedResult> Torrent::web_seed_fetch(WebSeedState& ws,
             int b = static_cast<int>(in_piece / wire::block_size);
             auto want = static_cast<std::size_t>(block_length(piece, b)) - filled;
             std::size_t k = std::min(want, n);
+            if (filled == 0 && k == want) {
+                // A whole block in the chunk: stored from there, without gathering it.
+                if (piece - run.first < run.count) web_seed_block(ws, run, piece, b, data);
+                data += k;
+                n -= k;
+                pos += static_cast<std::int64_t>(k);
+                continue;
+            }
             std::memcpy(block.data() + filled, data, k);
             filled += k;
             data += k;

@@ -11,11 +11,14 @@ std::optional<HolepunchMsg> decode_holepunch(std::string_view payload) {
     if (byte(1) > 1) return std::nullopt;
     m.v6 = byte(1) == 1;
     const std::size_t alen = m.v6 ? 16 : 4;
-    if (payload.size() < (m.v6 ? holepunch_size_v6 : holepunch_size_v4)) return std::nullopt;
+    const std::size_t full = m.v6 ? holepunch_size_v6 : holepunch_size_v4;
+    // Without err_code: libtorrent sends rendezvous and connect so; an error needs it.
+    if (payload.size() < full && (m.type == HolepunchMsg::error || payload.size() < full - 4)) return std::nullopt;
     std::size_t i = 2;
     for (std::size_t k = 0; k < alen; ++k) m.addr[k] = byte(i++);
     m.port = static_cast<std::uint16_t>(byte(i) << 8 | byte(i + 1));
     i += 2;
+    if (payload.size() < full) return m;
     m.error_code = static_cast<std::uint32_t>(byte(i)) << 24 | static_cast<std::uint32_t>(byte(i + 1)) << 16 |
                    static_cast<std::uint32_t>(byte(i + 2)) << 8 | static_cast<std::uint32_t>(byte(i + 3));
     return m;

@@ -36,8 +36,10 @@ constexpr std::size_t holepunch_size_v4 = 12;
 constexpr std::size_t holepunch_size_v6 = 24;
 
 // nullopt when the message type or address type is unknown or the payload is shorter
-// than its address type needs. Bytes after the message are ignored (a later version
-// may append fields).
+// than its address type needs. BEP 55 has every message end in err_code, but libtorrent
+// (2.0 and earlier) ends rendezvous and connect after the port: those two are read
+// without it (err_code 0); an error message needs it. Bytes after the message are
+// ignored (a later version may append fields). Encoding always writes err_code.
 std::optional<HolepunchMsg> decode_holepunch(std::string_view payload);
 std::string encode_holepunch(const HolepunchMsg& m);
 // The name of an err_code ("NoSuchPeer" ...), "error <n>" for others.

@@ -9,7 +9,9 @@
 #include <boost/asio/read_until.hpp>
 #include <boost/asio/streambuf.hpp>
 #include <boost/asio/write.hpp>
+#include <chrono>
 #include <map>
+#include <poll.h>
 #include <mutex>
 
 #include "rpc_fixture.hpp"
@@ -78,6 +80,23 @@ class ListServer {
 
 struct BlocklistTest : DaemonRpc {};
 
+// Reads from `s` until the other end closes it or `seconds` pass without it doing so
+// (poll bounds every wait: asio's blocking reads would ignore SO_RCVTIMEO); returns the
+// read's error, or timed_out.
+boost::system::error_code read_until_closed(tcp::socket& s, int seconds) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(seconds);
+    char buf[4096];
+    while (true) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - std::chrono::steady_clock::now());
+        if (left.count() <= 0) return asio::error::timed_out;
+        pollfd pfd{s.native_handle(), POLLIN, 0};
+        if (::poll(&pfd, 1, static_cast<int>(left.count())) <= 0) continue;
+        boost::system::error_code ec;
+        s.read_some(asio::buffer(buf), ec);
+        if (ec) return ec;
+    }
+}
+
 const char* loopback_list = "# test\nloopback:127.0.0.1-127.0.0.1\nother:127.1.0.0-127.1.0.255\n";
 const char* other_list = "001.002.003.000 - 001.002.003.255 , 000 , far away\n";
 
@@ -131,21 +150,39 @@ TEST_F(BlocklistTest, ABlockedPeerIsClosed) {
     EXPECT_EQ(reply.substr(28, 20), hs.substr(28, 20));
     legacy("session-set", R"({"blocklist-url":")" + srv.url("/lo.p2p") + R"(","blocklist-enabled":true})");
     EXPECT_EQ(legacy("blocklist-update").at("blocklist-size"), 2);
-    // The daemon closes the connection: reads end in EOF (bounded by a receive timeout).
-    timeval tv{10, 0};
-    ::setsockopt(s.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
-    boost::system::error_code ec;
-    char buf[4096];
-    for (int i = 0; i < 10000 && !ec; ++i) s.read_some(asio::buffer(buf), ec);
+    // The daemon closes the connection: reads end in EOF.
+    auto ec = read_until_closed(s, 10);
     EXPECT_EQ(ec, asio::error::eof) << ec.message();
     // A new connection from 127.0.0.1 is refused as it comes.
     tcp::socket s2(io);
     s2.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), daemon->peer_port()));
-    ::setsockopt(s2.native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
     asio::write(s2, asio::buffer(hs), ec);
-    ec = {};
-    for (int i = 0; i < 10000 && !ec; ++i) s2.read_some(asio::buffer(buf), ec);
+    ec = read_until_closed(s2, 10);
     EXPECT_TRUE(ec == asio::error::eof || ec == asio::error::connection_reset) << ec.message();
+}
+
+TEST_F(BlocklistTest, AMagnetFetchsPeerIsClosedOnceBlocked) {
+    ListServer srv(std::map<std::string, std::string>{{"/lo.p2p", loopback_list}});
+    const std::string ih = "0123456789abcdef0123456789abcdef01234567";
+    legacy("torrent-add", R"({"filename":"magnet:?xt=urn:btih:)" + ih + R"(&dn=m"})");
+    // A peer connects to the magnet's fetch (BEP 10 bit set) and gets its handshake back.
+    asio::io_context io;
+    tcp::socket s(io);
+    s.connect(tcp::endpoint(asio::ip::make_address("127.0.0.1"), daemon->peer_port()));
+    std::string hs = "\x13" "BitTorrent protocol" + std::string(5, '\0') + "\x10" + std::string(2, '\0');
+    for (std::size_t i = 0; i < 40; i += 2) hs += static_cast<char>(std::stoi(ih.substr(i, 2), nullptr, 16));
+    hs += "-XX0001-abcdefghijkl";
+    asio::write(s, asio::buffer(hs));
+    std::string reply(68, '\0');
+    boost::system::error_code ec;
+    asio::read(s, asio::buffer(reply), ec);
+    ASSERT_FALSE(ec) << ec.message();
+    EXPECT_EQ(reply.substr(28, 20), hs.substr(28, 20));
+    legacy("session-set", R"({"blocklist-url":")" + srv.url("/lo.p2p") + R"(","blocklist-enabled":true})");
+    EXPECT_EQ(legacy("blocklist-update").at("blocklist-size"), 2);
+    // The fetch closes it: reads end in EOF.
+    ec = read_until_closed(s, 10);
+    EXPECT_EQ(ec, asio::error::eof) << ec.message();
 }
 
 TEST_F(BlocklistTest, CookiesAreSentAndChecked) {

@@ -2,7 +2,7 @@
 """A libtorrent peer for interop tests and benchmarks, kept on loopback.
 
     lt_peer.py seed TORRENT --dir DIR --listen 127.0.0.2:6881 [--peer H:P]... [--timeout S]
-                    [--upload-limit BYTES_PER_S]
+                    [--upload-limit BYTES_PER_S] [--download-limit BYTES_PER_S]
     lt_peer.py get  TORRENT|MAGNET --dir DIR --listen 127.0.0.3:6881 [--peer H:P]... [--timeout S]
     lt_peer.py check TORRENT --dir DIR [--hashing-threads N] [--timeout S]
     lt_peer.py infohash TORRENT [--v2]
@@ -181,6 +181,8 @@ def main():
     ap.add_argument("--utp-only", action="store_true", help="uTP only: TCP off both ways")
     ap.add_argument("--upload-limit", type=int, default=0,
                     help="bytes/s this peer sends at most, loopback peers included (0: no limit)")
+    ap.add_argument("--download-limit", type=int, default=0,
+                    help="bytes/s this peer receives at most, loopback peers included (0: no limit)")
     ap.add_argument("--hashing-threads", type=int, default=0,
                     help="libtorrent hashing_threads (0: libtorrent's default)")
     args = ap.parse_args()
@@ -227,6 +229,11 @@ def main():
         ses.apply_settings({"upload_rate_limit": args.upload_limit})
         pc = ses.get_peer_class(ses.local_peer_class_id)
         pc["upload_limit"] = args.upload_limit
+        ses.set_peer_class(ses.local_peer_class_id, pc)
+    if args.download_limit > 0:
+        ses.apply_settings({"download_rate_limit": args.download_limit})
+        pc = ses.get_peer_class(ses.local_peer_class_id)
+        pc["download_limit"] = args.download_limit
         ses.set_peer_class(ses.local_peer_class_id, pc)
     if magnet:
         try:

@@ -67,16 +67,44 @@ TEST(HolepunchCodec, ErrorCodes) {
     EXPECT_EQ(m->error_code, 0x01020304u);
 }
 
+// libtorrent 2.0 writes rendezvous and connect without err_code (8 bytes for IPv4, 20 for
+// IPv6): read as err_code 0.
+TEST(HolepunchCodec, ReadsRendezvousAndConnectWithoutErrCode) {
+    auto c = decode_holepunch(bytes({1, 0, 127, 0, 0, 2, 0x1a, 0xe1}));
+    ASSERT_TRUE(c);
+    EXPECT_EQ(c->type, HolepunchMsg::connect);
+    EXPECT_FALSE(c->v6);
+    EXPECT_EQ(c->addr[0], 127);
+    EXPECT_EQ(c->addr[3], 2);
+    EXPECT_EQ(c->port, 6881);
+    EXPECT_EQ(c->error_code, 0u);
+    std::string v6 = std::string(1, '\0') + std::string(1, '\1') + std::string(15, '\0') + "\1" + "\x1a\xe1";
+    auto r = decode_holepunch(v6);
+    ASSERT_TRUE(r);
+    EXPECT_EQ(r->type, HolepunchMsg::rendezvous);
+    EXPECT_TRUE(r->v6);
+    EXPECT_EQ(r->addr[15], 1);
+    EXPECT_EQ(r->port, 6881);
+    // A partial err_code is read as absent too.
+    auto p = decode_holepunch(bytes({0, 0, 1, 2, 3, 4, 0, 1, 0, 0}));
+    ASSERT_TRUE(p);
+    EXPECT_EQ(p->port, 1);
+}
+
 TEST(HolepunchCodec, Rejects) {
     EXPECT_FALSE(decode_holepunch(""));
     EXPECT_FALSE(decode_holepunch(bytes({0})));
     // Unknown message type, unknown address type.
     EXPECT_FALSE(decode_holepunch(bytes({3, 0, 1, 2, 3, 4, 0, 1, 0, 0, 0, 0})));
     EXPECT_FALSE(decode_holepunch(bytes({0, 2, 1, 2, 3, 4, 0, 1, 0, 0, 0, 0})));
-    // One byte short of each form; an IPv6 type with an IPv4-sized body.
-    EXPECT_FALSE(decode_holepunch(bytes({0, 0, 1, 2, 3, 4, 0, 1, 0, 0, 0})));
+    // An error one byte short; a connect one byte short of its port; an IPv6 type with an
+    // IPv4-sized body.
+    EXPECT_FALSE(decode_holepunch(bytes({2, 0, 1, 2, 3, 4, 0, 1, 0, 0, 0})));
+    EXPECT_FALSE(decode_holepunch(bytes({2, 0, 1, 2, 3, 4, 0, 1})));
+    EXPECT_FALSE(decode_holepunch(bytes({1, 0, 1, 2, 3, 4, 0})));
     EXPECT_FALSE(decode_holepunch(bytes({1, 1, 1, 2, 3, 4, 0, 1, 0, 0, 0, 0})));
-    EXPECT_FALSE(decode_holepunch(std::string(1, '\1') + std::string(1, '\1') + std::string(21, '\0')));
+    EXPECT_FALSE(decode_holepunch(std::string(1, '\1') + std::string(1, '\1') + std::string(17, '\0')));
+    EXPECT_FALSE(decode_holepunch(std::string(1, '\2') + std::string(1, '\1') + std::string(21, '\0')));
     // Trailing bytes are ignored.
     auto m = decode_holepunch(bytes({0, 0, 1, 2, 3, 4, 0, 1, 0, 0, 0, 0, 9, 9}));
     ASSERT_TRUE(m);
