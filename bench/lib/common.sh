@@ -105,7 +105,7 @@ seeder_cmd() {
 # it has every piece.
 leecher_cmd() {
     case $1 in
-        pw) echo "$PW_BIN" get --no-dht -o "$3" --listen "$2" --no-seed --quiet --resume-dir "$5" $(enc_flags pw) $(transport_flags pw) "$4" ;;
+        pw) echo "$PW_BIN" get --no-dht -o "$3" --listen "$2" --no-seed --quiet --resume-dir "$5" $(enc_flags pw) $(transport_flags pw) ${BENCH_TIMING:+--timing} "$4" ;;
         lt) echo "$PW_PY" "$LT_PEER" get "$4" --dir "$3" --listen "$2" --quiet --timeout "$LIMIT" $(enc_flags lt) $(transport_flags lt) ;;
     esac
 }

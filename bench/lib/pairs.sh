@@ -39,8 +39,13 @@ measure_pair() {
     local wall cpu
     wall=$(elapsed "$t0" "$t1")
     cpu=$(time_cpu "$W/leech.time")
+    # With BENCH_TIMING, piecewise's leecher printed its phases (get --timing): kept as
+    # "phase=seconds,..." after the wall time, which counts from the process's start.
+    local phases=""
+    [[ -n ${BENCH_TIMING:-} ]] &&
+        phases=$(awk '$1 == "timing:" { printf "%s%s=%s", n++ ? "," : "", $2, $3 }' "$W/leech-$tag.log")
     record "$run" "$SET" "$pair" "$ok" "$wall" "$cpu" "$(time_rss "$W/leech.time")" \
-        "$(time_cpu "$W/seed-$tag.log.time")" "$(time_rss "$W/seed-$tag.log.time")" "$BYTES"
+        "$(time_cpu "$W/seed-$tag.log.time")" "$(time_rss "$W/seed-$tag.log.time")" "$BYTES" "" "$phases"
     log "run $run $SET $pair: $ok, ${wall} s, $(mbps "$BYTES" "$wall") MB/s, leecher cpu ${cpu} s"
     rm -rf "$W/dst" "$W/state/leech"
 }

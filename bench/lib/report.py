@@ -6,7 +6,8 @@ sides succeeded) and then taken as the median.
     report.py RESULTS.tsv [COLD_NOTE]
 
 Each line of RESULTS.tsv: run, case, label, ok, wall s, downloader CPU s, downloader RSS
-KiB, server CPU s, server RSS KiB, bytes moved[, extra]. Exit 1 when any run failed.
+KiB, server CPU s, server RSS KiB, bytes moved[, extra[, phases]]; phases: "name=s,..."
+(piecewise get --timing, seconds since the leecher's start). Exit 1 when any run failed.
 """
 import statistics
 import sys
@@ -22,7 +23,10 @@ def load(path):
             continue
         r = dict(run=f[0], case=f[1], label=f[2], ok=f[3], wall=float(f[4]), cpu=float(f[5]),
                  rss=int(f[6] or 0), scpu=float(f[7]), srss=int(f[8] or 0), bytes=int(f[9]),
-                 extra=float(f[10]) if len(f) > 10 and f[10] else 0.0)
+                 extra=float(f[10]) if len(f) > 10 and f[10] else 0.0,
+                 phases=dict((k, float(v)) for k, _, v in
+                             (x.partition("=") for x in f[11].split(",") if "=" in x))
+                 if len(f) > 11 else {})
         by.setdefault(r["case"], {}).setdefault(r["label"], []).append(r)
     return by
 
@@ -143,6 +147,36 @@ def report_swarm(by, case):
               f"leecher RSS {ratio(A, B, 'rss')}, seeder cpu {ratio(A, B, 'scpu')}")
 
 
+def report_user_clock(by):
+    labels = by.get("user-clock")
+    if not labels:
+        return
+    print("\n-- user-clock: the single file, seeder ready; the leecher timed from its process's "
+          "start to its exit")
+    transfer_table(list(labels.items()), 8)
+    if "pw-pw" in labels and "lt-lt" in labels:
+        A, B = labels["pw-pw"], labels["lt-lt"]
+        print(f"  pw-pw vs lt-lt: wall {ratio(A, B, 'wall')}, rate "
+              f"{ratio(A, B, 'wall', inverse=True)}x")
+    g = [r for r in good(labels.get("pw-pw", [])) if r["phases"]]
+    if not g:
+        return
+    print("  piecewise's phases (get --timing; medians, seconds since its start):")
+    names = ["session", "checked", "announced", "first-block", "complete", "stopped", "exit"]
+    print("    " + "  ".join(f"{n} {med(r['phases'][n] for r in g if n in r['phases']):.3f}"
+                             for n in names if any(n in r["phases"] for r in g)))
+    def span(a, b):
+        xs = [r["phases"][b] - r["phases"][a] for r in g if a in r["phases"] and b in r["phases"]]
+        return f"{med(xs):.3f}" if xs else "n/a"
+    outside = [r["wall"] - r["phases"]["exit"] for r in g if "exit" in r["phases"]]
+    print(f"    start-up (start -> first block) "
+          f"{med(r['phases']['first-block'] for r in g if 'first-block' in r['phases']):.3f} s; "
+          f"transfer (first block -> complete) {span('first-block', 'complete')} s; "
+          f"finish (complete -> exit) {span('complete', 'exit')} s, of which the session's "
+          f"stop {span('complete', 'stopped')} s; outside main (exec, exit) "
+          f"{med(outside) if outside else 0:.3f} s")
+
+
 def report_recheck(by, cold_note):
     sha = by.get("sha1", {})
     x1, x2 = sha.get("openssl-x1", []), sha.get("openssl-x2", [])
@@ -194,6 +228,7 @@ def main():
         print()
         transfer_table([("ceiling", ceiling)], 8)
     report_encrypted(by)
+    report_user_clock(by)
     report_utp(by)
     for case in ("swarm-1x8", "swarm-8x1"):
         report_swarm(by, case)

@@ -125,6 +125,9 @@ Command add_get(CLI::App& root) {
         "other files are not created (with a magnet: becomes its so=, BEP 53)");
     app->add_flag("--sequential", o->sequential,
                   "Fetch pieces in order (for playing while downloading)");
+    app->add_flag("--timing", o->timing,
+                  "Print on stderr when each phase ends (session, checked, announced, first-block, "
+                  "complete, stopped, exit), in seconds since the program started");
     add_rate_flags(app, o->max_down, o->max_up);
     app->add_option("--save-torrent", o->save_torrent, "With a magnet link: save the fetched metadata as this .torrent");
     app->add_option("torrent", o->torrent, "The .torrent file, or a magnet link (magnet:?xt=urn:btih:...)")->required();

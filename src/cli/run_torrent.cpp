@@ -4,6 +4,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <chrono>
 #include <csignal>
 #include <cstdio>
 #include <thread>
@@ -18,6 +19,15 @@ namespace pw::cli {
 namespace {
 
 std::atomic<bool> g_stop{false};
+
+// The program's start for get --timing: set during static initialisation, before main.
+const auto g_process_start = std::chrono::steady_clock::now();
+
+void print_timing(const RunOptions& o, const char* phase) {
+    if (!o.timing) return;
+    std::chrono::duration<double> d = std::chrono::steady_clock::now() - g_process_start;
+    std::fprintf(stderr, "timing: %s %.3f\n", phase, d.count());
+}
 
 void on_signal(int) { g_stop = true; }
 
@@ -128,6 +138,7 @@ int run_torrent(const RunOptions& o) {
     } catch (const piecewise::Error& e) {
         return fail(1, e.what());
     }
+    print_timing(o, "session");
     piecewise::AddTorrentParams p;
     if (meta::is_magnet(o.torrent)) {
         if (o.upload_only) {
@@ -178,6 +189,7 @@ int run_torrent(const RunOptions& o) {
     int status = 0;
     std::string reason;
     bool checked = false;
+    bool announced = false, first_block = false;
     while (true) {
         auto events = session->pop_events();
         // The error that stops the torrent is printed once, on stderr, when the loop ends.
@@ -192,7 +204,14 @@ int run_torrent(const RunOptions& o) {
             if (e.type == EventType::storage_error && stopped_by && stopped_by->state == piecewise::TorrentState::error &&
                 stopped_by->error == e.message)
                 show = false;
-            if (e.type == EventType::torrent_checked) checked = true;
+            if (e.type == EventType::torrent_checked) {
+                if (!checked) print_timing(o, "checked");
+                checked = true;
+            }
+            if (e.type == EventType::tracker_reply && !announced) {
+                announced = true;
+                print_timing(o, "announced");
+            }
             if (show && !o.quiet) {
                 if (tty) std::fputs("\r\033[K", stdout);
                 std::printf("%s\n", e.message.c_str());
@@ -203,6 +222,10 @@ int run_torrent(const RunOptions& o) {
             status = 1;
             reason = "engine stopped responding";
             break;
+        }
+        if (!first_block && s->downloaded > 0) {
+            first_block = true;
+            print_timing(o, "first-block");
         }
         if (s->state == piecewise::TorrentState::error) {
             status = 1;
@@ -217,7 +240,10 @@ int run_torrent(const RunOptions& o) {
         // Every wanted piece (all of them without --files) verified and on disk.
         bool complete = s->num_pieces > 0 && s->state == piecewise::TorrentState::seeding &&
                         s->left_until_done == 0;
-        if (!o.upload_only && complete && (o.no_seed || s->seed_ratio_reached)) break;
+        if (!o.upload_only && complete && (o.no_seed || s->seed_ratio_reached)) {
+            print_timing(o, "complete");
+            break;
+        }
         if (g_stop) {
             if (!complete && !o.upload_only) {
                 status = 1;
@@ -250,12 +276,14 @@ int run_torrent(const RunOptions& o) {
                 last_print = now;
             }
         }
-        // Events (a finished torrent, an error) wake the loop at once.
-        session->wait_for_events(std::chrono::milliseconds(100));
+        // Events (a finished torrent, an error) wake the loop at once. Under --timing the
+        // first payload is looked for every 5 ms (no event marks it).
+        session->wait_for_events(std::chrono::milliseconds(o.timing && !first_block ? 5 : 100));
     }
     auto final_status = session->status(id);
     const auto stats = session->session_stats();
     session->stop();
+    print_timing(o, "stopped");
     if (!o.quiet) {
         if (tty) std::fputs("\r\033[K", stdout);
         // The port mappings were removed (or not) as the session stopped.
@@ -273,6 +301,7 @@ int run_torrent(const RunOptions& o) {
                         static_cast<unsigned long long>(stats.hash_requests_rejected));
         std::fflush(stdout);
     }
+    print_timing(o, "exit");
     if (status != 0) return fail(status, reason);
     return 0;
 }

@@ -46,6 +46,12 @@ struct RunOptions {
     int max_connections = 500;   // Settings::max_connections
     bool utp = true;             // Settings::utp
     bool tcp = true;             // Settings::tcp
+    // get --timing: one line on stderr per phase, "timing: PHASE SECONDS", seconds since
+    // the program started: session (engine up, listening), checked (the start-up check
+    // decided what is on disk), announced (first tracker reply), first-block (first payload
+    // seen), complete (every wanted piece verified and written), stopped (the session
+    // stopped: stopped announce, resume data), exit (just before the process returns).
+    bool timing = false;
     bool simulate_nat = false;   // Settings::simulate_nat (tests)
 };
 

@@ -466,12 +466,26 @@ boost::asio::awaitable<void> Torrent::shutdown(std::chrono::milliseconds timeout
     if (check_progress_) check_progress_->cancel = true;
     for (auto& p : std::vector(peers_)) p->close("shutting down");
     close_web_seeds();
-    co_await announce_stopped(timeout);
+    // The `stopped` announces (bounded by `timeout`) go out while the last writes finish
+    // and the resume data is saved; the shutdown waits for whichever ends last.
+    struct StopAnnounce {
+        bool done = false;
+        asio::steady_timer timer;
+        explicit StopAnnounce(asio::io_context& io) : timer(io, asio::steady_timer::time_point::max()) {}
+    };
+    auto announce = std::make_shared<StopAnnounce>(ctx_.io);
+    asio::co_spawn(ctx_.io, announce_stopped(timeout), [announce](std::exception_ptr) {
+        announce->done = true;
+        announce->timer.cancel();
+    });
     // Let hash checks, writes and reads in flight finish, then record what is on disk.
     asio::steady_timer t(ctx_.io);
+    // Polled every millisecond (a resume write takes about that long; a coarser step
+    // showed as tens of milliseconds of `get`'s exit), for 30 s at most.
     auto wait_disk = [&]() -> awaitable<void> {
-        for (int i = 0; i < 1500 && disk_jobs_ > 0; ++i) {
-            t.expires_after(std::chrono::milliseconds(20));
+        const auto until = Clock::now() + std::chrono::seconds(30);
+        while (disk_jobs_ > 0 && Clock::now() < until) {
+            t.expires_after(std::chrono::milliseconds(1));
             co_await t.async_wait(use_nothrow);
         }
     };
@@ -481,6 +495,7 @@ boost::asio::awaitable<void> Torrent::shutdown(std::chrono::milliseconds timeout
         save_resume();
         co_await wait_disk();
     }
+    if (!announce->done) co_await announce->timer.async_wait(use_nothrow);
     if (state_ != TorrentState::error) state_ = TorrentState::stopped;
 }
 

@@ -153,8 +153,7 @@ void Torrent::serve(PeerConnection& p) {
                 for (auto& r : run) {
                     conn->send_piece(r.piece, r.begin, buf, std::string_view(buf.get() + at, r.length));
                     at += r.length;
-                    self->up_rate_.add(r.length);
-                    conn->up.add(r.length);
+                    self->up_rate_.add(r.length);  // conn->up counts in send_piece
                     self->uploaded_ += r.length;
                     self->ctx_.counters.payload_up += r.length;
                 }

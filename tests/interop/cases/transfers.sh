@@ -10,6 +10,19 @@ case_lt_to_pw_tracker() {
     tracker; lt_seed; seeder_announced; pw_get; check_same
 }
 
+# get --timing: every phase is printed once, in order, in seconds since the start.
+case_lt_to_pw_timing() {
+    need_piecewise
+    single_payload "$LT_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; lt_seed; seeder_announced; pw_get --timing; check_same
+    local got
+    got=$(awk '$1 == "timing:" { print $2 }' "$T/pw-get.log" | tr '\n' ' ')
+    [[ $got == "session checked announced first-block complete stopped exit " ]] ||
+        fail "timing phases: '$got'"
+    awk '$1 == "timing:" { if ($3 !~ /^[0-9]+\.[0-9][0-9][0-9]$/ || $3 + 0 < last) bad = 1; last = $3 + 0 }
+         END { exit bad }' "$T/pw-get.log" || fail "timing values not increasing seconds"
+}
+
 case_lt_to_pw_peer() {
     need_piecewise
     single_payload "$LT_MIB"; pw_create   # no tracker in the torrent
