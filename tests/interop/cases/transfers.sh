@@ -177,3 +177,44 @@ case_pw_to_lt_utp() {
     SEED_PROBE=udp_bound
     pw_seed; lt_get --utp-only --peer "$SEEDER"; check_same; stop_pw_seed
 }
+
+# uTP through a lossy link with libtorrent at the other end (issue 12): a UDP relay on
+# 127.0.0.9 (tests/interop/lossy_relay.py: 25 ms each way plus up to 10 ms of jitter,
+# which reorders, 1% loss, 1% duplicates) stands between the two, which dial the relay.
+# Both directions; the download must be byte-identical.
+lossy_relay() {   # lossy_relay TARGET_HOST:PORT: starts the relay on 127.0.0.9:7000
+    spawn "$T/relay.log" "$PW_PY" "$HERE/lossy_relay.py" --listen 127.0.0.9:7000 --target "$1" \
+        --seconds $((WAIT + 60))
+    RELAY_PID=$SPAWNED
+    wait_until 10 ss -Hlun "sport = :7000" | grep -q 127.0.0.9 || true
+}
+
+# stop_relay: stops it and checks that it carried the transfer and dropped some of it.
+stop_relay() {
+    stop_pid "$RELAY_PID" 5
+    local line
+    line=$(grep '^relay:' "$T/relay.log") || fail "the relay printed no summary"
+    echo "$line"
+    [[ $line =~ ^relay:\ ([0-9]+)\ forwarded,\ ([0-9]+)\ dropped ]] || fail "relay summary: $line"
+    ((BASH_REMATCH[1] > 1000 && BASH_REMATCH[2] > 0)) || fail "the relay did not carry a lossy transfer: $line"
+}
+
+case_lt_to_pw_utp_lossy() {
+    need_piecewise
+    single_payload 4; pw_create
+    lt_seed --utp-only
+    lossy_relay "$SEEDER"
+    pw_get --no-tcp --peer 127.0.0.9:7000; check_same
+    stop_relay
+}
+
+case_pw_to_lt_utp_lossy() {
+    need_piecewise
+    single_payload 4; mktorrent_for "http://$TRACKER_HOST:9/announce"
+    PW_OPTS+=(--no-tcp)
+    SEED_PROBE=udp_bound
+    pw_seed
+    lossy_relay "$SEEDER"
+    lt_get --utp-only --peer 127.0.0.9:7000; check_same; stop_pw_seed
+    stop_relay
+}
