@@ -101,7 +101,7 @@ void Connection::send_packet(Type t, std::uint16_t seq, std::string_view payload
     const bool handshake = t == Type::syn || (t == Type::state && state_ == State::syn_recv);
     Datagram d;
     d.fragment_ok = fragment_ok;
-    d.bytes.reserve(header_size + 2 + sack.size() + 4 + payload.size());
+    d.bytes.reserve(header_size + 2 + sack.size() + 2 + ext_bits_size + 4 + payload.size());
     encode(d.bytes, h, sack, payload, handshake ? cfg_.recv_datagram : 0);
     out_.push_back(std::move(d));
     last_send_ = now;

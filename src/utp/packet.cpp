@@ -64,7 +64,9 @@ std::optional<Packet> decode(std::string_view d) {
 void encode(std::string& out, const Header& h, std::string_view sack, std::string_view payload,
             std::uint16_t max_datagram) {
     out.push_back(static_cast<char>((static_cast<std::uint8_t>(h.type) << 4) | 1));
-    const std::uint8_t after_sack = max_datagram ? ext_max_datagram : 0;
+    // ext_max_datagram never comes first: the chain then starts with the selective ACK or
+    // with BEP 29's extension bits (8 zero bytes), see packet.hpp.
+    const std::uint8_t after_sack = max_datagram ? ext_bits : 0;
     out.push_back(static_cast<char>(!sack.empty() ? ext_sack : after_sack));
     put16(out, h.conn_id);
     put32(out, h.timestamp_us);
@@ -78,6 +80,9 @@ void encode(std::string& out, const Header& h, std::string_view sack, std::strin
         out.append(sack);
     }
     if (max_datagram) {
+        out.push_back(static_cast<char>(ext_max_datagram));
+        out.push_back(static_cast<char>(ext_bits_size));
+        out.append(ext_bits_size, '\0');
         out.push_back(0);
         out.push_back(2);
         put16(out, max_datagram);

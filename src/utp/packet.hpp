@@ -13,6 +13,11 @@
 // implementations ignore it; Piecewise sends it on SYNs and on the STATE that answers a
 // SYN, and probes packets larger than the default size only towards a peer that sent it.
 // Decoding takes the first such extension of exactly 2 bytes and skips any other.
+// It never comes first in the chain: libutp (Transmission 3.00 and other clients of
+// BitTorrent's libutp) takes a packet whose first extension type is 3 or more for a
+// version-0 packet and drops it, so a SYN starting with it is never answered. Encoding
+// puts it after the selective ACK, or after BEP 29's extension bits (extension 2, 8
+// zero bytes) when there is no selective ACK.
 #pragma once
 
 #include <cstdint>
@@ -29,6 +34,8 @@ constexpr std::size_t header_size = 20;
 // multiple of 4; we accept any length up to this bound and send 4..max_sack_bytes.
 constexpr std::size_t max_sack_bytes = 128;
 constexpr std::uint8_t ext_sack = 1;
+constexpr std::uint8_t ext_bits = 2;  // BEP 29's extension bits: 8 bytes, sent as zeros
+constexpr std::size_t ext_bits_size = 8;
 constexpr std::uint8_t ext_max_datagram = 0x50;
 
 struct Header {

@@ -100,6 +100,10 @@ TEST(UtpPacket, MaxDatagramExtension) {
     h.type = Type::syn;
     std::string d;
     encode(d, h, {}, "pl", 9000);
+    // libutp (Transmission 3.00) drops a packet whose first extension type is 3 or more:
+    // the chain starts with BEP 29's extension bits (8 zero bytes).
+    EXPECT_EQ(d[1], static_cast<char>(ext_bits));
+    EXPECT_EQ(d.substr(20, 10), std::string("\x50\x08", 2) + std::string(8, '\0'));
     auto p = decode(d);
     ASSERT_TRUE(p);
     EXPECT_EQ(p->max_datagram, 9000);

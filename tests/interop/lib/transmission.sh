@@ -3,7 +3,8 @@
 # tr_start DIR ADDR PEERPORT RPCPORT: writes DIR/config/settings.json (no DHT/LPD/PEX/
 #   port forwarding, peers bound to ADDR, RPC on 127.0.0.1:RPCPORT without auth, no
 #   speed limits or queues), starts `transmission-daemon -f -g DIR/config`, waits for
-#   its RPC. Sets TR_PID and TR_RPC (the transmission-remote address).
+#   its RPC. Sets TR_PID and TR_RPC (the transmission-remote address). TR_ENCRYPTION
+#   (0-2, default 1) and TR_UTP (true/false, default false) set those settings.
 # tr_add TORRENT DOWNLOAD_DIR: adds and starts a torrent (files in DOWNLOAD_DIR/<name>).
 # tr_percent: the first torrent's "Percent Done" as an integer (empty if unknown).
 # tr_wait_complete TIMEOUT_S: until the first torrent is complete (state Seeding/Idle).
@@ -49,7 +50,7 @@ tr_start() {
   "speed-limit-down-enabled": false,
   "speed-limit-up-enabled": false,
   "start-added-torrents": true,
-  "utp-enabled": false
+  "utp-enabled": ${TR_UTP:-false}
 }
 JSON
     spawn "$dir/transmission.log" transmission-daemon -f -g "$dir/config"
