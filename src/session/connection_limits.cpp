@@ -13,6 +13,7 @@ struct ConnectionLimits::State {
     std::uint64_t next_seq = 0;
     std::map<std::uint64_t, Entry*> pending;  // sent nothing yet, by accept order: oldest first
     std::map<std::uint64_t, Entry*> spoke;    // pending that sent bytes, by accept order
+    std::map<std::uint64_t, Entry*> answered; // handshake answered, by answer order
 };
 
 ConnectionLimits::Address ConnectionLimits::cap_key(const Address& ip) {
@@ -30,7 +31,8 @@ struct ConnectionLimits::Entry {
     bool counted = true;
     bool half_open = false;
     bool in_pending = false;
-    bool spoke = false;  // in State::spoke rather than State::pending
+    // Which of State's maps holds it while pending.
+    enum class Stage { silent, spoke, answered } stage = Stage::silent;
     std::uint64_t seq = 0;
     Clock::time_point since{};
     std::function<void()> on_evict;
@@ -49,7 +51,25 @@ struct ConnectionLimits::Entry {
     void leave_pending() {
         if (!in_pending) return;
         in_pending = false;
-        (spoke ? st->spoke : st->pending).erase(seq);
+        of_stage().erase(seq);
+    }
+    std::map<std::uint64_t, Entry*>& of_stage() {
+        switch (stage) {
+            case Stage::spoke:
+                return st->spoke;
+            case Stage::answered:
+                return st->answered;
+            case Stage::silent:
+                break;
+        }
+        return st->pending;
+    }
+    // Moves a pending entry to `to`, under key `key` (its order there).
+    void move_to(Stage to, std::uint64_t key) {
+        of_stage().erase(seq);
+        stage = to;
+        seq = key;
+        of_stage().emplace(seq, this);
     }
     ~Entry() { uncount(); }
 };
@@ -70,10 +90,14 @@ void ConnectionLimits::Slot::handshaken() {
 }
 
 void ConnectionLimits::Slot::spoke() {
-    if (!entry_ || !entry_->in_pending || entry_->spoke) return;
-    entry_->st->pending.erase(entry_->seq);
-    entry_->spoke = true;
-    entry_->st->spoke.emplace(entry_->seq, entry_.get());
+    if (!entry_ || !entry_->in_pending || entry_->stage != Entry::Stage::silent) return;
+    entry_->move_to(Entry::Stage::spoke, entry_->seq);
+}
+
+void ConnectionLimits::Slot::answered(Clock::time_point now) {
+    if (!entry_ || !entry_->in_pending || entry_->stage == Entry::Stage::answered) return;
+    entry_->since = now;
+    entry_->move_to(Entry::Stage::answered, entry_->st->next_seq++);
 }
 
 ConnectionLimits::ConnectionLimits(Caps caps) : st_(std::make_shared<State>()) {
@@ -137,7 +161,16 @@ bool ConnectionLimits::evict_pending(Clock::time_point now, Clock::duration grac
     // One that spoke gets four times the grace: a real peer's MSE negotiation and
     // handshake take a few round trips, longer on a loaded network thread.
     Entry* e = ripe(st_->pending, grace);
+    if (!e) e = ripe(st_->answered, grace);
     if (!e) e = ripe(st_->spoke, 4 * grace);
+    // Last, though younger than `grace`, the oldest that sent nothing (but not just
+    // accepted: its first bytes may be waiting to be read), then the oldest answered that
+    // said nothing for half the grace (a real peer on a loaded host may take that long to
+    // reply). Otherwise a flood that comes faster than the pending ripen takes every place
+    // that frees, and a real peer (which speaks the moment it is connected) is refused as
+    // often as not.
+    if (!e) e = ripe(st_->pending, grace / 10);
+    if (!e) e = ripe(st_->answered, grace / 2);
     if (!e) return false;
     auto close = std::move(e->on_evict);
     e->uncount();  // may not touch `e` after the callback: it may destroy the Slot
@@ -152,7 +185,7 @@ int ConnectionLimits::half_open() const {
     return st_->half_open;
 }
 int ConnectionLimits::pending() const {
-    return static_cast<int>(st_->pending.size() + st_->spoke.size());
+    return static_cast<int>(st_->pending.size() + st_->spoke.size() + st_->answered.size());
 }
 int ConnectionLimits::from(const Address& ip) const {
     auto it = st_->per_ip.find(cap_key(ip));

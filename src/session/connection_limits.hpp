@@ -55,6 +55,11 @@ class ConnectionLimits {
         // Incoming: its first bytes arrived (an MSE key or the start of a handshake). It
         // stays pending, but is evicted only after every pending one that sent nothing.
         void spoke();
+        // Incoming: its handshake was read and answered at `now`, and the torrent waits for
+        // it to say more before giving it a peer slot (a full torrent). Evictable after
+        // the silent ones, `grace` after the answer: a real peer replies within a round
+        // trip, a flood's handshake-and-stall connection never does.
+        void answered(Clock::time_point now);
         // Incoming: how evict_pending() closes this connection (replaces the one given to
         // incoming()).
         void on_evict(std::function<void()> fn);
@@ -82,10 +87,12 @@ class ConnectionLimits {
     Slot outgoing(const Address& ip);
 
     // Closes the oldest pending incoming connection that has waited at least `grace`
-    // (its place is given back at once), one that sent nothing yet before any that spoke,
-    // which must have waited 4 x `grace`: under a flood of silent connections a real peer
-    // still negotiating (MSE takes a few round trips) keeps its place. False when there
-    // is none.
+    // (its place is given back at once): first one that sent nothing yet; then one whose
+    // handshake was answered `grace` ago and that said nothing since; last one that spoke
+    // (and is not answered), which must have waited 4 x `grace`: under a flood of silent
+    // connections a real peer still negotiating (MSE takes a few round trips) keeps its
+    // place. When none of those is ripe, the oldest that sent nothing and has waited
+    // `grace` / 10, then the oldest answered `grace` / 2 ago. False when there is none.
     bool evict_pending(Clock::time_point now, Clock::duration grace);
 
     int open() const;       // connections holding a place

@@ -394,7 +394,8 @@ struct Session::Impl {
         // Full, and nobody to evict: answer its handshake and give it a few seconds to
         // talk. One that does may take the slot of a peer silent for 1 s; a flood's
         // connections that handshake and stall never do (and stay evictable by the
-        // listener meanwhile, as pending).
+        // listener meanwhile, as answered: after the silent ones, before those still
+        // sending their handshake).
         bool talking = false;
         if (sock.is_open() && torrent->accepting() && !torrent->has_room()) {
             std::string ours = pw::wire::encode_handshake(torrent->handshake());
@@ -402,6 +403,7 @@ struct Session::Impl {
             auto [wec, wn] = co_await asio::async_write(sock, asio::buffer(ours), use_nothrow);
             if (wec || !sock.is_open()) co_return;
             transport.handshake_sent = true;
+            slot.answered(std::chrono::steady_clock::now());
             if (transport.pending.empty()) {
                 deadline.arm(std::chrono::seconds(2), close_sock);
                 char more[4096];

@@ -73,7 +73,7 @@ TEST(ConnectionLimits, EvictsOldestPendingAfterGrace) {
     auto a = l.incoming(make_address("127.0.0.2"), t0, [&] { closed.push_back(1); });
     auto b = l.incoming(make_address("127.0.0.3"), t0 + 1s, [&] { closed.push_back(2); });
     EXPECT_EQ(l.pending(), 2);
-    EXPECT_FALSE(l.evict_pending(t0 + 1s, 2s));  // nobody waited 2 s yet
+    EXPECT_FALSE(l.evict_pending(t0 + 199ms, 2s));  // nobody waited 2 s, nor 2 s / 10
     EXPECT_TRUE(l.evict_pending(t0 + 2s, 2s));
     EXPECT_EQ(closed, std::vector<int>{1});
     EXPECT_EQ(l.open(), 1);  // the place is free at once
@@ -147,8 +147,9 @@ TEST(ConnectionLimits, PendingWithoutACloserIsNotEvicted) {
     EXPECT_EQ(l.open(), 1);
 }
 
-// Issue 14's flood: the pending connections that sent nothing go first; one that spoke
-// (a real peer in the middle of its MSE negotiation) only after 4 x the grace.
+// Issue 14's flood: the pending connections that sent nothing go first (when none has
+// waited the grace, the oldest that waited a tenth of it); one that spoke (a real peer in
+// the middle of its MSE negotiation) only after 4 x the grace.
 TEST(ConnectionLimits, SilentPendingGoBeforeThoseThatSpoke) {
     ConnectionLimits l({3, 0, 0});
     std::vector<int> closed;
@@ -157,14 +158,57 @@ TEST(ConnectionLimits, SilentPendingGoBeforeThoseThatSpoke) {
     honest.spoke();
     honest.spoke();  // once only
     EXPECT_EQ(l.pending(), 2);
-    EXPECT_FALSE(l.evict_pending(t0 + 500ms, 500ms));  // the silent one is not ripe yet
-    EXPECT_TRUE(l.evict_pending(t0 + 600ms, 500ms));   // it goes first, though younger
+    EXPECT_FALSE(l.evict_pending(t0 + 149ms, 500ms));  // the silent one is 49 ms old
+    EXPECT_TRUE(l.evict_pending(t0 + 150ms, 500ms));   // it goes first, though younger
     EXPECT_EQ(closed, std::vector<int>{2});
     EXPECT_FALSE(l.evict_pending(t0 + 1900ms, 500ms));  // the speaker gets 2 s
     EXPECT_TRUE(l.evict_pending(t0 + 2s, 500ms));
     EXPECT_EQ(closed, (std::vector<int>{2, 1}));
     EXPECT_EQ(l.pending(), 0);
     EXPECT_EQ(l.open(), 0);  // both places given back
+}
+
+// A full torrent answers a handshake and waits for the peer to talk: a flood's
+// handshake-and-stall connection then holds its place only `grace` after the answer, and
+// goes after the silent ones but before one still sending its handshake.
+TEST(ConnectionLimits, AnsweredGoAfterSilentBeforeSpeakers) {
+    ConnectionLimits l({4, 0, 0});
+    std::vector<int> closed;
+    auto speaker = l.incoming(make_address("127.0.0.2"), t0, [&] { closed.push_back(1); });
+    auto staller = l.incoming(make_address("127.0.0.3"), t0, [&] { closed.push_back(2); });
+    auto silent = l.incoming(make_address("127.0.0.4"), t0 + 400ms, [&] { closed.push_back(3); });
+    speaker.spoke();
+    staller.spoke();
+    staller.answered(t0 + 420ms);
+    staller.answered(t0 + 900ms);  // the first answer counts
+    EXPECT_EQ(l.pending(), 3);
+    EXPECT_FALSE(l.evict_pending(t0 + 449ms, 500ms));  // nobody ripe, nor 50 / 250 ms old
+    EXPECT_TRUE(l.evict_pending(t0 + 920ms, 500ms));  // both ripe: the silent one first,
+    EXPECT_EQ(closed, std::vector<int>{3});
+    EXPECT_TRUE(l.evict_pending(t0 + 920ms, 500ms));  // then the one answered 500 ms ago
+    EXPECT_EQ(closed, (std::vector<int>{3, 2}));      // (not the speaker, accepted first)
+    EXPECT_FALSE(l.evict_pending(t0 + 1999ms, 500ms));  // the speaker keeps its 2 s
+    EXPECT_TRUE(l.evict_pending(t0 + 2s, 500ms));
+    EXPECT_EQ(l.open(), 0);
+    // With nobody ripe: the oldest silent 50 ms old, then the oldest answered 250 ms ago.
+    auto late = l.incoming(make_address("127.0.0.6"), t0, [&] { closed.push_back(5); });
+    late.spoke();
+    late.answered(t0 + 10ms);
+    auto quiet = l.incoming(make_address("127.0.0.7"), t0 + 20ms, [&] { closed.push_back(6); });
+    EXPECT_FALSE(l.evict_pending(t0 + 69ms, 500ms));
+    EXPECT_TRUE(l.evict_pending(t0 + 70ms, 500ms));
+    EXPECT_EQ(closed.back(), 6);
+    EXPECT_FALSE(l.evict_pending(t0 + 259ms, 500ms));
+    EXPECT_TRUE(l.evict_pending(t0 + 260ms, 500ms));
+    EXPECT_EQ(closed.back(), 5);
+    EXPECT_EQ(l.open(), 0);
+    // A handshaken connection is no longer pending in any stage.
+    auto done = l.incoming(make_address("127.0.0.5"), t0, [&] { closed.push_back(4); });
+    done.spoke();
+    done.answered(t0);
+    done.handshaken();
+    EXPECT_EQ(l.pending(), 0);
+    EXPECT_FALSE(l.evict_pending(t0 + 100s, 500ms));
 }
 
 TEST(ConnectionLimits, Ipv6CountsPerSlash64) {

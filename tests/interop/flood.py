@@ -14,12 +14,13 @@ so the pressure lasts --seconds. Then it prints one summary line:
     flood: N connects (F failed), H handshakes answered, C closed by the target, peak P open
 
 Exit 0 (a flood has no failure of its own), 2 bad usage. Bounded: it stops after
---seconds whatever happens.
+--seconds whatever happens, or earlier on SIGTERM (still printing the summary).
 """
 import argparse
 import asyncio
 import os
 import resource
+import signal
 import sys
 
 
@@ -107,7 +108,15 @@ async def main(a):
     # Interleaved, so both kinds arrive from the start.
     kinds = [(i * n_hs) // a.count != ((i + 1) * n_hs) // a.count for i in range(a.count)]
     tasks = [asyncio.create_task(one(a, i, kinds[i], stats, deadline)) for i in range(a.count)]
-    await asyncio.wait(tasks, timeout=a.seconds + 5)
+    # SIGTERM ends the flood early (the summary is still printed).
+    stop = asyncio.Event()
+    loop.add_signal_handler(signal.SIGTERM, stop.set)
+    stopper = asyncio.create_task(stop.wait())
+    everything = asyncio.ensure_future(asyncio.wait(tasks, timeout=a.seconds + 5))
+    await asyncio.wait([everything, stopper], return_when=asyncio.FIRST_COMPLETED)
+    for t in tasks:
+        t.cancel()
+    stopper.cancel()
     print(f"flood: {stats.connects} connects ({stats.failed} failed), {stats.answered} handshakes "
           f"answered, {stats.closed} closed by the target, peak {stats.peak} open", flush=True)
 

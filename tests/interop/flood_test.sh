@@ -1,9 +1,9 @@
 #!/usr/bin/env bash
 # Connection flood (issue 14): `piecewise seed` on 127.0.0.2 is flooded with 3,000 TCP
 # connections from 3,000 addresses 127.1.x.y (tests/interop/flood.py: half send a valid
-# handshake and go silent, half send nothing; closed ones reconnect after 0.5 s) for 25 s,
-# while an honest `piecewise get --no-seed` downloads the payload. Inside a fresh network
-# namespace with only loopback.
+# handshake and go silent, half send nothing; closed ones reconnect after 0.5 s) for up
+# to 60 s, while an honest `piecewise get --no-seed` downloads the payload; the flood is
+# stopped once the leecher is done. Inside a fresh network namespace with only loopback.
 #
 #   tests/interop/flood_test.sh [PIECEWISE]    (default build/piecewise; needs root)
 #
@@ -12,14 +12,15 @@
 # its connection cap (--max-connections, default 500) plus 64; the seeder exits 0 on
 # SIGTERM. Prints the leecher's time without and with the flood, the seeder's peak
 # descriptors and peak RSS, and the flood's own summary. Bounded by $PW_FLOOD_TIMEOUT
-# seconds (default 60). Environment: PW_FLOOD_MIB (payload, default 256), PW_FLOOD_COUNT
-# (connections, default 3000), PW_FLOOD_SECONDS (default 25), PW_FLOOD_MAX_CONN (the
+# seconds (default 90). Environment: PW_FLOOD_MIB (payload, default 256), PW_FLOOD_COUNT
+# (connections, default 3000), PW_FLOOD_SECONDS (the longest flood, default 60; the
+# leecher has 40 s), PW_FLOOD_MAX_CONN (the
 # seeder's --max-connections, default 500), PW_FLOOD_LEECHER=lt (the honest leecher is
 # libtorrent, tests/interop/lt_peer.py, instead of `piecewise get`).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-build/piecewise}
-limit=${PW_FLOOD_TIMEOUT:-60}
+limit=${PW_FLOOD_TIMEOUT:-90}
 
 if [[ ${PW_FLOOD_INSIDE:-} != 1 ]]; then
     [[ -x $bin ]] || { echo "error: $bin is not an executable (build piecewise_cli first)" >&2; exit 2; }
@@ -36,7 +37,7 @@ fi
 ip link set lo up
 mib=${PW_FLOOD_MIB:-256}
 count=${PW_FLOOD_COUNT:-3000}
-seconds=${PW_FLOOD_SECONDS:-25}
+seconds=${PW_FLOOD_SECONDS:-60}
 maxconn=${PW_FLOOD_MAX_CONN:-500}
 base=/dev/shm
 [[ -w $base ]] || base=/tmp
@@ -93,8 +94,9 @@ flood_pid=$!
 sleep 3  # let the flood fill every slot first
 flooded=$(get 127.0.0.4 "$work/flooded") || fail "the leecher under the flood did not complete"
 kill -0 "$flood_pid" 2>/dev/null || fail "the flood ended before the leecher finished"
-cmp -s "$work/src/payload.bin" "$work/flooded/payload.bin" || fail "download under flood differs"
+kill -TERM "$flood_pid"  # it prints its summary and exits
 wait "$flood_pid"
+cmp -s "$work/src/payload.bin" "$work/flooded/payload.bin" || fail "download under flood differs"
 fds=$(cat "$work/fd-peak")
 rss=$(awk '/VmHWM/ {print $2 " " $3}' /proc/$seed_pid/status)
 kill -TERM "$seed_pid"

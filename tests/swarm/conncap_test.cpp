@@ -215,9 +215,10 @@ TEST_F(ConnCap, SessionPeerLimitsLoweredCloseThePeersOverThem) {
     EXPECT_FALSE(refused.handshake(meta.info_hash, addr(5, 20)));
 }
 
-// The session-wide cap: beyond it connections are closed at once, unless one that has not
-// sent its handshake for 0.5 s can give up its place.
-TEST_F(ConnCap, GlobalCapRefusesThenEvictsMuteConnections) {
+// The session-wide cap: beyond it a newcomer takes the place of the oldest connection
+// that has sent nothing (after 50 ms, its first bytes are not merely waiting to be read;
+// after 0.5 s it is the oldest such that goes, however many are younger).
+TEST_F(ConnCap, GlobalCapEvictsTheOldestMuteConnection) {
     auto s = loopback("127.50.0.3", dir / "resume-seed");
     s.max_connections = 10;
     auto seed = seeder("127.50.0.3", s);
@@ -227,13 +228,8 @@ TEST_F(ConnCap, GlobalCapRefusesThenEvictsMuteConnections) {
             std::make_unique<MuteConnection>(addr(3, i + 1), "127.50.0.3", seed->listen_port()));
         ASSERT_TRUE(mute.back()->ok);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all accepted
-    MuteConnection refused(addr(4, 1), "127.50.0.3", seed->listen_port());
-    ASSERT_TRUE(refused.ok);
-    EXPECT_FALSE(refused.handshake(meta.info_hash, addr(4, 1)));  // closed without an answer
+    std::this_thread::sleep_for(std::chrono::milliseconds(100));  // all accepted, mute 0.1 s
     for (auto& m : mute) EXPECT_FALSE(m->closed(std::chrono::milliseconds(10)));
-
-    std::this_thread::sleep_for(std::chrono::milliseconds(600));  // mute for 0.7 s
     MuteConnection admitted(addr(4, 2), "127.50.0.3", seed->listen_port());
     ASSERT_TRUE(admitted.ok);
     EXPECT_TRUE(admitted.handshake(meta.info_hash, addr(4, 2)));
@@ -242,6 +238,34 @@ TEST_F(ConnCap, GlobalCapRefusesThenEvictsMuteConnections) {
         EXPECT_FALSE(mute[i]->closed(std::chrono::milliseconds(10))) << i;
     // Mute connections are closed by the handshake timeout (5 s) anyway.
     EXPECT_TRUE(mute[1]->closed(std::chrono::seconds(6)));
+}
+
+// Connections that have begun their handshake keep their places for 2 s (4 x the 0.5 s
+// grace): a newcomer meanwhile is closed without an answer; after that the oldest gives
+// way.
+TEST_F(ConnCap, GlobalCapRefusesWhileEveryPlaceIsSpeaking) {
+    auto s = loopback("127.50.0.3", dir / "resume-seed");
+    s.max_connections = 10;
+    auto seed = seeder("127.50.0.3", s);
+    std::vector<std::unique_ptr<MuteConnection>> speaking;
+    const std::string start = "\023BitTorrent protocol";  // then nothing
+    for (int i = 0; i < 10; ++i) {
+        speaking.push_back(
+            std::make_unique<MuteConnection>(addr(3, i + 1), "127.50.0.3", seed->listen_port()));
+        ASSERT_TRUE(speaking.back()->ok);
+        ASSERT_TRUE(send_all(speaking.back()->fd, start));
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));  // all accepted and read
+    MuteConnection refused(addr(4, 1), "127.50.0.3", seed->listen_port());
+    ASSERT_TRUE(refused.ok);
+    EXPECT_FALSE(refused.handshake(meta.info_hash, addr(4, 1)));  // closed without an answer
+    for (auto& m : speaking) EXPECT_FALSE(m->closed(std::chrono::milliseconds(10)));
+
+    std::this_thread::sleep_for(std::chrono::milliseconds(2000));  // 2.3 s since they spoke
+    MuteConnection admitted(addr(4, 2), "127.50.0.3", seed->listen_port());
+    ASSERT_TRUE(admitted.ok);
+    EXPECT_TRUE(admitted.handshake(meta.info_hash, addr(4, 2)));
+    EXPECT_TRUE(speaking[0]->closed(std::chrono::milliseconds(500)));  // the oldest made room
 }
 
 // One address holds at most max_connections_per_ip connections.
