@@ -178,6 +178,35 @@ case_pw_to_lt_utp() {
     pw_seed; lt_get --utp-only --peer "$SEEDER"; check_same; stop_pw_seed
 }
 
+# uTP only with Transmission (libutp): Transmission seeds with uTP on, and
+# `piecewise get --no-tcp` learns it from the tracker and dials it over uTP.
+case_tr_to_pw_utp() {
+    need_piecewise
+    single_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker; seed_dir_with_payload
+    TR_UTP=true tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    tr_add "$TORRENT" "$T/seed"
+    tr_wait_seeding "$(check_wait)" || fail "Transmission did not seed: $(tr_progress_line)"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
+    pw_get --no-tcp; check_same
+}
+
+# `piecewise seed --no-tcp` seeds, Transmission (uTP on) downloads: it announces first,
+# the seeder's `started` announce returns it and the seeder dials it over uTP.
+case_pw_to_tr_utp() {
+    need_piecewise
+    single_payload "$TR_MIB"; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker
+    TR_UTP=true tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    mkdir -p "$T/down"; tr_add "$TORRENT" "$T/down"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
+    PW_OPTS+=(--no-tcp)
+    SEED_PROBE=udp_bound
+    pw_seed
+    tr_wait_complete "$WAIT" || fail "Transmission did not complete: $(tr_progress_line)"
+    check_same; stop_pw_seed
+}
+
 # uTP through a lossy link with libtorrent at the other end (issue 12): a UDP relay on
 # 127.0.0.9 (tests/interop/lossy_relay.py: 25 ms each way plus up to 10 ms of jitter,
 # which reorders, 1% loss, 1% duplicates) stands between the two, which dial the relay.
