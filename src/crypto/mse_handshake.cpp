@@ -3,6 +3,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/byte_order.hpp"
+
 namespace pw::crypto {
 
 namespace {
@@ -17,22 +19,6 @@ Sha1Digest hash2(std::string_view a, std::string_view b, std::string_view c = {}
 
 std::string_view view(const MseKey& k) {
     return {reinterpret_cast<const char*>(k.data()), k.size()};
-}
-
-void put32(std::string& s, std::uint32_t v) {
-    for (int sh = 24; sh >= 0; sh -= 8) s += static_cast<char>((v >> sh) & 0xff);
-}
-void put16(std::string& s, std::size_t v) {
-    s += static_cast<char>((v >> 8) & 0xff);
-    s += static_cast<char>(v & 0xff);
-}
-std::uint32_t get32(const char* p) {
-    std::uint32_t v = 0;
-    for (int k = 0; k < 4; ++k) v = (v << 8) | static_cast<std::uint8_t>(p[k]);
-    return v;
-}
-std::size_t get16(const char* p) {
-    return (std::size_t(static_cast<std::uint8_t>(p[0])) << 8) | static_cast<std::uint8_t>(p[1]);
 }
 
 Rc4 stream(std::string_view label, const MseKey& s, const Sha1Digest& skey) {
@@ -119,11 +105,11 @@ MseHandshake::Status MseHandshake::step_initiator() {
                 for (int k = 0; k < 20; ++k) x.bytes[k] ^= r3.bytes[k];
                 out_.append(x.view());
                 std::string plain(8, '\0');
-                put32(plain, methods_);
+                net::put_be32(plain, methods_);
                 std::string pad = random_pad();
-                put16(plain, pad.size());
+                net::put_be16(plain, static_cast<std::uint16_t>(pad.size()));
                 plain += pad;
-                put16(plain, ia_.size());
+                net::put_be16(plain, static_cast<std::uint16_t>(ia_.size()));
                 plain += ia_;
                 enc_->process(plain.data(), plain.size());
                 out_ += plain;
@@ -153,8 +139,8 @@ MseHandshake::Status MseHandshake::step_initiator() {
                 if (have < 6) return status_;
                 char* p = in_.data() + pos_;
                 dec_->process(p, 6);
-                select_ = get32(p);
-                pad_len_ = get16(p + 4);
+                select_ = net::get_be32(p);
+                pad_len_ = net::get_be16(p + 4);
                 pos_ += 6;
                 if (select_ != mse_plaintext && select_ != mse_rc4)
                     return fail("bad crypto_select");
@@ -221,8 +207,8 @@ MseHandshake::Status MseHandshake::step_responder() {
                 dec_->process(p, 14);
                 pos_ += 14;
                 if (std::any_of(p, p + 8, [](char c) { return c != 0; })) return fail("bad VC");
-                std::uint32_t provide = get32(p + 8);
-                pad_len_ = get16(p + 12);
+                std::uint32_t provide = net::get_be32(p + 8);
+                pad_len_ = net::get_be16(p + 12);
                 if (pad_len_ > mse_max_pad) return fail("PadC too long");
                 std::uint32_t both = provide & methods_;
                 if (both & mse_rc4)
@@ -233,9 +219,9 @@ MseHandshake::Status MseHandshake::step_responder() {
                     return fail("no acceptable method offered");
                 // Step 4: ENCRYPT(VC, crypto_select, len(PadD), PadD).
                 std::string plain(8, '\0');
-                put32(plain, select_);
+                net::put_be32(plain, select_);
                 std::string pad = random_pad();
-                put16(plain, pad.size());
+                net::put_be16(plain, static_cast<std::uint16_t>(pad.size()));
                 plain += pad;
                 enc_->process(plain.data(), plain.size());
                 out_ += plain;
@@ -246,7 +232,7 @@ MseHandshake::Status MseHandshake::step_responder() {
                 if (have < pad_len_ + 2) return status_;
                 char* p = in_.data() + pos_;
                 dec_->process(p, pad_len_ + 2);
-                ia_len_ = get16(p + pad_len_);
+                ia_len_ = net::get_be16(p + pad_len_);
                 pos_ += pad_len_ + 2;
                 if (ia_len_ > mse_max_ia) return fail("IA too long");
                 step_ = Step::ia;

@@ -1,26 +1,8 @@
 #include "utp/packet.hpp"
 
+#include "net/byte_order.hpp"
+
 namespace pw::utp {
-
-namespace {
-
-std::uint32_t get32(const unsigned char* p) {
-    return (std::uint32_t(p[0]) << 24) | (std::uint32_t(p[1]) << 16) | (std::uint32_t(p[2]) << 8) |
-           p[3];
-}
-std::uint16_t get16(const unsigned char* p) {
-    return static_cast<std::uint16_t>((p[0] << 8) | p[1]);
-}
-void put32(std::string& s, std::uint32_t v) {
-    char b[4] = {char(v >> 24), char(v >> 16), char(v >> 8), char(v)};
-    s.append(b, 4);
-}
-void put16(std::string& s, std::uint16_t v) {
-    char b[2] = {char(v >> 8), char(v)};
-    s.append(b, 2);
-}
-
-}  // namespace
 
 bool looks_like_utp(std::string_view d) {
     if (d.size() < header_size) return false;
@@ -33,12 +15,12 @@ std::optional<Packet> decode(std::string_view d) {
     auto p = reinterpret_cast<const unsigned char*>(d.data());
     Packet out;
     out.h.type = static_cast<Type>(p[0] >> 4);
-    out.h.conn_id = get16(p + 2);
-    out.h.timestamp_us = get32(p + 4);
-    out.h.timestamp_diff_us = get32(p + 8);
-    out.h.wnd_size = get32(p + 12);
-    out.h.seq_nr = get16(p + 16);
-    out.h.ack_nr = get16(p + 18);
+    out.h.conn_id = net::get_be16(p + 2);
+    out.h.timestamp_us = net::get_be32(p + 4);
+    out.h.timestamp_diff_us = net::get_be32(p + 8);
+    out.h.wnd_size = net::get_be32(p + 12);
+    out.h.seq_nr = net::get_be16(p + 16);
+    out.h.ack_nr = net::get_be16(p + 18);
     std::size_t pos = header_size;
     std::uint8_t ext = p[1];
     // Each extension takes at least 2 bytes, so the chain ends within the datagram.
@@ -52,7 +34,7 @@ std::optional<Packet> decode(std::string_view d) {
             if (len == 0 || len > max_sack_bytes || !out.sack.empty()) return std::nullopt;
             out.sack = d.substr(pos, len);
         } else if (ext == ext_max_datagram && len == 2 && out.max_datagram == 0) {
-            out.max_datagram = get16(p + pos);
+            out.max_datagram = net::get_be16(p + pos);
         }
         pos += len;
         ext = next;
@@ -68,12 +50,12 @@ void encode(std::string& out, const Header& h, std::string_view sack, std::strin
     // with BEP 29's extension bits (8 zero bytes), see packet.hpp.
     const std::uint8_t after_sack = max_datagram ? ext_bits : 0;
     out.push_back(static_cast<char>(!sack.empty() ? ext_sack : after_sack));
-    put16(out, h.conn_id);
-    put32(out, h.timestamp_us);
-    put32(out, h.timestamp_diff_us);
-    put32(out, h.wnd_size);
-    put16(out, h.seq_nr);
-    put16(out, h.ack_nr);
+    net::put_be16(out, h.conn_id);
+    net::put_be32(out, h.timestamp_us);
+    net::put_be32(out, h.timestamp_diff_us);
+    net::put_be32(out, h.wnd_size);
+    net::put_be16(out, h.seq_nr);
+    net::put_be16(out, h.ack_nr);
     if (!sack.empty()) {
         out.push_back(static_cast<char>(after_sack));
         out.push_back(static_cast<char>(sack.size()));
@@ -85,7 +67,7 @@ void encode(std::string& out, const Header& h, std::string_view sack, std::strin
         out.append(ext_bits_size, '\0');
         out.push_back(0);
         out.push_back(2);
-        put16(out, max_datagram);
+        net::put_be16(out, max_datagram);
     }
     out.append(payload);
 }

@@ -3,23 +3,11 @@
 
 #include <cstring>
 
+#include "net/byte_order.hpp"
 #include "wire/messages.hpp"
 
 namespace pw::wire {
 namespace {
-
-std::uint32_t get_u32(const char* p) {
-    auto b = reinterpret_cast<const unsigned char*>(p);
-    return (std::uint32_t(b[0]) << 24) | (std::uint32_t(b[1]) << 16) | (std::uint32_t(b[2]) << 8) |
-           std::uint32_t(b[3]);
-}
-
-void put_u32(std::string& out, std::uint32_t v) {
-    out.push_back(static_cast<char>(v >> 24));
-    out.push_back(static_cast<char>(v >> 16));
-    out.push_back(static_cast<char>(v >> 8));
-    out.push_back(static_cast<char>(v));
-}
 
 int log2_of(std::uint32_t pow2) {
     int l = 0;
@@ -33,20 +21,20 @@ int log2_of(std::uint32_t pow2) {
 void read_fields(std::string_view payload, HashRequest& out) {
     out.pieces_root = Sha256Digest::from_bytes(payload.substr(0, 32));
     const char* p = payload.data() + 32;
-    out.base = get_u32(p);
-    out.index = get_u32(p + 4);
-    out.length = get_u32(p + 8);
-    out.proof_layers = get_u32(p + 12);
+    out.base = net::get_be32(p);
+    out.index = net::get_be32(p + 4);
+    out.length = net::get_be32(p + 8);
+    out.proof_layers = net::get_be32(p + 12);
 }
 
 void put_request_like(std::string& out, MsgId id, const HashRequest& r, std::size_t extra) {
-    put_u32(out, static_cast<std::uint32_t>(1 + kHashRequestPayload + extra));
+    net::put_be32(out, static_cast<std::uint32_t>(1 + kHashRequestPayload + extra));
     out.push_back(static_cast<char>(id));
     out.append(r.pieces_root.view());
-    put_u32(out, r.base);
-    put_u32(out, r.index);
-    put_u32(out, r.length);
-    put_u32(out, r.proof_layers);
+    net::put_be32(out, r.base);
+    net::put_be32(out, r.index);
+    net::put_be32(out, r.length);
+    net::put_be32(out, r.proof_layers);
 }
 
 }  // namespace

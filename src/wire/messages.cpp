@@ -10,6 +10,8 @@
 #include <algorithm>
 #include <cstring>
 
+#include "net/byte_order.hpp"
+
 #include "bencode/bencode.hpp"
 
 namespace pw::wire {
@@ -27,38 +29,16 @@ constexpr std::size_t max_client_name = 100;            // bytes of `v`
 constexpr std::int64_t max_reqq = 1 << 20;              // larger values are clamped to this
 constexpr std::int64_t max_metadata_size = 0x7fffffff;  // larger values are ignored
 
-std::uint32_t get_u32(const char* p) {
-    auto b = [p](int i) { return static_cast<std::uint32_t>(static_cast<unsigned char>(p[i])); };
-    return (b(0) << 24) | (b(1) << 16) | (b(2) << 8) | b(3);
-}
-
-std::uint16_t get_u16(const char* p) {
-    auto b = [p](int i) { return static_cast<unsigned>(static_cast<unsigned char>(p[i])); };
-    return static_cast<std::uint16_t>((b(0) << 8) | b(1));
-}
-
-void put_u32(std::string& out, std::uint32_t v) {
-    out += static_cast<char>((v >> 24) & 0xff);
-    out += static_cast<char>((v >> 16) & 0xff);
-    out += static_cast<char>((v >> 8) & 0xff);
-    out += static_cast<char>(v & 0xff);
-}
-
-void put_u16(std::string& out, std::uint16_t v) {
-    out += static_cast<char>((v >> 8) & 0xff);
-    out += static_cast<char>(v & 0xff);
-}
-
 void put_header(std::string& out, std::uint32_t length, MsgId id) {
-    put_u32(out, length);
+    net::put_be32(out, length);
     out += static_cast<char>(id);
 }
 
 void put_triple(std::string& out, MsgId id, std::uint32_t a, std::uint32_t b, std::uint32_t c) {
     put_header(out, 13, id);
-    put_u32(out, a);
-    put_u32(out, b);
-    put_u32(out, c);
+    net::put_be32(out, a);
+    net::put_be32(out, b);
+    net::put_be32(out, c);
 }
 
 // Checks the length a prefix announces against what the id requires. Returns the
@@ -136,7 +116,7 @@ std::optional<Handshake> decode_handshake(std::string_view bytes) {
 ParseResult parse_message(std::string_view buf, std::uint32_t max_length, Message& out) {
     out = Message{};
     if (buf.size() < 4) return {ParseStatus::need_more};
-    const std::uint32_t len = get_u32(buf.data());
+    const std::uint32_t len = net::get_be32(buf.data());
     if (len == 0) {
         out.keepalive = true;
         return {ParseStatus::ok, 4};
@@ -164,7 +144,7 @@ ParseResult parse_message(std::string_view buf, std::uint32_t max_length, Messag
         case static_cast<std::uint8_t>(MsgId::have):
         case static_cast<std::uint8_t>(MsgId::suggest):
         case static_cast<std::uint8_t>(MsgId::allowed_fast):
-            out.index = get_u32(body);
+            out.index = net::get_be32(body);
             break;
         case static_cast<std::uint8_t>(MsgId::bitfield):
             out.payload = std::string_view(body, body_len);
@@ -172,17 +152,17 @@ ParseResult parse_message(std::string_view buf, std::uint32_t max_length, Messag
         case static_cast<std::uint8_t>(MsgId::request):
         case static_cast<std::uint8_t>(MsgId::cancel):
         case static_cast<std::uint8_t>(MsgId::reject):
-            out.index = get_u32(body);
-            out.begin = get_u32(body + 4);
-            out.length = get_u32(body + 8);
+            out.index = net::get_be32(body);
+            out.begin = net::get_be32(body + 4);
+            out.length = net::get_be32(body + 8);
             break;
         case static_cast<std::uint8_t>(MsgId::piece):
-            out.index = get_u32(body);
-            out.begin = get_u32(body + 4);
+            out.index = net::get_be32(body);
+            out.begin = net::get_be32(body + 4);
             out.payload = std::string_view(body + 8, body_len - 8);
             break;
         case static_cast<std::uint8_t>(MsgId::port):
-            out.port = get_u16(body);
+            out.port = net::get_be16(body);
             break;
         case static_cast<std::uint8_t>(MsgId::extended):
             out.ext_id = static_cast<std::uint8_t>(body[0]);
@@ -202,7 +182,7 @@ ParseResult parse_message(std::string_view buf, std::uint32_t max_length, Messag
 }
 
 void put_keepalive(std::string& out) {
-    put_u32(out, 0);
+    net::put_be32(out, 0);
 }
 
 void put_simple(std::string& out, MsgId id) {
@@ -211,7 +191,7 @@ void put_simple(std::string& out, MsgId id) {
 
 void put_have(std::string& out, std::uint32_t index) {
     put_header(out, 5, MsgId::have);
-    put_u32(out, index);
+    net::put_be32(out, index);
 }
 
 void put_bitfield(std::string& out, std::string_view bits) {
@@ -230,18 +210,18 @@ void put_cancel(std::string& out, std::uint32_t index, std::uint32_t begin, std:
 void put_piece_header(std::string& out, std::uint32_t index, std::uint32_t begin,
                       std::uint32_t data_len) {
     put_header(out, 9 + data_len, MsgId::piece);
-    put_u32(out, index);
-    put_u32(out, begin);
+    net::put_be32(out, index);
+    net::put_be32(out, begin);
 }
 
 void put_port(std::string& out, std::uint16_t port) {
     put_header(out, 3, MsgId::port);
-    put_u16(out, port);
+    net::put_be16(out, port);
 }
 
 void put_suggest(std::string& out, std::uint32_t index) {
     put_header(out, 5, MsgId::suggest);
-    put_u32(out, index);
+    net::put_be32(out, index);
 }
 
 void put_reject(std::string& out, std::uint32_t index, std::uint32_t begin, std::uint32_t length) {
@@ -250,7 +230,7 @@ void put_reject(std::string& out, std::uint32_t index, std::uint32_t begin, std:
 
 void put_allowed_fast(std::string& out, std::uint32_t index) {
     put_header(out, 5, MsgId::allowed_fast);
-    put_u32(out, index);
+    net::put_be32(out, index);
 }
 
 void put_extended(std::string& out, std::uint8_t ext_id, std::string_view payload) {

@@ -1,6 +1,8 @@
 // NAT-PMP (RFC 6886) message codec; see natpmp_message.hpp for the formats and rules.
 #include "nat/parse/natpmp_message.hpp"
 
+#include "net/byte_order.hpp"
+
 namespace pw::nat {
 
 namespace {
@@ -8,25 +10,6 @@ namespace {
 constexpr std::size_t header_size = 8;
 constexpr std::size_t external_address_size = 12;
 constexpr std::size_t map_response_size = 16;
-
-void put16(std::string& out, std::uint16_t v) {
-    out.push_back(static_cast<char>(v >> 8));
-    out.push_back(static_cast<char>(v & 0xff));
-}
-
-void put32(std::string& out, std::uint32_t v) {
-    put16(out, static_cast<std::uint16_t>(v >> 16));
-    put16(out, static_cast<std::uint16_t>(v & 0xffff));
-}
-
-std::uint16_t get16(std::string_view d, std::size_t at) {
-    return static_cast<std::uint16_t>((static_cast<std::uint8_t>(d[at]) << 8) |
-                                      static_cast<std::uint8_t>(d[at + 1]));
-}
-
-std::uint32_t get32(std::string_view d, std::size_t at) {
-    return (std::uint32_t{get16(d, at)} << 16) | get16(d, at + 2);
-}
 
 std::uint8_t opcode_of(Response::Kind k) {
     switch (k) {
@@ -67,10 +50,10 @@ std::string encode_map_request(MapProtocol p, std::uint16_t internal_port,
     std::string out;
     out.push_back('\0');
     out.push_back(static_cast<char>(p));
-    put16(out, 0);  // reserved
-    put16(out, internal_port);
-    put16(out, suggested_external_port);
-    put32(out, lifetime);
+    net::put_be16(out, 0);  // reserved
+    net::put_be16(out, internal_port);
+    net::put_be16(out, suggested_external_port);
+    net::put_be32(out, lifetime);
     return out;
 }
 
@@ -98,8 +81,8 @@ DecodeResult decode_response(std::string_view d) {
     out.kind = opcode == 128   ? Response::Kind::external_address
                : opcode == 129 ? Response::Kind::map_udp
                                : Response::Kind::map_tcp;
-    out.result = get16(d, 2);
-    out.epoch = get32(d, 4);
+    out.result = net::get_be16(d, 2);
+    out.epoch = net::get_be32(d, 4);
     if (out.result != 0) {
         r.ok = true;  // the rest, if any, is undefined (RFC 6886 section 3.5)
         return r;
@@ -113,9 +96,9 @@ DecodeResult decode_response(std::string_view d) {
     if (opcode == 128) {
         for (std::size_t i = 0; i < 4; ++i) out.external_address[i] = static_cast<std::uint8_t>(d[8 + i]);
     } else {
-        out.internal_port = get16(d, 8);
-        out.external_port = get16(d, 10);
-        out.lifetime = get32(d, 12);
+        out.internal_port = net::get_be16(d, 8);
+        out.external_port = net::get_be16(d, 10);
+        out.lifetime = net::get_be32(d, 12);
     }
     r.ok = true;
     return r;
@@ -125,15 +108,15 @@ std::string encode_response(const Response& r, bool header_only) {
     std::string out;
     out.push_back('\0');
     out.push_back(static_cast<char>(128 + opcode_of(r.kind)));
-    put16(out, r.result);
-    put32(out, r.epoch);
+    net::put_be16(out, r.result);
+    net::put_be32(out, r.epoch);
     if (r.result != 0 && header_only) return out;
     if (r.kind == Response::Kind::external_address) {
         for (std::uint8_t b : r.external_address) out.push_back(static_cast<char>(b));
     } else {
-        put16(out, r.internal_port);
-        put16(out, r.external_port);
-        put32(out, r.lifetime);
+        net::put_be16(out, r.internal_port);
+        net::put_be16(out, r.external_port);
+        net::put_be32(out, r.lifetime);
     }
     return out;
 }

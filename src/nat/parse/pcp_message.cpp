@@ -4,21 +4,13 @@
 
 #include <algorithm>
 
+#include "net/byte_order.hpp"
+
 namespace pw::nat::pcp {
 
 namespace {
 
 constexpr std::uint8_t response_bit = 0x80;
-
-void put16(std::string& out, std::uint16_t v) {
-    out.push_back(static_cast<char>(v >> 8));
-    out.push_back(static_cast<char>(v & 0xff));
-}
-
-void put32(std::string& out, std::uint32_t v) {
-    put16(out, static_cast<std::uint16_t>(v >> 16));
-    put16(out, static_cast<std::uint16_t>(v & 0xffff));
-}
 
 template <std::size_t N>
 void put_bytes(std::string& out, const std::array<std::uint8_t, N>& a) {
@@ -27,14 +19,6 @@ void put_bytes(std::string& out, const std::array<std::uint8_t, N>& a) {
 
 std::uint8_t get8(std::string_view d, std::size_t at) {
     return static_cast<std::uint8_t>(d[at]);
-}
-
-std::uint16_t get16(std::string_view d, std::size_t at) {
-    return static_cast<std::uint16_t>((get8(d, at) << 8) | get8(d, at + 1));
-}
-
-std::uint32_t get32(std::string_view d, std::size_t at) {
-    return (std::uint32_t{get16(d, at)} << 16) | get16(d, at + 2);
 }
 
 template <std::size_t N>
@@ -50,8 +34,8 @@ void put_map(std::string& out, const Nonce& nonce, std::uint8_t protocol, std::u
     put_bytes(out, nonce);
     out.push_back(static_cast<char>(protocol));
     out.append(3, '\0');
-    put16(out, internal_port);
-    put16(out, external_port);
+    net::put_be16(out, internal_port);
+    net::put_be16(out, external_port);
     put_bytes(out, external_address);
 }
 
@@ -67,7 +51,7 @@ bool skip_options(std::string_view d, std::size_t at, std::size_t& count, std::s
             error = "more than " + std::to_string(max_options) + " PCP options";
             return false;
         }
-        std::size_t length = get16(d, at + 2);
+        std::size_t length = net::get_be16(d, at + 2);
         std::size_t padded = (length + 3) / 4 * 4;
         at += 4;
         if (padded > d.size() - at) {
@@ -148,7 +132,7 @@ std::string encode_map_request(const MapRequest& r) {
     out.push_back(static_cast<char>(version));
     out.push_back(static_cast<char>(opcode_map));
     out.append(2, '\0');
-    put32(out, r.lifetime);
+    net::put_be32(out, r.lifetime);
     put_bytes(out, r.client_address);
     put_map(out, r.nonce, r.protocol, r.internal_port, r.suggested_external_port, r.suggested_external_address);
     return out;
@@ -165,15 +149,15 @@ DecodeResult decode_response(std::string_view d) {
     Response& r = out.response;
     r.opcode = op & 0x7f;
     r.result = get8(d, 3);
-    r.lifetime = get32(d, 4);
-    r.epoch = get32(d, 8);
+    r.lifetime = net::get_be32(d, 4);
+    r.epoch = net::get_be32(d, 8);
     std::size_t at = header_size;
     if (r.opcode == opcode_map && d.size() >= map_message_size) {
         r.has_map = true;
         r.nonce = get_bytes<12>(d, at);
         r.protocol = get8(d, at + 12);
-        r.internal_port = get16(d, at + 16);
-        r.external_port = get16(d, at + 18);
+        r.internal_port = net::get_be16(d, at + 16);
+        r.external_port = net::get_be16(d, at + 18);
         r.external_address = get_bytes<16>(d, at + 20);
         at = map_message_size;
     } else if (r.opcode == opcode_map && r.result == 0) {
@@ -199,12 +183,12 @@ RequestDecodeResult decode_map_request(std::string_view d) {
         return out;
     }
     MapRequest& r = out.request;
-    r.lifetime = get32(d, 4);
+    r.lifetime = net::get_be32(d, 4);
     r.client_address = get_bytes<16>(d, 8);
     r.nonce = get_bytes<12>(d, header_size);
     r.protocol = get8(d, header_size + 12);
-    r.internal_port = get16(d, header_size + 16);
-    r.suggested_external_port = get16(d, header_size + 18);
+    r.internal_port = net::get_be16(d, header_size + 16);
+    r.suggested_external_port = net::get_be16(d, header_size + 18);
     r.suggested_external_address = get_bytes<16>(d, header_size + 20);
     std::size_t options = 0;
     if (!skip_options(d, map_message_size, options, out.error)) return out;
@@ -219,8 +203,8 @@ std::string encode_response(const Response& r) {
     out.push_back(static_cast<char>(response_bit | (r.opcode & 0x7f)));
     out.push_back('\0');
     out.push_back(static_cast<char>(r.result));
-    put32(out, r.lifetime);
-    put32(out, r.epoch);
+    net::put_be32(out, r.lifetime);
+    net::put_be32(out, r.epoch);
     out.append(12, '\0');
     if (r.has_map) put_map(out, r.nonce, r.protocol, r.internal_port, r.external_port, r.external_address);
     return out;

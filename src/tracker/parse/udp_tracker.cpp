@@ -9,6 +9,8 @@
 #include <stdexcept>
 #include <utility>
 
+#include "net/byte_order.hpp"
+
 namespace pw::tracker::udp {
 
 namespace {
@@ -18,18 +20,9 @@ constexpr std::size_t max_url_data = 4096;
 
 class Writer {
   public:
-    void u16(std::uint16_t v) {
-        out_ += static_cast<char>(v >> 8);
-        out_ += static_cast<char>(v & 0xff);
-    }
-    void u32(std::uint32_t v) {
-        u16(static_cast<std::uint16_t>(v >> 16));
-        u16(static_cast<std::uint16_t>(v & 0xffff));
-    }
-    void u64(std::uint64_t v) {
-        u32(static_cast<std::uint32_t>(v >> 32));
-        u32(static_cast<std::uint32_t>(v & 0xffffffff));
-    }
+    void u16(std::uint16_t v) { net::put_be16(out_, v); }
+    void u32(std::uint32_t v) { net::put_be32(out_, v); }
+    void u64(std::uint64_t v) { net::put_be64(out_, v); }
     void bytes(std::string_view b) { out_.append(b); }
     void byte(std::uint8_t b) { out_ += static_cast<char>(b); }
     std::string take() { return std::move(out_); }
@@ -37,22 +30,6 @@ class Writer {
   private:
     std::string out_;
 };
-
-// Reads at fixed offsets; callers check the size first.
-std::uint64_t be(std::string_view p, std::size_t off, std::size_t n) {
-    std::uint64_t v = 0;
-    for (std::size_t i = 0; i < n; ++i) v = (v << 8) | static_cast<unsigned char>(p[off + i]);
-    return v;
-}
-std::uint16_t u16_at(std::string_view p, std::size_t off) {
-    return static_cast<std::uint16_t>(be(p, off, 2));
-}
-std::uint32_t u32_at(std::string_view p, std::size_t off) {
-    return static_cast<std::uint32_t>(be(p, off, 4));
-}
-std::uint64_t u64_at(std::string_view p, std::size_t off) {
-    return be(p, off, 8);
-}
 
 std::uint64_t non_negative(std::int64_t v) {
     return v < 0 ? 0 : static_cast<std::uint64_t>(v);
@@ -79,11 +56,11 @@ bool all_zero(std::string_view b) {
 // Common reply checks: the header, the transaction id, the tracker's error, the action.
 template <class T>
 bool reply_header(std::string_view pkt, std::uint32_t txid, Action want, Decoded<T>& d) {
-    if (pkt.size() < 8 || u32_at(pkt, 4) != txid) {
+    if (pkt.size() < 8 || net::get_be32(pkt, 4) != txid) {
         d.outcome = Outcome::foreign;
         return false;
     }
-    const std::uint32_t action = u32_at(pkt, 0);
+    const std::uint32_t action = net::get_be32(pkt, 0);
     if (action == static_cast<std::uint32_t>(Action::error)) {
         d.outcome = Outcome::tracker_error;
         d.error = printable(pkt.substr(8));
@@ -208,9 +185,9 @@ std::string encode_scrape_request(std::uint64_t connection_id, std::uint32_t tra
 std::optional<RequestHeader> decode_request_header(std::string_view pkt) {
     if (pkt.size() < 16) return std::nullopt;
     RequestHeader h;
-    h.connection_id = u64_at(pkt, 0);
-    h.action = static_cast<Action>(u32_at(pkt, 8));
-    h.transaction_id = u32_at(pkt, 12);
+    h.connection_id = net::get_be64(pkt, 0);
+    h.action = static_cast<Action>(net::get_be32(pkt, 8));
+    h.transaction_id = net::get_be32(pkt, 12);
     return h;
 }
 
@@ -224,21 +201,21 @@ std::optional<AnnouncePacket> decode_announce_request(std::string_view pkt) {
     if (pkt.size() < announce_request_size) return std::nullopt;
     auto h = decode_request_header(pkt);
     if (!h || h->action != Action::announce) return std::nullopt;
-    auto ev = event_from_code(u32_at(pkt, 80));
+    auto ev = event_from_code(net::get_be32(pkt, 80));
     if (!ev) return std::nullopt;
     AnnouncePacket p;
     p.connection_id = h->connection_id;
     p.transaction_id = h->transaction_id;
     p.info_hash = Sha1Digest::from_bytes(pkt.substr(16, 20));
     std::copy_n(pkt.begin() + 36, 20, p.peer_id.begin());
-    p.downloaded = clamp_i64(u64_at(pkt, 56));
-    p.left = clamp_i64(u64_at(pkt, 64));
-    p.uploaded = clamp_i64(u64_at(pkt, 72));
+    p.downloaded = clamp_i64(net::get_be64(pkt, 56));
+    p.left = clamp_i64(net::get_be64(pkt, 64));
+    p.uploaded = clamp_i64(net::get_be64(pkt, 72));
     p.event = *ev;
-    p.ip = u32_at(pkt, 84);
-    p.key = u32_at(pkt, 88);
-    p.num_want = static_cast<std::int32_t>(u32_at(pkt, 92));
-    p.port = u16_at(pkt, 96);
+    p.ip = net::get_be32(pkt, 84);
+    p.key = net::get_be32(pkt, 88);
+    p.num_want = static_cast<std::int32_t>(net::get_be32(pkt, 92));
+    p.port = net::get_be16(pkt, 96);
     // BEP 41 options: types 0 and 1 are one byte, every other type has a length byte.
     std::size_t off = announce_request_size;
     while (off < pkt.size()) {
@@ -321,7 +298,7 @@ Decoded<std::uint64_t> decode_connect_reply(std::string_view pkt, std::uint32_t 
         return malformed<std::uint64_t>("connect reply of " + std::to_string(pkt.size()) +
                                         " bytes (expected 16)");
     d.outcome = Outcome::ok;
-    d.value = u64_at(pkt, 8);
+    d.value = net::get_be64(pkt, 8);
     return d;
 }
 
@@ -335,14 +312,14 @@ Decoded<AnnounceReply> decode_announce_reply(std::string_view pkt, std::uint32_t
                                         " bytes (expected 20 + " + std::to_string(stride) +
                                         " per peer)");
     AnnounceReply& r = d.value;
-    r.interval = u32_at(pkt, 8);
-    r.leechers = u32_at(pkt, 12);
-    r.seeders = u32_at(pkt, 16);
+    r.interval = net::get_be32(pkt, 8);
+    r.leechers = net::get_be32(pkt, 12);
+    r.seeders = net::get_be32(pkt, 16);
     std::set<std::pair<std::string, std::uint16_t>> seen;
     const std::size_t alen = stride - 2;
     for (std::size_t off = 20; off < pkt.size() && r.peers.size() < max_peers; off += stride) {
         std::string_view addr = pkt.substr(off, alen);
-        const std::uint16_t port = u16_at(pkt, off + alen);
+        const std::uint16_t port = net::get_be16(pkt, off + alen);
         if (port == 0 || all_zero(addr)) continue;
         char text[INET6_ADDRSTRLEN];
         if (!inet_ntop(ipv6 ? AF_INET6 : AF_INET, addr.data(), text, sizeof text)) continue;
@@ -365,7 +342,7 @@ Decoded<std::vector<ScrapeEntry>> decode_scrape_reply(std::string_view pkt,
     for (std::size_t i = 0; i < expected; ++i) {
         const std::size_t off = 8 + 12 * i;
         d.value.push_back(
-            ScrapeEntry{u32_at(pkt, off), u32_at(pkt, off + 4), u32_at(pkt, off + 8)});
+            ScrapeEntry{net::get_be32(pkt, off), net::get_be32(pkt, off + 4), net::get_be32(pkt, off + 8)});
     }
     d.outcome = Outcome::ok;
     return d;
