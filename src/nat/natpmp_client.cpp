@@ -117,6 +117,32 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
         if (on_report) on_report(r);
     }
 
+    // A reply named `addr` as the gateway's external address: reported when it is new.
+    void saw_external(const asio::ip::address_v4& addr, bool by_pcp) {
+        if (have_external && addr == external) return;
+        external = addr;
+        have_external = true;
+        report({NatPmpReport::Kind::external_address, MapProtocol::tcp, 0, 0, 0, {}, {}, by_pcp});
+    }
+
+    // The gateway granted mapping `e` (by PCP or NAT-PMP; a lifetime of 0: it deleted it):
+    // recorded, and reported as `r` (that mapping's report) when anything changed.
+    void granted(Entry& e, bool by_pcp, std::uint16_t external_port, std::uint32_t lifetime,
+                 NatPmpReport r) {
+        const bool changed = !e.active || e.by_pcp != by_pcp || external_port != e.external_port ||
+                             lifetime != e.lifetime;
+        e.active = lifetime > 0;
+        e.by_pcp = by_pcp;
+        e.external_port = external_port;
+        e.lifetime = lifetime;
+        e.expires = Clock::now() + std::chrono::seconds(lifetime);
+        if (!changed) return;
+        r.kind = NatPmpReport::Kind::mapped;
+        r.external_port = external_port;
+        r.lifetime = lifetime;
+        report(r);
+    }
+
     // RFC 6886 section 3.6: the gateway lost its mappings when its epoch is more than 2 s
     // below what it should be by now.
     bool epoch_reset(std::uint32_t epoch) {
@@ -339,25 +365,10 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
                 report(r);
                 continue;
             }
-            asio::ip::address_v4 addr({g.external_address[12], g.external_address[13], g.external_address[14],
-                                       g.external_address[15]});
-            if (!have_external || addr != external) {
-                external = addr;
-                have_external = true;
-                report({NatPmpReport::Kind::external_address, MapProtocol::tcp, 0, 0, 0, {}, {}, true});
-            }
-            bool changed = !e.active || !e.by_pcp || g.external_port != e.external_port || g.lifetime != e.lifetime;
-            e.active = g.lifetime > 0;
-            e.by_pcp = true;
-            e.external_port = g.external_port;
-            e.lifetime = g.lifetime;
-            e.expires = Clock::now() + std::chrono::seconds(g.lifetime);
-            if (changed) {
-                r.kind = NatPmpReport::Kind::mapped;
-                r.external_port = g.external_port;
-                r.lifetime = g.lifetime;
-                report(r);
-            }
+            saw_external(asio::ip::address_v4({g.external_address[12], g.external_address[13],
+                                               g.external_address[14], g.external_address[15]}),
+                         true);
+            granted(e, true, g.external_port, g.lifetime, r);
         }
         co_return PcpRound::complete;
     }
@@ -390,12 +401,7 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
                     "external address: " + result_message(ex.response->result)});
             co_return true;
         }
-        asio::ip::address_v4 addr(ex.response->external_address);
-        if (!have_external || addr != external) {
-            external = addr;
-            have_external = true;
-            report({NatPmpReport::Kind::external_address, MapProtocol::tcp, 0, 0, 0, {}, {}});
-        }
+        saw_external(asio::ip::address_v4(ex.response->external_address), false);
         for (Entry& e : entries) {
             const std::uint16_t suggested = e.external_port ? e.external_port : e.m.internal_port;
             const std::string request =
@@ -421,19 +427,7 @@ struct NatPmpClient::State : std::enable_shared_from_this<NatPmpClient::State> {
                 report(r);
                 continue;
             }
-            const Response& g = *mx.response;
-            bool changed = !e.active || g.external_port != e.external_port || g.lifetime != e.lifetime;
-            e.active = g.lifetime > 0;
-            e.by_pcp = false;
-            e.external_port = g.external_port;
-            e.lifetime = g.lifetime;
-            e.expires = Clock::now() + std::chrono::seconds(g.lifetime);
-            if (changed) {
-                r.kind = NatPmpReport::Kind::mapped;
-                r.external_port = g.external_port;
-                r.lifetime = g.lifetime;
-                report(r);
-            }
+            granted(e, false, mx.response->external_port, mx.response->lifetime, r);
         }
         co_return true;
     }
