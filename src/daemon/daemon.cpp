@@ -64,7 +64,7 @@ Daemon::Daemon(DaemonConfig cfg) : cfg_(std::move(cfg)) {
     load_network_settings();
     load_incomplete_settings();
     load_script_settings();
-    session_ = std::make_unique<piecewise::Session>(cfg_.settings);
+    session_ = open_session();
     pick_random_port();
     apply_blocklist();
     apply_groups();

@@ -344,6 +344,10 @@ class Daemon {
     PeerPortRandom port_random_;
     // After the session started, with peer-port-random-on-start: a port of the range.
     void pick_random_port();
+    // --listen as the command line gave it (before a stored peer-port replaced the port).
+    std::string cli_listen_, cli_listen2_;
+    // The session, on the stored peer-port, or on --listen's own when that one is taken.
+    std::unique_ptr<piecewise::Session> open_session();
 
     // daemon_blocklist.cpp (with mu_ held)
     BlocklistInfo blocklist_;

@@ -8,7 +8,8 @@
 // before; a command line that changed since (a flag added or removed) wins again and
 // replaces the stored value. So `session-set` is not undone by a restart, and editing the
 // service's command line still takes effect. Each setting's command-line value at the last
-// start is kept beside it ("<key>_cli"); for peer-port that is --listen's text.
+// start is kept beside it ("<key>_cli"); for peer-port that is --listen's text. A stored
+// peer-port that another program holds at start gives way to --listen's port for that run.
 #include <iostream>
 #include <optional>
 #include <random>
@@ -97,6 +98,8 @@ void Daemon::load_network_settings() {
     if (!cfg_.settings.tcp) cfg_.settings.utp = true;
 
     // peer-port: the same rule, --listen's text standing for the command line.
+    cli_listen_ = cfg_.settings.listen;
+    cli_listen2_ = cfg_.settings.listen2;
     const std::string cli = cfg_.settings.listen + " " + cfg_.settings.listen2;
     auto last_cli = kv.find("peer_port_cli");
     auto stored = kv.find("peer_port");
@@ -118,6 +121,22 @@ void Daemon::load_network_settings() {
             port_random_.low = *l;
             port_random_.high = *h;
         }
+    }
+}
+
+std::unique_ptr<piecewise::Session> Daemon::open_session() {
+    try {
+        return std::make_unique<piecewise::Session>(cfg_.settings);
+    } catch (const piecewise::Error& e) {
+        // A peer-port set over the RPC that another program has taken since: the daemon
+        // still starts (as Transmission does), so that a front-end can reach it and choose
+        // another port. The stored value stays; the next start tries it again.
+        if (cfg_.settings.listen == cli_listen_ && cfg_.settings.listen2 == cli_listen2_) throw;
+        std::cerr << "piecewise daemon: peer-port " << port_of(cfg_.settings.listen) << ": " << e.what()
+                  << "; listening on " << cli_listen_ << " (--listen) instead\n";
+        cfg_.settings.listen = cli_listen_;
+        cfg_.settings.listen2 = cli_listen2_;
+        return std::make_unique<piecewise::Session>(cfg_.settings);
     }
 }
 

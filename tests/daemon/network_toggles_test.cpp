@@ -331,6 +331,34 @@ TEST_F(NetworkToggles, PeerPortMovesTheListenersAndIsKept) {
     EXPECT_TRUE(tcp_connects(p1));
 }
 
+// A stored peer-port that another program took while the daemon was down: the daemon
+// starts anyway on --listen's port, answers the RPC, and keeps the stored value for the
+// next start.
+TEST_F(NetworkToggles, StoredPeerPortTakenAtStartFallsBackToListen) {
+    std::uint16_t p1 = free_port();
+    ASSERT_NE(p1, 0);
+    legacy("session-set", R"({"peer-port":)" + std::to_string(p1) + "}");
+    EXPECT_EQ(port(), p1);
+    rpc.reset();
+    daemon.reset();
+    {
+        Holder holder(p1, SOCK_STREAM);
+        ASSERT_GE(holder.fd, 0);
+        start();  // --listen 127.0.0.1:0
+        ASSERT_TRUE(daemon);
+        EXPECT_NE(port(), p1);
+        EXPECT_NE(port(), 0);
+        EXPECT_EQ(peer_port_of(jrpc("session_get", R"({"fields":["peer_port"]})")), port());
+        EXPECT_TRUE(tcp_connects(port()));
+        EXPECT_TRUE(utp_answers(port()));
+        rpc.reset();
+        daemon.reset();
+    }
+    start();  // the port is free again: the stored value is used
+    EXPECT_EQ(port(), p1);
+    EXPECT_TRUE(tcp_connects(p1));
+}
+
 TEST_F(NetworkToggles, PeerPortThatCannotBeTakenKeepsTheOldOne) {
     const std::uint16_t old_port = port();
     std::uint16_t busy_tcp = free_port();
