@@ -169,6 +169,24 @@ TEST_F(NetworkToggles, ProxyKeepsTheDhtOffWithAClearError) {
     auto why = legacy_error("session-set", R"({"dht-enabled":true})");
     EXPECT_NE(why.find("proxy"), std::string::npos) << why;
     EXPECT_FALSE(legacy_flag("dht-enabled"));
+    // uTP is on in the settings (the default) but does not run: session-get says so.
+    EXPECT_FALSE(legacy_flag("utp-enabled"));
+    EXPECT_FALSE(jrpc_flag("utp_enabled"));
+    EXPECT_FALSE(utp_answers(port()));
+}
+
+// The DHT asked for on the command line with a proxy: it does not run, and session-get
+// does not claim it does.
+TEST_F(NetworkToggles, ProxyDhtFromTheCommandLineIsReportedOff) {
+    tweak = [](piecewise::Settings& s) {
+        s.dht = true;
+        s.dht_bootstrap.clear();
+        s.proxy = "socks5://127.0.0.1:9";
+    };
+    restart();
+    EXPECT_FALSE(legacy_flag("dht-enabled"));
+    EXPECT_FALSE(jrpc_flag("dht_enabled"));
+    EXPECT_FALSE(dht_answers(port()));
 }
 
 // Whether multicast may be sent here: PW_LSD_NETNS=1 and only the loopback interface.

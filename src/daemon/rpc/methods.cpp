@@ -353,10 +353,12 @@ class Call {
         o[kk("peer_port_random_low")] = random.low;
         o[kk("peer_port_random_high")] = random.high;
         o[kk("port_forwarding_enabled")] = s.natpmp || s.upnp;  // NAT-PMP or UPnP IGD
-        o[kk("dht_enabled")] = s.dht;
+        // Neither the DHT nor uTP runs while a proxy is set (they would not go through it).
+        const bool udp_runs = s.proxy.empty();
+        o[kk("dht_enabled")] = s.dht && udp_runs;
         o[kk("pex_enabled")] = s.pex;
         o[kk("lpd_enabled")] = s.lsd;
-        o[kk("utp_enabled")] = s.utp;
+        o[kk("utp_enabled")] = s.utp && udp_runs;
         // Transmission's names for the three policies.
         o[kk("encryption")] = s.encryption == piecewise::Encryption::require   ? "required"
                               : s.encryption == piecewise::Encryption::disable ? "tolerated"
