@@ -58,8 +58,13 @@ std::string Session::Impl::open_udp(asio::ip::udp::socket& sock, const asio::ip:
 
 std::string Session::Impl::open_udp_sockets() {
     if (ctx.proxy.enabled()) return "UDP (the DHT and uTP) is off while a proxy is set";
+    const bool was_open = udp.is_open();
     auto why = open_udp(udp, ctx.bind_address, false, utp, "the DHT");
     if (why.empty() && ctx.second_listener) why = open_udp(udp2, ctx.bind_address2, true, utp2, "uTP and the DHT");
+    // Port mappings made while there was no UDP socket (the DHT and uTP both off) mapped
+    // TCP only: they are made again, with the UDP port.
+    if (why.empty() && !was_open && udp.is_open() && (port_mapping || upnp_mapping))
+        asio::co_spawn(io, remap_ports(std::move(port_mapping), std::move(upnp_mapping)), asio::detached);
     return why;
 }
 

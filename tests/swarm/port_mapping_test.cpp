@@ -247,6 +247,29 @@ TEST(PortMapping, SessionMapsItsPortsAndDeletesThemOnStop) {
     fs::remove_all(dir);
 }
 
+// With the DHT and uTP off there is no UDP socket, so only TCP is mapped; uTP turned on
+// later opens one, and the mappings are made again with the UDP port.
+TEST(PortMapping, UdpIsMappedWhenUtpComesOnLater) {
+    Gateway gw;
+    auto dir = temp_dir("natpmp-later");
+    auto s = loopback("127.0.0.1", dir / "resume");
+    s.natpmp = true;
+    s.natpmp_gateway = "127.0.0.1:" + std::to_string(gw.socket.local_endpoint().port());
+    s.dht = false;
+    s.utp = false;
+    piecewise::Session session(s);
+    const auto port = session.listen_port();
+    ASSERT_TRUE(wait_for([&] { return gw.count(2, port, false) == 1; }, std::chrono::seconds(10)));
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    EXPECT_EQ(gw.count(1, port, false), 0u);  // no UDP socket, no UDP mapping
+    ASSERT_TRUE(session.set_utp(true));
+    EXPECT_TRUE(wait_for([&] { return gw.count(1, port, false) == 1; }, std::chrono::seconds(10)));
+    EXPECT_GE(gw.count(2, port, false), 1u);
+    session.stop();
+    EXPECT_EQ(gw.count(1, port, true), 1u);  // the UDP mapping is deleted on stop
+    fs::remove_all(dir);
+}
+
 TEST(PortMapping, SessionMapsByPcpWhenTheGatewaySpeaksIt) {
     Gateway gw(true);
     auto dir = temp_dir("pcp");
