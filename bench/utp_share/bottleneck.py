@@ -31,7 +31,8 @@ Every second it prints one sample line, and at the end (after --seconds, or at S
 SIGTERM) a summary:
 
     sample T UDP_BYTES TCP_BYTES QUEUE_MS     (bytes that left the queue in second T)
-    bottleneck: udp B bytes (N datagrams, D dropped), tcp B bytes (C connections), queue max Q ms
+    bottleneck: udp B bytes (N datagrams, D dropped: B bytes, the largest L), tcp B bytes
+                (C connections), queue max Q ms
 
 Memory is bounded: the queue holds at most --queue-ms of data plus --delay-ms in the base
 delay; TCP reading pauses while the leecher's side has 4 MiB unsent; at most 16 TCP
@@ -113,6 +114,7 @@ class UdpRelay(asyncio.DatagramProtocol):
         self.client = None
         self.transport = None
         self.datagrams = self.dropped = 0
+        self.dropped_bytes = self.dropped_max = 0
 
     def connection_made(self, transport):
         self.transport = transport
@@ -129,6 +131,8 @@ class UdpRelay(asyncio.DatagramProtocol):
                 return
             if not self.link.fits(len(data)):
                 self.dropped += 1
+                self.dropped_bytes += len(data)
+                self.dropped_max = max(self.dropped_max, len(data))
                 return
             self.datagrams += 1
             dest = self.client
@@ -243,8 +247,9 @@ async def run(args):
         for t in list(tcp.tasks):
             t.cancel()
     print(f"bottleneck: udp {link.bytes['udp']} bytes ({udp.datagrams} datagrams, "
-          f"{udp.dropped} dropped), tcp {link.bytes['tcp']} bytes ({tcp.connections} "
-          f"connections), queue max {link.max_wait * 1000:.0f} ms", flush=True)
+          f"{udp.dropped} dropped: {udp.dropped_bytes} bytes, the largest {udp.dropped_max}), "
+          f"tcp {link.bytes['tcp']} bytes ({tcp.connections} connections), "
+          f"queue max {link.max_wait * 1000:.0f} ms", flush=True)
 
 
 def main():
