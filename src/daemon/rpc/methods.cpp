@@ -3,10 +3,10 @@
 #include <sys/statvfs.h>
 
 #include <boost/beast/core/detail/base64.hpp>
+#include <algorithm>
 #include <boost/json/array.hpp>
 #include <ctime>
 #include <filesystem>
-#include <map>
 #include <set>
 
 #include "daemon/rpc/files.hpp"
@@ -79,6 +79,11 @@ class Call {
   public:
     Call(Daemon& d, const Request& r, const std::string& session_id)
         : daemon_(d), req_(r), session_id_(session_id) {}
+
+    // A member of the result already written as JSON text (torrent-get's "torrents"), or
+    // an empty key.
+    const std::string& raw_key() const { return raw_key_; }
+    std::string take_raw() { return std::move(raw_); }
 
     json::object run(bool& close) {
         const auto& m = req_.method;
@@ -189,14 +194,19 @@ class Call {
 
     // Every torrent's summary status, read once per call (one round trip to the network
     // thread for all of them: a list view's torrent-get of 1,000 torrents stays fast).
-    const std::map<TorrentId, piecewise::TorrentStatus>& all_status() {
-        if (!all_) {
-            all_.emplace();
-            for (auto& [id, st] : daemon_.status_all()) all_->emplace(id, std::move(st));
-        }
+    // Sorted by id (Session::status_all's order).
+    using StatusList = std::vector<std::pair<TorrentId, piecewise::TorrentStatus>>;
+    const StatusList& all_status() {
+        if (!all_) all_ = daemon_.status_all();
         return *all_;
     }
-    std::optional<std::map<TorrentId, piecewise::TorrentStatus>> all_;
+    const piecewise::TorrentStatus* summary_status(TorrentId id) {
+        auto& all = all_status();
+        auto it = std::lower_bound(all.begin(), all.end(), id,
+                                   [](const auto& e, TorrentId x) { return e.first < x; });
+        return it != all.end() && it->first == id ? &it->second : nullptr;
+    }
+    std::optional<StatusList> all_;
 
     template <class Fn>
     json::object each(Fn fn) {
@@ -252,21 +262,27 @@ class Call {
             names.push_back(k(f, kebab ? KeyStyle::kebab : KeyStyle::camel));
             detailed = detailed || needs_detailed_status(f);
         }
-        json::array torrents;
-        torrents.reserve(ids.size() + 1);
+        // The torrents are written as JSON text one by one (a list view's 1,000 torrents x
+        // 26 fields would otherwise be built as one tree first, then copied into text).
+        std::string text = "[";
+        auto append = [&](const json::value& v) {
+            if (text.size() > 1) text += ',';
+            append_json(text, v);
+        };
         if (table) {
             json::array header;
             for (auto& n : names) header.push_back(json::string(n));
-            torrents.push_back(std::move(header));
+            append(header);
         }
         std::optional<piecewise::TorrentStatus> one;
+        bool reserved = false;
         for (auto id : ids) {
             const piecewise::TorrentStatus* st = nullptr;
             if (detailed) {
                 one = daemon_.status(id);
                 st = one ? &*one : nullptr;
-            } else if (auto it = all_status().find(id); it != all_status().end()) {
-                st = &it->second;
+            } else {
+                st = summary_status(id);
             }
             if (!st) continue;  // removed meanwhile
             auto ex = daemon_.extras(id).value_or(TorrentExtras{});
@@ -274,16 +290,22 @@ class Call {
                 json::array row;
                 row.reserve(served.size());
                 for (auto& f : served) row.push_back(*field(f, id, *st, ex, now));
-                torrents.push_back(std::move(row));
+                append(row);
             } else {
                 json::object o(served.size());
                 for (std::size_t i = 0; i < served.size(); ++i)
                     o.emplace(names[i], *field(served[i], id, *st, ex, now));
-                torrents.push_back(std::move(o));
+                append(o);
+            }
+            if (!reserved) {  // room for all, guessed from the first, and the envelope
+                reserved = true;
+                text.reserve(text.size() * (ids.size() + 1) + text.size() / 8 + 256);
             }
         }
+        text += ']';
+        raw_key_ = "torrents";
+        raw_ = std::move(text);
         json::object out;
-        out["torrents"] = std::move(torrents);
         if (recently) {
             json::array removed;
             for (auto id : daemon_.recently_removed()) removed.push_back(id);
@@ -641,6 +663,8 @@ class Call {
     Daemon& daemon_;
     const Request& req_;
     const std::string& session_id_;
+    std::string raw_key_;
+    std::string raw_;
 };
 
 }  // namespace
@@ -652,8 +676,12 @@ std::string Methods::handle(std::string_view body) {
     std::string out;
     bool close = false;
     try {
-        auto result = Call(daemon_, req, session_id).run(close);
-        out = encode_success(req.dialect, req.id, std::move(result));
+        Call call(daemon_, req, session_id);
+        auto result = call.run(close);
+        out = call.raw_key().empty()
+                  ? encode_success(req.dialect, req.id, std::move(result))
+                  : encode_success(req.dialect, req.id, std::move(result), call.raw_key(),
+                                   call.take_raw());
     } catch (const MethodError& e) {
         out = encode_error(req.dialect, req.id, e.code, e.message);
     } catch (const ParamError& e) {

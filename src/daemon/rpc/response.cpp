@@ -1,6 +1,7 @@
 #include "daemon/rpc/response.hpp"
 
 #include <boost/json/serialize.hpp>
+#include <boost/json/serializer.hpp>
 
 namespace pw::daemon::rpc {
 
@@ -18,6 +19,42 @@ std::string encode_success(Dialect d, const json::value& id, json::object result
         if (!id.is_null()) o["tag"] = id;
     }
     return json::serialize(o);
+}
+
+std::string encode_success(Dialect d, const json::value& id, json::object result,
+                           std::string_view raw_key, std::string raw) {
+    // The envelope and key order of the overload above: {"jsonrpc","result","id"} or
+    // {"result","arguments","tag"}.
+    std::string head = d == Dialect::jsonrpc ? R"({"jsonrpc":"2.0","result":{)"
+                                             : R"({"result":"success","arguments":{)";
+    append_json(head, json::string(raw_key));
+    head += ':';
+    std::string tail;
+    if (!result.empty()) {
+        auto members = json::serialize(result);  // {...}: its members go after raw's
+        tail += ',';
+        tail.append(members, 1, members.size() - 2);
+    }
+    tail += '}';
+    if (d == Dialect::jsonrpc) {
+        tail += R"(,"id":)";
+        append_json(tail, id);
+    } else if (!id.is_null()) {
+        tail += R"(,"tag":)";
+        append_json(tail, id);
+    }
+    tail += '}';
+    raw.reserve(head.size() + raw.size() + tail.size());
+    raw.insert(0, head);
+    raw += tail;
+    return raw;
+}
+
+void append_json(std::string& out, const json::value& v) {
+    json::serializer sr;
+    sr.reset(&v);
+    char buf[4096];
+    while (!sr.done()) out.append(sr.read(buf));
 }
 
 std::string encode_error(Dialect d, const json::value& id, ErrorCode code,

@@ -13,6 +13,14 @@
 namespace pw::daemon::rpc {
 
 std::string encode_success(Dialect d, const boost::json::value& id, boost::json::object result);
+// The same with one more member of `result`, `raw_key`, whose value `raw` is JSON text
+// already (written piece by piece by the method); it comes first in `result`. The answer
+// is built in `raw`'s own buffer when it has room.
+std::string encode_success(Dialect d, const boost::json::value& id, boost::json::object result,
+                           std::string_view raw_key, std::string raw);
+
+// Appends the JSON text of `v` to `out`.
+void append_json(std::string& out, const boost::json::value& v);
 std::string encode_error(Dialect d, const boost::json::value& id, ErrorCode code,
                          const std::string& message);
 inline std::string encode_error(const RpcError& e) {
