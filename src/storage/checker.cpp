@@ -118,7 +118,10 @@ class Checker {
                     while (q < end && readable_[static_cast<std::size_t>(q)] &&
                            !(known_ && (*known_)[static_cast<std::size_t>(q)] >= 0))
                         ++q;
-                    if (!buf) buf = std::make_unique<char[]>(kExtent);
+                    // No read is longer than the torrent: a small one gets a small buffer.
+                    if (!buf)
+                        buf = std::make_unique<char[]>(static_cast<std::size_t>(
+                            std::min(kExtent, std::max<std::int64_t>(m_.total_size, 1))));
                     hash_run(p, q, buf.get());
                     p = q;
                 }

@@ -127,7 +127,7 @@ Storage::Storage(std::vector<meta::FileEntry> files, std::int64_t total_size, fs
     : io_(io ? std::move(io) : default_file_io()),
       files_(std::move(files)),
       total_size_(total_size),
-      root_(std::move(root)),
+      root_(std::move(root).native()),
       slots_(files_.size() + 1),
       use_parts_(files_.size(), 0) {
     std::int64_t pos = 0;
@@ -137,7 +137,7 @@ Storage::Storage(std::vector<meta::FileEntry> files, std::int64_t total_size, fs
         pos += f.length;
     }
     if (pos != total_size_) throw std::invalid_argument("storage: file sizes do not add up");
-    root_norm_ = root_.lexically_normal();
+    root_norm_ = fs::path(root_).lexically_normal().native();
 }
 
 Storage::~Storage() {
@@ -145,11 +145,11 @@ Storage::~Storage() {
 }
 
 fs::path Storage::full_path(int file) const {
-    return root_ / files_.at(file).path;
+    return fs::path(root_) / files_.at(file).path;
 }
 
 bool Storage::inside_root(const fs::path& p) const {
-    auto base = components(root_norm_);
+    auto base = components(fs::path(root_norm_));
     auto full = components(p);
     if (full.size() <= base.size()) return false;
     if (!std::equal(base.begin(), base.end(), full.begin())) return false;
@@ -321,11 +321,11 @@ StorageError Storage::create_empty_files() {
 }
 
 fs::path Storage::slot_path(int slot) const {
-    return slot == parts_slot() ? parts_path_ : full_path(slot);
+    return slot == parts_slot() ? fs::path(parts_path_) : full_path(slot);
 }
 
 void Storage::set_parts_path(fs::path p) {
-    parts_path_ = std::move(p);
+    parts_path_ = std::move(p).native();
 }
 
 bool Storage::uses_parts(int file) const {
@@ -362,7 +362,7 @@ StorageError Storage::unpark(int file,
         if (!dst) return err;
         buf.resize(static_cast<std::size_t>(e - b));
         std::vector<iovec> v{{buf.data(), buf.size()}};
-        if (auto ec = transfer_all<false>(*io_, src->fd, v, b)) return {ec, parts_path_.string(), "read"};
+        if (auto ec = transfer_all<false>(*io_, src->fd, v, b)) return {ec, parts_path_, "read"};
         v.assign(1, iovec{buf.data(), buf.size()});
         if (auto ec = transfer_all<true>(*io_, dst->fd, v, b - fe.offset))
             return {ec, full_path(file).string(), "write"};

@@ -67,7 +67,7 @@ public:
     Storage& operator=(const Storage&) = delete;
 
     const std::vector<meta::FileEntry>& files() const { return files_; }
-    const std::filesystem::path& root() const { return root_; }
+    std::filesystem::path root() const { return root_; }
     std::filesystem::path full_path(int file) const;
 
     // The files covering [offset, offset+length), in order. Zero-length and pad files are skipped.
@@ -90,7 +90,7 @@ public:
 
     // The parts file's path (set once, before any I/O; empty: none, every file is used).
     void set_parts_path(std::filesystem::path p);
-    const std::filesystem::path& parts_path() const { return parts_path_; }
+    std::filesystem::path parts_path() const { return parts_path_; }
     // Whether the file's bytes live in the parts file. Setting it does not move data: see
     // park_if_absent() and unpark().
     bool uses_parts(int file) const;
@@ -135,13 +135,15 @@ public:
     std::shared_ptr<FileIo> io_;  // never null
     std::vector<meta::FileEntry> files_;
     std::int64_t total_size_;
-    std::filesystem::path root_;
-    std::filesystem::path root_norm_;  // root_.lexically_normal(), for inside_root()
+    // Paths are kept as strings: a std::filesystem::path also keeps a list of its
+    // components, several hundred bytes per torrent for these three.
+    std::string root_;
+    std::string root_norm_;  // root_ lexically normal, for inside_root()
     std::mutex mu_;
     std::vector<Slot> slots_;  // one per file
     std::list<int> lru_;       // files with an open descriptor, most recently used first
     std::size_t max_open_ = 256;
-    std::filesystem::path parts_path_;
+    std::string parts_path_;
     // Guards use_parts_: reads and writes share it, a change of where a file lives is exclusive.
     mutable std::shared_mutex layout_mu_;
     std::vector<char> use_parts_;  // per file

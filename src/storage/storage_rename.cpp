@@ -13,7 +13,7 @@ StorageError Storage::rename_entry(const std::string& from, const std::string& t
         return {make_error_code(StorageErrc::out_of_range), from, "rename"};
     // Exclusive: no read or write is in flight, so no descriptor refers to the old names.
     std::unique_lock layout(layout_mu_);
-    const std::filesystem::path a = root_ / from, b = root_ / to;
+    const std::filesystem::path a = root() / from, b = root() / to;
     if (!inside_root(a) || !inside_root(b))
         return {make_error_code(StorageErrc::outside_root), b.string(), "rename"};
     close_all();
