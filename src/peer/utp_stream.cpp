@@ -4,6 +4,7 @@
 #include <boost/asio/post.hpp>
 #include <boost/asio/steady_timer.hpp>
 #include <boost/asio/use_awaitable.hpp>
+#include <deque>
 #include <map>
 #include <random>
 #include <set>
@@ -62,6 +63,9 @@ struct Core : std::enable_shared_from_this<Core> {
     UtpOptions opts;
     std::map<Key, std::shared_ptr<Conn>> conns;
     std::map<asio::ip::address, std::size_t> per_address;  // incoming, open
+    // Connections closed by their stream, oldest first, while they may still linger to
+    // deliver their FIN: the first to go when a new incoming one needs room.
+    std::deque<std::weak_ptr<Conn>> closing;
     std::set<asio::ip::address> known;
     std::map<udp::endpoint, Micros> holes;  // simulate_nat: endpoints we sent a SYN to, when
     std::function<void(UtpStream)> accept;
@@ -161,6 +165,37 @@ struct Core : std::enable_shared_from_this<Core> {
         send(k);
     }
 
+    bool lingering(const std::shared_ptr<Conn>& k) const {
+        if (!k || !k->app_closed) return false;
+        auto it = conns.find(k->key());
+        return it != conns.end() && it->second == k;
+    }
+
+    // Room for a new incoming connection: drops (with a RESET) the connection that has
+    // lingered longest since its stream closed it, from `addr` only when given. A flood
+    // of connections that are evicted as they come would otherwise fill the table with
+    // closed ones waiting for FINs never acknowledged, and every new SYN, an honest
+    // peer's too, would be dropped for the linger time.
+    bool drop_lingering(const asio::ip::address* addr, Micros now) {
+        for (auto it = closing.begin(); it != closing.end();) {
+            auto k = it->lock();
+            if (!lingering(k)) {
+                it = closing.erase(it);
+                continue;
+            }
+            if (addr && k->remote.address() != *addr) {
+                ++it;
+                continue;
+            }
+            closing.erase(it);
+            k->c.reset(now);
+            send(*k);
+            erase(k);
+            return true;
+        }
+        return false;
+    }
+
     void erase(const std::shared_ptr<Conn>& k) {
         auto it = conns.find(k->key());
         if (it == conns.end() || it->second != k) return;
@@ -185,6 +220,9 @@ struct Core : std::enable_shared_from_this<Core> {
 
     void tick() {
         Micros now = now_us();
+        // Oldest first, so what is left behind the first lingering one is gone within
+        // the linger time.
+        while (!closing.empty() && !lingering(closing.front().lock())) closing.pop_front();
         std::vector<std::shared_ptr<Conn>> all;
         all.reserve(conns.size());
         for (auto& [key, k] : conns) all.push_back(k);
@@ -228,8 +266,12 @@ struct Core : std::enable_shared_from_this<Core> {
                 std::chrono::duration_cast<std::chrono::microseconds>(opts.nat_hole_lifetime).count());
             if (hole == holes.end() || now - hole->second > life) return;
         }
-        if (conns.size() >= opts.max_connections) return;
-        if (per_address[from.address()] >= opts.max_per_address) return;
+        const auto from_addr = from.address();
+        if (conns.size() >= opts.max_connections && !drop_lingering(nullptr, now)) return;
+        if (auto pa = per_address.find(from_addr); pa != per_address.end() &&
+                                                   pa->second >= opts.max_per_address &&
+                                                   !drop_lingering(&from_addr, now))
+            return;
         auto k = std::make_shared<Conn>(
             utp::Connection::accept(*p, static_cast<std::uint16_t>(rng()), now, config_for(from)),
             from, io.get_executor());
@@ -311,7 +353,10 @@ void UtpStream::close() {
     if (k.connect_wait) k.connect_wait->cancel();
     if (auto core = k.core.lock()) {
         core->send(k);
-        if (k.c.done()) core->erase(conn_);
+        if (k.c.done())
+            core->erase(conn_);
+        else
+            core->closing.push_back(conn_);
     }
 }
 

@@ -15,8 +15,12 @@
 # seconds (default 90). Environment: PW_FLOOD_MIB (payload, default 256), PW_FLOOD_COUNT
 # (connections, default 3000), PW_FLOOD_SECONDS (the longest flood, default 60; the
 # leecher has 40 s), PW_FLOOD_MAX_CONN (the
-# seeder's --max-connections, default 500), PW_FLOOD_LEECHER=lt (the honest leecher is
-# libtorrent, tests/interop/lt_peer.py, instead of `piecewise get`).
+# seeder's --max-connections, default 500), PW_FLOOD_WARMUP (seconds of flood before the
+# leecher starts, default 3), PW_FLOOD_MAX_S (fail when the leecher under the flood takes
+# longer; default: it has 40 s), PW_FLOOD_LEECHER=lt (the honest leecher is
+# libtorrent, tests/interop/lt_peer.py, instead of `piecewise get`), PW_FLOOD_UTP=1 (the
+# flood is uTP connections, `flood.py --utp`, and the leecher uses uTP only: both
+# download over uTP, the seeder accepts both).
 set -uo pipefail
 here=$(cd "$(dirname "$0")" && pwd)
 bin=${1:-build/piecewise}
@@ -69,15 +73,20 @@ seed_pid=$!
     done
 ) &
 
+utp=${PW_FLOOD_UTP:-}
+lt_utp=() pw_utp=() flood_utp=()
+[[ -n $utp ]] && { lt_utp=(--utp-only); pw_utp=(--no-tcp); flood_utp=(--utp); }
+
 get() {  # LISTEN_IP OUT_DIR: downloads, prints seconds taken
     local t0 t1
     t0=$(now)
     if [[ ${PW_FLOOD_LEECHER:-pw} == lt ]]; then
         /usr/bin/python3 "$here/lt_peer.py" get "$work/t.torrent" --dir "$2" --listen "$1:6881" \
-            --peer 127.0.0.2:6881 --timeout 40 >"$work/get-$1.log" 2>&1 || return 1
+            "${lt_utp[@]}" --peer 127.0.0.2:6881 --timeout 40 >"$work/get-$1.log" 2>&1 || return 1
     else
-        timeout 40 "$bin" get -v --no-seed --no-dht --listen "$1:6881" --peer 127.0.0.2:6881 \
-            --resume-dir "$work/r-$1" -o "$2" "$work/t.torrent" >"$work/get-$1.log" 2>&1 || return 1
+        timeout 40 "$bin" get -v --no-seed --no-dht "${pw_utp[@]}" --listen "$1:6881" \
+            --peer 127.0.0.2:6881 --resume-dir "$work/r-$1" -o "$2" "$work/t.torrent" \
+            >"$work/get-$1.log" 2>&1 || return 1
     fi
     t1=$(now)
     echo "$t1 - $t0" | bc
@@ -89,21 +98,24 @@ cmp -s "$work/src/payload.bin" "$work/plain/payload.bin" || fail "download witho
 rm -rf "$work/plain"
 
 /usr/bin/python3 "$here/flood.py" --target 127.0.0.2:6881 --info-hash "$ih" --count "$count" \
-    --seconds "$seconds" >"$work/flood.out" 2>&1 &
+    --seconds "$seconds" "${flood_utp[@]}" >"$work/flood.out" 2>&1 &
 flood_pid=$!
-sleep 3  # let the flood fill every slot first
+sleep "${PW_FLOOD_WARMUP:-3}"  # let the flood fill every slot first
 flooded=$(get 127.0.0.4 "$work/flooded") || fail "the leecher under the flood did not complete"
 kill -0 "$flood_pid" 2>/dev/null || fail "the flood ended before the leecher finished"
 kill -TERM "$flood_pid"  # it prints its summary and exits
 wait "$flood_pid"
 cmp -s "$work/src/payload.bin" "$work/flooded/payload.bin" || fail "download under flood differs"
+if [[ -n ${PW_FLOOD_MAX_S:-} ]] && (($(echo "$flooded > $PW_FLOOD_MAX_S" | bc))); then
+    fail "the leecher under the flood took ${flooded} s (more than ${PW_FLOOD_MAX_S} s)"
+fi
 fds=$(cat "$work/fd-peak")
 rss=$(awk '/VmHWM/ {print $2 " " $3}' /proc/$seed_pid/status)
 kill -TERM "$seed_pid"
 wait "$seed_pid"
 seed_rc=$?
 
-echo "payload ${mib} MiB; leecher without flood: ${plain} s; under a flood of ${count} connections: ${flooded} s"
+echo "payload ${mib} MiB${utp:+ over uTP}; leecher without flood: ${plain} s; under a flood of ${count}${utp:+ uTP} connections: ${flooded} s"
 echo "seeder: peak ${fds} open descriptors (--max-connections ${maxconn}), peak RSS ${rss}"
 cat "$work/flood.out"
 ((fds <= maxconn + 64)) || fail "the seeder held $fds descriptors"

@@ -158,3 +158,15 @@ case_flood() {
     PW_FLOOD_INSIDE=1 PW_FLOOD_MIB=64 PW_FLOOD_SECONDS=60 \
         timeout -k 5 90 bash "$HERE/flood_test.sh" "$PW_BIN" || die "flood_test failed"
 }
+
+# The same over uTP (BEP 29): `flood.py --utp` opens the 3,000 connections as uTP ones
+# (half send the handshake in one DATA packet and then acknowledge nothing, half only
+# SYN); the leecher is `piecewise get --no-tcp` and starts after 20 s of flood, when the
+# seeder's uTP table would be full of evicted connections waiting for FINs never
+# acknowledged. It must finish within 12 s. About 30 s.
+case_flood_utp() {
+    need_piecewise
+    PW_FLOOD_INSIDE=1 PW_FLOOD_UTP=1 PW_FLOOD_MIB=64 PW_FLOOD_SECONDS=60 PW_FLOOD_WARMUP=20 \
+        PW_FLOOD_MAX_S=12 timeout -k 5 90 bash "$HERE/flood_test.sh" "$PW_BIN" ||
+        die "flood_test (uTP) failed"
+}
