@@ -315,7 +315,6 @@ bool Daemon::remove(TorrentId id, bool delete_data) {
     done_after_move_.erase(id);
     done_at_.erase(id);
     queue_.remove(id);  // the ones behind move up
-    saved_pos_.erase(id);
     save_positions();
     queue_dirty_ = true;
     removed_at_[id] = now();

@@ -405,7 +405,9 @@ class Daemon {
     // daemon_queue.cpp (with mu_ held unless said otherwise)
     queue::TorrentQueue queue_;
     bool queue_dirty_ = true;                       // something changed: pass at the next tick
-    std::map<piecewise::TorrentId, int> saved_pos_;  // queue positions as stored
+    // The queue order as stored (index = position): each save writes only the torrents
+    // whose position changed, with no per-torrent work beyond one comparison.
+    std::vector<piecewise::TorrentId> saved_order_;
     std::map<std::string, GroupLimits> groups_;
     void load_queue_settings();                          // before the session starts
     // At startup: the holds of the stored torrents, decided in their stored queue order

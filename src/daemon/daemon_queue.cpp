@@ -136,17 +136,14 @@ void Daemon::queue_added(TorrentId id, bool paused, const queue::Hold& h) {
 
 void Daemon::save_positions() {
     std::vector<std::pair<std::string, std::string>> changed;
-    std::map<TorrentId, int> now;
-    for (auto id : queue_.order()) {
-        int p = queue_.position(id);
-        now[id] = p;
-        auto s = saved_pos_.find(id);
-        auto h = hashes_.find(id);
-        if ((s == saved_pos_.end() || s->second != p) && h != hashes_.end())
+    const auto& order = queue_.order();
+    for (std::size_t p = 0; p < order.size(); ++p) {
+        if (p < saved_order_.size() && saved_order_[p] == order[p]) continue;
+        if (auto h = hashes_.find(order[p]); h != hashes_.end())
             changed.emplace_back(h->second, std::to_string(p));
     }
-    store_->set_torrent_settings("queue_position", changed);
-    saved_pos_ = std::move(now);
+    if (!changed.empty()) store_->set_torrent_settings("queue_position", changed);
+    saved_order_ = order;
 }
 
 queue::QueueSettings Daemon::queue_settings() {
