@@ -11,11 +11,15 @@ constexpr std::size_t max_unacked = 8192;  // packets in flight: far inside the 
 constexpr std::size_t max_sack_sent = 32;  // bytes of bitmask we send (256 packets)
 constexpr Micros max_rto_us = 60'000'000;
 constexpr std::size_t base_history = 10;  // minutes of base delay (RFC 6817 BASE_HISTORY)
-// Packets above the default size: only while the queuing delay is at most the target
-// over large_packet_delay_div, and none larger than the window over
-// large_packets_per_window.
+// Packets above the default size: none larger than the window over
+// large_packets_per_window while the queuing delay is at most the target over
+// large_packet_delay_div; above it none larger than queued_packet_max nor the window
+// over queued_packets_per_window. queued_packet_max is about a jumbo frame's payload,
+// the size that competes on equal terms with a TCP flow's segments there.
 constexpr Micros large_packet_delay_div = 4;
 constexpr std::size_t large_packets_per_window = 2;
+constexpr std::size_t queued_packets_per_window = 32;
+constexpr std::size_t queued_packet_max = 8192;
 
 std::uint16_t u16(int v) {
     return static_cast<std::uint16_t>(v);
@@ -74,17 +78,22 @@ void Connection::probe_lost(Sent& s) {
     if (s.payload.size() > payload_) probe_ceiling_ = std::min(probe_ceiling_, s.payload.size() - 1);
 }
 
-bool Connection::large_packets_ok() const {
-    // A packet's sequence number names its bytes, so a lost packet is resent whole; a queue
-    // that other flows keep full may never have room for a large one again. Packets above
-    // the default size therefore go out only while ours meet little queuing delay.
+bool Connection::short_queue() const {
     return !have_delay_ || last_delay_ <= cfg_.target_delay_us / large_packet_delay_div;
 }
 
 std::size_t Connection::full_payload() const {
+    // A packet's sequence number names its bytes, so a lost packet is resent whole; a queue
+    // that other flows keep full may never have room for a large one again. Behind a
+    // queue packets are therefore small: a small share of the window, and at most about a
+    // jumbo frame's payload (not the default size: the queue may be our own, a receiver
+    // short of CPU, which smaller packets would slow down further).
     if (payload_ <= cfg_.max_payload) return payload_;
-    if (!large_packets_ok()) return cfg_.max_payload;
-    return std::clamp(cwnd_ / large_packets_per_window, cfg_.max_payload, payload_);
+    const std::size_t window = std::min<std::size_t>(cwnd_, peer_wnd_);
+    const std::size_t share = short_queue()
+                                  ? window / large_packets_per_window
+                                  : std::min(window / queued_packets_per_window, queued_packet_max);
+    return std::clamp(share, cfg_.max_payload, payload_);
 }
 
 std::uint32_t Connection::advertised_window() const {
@@ -197,7 +206,7 @@ void Connection::try_send(Micros now) {
         const std::size_t avail = sbuf_.size() - sbuf_pos_;
         std::size_t n = std::min(full, avail);
         bool probe = false;
-        if (!probing_ && full == payload_ && large_packets_ok() &&
+        if (!probing_ && full == payload_ && short_queue() &&
             probe_ceiling_ > payload_ + std::max<std::size_t>(payload_ / 64, 16)) {
             // A path MTU probe: halfway to the ceiling, full, within a share of the window
             // (as any large packet).
