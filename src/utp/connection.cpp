@@ -18,7 +18,7 @@ constexpr std::size_t base_history = 10;  // minutes of base delay (RFC 6817 BAS
 // the size that competes on equal terms with a TCP flow's segments there.
 constexpr Micros large_packet_delay_div = 4;
 constexpr std::size_t large_packets_per_window = 2;
-constexpr std::size_t queued_packets_per_window = 32;
+constexpr std::size_t queued_packets_per_window = 64;
 constexpr std::size_t queued_packet_max = 8192;
 
 std::uint16_t u16(int v) {

@@ -29,7 +29,7 @@
 //   the size that was in use.
 // - Packets larger than max_payload are at most half the window (the smaller of the
 //   congestion window and the peer's) while the queuing delay our packets meet is at
-//   most a quarter of the LEDBAT target; above that they are at most 8 KiB and 1/32 of
+//   most a quarter of the LEDBAT target; above that they are at most 8 KiB and 1/64 of
 //   the window, and no probes go out. A sent packet cannot be split (BEP 29's sequence
 //   numbers count packets, so a resend carries the same bytes), and a queue that other
 //   flows keep full may never have room for a large one again; 8 KiB is about a jumbo
