@@ -11,6 +11,15 @@ constexpr std::size_t max_unacked = 8192;  // packets in flight: far inside the 
 constexpr std::size_t max_sack_sent = 32;  // bytes of bitmask we send (256 packets)
 constexpr Micros max_rto_us = 60'000'000;
 constexpr std::size_t base_history = 10;  // minutes of base delay (RFC 6817 BASE_HISTORY)
+// Packets above the default size: none larger than the window over
+// large_packets_per_window while the queuing delay is at most the target over
+// large_packet_delay_div; above it none larger than queued_packet_max nor the window
+// over queued_packets_per_window. queued_packet_max is about a jumbo frame's payload,
+// the size that competes on equal terms with a TCP flow's segments there.
+constexpr Micros large_packet_delay_div = 4;
+constexpr std::size_t large_packets_per_window = 2;
+constexpr std::size_t queued_packets_per_window = 64;
+constexpr std::size_t queued_packet_max = 8192;
 
 std::uint16_t u16(int v) {
     return static_cast<std::uint16_t>(v);
@@ -67,6 +76,24 @@ void Connection::probe_lost(Sent& s) {
     s.probe = false;
     probing_ = false;
     if (s.payload.size() > payload_) probe_ceiling_ = std::min(probe_ceiling_, s.payload.size() - 1);
+}
+
+bool Connection::short_queue() const {
+    return !have_delay_ || last_delay_ <= cfg_.target_delay_us / large_packet_delay_div;
+}
+
+std::size_t Connection::full_payload() const {
+    // A packet's sequence number names its bytes, so a lost packet is resent whole; a queue
+    // that other flows keep full may never have room for a large one again. Behind a
+    // queue packets are therefore small: a small share of the window, and at most about a
+    // jumbo frame's payload (not the default size: the queue may be our own, a receiver
+    // short of CPU, which smaller packets would slow down further).
+    if (payload_ <= cfg_.max_payload) return payload_;
+    const std::size_t window = std::min<std::size_t>(cwnd_, peer_wnd_);
+    const std::size_t share = short_queue()
+                                  ? window / large_packets_per_window
+                                  : std::min(window / queued_packets_per_window, queued_packet_max);
+    return std::clamp(share, cfg_.max_payload, payload_);
 }
 
 std::uint32_t Connection::advertised_window() const {
@@ -164,6 +191,7 @@ void Connection::try_send(Micros now) {
     nagle_wait_ = false;
     if (state_ != State::connected && state_ != State::fin_sent) return;
     const std::size_t window = std::min<std::size_t>(cwnd_, peer_wnd_);
+    const std::size_t full = full_payload();
     // Packets a timeout declared lost go first.
     for (std::size_t i = 0; i < unacked_.size(); ++i) {
         Sent& s = unacked_[i];
@@ -176,12 +204,14 @@ void Connection::try_send(Micros now) {
     }
     while (sbuf_pos_ < sbuf_.size() && unacked_.size() < max_unacked && !fin_queued_) {
         const std::size_t avail = sbuf_.size() - sbuf_pos_;
-        std::size_t n = std::min(payload_, avail);
+        std::size_t n = std::min(full, avail);
         bool probe = false;
-        if (!probing_ && probe_ceiling_ > payload_ + std::max<std::size_t>(payload_ / 64, 16)) {
-            // A path MTU probe: halfway to the ceiling, full, within the window.
+        if (!probing_ && full == payload_ && short_queue() &&
+            probe_ceiling_ > payload_ + std::max<std::size_t>(payload_ / 64, 16)) {
+            // A path MTU probe: halfway to the ceiling, full, within a share of the window
+            // (as any large packet).
             std::size_t size = payload_ + (probe_ceiling_ - payload_ + 1) / 2;
-            if (avail >= size && size <= window) {
+            if (avail >= size && size <= window / large_packets_per_window) {
                 if (flight_bytes_ + size > window) {  // wait for the room
                     window_full_ = true;
                     break;
@@ -190,7 +220,7 @@ void Connection::try_send(Micros now) {
                 probe = true;
             }
         }
-        if (n < payload_ && flight_bytes_ > 0 && now < sbuf_since_ + cfg_.nagle_us) {
+        if (n < full && flight_bytes_ > 0 && now < sbuf_since_ + cfg_.nagle_us) {
             nagle_wait_ = true;
             break;
         }
@@ -295,7 +325,7 @@ void Connection::on_delay_sample(std::uint32_t d, Micros now) {
 void Connection::on_loss(Micros) {
     // One window cut per window of data (packets sent after the loss was seen).
     if (in_recovery_ && seq_less(last_ack_, loss_seq_)) return;
-    cwnd_ = std::max(cwnd_ / 2, 2 * payload_);
+    cwnd_ = std::max(cwnd_ / 2, 2 * cfg_.max_payload);
     ssthresh_ = cwnd_;
     slow_start_ = false;
     in_recovery_ = true;
@@ -325,6 +355,7 @@ void Connection::on_ack(const Packet& p, Micros now) {
     Micros rtt = 0;
     std::size_t acked_bytes = 0;
     const std::size_t flight_before = flight_bytes_;
+    const std::size_t full = full_payload();  // LEDBAT's MSS: the size in use before this ACK
     for (std::size_t i = 0; i < d; ++i) {
         ack_one(unacked_.front(), now, rtt, acked_bytes);
         unacked_.pop_front();
@@ -389,7 +420,7 @@ void Connection::on_ack(const Packet& p, Micros now) {
         if (in_recovery_ && !seq_less(p.h.ack_nr, loss_seq_)) in_recovery_ = false;
         // LEDBAT: grow (or shrink) by how far the queuing delay is from the target; only
         // while the window was what limited sending.
-        if (window_full_ || flight_before + acked_bytes + payload_ >= cwnd_) {
+        if (window_full_ || flight_before + acked_bytes + full >= cwnd_) {
             double queuing = have_delay_ ? static_cast<double>(last_delay_) : 0.0;
             double target = static_cast<double>(cfg_.target_delay_us);
             if (slow_start_ && queuing < target / 2) {
@@ -398,8 +429,8 @@ void Connection::on_ack(const Packet& p, Micros now) {
             } else {
                 slow_start_ = false;
                 double off = std::clamp((target - queuing) / target, -1.0, 1.0);
-                double delta = off * static_cast<double>(acked_bytes) *
-                               static_cast<double>(payload_) / static_cast<double>(cwnd_);
+                double delta = off * static_cast<double>(acked_bytes) * static_cast<double>(full) /
+                               static_cast<double>(cwnd_);
                 cwnd_f_ += delta;
                 if (cwnd_f_ >= 1.0 || cwnd_f_ <= -1.0) {
                     auto whole = static_cast<long long>(cwnd_f_);
@@ -408,7 +439,7 @@ void Connection::on_ack(const Packet& p, Micros now) {
                         std::max<long long>(static_cast<long long>(cwnd_) + whole, 0));
                 }
             }
-            cwnd_ = std::clamp(cwnd_, std::min(2 * payload_, cfg_.max_cwnd), cfg_.max_cwnd);
+            cwnd_ = std::clamp(cwnd_, std::min(2 * cfg_.max_payload, cfg_.max_cwnd), cfg_.max_cwnd);
         }
         window_full_ = false;
     }
@@ -527,7 +558,7 @@ void Connection::tick(Micros now) {
                 payload_ = cfg_.max_payload;
             }
             flight_bytes_ = 0;
-            ssthresh_ = std::max(cwnd_ / 2, 2 * payload_);
+            ssthresh_ = std::max(cwnd_ / 2, 2 * cfg_.max_payload);
             cwnd_ = payload_;
             slow_start_ = true;
             in_recovery_ = false;

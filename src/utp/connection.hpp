@@ -24,8 +24,19 @@
 //   lost. An acked probe raises the packet size, a lost one lowers the ceiling and is no
 //   congestion signal. Datagrams carry Datagram::fragment_ok on resends of packets
 //   larger than max_payload: the owner sends those without Don't Fragment (every other
-//   datagram goes with it), so a packet the path does not carry whole still arrives. A timeout drops the packet size back
-//   to max_payload and the search starts again below the size that was in use.
+//   datagram goes with it), so a packet the path does not carry whole still arrives. A
+//   timeout drops the packet size back to max_payload and the search starts again below
+//   the size that was in use.
+// - Packets larger than max_payload are at most half the window (the smaller of the
+//   congestion window and the peer's) while the queuing delay our packets meet is at
+//   most a quarter of the LEDBAT target; above that they are at most 8 KiB and 1/64 of
+//   the window, and no probes go out. A sent packet cannot be split (BEP 29's sequence
+//   numbers count packets, so a resend carries the same bytes), and a queue that other
+//   flows keep full may never have room for a large one again; 8 KiB is about a jumbo
+//   frame's payload, a size that competes with a TCP flow's segments on equal terms and
+//   keeps the per-byte cost low where the queue is our own (a receiver short of CPU).
+//   The window's floor is two packets of max_payload; LEDBAT's gain (RFC 6817's MSS) is
+//   the size of a full packet at the time.
 // - Every peer-controlled value (windows, ack numbers, bitmask lengths) is bounded.
 #pragma once
 
@@ -141,6 +152,11 @@ class Connection {
     void send_packet(Type t, std::uint16_t seq, std::string_view payload, Micros now,
                      bool fragment_ok = false);
     void set_peer_datagram(std::uint16_t max_datagram);
+    // The queuing delay is low enough for packets above the default size.
+    bool short_queue() const;
+    // The payload of a full new packet now: payload_ or less, down to max_payload, as the
+    // window and the queuing delay allow.
+    std::size_t full_payload() const;
     void probe_lost(Sent& s);
     void send_state(Micros now);
     void transmit(std::uint16_t seq, Micros now);

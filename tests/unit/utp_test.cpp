@@ -152,6 +152,12 @@ struct Link {
     // Path MTU: a datagram over it is lost unless fragment_ok (0: no limit).
     std::size_t path_mtu = 0;
     std::size_t largest[2] = {0, 0};  // the largest datagram each side sent
+    // A queue that another flow keeps full: a datagram larger than this is lost whether
+    // fragmentable or not (0: no such queue).
+    std::size_t queue_room = 0;
+    // Data packets side 0 sent larger than both Config::max_payload and half its
+    // window at the time (resends of large packets, fragmentable, aside).
+    std::size_t oversize = 0;
     Config accept_cfg;                // of the side that accepts
 
     void collect(int from) {
@@ -159,7 +165,14 @@ struct Link {
         for (auto& d : out) {
             ++datagrams;
             largest[from] = std::max(largest[from], d.bytes.size());
+            if (from == 0 && !d.fragment_ok) {
+                auto p = decode(d.bytes);
+                if (p && p->h.type == Type::data &&
+                    p->payload.size() > std::max(Config{}.max_payload, side[0]->cwnd() / 2))
+                    ++oversize;
+            }
             if (path_mtu && d.bytes.size() > path_mtu && !d.fragment_ok) continue;
+            if (queue_room && d.bytes.size() > queue_room) continue;
             std::uniform_real_distribution<double> u(0, 1);
             if (u(rng) < loss) continue;
             Micros j = jitter ? rng() % jitter : 0;
@@ -215,20 +228,37 @@ std::string pattern(std::size_t n) {
     return s;
 }
 
+// Writes `data` from side 0 as far as the connection takes it; called again as it drains.
+struct Pump {
+    Link& l;
+    const std::string& data;
+    std::size_t off = 0;
+    void operator()() {
+        while (off < data.size() && l.side[0]->state() == State::connected) {
+            std::size_t n = l.side[0]->write(std::string_view(data).substr(off, 100'000), l.now);
+            if (n == 0) break;
+            off += n;
+        }
+    }
+};
+
+// Path MTU probing towards a peer that takes 64 KiB datagrams, on both sides.
+Config probing(Link& l) {
+    Config c;
+    c.max_probe_payload = payload_for_datagram(65507);
+    l.accept_cfg = c;
+    return c;
+}
+
 // Writes `data` from side 0 (with the writes interleaved with the link) and checks side 1
 // receives it all; then both close.
 void transfer(Link& l, const std::string& data, Micros limit, Config c = {}) {
     l.side[0] = Connection::connect(1000, 65500, l.now, c);  // sequence numbers wrap
     const Micros start = l.now;
-    std::size_t off = 0;
+    Pump pump{l, data};
     ASSERT_TRUE(l.run(
         [&] {
-            while (off < data.size() && l.side[0]->state() == State::connected) {
-                std::size_t n =
-                    l.side[0]->write(std::string_view(data).substr(off, 100'000), l.now);
-                if (n == 0) break;
-                off += n;
-            }
+            pump();
             return l.got[1].size() == data.size();
         },
         limit))
@@ -292,10 +322,7 @@ TEST(UtpConnection, HeavyLoss) {
 TEST(UtpConnection, PathMtuProbing) {
     Link l;
     l.path_mtu = 9000;
-    Config c;
-    c.max_probe_payload = payload_for_datagram(65507);
-    l.accept_cfg = c;
-    transfer(l, pattern(8 << 20), 60'000'000, c);
+    transfer(l, pattern(8 << 20), 60'000'000, probing(l));
     // The search ends within 1/64 of the path's size, at a size the path carries.
     EXPECT_GT(l.side[0]->packet_payload(), 8800u);
     EXPECT_LE(l.side[0]->packet_payload() + header_size, 9000u);
@@ -328,19 +355,9 @@ TEST(UtpConnection, ProbesOnlyWhatThePeerTakes) {
 TEST(UtpConnection, PathMtuShrinks) {
     Link l;
     l.path_mtu = 9000;
-    Config c;
-    c.max_probe_payload = payload_for_datagram(65507);
-    l.accept_cfg = c;
     const std::string data = pattern(6 << 20);
-    l.side[0] = Connection::connect(1000, 1, l.now, c);
-    std::size_t off = 0;
-    auto pump = [&] {
-        while (off < data.size() && l.side[0]->state() == State::connected) {
-            std::size_t n = l.side[0]->write(std::string_view(data).substr(off, 100'000), l.now);
-            if (n == 0) break;
-            off += n;
-        }
-    };
+    l.side[0] = Connection::connect(1000, 1, l.now, probing(l));
+    Pump pump{l, data};
     ASSERT_TRUE(l.run([&] { pump(); return l.got[1].size() >= (2u << 20); }, 60'000'000));
     EXPECT_GT(l.side[0]->packet_payload(), 4000u);
     l.path_mtu = 1400;
@@ -348,6 +365,86 @@ TEST(UtpConnection, PathMtuShrinks) {
         << "received " << l.got[1].size();
     EXPECT_TRUE(l.got[1] == data);
     EXPECT_LE(l.side[0]->packet_payload() + header_size, 1400u);
+}
+
+// Large packets beside another flow: on a path that carries 64 KiB datagrams another
+// flow builds a standing queue (150 ms more delay), then keeps it full, so that only
+// datagrams of at most 16 KiB find room. A large packet lost there would be resent
+// whole and never fit; the sender sees the queuing delay first and sends packets of at
+// most 8 KiB from then on, so the transfer goes on.
+TEST(UtpConnection, LargePacketsYieldToAStandingQueue) {
+    Link l;
+    const std::string data = pattern(64 << 20);
+    l.side[0] = Connection::connect(1000, 1, l.now, probing(l));
+    Pump pump{l, data};
+    ASSERT_TRUE(l.run(
+        [&] {
+            pump();
+            return l.got[1].size() >= (8u << 20);
+        },
+        60'000'000));
+    EXPECT_GT(l.side[0]->packet_payload(), 60'000u);
+    EXPECT_GT(l.largest[0], 60'000u);
+    l.delay += 150'000;
+    const Micros queue_start = l.now;
+    l.run(
+        [&] {
+            pump();
+            return l.now >= queue_start + 3'000'000;
+        },
+        10'000'000);
+    l.queue_room = 16384;
+    l.largest[0] = 0;
+    const std::size_t before = l.got[1].size();
+    const Micros full_at = l.now;
+    ASSERT_TRUE(l.run(
+        [&] {
+            pump();
+            return l.got[1].size() >= before + (8u << 20);
+        },
+        120'000'000))
+        << "stalled: " << l.got[1].size() - before << " bytes in 120 s, "
+        << l.side[0]->retransmits() << " retransmits, state "
+        << static_cast<int>(l.side[0]->state());
+    std::printf("after the queue filled: %zu bytes in %.3f s simulated, cwnd %zu\n",
+                l.got[1].size() - before, static_cast<double>(l.now - full_at) / 1e6,
+                l.side[0]->cwnd());
+    EXPECT_LE(l.largest[0], header_size + 36 + 8192);
+    EXPECT_EQ(l.oversize, 0u);
+    EXPECT_TRUE(std::string_view(l.got[1]) == std::string_view(data).substr(0, l.got[1].size()));
+}
+
+// A fast path with a standing queue (60 ms; it may be our own: a receiver short of CPU):
+// behind it packets are 8 KiB, a small share of the large window, not the default size
+// (which would cost that receiver more CPU still); once the queue is gone they grow to
+// the path's size again.
+TEST(UtpConnection, LargePacketsShrinkBehindAQueue) {
+    Link l;
+    const std::string data = pattern(96 << 20);
+    l.side[0] = Connection::connect(1000, 1, l.now, probing(l));
+    Pump pump{l, data};
+    auto move = [&](std::size_t bytes) {
+        const std::size_t from = l.got[1].size();
+        return l.run(
+            [&] {
+                pump();
+                return l.got[1].size() >= from + bytes;
+            },
+            60'000'000);
+    };
+    ASSERT_TRUE(move(8u << 20));
+    EXPECT_GT(l.side[0]->packet_payload(), 60'000u);
+    l.delay = 61'000;
+    ASSERT_TRUE(move(4u << 20));  // the sender sees the queue
+    l.largest[0] = 0;
+    ASSERT_TRUE(move(16u << 20));
+    EXPECT_EQ(l.largest[0], header_size + 8192);
+    EXPECT_GT(l.side[0]->packet_payload(), 60'000u);  // the path's size, still known
+    l.delay = 1000;
+    ASSERT_TRUE(move(4u << 20));
+    l.largest[0] = 0;
+    ASSERT_TRUE(move(16u << 20));
+    EXPECT_GT(l.largest[0], 60'000u);
 }
 
 TEST(UtpConnection, LostSynIsRetried) {
