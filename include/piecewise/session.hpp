@@ -64,6 +64,11 @@ struct Settings {
     // Upper bound on piece data held in memory while downloading (bytes).
     std::int64_t cache_bytes = 32ll << 20;
     unsigned disk_threads = 0;  // 0: one per core, at least 2
+    // Partial names (Transmission's rename-partial-files): a file created before it is
+    // complete is named "<name>.part" and gets its own name once every piece of it is
+    // verified. Off: files have their own names from the start. Either way a file is found
+    // under either name, so switching this never loses a download.
+    bool part_files = false;
     std::chrono::seconds tracker_timeout{15};
     // https:// trackers: a PEM bundle of CA certificates trusted besides the system store
     // (empty: none), read when first used.
@@ -334,7 +339,8 @@ enum class EventType {
     peer_disconnected,  // with the reason
     tracker_error,
     tracker_reply,
-    storage_error,      // the torrent stopped: disk full, permission, ...
+    storage_error,      // the torrent stopped: disk full, permission, ...; or a file
+                        // could not be written or renamed (the torrent goes on)
     listen_failed,
     blocklist_loaded,   // at start: "blocklist: N ranges from FILE (M lines skipped)"
     seed_limit_reached, // the torrent paused itself: seed ratio or idle limit reached
@@ -497,6 +503,9 @@ public:
     // piece while the pieces it holds in memory would exceed it (one is always allowed).
     // false once the session stopped.
     bool set_cache_bytes(std::int64_t bytes);
+    // Settings::part_files for every torrent, for the files created from now on (files on
+    // disk keep their names until complete). false once the session stopped.
+    bool set_part_files(bool on);
     // Changes Settings::encryption for the connections made or accepted from now on (open
     // connections keep what they negotiated). false once the session stopped.
     bool set_encryption(Encryption policy);

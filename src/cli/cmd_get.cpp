@@ -125,6 +125,9 @@ Command add_get(CLI::App& root) {
         "other files are not created (with a magnet: becomes its so=, BEP 53)");
     app->add_flag("--sequential", o->sequential,
                   "Fetch pieces in order (for playing while downloading)");
+    app->add_flag("--part-files", o->part_files,
+                  "Name each file NAME.part until all of it is verified (as Transmission's "
+                  "rename-partial-files)");
     app->add_flag("--timing", o->timing,
                   "Print on stderr when each phase ends (session, checked, announced, first-block, "
                   "complete, stopped, exit), in seconds since the program started");

@@ -97,6 +97,7 @@ int run_torrent(const RunOptions& o) {
     settings.listen = o.listen[0];
     if (o.listen.size() == 2) settings.listen2 = o.listen[1];
     settings.resume_dir = o.resume_dir;
+    settings.part_files = o.part_files;
     settings.dht = o.dht;
     if (!o.dht_bootstrap.empty()) settings.dht_bootstrap = o.dht_bootstrap;
     settings.dht_enforce_node_id = o.dht_enforce_node_id;

@@ -232,6 +232,10 @@ class Daemon {
     IncompleteDir incomplete_dir();
     void set_incomplete_dir(const std::string& dir);
     void set_incomplete_dir_enabled(bool on);
+    // rename-partial-files: files are named "<name>.part" until complete (Settings::part_files;
+    // stored; off unless set).
+    bool rename_partial_files();
+    void set_rename_partial_files(bool on);
 
     // daemon_scripts.cpp: the event scripts (script_runner.hpp), committed to the store.
     ScriptSettings scripts();

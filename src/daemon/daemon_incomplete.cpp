@@ -13,6 +13,8 @@
 //
 // Turning incomplete-dir-enabled off (or changing the dir) does not move torrents already
 // in an incomplete dir: they still move to their download dir once finished.
+//
+// rename-partial-files is also here: the engine's Settings::part_files, kept in the store.
 #include <filesystem>
 #include <iostream>
 
@@ -38,6 +40,20 @@ void Daemon::load_incomplete_settings() {
     }
     if (auto it = kv.find("incomplete_dir_enabled"); it != kv.end())
         incomplete_.enabled = it->second == "1";
+    if (auto it = kv.find("rename_partial_files"); it != kv.end())
+        cfg_.settings.part_files = it->second == "1";
+}
+
+bool Daemon::rename_partial_files() {
+    std::lock_guard lk(mu_);
+    return cfg_.settings.part_files;
+}
+
+void Daemon::set_rename_partial_files(bool on) {
+    std::lock_guard lk(mu_);
+    store_->set_setting("rename_partial_files", on ? "1" : "0");
+    cfg_.settings.part_files = on;
+    session_->set_part_files(on);
 }
 
 IncompleteDir Daemon::incomplete_dir() {

@@ -47,6 +47,13 @@ bool on_disk(const fs::path& p) {
     return fs::symlink_status(p, ec).type() != fs::file_type::not_found && !ec;
 }
 
+// Under its own name or, not complete yet, its partial one (storage.hpp).
+bool on_disk_any(const fs::path& p) {
+    fs::path part = p;
+    part += ".part";
+    return on_disk(p) || on_disk(part);
+}
+
 }  // namespace
 
 std::string Daemon::check_dir(const std::string& dir, const std::string& what) const {
@@ -79,7 +86,7 @@ bool Daemon::set_location(TorrentId id, const std::string& dir, bool move) {
         throw piecewise::Error("the torrent is already being moved");
     if (move && st->save_path != target)
         for (auto& f : st->files)
-            if (on_disk(fs::path(target) / f.path))
+            if (on_disk_any(fs::path(target) / f.path))
                 throw piecewise::Error((fs::path(target) / f.path).string() +
                                        " already exists: nothing is replaced (move false uses "
                                        "the files there)");
@@ -187,8 +194,8 @@ void Daemon::restore_location(const std::string& hash, const std::string& torren
             for (auto& f : m->files) paths.push_back(f.path);
             auto plan = storage::plan_rename(paths, pending[0].first, pending[0].second);
             fs::path root = p.save_path;
-            if (plan.error.empty() && plan.from != plan.to && !on_disk(root / plan.from) &&
-                on_disk(root / plan.to)) {
+            if (plan.error.empty() && plan.from != plan.to && !on_disk_any(root / plan.from) &&
+                on_disk_any(root / plan.to)) {
                 // Renamed on disk before the crash: keep it.
                 p.renames.push_back(pending[0]);
                 session::Torrent::apply_renames(*m, {pending[0]});

@@ -414,7 +414,10 @@ awaitable<void> Session::Impl::remove(TorrentId id, bool delete_data) {
     std::vector<std::string> paths;
     if (delete_data) {
         for (auto& f : t->metainfo().files)
-            if (!f.pad) paths.push_back(f.path);
+            if (!f.pad) {
+                paths.push_back(f.path);
+                paths.push_back(f.path + ".part");  // not complete yet (partial names)
+            }
         paths.push_back("." + t->info_hash().hex() + ".parts");  // skipped files' boundary bytes
     }
     disk.post([root, resume, paths] {

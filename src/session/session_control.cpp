@@ -375,6 +375,14 @@ bool Session::set_cache_bytes(std::int64_t bytes) {
     });
 }
 
+bool Session::set_part_files(bool on) {
+    return on_network(*impl_, impl_->stopped, [on](Impl& d) {
+        d.ctx.settings.part_files = on;
+        for (auto& [id, t] : d.torrents) t->set_part_names(on);
+        return true;
+    });
+}
+
 bool Session::set_pex(bool on) {
     return on_network(*impl_, impl_->stopped, [on](Impl& d) {
         d.ctx.settings.pex = on;

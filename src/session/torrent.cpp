@@ -58,6 +58,7 @@ Torrent::Torrent(Context& ctx, piecewise::TorrentId id, meta::Metainfo m,
     corrupt_bytes_ = params.corrupt_before;
     storage_ = std::make_shared<storage::Storage>(meta_.files, meta_.total_size,
                                                   std::filesystem::absolute(params.save_path));
+    storage_->set_part_names(ctx.settings.part_files);
     build_trackers(params_.trackers ? *params_.trackers : meta_.trackers);
     init_priorities();
     init_web_seeds();

@@ -299,6 +299,14 @@ private:
     int count_interesting(const PeerConnection& p) const;
     void fill_wanted_status(piecewise::TorrentStatus& s) const;
     void finish_wanted();  // downloading -> seeding when the wanted pieces are in
+    // Partial names (storage.hpp). finish_part_files(piece), for a piece just verified and
+    // written: when it completes files seen as "<name>.part", they get their own names on a
+    // disk worker and on_have_piece(piece) follows; returns whether it did so (false: no
+    // such file, nothing done). finish_part_files(-1), after a check: every complete file
+    // that may still carry the suffix gets its own name, and torrent_finished waits for
+    // that (emit_finished()).
+    bool finish_part_files(int piece);
+    void emit_finished();
 
     // torrent_seed_limits.cpp
     void check_seed_limits();  // from tick()
@@ -367,6 +375,8 @@ private:
     int banned_count_ = 0;
     std::shared_ptr<storage::CheckProgress> check_progress_;
     bool finished_emitted_ = false;
+    bool finish_deferred_ = false;  // torrent_finished waits for part_renames_
+    int part_renames_ = 0;          // finish_part_files() jobs in flight
     bool paused_ = false;
     bool settled_ = false;
     std::vector<int> file_prio_;            // per file, 0..7
@@ -408,6 +418,8 @@ private:
         return piece >= 0 && piece < have_.size() && piece_wanted(piece);
     }
     const std::shared_ptr<storage::Storage>& stream_storage() const { return storage_; }
+    // Session::set_part_files: files created from now on are named "<name>.part" until complete.
+    void set_part_names(bool on) { storage_->set_part_names(on); }
     double stream_rate() const { return down_rate_.rate(); }
     // Called on the network thread each time a piece is verified and on disk.
     std::function<void(int)> on_piece_verified;

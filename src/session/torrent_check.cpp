@@ -81,10 +81,10 @@ void Torrent::on_checked(std::vector<bool> have, const std::string& how) {
     state_ = wanted_done() ? TorrentState::seeding : TorrentState::downloading;
     emit(EventType::torrent_checked,
          fmt::format("{} of {} pieces present ({})", have_.count(), meta_.num_pieces(), how));
+    if (!params_.upload_only) finish_part_files(-1);  // complete files get their own names
     if (state_ == TorrentState::seeding) {
         finished_emitted_ = true;
-        emit(EventType::torrent_finished, have_.all() ? "all pieces verified and on disk"
-                                                      : "all wanted pieces verified and on disk");
+        emit_finished();
     }
     // Record the check so a restart can trust it (and, after files were arranged, their
     // new stamps).

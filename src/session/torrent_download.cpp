@@ -492,6 +492,9 @@ void Torrent::on_piece_checked(int piece, bool ok, storage::StorageError err,
     if (ok) {
         failed_blocks_.erase(piece);
         proven_leaves_.erase(piece);
+        // A file this piece completes may still be "<name>.part": it gets its own name
+        // first, so that nothing reports the piece (or the torrent) done before that.
+        if (finish_part_files(piece)) return;
         on_have_piece(piece);
         // The cache has room again: peers that ran dry can ask for more.
         for (auto& q : std::vector(peers_)) request_more(*q);

@@ -156,8 +156,7 @@ void Torrent::finish_wanted() {
     save_resume();
     if (!finished_emitted_) {
         finished_emitted_ = true;
-        emit(EventType::torrent_finished, have_.all() ? "all pieces verified and on disk"
-                                                      : "all wanted pieces verified and on disk");
+        emit_finished();
     }
     for (auto& q : std::vector(peers_)) {
         update_interest(*q);
@@ -175,6 +174,64 @@ void Torrent::fill_wanted_status(piecewise::TorrentStatus& s) const {
         if (piece_wanted(i) && !have_.get(i) && picker_.availability(i) > 0)
             avail += meta_.piece_size(i);
     s.desired_available = avail;
+}
+
+void Torrent::emit_finished() {
+    if (part_renames_ > 0) {
+        finish_deferred_ = true;  // sent when the last rename is done
+        return;
+    }
+    finish_deferred_ = false;
+    emit(EventType::torrent_finished, have_.all() ? "all pieces verified and on disk"
+                                                  : "all wanted pieces verified and on disk");
+}
+
+bool Torrent::finish_part_files(int piece) {
+    // Whether every piece of file f is verified (`piece` counts as verified).
+    auto complete = [&](int f) {
+        const auto& fe = meta_.files[static_cast<std::size_t>(f)];
+        if (fe.pad || fe.length == 0) return false;
+        if (have_.all()) return true;
+        int first = static_cast<int>(fe.offset / meta_.piece_length);
+        int last = static_cast<int>((fe.offset + fe.length - 1) / meta_.piece_length);
+        for (int p = first; p <= last; ++p)
+            if (p != piece && !have_.get(p)) return false;
+        return true;
+    };
+    std::vector<int> files;
+    if (piece < 0) {
+        // Any complete file may still carry the suffix (cut off between its last piece and
+        // the rename, or vouched for by a record); finish_file() looks.
+        for (int f = 0; f < static_cast<int>(meta_.files.size()); ++f)
+            if (complete(f)) files.push_back(f);
+    } else {
+        // Only files seen under the partial name: nothing to do (and no scan) otherwise.
+        for (const auto& sl : storage_->map(std::int64_t(piece) * meta_.piece_length,
+                                            meta_.piece_size(piece)))
+            if (storage_->part_named(sl.file) && complete(sl.file)) files.push_back(sl.file);
+    }
+    if (files.empty()) return false;
+    if (piece < 0) ++part_renames_;
+    ++disk_jobs_;
+    auto self = shared_from_this();
+    ctx_.disk.post([self, piece, storage = storage_, files = std::move(files)] {
+        std::string error;
+        for (int f : files)
+            if (auto err = storage->finish_file(f); err && error.empty()) error = err.message();
+        asio::post(self->ctx_.io, [self, piece, error = std::move(error)] {
+            --self->disk_jobs_;
+            // The data is complete either way: a file that could not be renamed keeps its
+            // partial name (and is found under it), so this is reported, not fatal.
+            if (!error.empty()) self->emit(EventType::storage_error, "finishing a file: " + error);
+            if (piece >= 0) {
+                self->on_have_piece(piece);
+                for (auto& q : std::vector(self->peers_)) self->request_more(*q);
+            } else if (--self->part_renames_ == 0 && self->finish_deferred_) {
+                self->emit_finished();
+            }
+        });
+    });
+    return true;
 }
 
 }  // namespace pw::session

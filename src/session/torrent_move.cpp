@@ -16,10 +16,15 @@ namespace fs = std::filesystem;
 
 namespace {
 
+// Each file under both of the names it may have on disk (storage.hpp, partial names);
+// the move skips the names that are not there.
 std::vector<std::string> data_files(const pw::meta::Metainfo& m) {
     std::vector<std::string> out;
     for (const auto& f : m.files)
-        if (!f.pad) out.push_back(f.path);
+        if (!f.pad) {
+            out.push_back(f.path);
+            out.push_back(f.path + ".part");
+        }
     return out;
 }
 

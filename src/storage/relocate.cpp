@@ -281,7 +281,7 @@ std::int64_t bytes_present(const std::vector<meta::FileEntry>& files, const fs::
     for (const auto& f : files) {
         if (f.pad) continue;
         struct stat st {};
-        if (::stat((root / f.path).c_str(), &st) == 0 && S_ISREG(st.st_mode))
+        if (::stat(stored_path(root / f.path).c_str(), &st) == 0 && S_ISREG(st.st_mode))
             n += std::min<std::int64_t>(st.st_size, f.length);
     }
     return n;

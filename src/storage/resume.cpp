@@ -21,6 +21,7 @@
 #include <iterator>
 
 #include "bencode/bencode.hpp"
+#include "storage/storage.hpp"
 
 namespace pw::storage {
 
@@ -67,7 +68,7 @@ std::vector<FileStamp> stamp_files(const std::vector<meta::FileEntry>& files,
         if (f.pad) {
             // Pad files never exist on disk (BEP 47): a constant stamp.
             s.size = 0;
-        } else if (struct stat st; ::stat((root / f.path).c_str(), &st) == 0) {
+        } else if (struct stat st; ::stat(stored_path(root / f.path).c_str(), &st) == 0) {
             s.size = st.st_size;
             s.mtime_ns =
                 static_cast<std::int64_t>(st.st_mtim.tv_sec) * 1'000'000'000 + st.st_mtim.tv_nsec;

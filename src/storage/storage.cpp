@@ -129,7 +129,8 @@ Storage::Storage(std::vector<meta::FileEntry> files, std::int64_t total_size, fs
       total_size_(total_size),
       root_(std::move(root).native()),
       slots_(files_.size() + 1),
-      use_parts_(files_.size(), 0) {
+      use_parts_(files_.size(), 0),
+      part_named_(new std::atomic<bool>[files_.size()]()) {
     std::int64_t pos = 0;
     for (const auto& f : files_) {
         if (f.length < 0 || f.offset != pos)
@@ -145,7 +146,8 @@ Storage::~Storage() {
 }
 
 fs::path Storage::full_path(int file) const {
-    return fs::path(root_) / files_.at(file).path;
+    bool exists = false;
+    return locate(file, exists);
 }
 
 bool Storage::inside_root(const fs::path& p) const {
@@ -192,7 +194,13 @@ Storage::FileRef Storage::fd(int file, bool create, StorageError& err) {
         lru_.splice(lru_.begin(), lru_, slot.lru);
         return slot.file;
     }
-    fs::path p = slot_path(file);
+    bool exists = true;
+    fs::path p = file == parts_slot() ? fs::path(parts_path_) : locate(file, exists);
+    if (!exists && create && part_names()) {
+        // A new file of an incomplete torrent: under its partial name until finish_file().
+        p += ".part";
+        part_named_[static_cast<std::size_t>(file)].store(true, std::memory_order_relaxed);
+    }
     if (!inside_root(p)) {
         err = {make_error_code(StorageErrc::outside_root), p.string(), "open"};
         return {};
@@ -392,6 +400,14 @@ std::int64_t Storage::size_on_disk(int file) const {
         return -1;
     if (!parts) return st.st_size;
     return st.st_size > fe.offset ? st.st_size - fe.offset : -1;
+}
+
+void Storage::drop_fd(int slot) {
+    std::lock_guard lock(mu_);
+    Slot& s = slots_[static_cast<std::size_t>(slot)];
+    if (!s.file) return;
+    lru_.erase(s.lru);
+    s.file.reset();
 }
 
 void Storage::close_all() {

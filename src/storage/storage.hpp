@@ -10,12 +10,19 @@
 // that a boundary piece (shared with a wanted file) carries go to one sparse parts file
 // instead, at their offset in the torrent's byte stream; reads of that file come from
 // there, and when the file is wanted again those bytes move into it (unpark()).
+//
+// Partial names (Transmission's rename-partial-files, storage_part.cpp): while they are on,
+// a file created before it is complete is named "<name>.part", and finish_file() gives it
+// its own name once every piece of it is verified. Whatever the setting, a file is found
+// under either name (its own first), so a download started with the other setting, or cut
+// off between its last piece and the rename, goes on where it is.
 #pragma once
 
 #include <sys/uio.h>
 
 #include <cstdint>
 #include <filesystem>
+#include <atomic>
 #include <list>
 #include <memory>
 #include <mutex>
@@ -55,6 +62,10 @@ struct Slice {
     std::int64_t length;
 };
 
+// Where a file whose own path is `own` is on disk: `own`, or own + ".part" when only that
+// exists (`own` when neither does). See "Partial names" above.
+std::filesystem::path stored_path(const std::filesystem::path& own);
+
 class Storage {
 public:
     // `root` is the download directory; each FileEntry::path is relative to it. `io`: the
@@ -68,6 +79,8 @@ public:
 
     const std::vector<meta::FileEntry>& files() const { return files_; }
     std::filesystem::path root() const { return root_; }
+    // Where the file is on disk: its own name, or "<name>.part" when only that exists
+    // (its own name when neither does).
     std::filesystem::path full_path(int file) const;
 
     // The files covering [offset, offset+length), in order. Zero-length and pad files are skipped.
@@ -110,8 +123,20 @@ public:
     // storage_rename.cpp: renames the file or folder `from` to `to` (relative paths) on disk
     // when it is there, never replacing an existing entry, then uses `paths` (every file's
     // new relative path). Reads and writes of the torrent wait meanwhile.
+    // Renaming a file that is on disk as "<name>.part" renames that to "<to>.part".
     StorageError rename_entry(const std::string& from, const std::string& to,
                               const std::vector<std::string>& paths);
+
+    // storage_part.cpp: partial names. With `on`, files created from now on before they are
+    // complete get the ".part" suffix; files already on disk keep the name they have.
+    void set_part_names(bool on) { part_names_.store(on, std::memory_order_relaxed); }
+    bool part_names() const { return part_names_.load(std::memory_order_relaxed); }
+    // Whether the file was last seen (opened, created, located) on disk as "<name>.part".
+    bool part_named(int file) const;
+    // The file is complete: "<name>.part" becomes "<name>" (never replacing a file of that
+    // name: then the one with its own name stays in use). Nothing happens when the file is
+    // not on disk under the partial name. Reads and writes of the torrent wait meanwhile.
+    StorageError finish_file(int file);
 
   private:
     // One open descriptor. Shared by the cache and every call using it, and closed when
@@ -125,6 +150,11 @@ public:
     // directories. A file cached read-only is reopened read-write when `create` is set.
     FileRef fd(int file, bool create, StorageError& err);
     bool inside_root(const std::filesystem::path& p) const;
+    // The file's path on disk (see full_path()); `exists` tells whether it is there.
+    // Records which name it found in part_named_.
+    std::filesystem::path locate(int file, bool& exists) const;
+    // Lets go of the cached descriptor of one slot (a rename follows). With mu_ not held.
+    void drop_fd(int slot);
     std::filesystem::path slot_path(int slot) const;  // a file, or the parts file (last slot)
     int parts_slot() const { return static_cast<int>(files_.size()); }
     // Calls fn(file, file_offset, length) for every file in [offset, offset+length), in
@@ -147,6 +177,9 @@ public:
     // Guards use_parts_: reads and writes share it, a change of where a file lives is exclusive.
     mutable std::shared_mutex layout_mu_;
     std::vector<char> use_parts_;  // per file
+    std::atomic<bool> part_names_{false};
+    // Per file: last seen on disk under the partial name (read by the network thread).
+    std::unique_ptr<std::atomic<bool>[]> part_named_;
 };
 
 }  // namespace pw::storage

@@ -13,11 +13,20 @@ StorageError Storage::rename_entry(const std::string& from, const std::string& t
         return {make_error_code(StorageErrc::out_of_range), from, "rename"};
     // Exclusive: no read or write is in flight, so no descriptor refers to the old names.
     std::unique_lock layout(layout_mu_);
-    const std::filesystem::path a = root() / from, b = root() / to;
+    std::filesystem::path a = root() / from, b = root() / to;
     if (!inside_root(a) || !inside_root(b))
         return {make_error_code(StorageErrc::outside_root), b.string(), "rename"};
     close_all();
     struct stat st {};
+    if (::lstat(a.c_str(), &st) != 0) {
+        // A file still under its partial name keeps that suffix under the new name.
+        auto part = a;
+        part += ".part";
+        if (::lstat(part.c_str(), &st) == 0 && S_ISREG(st.st_mode)) {
+            a = std::move(part);
+            b += ".part";
+        }
+    }
     if (::lstat(a.c_str(), &st) == 0) {
         if (int e = rename_noreplace(a, b))
             return {{e, std::system_category()}, b.string(), "rename"};

@@ -3,8 +3,8 @@
 // across restarts), a download from an in-process seeder on 127.0.0.2 that goes into the
 // incomplete dir and moves to the download dir once finished (the done script then sees
 // it there), a torrent resumed from the incomplete dir after a restart, a restart after a
-// crash in the middle of the completion move, and the scripts' environment, a missing
-// script and one that never ends.
+// crash in the middle of the completion move, partial file names, and the scripts'
+// environment, a missing script and one that never ends.
 #include <csignal>
 #include <sys/wait.h>
 
@@ -97,16 +97,46 @@ TEST_F(IncompleteRpc, KeysInBothDialectsSurviveARestart) {
               std::string::npos);
     EXPECT_EQ(jrpc_error("session_set", R"({"incomplete_dir_enabled":"yes"})"), -32602);
     EXPECT_EQ(jrpc_error("session_set", R"({"script_torrent_done_filename":7})"), -32602);
-    EXPECT_NE(legacy_error("session-set", R"({"rename-partial-files":true})")
-                  .find("rename-partial-files"),
-              std::string::npos);
+    EXPECT_EQ(jrpc_error("session_set", R"({"rename_partial_files":"yes"})"), -32602);
     s = legacy("session-get");
     EXPECT_EQ(s.at("incomplete-dir"), json::value((dir / "inc").string()));
     EXPECT_EQ(s.at("incomplete-dir-enabled"), true);
     EXPECT_EQ(s.at("rename-partial-files"), false);
-    legacy("session-set", R"({"incomplete-dir-enabled":false})");
+    legacy("session-set", R"({"incomplete-dir-enabled":false,"rename-partial-files":true})");
+    EXPECT_EQ(legacy("session-get").at("rename-partial-files"), true);
     restart();
-    EXPECT_EQ(legacy("session-get").at("incomplete-dir-enabled"), false);
+    s = legacy("session-get");
+    EXPECT_EQ(s.at("incomplete-dir-enabled"), false);
+    EXPECT_EQ(s.at("rename-partial-files"), true);
+    EXPECT_EQ(jrpc("session_get", R"({"fields":["rename_partial_files"]})").at("rename_partial_files"),
+              true);
+}
+
+// rename-partial-files: a half-downloaded file.bin.part is found, finished from a seeder,
+// and is file.bin before the done script runs; nothing with the suffix is left.
+TEST_F(IncompleteRpc, PartialFilesAreFoundAndFinishedUnderTheirOwnName) {
+    legacy("session-set", R"({"rename-partial-files":true})");
+    auto out = dir / "done.env";
+    legacy("session-set", R"({"script-torrent-done-enabled":true,"script-torrent-done-filename":")" +
+                              script("done.sh", out).string() + R"("})");
+    auto half = payload();
+    std::fill(half.begin() + static_cast<std::ptrdiff_t>(half.size() / 2), half.end(), '\0');
+    fs::create_directories(dir / "dl");
+    std::ofstream(dir / "dl" / "file.bin.part", std::ios::binary) << half;
+    add_to_dl(true);
+    legacy("torrent-verify", R"({"ids":[1]})");
+    auto have = [&] { return get1(R"(["haveValid"])").at("haveValid").to_number<std::int64_t>(); };
+    for (int i = 0; i < 200 && (have() == 0 || get1(R"(["status"])").at("status") != 0); ++i)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    EXPECT_GT(have(), 0);  // read from the partial file
+    EXPECT_FALSE(fs::exists(dir / "dl" / "file.bin"));
+    legacy("torrent-start", R"({"ids":[1]})");
+    seed();
+    ASSERT_TRUE(wait_file(out)) << json::serialize(get1(R"(["status","haveValid","error","errorString"])"));
+    EXPECT_NE(slurp(out).find("HAS_FILE"), std::string::npos);  // its own name when done
+    ASSERT_TRUE(wait_status(6));
+    EXPECT_EQ(slurp(dir / "dl" / "file.bin"), payload());
+    EXPECT_FALSE(fs::exists(dir / "dl" / "file.bin.part"));
 }
 
 TEST_F(IncompleteRpc, DownloadsIntoTheIncompleteDirAndMovesWhenFinished) {

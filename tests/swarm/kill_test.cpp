@@ -4,7 +4,9 @@
 // record on disk may be stale but must never claim a piece whose bytes are not in the file
 // (records are written after the data they describe). The last run completes, the result
 // is byte-identical, and the seeder sent at most the payload plus, per kill, what the child
-// could hold unwritten (its 1 MiB cache and the requests in flight).
+// could hold unwritten (its 1 MiB cache and the requests in flight). The same with partial
+// names (Settings::part_files): the data is found under payload.bin.part after every kill
+// and ends as payload.bin.
 #include <gtest/gtest.h>
 #include <signal.h>
 #include <spawn.h>
@@ -76,6 +78,7 @@ TEST(KillChild, Leech) {
     if (!*env("PW_CHILD_TORRENT")) GTEST_SKIP() << "runs only as the child of KillTest";
     auto s = loopback("127.0.7.3", env("PW_CHILD_RESUME"));
     s.cache_bytes = 1 << 20;
+    s.part_files = *env("PW_CHILD_PART_FILES") == '1';
     piecewise::Session leecher(s);
     piecewise::AddTorrentParams p;
     p.torrent_file = env("PW_CHILD_TORRENT");
@@ -86,8 +89,10 @@ TEST(KillChild, Leech) {
     leecher.stop();
 }
 
-TEST(KillTest, SigkillAtRandomMomentsLosesNoVerifiedPiece) {
-    auto dir = temp_dir("kill");
+// `kills` SIGKILLs at random moments, then a run to the end. With `part_files` the data
+// is payload.bin.part until the last piece and must end as payload.bin.
+static void kill_and_resume(bool part_files, int kills) {
+    auto dir = temp_dir(part_files ? "kill-part" : "kill");
     const std::int64_t piece = 64 << 10;
     std::string data = random_bytes(24 << 20, 31);
     write_file(dir / "src" / "payload.bin", data);
@@ -98,13 +103,13 @@ TEST(KillTest, SigkillAtRandomMomentsLosesNoVerifiedPiece) {
     const std::vector<std::string> child_env = {
         "PW_CHILD_TORRENT=" + torrent.string(), "PW_CHILD_SAVE=" + (dir / "down").string(),
         "PW_CHILD_RESUME=" + (dir / "resume").string(),
-        "PW_CHILD_PEER=127.0.7.2:" + std::to_string(seeder.port())};
+        "PW_CHILD_PEER=127.0.7.2:" + std::to_string(seeder.port()),
+        std::string("PW_CHILD_PART_FILES=") + (part_files ? "1" : "0")};
     const auto resume_file = dir / "resume" / (meta.info_hash.hex() + ".resume");
 
     std::mt19937 rng(std::random_device{}());
-    const int kills = 8;
     int records_checked = 0;
-    const auto data_file = dir / "down" / "payload.bin";
+    const auto data_file = dir / "down" / (part_files ? "payload.bin.part" : "payload.bin");
     for (int k = 0; k < kills; ++k) {
         // Each run is killed at a random moment after it wrote at least 1 MiB more (a
         // fixed delay would kill a slow start, as under ASan, before it wrote anything).
@@ -121,7 +126,7 @@ TEST(KillTest, SigkillAtRandomMomentsLosesNoVerifiedPiece) {
         // Whatever record survived vouches only for pieces whose bytes are on disk.
         if (auto r = pw::storage::load_resume_file(resume_file, meta.num_pieces())) {
             ++records_checked;
-            std::string on_disk = read_file(dir / "down" / "payload.bin");
+            std::string on_disk = read_file(data_file);
             for (int i = 0; i < meta.num_pieces(); ++i) {
                 if (!r->have[static_cast<std::size_t>(i)]) continue;
                 auto off = static_cast<std::size_t>(i * piece);
@@ -140,13 +145,22 @@ TEST(KillTest, SigkillAtRandomMomentsLosesNoVerifiedPiece) {
     ASSERT_GT(pid, 0);
     ASSERT_EQ(wait_exit(pid, std::chrono::seconds(90)), 0) << "the last run did not complete";
     EXPECT_EQ(read_file(dir / "down" / "payload.bin"), data);
+    EXPECT_FALSE(fs::exists(dir / "down" / "payload.bin.part"));
     const std::int64_t sent = std::int64_t(seeder.blocks_sent()) * (16 << 10);
     const std::int64_t bound = std::int64_t(data.size()) + kills * (std::int64_t(3) << 20);
     EXPECT_LE(sent, bound) << "verified pieces were fetched again";
     std::printf(
-        "kill test: %d kills, %d resume records checked, seeder sent %lld bytes for %zu (bound "
+        "kill test%s: %d kills, %d resume records checked, seeder sent %lld bytes for %zu (bound "
         "%lld)\n",
-        kills, records_checked, static_cast<long long>(sent), data.size(),
+        part_files ? " (partial names)" : "", kills, records_checked, static_cast<long long>(sent), data.size(),
         static_cast<long long>(bound));
     fs::remove_all(dir);
+}
+
+TEST(KillTest, SigkillAtRandomMomentsLosesNoVerifiedPiece) {
+    kill_and_resume(false, 8);
+}
+
+TEST(KillTest, SigkillWithPartialNamesLosesNothingAndEndsUnderTheOwnName) {
+    kill_and_resume(true, 4);
 }

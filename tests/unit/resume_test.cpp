@@ -253,6 +253,17 @@ TEST_F(ResumeMatch, UnchangedFilesMatch) {
     fs::remove(dir.path().string() + "-link");
 }
 
+// A file renamed from "<name>.part" to its own name once complete (storage.hpp's partial
+// names) keeps its stamp: the record still vouches for it under either name.
+TEST_F(ResumeMatch, APartialNameKeepsTheStamp) {
+    fs::rename(dir.path() / "t/b", dir.path() / "t/b.part");
+    EXPECT_TRUE(pw::storage::resume_matches(r, m, dir.path()));
+    auto with_suffix = pw::storage::stamp_files(m.files, dir.path());
+    EXPECT_EQ(with_suffix[1].size, 6);
+    fs::rename(dir.path() / "t/b.part", dir.path() / "t/b");
+    EXPECT_TRUE(pw::storage::resume_matches(r, m, dir.path()));
+}
+
 TEST_F(ResumeMatch, TouchedFileDoesNotMatch) {
     auto t = fs::last_write_time(dir.path() / "t/b");
     fs::last_write_time(dir.path() / "t/b", t + std::chrono::seconds(1));

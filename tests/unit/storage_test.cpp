@@ -405,3 +405,93 @@ TEST(StorageParts, AnExistingFileKeepsBeingUsed) {
     EXPECT_FALSE(s2.unpark(1, {{0, 20}}));  // nothing parked on disk: no file made
     EXPECT_FALSE(fs::exists(dir.path() / "c"));
 }
+
+TEST(StoragePartNames, NewFilesCarryTheSuffixUntilFinished) {
+    TempDir dir;
+    Storage s = make({{"t/a.bin", 10}, {"t/b.bin", 20}}, dir.path());
+    s.set_part_names(true);
+    std::string data = random_bytes(30, 11);
+    ASSERT_FALSE(s.write(0, data.data(), 15));  // all of a.bin, the start of b.bin
+    EXPECT_TRUE(fs::exists(dir.path() / "t/a.bin.part"));
+    EXPECT_TRUE(fs::exists(dir.path() / "t/b.bin.part"));
+    EXPECT_FALSE(fs::exists(dir.path() / "t/a.bin"));
+    EXPECT_FALSE(fs::exists(dir.path() / "t/b.bin"));
+    EXPECT_TRUE(s.part_named(0));
+    EXPECT_EQ(s.full_path(1), dir.path() / "t/b.bin.part");
+    EXPECT_EQ(s.size_on_disk(1), 5);
+
+    auto err = s.finish_file(0);
+    ASSERT_FALSE(err) << err.message();
+    EXPECT_FALSE(s.part_named(0));
+    EXPECT_FALSE(fs::exists(dir.path() / "t/a.bin.part"));
+    EXPECT_EQ(slurp(dir.path() / "t/a.bin"), data.substr(0, 10));
+    // Reads and writes go on across both names.
+    ASSERT_FALSE(s.write(15, data.data() + 15, 15));
+    std::string back(30, 'x');
+    ASSERT_FALSE(s.read(0, back.data(), back.size()));
+    EXPECT_EQ(back, data);
+    EXPECT_EQ(slurp(dir.path() / "t/b.bin.part"), data.substr(10));
+    ASSERT_FALSE(s.finish_file(1));
+    EXPECT_EQ(slurp(dir.path() / "t/b.bin"), data.substr(10));
+    EXPECT_FALSE(s.finish_file(1));  // nothing left to rename: no error
+    EXPECT_EQ(pw::storage::stored_path(dir.path() / "t/b.bin"), dir.path() / "t/b.bin");
+}
+
+TEST(StoragePartNames, APartialFileIsUsedWhateverTheSetting) {
+    TempDir dir;
+    std::string data = random_bytes(20, 12);
+    fs::create_directories(dir.path() / "t");
+    std::ofstream(dir.path() / "t/x.part", std::ios::binary) << data.substr(0, 8);
+    Storage s = make({{"t/x", 20}}, dir.path());  // partial names off
+    EXPECT_EQ(pw::storage::stored_path(dir.path() / "t/x"), dir.path() / "t/x.part");
+    EXPECT_EQ(s.size_on_disk(0), 8);
+    EXPECT_TRUE(s.part_named(0));  // found there
+    ASSERT_FALSE(s.write(8, data.data() + 8, 12));
+    EXPECT_FALSE(fs::exists(dir.path() / "t/x"));  // not a second copy under the own name
+    std::string back(20, 'x');
+    ASSERT_FALSE(s.read(0, back.data(), back.size()));
+    EXPECT_EQ(back, data);
+    ASSERT_FALSE(s.finish_file(0));
+    EXPECT_EQ(slurp(dir.path() / "t/x"), data);
+    EXPECT_FALSE(fs::exists(dir.path() / "t/x.part"));
+}
+
+TEST(StoragePartNames, FinishingNeverReplacesAFile) {
+    TempDir dir;
+    std::ofstream(dir.path() / "x", std::ios::binary) << "own";
+    std::ofstream(dir.path() / "x.part", std::ios::binary) << "partial";
+    Storage s = make({{"x", 3}}, dir.path());
+    s.set_part_names(true);
+    EXPECT_EQ(s.full_path(0), dir.path() / "x");  // the own name first
+    ASSERT_FALSE(s.finish_file(0));
+    EXPECT_EQ(slurp(dir.path() / "x"), "own");
+    EXPECT_EQ(slurp(dir.path() / "x.part"), "partial");
+    EXPECT_FALSE(s.part_named(0));
+    // A file that does not exist, a pad file: nothing to do.
+    Storage s2 = make({{"y", 5}, {".pad/3", 3, true}, {"z", 4}}, dir.path());
+    EXPECT_FALSE(s2.finish_file(0));
+    EXPECT_FALSE(s2.finish_file(1));
+    EXPECT_FALSE(fs::exists(dir.path() / "y"));
+}
+
+TEST(StoragePartNames, RenamingAPartialFileKeepsTheSuffix) {
+    TempDir dir;
+    Storage s = make({{"t/a", 10}, {"t/b", 10}}, dir.path());
+    s.set_part_names(true);
+    std::string data = random_bytes(20, 13);
+    ASSERT_FALSE(s.write(0, data.data(), 5));
+    auto err = s.rename_entry("t/a", "t/c", {"t/c", "t/b"});
+    ASSERT_FALSE(err) << err.message();
+    EXPECT_TRUE(fs::exists(dir.path() / "t/c.part"));
+    EXPECT_FALSE(fs::exists(dir.path() / "t/a.part"));
+    ASSERT_FALSE(s.write(5, data.data() + 5, 15));
+    ASSERT_FALSE(s.finish_file(0));
+    EXPECT_EQ(slurp(dir.path() / "t/c"), data.substr(0, 10));
+    EXPECT_EQ(slurp(dir.path() / "t/b.part"), data.substr(10));
+    // The folder: its partial files go with it.
+    ASSERT_FALSE(s.rename_entry("t", "u", {"u/c", "u/b"}));
+    EXPECT_TRUE(fs::exists(dir.path() / "u/b.part"));
+    std::string back(20, 'x');
+    ASSERT_FALSE(s.read(0, back.data(), back.size()));
+    EXPECT_EQ(back, data);
+}

@@ -51,10 +51,7 @@ bool session_set_path_key(Daemon& d, std::string_view k, const json::value& v) {
         return true;
     }
     if (k == "rename_partial_files") {
-        if (flag(v, k))
-            throw ParamError(
-                "rename-partial-files true is not supported: files keep their own names while "
-                "they download");
+        d.set_rename_partial_files(flag(v, k));
         return true;
     }
     for (auto& s : script_keys) {
@@ -77,7 +74,7 @@ void session_path_values(Daemon& d, Dialect dialect, json::object& out) {
     auto inc = d.incomplete_dir();
     out[kk("incomplete_dir")] = inc.dir;
     out[kk("incomplete_dir_enabled")] = inc.enabled;
-    out[kk("rename_partial_files")] = false;
+    out[kk("rename_partial_files")] = d.rename_partial_files();
     auto scripts = d.scripts();
     for (auto& s : script_keys) {
         std::string base = s.name;

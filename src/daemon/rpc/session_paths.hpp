@@ -1,10 +1,10 @@
 // session-get/-set keys for where data goes and what runs on torrent events
 // (rpc-spec-legacy-4.0.6.md 4.1): incomplete-dir, incomplete-dir-enabled,
-// rename-partial-files (false only: Piecewise writes files under their own names), and
+// rename-partial-files ("<name>.part" until complete; Settings::part_files), and
 // script-torrent-added/-done/-done-seeding -enabled/-filename. Keys arrive in snake_case.
 //
-// Contract: a value of the wrong type (or a relative incomplete-dir, rename-partial-files
-// true) throws ParamError before that key is changed.
+// Contract: a value of the wrong type (or a relative incomplete-dir) throws ParamError
+// before that key is changed.
 #pragma once
 
 #include <boost/json/object.hpp>

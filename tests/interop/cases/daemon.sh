@@ -291,18 +291,23 @@ case_daemon_remote_move() {
     need_piecewise
     command -v transmission-remote >/dev/null || { echo "SKIP: transmission-remote missing"; exit 77; }
     single_payload "$TR_MIB"; mktorrent_for "http://$TRACKER_HOST:$TRACKER_PORT/announce"
-    tracker; lt_seed; seeder_announced
+    tracker; lt_seed --upload-limit $((TR_MIB * 1048576 / 3)); seeder_announced
     daemon_start
     mkdir -p "$T/down"
     local out loc
-    # Downloaded into --incomplete-dir, moved to the download dir once finished; then the
-    # --torrent-done-script runs there.
+    # Downloaded into --incomplete-dir as payload.bin.part (rename-partial-files), moved to
+    # the download dir once finished under its own name; then the --torrent-done-script
+    # runs there.
     printf '#!/bin/sh\nenv | grep "^TR_" >"%s.tmp" && mv "%s.tmp" "%s"\n' "$T/done.env" "$T/done.env" "$T/done.env" >"$T/done.sh"
     chmod +x "$T/done.sh"
     out=$(remote --incomplete-dir "$T/inc" --torrent-done-script "$T/done.sh"); [[ $out == *success* ]] || fail "-c: $out"
+    out=$(sl_rpc_call '{"method":"session-set","arguments":{"rename-partial-files":true}}')
+    [[ $out == *success* ]] || fail "session-set rename-partial-files: $out"
     out=$(remote -a "$TORRENT" -w "$T/down"); [[ $out == *success* ]] || fail "-a: $out"
     [[ $(remote_field Location) == "$T/down" ]] || fail "-c: location $(remote_field Location)"
+    wait_until 60 test -f "$T/inc/$SRC_NAME.part" || fail "no $SRC_NAME.part in the incomplete dir while downloading: $(ls -la "$T/inc" 2>&1)"
     wait_until "$WAIT" test -f "$T/done.env" || fail "the done script did not run within $WAIT s: $(remote -t 1 -i | grep -E 'State|Percent')"
+    [[ -e $T/down/$SRC_NAME.part ]] && fail "$SRC_NAME.part left after the download"
     grep -qx "TR_TORRENT_DIR=$T/down" "$T/done.env" || fail "done script: $(cat "$T/done.env")"
     [[ -e $T/inc/$SRC_NAME ]] && fail "-c: the data stayed in the incomplete dir"
     check_same
@@ -372,7 +377,7 @@ case_daemon_remote_move() {
     wait_until 30 bash -c "[[ \$(timeout 30 transmission-remote $DAEMON_RPC -t 2 -i | grep 'Percent Done') == *'100%'* ]]" ||
         fail "after the second big move: $(remote -t 2 -i | grep -E 'State|Percent')"
     stop_pid "$DAEMON_PID" 15 || fail "piecewise daemon exited $? after SIGTERM (expected 0)"
-    echo "PASS: -c/--torrent-done-script (moved when finished, script saw it there), --move (bytes identical, served to libtorrent), --find, kill -9 mid-move kept the data complete"
+    echo "PASS: rename-partial-files, -c/--torrent-done-script (moved when finished, script saw it there), --move (bytes identical, served to libtorrent), --find, kill -9 mid-move kept the data complete"
 }
 
 # A second front-end, not Transmission's own code: Debian's python3-transmissionrpc drives
