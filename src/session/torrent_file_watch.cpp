@@ -87,10 +87,14 @@ void Torrent::fail_file(int file, const std::string& why) {
 }
 
 void Torrent::fail_storage(const storage::StorageError& err) {
+    // Compared by name only (no stat on the network thread): the file's own name or its
+    // partial one (storage.hpp).
     int file = -1;
-    for (std::size_t i = 0; i < meta_.files.size() && file < 0; ++i)
-        if (!err.file.empty() && storage_->full_path(static_cast<int>(i)).string() == err.file)
-            file = static_cast<int>(i);
+    const auto root = storage_->root();
+    for (std::size_t i = 0; i < meta_.files.size() && file < 0 && !err.file.empty(); ++i) {
+        std::string own = (root / meta_.files[i].path).string();
+        if (err.file == own || err.file == own + ".part") file = static_cast<int>(i);
+    }
     fail_file(file, err.message());
 }
 
