@@ -36,14 +36,14 @@ LocalVerdict local_verdict(const ReceivedLeaves& got, std::span<const Sha256Dige
 void ProvenLeaves::put(int piece, std::vector<Sha256Digest> leaves) {
     erase(piece);
     if (leaves.empty() || leaves.size() > max_hashes_) return;
-    while (hashes_ + leaves.size() > max_hashes_ && !order_.empty()) {
-        const int oldest = order_.front();
-        order_.pop_front();
-        if (auto it = by_piece_.find(oldest); it != by_piece_.end()) {
+    std::size_t evicted = 0;  // from the front of order_: the oldest
+    while (hashes_ + leaves.size() > max_hashes_ && evicted < order_.size()) {
+        if (auto it = by_piece_.find(order_[evicted++]); it != by_piece_.end()) {
             hashes_ -= it->second.size();
             by_piece_.erase(it);
         }
     }
+    order_.erase(order_.begin(), order_.begin() + static_cast<std::ptrdiff_t>(evicted));
     hashes_ += leaves.size();
     by_piece_[piece] = std::move(leaves);
     order_.push_back(piece);

@@ -18,7 +18,6 @@
 #pragma once
 
 #include <cstddef>
-#include <deque>
 #include <map>
 #include <span>
 #include <vector>
@@ -61,7 +60,9 @@ class ProvenLeaves {
     std::size_t max_hashes_;
     std::size_t hashes_ = 0;
     std::map<int, std::vector<Sha256Digest>> by_piece_;
-    std::deque<int> order_;  // the pieces kept, oldest first
+    // The pieces kept, oldest first. A vector: an empty std::deque allocates ~600 bytes,
+    // and every torrent has one of these, nearly always empty.
+    std::vector<int> order_;
 };
 
 }  // namespace pw::meta
