@@ -84,20 +84,6 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
         d.ctx.blocklist = load_blocklist(settings.blocklist_file, summary);
         d.emit({EventType::blocklist_loaded, -1, summary});
     }
-    // With two listeners the IPv6 sockets are IPv6-only, so that [::] and 0.0.0.0 can
-    // share the port.
-    auto open_listener = [&](tcp::acceptor& acc, const tcp::endpoint& at) {
-        if (auto why = d.open_listener(acc, at, ep2 && at.address().is_v6()); !why.empty()) throw Error(why);
-    };
-    open_listener(d.acceptor, *ep);
-    d.ctx.listen_port = d.acceptor.local_endpoint().port();
-    d.ctx.bind_address = ep->address();
-    if (ep2) {
-        ep2->port(d.ctx.listen_port);
-        open_listener(d.acceptor2, *ep2);
-        d.ctx.bind_address2 = ep2->address();
-        d.ctx.second_listener = true;
-    }
     boost::system::error_code ec;
     if (!settings.proxy.empty()) {
         auto parsed = pw::proxy::parse_proxy_url(settings.proxy);
@@ -109,8 +95,45 @@ Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
     if (!settings.utp && !settings.tcp) throw Error("uTP and TCP cannot both be off");
     if (!settings.tcp && d.ctx.proxy.enabled()) throw Error("uTP-only cannot go through a proxy");
     // The UDP sockets (the second listener's too) carry uTP and the DHT (IPv6: BEP 32).
-    if ((settings.dht || settings.utp) && !d.ctx.proxy.enabled()) {
-        if (auto why = d.open_udp_sockets(); !why.empty()) throw Error(why);
+    const bool udp_wanted = (settings.dht || settings.utp) && !d.ctx.proxy.enabled();
+    // The port: every socket on the same one (TCP and UDP, both listeners). With two
+    // listeners the IPv6 sockets are IPv6-only, so that [::] and 0.0.0.0 can share it.
+    // Port 0 lets the system pick it for the first TCP listener; the others may find it
+    // taken (another socket on the other address or protocol), and then another port is
+    // tried, a bounded number of times. The first listener stays open on each port found
+    // taken until the end, so that the system does not offer that port again.
+    const bool any_port = ep->port() == 0;
+    std::vector<tcp::acceptor> taken;
+    for (int attempt = 1;; ++attempt) {
+        std::string why = d.open_listener(d.acceptor, *ep, ep2 && ep->address().is_v6());
+        std::uint16_t port = 0;
+        if (why.empty()) port = d.acceptor.local_endpoint().port();
+        if (why.empty() && ep2) {
+            ep2->port(port);
+            why = d.open_listener(d.acceptor2, *ep2, ep2->address().is_v6());
+        }
+        if (why.empty() && udp_wanted) why = d.bind_udp(d.udp, ep->address(), port, false, "the DHT");
+        if (why.empty() && udp_wanted && ep2)
+            why = d.bind_udp(d.udp2, ep2->address(), port, true, "uTP and the DHT");
+        if (why.empty()) {
+            d.ctx.listen_port = port;
+            break;
+        }
+        d.acceptor2.close(ec);
+        d.udp.close(ec);
+        d.udp2.close(ec);
+        if (!any_port || attempt == 16) throw Error(why);
+        if (d.acceptor.is_open()) taken.push_back(std::move(d.acceptor));  // leaves it closed
+    }
+    for (auto& a : taken) a.close(ec);
+    d.ctx.bind_address = ep->address();
+    if (ep2) {
+        d.ctx.bind_address2 = ep2->address();
+        d.ctx.second_listener = true;
+    }
+    if (udp_wanted) {
+        asio::co_spawn(d.io, d.udp_loop(d.udp, d.utp), asio::detached);
+        if (d.udp2.is_open()) asio::co_spawn(d.io, d.udp_loop(d.udp2, d.utp2), asio::detached);
         if (settings.utp) {
             d.utp = d.start_utp(d.udp);
             d.ctx.utp = d.utp.get();
