@@ -13,6 +13,7 @@
 #include <cstdlib>
 #include <fstream>
 #include <string>
+#include <vector>
 
 #include "swarm_util.hpp"
 
@@ -50,7 +51,7 @@ class ListenPort : public ::testing::Test {
   protected:
     void SetUp() override {
         if (!std::getenv("PW_NETNS")) GTEST_SKIP() << "needs a network namespace of its own (PW_NETNS=1)";
-        if (!range.set("45000 45003")) GTEST_SKIP() << "cannot set " << port_range_file;
+        if (!range.set(std::to_string(first_port) + " " + std::to_string(last_port))) GTEST_SKIP() << "cannot set " << port_range_file;
         dir = temp_dir(::testing::UnitTest::GetInstance()->current_test_info()->name());
     }
     void TearDown() override {
@@ -61,37 +62,41 @@ class ListenPort : public ::testing::Test {
         s.listen = listen;
         return s;
     }
+    // Sockets (UDP sockets or TCP listeners) on ADDRESS holding every port of the range
+    // but the last, which is then the only one the session can have.
+    template <class Socket>
+    std::vector<Socket> hold_all_but_the_last(const std::string& address) {
+        std::vector<Socket> held;
+        for (std::uint16_t port = first_port; port < last_port; ++port)
+            held.emplace_back(io, typename Socket::endpoint_type(asio::ip::make_address(address), port));
+        return held;
+    }
+    static constexpr std::uint16_t first_port = 45000, last_port = 45003;
     PortRange range;
     fs::path dir;
     asio::io_context io;
 };
 
 TEST_F(ListenPort, AnyPortSkipsPortsTakenOnUdp) {
-    using udp = asio::ip::udp;
-    udp::socket a(io, udp::endpoint(asio::ip::make_address("127.0.0.2"), 45000));
-    udp::socket b(io, udp::endpoint(asio::ip::make_address("127.0.0.2"), 45001));
-    udp::socket c(io, udp::endpoint(asio::ip::make_address("127.0.0.2"), 45002));
+    auto held = hold_all_but_the_last<asio::ip::udp::socket>("127.0.0.2");
     auto s = settings("127.0.0.2:0");
     s.utp = true;
     piecewise::Session session(s);
-    EXPECT_EQ(session.listen_port(), 45003);
+    EXPECT_EQ(session.listen_port(), last_port);
 }
 
 TEST_F(ListenPort, AnyPortSkipsPortsTakenOnTheSecondListener) {
-    using tcp = asio::ip::tcp;
-    tcp::acceptor a(io, tcp::endpoint(asio::ip::make_address("::1"), 45000));
-    tcp::acceptor b(io, tcp::endpoint(asio::ip::make_address("::1"), 45001));
-    tcp::acceptor c(io, tcp::endpoint(asio::ip::make_address("::1"), 45002));
+    auto held = hold_all_but_the_last<asio::ip::tcp::acceptor>("::1");
     auto s = settings("127.0.0.2:0");
     s.listen2 = "[::1]:0";
     piecewise::Session session(s);
-    EXPECT_EQ(session.listen_port(), 45003);
+    EXPECT_EQ(session.listen_port(), last_port);
 }
 
 TEST_F(ListenPort, AGivenPortTakenOnUdpIsAnError) {
     using udp = asio::ip::udp;
-    udp::socket a(io, udp::endpoint(asio::ip::make_address("127.0.0.2"), 45000));
-    auto s = settings("127.0.0.2:45000");
+    udp::socket a(io, udp::endpoint(asio::ip::make_address("127.0.0.2"), first_port));
+    auto s = settings("127.0.0.2:" + std::to_string(first_port));
     s.utp = true;
     EXPECT_THROW(piecewise::Session{s}, piecewise::Error);
 }
