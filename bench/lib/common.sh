@@ -34,6 +34,24 @@ time_cpu() {
 # time_rss FILE: peak RSS in KiB from /usr/bin/time -v output (0 when unknown).
 time_rss() { local r; r=$(time_field "$1" 'Maximum resident set size'); echo "${r:-0}"; }
 
+# warm_memory MIB: touches MIB of fresh memory (capped at what is free, less 1 GiB) and
+# lets it go, right before a clock starts. The machine these figures come from is a VM
+# whose free memory is handed back to the host (free page reporting): the first use of
+# a page that was free for a while costs a host fault and a zeroed page, charged as CPU
+# time to the process that touches it. Pages freed a moment ago are used first and are
+# not handed back yet, so after this both engines write into memory that is already
+# there. Without it, whichever engine ran on long-free memory paid for it: piecewise's
+# leechers' CPU doubled in the first run of swarm-1x8 (bench/RESULTS.md, "Memory the VM
+# had handed back"). Callers ask for half as much again as the bytes the measurement
+# writes: libtorrent's processes hold memory of their own besides the files they map.
+warm_memory() {
+    local avail
+    avail=$(awk '$1 == "MemAvailable:" { print int($2 / 1024) - 1024 }' /proc/meminfo)
+    local mib=$(( $1 < avail ? $1 : avail ))
+    ((mib > 0)) || return 0
+    "$PW_PY" -c "import sys; b = bytearray(b'\x01') * (int(sys.argv[1]) << 20)" "$mib"
+}
+
 now() { date +%s.%N; }
 elapsed() { awk -v a="$1" -v b="$2" 'BEGIN { printf "%.3f", b - a }'; }
 mbps() { awk -v b="$1" -v t="$2" 'BEGIN { printf "%.0f", (t > 0 ? b / t / 1e6 : 0) }'; }

@@ -20,6 +20,7 @@ measure_pair() {
     start_seeder "$s" "$SEEDER" "$SRC_DIR" "$TORRENT" "$W/state/seed" "$W/seed-$tag.log"
     local tpid=$SEED_TPID spid=$SEED_PID
     seeder_ready "$spid" "$SEEDER" "$W/seed-$tag.log" "seeder $SET $pair"
+    warm_memory $((BYTES * 3 >> 21))
     local t0 t1 rc
     t0=$(now)
     # shellcheck disable=SC2046
@@ -58,6 +59,7 @@ measure_ceiling() {
         "$CEIL_DIR/receiver" "$W/ceiling.out" "${LEECHER%:*}" 7000
     local tpid=$SPAWNED
     wait_until 10 port_listening "${LEECHER%:*}" 7000 || die "ceiling receiver did not listen"
+    warm_memory $((BYTES * 3 >> 21))
     local t0 t1 ok=ok
     t0=$(now)
     /usr/bin/time -v -o "$W/seed.time" "$CEIL_DIR/sender" "$single" "${LEECHER%:*}" 7000 \

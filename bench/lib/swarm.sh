@@ -47,6 +47,7 @@ measure_swarm() {
         laddrs=("$LEECHER")
     fi
     local t0 t1
+    warm_memory $(((BYTES * 3 >> 21) * ${#laddrs[@]}))
     t0=$(now)
     for i in "${!laddrs[@]}"; do
         # shellcheck disable=SC2046
