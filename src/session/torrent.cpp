@@ -111,8 +111,12 @@ piecewise::TorrentStatus Torrent::status() const {
     s.bytes_have = meta_.total_size - left();
     s.downloaded = downloaded_;
     s.uploaded = uploaded_;
-    s.down_rate = down_rate_.rate();
-    s.up_rate = up_rate_.rate();
+    // A paused, stopped or failed torrent moves nothing: its meters' last seconds are not
+    // shown as a rate (Transmission's front-ends show 0 for it at once).
+    if (!paused_ && state_ != TorrentState::stopped && state_ != TorrentState::error) {
+        s.down_rate = down_rate_.rate();
+        s.up_rate = up_rate_.rate();
+    }
     for (auto& p : peers_) {
         ++s.peers;
         if (p->seed) ++s.seeds;

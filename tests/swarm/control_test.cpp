@@ -58,6 +58,8 @@ TEST_F(Control, PausedServesNobodyAndResumeContinuesFromResumeData) {
     Session leech(loopback("127.0.0.3", dir / "r-leech"));
     auto lid = leech.add_torrent(params(torrent, dir / "leech", {endpoint("127.0.0.2", seed)}));
     ASSERT_TRUE(wait_for([&] { return complete(leech, lid); }, limit));
+    // The download just ended: its rate still covers it until the torrent is paused.
+    ASSERT_GT(leech.status(lid)->down_rate, 0);
 
     std::vector<piecewise::Event> log;
     ASSERT_TRUE(leech.pause(lid));
@@ -65,6 +67,8 @@ TEST_F(Control, PausedServesNobodyAndResumeContinuesFromResumeData) {
     auto st = leech.status(lid);
     EXPECT_TRUE(st->paused);
     EXPECT_EQ(st->pieces_have, st->num_pieces);
+    EXPECT_EQ(st->down_rate, 0);
+    EXPECT_EQ(st->up_rate, 0);
     EXPECT_TRUE(wait_for([&] { return peers_of(leech, lid) == 0; }, limit));
 
     // A newcomer that knows only the paused peer gets nothing from it.
