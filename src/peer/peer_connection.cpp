@@ -17,7 +17,12 @@ using asio::awaitable;
 constexpr auto use_nothrow = asio::as_tuple(asio::use_awaitable);
 
 namespace {
+// The receive buffer starts small (an idle or slow peer holds 32 KiB, not 256) and
+// doubles, up to read_chunk, while reads keep filling it; a connection that has not
+// filled it for a while goes back to the small one between messages.
+constexpr std::size_t first_read = 32 * 1024;
 constexpr std::size_t read_chunk = 256 * 1024;
+constexpr auto shrink_after = std::chrono::seconds(30);
 constexpr std::size_t send_low_water = 512 * 1024;
 constexpr std::size_t max_gather = 64;           // segments per write
 constexpr std::size_t max_write = 2u << 20;      // bytes per write (whole segments)
@@ -39,7 +44,7 @@ PeerConnection::PeerConnection(PeerStream socket, std::weak_ptr<PeerHandler> han
     // An IPv4 peer reached on a dual-stack socket is keyed by its IPv4 address.
     remote_ = session::unmapped(socket_.remote_endpoint(ec));
     peer_key = remote_;
-    rbuf_.resize(read_chunk);
+    rbuf_.resize(first_read);
     socket_.set_option(tcp::no_delay(true), ec);
 }
 
@@ -177,7 +182,10 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
 
     while (!closed_) {
         if (rend_ == rbuf_.size()) {
-            if (rstart_ > 0) {
+            last_full_ = Clock::now();
+            if (rbuf_.size() < read_chunk) {
+                rbuf_.resize(std::min(rbuf_.size() * 2, read_chunk));  // a busy peer
+            } else if (rstart_ > 0) {
                 std::memmove(rbuf_.data(), rbuf_.data() + rstart_, rend_ - rstart_);
                 rend_ -= rstart_;
                 rstart_ = 0;
@@ -187,6 +195,8 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
                 rbuf_.resize(std::min<std::size_t>(rbuf_.size() * 2, std::size_t(max_message_) + 4));
             }
         }
+        if (rend_ == 0 && rbuf_.size() > first_read && last_receive_ - last_full_ > shrink_after)
+            std::vector<char>(first_read).swap(rbuf_);  // gone quiet: give the memory back
         std::size_t room = rbuf_.size() - rend_;
         std::int64_t grant = 0;
         if (bw_ && bw_->limited(BandwidthLimiter::down, bw_bucket_)) {

@@ -183,6 +183,7 @@ private:
     std::vector<char> rbuf_;
     std::size_t rstart_ = 0, rend_ = 0;
     Clock::time_point last_receive_ = Clock::now();
+    Clock::time_point last_full_{};  // a read last filled rbuf_ (it grows, see read_chunk)
     Clock::time_point last_send_ = Clock::now();
     Clock::time_point flood_window_ = Clock::now();
     std::uint32_t flood_count_ = 0;
