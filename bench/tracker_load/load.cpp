@@ -5,7 +5,9 @@
 //
 //   load --port P --proto udp|http [--torrents N] [--peers N] [--seconds S]
 //        [--threads T] [--prefill]
+//        [--dump FILE]   (also write every latency, microseconds as raw uint32)
 //   load --print-hashes N      (the info-hashes it uses, 40 hex a line, for allow-lists)
+//   load --percentiles FILE... (p50 and p99 in ms over the latencies of --dump files)
 //
 // Peer k (0 <= k < peers) announces torrent k % torrents with port 1024 + k % 60000
 // and address 127.0.0.1 + (k / 60000), so every peer is distinct to the tracker.
@@ -40,7 +42,14 @@ struct Opts {
     double seconds = 10;
     int threads = 8;
     bool prefill = false;
+    std::string dump;
 };
+
+// p-quantile in ms of sorted latencies in microseconds.
+double quantile_ms(const std::vector<std::uint32_t>& sorted, double p) {
+    if (sorted.empty()) return 0.0;
+    return sorted[std::min(sorted.size() - 1, static_cast<std::size_t>(p * sorted.size()))] / 1000.0;
+}
 
 void info_hash(int t, unsigned char out[20]) {
     std::memset(out, 0xab, 20);
@@ -257,6 +266,23 @@ int main(int argc, char** argv) {
         else if (a == "--seconds") o.seconds = std::stod(val());
         else if (a == "--threads") o.threads = std::stoi(val());
         else if (a == "--prefill") o.prefill = true;
+        else if (a == "--dump") o.dump = val();
+        else if (a == "--percentiles") {
+            std::vector<std::uint32_t> all;
+            for (++i; i < argc; ++i) {
+                FILE* f = std::fopen(argv[i], "rb");
+                if (!f) {
+                    std::fprintf(stderr, "load: cannot read %s\n", argv[i]);
+                    return 2;
+                }
+                std::uint32_t v;
+                while (std::fread(&v, sizeof v, 1, f) == 1) all.push_back(v);
+                std::fclose(f);
+            }
+            std::sort(all.begin(), all.end());
+            std::printf("p50 %.3f ms p99 %.3f ms\n", quantile_ms(all, 0.50), quantile_ms(all, 0.99));
+            return all.empty() ? 1 : 0;
+        }
         else if (a == "--print-hashes") {
             int n = std::stoi(val());
             for (int t = 0; t < n; ++t) {
@@ -298,11 +324,17 @@ int main(int argc, char** argv) {
         errors += r.errors;
     }
     std::sort(all.begin(), all.end());
-    auto q = [&](double p) {
-        return all.empty() ? 0.0 : all[std::min(all.size() - 1, static_cast<std::size_t>(p * all.size()))] / 1000.0;
-    };
+    if (!o.dump.empty()) {
+        FILE* f = std::fopen(o.dump.c_str(), "wb");
+        if (!f || std::fwrite(all.data(), sizeof(std::uint32_t), all.size(), f) != all.size()) {
+            std::fprintf(stderr, "load: cannot write %s\n", o.dump.c_str());
+            if (f) std::fclose(f);
+            return 2;
+        }
+        std::fclose(f);
+    }
     std::printf("%s %zu ok %llu errors %.1f s: %.0f announces/s p50 %.3f ms p99 %.3f ms\n",
                 o.proto.c_str(), all.size(), static_cast<unsigned long long>(errors), took,
-                all.size() / took, q(0.50), q(0.99));
+                all.size() / took, quantile_ms(all, 0.50), quantile_ms(all, 0.99));
     return all.empty() ? 1 : 0;
 }
