@@ -14,7 +14,8 @@
 // Turning incomplete-dir-enabled off (or changing the dir) does not move torrents already
 // in an incomplete dir: they still move to their download dir once finished.
 //
-// rename-partial-files is also here: the engine's Settings::part_files, kept in the store.
+// rename-partial-files is also here: the engine's Settings::part_files, kept in the store
+// (on unless a session-set turned it off, as transmission-daemon's default).
 #include <filesystem>
 #include <iostream>
 
@@ -40,8 +41,9 @@ void Daemon::load_incomplete_settings() {
     }
     if (auto it = kv.find("incomplete_dir_enabled"); it != kv.end())
         incomplete_.enabled = it->second == "1";
-    if (auto it = kv.find("rename_partial_files"); it != kv.end())
-        cfg_.settings.part_files = it->second == "1";
+    // transmission-daemon's default: on until a session-set turns it off.
+    auto part = kv.find("rename_partial_files");
+    cfg_.settings.part_files = part == kv.end() || part->second == "1";
 }
 
 bool Daemon::rename_partial_files() {

@@ -126,8 +126,9 @@ TEST_F(DiskError, ErroredTorrentStopsAloneAndResumes) {
              .error = ENOSPC});
     call("torrent-add", R"({"filename":")" + (dir / "a.bin.torrent").string() + R"("})");
     call("torrent-add", R"({"filename":")" + (dir / "b.bin.torrent").string() + R"("})");
+    // The file being written is "a.bin.part" (rename-partial-files is on by default).
     const std::string line =
-        "write " + (dir / "dl" / "a.bin").string() + ": " + std::strerror(ENOSPC);
+        "write " + (dir / "dl" / "a.bin.part").string() + ": " + std::strerror(ENOSPC);
 
     ASSERT_TRUE(wait_for([&] { return errored(1); }, std::chrono::seconds(60)));
     EXPECT_EQ(error_string(1), line);
@@ -155,7 +156,7 @@ TEST_F(DiskError, VerifyResumesAnErroredTorrent) {
     call("torrent-add", R"({"filename":")" + (dir / "a.bin.torrent").string() + R"("})");
     ASSERT_TRUE(wait_for([&] { return errored(1); }, std::chrono::seconds(60)));
     EXPECT_EQ(error_string(1),
-              "write " + (dir / "dl" / "a.bin").string() + ": " + std::strerror(EIO));
+              "write " + (dir / "dl" / "a.bin.part").string() + ": " + std::strerror(EIO));
     io->clear();
     call("torrent-verify", R"({"ids":[1]})");
     ASSERT_TRUE(wait_for([&] { return done(1); }, std::chrono::seconds(60)));

@@ -71,7 +71,7 @@ TEST_F(IncompleteRpc, KeysInBothDialectsSurviveARestart) {
     auto s = legacy("session-get");
     EXPECT_EQ(s.at("incomplete-dir-enabled"), false);
     EXPECT_EQ(s.at("incomplete-dir"), json::value((dir / "dl").string()));  // the download dir
-    EXPECT_EQ(s.at("rename-partial-files"), false);
+    EXPECT_EQ(s.at("rename-partial-files"), true);  // transmission-daemon's default
     EXPECT_EQ(s.at("script-torrent-done-enabled"), false);
     EXPECT_EQ(s.at("script-torrent-done-filename"), "");
     enable_incomplete();
