@@ -182,10 +182,7 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
 
     while (!closed_) {
         if (rend_ == rbuf_.size()) {
-            last_full_ = Clock::now();
-            if (rbuf_.size() < read_chunk) {
-                rbuf_.resize(std::min(rbuf_.size() * 2, read_chunk));  // a busy peer
-            } else if (rstart_ > 0) {
+            if (rstart_ > 0) {
                 std::memmove(rbuf_.data(), rbuf_.data() + rstart_, rend_ - rstart_);
                 rend_ -= rstart_;
                 rstart_ = 0;
@@ -223,6 +220,11 @@ awaitable<void> PeerConnection::run(wire::Handshake ours, std::optional<wire::Ha
         if (dec_) dec_->process(rbuf_.data() + rend_, n);
         rend_ += n;
         last_receive_ = Clock::now();
+        if (n == room && grant == 0) {
+            // The read took all the room it had: more is waiting (a busy peer).
+            last_full_ = last_receive_;
+            if (rbuf_.size() < read_chunk) rbuf_.resize(std::min(rbuf_.size() * 2, read_chunk));
+        }
         if (!dispatch_buffer()) break;
         if (rstart_ == rend_) rstart_ = rend_ = 0;
     }
