@@ -9,8 +9,8 @@
 #include <boost/asio/awaitable.hpp>
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/container/deque.hpp>
 #include <chrono>
-#include <deque>
 #include <memory>
 #include <optional>
 #include <string>
@@ -120,15 +120,20 @@ public:
     std::uint64_t pick_failed_epoch = ~0ull;  // picker epoch at which pick() found nothing
     std::uint64_t endgame_failed_epoch = ~0ull;  // torrent's endgame epoch of a fruitless scan
     int current_piece = -1;        // the piece this peer was last given blocks of
-    std::deque<OutRequest> requests_out;
-    std::deque<OutRequest> cancelled;  // released requests whose blocks may still arrive
-    std::deque<InRequest> requests_in;
+    // Queues are Boost.Container deques: an empty one holds no memory (libstdc++'s
+    // std::deque allocates about 570 bytes at construction), and most connections keep
+    // most of their queues empty most of the time (idle peers, seeds, a flood).
+    template <class T>
+    using Queue = boost::container::deque<T>;
+    Queue<OutRequest> requests_out;
+    Queue<OutRequest> cancelled;  // released requests whose blocks may still arrive
+    Queue<InRequest> requests_in;
     int reads_in_flight = 0;
     // BEP 6 fast extension: both handshakes set the bit.
     bool fast = false;
     std::vector<std::uint32_t> allowed_fast_out;  // pieces we serve it while choking it
     std::vector<std::uint32_t> allowed_fast_in;   // pieces it serves us while choking us (bounded)
-    std::deque<std::uint32_t> suggested;          // its SUGGEST PIECEs, oldest first (bounded)
+    Queue<std::uint32_t> suggested;               // its SUGGEST PIECEs, oldest first (bounded)
     int dropped_requests = 0;      // its requests we rejected or ignored since we last unchoked it
     int stray_rejects = 0;         // its rejects of requests we never sent
     std::int64_t reqq = 250;       // what the peer accepts (BEP 10 `reqq`)
@@ -200,7 +205,7 @@ private:
     };
     void seal_wbuf();  // moves wbuf_ to the end of outq_
     std::string wbuf_;
-    std::deque<Segment> outq_;
+    Queue<Segment> outq_;
     std::size_t queued_bytes_ = 0;  // bytes in outq_ not written yet
     std::size_t head_written_ = 0;  // bytes of outq_.front() already written (a limited write)
     boost::asio::steady_timer wake_;

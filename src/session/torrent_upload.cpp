@@ -29,11 +29,14 @@ void Torrent::set_choke(PeerConnection& p, bool choke) {
     if (choke && p.fast) {
         // BEP 6: choke first, then reject each queued request, except the allowed fast
         // ones, which are still served.
-        std::erase_if(p.requests_in, [&](const peer::InRequest& r) {
-            if (allowed_fast_out(p, r.piece)) return false;
-            p.send_reject(r.piece, r.begin, r.length);
-            return true;
-        });
+        auto& q = p.requests_in;
+        q.erase(std::remove_if(q.begin(), q.end(),
+                               [&](const peer::InRequest& r) {
+                                   if (allowed_fast_out(p, r.piece)) return false;
+                                   p.send_reject(r.piece, r.begin, r.length);
+                                   return true;
+                               }),
+                q.end());
         serve(p);
     } else if (choke) {
         p.requests_in.clear();  // BEP 3: requests are dropped on choke
