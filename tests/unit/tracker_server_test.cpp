@@ -230,6 +230,40 @@ TEST(SwarmStore, NumwantCappedRandomDistinct) {
     EXPECT_TRUE(differ);
 }
 
+// A swarm growing past the size below which the requester is found by a scan (64) and
+// shrinking back under it: every peer stays one entry, found again on each re-announce,
+// with the right counts, whichever way it is looked up; peer ids come back only when asked.
+TEST(SwarmStore, LookupAcrossTheScanSize) {
+    SwarmStore s({}, 60s, 3);
+    const auto t = Clock::now();
+    constexpr std::uint16_t n = 150;
+    for (int round = 0; round < 2; ++round)  // the second round re-announces: no new peers
+        for (std::uint16_t p = 1; p <= n; ++p)
+            EXPECT_EQ(s.announce(ann('x', v4(1, p), p % 3 == 0 ? 0 : 5), t).counts.complete +
+                          s.scrape(hash_of('x')).incomplete,
+                      static_cast<std::uint32_t>(round == 0 ? p : n));
+    EXPECT_EQ(s.scrape(hash_of('x')).complete, n / 3u);
+    // Stop all but 40 (swap-removes reorder the list), then re-announce the rest as seeds.
+    for (std::uint16_t p = 41; p <= n; ++p) s.announce(ann('x', v4(1, p), 0, Event::stopped), t);
+    EXPECT_EQ(s.totals().seeders + s.totals().leechers, 40u);
+    for (std::uint16_t p = 1; p <= 40; ++p) s.announce(ann('x', v4(1, p), 0), t);
+    SwarmCounts c = s.scrape(hash_of('x'));
+    EXPECT_EQ(c.complete, 40u);
+    EXPECT_EQ(c.incomplete, 0u);
+    StoreAnnounce a = ann('x', v4(1, 7), 0, Event::none, 100);
+    StoreReply r = s.announce(a, t);
+    ASSERT_EQ(r.peers.size(), 39u);
+    std::set<std::uint16_t> ports;
+    for (const auto& p : r.peers) {
+        ports.insert(p.endpoint.port);
+        EXPECT_EQ(p.peer_id, id_of(static_cast<char>('A' + p.endpoint.port % 26)));
+    }
+    EXPECT_EQ(ports.size(), 39u);
+    EXPECT_EQ(*ports.rbegin(), 40u);
+    a.peer_ids = false;
+    for (const auto& p : s.announce(a, t).peers) EXPECT_EQ(p.peer_id, wire::PeerId{});
+}
+
 TEST(SwarmStore, FamiliesAndCaps) {
     StoreLimits lim;
     lim.max_torrents = 2;

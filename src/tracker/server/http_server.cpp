@@ -340,6 +340,7 @@ std::string HttpServer::announce(std::string_view query, const PeerEndpoint& sou
     sa.event = a.event;
     sa.numwant = a.numwant;
     sa.both_families = true;
+    sa.peer_ids = !a.compact && !a.no_peer_id;
     state_->announce(sa, Clock::now(), reply_);
     const StoreReply& r = reply_;
     if (!r.failure.empty()) return failure(r.failure);

@@ -40,13 +40,31 @@ std::size_t PeerEndpointHash::operator()(const PeerEndpoint& e) const noexcept {
     return static_cast<std::size_t>(h * 0xBF58476D1CE4E5B9ULL);
 }
 
+std::size_t SwarmStore::PeerList::find(const PeerEndpoint& e) const {
+    if (endpoints.size() < scan_below) {
+        for (std::size_t i = 0; i < endpoints.size(); ++i)
+            if (endpoints[i] == e) return i;
+        return peers.size();
+    }
+    auto it = index.find(e);
+    return it == index.end() ? peers.size() : it->second;
+}
+
+void SwarmStore::PeerList::add(Peer p) {
+    index.emplace(p.endpoint, peers.size());
+    endpoints.push_back(p.endpoint);
+    peers.push_back(std::move(p));
+}
+
 void SwarmStore::PeerList::remove_at(std::size_t i) {
     index.erase(peers[i].endpoint);
     if (i + 1 != peers.size()) {
         peers[i] = std::move(peers.back());
+        endpoints[i] = endpoints.back();
         index[peers[i].endpoint] = i;
     }
     peers.pop_back();
+    endpoints.pop_back();
 }
 
 SwarmStore::SwarmStore(StoreLimits limits, Clock::duration peer_ttl, std::uint64_t seed)
@@ -70,8 +88,8 @@ void SwarmStore::remove_peer(Swarm& s, PeerList& list, std::size_t i) {
 // its size, which visits every index once) and takes up to `want` peers that are not
 // the requester. O(want), no allocation beyond `out`.
 void SwarmStore::pick(const PeerList& list, const PeerEndpoint& self, std::size_t want,
-                      std::vector<ReplyPeer>& out) {
-    const std::size_t n = list.peers.size();
+                      bool peer_ids, std::vector<ReplyPeer>& out) {
+    const std::size_t n = list.endpoints.size();
     if (n == 0 || want == 0) return;
     std::size_t start = std::uniform_int_distribution<std::size_t>(0, n - 1)(rng_);
     std::size_t stride =
@@ -80,9 +98,9 @@ void SwarmStore::pick(const PeerList& list, const PeerEndpoint& self, std::size_
     std::size_t taken = 0;
     if (stride >= n) stride %= n;  // n == 1: stride 1 becomes 0, and one visit is all
     for (std::size_t k = 0, i = start; k < n && taken < want; ++k) {
-        const Peer& p = list.peers[i];
-        if (!(p.endpoint == self)) {
-            out.push_back({p.endpoint, p.peer_id});
+        const PeerEndpoint& e = list.endpoints[i];
+        if (!(e == self)) {
+            out.push_back({e, peer_ids ? list.peers[i].peer_id : wire::PeerId{}});
             ++taken;
         }
         i += stride;  // i + stride < 2n: one subtraction instead of a division
@@ -111,17 +129,18 @@ void SwarmStore::announce(const StoreAnnounce& a, Clock::time_point now, StoreRe
     }
     Swarm& s = it->second;
     PeerList& mine = a.endpoint.v6 ? s.v6 : s.v4;
-    auto found = mine.index.find(a.endpoint);
+    const std::size_t found = mine.find(a.endpoint);
+    const bool known = found != mine.peers.size();
 
     if (a.event == Event::stopped) {
-        if (found != mine.index.end()) remove_peer(s, mine, found->second);
+        if (known) remove_peer(s, mine, found);
         reply.counts = counts_of(s);
         return;
     }
     if (a.event == Event::completed) ++s.downloaded;
 
-    if (found != mine.index.end()) {
-        Peer& p = mine.peers[found->second];
+    if (known) {
+        Peer& p = mine.peers[found];
         const bool was_seed = p.seed();
         p.peer_id = a.peer_id;
         p.left = a.left;
@@ -132,8 +151,7 @@ void SwarmStore::announce(const StoreAnnounce& a, Clock::time_point now, StoreRe
             total_seeders_ += d;
         }
     } else if (s.size() < limits_.max_peers_per_torrent && total_peers_ < limits_.max_peers) {
-        mine.index.emplace(a.endpoint, mine.peers.size());
-        mine.peers.push_back(Peer{a.endpoint, a.peer_id, a.left, now});
+        mine.add(Peer{a.endpoint, a.peer_id, a.left, now});
         ++total_peers_;
         if (a.left == 0) {
             ++s.seeders;
@@ -145,10 +163,10 @@ void SwarmStore::announce(const StoreAnnounce& a, Clock::time_point now, StoreRe
     int want = a.numwant < 0 ? limits_.default_numwant : a.numwant;
     want = std::clamp(want, 0, limits_.max_numwant);
     const PeerList& other = a.endpoint.v6 ? s.v4 : s.v6;
-    pick(mine, a.endpoint, static_cast<std::size_t>(want), reply.peers);
+    pick(mine, a.endpoint, static_cast<std::size_t>(want), a.peer_ids, reply.peers);
     if (a.both_families) {
         const std::size_t left = static_cast<std::size_t>(want) - reply.peers.size();
-        pick(other, a.endpoint, left, reply.peers);
+        pick(other, a.endpoint, left, a.peer_ids, reply.peers);
     }
 }
 

@@ -68,6 +68,7 @@ struct StoreAnnounce {
     // Whether to return peers of the other address family too (HTTP replies can carry
     // both lists; a BEP 15 reply carries only the requester's family).
     bool both_families = true;
+    bool peer_ids = true;  // fill ReplyPeer::peer_id (only non-compact HTTP replies use it)
 };
 
 struct ReplyPeer {
@@ -121,9 +122,17 @@ class SwarmStore {
         bool seed() const { return left == 0; }
     };
     // Peers of one family in a vector (cheap random picks, swap-remove) with an index.
+    // `endpoints` mirrors peers[i].endpoint densely: choosing peers for a reply and
+    // finding a small swarm's requester read 20 bytes a peer instead of a whole Peer
+    // (a reply of 50 peers touches 16 cache lines instead of 50; swarms are many and
+    // picked at random, so their peers are mostly not in the cache).
     struct PeerList {
         std::vector<Peer> peers;
+        std::vector<PeerEndpoint> endpoints;
         std::unordered_map<PeerEndpoint, std::size_t, PeerEndpointHash> index;
+        static constexpr std::size_t scan_below = 64;  // smaller lists are searched in order
+        std::size_t find(const PeerEndpoint& e) const;  // peers.size() when absent
+        void add(Peer p);
         void remove_at(std::size_t i);
     };
     struct Swarm {
@@ -134,7 +143,7 @@ class SwarmStore {
     };
 
     void remove_peer(Swarm& s, PeerList& list, std::size_t i);
-    void pick(const PeerList& list, const PeerEndpoint& self, std::size_t want,
+    void pick(const PeerList& list, const PeerEndpoint& self, std::size_t want, bool peer_ids,
               std::vector<ReplyPeer>& out);
     static SwarmCounts counts_of(const Swarm& s);
 

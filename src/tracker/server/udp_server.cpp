@@ -231,6 +231,7 @@ void UdpServer::handle(std::string_view packet, const PeerEndpoint& source, Cloc
         sa.event = q.event;
         sa.numwant = q.numwant < 0 ? -1 : q.numwant;
         sa.both_families = false;
+        sa.peer_ids = false;
         st.announce(sa, now, reply_);
         const StoreReply& r = reply_;
         if (!r.failure.empty()) {
