@@ -50,18 +50,18 @@ std::size_t SwarmStore::PeerList::find(const PeerEndpoint& e) const {
     return it == index.end() ? peers.size() : it->second;
 }
 
-void SwarmStore::PeerList::add(Peer p) {
-    index.emplace(p.endpoint, peers.size());
-    endpoints.push_back(p.endpoint);
+void SwarmStore::PeerList::add(const PeerEndpoint& e, Peer p) {
+    index.emplace(e, peers.size());
+    endpoints.push_back(e);
     peers.push_back(std::move(p));
 }
 
 void SwarmStore::PeerList::remove_at(std::size_t i) {
-    index.erase(peers[i].endpoint);
+    index.erase(endpoints[i]);
     if (i + 1 != peers.size()) {
         peers[i] = std::move(peers.back());
         endpoints[i] = endpoints.back();
-        index[peers[i].endpoint] = i;
+        index[endpoints[i]] = i;
     }
     peers.pop_back();
     endpoints.pop_back();
@@ -151,7 +151,7 @@ void SwarmStore::announce(const StoreAnnounce& a, Clock::time_point now, StoreRe
             total_seeders_ += d;
         }
     } else if (s.size() < limits_.max_peers_per_torrent && total_peers_ < limits_.max_peers) {
-        mine.add(Peer{a.endpoint, a.peer_id, a.left, now});
+        mine.add(a.endpoint, Peer{a.peer_id, a.left, now});
         ++total_peers_;
         if (a.left == 0) {
             ++s.seeders;

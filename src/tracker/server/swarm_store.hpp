@@ -114,16 +114,15 @@ class SwarmStore {
     const StoreLimits& limits() const { return limits_; }
 
   private:
-    struct Peer {
-        PeerEndpoint endpoint;
+    struct Peer {  // its endpoint is PeerList::endpoints[i]
         wire::PeerId peer_id{};
         std::int64_t left = 0;
         Clock::time_point last_seen;
         bool seed() const { return left == 0; }
     };
     // Peers of one family in a vector (cheap random picks, swap-remove) with an index.
-    // `endpoints` mirrors peers[i].endpoint densely: choosing peers for a reply and
-    // finding a small swarm's requester read 20 bytes a peer instead of a whole Peer
+    // endpoints[i] is peers[i]'s (address, port), kept apart and dense: choosing peers
+    // for a reply and finding a small swarm's requester read 20 bytes a peer, not a Peer
     // (a reply of 50 peers touches 16 cache lines instead of 50; swarms are many and
     // picked at random, so their peers are mostly not in the cache).
     struct PeerList {
@@ -132,7 +131,7 @@ class SwarmStore {
         std::unordered_map<PeerEndpoint, std::size_t, PeerEndpointHash> index;
         static constexpr std::size_t scan_below = 64;  // smaller lists are searched in order
         std::size_t find(const PeerEndpoint& e) const;  // peers.size() when absent
-        void add(Peer p);
+        void add(const PeerEndpoint& e, Peer p);
         void remove_at(std::size_t i);
     };
     struct Swarm {
