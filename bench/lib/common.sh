@@ -112,10 +112,11 @@ udp_bound() {
     ss -Hlun "sport = :$2" 2>/dev/null | awk '{ print $4 }' | grep -qE "^(\\[?::\\]?|0\\.0\\.0\\.0|\\*|$1)(%[^:]*)?:$2\$"
 }
 
+# BENCH_SUPER_SEED=1: both engines' seeders super-seed (BEP 16; bench/e2e --super-seed).
 seeder_cmd() {
     case $1 in
-        pw) echo "$PW_BIN" seed --no-dht --quiet --listen "$2" -d "$3" --resume-dir "$5" $(enc_flags pw) $(transport_flags pw) "$4" ;;
-        lt) echo "$PW_PY" "$LT_PEER" seed "$4" --dir "$3" --listen "$2" --quiet --timeout 3600 $(enc_flags lt) $(transport_flags lt) ;;
+        pw) echo "$PW_BIN" seed --no-dht --quiet --listen "$2" -d "$3" --resume-dir "$5" $(enc_flags pw) $(transport_flags pw) ${BENCH_SUPER_SEED:+--super-seed} "$4" ;;
+        lt) echo "$PW_PY" "$LT_PEER" seed "$4" --dir "$3" --listen "$2" --quiet --timeout 3600 $(enc_flags lt) $(transport_flags lt) ${BENCH_SUPER_SEED:+--super-seed} ;;
     esac
 }
 

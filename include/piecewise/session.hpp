@@ -189,6 +189,10 @@ struct AddTorrentParams {
     std::vector<int> file_priorities;
     // Fetch pieces in order (lowest index first within a priority) instead of rarest first.
     bool sequential = false;
+    // Super-seeding (BEP 16) while it has every piece: peers that connect from then on see
+    // a peer with no data that announces a piece or two at a time, the rarest ones, and
+    // has to see each passed on before it offers more. For a torrent's first seed only.
+    bool super_seeding = false;
     // This torrent's own limits in bytes/s (0: none); with honors_session_limits the
     // session's limits apply to it too.
     std::int64_t download_limit = 0;

@@ -80,6 +80,13 @@ void add_transport_flags(CLI::App* app, bool& utp, bool& tcp) {
         ->excludes(no_utp);
 }
 
+static void add_super_seed_flag(CLI::App* app, bool& on) {
+    app->add_flag("--super-seed", on,
+                  "Super-seeding (BEP 16) once every piece is here: offer each peer one or two "
+                  "of the rarest pieces at a time, so the swarm trades the rest (for a first "
+                  "seed with little upload)");
+}
+
 // Which peers and which network interface: shared by get and seed.
 void add_filter_flags(CLI::App* app, RunOptions& o) {
     app->add_option("--blocklist", o.blocklist,
@@ -131,6 +138,7 @@ Command add_get(CLI::App& root) {
     app->add_flag("--timing", o->timing,
                   "Print on stderr when each phase ends (session, checked, announced, first-block, "
                   "complete, stopped, exit), in seconds since the program started");
+    add_super_seed_flag(app, o->super_seed);
     add_rate_flags(app, o->max_down, o->max_up);
     app->add_option("--save-torrent", o->save_torrent, "With a magnet link: save the fetched metadata as this .torrent");
     app->add_option("torrent", o->torrent, "The .torrent file, or a magnet link (magnet:?xt=urn:btih:...)")->required();
@@ -157,6 +165,7 @@ Command add_seed(CLI::App& root) {
         ->check(CLI::ExistingFile);
     add_discovery_flags(app, *o);
     add_filter_flags(app, *o);
+    add_super_seed_flag(app, o->super_seed);
     add_rate_flags(app, o->max_down, o->max_up);
     app->add_option("torrent", o->torrent, "The .torrent file")->required();
     return {app, [o] { return run_torrent(*o); }};

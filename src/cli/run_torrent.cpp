@@ -172,6 +172,7 @@ int run_torrent(const RunOptions& o) {
         }
     }
     p.sequential = o.sequential;
+    p.super_seeding = o.super_seed;
     p.save_path = o.dir;
     p.peers = o.peers;
     p.upload_only = o.upload_only;

@@ -43,6 +43,7 @@ struct RunOptions {
     std::string files;           // get --files: "0,2-3" (empty: every file)
     bool sequential = false;     // get --sequential
     bool part_files = false;     // get --part-files
+    bool super_seed = false;     // get/seed --super-seed (BEP 16)
     std::optional<std::int64_t> max_down, max_up;  // Settings::rate_limits, bytes/s
     int max_connections = 500;   // Settings::max_connections
     bool utp = true;             // Settings::utp

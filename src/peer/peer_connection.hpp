@@ -134,6 +134,11 @@ public:
     std::vector<std::uint32_t> allowed_fast_out;  // pieces we serve it while choking it
     std::vector<std::uint32_t> allowed_fast_in;   // pieces it serves us while choking us (bounded)
     Queue<std::uint32_t> suggested;               // its SUGGEST PIECEs, oldest first (bounded)
+    // BEP 16 super-seeding: introduced to it as a peer with no data (see
+    // swarm/super_seed.hpp); the pieces offered to it now, and every piece we told it of.
+    bool super_seed = false;
+    std::vector<std::uint32_t> super_offers;
+    swarm::Bitfield super_told;
     int dropped_requests = 0;      // its requests we rejected or ignored since we last unchoked it
     int stray_rejects = 0;         // its rejects of requests we never sent
     std::int64_t reqq = 250;       // what the peer accepts (BEP 10 `reqq`)

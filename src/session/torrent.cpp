@@ -429,6 +429,7 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
         picker_.remove_seed();
     else if (p.got_bitfield || p.has.count() > 0)
         picker_.dec_all(p.has);
+    super_seed_closed(p);
     auto it = known_.find(p.peer_key);
     if (it != known_.end()) {
         it->second.connected = false;
@@ -455,6 +456,7 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
                                                    p.client_name(), reason));
     // The blocks it held are free again: hand them to others.
     for (auto& q : std::vector(peers_)) request_more(*q);
+    super_seed_refill_all();  // one peer fewer that lacks a piece, or has it
 }
 
 }  // namespace pw::session

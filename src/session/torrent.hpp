@@ -5,7 +5,7 @@
 // The implementation is split by concern: torrent.cpp (lifecycle, peer list, ticks,
 // DHT lookups), torrent_download.cpp (requests, blocks, hash checks, bans),
 // torrent_upload.cpp (choking and serving requests), torrent_fast.cpp (BEP 6 fast
-// extension), torrent_extensions.cpp (serving
+// extension), torrent_super_seed.cpp (BEP 16 super-seeding), torrent_extensions.cpp (serving
 // metadata, BEP 9; peer exchange, BEP 11), torrent_tracker.cpp (announces, BEP 3/12),
 // torrent_check.cpp (startup check and resume data), torrent_files.cpp (file
 // priorities, selective and sequential download).
@@ -42,6 +42,7 @@
 #include "swarm/lookup_schedule.hpp"
 #include "swarm/piece_picker.hpp"
 #include "swarm/stream_window.hpp"
+#include "swarm/super_seed.hpp"
 #include "tracker/parse/announce.hpp"
 #include "wire/hash_messages.hpp"
 #include "wire/holepunch.hpp"
@@ -242,6 +243,20 @@ private:
     void drop_request(PeerConnection& p, std::uint32_t piece, std::uint32_t begin,
                       std::uint32_t length);
 
+    // torrent_super_seed.cpp: super-seeding (BEP 16, swarm/super_seed.hpp)
+    bool super_seeding() const { return params_.super_seeding && is_seed(); }
+    // Instead of the bitfield: HAVE NONE (fast peers) or nothing, then its first offers.
+    void super_seed_intro(PeerConnection& p);
+    // Drops the offers it has used up and offers pieces until it holds SuperSeed::slots.
+    void super_seed_fill(PeerConnection& p);
+    // A peer's pieces changed (a bitfield, a close): any offer may be used up now.
+    void super_seed_refill_all();
+    // A bitfield, HAVE ALL or HAVE NONE from `p`: its offers of pieces it had are dropped.
+    void super_seed_peer_pieces(PeerConnection& p);
+    // A peer announced `piece`: the offers of that piece may be used up now.
+    void super_seed_piece_changed(int piece);
+    void super_seed_closed(PeerConnection& p);
+
     // torrent_upload.cpp
     void rechoke();
     void handle_request(PeerConnection& p, const wire::Message& m);
@@ -344,6 +359,7 @@ private:
     swarm::Choker choker_;
     // Shuffles tracker tiers only: a small engine (8 bytes; mt19937_64 is 5 KB per torrent).
     std::minstd_rand rng_;
+    std::unique_ptr<swarm::SuperSeed> super_seed_;  // made at the first super-seeded peer
     std::map<int, PartialPiece> partials_;
     std::set<int> open_partials_;  // partial pieces that may still have a free block
     std::uint64_t endgame_epoch_ = 0;  // bumped when requests are released (see pick_block)

@@ -70,6 +70,8 @@ void Torrent::handle_have(PeerConnection& p, std::uint32_t piece) {
     p.endgame_failed_epoch = ~0ull;
     if (p.seed) return;
     picker_.inc(i);
+    super_seed_piece_changed(i);
+    if (p.closed()) return;
     if (!have_.get(i) && piece_wanted(i)) ++p.interesting;
     if (p.has.all()) {
         // Count it as a seed from now on.
@@ -124,6 +126,7 @@ void Torrent::set_peer_pieces(PeerConnection& p, const swarm::Bitfield& b) {
         p.close("both sides are seeds");
         return;
     }
+    super_seed_peer_pieces(p);
     p.pick_failed_epoch = ~0ull;
     p.endgame_failed_epoch = ~0ull;
     p.interesting = count_interesting(p);  // wanted pieces it has and we lack

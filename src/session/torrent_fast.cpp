@@ -25,6 +25,10 @@ constexpr int max_dropped_requests = 4000;
 }  // namespace
 
 void Torrent::send_fast_intro(PeerConnection& p) {
+    if (super_seeding()) {
+        super_seed_intro(p);  // no allowed fast set either: it would give pieces away
+        return;
+    }
     if (p.fast && have_.all())
         p.send_simple(wire::MsgId::have_all);
     else if (p.fast && have_.none())

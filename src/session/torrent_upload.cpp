@@ -1,5 +1,6 @@
 // Uploading: the choker and serving requests from the disk pool (BEP 3), with the
-// fast extension's rejects and allowed fast pieces (BEP 6, see torrent_fast.cpp).
+// fast extension's rejects and allowed fast pieces (BEP 6, see torrent_fast.cpp) and,
+// when super-seeding, only the pieces a peer was told of (BEP 16, torrent_super_seed.cpp).
 //
 // Queued requests for consecutive blocks are read as one run (one disk-pool job, one
 // preadv) into one buffer, and each block is sent straight from that buffer.
@@ -81,7 +82,8 @@ void Torrent::handle_request(PeerConnection& p, const wire::Message& m) {
         drop_request(p, m.index, m.begin, m.length);
         return;
     }
-    if (!have_.get(static_cast<int>(m.index))) {
+    if (!have_.get(static_cast<int>(m.index)) ||
+        (p.super_seed && !p.super_told.get(static_cast<int>(m.index)))) {
         drop_request(p, m.index, m.begin, m.length);
         return;
     }

@@ -173,6 +173,7 @@ def main():
     ap.add_argument("--interval", type=float, default=1.0)
     ap.add_argument("--linger", type=float, default=0.0)
     ap.add_argument("--seed-mode", action="store_true", help="skip the initial check")
+    ap.add_argument("--super-seed", action="store_true", help="seed: super-seeding (BEP 16)")
     ap.add_argument("--utp", action="store_true", help="allow uTP (TCP only otherwise)")
     ap.add_argument("--encrypt", action="store_true", help="force MSE/RC4")
     ap.add_argument("--plaintext-only", action="store_true",
@@ -248,6 +249,8 @@ def main():
     flags = atp.flags & ~lt.torrent_flags.paused & ~lt.torrent_flags.auto_managed
     if args.mode == "seed" and args.seed_mode:
         flags |= lt.torrent_flags.seed_mode
+    if args.mode == "seed" and args.super_seed:
+        flags |= lt.torrent_flags.super_seeding
     atp.flags = flags
     h = ses.add_torrent(atp)
     tag = f"lt-{args.mode}@{args.listen[0]}:{args.listen[1]}"

@@ -268,3 +268,44 @@ case_pw_to_lt_utp_lossy() {
     lt_get --utp-only --peer 127.0.0.9:7000; check_same; stop_pw_seed
     stop_relay
 }
+
+# Super-seeding (BEP 16): `piecewise seed --super-seed` feeds three libtorrent leechers
+# that know each other. All finish with the right bytes, and the seeder uploads close to
+# one copy: what the leechers downloaded minus what they uploaded (libtorrent's exact
+# payload counts) must stay under SUPER_MAX_COPIES copies (an ordinary seed here uploads
+# most of all three). SUPER_SEED_FLAG= (empty) runs the same case as an ordinary seed.
+case_pw_super_seed_to_lt() {
+    need_piecewise
+    single_payload "$LT_MIB"; pw_create   # 256 KiB pieces
+    PW_OPTS+=(${SUPER_SEED_FLAG---super-seed})
+    pw_seed
+    local leechers=(127.0.0.11:6881 127.0.0.12:6881 127.0.0.13:6881) pids=() i j
+    for i in 0 1 2; do
+        local peers=(--peer "$SEEDER")
+        for ((j = 0; j < i; j++)); do peers+=(--peer "${leechers[j]}"); done
+        mkdir -p "$T/down$i"
+        spawn "$T/lt-get$i.log" "$PW_PY" "$LT_PEER" get "$TORRENT" --dir "$T/down$i" \
+            --listen "${leechers[i]}" --timeout $((WAIT + 60)) --linger 600 --quiet "${peers[@]}"
+        pids+=("$SPAWNED")
+    done
+    for i in 0 1 2; do
+        wait_alive "${pids[i]}" "$WAIT" grep -q ': complete in ' "$T/lt-get$i.log" ||
+            fail "libtorrent leecher $i did not complete within ${WAIT}s"
+    done
+    local down=0 up=0 line
+    for i in 0 1 2; do
+        stop_pid "${pids[i]}" 10 || fail "libtorrent leecher $i exited with an error"
+        diff -q "$T/src/$SRC_NAME" "$T/down$i/$SRC_NAME" >/dev/null || fail "leecher $i: data differs"
+        line=$(grep ': final ' "$T/lt-get$i.log") || fail "leecher $i printed no final line"
+        [[ $line =~ uploaded\ ([0-9]+)\ downloaded\ ([0-9]+) ]] || fail "leecher $i: '$line'"
+        up=$((up + BASH_REMATCH[1])); down=$((down + BASH_REMATCH[2]))
+    done
+    stop_pw_seed
+    local size copies
+    size=$(stat -c %s "$T/src/$SRC_NAME")
+    copies=$(awk -v s=$((down - up)) -v n="$size" 'BEGIN { printf "%.2f", s / n }')
+    echo "seeder uploaded $copies copies ($((down - up)) bytes) to 3 leechers; $(grep '^done:' "$T/pw-seed.log")"
+    awk -v c="$copies" -v m="${SUPER_MAX_COPIES:-1.5}" 'BEGIN { exit !(c < m) }' ||
+        fail "seeder uploaded $copies copies (limit ${SUPER_MAX_COPIES:-1.5})"
+    echo "PASS: 3 leechers byte-identical, seeder uploaded $copies copies"
+}
