@@ -135,9 +135,15 @@ public:
     std::vector<std::uint32_t> allowed_fast_in;   // pieces it serves us while choking us (bounded)
     Queue<std::uint32_t> suggested;               // its SUGGEST PIECEs, oldest first (bounded)
     // BEP 16 super-seeding: introduced to it as a peer with no data (see
-    // swarm/super_seed.hpp); the pieces offered to it now, and every piece we told it of.
+    // swarm/super_seed.hpp); the pieces offered to it now, with the 16 KiB blocks of each
+    // we sent it, and every piece we told it of.
+    struct SuperOffer {
+        std::uint32_t piece = 0;
+        std::vector<bool> sent;
+        int sent_count = 0;
+    };
     bool super_seed = false;
-    std::vector<std::uint32_t> super_offers;
+    std::vector<SuperOffer> super_offers;
     swarm::Bitfield super_told;
     int dropped_requests = 0;      // its requests we rejected or ignored since we last unchoked it
     int stray_rejects = 0;         // its rejects of requests we never sent

@@ -256,6 +256,10 @@ private:
     // A peer announced `piece`: the offers of that piece may be used up now.
     void super_seed_piece_changed(int piece);
     void super_seed_closed(PeerConnection& p);
+    // A block of `piece` went out to `p`: once every block of an offer has, it counts as
+    // the peer's without waiting for its HAVE.
+    void super_seed_sent(PeerConnection& p, std::uint32_t piece, std::uint32_t begin,
+                         std::uint32_t length);
 
     // torrent_upload.cpp
     void rechoke();

@@ -162,6 +162,8 @@ void Torrent::serve(PeerConnection& p) {
                     self->uploaded_ += r.length;
                     self->ctx_.counters.payload_up += r.length;
                 }
+                if (conn->super_seed)
+                    for (auto& r : run) self->super_seed_sent(*conn, r.piece, r.begin, r.length);
                 conn->last_payload = Clock::now();
                 self->serve(*conn);
             });

@@ -16,6 +16,9 @@
 // - An offer is used up when the peer has the piece and the swarm has seen it pass it
 //   on: another peer has it too (the BEP's rule), or no other connected peer lacks it, so
 //   nobody could take it from this one (without this, a lone leecher would wait forever).
+//   The peer has it once it announces it, or once we have sent it every block: waiting
+//   for the HAVE costs a round trip and whatever the client holds its HAVEs back for (a
+//   lone Transmission 3.00 leecher took 80 s for 16 MiB that way, 55 s without it).
 #pragma once
 
 #include <cstdint>
@@ -55,10 +58,11 @@ public:
         return best;
     }
 
-    // Whether the offer of `piece` to a peer is used up: the peer has it, and another peer
-    // has it too (`copies` counts the peer itself) or no other peer lacks it.
-    static bool used_up(bool peer_has_it, int copies, bool another_lacks_it) {
-        return peer_has_it && (copies >= 2 || !another_lacks_it);
+    // Whether the offer of a piece to a peer is used up: the peer has it (announced, or
+    // every block sent), and another peer has it too (`copies_elsewhere`: other peers that
+    // announced it) or no other peer lacks it.
+    static bool used_up(bool peer_has_it, int copies_elsewhere, bool another_lacks_it) {
+        return peer_has_it && (copies_elsewhere >= 1 || !another_lacks_it);
     }
 
     void offered(int piece) { ++offers_[static_cast<std::size_t>(piece)]; }

@@ -57,7 +57,7 @@ TEST(SuperSeedPick, RandomStartSpreadsEqualPieces) {
 
 TEST(SuperSeedUsedUp, OnlyOncePassedOnOrNobodyElseNeedsIt) {
     EXPECT_FALSE(SuperSeed::used_up(false, 5, false)) << "the peer does not have it yet";
-    EXPECT_FALSE(SuperSeed::used_up(true, 1, true)) << "only it has it and another lacks it";
-    EXPECT_TRUE(SuperSeed::used_up(true, 2, true)) << "seen at a second peer";
-    EXPECT_TRUE(SuperSeed::used_up(true, 1, false)) << "nobody else to pass it to";
+    EXPECT_FALSE(SuperSeed::used_up(true, 0, true)) << "only it has it and another lacks it";
+    EXPECT_TRUE(SuperSeed::used_up(true, 1, true)) << "seen at a second peer";
+    EXPECT_TRUE(SuperSeed::used_up(true, 0, false)) << "nobody else to pass it to";
 }

@@ -309,3 +309,20 @@ case_pw_super_seed_to_lt() {
         fail "seeder uploaded $copies copies (limit ${SUPER_MAX_COPIES:-1.5})"
     echo "PASS: 3 leechers byte-identical, seeder uploaded $copies copies"
 }
+
+# Super-seeding to a lone Transmission leecher: with nobody else to pass a piece on to,
+# each piece it gets must bring the next offer at once, or the download would stall.
+# (Two offers at a time make a lone Transmission leecher slow: about 1.5 pieces a second
+# here, as it asks for a newly announced piece only after a delay; 8 MiB keeps it short.)
+case_pw_super_seed_to_tr() {
+    need_piecewise
+    single_payload 8; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
+    tracker
+    tr_start "$T/tr" "$TR_ADDR" "$TR_PORT" 9091
+    mkdir -p "$T/down"; tr_add "$TORRENT" "$T/down"
+    tracker_lists "$TR_ADDR:$TR_PORT" "Transmission"
+    PW_OPTS+=(--super-seed)
+    pw_seed
+    tr_wait_complete "$WAIT" || fail "Transmission did not complete: $(tr_progress_line)"
+    check_same; stop_pw_seed
+}
