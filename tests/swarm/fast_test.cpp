@@ -21,11 +21,6 @@ constexpr std::array<std::uint8_t, 8> plain{};
 constexpr std::uint8_t id_piece = 7, id_bitfield = 5, id_have_all = 0x0e, id_have_none = 0x0f,
                        id_reject = 0x10, id_allowed_fast = 0x11, id_unchoke = 1;
 
-std::string msg(pw::wire::MsgId id) {
-    std::string m;
-    pw::wire::put_simple(m, id);
-    return m;
-}
 std::string allowed(std::uint32_t i) {
     std::string m;
     pw::wire::put_allowed_fast(m, i);
@@ -39,11 +34,6 @@ std::string suggest(std::uint32_t i) {
 std::string reject(std::uint32_t a, std::uint32_t b, std::uint32_t c) {
     std::string m;
     pw::wire::put_reject(m, a, b, c);
-    return m;
-}
-std::string request(std::uint32_t a, std::uint32_t b, std::uint32_t c) {
-    std::string m;
-    pw::wire::put_request(m, a, b, c);
     return m;
 }
 

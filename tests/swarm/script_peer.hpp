@@ -102,6 +102,23 @@ inline std::optional<WireMsg> read_message(int fd, std::chrono::milliseconds lim
     }
 }
 
+// Encoded messages to send from a scripted peer.
+inline std::string msg(pw::wire::MsgId id) {
+    std::string m;
+    pw::wire::put_simple(m, id);
+    return m;
+}
+inline std::string have(std::uint32_t i) {
+    std::string m;
+    pw::wire::put_have(m, i);
+    return m;
+}
+inline std::string request(std::uint32_t piece, std::uint32_t begin, std::uint32_t length) {
+    std::string m;
+    pw::wire::put_request(m, piece, begin, length);
+    return m;
+}
+
 inline std::string all_bits(int n) {
     std::string bits(static_cast<std::size_t>((n + 7) / 8), '\xff');
     if (n % 8) bits.back() = static_cast<char>(0xff << (8 - n % 8));

@@ -19,22 +19,6 @@ constexpr std::uint8_t id_unchoke = 1, id_have = 4, id_bitfield = 5, id_piece = 
                        id_have_all = 0x0e, id_have_none = 0x0f, id_reject = 0x10,
                        id_allowed_fast = 0x11;
 
-std::string msg(pw::wire::MsgId id) {
-    std::string m;
-    pw::wire::put_simple(m, id);
-    return m;
-}
-std::string have(std::uint32_t i) {
-    std::string m;
-    pw::wire::put_have(m, i);
-    return m;
-}
-std::string request(std::uint32_t a, std::uint32_t b, std::uint32_t c) {
-    std::string m;
-    pw::wire::put_request(m, a, b, c);
-    return m;
-}
-
 struct SuperSeed : ::testing::Test {
     fs::path dir;
     std::string data;
