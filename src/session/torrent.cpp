@@ -456,7 +456,9 @@ void Torrent::on_closed(PeerConnection& p, const std::string& reason) {
                                                    p.client_name(), reason));
     // The blocks it held are free again: hand them to others.
     for (auto& q : std::vector(peers_)) request_more(*q);
-    super_seed_refill_all();  // one peer fewer that lacks a piece, or has it
+    // One leecher fewer that lacks a piece, or has it (a peer that never finished its
+    // handshake changes nothing: a flood of those costs no refill each).
+    if (p.choke_id != 0) super_seed_refill_all();
 }
 
 }  // namespace pw::session

@@ -248,7 +248,10 @@ private:
     // Instead of the bitfield: HAVE NONE (fast peers) or nothing, then its first offers.
     void super_seed_intro(PeerConnection& p);
     // Drops the offers it has used up and offers pieces until it holds SuperSeed::slots.
-    void super_seed_fill(PeerConnection& p);
+    // `leechers`: super_seed_leechers().
+    void super_seed_fill(PeerConnection& p, int leechers);
+    // Peers past the handshake that are not seeds, closed ones still in peers_ included.
+    int super_seed_leechers() const;
     // A peer's pieces changed (a bitfield, a close): any offer may be used up now.
     void super_seed_refill_all();
     // A bitfield, HAVE ALL or HAVE NONE from `p`: its offers of pieces it had are dropped.

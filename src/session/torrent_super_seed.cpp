@@ -17,24 +17,36 @@ void Torrent::super_seed_intro(PeerConnection& p) {
     p.super_seed = true;
     p.super_told = swarm::Bitfield(meta_.num_pieces());
     if (p.fast) p.send_simple(wire::MsgId::have_none);
-    super_seed_fill(p);
+    super_seed_fill(p, super_seed_leechers());
 }
 
-void Torrent::super_seed_fill(PeerConnection& p) {
+int Torrent::super_seed_leechers() const {
+    // Counted as the picker counts: peers_ holds a peer until on_closed takes its pieces
+    // out of the picker, so closed ones still count here.
+    int n = 0;
+    for (auto& q : peers_)
+        if (q->choke_id != 0 && !q->seed) ++n;
+    return n;
+}
+
+void Torrent::super_seed_fill(PeerConnection& p, int leechers) {
     if (!p.super_seed || p.closed() || !super_seed_) return;
-    auto another_lacks = [&](std::uint32_t piece) {
-        for (auto& q : peers_)
-            if (q.get() != &p && !q->closed() && q->choke_id != 0 && !q->seed &&
-                !q->has.get(static_cast<int>(piece)))
-                return true;
-        return false;
+    const int seeds = picker_.seeds();
+    const bool p_counted = p.choke_id != 0 && !p.seed;
+    // Other leechers that lack piece i: the leechers, less those that announced it (the
+    // picker's count without seeds), less `p` itself when it lacks it. O(1) a piece, so
+    // that a close or a bitfield costs O(peers) and not O(peers^2).
+    auto another_lacks = [&](int i) {
+        int lacking = leechers - (picker_.availability(i) - seeds);
+        if (p_counted && !p.has.get(i)) --lacking;
+        return lacking > 0;
     };
     std::erase_if(p.super_offers, [&](const PeerConnection::SuperOffer& o) {
         int i = static_cast<int>(o.piece);
         bool announced = p.has.get(i);
         bool got = announced || o.sent_count == static_cast<int>(o.sent.size());
         int elsewhere = picker_.availability(i) - (announced ? 1 : 0);
-        if (!swarm::SuperSeed::used_up(got, elsewhere, another_lacks(o.piece))) return false;
+        if (!swarm::SuperSeed::used_up(got, elsewhere, another_lacks(i))) return false;
         super_seed_->withdrawn(i);
         return true;
     });
@@ -72,7 +84,8 @@ void Torrent::super_seed_sent(PeerConnection& p, std::uint32_t piece, std::uint3
                 ++o.sent_count;
             }
         }
-        if (o.sent_count == static_cast<int>(o.sent.size())) super_seed_fill(p);
+        if (o.sent_count == static_cast<int>(o.sent.size()))
+            super_seed_fill(p, super_seed_leechers());
         return;
     }
 }
@@ -92,17 +105,19 @@ void Torrent::super_seed_peer_pieces(PeerConnection& p) {
 
 void Torrent::super_seed_refill_all() {
     if (!super_seed_) return;
+    const int leechers = super_seed_leechers();
     for (auto& q : std::vector(peers_))
-        if (q->super_seed) super_seed_fill(*q);
+        if (q->super_seed) super_seed_fill(*q, leechers);
 }
 
 void Torrent::super_seed_piece_changed(int piece) {
     if (!super_seed_ || super_seed_->offers(piece) == 0) return;
     auto u = static_cast<std::uint32_t>(piece);
+    const int leechers = super_seed_leechers();
     for (auto& q : std::vector(peers_))
         if (q->super_seed && std::any_of(q->super_offers.begin(), q->super_offers.end(),
                                          [&](auto& o) { return o.piece == u; }))
-            super_seed_fill(*q);
+            super_seed_fill(*q, leechers);
 }
 
 void Torrent::super_seed_closed(PeerConnection& p) {

@@ -38,6 +38,7 @@ public:
     void inc(int piece);
     void dec(int piece);
     void add_seed() { ++seeds_; }
+    int seeds() const { return seeds_; }  // peers counted as seeds
     void remove_seed() { --seeds_; }
     void inc_all(const Bitfield& b);
     void dec_all(const Bitfield& b);
