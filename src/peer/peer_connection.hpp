@@ -22,6 +22,7 @@
 #include "swarm/bitfield.hpp"
 #include "swarm/holepunch.hpp"
 #include "swarm/rate.hpp"
+#include "swarm/super_seed.hpp"
 #include "wire/messages.hpp"
 
 namespace pw::peer {
@@ -137,13 +138,8 @@ public:
     // BEP 16 super-seeding: introduced to it as a peer with no data (see
     // swarm/super_seed.hpp); the pieces offered to it now, with the 16 KiB blocks of each
     // we sent it, and every piece we told it of.
-    struct SuperOffer {
-        std::uint32_t piece = 0;
-        std::vector<bool> sent;
-        int sent_count = 0;
-    };
     bool super_seed = false;
-    std::vector<SuperOffer> super_offers;
+    std::vector<swarm::SuperOffer> super_offers;
     swarm::Bitfield super_told;
     int dropped_requests = 0;      // its requests we rejected or ignored since we last unchoked it
     int stray_rejects = 0;         // its rejects of requests we never sent

@@ -41,25 +41,23 @@ void Torrent::super_seed_fill(PeerConnection& p, int leechers) {
         if (p_counted && !p.has.get(i)) --lacking;
         return lacking > 0;
     };
-    std::erase_if(p.super_offers, [&](const PeerConnection::SuperOffer& o) {
-        int i = static_cast<int>(o.piece);
+    std::erase_if(p.super_offers, [&](const swarm::SuperOffer& o) {
+        int i = static_cast<int>(o.piece());
         bool announced = p.has.get(i);
-        bool got = announced || o.sent_count == static_cast<int>(o.sent.size());
+        bool got = announced || o.all_sent();
         int elsewhere = picker_.availability(i) - (announced ? 1 : 0);
         if (!swarm::SuperSeed::used_up(got, elsewhere, another_lacks(i))) return false;
         super_seed_->withdrawn(i);
         return true;
     });
     std::vector<std::uint32_t> held;
-    for (auto& o : p.super_offers) held.push_back(o.piece);
+    for (auto& o : p.super_offers) held.push_back(o.piece());
     while (held.size() < static_cast<std::size_t>(swarm::SuperSeed::slots)) {
         int piece = super_seed_->pick(
             have_, p.has, held, [&](int i) { return picker_.availability(i); }, rng_());
         if (piece < 0) break;
         super_seed_->offered(piece);
-        auto blocks = (meta_.piece_size(piece) + wire::block_size - 1) / wire::block_size;
-        p.super_offers.push_back({static_cast<std::uint32_t>(piece),
-                                  std::vector<bool>(static_cast<std::size_t>(blocks)), 0});
+        p.super_offers.emplace_back(static_cast<std::uint32_t>(piece), meta_.piece_size(piece));
         held.push_back(static_cast<std::uint32_t>(piece));
         p.super_told.set(piece);
         p.send_have(static_cast<std::uint32_t>(piece));
@@ -68,26 +66,12 @@ void Torrent::super_seed_fill(PeerConnection& p, int leechers) {
 
 void Torrent::super_seed_sent(PeerConnection& p, std::uint32_t piece, std::uint32_t begin,
                               std::uint32_t length) {
-    if (!p.super_seed || begin % wire::block_size) return;
-    for (auto& o : p.super_offers) {
-        if (o.piece != piece) continue;
-        // Blocks on the 16 KiB grid that the request covered whole (the last block of a
-        // piece may be shorter); other shapes never mark a block and wait for the HAVE.
-        const std::int64_t psize = meta_.piece_size(static_cast<int>(piece));
-        for (std::int64_t at = begin; at < std::int64_t(begin) + length; at += wire::block_size) {
-            auto b = static_cast<std::size_t>(at / wire::block_size);
-            if (b >= o.sent.size()) break;
-            std::int64_t block_end = std::min<std::int64_t>(at + wire::block_size, psize);
-            if (block_end > std::int64_t(begin) + length) break;
-            if (!o.sent[b]) {
-                o.sent[b] = true;
-                ++o.sent_count;
-            }
+    if (!p.super_seed) return;
+    for (auto& o : p.super_offers)
+        if (o.piece() == piece) {
+            if (o.sent(begin, length)) super_seed_fill(p, super_seed_leechers());
+            return;
         }
-        if (o.sent_count == static_cast<int>(o.sent.size()))
-            super_seed_fill(p, super_seed_leechers());
-        return;
-    }
 }
 
 void Torrent::super_seed_peer_pieces(PeerConnection& p) {
@@ -95,9 +79,9 @@ void Torrent::super_seed_peer_pieces(PeerConnection& p) {
     // Offers made before its bitfield came that it turns out to have are not its to pass
     // on: we never sent them. They are withdrawn at once.
     if (p.super_seed)
-        std::erase_if(p.super_offers, [&](const PeerConnection::SuperOffer& o) {
-            if (!p.has.get(static_cast<int>(o.piece))) return false;
-            super_seed_->withdrawn(static_cast<int>(o.piece));
+        std::erase_if(p.super_offers, [&](const swarm::SuperOffer& o) {
+            if (!p.has.get(static_cast<int>(o.piece()))) return false;
+            super_seed_->withdrawn(static_cast<int>(o.piece()));
             return true;
         });
     super_seed_refill_all();
@@ -116,13 +100,13 @@ void Torrent::super_seed_piece_changed(int piece) {
     const int leechers = super_seed_leechers();
     for (auto& q : std::vector(peers_))
         if (q->super_seed && std::any_of(q->super_offers.begin(), q->super_offers.end(),
-                                         [&](auto& o) { return o.piece == u; }))
+                                         [&](auto& o) { return o.piece() == u; }))
             super_seed_fill(*q, leechers);
 }
 
 void Torrent::super_seed_closed(PeerConnection& p) {
     if (!p.super_seed || !super_seed_) return;
-    for (auto& o : p.super_offers) super_seed_->withdrawn(static_cast<int>(o.piece));
+    for (auto& o : p.super_offers) super_seed_->withdrawn(static_cast<int>(o.piece()));
     p.super_offers.clear();
     p.super_seed = false;
 }

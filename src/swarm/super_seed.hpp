@@ -4,8 +4,8 @@
 // itself advises against it for general use, since a peer can only fetch the pieces it was
 // told of.
 //
-// This is the pure part: which piece to offer a peer next, and when a peer's offer is
-// used up. The torrent (session/torrent_super_seed.cpp) sends the HAVEs, keeps each
+// This is the pure part: which piece to offer a peer next, which blocks of an offer were
+// sent, and when a peer's offer is used up. The torrent (session/torrent_super_seed.cpp) sends the HAVEs, keeps each
 // connection's offers and counts the live offers of every piece here.
 //
 // The rules:
@@ -21,12 +21,52 @@
 //   lone Transmission 3.00 leecher took 80 s for 16 MiB that way, 55 s without it).
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
 #include "swarm/bitfield.hpp"
 
 namespace pw::swarm {
+
+// One piece offered to one peer, and which of its 16 KiB blocks we have sent that peer.
+class SuperOffer {
+public:
+    static constexpr std::int64_t block = 16 * 1024;
+
+    SuperOffer(std::uint32_t piece, std::int64_t piece_size)
+        : piece_(piece), sent_(static_cast<std::size_t>((piece_size + block - 1) / block)),
+          piece_size_(piece_size) {}
+
+    std::uint32_t piece() const { return piece_; }
+
+    // Marks the blocks that a sent run [begin, begin + length) covered whole: blocks on the
+    // 16 KiB grid (the last block of the piece may be shorter). Runs off the grid mark
+    // nothing, so such a peer's offer waits for its HAVE. True when this run sent the last
+    // unsent block.
+    bool sent(std::int64_t begin, std::int64_t length) {
+        if (begin < 0 || length <= 0 || begin % block || all_sent()) return false;
+        const std::int64_t end = begin + length;
+        for (std::int64_t at = begin; at < end; at += block) {
+            auto b = static_cast<std::size_t>(at / block);
+            if (b >= sent_.size()) break;
+            if (std::min(at + block, piece_size_) > end) break;
+            if (!sent_[b]) {
+                sent_[b] = true;
+                ++sent_count_;
+            }
+        }
+        return all_sent();
+    }
+
+    bool all_sent() const { return sent_count_ == sent_.size(); }
+
+private:
+    std::uint32_t piece_;
+    std::vector<bool> sent_;
+    std::size_t sent_count_ = 0;
+    std::int64_t piece_size_;
+};
 
 class SuperSeed {
 public:

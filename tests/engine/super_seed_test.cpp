@@ -5,6 +5,7 @@
 #include <set>
 
 using pw::swarm::Bitfield;
+using pw::swarm::SuperOffer;
 using pw::swarm::SuperSeed;
 
 namespace {
@@ -60,4 +61,31 @@ TEST(SuperSeedUsedUp, OnlyOncePassedOnOrNobodyElseNeedsIt) {
     EXPECT_FALSE(SuperSeed::used_up(true, 0, true)) << "only it has it and another lacks it";
     EXPECT_TRUE(SuperSeed::used_up(true, 1, true)) << "seen at a second peer";
     EXPECT_TRUE(SuperSeed::used_up(true, 0, false)) << "nobody else to pass it to";
+}
+
+TEST(SuperOffer, CountsAsSentOnceEveryBlockWent) {
+    const std::int64_t k16 = SuperOffer::block;
+    SuperOffer o(7, 4 * k16);
+    EXPECT_EQ(o.piece(), 7u);
+    EXPECT_FALSE(o.all_sent());
+    EXPECT_FALSE(o.sent(0, k16));
+    EXPECT_FALSE(o.sent(0, k16)) << "a block sent twice counts once";
+    EXPECT_FALSE(o.sent(2 * k16, 2 * k16)) << "one run covering two blocks marks both";
+    EXPECT_TRUE(o.sent(k16, k16)) << "the last unsent block completes the offer";
+    EXPECT_TRUE(o.all_sent());
+    EXPECT_FALSE(o.sent(0, k16)) << "completion is reported once";
+}
+
+TEST(SuperOffer, ShortLastBlockAndOffGridRuns) {
+    const std::int64_t k16 = SuperOffer::block;
+    SuperOffer o(0, 2 * k16 + 100);  // three blocks, the last 100 bytes long
+    EXPECT_FALSE(o.sent(k16 / 2, k16)) << "off the grid: marks nothing";
+    EXPECT_FALSE(o.sent(0, k16 - 1)) << "a part of a block marks nothing";
+    EXPECT_FALSE(o.sent(0, 2 * k16 - 1)) << "marks the first block only";
+    EXPECT_FALSE(o.sent(2 * k16, 99)) << "the short last block needs all its 100 bytes";
+    EXPECT_FALSE(o.sent(2 * k16, 100));
+    EXPECT_FALSE(o.all_sent()) << "block 1 is still unsent";
+    EXPECT_FALSE(o.sent(-k16, k16));
+    EXPECT_FALSE(o.sent(3 * k16, k16)) << "past the end: ignored";
+    EXPECT_TRUE(o.sent(k16, k16));
 }
