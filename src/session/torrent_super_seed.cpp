@@ -52,7 +52,8 @@ void Torrent::super_seed_fill(PeerConnection& p, int leechers) {
     });
     std::vector<std::uint32_t> held;
     for (auto& o : p.super_offers) held.push_back(o.piece());
-    while (held.size() < static_cast<std::size_t>(swarm::SuperSeed::slots)) {
+    const bool others = leechers - (p_counted ? 1 : 0) > 0;
+    while (held.size() < static_cast<std::size_t>(swarm::SuperSeed::slots_for(others))) {
         int piece = super_seed_->pick(
             have_, p.has, held, [&](int i) { return picker_.availability(i); }, rng_());
         if (piece < 0) break;

@@ -63,6 +63,12 @@ TEST(SuperSeedUsedUp, OnlyOncePassedOnOrNobodyElseNeedsIt) {
     EXPECT_TRUE(SuperSeed::used_up(true, 0, false)) << "nobody else to pass it to";
 }
 
+TEST(SuperSeedSlots, MoreForALoneLeecher) {
+    EXPECT_EQ(SuperSeed::slots_for(true), SuperSeed::slots);
+    EXPECT_EQ(SuperSeed::slots_for(false), SuperSeed::lone_slots);
+    EXPECT_GT(SuperSeed::lone_slots, SuperSeed::slots);
+}
+
 TEST(SuperOffer, CountsAsSentOnceEveryBlockWent) {
     const std::int64_t k16 = SuperOffer::block;
     SuperOffer o(7, 4 * k16);

@@ -5,6 +5,7 @@
 #include <set>
 
 #include "script_peer.hpp"
+#include "swarm/super_seed.hpp"
 #include "swarm_util.hpp"
 
 using namespace swarm_test;
@@ -67,8 +68,9 @@ struct SuperSeed : ::testing::Test {
 }  // namespace
 
 // A fast peer sees HAVE NONE (never HAVE ALL, a bitfield or allowed fast pieces), then
-// HAVEs for two distinct pieces; the seed serves those and rejects requests for the others.
-TEST_F(SuperSeed, AnnouncesNothingThenTwoPiecesAndServesOnlyThose) {
+// HAVEs for distinct pieces: as the only leecher, `lone_slots` of them and no more. The
+// seed serves those and rejects requests for the others.
+TEST_F(SuperSeed, AnnouncesNothingThenItsOffersAndServesOnlyThose) {
     auto seed = super_seed("127.0.61.1");
     RawClient client("127.0.61.1", seed->listen_port(), "127.0.61.2");
     ASSERT_TRUE(client.ok());
@@ -76,13 +78,15 @@ TEST_F(SuperSeed, AnnouncesNothingThenTwoPiecesAndServesOnlyThose) {
     auto first = client.next();
     ASSERT_TRUE(first);
     EXPECT_EQ(first->id, id_have_none);
-    auto offered = haves(client, 2);
-    ASSERT_EQ(offered.size(), 2u);
-    EXPECT_NE(offered[0], offered[1]);
+    const auto lone = static_cast<std::size_t>(pw::swarm::SuperSeed::lone_slots);
+    auto offered = haves(client, lone);
+    ASSERT_EQ(offered.size(), lone);
+    std::set<std::uint32_t> told{offered.begin(), offered.end()};
+    EXPECT_EQ(told.size(), lone) << "offers are distinct";
     ASSERT_TRUE(client.send(msg(pw::wire::MsgId::interested)));
     ASSERT_TRUE(client.wait_for_id(id_unchoke));
     std::uint32_t other = 0;
-    while (other == offered[0] || other == offered[1]) ++other;
+    while (told.count(other)) ++other;
     ASSERT_TRUE(client.send(request(other, 0, 16384)));
     auto rej = client.wait_for_id(id_reject);
     ASSERT_TRUE(rej);
@@ -99,7 +103,7 @@ TEST_F(SuperSeed, AnnouncesNothingThenTwoPiecesAndServesOnlyThose) {
         EXPECT_FALSE(m.id == id_piece && m.a == other) << "served a piece it never offered";
     }
     EXPECT_EQ(haves(client, 1, std::chrono::milliseconds(300)).size(), 0u)
-        << "no third offer before one of the two is used up";
+        << "no further offer before one is used up";
 }
 
 // Without the fast extension there is no HAVE NONE either: the first message is a HAVE.
@@ -114,39 +118,42 @@ TEST_F(SuperSeed, PlainPeerGetsNoBitfield) {
 }
 
 // The BEP's rule: a peer that got its piece is offered another only once the piece shows
-// up at a second peer. Two peers are offered four different pieces; A announcing its
-// first brings A nothing while B lacks it; B announcing it brings A a new offer. A lone
-// peer does not wait: with nobody else to pass it to, its next offer comes at once.
+// up at a second peer. B, alone, holds `lone_slots` offers and its next comes as soon as
+// it announces one (nobody else to pass it to). A joins and is offered two pieces B was
+// not; A announcing its first brings A nothing while B lacks it; B announcing it brings A
+// a new offer.
 TEST_F(SuperSeed, NextOfferWaitsUntilThePieceIsPassedOn) {
     auto seed = super_seed("127.0.61.5");
-    RawClient a("127.0.61.5", seed->listen_port(), "127.0.61.6");
-    ASSERT_TRUE(a.ok());
-    ASSERT_TRUE(a.handshake(meta.info_hash, fast_bit, 'a'));
-    auto offered_a = haves(a, 2);
-    ASSERT_EQ(offered_a.size(), 2u);
-
-    // Alone: announcing a piece brings the next offer.
-    ASSERT_TRUE(a.send(have(offered_a[0])));
-    auto next_a = haves(a, 1);
-    ASSERT_EQ(next_a.size(), 1u) << "a lone peer waits for nothing";
-    std::set<std::uint32_t> told_a{offered_a.begin(), offered_a.end()};
-    EXPECT_FALSE(told_a.count(next_a[0]));
-    told_a.insert(next_a[0]);
-
+    const auto lone = static_cast<std::size_t>(pw::swarm::SuperSeed::lone_slots);
     RawClient b("127.0.61.5", seed->listen_port(), "127.0.61.7");
     ASSERT_TRUE(b.ok());
     ASSERT_TRUE(b.handshake(meta.info_hash, fast_bit, 'b'));
     ASSERT_TRUE(b.send(msg(pw::wire::MsgId::have_none)));
-    auto offered_b = haves(b, 2);
-    ASSERT_EQ(offered_b.size(), 2u);
-    for (auto p : offered_b) EXPECT_FALSE(told_a.count(p)) << "b is offered what nobody has yet";
-    std::this_thread::sleep_for(std::chrono::milliseconds(200));  // b's HAVE NONE is in
+    auto offered_b = haves(b, lone);
+    ASSERT_EQ(offered_b.size(), lone);
+    std::set<std::uint32_t> told_b{offered_b.begin(), offered_b.end()};
 
-    // a has its second offer now, but b lacks it: no new offer for a.
-    ASSERT_TRUE(a.send(have(offered_a[1])));
+    // Alone: announcing a piece brings the next offer.
+    ASSERT_TRUE(b.send(have(offered_b[0])));
+    auto next_b = haves(b, 1);
+    ASSERT_EQ(next_b.size(), 1u) << "a lone peer waits for nothing";
+    EXPECT_FALSE(told_b.count(next_b[0]));
+    told_b.insert(next_b[0]);
+
+    RawClient a("127.0.61.5", seed->listen_port(), "127.0.61.6");
+    ASSERT_TRUE(a.ok());
+    ASSERT_TRUE(a.handshake(meta.info_hash, fast_bit, 'a'));
+    ASSERT_TRUE(a.send(msg(pw::wire::MsgId::have_none)));
+    auto offered_a = haves(a, 3, std::chrono::milliseconds(1500));
+    ASSERT_EQ(offered_a.size(), 2u) << "with another leecher there, two offers";
+    for (auto p : offered_a) EXPECT_FALSE(told_b.count(p)) << "a is offered what nobody has yet";
+    std::set<std::uint32_t> told_a{offered_a.begin(), offered_a.end()};
+
+    // a has its first offer now, but b lacks it: no new offer for a.
+    ASSERT_TRUE(a.send(have(offered_a[0])));
     EXPECT_EQ(haves(a, 1, std::chrono::milliseconds(500)).size(), 0u);
     // b took it from a: a's offer is used up.
-    ASSERT_TRUE(b.send(have(offered_a[1])));
+    ASSERT_TRUE(b.send(have(offered_a[0])));
     auto again = haves(a, 1);
     ASSERT_EQ(again.size(), 1u);
     EXPECT_FALSE(told_a.count(again[0]));

@@ -312,8 +312,9 @@ case_pw_super_seed_to_lt() {
 
 # Super-seeding to a lone Transmission leecher: with nobody else to pass a piece on to,
 # each piece it gets must bring the next offer at once, or the download would stall.
-# (Two offers at a time make a lone Transmission leecher slow: about 1.5 pieces a second
-# here, as it asks for a newly announced piece only after a delay; 8 MiB keeps it short.)
+# Transmission asks for a newly announced piece only after a delay of its own, so a lone
+# leecher holds eight offers rather than two (two made it crawl at 0.5 MiB/s: 33 s for
+# this case, against about 20 s with eight, most of it Transmission's start).
 case_pw_super_seed_to_tr() {
     need_piecewise
     single_payload 8; pw_create -t "http://$TRACKER_HOST:$TRACKER_PORT/announce"
