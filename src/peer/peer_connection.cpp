@@ -1,12 +1,16 @@
 #include "peer/peer_connection.hpp"
 
+#include <fcntl.h>
+
 #include <boost/asio/as_tuple.hpp>
 #include <boost/asio/co_spawn.hpp>
 #include <boost/asio/detached.hpp>
 #include <boost/asio/read.hpp>
 #include <boost/asio/use_awaitable.hpp>
 #include <boost/asio/write.hpp>
+#include <cerrno>
 #include <cstring>
+#include <tuple>
 
 #include "session/endpoint.hpp"
 
@@ -79,6 +83,7 @@ void PeerConnection::close(const std::string& reason) {
     socket_.shutdown(tcp::socket::shutdown_both, ec);
     socket_.close(ec);
     slot.reset();  // the descriptor is gone: give its place back now
+    for (auto& seg : outq_) seg.pipe.reset();  // nothing more is written: pipes go back now
     wake_.cancel();
     if (bw_) {
         bw_->cancel(BandwidthLimiter::down, *bw_down_);
@@ -307,11 +312,20 @@ awaitable<void> PeerConnection::writer() {
             if (grant > 0) allowed = static_cast<std::size_t>(grant);
             seal_wbuf();
         }
-        // One gathered write of the queue's head; later sends append behind it.
+        // One gathered write of the queue's head; later sends append behind it. A pipe
+        // segment goes alone, by splice.
         bufs.clear();
         std::size_t count = 0, bytes = 0;
+        int pipe_fd = -1;
         for (auto& seg : outq_) {
             if (count == max_gather || bytes >= allowed) break;
+            if (seg.pipe) {
+                if (count == 0) {
+                    pipe_fd = seg.pipe->read_fd();
+                    bytes = std::min(seg.spliced - head_written_, allowed);
+                }
+                break;
+            }
             auto v = seg.view();
             if (count == 0) v.remove_prefix(head_written_);
             if (grant > 0 && bytes + v.size() > allowed) v = v.substr(0, allowed - bytes);
@@ -321,14 +335,18 @@ awaitable<void> PeerConnection::writer() {
         }
         if (grant > static_cast<std::int64_t>(bytes))
             bw_->give_back(BandwidthLimiter::up, bw_bucket_, grant - static_cast<std::int64_t>(bytes));
-        auto [ec, n] = co_await asio::async_write(socket_, bufs, use_nothrow);
+        boost::system::error_code ec;
+        if (pipe_fd >= 0)
+            ec = co_await splice_out(pipe_fd, bytes);
+        else
+            std::tie(ec, std::ignore) = co_await asio::async_write(socket_, bufs, use_nothrow);
         if (closed_) break;
         if (ec) {
             close("write: " + ec.message());
             break;
         }
         for (std::size_t left = bytes; left > 0;) {
-            std::size_t rest = outq_.front().view().size() - head_written_;
+            std::size_t rest = outq_.front().size() - head_written_;
             if (left < rest) {
                 head_written_ += left;
                 break;
@@ -344,11 +362,45 @@ awaitable<void> PeerConnection::writer() {
     }
 }
 
+asio::awaitable<boost::system::error_code> PeerConnection::splice_out(int pipe_fd, std::size_t len) {
+    boost::system::error_code ec;
+    const int sock = socket_.native_nonblocking_handle(ec);
+    if (ec) co_return ec;
+    while (len > 0) {
+        ssize_t n = ::splice(pipe_fd, nullptr, sock, nullptr, len, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+        if (n > 0) {
+            len -= static_cast<std::size_t>(n);
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        // The pipe holds every byte asked for, so EAGAIN means the socket is full.
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            std::tie(ec) = co_await socket_.async_wait_writable(use_nothrow);
+            if (closed_) co_return asio::error::operation_aborted;
+            if (ec) co_return ec;
+            continue;
+        }
+        co_return n == 0 ? boost::system::error_code(asio::error::eof)
+                         : boost::system::error_code(errno, boost::system::system_category());
+    }
+    co_return ec;
+}
+
+void PeerConnection::send_spliced(std::unique_ptr<storage::SplicePipe> pipe, std::size_t bytes,
+                                  std::size_t payload) {
+    if (closed_) return;
+    seal_wbuf();
+    queued_bytes_ += bytes;
+    outq_.push_back(Segment{{}, nullptr, {}, std::move(pipe), bytes});
+    up.add(static_cast<std::int64_t>(payload));
+    flush();
+}
+
 void PeerConnection::seal_wbuf() {
     if (wbuf_.empty()) return;
     if (enc_) enc_->process(wbuf_.data(), wbuf_.size());
     queued_bytes_ += wbuf_.size();
-    outq_.push_back(Segment{std::move(wbuf_), nullptr, {}});
+    outq_.push_back(Segment{std::move(wbuf_), nullptr, {}, nullptr, 0});
     wbuf_ = std::string();
 }
 
@@ -435,9 +487,9 @@ void PeerConnection::send_piece(std::uint32_t piece, std::uint32_t begin,
         // The payload is shared (other peers, the cache): encrypt a copy of it.
         std::string scratch(data);
         enc_->process(scratch.data(), scratch.size());
-        outq_.push_back(Segment{std::move(scratch), nullptr, {}});
+        outq_.push_back(Segment{std::move(scratch), nullptr, {}, nullptr, 0});
     } else {
-        outq_.push_back(Segment{{}, std::move(owner), data});
+        outq_.push_back(Segment{{}, std::move(owner), data, nullptr, 0});
     }
     up.add(static_cast<std::int64_t>(data.size()));
     flush();

@@ -19,6 +19,7 @@
 #include "peer/bandwidth_limiter.hpp"
 #include "peer/mse_stream.hpp"
 #include "peer/peer_stream.hpp"
+#include "storage/splice_pipe.hpp"
 #include "swarm/bitfield.hpp"
 #include "swarm/holepunch.hpp"
 #include "swarm/rate.hpp"
@@ -98,6 +99,13 @@ public:
     // writer hands it to the socket straight from there).
     void send_piece(std::uint32_t piece, std::uint32_t begin, std::shared_ptr<const char[]> owner,
                     std::string_view data);
+    // Whether send_spliced may be used: a TCP connection without MSE encryption.
+    bool can_splice() const { return !enc_ && !socket_.is_utp(); }
+    // Queues `bytes` bytes of whole messages that are in `pipe` (PIECE messages put there
+    // by a disk worker, storage/splice_pipe.hpp), `payload` of them block payload; the
+    // writer splices them to the socket.
+    void send_spliced(std::unique_ptr<storage::SplicePipe> pipe, std::size_t bytes,
+                      std::size_t payload);
     void send_extended(std::uint8_t id, std::string_view payload);
     void flush();  // wakes the writer after a batch of sends
     std::size_t send_queue_bytes() const { return wbuf_.size() + queued_bytes_; }
@@ -202,14 +210,19 @@ private:
     std::uint32_t flood_limit_;
 
     // Outgoing bytes, in order: the segments of outq_ (the first ones possibly being
-    // written), then wbuf_, where small messages accumulate. A segment either owns its
-    // bytes or refers to a payload kept alive by `owner`.
+    // written), then wbuf_, where small messages accumulate. A segment owns its bytes,
+    // refers to a payload kept alive by `owner`, or holds a pipe its bytes are in.
     struct Segment {
         std::string bytes;
         std::shared_ptr<const char[]> owner;
         std::string_view ref;
+        std::unique_ptr<storage::SplicePipe> pipe;  // set: the segment's bytes are in it
+        std::size_t spliced = 0;                    // how many (pipe set)
         std::string_view view() const { return owner ? ref : std::string_view(bytes); }
+        std::size_t size() const { return pipe ? spliced : view().size(); }
     };
+    // Splices `len` bytes from the pipe to the socket; waits while the socket is full.
+    boost::asio::awaitable<boost::system::error_code> splice_out(int pipe_fd, std::size_t len);
     void seal_wbuf();  // moves wbuf_ to the end of outq_
     std::string wbuf_;
     Queue<Segment> outq_;

@@ -72,6 +72,17 @@ class PeerStream {
         return tcp_.async_wait(tcp::socket::wait_read, std::forward<Token>(token));
     }
 
+    // TCP only: waits until the socket has room to write.
+    template <class Token>
+    auto async_wait_writable(Token&& token) {
+        return tcp_.async_wait(tcp::socket::wait_write, std::forward<Token>(token));
+    }
+    // TCP only: the socket's descriptor, in non-blocking mode (for splice(2)).
+    int native_nonblocking_handle(boost::system::error_code& ec) {
+        tcp_.native_non_blocking(true, ec);
+        return tcp_.native_handle();
+    }
+
   private:
     tcp::socket tcp_;
     std::optional<UtpStream> utp_;

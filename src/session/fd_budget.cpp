@@ -5,6 +5,8 @@
 #include <algorithm>
 #include <climits>
 
+#include "storage/splice_pipe.hpp"
+
 namespace pw::session {
 
 long raise_fd_limit() {
@@ -21,9 +23,9 @@ long raise_fd_limit() {
 }
 
 long fd_reserve(long fd_limit) {
-    // 256 cached files of one torrent, plus 128 for sockets and the process itself; on a
-    // tiny limit, half of it.
-    return std::min(384L, fd_limit / 2);
+    // 256 cached files of one torrent, 128 for sockets and the process itself, and the
+    // pipes of uploads by splice (two descriptors each); on a tiny limit, half of it.
+    return std::min(384L + 2L * storage::SplicePipe::max_live, fd_limit / 2);
 }
 
 int connection_budget(int requested, long fd_limit) {

@@ -1,8 +1,9 @@
 // File descriptors: the process must never run out of them (issue 14). At Session start
 // the soft RLIMIT_NOFILE is raised to the hard limit, and the connection cap is sized so
 // that peer sockets leave room for everything else a session opens: the torrents' files
-// (each Storage caches up to 256 descriptors), the DHT's and trackers' sockets, the disk
-// pool, the daemon's RPC connections, and the process's own (stdio, epoll, eventfds).
+// (each Storage caches up to 256 descriptors), the pipes of uploads by splice, the DHT's
+// and trackers' sockets, the disk pool, the daemon's RPC connections, and the process's
+// own (stdio, epoll, eventfds).
 #pragma once
 
 namespace pw::session {

@@ -2,8 +2,15 @@
 // fast extension's rejects and allowed fast pieces (BEP 6, see torrent_fast.cpp) and,
 // when super-seeding, only the pieces a peer was told of (BEP 16, torrent_super_seed.cpp).
 //
-// Queued requests for consecutive blocks are read as one run (one disk-pool job, one
-// preadv) into one buffer, and each block is sent straight from that buffer.
+// Queued requests for consecutive blocks make one run (one disk-pool job). To a TCP peer
+// without MSE, the run's PIECE messages go through a pipe: the worker writes each header
+// into it and splices each payload in from the files, and the peer's writer splices the
+// pipe to the socket (storage/splice_pipe.hpp), so the payload is never copied in user
+// space. Otherwise (encrypted, uTP, no pipe to be had, past the end of the stream, a file
+// system without splice) the run is read (preadv) into one buffer, and each block is sent
+// straight from that buffer.
+#include <unistd.h>
+
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
@@ -21,6 +28,43 @@ constexpr std::uint32_t max_block_request = 128 * 1024;  // larger requests brea
 constexpr std::size_t max_requests_in = 2000;            // twice the `reqq` we advertise
 constexpr int reads_per_peer = 4;                        // runs being read at once
 constexpr std::int64_t max_run = 256 * 1024;             // bytes per run
+
+// A run's PIECE messages in a pipe, or no pipe (and maybe an error) when they could not
+// be put there.
+struct SplicedRun {
+    std::unique_ptr<storage::SplicePipe> pipe;
+    std::size_t bytes = 0;  // headers and payloads
+    storage::StorageError err;
+};
+
+// On a disk worker: the run at stream offset `offset` into a new pipe. No pipe and no
+// error: read it instead (no pipe to be had, the pipe full, no splice for these files).
+SplicedRun splice_run(storage::Storage& st, const std::vector<peer::InRequest>& run,
+                      std::int64_t offset, std::int64_t run_bytes) {
+    SplicedRun out;
+    auto pipe = storage::SplicePipe::make(
+        storage::SplicePipe::slots_for(run.size(), static_cast<std::size_t>(run_bytes)));
+    if (!pipe) return out;
+    std::string header;
+    std::int64_t at = offset;
+    for (auto& r : run) {
+        header.clear();
+        wire::put_piece_header(header, r.piece, r.begin, r.length);
+        // A write this small into a pipe is all or nothing (PIPE_BUF).
+        if (::write(pipe->write_fd(), header.data(), header.size()) !=
+            static_cast<ssize_t>(header.size()))
+            return out;
+        if (auto err = st.splice_to(at, r.length, pipe->write_fd())) {
+            if (err.ec != storage::make_error_code(storage::StorageErrc::no_splice))
+                out.err = std::move(err);
+            return out;
+        }
+        out.bytes += header.size() + r.length;
+        at += r.length;
+    }
+    out.pipe = std::move(pipe);
+    return out;
+}
 }  // namespace
 
 void Torrent::set_choke(PeerConnection& p, bool choke) {
@@ -137,14 +181,24 @@ void Torrent::serve(PeerConnection& p) {
         auto conn = p.shared_from_this();
         std::int64_t offset = std::int64_t(run[0].piece) * meta_.piece_length + run[0].begin;
         const std::int64_t total = meta_.total_size;
-        ctx_.disk.post_urgent([this, self, storage, conn, run = std::move(run), offset, run_bytes, total]() mutable {
-            std::shared_ptr<char[]> buf(new char[static_cast<std::size_t>(run_bytes)]);
-            // Past the end of the stream: v2 tail padding, zeros (see handle_request).
-            std::int64_t avail = std::clamp<std::int64_t>(total - offset, 0, run_bytes);
-            std::memset(buf.get() + avail, 0, static_cast<std::size_t>(run_bytes - avail));
-            storage::StorageError err;
-            if (avail > 0) err = storage->read(offset, buf.get(), static_cast<std::size_t>(avail));
-            asio::post(ctx_.io, [self, conn, run = std::move(run), buf = std::move(buf), err] {
+        // Past the end of the stream (v2 tail padding, zeros: see handle_request) the run
+        // is read, as it is for peers the pipe cannot serve.
+        const bool splice = p.can_splice() && offset + run_bytes <= total;
+        ctx_.disk.post_urgent([this, self, storage, conn, run = std::move(run), offset, run_bytes,
+                               total, splice]() mutable {
+            SplicedRun spliced;
+            if (splice) spliced = splice_run(*storage, run, offset, run_bytes);
+            std::shared_ptr<char[]> buf;
+            storage::StorageError err = std::move(spliced.err);
+            if (!spliced.pipe && !err) {
+                buf.reset(new char[static_cast<std::size_t>(run_bytes)]);
+                std::int64_t avail = std::clamp<std::int64_t>(total - offset, 0, run_bytes);
+                std::memset(buf.get() + avail, 0, static_cast<std::size_t>(run_bytes - avail));
+                if (avail > 0) err = storage->read(offset, buf.get(), static_cast<std::size_t>(avail));
+            }
+            asio::post(ctx_.io, [self, conn, run = std::move(run), buf = std::move(buf), err,
+                                 pipe = std::move(spliced.pipe), piped = spliced.bytes,
+                                 run_bytes]() mutable {
                 --self->disk_jobs_;
                 --conn->reads_in_flight;
                 if (err) {
@@ -154,11 +208,14 @@ void Torrent::serve(PeerConnection& p) {
                 }
                 // BEP 6 lets requests being processed complete after a choke.
                 if (conn->closed() || (conn->am_choking && !conn->fast)) return;
+                if (pipe)
+                    conn->send_spliced(std::move(pipe), piped, static_cast<std::size_t>(run_bytes));
                 std::size_t at = 0;
                 for (auto& r : run) {
-                    conn->send_piece(r.piece, r.begin, buf, std::string_view(buf.get() + at, r.length));
+                    if (buf)
+                        conn->send_piece(r.piece, r.begin, buf, std::string_view(buf.get() + at, r.length));
                     at += r.length;
-                    self->up_rate_.add(r.length);  // conn->up counts in send_piece
+                    self->up_rate_.add(r.length);  // conn->up counts in send_piece/send_spliced
                     self->uploaded_ += r.length;
                     self->ctx_.counters.payload_up += r.length;
                 }

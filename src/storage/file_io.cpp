@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <mutex>
 
 namespace pw::storage {
@@ -22,9 +23,18 @@ class PosixFileIo final : public FileIo {
     ssize_t pwritev(int fd, const iovec* iov, int count, off_t offset) override {
         return ::pwritev(fd, iov, count, offset);
     }
+    ssize_t splice_to_pipe(int fd, off_t offset, int pipe_fd, std::size_t len) override {
+        loff_t at = offset;
+        return ::splice(fd, &at, pipe_fd, nullptr, len, SPLICE_F_NONBLOCK);
+    }
 };
 
 }  // namespace
+
+ssize_t FileIo::splice_to_pipe(int, off_t, int, std::size_t) {
+    errno = ENOSYS;
+    return -1;
+}
 
 const std::shared_ptr<FileIo>& posix_file_io() {
     static const std::shared_ptr<FileIo> io = std::make_shared<PosixFileIo>();

@@ -6,7 +6,7 @@
 // either per Storage or for the whole process (set_default_file_io()).
 //
 // Contract: each call behaves as its POSIX namesake (open(2), close(2), preadv(2),
-// pwritev(2)): -1 with errno set on failure, and a read or write may move fewer bytes
+// pwritev(2), splice(2)): -1 with errno set on failure, and a read or write may move fewer bytes
 // than asked, which Storage completes by calling again (a transfer of 0 bytes ends it:
 // end of file for a read, EIO for a write). Called from the disk pool's threads at once:
 // an implementation must be thread-safe. The cost is one virtual call per system call,
@@ -16,6 +16,7 @@
 #include <sys/types.h>
 #include <sys/uio.h>
 
+#include <cstddef>
 #include <memory>
 
 namespace pw::storage {
@@ -27,6 +28,11 @@ class FileIo {
     virtual int close(int fd) = 0;
     virtual ssize_t preadv(int fd, const iovec* iov, int count, off_t offset) = 0;
     virtual ssize_t pwritev(int fd, const iovec* iov, int count, off_t offset) = 0;
+    // splice(2) of up to `len` bytes at `offset` of file `fd` into the pipe `pipe_fd`,
+    // without waiting for room in the pipe: the pages are referenced, not copied
+    // (Storage::splice_to). The default refuses with ENOSYS, so that a FileIo that does
+    // not implement it has its reads done by preadv.
+    virtual ssize_t splice_to_pipe(int fd, off_t offset, int pipe_fd, std::size_t len);
 };
 
 // The real calls.

@@ -34,6 +34,8 @@ class StorageCategory : public std::error_category {
                 return "path is outside the download directory";
             case StorageErrc::out_of_range:
                 return "byte range outside the torrent";
+            case StorageErrc::no_splice:
+                return "cannot splice";
         }
         return "unknown storage error";
     }
@@ -320,6 +322,61 @@ StorageError Storage::read(std::int64_t offset, char* out, std::size_t len) {
                       if (auto ec = transfer_all<false>(*io_, f->fd, v, at))
                           err = {ec, slot_path(slot).string(), "read"};
                       return !err;
+                  });
+    return err;
+}
+
+namespace {
+
+// Writes `n` zero bytes into a pipe that must have room for them.
+std::error_code zeros_into_pipe(int pipe_fd, std::size_t n) {
+    static const char zeros[4096] = {};
+    while (n > 0) {
+        ssize_t w = ::write(pipe_fd, zeros, std::min(n, sizeof zeros));
+        if (w < 0 && errno == EINTR) continue;
+        if (w <= 0) return make_error_code(StorageErrc::no_splice);
+        n -= static_cast<std::size_t>(w);
+    }
+    return {};
+}
+
+}  // namespace
+
+StorageError Storage::splice_to(std::int64_t offset, std::size_t len, int pipe_fd) {
+    if (offset < 0 || offset > total_size_ ||
+        len > static_cast<std::uint64_t>(total_size_ - offset))
+        return {make_error_code(StorageErrc::out_of_range), "", "read"};
+
+    StorageError err;
+    std::shared_lock layout(layout_mu_);
+    for_each_part(offset, static_cast<std::int64_t>(len),
+                  [&](int file, std::int64_t file_offset, std::int64_t part) {
+                      auto n = static_cast<std::size_t>(part);
+                      if (files_[file].pad) {
+                          if (auto ec = zeros_into_pipe(pipe_fd, n)) err = {ec, "", "read"};
+                          return !err;
+                      }
+                      int slot = use_parts_[static_cast<std::size_t>(file)] ? parts_slot() : file;
+                      std::int64_t at =
+                          slot == file ? file_offset : files_[file].offset + file_offset;
+                      FileRef f = fd(slot, false, err);
+                      if (!f) return false;
+                      while (n > 0) {
+                          ssize_t m = io_->splice_to_pipe(f->fd, at, pipe_fd, n);
+                          if (m < 0 && errno == EINTR) continue;
+                          if (m < 0 && errno != EINVAL && errno != ENOSYS && errno != EAGAIN) {
+                              err = {errno_code(errno), slot_path(slot).string(), "read"};
+                          } else if (m < 0) {
+                              err = {make_error_code(StorageErrc::no_splice), "", "read"};
+                          } else if (m == 0) {
+                              err = {make_error_code(StorageErrc::unexpected_eof),
+                                     slot_path(slot).string(), "read"};
+                          }
+                          if (err) return false;
+                          at += m;
+                          n -= static_cast<std::size_t>(m);
+                      }
+                      return true;
                   });
     return err;
 }

@@ -42,6 +42,7 @@ enum class StorageErrc {
     unexpected_eof = 1,  // a read reached the end of a file before the bytes it needed
     outside_root,        // a file's path would leave the download directory
     out_of_range,        // the byte range is not inside the torrent
+    no_splice,           // splice_to cannot move these bytes: read them instead
 };
 const std::error_category& storage_category();
 std::error_code make_error_code(StorageErrc e);
@@ -93,6 +94,11 @@ public:
     // Reads bytes at `offset` (preadv per file). Reading past a file's end, or from a file
     // that does not exist, is an error; pad files read as zeros.
     StorageError read(std::int64_t offset, char* out, std::size_t len);
+    // The same bytes, spliced into the pipe `pipe_fd` (splice(2): the pages are referenced,
+    // not copied; pad files become zeros written into it). The pipe must have room for
+    // them: it is never waited on. StorageErrc::no_splice when that cannot be done (the
+    // FileIo or the file system has no splice, the pipe is full); the caller then reads.
+    StorageError splice_to(std::int64_t offset, std::size_t len, int pipe_fd);
 
     // Creates every zero-length file and the directory tree; never truncates existing data.
     // Files that use the parts file are neither created nor get directories.

@@ -90,6 +90,23 @@ class FaultIo : public storage::FileIo {
     ssize_t pwritev(int fd, const iovec* iov, int count, off_t offset) override {
         return transfer(Op::write, fd, iov, count, offset);
     }
+    // Splices are reads (Op::read rules act on them) once `splice` is set; until then
+    // they are refused as by a FileIo without splice, and uploads read by preadv.
+    std::atomic<bool> splice{false};
+    ssize_t splice_to_pipe(int fd, off_t offset, int pipe_fd, std::size_t len) override {
+        if (!splice) return storage::FileIo::splice_to_pipe(fd, offset, pipe_fd, len);
+        auto act = match(Op::read, path_of(fd));
+        if (act.delay.count() > 0) std::this_thread::sleep_for(act.delay);
+        if (act.error) {
+            errno = act.error;
+            return -1;
+        }
+        if (act.max_bytes) {
+            if (*act.max_bytes == 0) return 0;
+            len = std::min(len, *act.max_bytes);
+        }
+        return storage::posix_file_io()->splice_to_pipe(fd, offset, pipe_fd, len);
+    }
 
   private:
     struct Action {
