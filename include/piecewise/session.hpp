@@ -425,7 +425,8 @@ struct StreamRead {
 class Session {
 public:
     // Throws Error if the listen address is malformed or cannot be bound, or the bind
-    // interface does not exist; SettingsError for an unusable blocklist.
+    // interface does not exist; SettingsError for an unusable blocklist. Sets SIGPIPE to
+    // be ignored if the process left it at its default (uploads by splice can raise it).
     explicit Session(Settings settings);
     ~Session();  // stops everything (see stop())
     Session(const Session&) = delete;

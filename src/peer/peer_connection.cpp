@@ -364,10 +364,13 @@ awaitable<void> PeerConnection::writer() {
 
 asio::awaitable<boost::system::error_code> PeerConnection::splice_out(int pipe_fd, std::size_t len) {
     boost::system::error_code ec;
-    const int sock = socket_.native_nonblocking_handle(ec);
-    if (ec) co_return ec;
+    if (splice_sock_ < 0) {
+        splice_sock_ = socket_.native_nonblocking_handle(ec);
+        if (ec) co_return ec;
+    }
     while (len > 0) {
-        ssize_t n = ::splice(pipe_fd, nullptr, sock, nullptr, len, SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
+        ssize_t n = ::splice(pipe_fd, nullptr, splice_sock_, nullptr, len,
+                             SPLICE_F_NONBLOCK | SPLICE_F_MOVE);
         if (n > 0) {
             len -= static_cast<std::size_t>(n);
             continue;

@@ -223,6 +223,7 @@ private:
     };
     // Splices `len` bytes from the pipe to the socket; waits while the socket is full.
     boost::asio::awaitable<boost::system::error_code> splice_out(int pipe_fd, std::size_t len);
+    int splice_sock_ = -1;  // the socket's descriptor, once made non-blocking for splice_out
     void seal_wbuf();  // moves wbuf_ to the end of outq_
     std::string wbuf_;
     Queue<Segment> outq_;

@@ -1,6 +1,8 @@
 // The session: the network thread, the listener, the torrents and the event queue.
 #include "session/session_impl.hpp"
 
+#include <csignal>
+
 namespace piecewise {
 
 namespace {
@@ -44,9 +46,23 @@ std::shared_ptr<const pw::filter::IpRanges> load_blocklist(const std::string& pa
     return std::make_shared<const pw::filter::IpRanges>(std::move(r.ranges));
 }
 
+// Uploads by splice(2) to a peer that has gone raise SIGPIPE (a splice into a socket,
+// unlike asio's sends, cannot pass MSG_NOSIGNAL): a process that left SIGPIPE at its
+// default, which ends it, gets it ignored instead, and the write fails with EPIPE. A
+// handler or disposition the program set is left alone.
+void ignore_sigpipe_if_default() {
+    struct sigaction old {};
+    if (::sigaction(SIGPIPE, nullptr, &old) != 0 || old.sa_handler != SIG_DFL) return;
+    struct sigaction ign {};
+    ign.sa_handler = SIG_IGN;
+    ::sigemptyset(&ign.sa_mask);
+    ::sigaction(SIGPIPE, &ign, nullptr);
+}
+
 }  // namespace
 
 Session::Session(Settings settings) : impl_(std::make_unique<Impl>(settings)) {
+    ignore_sigpipe_if_default();
     auto& d = *impl_;
     d.ctx.peer_id = make_peer_id();
     std::random_device rd;

@@ -323,6 +323,13 @@ class RawClient {
         }
         return false;
     }
+    // Drops the connection with a reset (SO_LINGER 0), as a peer that crashes does.
+    void reset() {
+        linger l{1, 0};
+        ::setsockopt(fd_, SOL_SOCKET, SO_LINGER, &l, sizeof l);
+        ::close(fd_);
+        fd_ = ::socket(AF_INET, SOCK_STREAM, 0);  // the destructor closes something
+    }
     std::vector<WireMsg> seen;
 
   private:
