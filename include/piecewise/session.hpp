@@ -515,8 +515,9 @@ public:
     // connections keep what they negotiated). false once the session stopped.
     bool set_encryption(Encryption policy);
 
-    // Announces `stopped` to trackers (bounded wait), saves resume data, closes every
-    // connection and file. Idempotent.
+    // Announces `stopped` to trackers (bounded wait), saves resume data and the DHT's
+    // routing table (both on disk when it returns), closes every connection and file.
+    // Idempotent.
     void stop(std::chrono::milliseconds announce_timeout = std::chrono::seconds(3));
 
     // File priorities (see AddTorrentParams::file_priorities; one per file, missing

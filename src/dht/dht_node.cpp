@@ -485,7 +485,10 @@ void DhtNode::init(asio::io_context& io, udp::socket* socket4, udp::socket* sock
 DhtNode::~DhtNode() {
     for (Impl* i : {impl6_.get(), impl_.get()})
         if (i) i->stop();
-    // The save of stop() reaches the file before we return.
+    finish_writes();  // the save of stop() reaches the file before we return
+}
+
+void DhtNode::finish_writes() {
     for (Impl* i : {impl6_.get(), impl_.get()})
         if (i) i->finish_writes();
 }

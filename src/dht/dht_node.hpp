@@ -120,6 +120,9 @@ class DhtNode {
 
     void start();  // bootstrap + periodic maintenance (bucket refresh, token rotation, expiry)
     void stop();   // queues the state file's save; pending lookups end without callbacks
+    // Blocks until every save queued so far (stop()'s included) is in the state file. Any
+    // thread; the destructor does it too.
+    void finish_writes();
     void on_packet(const udp::endpoint& from, std::string_view data);
 
     // Iterative get_peers lookup (alpha = 3, k = 8), in each family served. on_peers gets

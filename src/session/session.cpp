@@ -359,6 +359,9 @@ void Session::stop(std::chrono::milliseconds announce_timeout) {
     d.work.reset();
     d.io.stop();
     if (d.thread.joinable()) d.thread.join();
+    // The DHT's routing table, saved by its stop(), is on disk when stop() returns, so that
+    // a program may move or delete the state directory next.
+    if (d.dht) d.dht->finish_writes();
     // A TLS context build for an https tracker may still be under way on its helper
     // thread: its result must reach `io` before `io` is destroyed.
     pw::tracker::tls_loader_drain();
