@@ -252,6 +252,14 @@ Storage::FileRef Storage::fd(int file, bool create, StorageError& err) {
     return slot.file;
 }
 
+Storage::Place Storage::place(int file, std::int64_t file_offset, bool create, StorageError& err) {
+    if (use_parts_[static_cast<std::size_t>(file)]) {
+        const int slot = parts_slot();
+        return {slot, files_[file].offset + file_offset, fd(slot, create, err)};
+    }
+    return {file, file_offset, fd(file, create, err)};
+}
+
 StorageError Storage::write(std::int64_t offset, std::span<const iovec> bufs) {
     std::size_t total = 0;
     for (const auto& b : bufs) total += b.iov_len;
@@ -279,10 +287,7 @@ StorageError Storage::write(std::int64_t offset, std::span<const iovec> bufs) {
                           }
                       }
                       if (files_[file].pad) return true;  // BEP 47: never written
-                      int slot = use_parts_[static_cast<std::size_t>(file)] ? parts_slot() : file;
-                      std::int64_t at =
-                          slot == file ? file_offset : files_[file].offset + file_offset;
-                      FileRef f = fd(slot, true, err);
+                      auto [slot, at, f] = place(file, file_offset, true, err);
                       if (!f) return false;
                       std::lock_guard turn(write_turn(this, slot));
                       if (auto ec = transfer_all<true>(*io_, f->fd, v, at))
@@ -313,10 +318,7 @@ StorageError Storage::read(std::int64_t offset, char* out, std::size_t len) {
                           std::memset(dst, 0, n);
                           return true;
                       }
-                      int slot = use_parts_[static_cast<std::size_t>(file)] ? parts_slot() : file;
-                      std::int64_t at =
-                          slot == file ? file_offset : files_[file].offset + file_offset;
-                      FileRef f = fd(slot, false, err);
+                      auto [slot, at, f] = place(file, file_offset, false, err);
                       if (!f) return false;
                       v.assign(1, iovec{dst, n});
                       if (auto ec = transfer_all<false>(*io_, f->fd, v, at))
@@ -356,10 +358,7 @@ StorageError Storage::splice_to(std::int64_t offset, std::size_t len, int pipe_f
                           if (auto ec = zeros_into_pipe(pipe_fd, n)) err = {ec, "", "read"};
                           return !err;
                       }
-                      int slot = use_parts_[static_cast<std::size_t>(file)] ? parts_slot() : file;
-                      std::int64_t at =
-                          slot == file ? file_offset : files_[file].offset + file_offset;
-                      FileRef f = fd(slot, false, err);
+                      auto [slot, at, f] = place(file, file_offset, false, err);
                       if (!f) return false;
                       while (n > 0) {
                           ssize_t m = io_->splice_to_pipe(f->fd, at, pipe_fd, n);

@@ -163,6 +163,15 @@ public:
     void drop_fd(int slot);
     std::filesystem::path slot_path(int slot) const;  // a file, or the parts file (last slot)
     int parts_slot() const { return static_cast<int>(files_.size()); }
+    // Where the bytes of `file` (not a pad file) at `file_offset` are: in the file itself or
+    // in the parts file (its slot, the offset there, and its descriptor: null, with `err`
+    // set, if it cannot be opened). With layout_mu_ held.
+    struct Place {
+        int slot;
+        std::int64_t at;
+        FileRef f;
+    };
+    Place place(int file, std::int64_t file_offset, bool create, StorageError& err);
     // Calls fn(file, file_offset, length) for every file in [offset, offset+length), in
     // order, pad files included, zero-length files skipped. Stops when fn returns false.
     template <class Fn>
