@@ -35,7 +35,8 @@ TEST(DhtSessionState, OnDiskWhenStopReturns) {
         ASSERT_TRUE(fs::exists(state)) << name;
         EXPECT_FALSE(fs::exists(dir / name / "dht.state.tmp")) << name;
         // The table it wrote holds the bootstrap node.
-        auto doc = pw::bencode::decode(read_file(state));
+        const std::string text = read_file(state);  // the document refers to it
+        auto doc = pw::bencode::decode(text);
         auto nodes = doc.root().find_string("nodes");
         ASSERT_TRUE(nodes) << name;
         EXPECT_EQ(nodes->size() % 26, 0u) << name;
